@@ -1,0 +1,14 @@
+//! tsunagu's domain: the types a user's input is parsed into, the rules they
+//! obey, the access policy and the audit chain. No I/O, no async, no SQL, no HTTP.
+
+pub mod account;
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod facility;
+pub mod ids;
+pub mod municipality;
+pub mod policy;
+pub mod text;
+
+pub use error::ValidationError;

@@ -1,0 +1,265 @@
+//! The access policy: pure functions from who is asking and what they ask
+//! about to a decision. The app layer calls these once per use case; nothing
+//! else decides access.
+
+use crate::account::Role;
+use crate::ids::{AccountId, FacilityId, MunicipalityId};
+
+/// Who is asking, as established by a fully signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account_id: AccountId,
+    /// `None` only for installation operators.
+    pub municipality_id: Option<MunicipalityId>,
+    pub roles: Vec<Role>,
+    /// Facilities where the actor is a facility admin.
+    pub admin_of: Vec<FacilityId>,
+    /// Facilities where the actor works.
+    pub member_of: Vec<FacilityId>,
+}
+
+/// The outcome of a policy check. `Hidden` is for things outside the actor's
+/// municipality: they are answered as "not found" so that nothing leaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny,
+    Hidden,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+/// An account as the policy sees it when someone wants to manage it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountScope {
+    pub account_id: AccountId,
+    pub municipality_id: Option<MunicipalityId>,
+    pub roles: Vec<Role>,
+    pub facilities: Vec<FacilityId>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn is_operator(&self) -> bool {
+        self.has(Role::Operator)
+    }
+
+    fn in_municipality(&self, municipality: MunicipalityId) -> bool {
+        self.municipality_id == Some(municipality)
+    }
+
+    /// Municipality admins and coordinators run a municipality's network.
+    fn runs(&self, municipality: MunicipalityId) -> bool {
+        self.in_municipality(municipality) && (self.has(Role::MunicipalityAdmin) || self.has(Role::Coordinator))
+    }
+}
+
+/// Roles that a coordinator or facility admin may hand out: never an admin role above their own.
+const STAFF_ROLES: &[Role] = &[Role::Professional, Role::FacilityAdmin];
+
+fn only_staff_roles(roles: &[Role]) -> bool {
+    roles.iter().all(|r| STAFF_ROLES.contains(r))
+}
+
+fn scoped(actor: &Actor, municipality: MunicipalityId, allowed: bool) -> Decision {
+    if !actor.is_operator() && !actor.in_municipality(municipality) {
+        Decision::Hidden
+    } else if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
+}
+
+/// Registering and listing municipalities is the operator's job.
+pub fn manage_municipalities(actor: &Actor) -> Decision {
+    if actor.is_operator() { Decision::Allow } else { Decision::Deny }
+}
+
+/// Anyone in a municipality may see its facility directory.
+pub fn view_facilities(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, true)
+}
+
+/// Adding a facility to a municipality's network.
+pub fn create_facility(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality))
+}
+
+/// Changing a facility's details: the network's runners, or its own admins (self-service).
+pub fn edit_facility(actor: &Actor, municipality: MunicipalityId, facility: FacilityId) -> Decision {
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality) || actor.admin_of.contains(&facility))
+}
+
+/// Issuing an ID (inviting a person) with `roles`, attached to `facility`.
+pub fn issue_account(actor: &Actor, municipality: MunicipalityId, facility: Option<FacilityId>, roles: &[Role]) -> Decision {
+    let allowed = if actor.is_operator() {
+        true
+    } else if actor.in_municipality(municipality) && actor.has(Role::MunicipalityAdmin) {
+        !roles.contains(&Role::Operator)
+    } else if actor.in_municipality(municipality) && actor.has(Role::Coordinator) {
+        only_staff_roles(roles)
+    } else {
+        facility.is_some_and(|f| actor.admin_of.contains(&f)) && only_staff_roles(roles)
+    };
+    scoped(actor, municipality, allowed)
+}
+
+/// Seeing, disabling, resetting or attaching an existing account.
+pub fn manage_account(actor: &Actor, target: &AccountScope) -> Decision {
+    if actor.account_id == target.account_id {
+        // One's own account is changed from the settings page, not the admin pages,
+        // so that nobody disables or demotes themselves by accident.
+        return Decision::Deny;
+    }
+    if actor.is_operator() {
+        return Decision::Allow;
+    }
+    let Some(municipality) = target.municipality_id else { return Decision::Hidden };
+    let allowed = if actor.has(Role::MunicipalityAdmin) {
+        !target.roles.contains(&Role::Operator)
+    } else if actor.has(Role::Coordinator) {
+        only_staff_roles(&target.roles)
+    } else {
+        only_staff_roles(&target.roles) && target.facilities.iter().any(|f| actor.admin_of.contains(f))
+    };
+    scoped(actor, municipality, allowed)
+}
+
+/// Seeing the list of accounts of a municipality (or of one's own facilities).
+pub fn list_accounts(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality) || !actor.admin_of.is_empty())
+}
+
+/// Reading a municipality's audit events (the coordination centre answers for them).
+pub fn read_audit_log(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.is_operator() || actor.has(Role::MunicipalityAdmin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn actor(municipality: MunicipalityId, roles: &[Role]) -> Actor {
+        Actor {
+            account_id: AccountId::new(),
+            municipality_id: Some(municipality),
+            roles: roles.to_vec(),
+            admin_of: vec![],
+            member_of: vec![],
+        }
+    }
+
+    fn target(municipality: MunicipalityId, roles: &[Role], facilities: &[FacilityId]) -> AccountScope {
+        AccountScope {
+            account_id: AccountId::new(),
+            municipality_id: Some(municipality),
+            roles: roles.to_vec(),
+            facilities: facilities.to_vec(),
+        }
+    }
+
+    #[test]
+    fn other_municipalities_are_hidden_not_denied() {
+        let (kashiwa, nagareyama) = (MunicipalityId::new(), MunicipalityId::new());
+        let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
+        assert_eq!(create_facility(&admin, nagareyama), Decision::Hidden);
+        assert_eq!(view_facilities(&admin, nagareyama), Decision::Hidden);
+        assert_eq!(manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])), Decision::Hidden);
+        assert_eq!(create_facility(&admin, kashiwa), Decision::Allow);
+    }
+
+    #[test]
+    fn facility_admins_manage_only_their_own_staff() {
+        let kashiwa = MunicipalityId::new();
+        let (mine, theirs) = (FacilityId::new(), FacilityId::new());
+        let mut admin = actor(kashiwa, &[Role::Professional, Role::FacilityAdmin]);
+        admin.admin_of = vec![mine];
+        assert_eq!(issue_account(&admin, kashiwa, Some(mine), &[Role::Professional]), Decision::Allow);
+        assert_eq!(issue_account(&admin, kashiwa, Some(theirs), &[Role::Professional]), Decision::Deny);
+        assert_eq!(issue_account(&admin, kashiwa, Some(mine), &[Role::Coordinator]), Decision::Deny);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Professional], &[mine])), Decision::Allow);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Professional], &[theirs])), Decision::Deny);
+        assert_eq!(edit_facility(&admin, kashiwa, mine), Decision::Allow);
+        assert_eq!(edit_facility(&admin, kashiwa, theirs), Decision::Deny);
+    }
+
+    #[test]
+    fn coordinators_issue_staff_ids_but_not_admin_roles() {
+        let kashiwa = MunicipalityId::new();
+        let coordinator = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
+        assert_eq!(issue_account(&coordinator, kashiwa, None, &[Role::Professional, Role::FacilityAdmin]), Decision::Allow);
+        assert_eq!(issue_account(&coordinator, kashiwa, None, &[Role::MunicipalityAdmin]), Decision::Deny);
+        assert_eq!(manage_municipalities(&coordinator), Decision::Deny);
+    }
+
+    #[test]
+    fn nobody_manages_their_own_account_from_the_admin_pages() {
+        let kashiwa = MunicipalityId::new();
+        let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
+        let me = AccountScope {
+            account_id: admin.account_id,
+            municipality_id: Some(kashiwa),
+            roles: admin.roles.clone(),
+            facilities: vec![],
+        };
+        assert_eq!(manage_account(&admin, &me), Decision::Deny);
+    }
+
+    #[test]
+    fn only_operators_touch_operators() {
+        let kashiwa = MunicipalityId::new();
+        let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
+        assert_eq!(issue_account(&admin, kashiwa, None, &[Role::Operator]), Decision::Deny);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Operator], &[])), Decision::Deny);
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(manage_account(&operator, &target(kashiwa, &[Role::Operator], &[])), Decision::Allow);
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        prop::sample::select(Role::ALL.to_vec())
+    }
+
+    proptest! {
+        /// Whatever roles someone has in one municipality, nothing in another
+        /// municipality is ever allowed unless they are an operator.
+        #[test]
+        fn no_decision_crosses_municipalities(roles in prop::collection::vec(any_role(), 0..4)) {
+            let (home, other) = (MunicipalityId::new(), MunicipalityId::new());
+            let facility = FacilityId::new();
+            let mut someone = actor(home, &roles);
+            someone.admin_of = vec![facility];
+            prop_assume!(!someone.has(Role::Operator));
+            let t = target(other, &[Role::Professional], &[facility]);
+            prop_assert_eq!(create_facility(&someone, other), Decision::Hidden);
+            prop_assert_eq!(edit_facility(&someone, other, facility), Decision::Hidden);
+            prop_assert_eq!(view_facilities(&someone, other), Decision::Hidden);
+            prop_assert_eq!(issue_account(&someone, other, Some(facility), &[Role::Professional]), Decision::Hidden);
+            prop_assert_eq!(manage_account(&someone, &t), Decision::Hidden);
+            prop_assert_eq!(list_accounts(&someone, other), Decision::Hidden);
+            prop_assert_eq!(read_audit_log(&someone, other), Decision::Hidden);
+        }
+
+        /// Nobody but an operator can hand out a role that outranks the ones they hold.
+        #[test]
+        fn no_escalation_of_roles(roles in prop::collection::vec(any_role(), 0..4), wanted in prop::collection::vec(any_role(), 1..3)) {
+            let home = MunicipalityId::new();
+            let someone = actor(home, &roles);
+            prop_assume!(!someone.has(Role::Operator));
+            if issue_account(&someone, home, None, &wanted).is_allowed() {
+                prop_assert!(!wanted.contains(&Role::Operator));
+                if wanted.contains(&Role::MunicipalityAdmin) || wanted.contains(&Role::Coordinator) {
+                    prop_assert!(someone.has(Role::MunicipalityAdmin));
+                }
+            }
+        }
+    }
+}
