@@ -1,1 +1,132 @@
+//! tsunagu's use cases. One public function per thing a user does; each
+//! checks access once (with the domain's policy), runs in one transaction and
+//! appends its audit event in that same transaction.
 
+mod accounts;
+mod audit;
+pub mod credentials;
+mod demo;
+mod error;
+mod facilities;
+mod municipalities;
+mod sessions;
+mod settings;
+pub mod views;
+
+pub use accounts::{AccountAdminForm, IssuedCode};
+pub use audit::{ChainReport, VerifyReport};
+pub use demo::{DemoAccount, DemoSummary};
+pub use error::AppError;
+pub use sessions::{Enrolment, Session, SessionStage, SignedIn};
+pub use settings::Settings;
+
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+use tsunagu_domain::audit::{AuditAction, AuditRecord};
+use tsunagu_domain::clock::{Clock, to_micros};
+use tsunagu_domain::ids::{AccountId, MunicipalityId};
+use tsunagu_store::{Store, StoreTx};
+use uuid::Uuid;
+
+/// Where a request came from, for the audit log and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The application: the store, a clock and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self { store, clock, settings: Arc::new(settings) }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Whether the database answers (for /readyz).
+    pub async fn ready(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    async fn begin(&self) -> Result<Box<dyn StoreTx>, AppError> {
+        Ok(self.store.begin().await?)
+    }
+}
+
+/// Who did something, as the audit log records it.
+pub(crate) struct AuditActor<'a> {
+    pub account_id: Option<AccountId>,
+    pub label: &'a str,
+    pub meta: &'a RequestMeta,
+}
+
+/// Builds an audit record; every use case goes through here.
+pub(crate) fn audit_record(
+    now: OffsetDateTime,
+    municipality: Option<MunicipalityId>,
+    actor: &AuditActor<'_>,
+    action: AuditAction,
+    target_kind: &'static str,
+    target_id: Option<Uuid>,
+    details: serde_json::Value,
+) -> AuditRecord {
+    AuditRecord {
+        municipality_id: municipality,
+        occurred_at: now,
+        actor_account_id: actor.account_id,
+        actor_label: actor.label.to_owned(),
+        action,
+        target_kind,
+        target_id,
+        source_ip: actor.meta.source_ip.clone(),
+        details,
+    }
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        to_micros(OffsetDateTime::now_utc())
+    }
+}
+
+/// A clock that stands still until moved: for tests and demos of timeouts.
+#[derive(Clone)]
+pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self(Arc::new(Mutex::new(to_micros(start))))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0.lock().map(|t| *t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}

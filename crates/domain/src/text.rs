@@ -36,7 +36,7 @@ pub fn fold_full_width_ascii(raw: &str) -> String {
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
-            'ー' | '－' | '―' | '‐' => '-',
+            'ー' | '―' | '‐' => '-',
             _ => c,
         })
         .collect()

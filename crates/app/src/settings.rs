@@ -1,0 +1,39 @@
+use time::Duration;
+
+/// Tunables of the use cases, with secure defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session ends after this long without a request.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, whatever happens.
+    pub session_absolute_timeout: Duration,
+    /// Failed sign-ins counted over this window.
+    pub throttle_window: Duration,
+    /// Failures per account within the window before it is locked for the window.
+    pub max_failures_per_account: i64,
+    /// Failures per source address within the window.
+    pub max_failures_per_address: i64,
+    /// How long an invitation or reset code stays valid.
+    pub invitation_validity: Duration,
+    /// argon2id memory cost in KiB (OWASP: 19 MiB) and iterations.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Shown in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_idle_timeout: Duration::minutes(30),
+            session_absolute_timeout: Duration::hours(12),
+            throttle_window: Duration::minutes(15),
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+            invitation_validity: Duration::days(14),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            totp_issuer: "tsunagu".to_owned(),
+        }
+    }
+}

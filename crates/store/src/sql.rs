@@ -1,0 +1,350 @@
+//! The queries both backends run. SQLite and PostgreSQL accept the same
+//! text here (`$n` parameters, `RETURNING`, `ON CONFLICT`), and sqlx binds the
+//! same Rust types to each (UUID, timestamps, bytes), so the implementation of
+//! [`crate::StoreTx`] is written once and stamped out per backend by this macro;
+//! what differs (schema, connection set-up) lives in each backend's module.
+
+macro_rules! impl_store_tx {
+    ($tx:ident, $db:ty) => {
+        /// A transaction on this backend.
+        pub struct $tx {
+            inner: sqlx::Transaction<'static, $db>,
+        }
+
+        impl $tx {
+            fn conn(&mut self) -> &mut <$db as sqlx::Database>::Connection {
+                &mut self.inner
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::StoreTx for $tx {
+            async fn commit(self: Box<Self>) -> Result<(), $crate::StoreError> {
+                Ok(self.inner.commit().await?)
+            }
+
+            async fn insert_municipality(&mut self, m: &$crate::MunicipalityRow) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO municipalities (id, code, name, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(m.id).bind(&m.code).bind(&m.name).bind(m.created_at)
+                    .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn municipality(&mut self, id: uuid::Uuid) -> Result<Option<$crate::MunicipalityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM municipalities WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn municipality_by_code(&mut self, code: &str) -> Result<Option<$crate::MunicipalityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM municipalities WHERE code = $1").bind(code).fetch_optional(self.conn()).await?)
+            }
+
+            async fn municipalities(&mut self) -> Result<Vec<$crate::MunicipalityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM municipalities ORDER BY code").fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_facility(&mut self, f: &$crate::FacilityRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO facilities (id, municipality_id, kind, name, name_kana, medical_institution_code, \
+                     care_provider_number, postal_code, address, phone, latitude, longitude, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(f.id).bind(f.municipality_id).bind(&f.kind).bind(&f.name).bind(&f.name_kana)
+                .bind(&f.medical_institution_code).bind(&f.care_provider_number).bind(&f.postal_code)
+                .bind(&f.address).bind(&f.phone).bind(f.latitude).bind(f.longitude).bind(f.created_at).bind(f.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn update_facility(&mut self, f: &$crate::FacilityRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "UPDATE facilities SET kind = $2, name = $3, name_kana = $4, medical_institution_code = $5, \
+                     care_provider_number = $6, postal_code = $7, address = $8, phone = $9, latitude = $10, \
+                     longitude = $11, updated_at = $12 WHERE id = $1",
+                )
+                .bind(f.id).bind(&f.kind).bind(&f.name).bind(&f.name_kana).bind(&f.medical_institution_code)
+                .bind(&f.care_provider_number).bind(&f.postal_code).bind(&f.address).bind(&f.phone)
+                .bind(f.latitude).bind(f.longitude).bind(f.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn facility(&mut self, id: uuid::Uuid) -> Result<Option<$crate::FacilityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facilities WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn facilities(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::FacilityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facilities WHERE municipality_id = $1 ORDER BY kind, name_kana, name")
+                    .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_account(&mut self, a: &$crate::AccountRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO accounts (id, municipality_id, login_id, display_name, display_name_kana, email, \
+                     profession, roles, status, password_hash, totp_secret, totp_last_step, language, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(a.id).bind(a.municipality_id).bind(&a.login_id).bind(&a.display_name).bind(&a.display_name_kana)
+                .bind(&a.email).bind(&a.profession).bind(&a.roles).bind(&a.status).bind(&a.password_hash)
+                .bind(&a.totp_secret).bind(a.totp_last_step).bind(&a.language).bind(a.created_at).bind(a.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn account(&mut self, id: uuid::Uuid) -> Result<Option<$crate::AccountRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM accounts WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn account_by_login(&mut self, login_id: &str) -> Result<Option<$crate::AccountRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM accounts WHERE login_id = $1").bind(login_id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn accounts(&mut self, municipality_id: Option<uuid::Uuid>) -> Result<Vec<$crate::AccountRow>, $crate::StoreError> {
+                let rows = match municipality_id {
+                    Some(m) => sqlx::query_as("SELECT * FROM accounts WHERE municipality_id = $1 ORDER BY login_id")
+                        .bind(m).fetch_all(self.conn()).await?,
+                    None => sqlx::query_as("SELECT * FROM accounts WHERE municipality_id IS NULL ORDER BY login_id")
+                        .fetch_all(self.conn()).await?,
+                };
+                Ok(rows)
+            }
+
+            async fn set_account_status(&mut self, id: uuid::Uuid, status: &str, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id).bind(status).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn set_password_hash(&mut self, id: uuid::Uuid, hash: Option<&str>, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id).bind(hash).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn set_totp(&mut self, id: uuid::Uuid, secret: Option<&[u8]>, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET totp_secret = $2, totp_last_step = NULL, updated_at = $3 WHERE id = $1")
+                    .bind(id).bind(secret).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn advance_totp_step(&mut self, id: uuid::Uuid, step: i64) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(id).bind(step).execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_language(&mut self, id: uuid::Uuid, language: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET language = $2 WHERE id = $1").bind(id).bind(language).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn upsert_membership(&mut self, m: &$crate::MembershipRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO facility_memberships (account_id, facility_id, is_admin, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (account_id, facility_id) DO UPDATE SET is_admin = $3",
+                )
+                .bind(m.account_id).bind(m.facility_id).bind(m.is_admin).bind(m.created_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn remove_membership(&mut self, account_id: uuid::Uuid, facility_id: uuid::Uuid) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query("DELETE FROM facility_memberships WHERE account_id = $1 AND facility_id = $2")
+                    .bind(account_id).bind(facility_id).execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn memberships_of_account(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::MembershipRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facility_memberships WHERE account_id = $1 ORDER BY created_at")
+                    .bind(account_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn memberships_in_municipality(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::MembershipRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT fm.* FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+                     WHERE f.municipality_id = $1 ORDER BY fm.created_at",
+                )
+                .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_invitation(&mut self, i: &$crate::InvitationRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO invitations (id, account_id, code_hash, created_by, created_at, expires_at, used_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(i.id).bind(i.account_id).bind(&i.code_hash).bind(i.created_by).bind(i.created_at)
+                .bind(i.expires_at).bind(i.used_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn invitation_by_code_hash(&mut self, code_hash: &[u8]) -> Result<Option<$crate::InvitationRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM invitations WHERE code_hash = $1").bind(code_hash).fetch_optional(self.conn()).await?)
+            }
+
+            async fn close_invitations(&mut self, account_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE invitations SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL")
+                    .bind(account_id).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn replace_recovery_codes(&mut self, account_id: uuid::Uuid, code_hashes: &[Vec<u8>]) -> Result<(), $crate::StoreError> {
+                sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(self.conn()).await?;
+                for hash in code_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+                        .bind(account_id).bind(hash).execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn use_recovery_code(&mut self, account_id: uuid::Uuid, code_hash: &[u8], at: time::OffsetDateTime) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                )
+                .bind(account_id).bind(code_hash).bind(at).execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn unused_recovery_codes(&mut self, account_id: uuid::Uuid) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL")
+                    .bind(account_id).fetch_one(self.conn()).await?)
+            }
+
+            async fn insert_session(&mut self, s: &$crate::SessionRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, pending_totp_secret, created_at, \
+                     last_seen_at, expires_at, source_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&s.token_hash).bind(s.account_id).bind(&s.stage).bind(&s.csrf_token).bind(&s.pending_totp_secret)
+                .bind(s.created_at).bind(s.last_seen_at).bind(s.expires_at).bind(&s.source_ip).bind(&s.user_agent)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn session(&mut self, token_hash: &[u8]) -> Result<Option<$crate::SessionRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM sessions WHERE token_hash = $1").bind(token_hash).fetch_optional(self.conn()).await?)
+            }
+
+            async fn update_session(&mut self, s: &$crate::SessionRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "UPDATE sessions SET stage = $2, csrf_token = $3, pending_totp_secret = $4, last_seen_at = $5, \
+                     expires_at = $6 WHERE token_hash = $1",
+                )
+                .bind(&s.token_hash).bind(&s.stage).bind(&s.csrf_token).bind(&s.pending_totp_secret)
+                .bind(s.last_seen_at).bind(s.expires_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), $crate::StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn delete_sessions_of_account(&mut self, account_id: uuid::Uuid) -> Result<u64, $crate::StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(self.conn()).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn count_sessions_of_account(&mut self, account_id: uuid::Uuid, now: time::OffsetDateTime) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND expires_at > $2")
+                    .bind(account_id).bind(now).fetch_one(self.conn()).await?)
+            }
+
+            async fn delete_expired_sessions(&mut self, now: time::OffsetDateTime) -> Result<u64, $crate::StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.conn()).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn record_sign_in_failure(&mut self, throttle_key: &str, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO sign_in_failures (id, throttle_key, at) VALUES ($1, $2, $3)")
+                    .bind(uuid::Uuid::now_v7()).bind(throttle_key).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn sign_in_failures_since(&mut self, throttle_key: &str, since: time::OffsetDateTime) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE throttle_key = $1 AND at > $2")
+                    .bind(throttle_key).bind(since).fetch_one(self.conn()).await?)
+            }
+
+            async fn clear_sign_in_failures(&mut self, throttle_key: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1").bind(throttle_key).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn append_audit(
+                &mut self,
+                record: &tsunagu_domain::audit::AuditRecord,
+            ) -> Result<tsunagu_domain::audit::ChainedEvent, $crate::StoreError> {
+                use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
+                let chain = chain_of(record.municipality_id);
+                // Claiming the next number locks the chain head until commit, so
+                // concurrent appenders to one chain queue up instead of forking it.
+                let (seq, prev_hash): (i64, Vec<u8>) = sqlx::query_as(
+                    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 1, $2) \
+                     ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + 1 RETURNING seq, hash",
+                )
+                .bind(chain).bind(GENESIS_HASH.as_slice())
+                .fetch_one(self.conn()).await?;
+                let mut event = ChainedEvent {
+                    id: uuid::Uuid::now_v7(),
+                    chain,
+                    seq,
+                    occurred_at: record.occurred_at,
+                    actor_account_id: record.actor_account_id.map(|a| a.0),
+                    actor_label: record.actor_label.clone(),
+                    action: record.action.code().to_owned(),
+                    target_kind: record.target_kind.to_owned(),
+                    target_id: record.target_id,
+                    source_ip: record.source_ip.clone(),
+                    details: record.details.to_string(),
+                    prev_hash,
+                    hash: Vec::new(),
+                };
+                event.hash = event_hash(&event).to_vec();
+                sqlx::query(
+                    "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
+                     target_kind, target_id, source_ip, details, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(event.id).bind(event.chain).bind(event.seq).bind(event.occurred_at).bind(event.actor_account_id)
+                .bind(&event.actor_label).bind(&event.action).bind(&event.target_kind).bind(event.target_id)
+                .bind(&event.source_ip).bind(&event.details).bind(&event.prev_hash).bind(&event.hash)
+                .execute(self.conn()).await?;
+                sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
+                    .bind(chain).bind(&event.hash).execute(self.conn()).await?;
+                Ok(event)
+            }
+
+            async fn audit_heads(&mut self) -> Result<Vec<$crate::ChainHead>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM audit_chain_heads ORDER BY chain").fetch_all(self.conn()).await?)
+            }
+
+            async fn audit_events_after(
+                &mut self,
+                chain: uuid::Uuid,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
+                let rows: Vec<$crate::records::AuditEventRow> =
+                    sqlx::query_as("SELECT * FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                        .bind(chain).bind(after_seq).bind(limit).fetch_all(self.conn()).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn recent_audit_events(
+                &mut self,
+                chain: uuid::Uuid,
+                limit: i64,
+            ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
+                let rows: Vec<$crate::records::AuditEventRow> =
+                    sqlx::query_as("SELECT * FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT $2")
+                        .bind(chain).bind(limit).fetch_all(self.conn()).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store_tx;
