@@ -128,7 +128,7 @@ impl App {
             login_id: login.to_owned(),
             display_name: name.to_owned(),
             profession: new.profession.label_ja().to_owned(),
-            roles: new.roles.iter().map(|r| r.label_ja()).collect::<Vec<_>>().join("・"),
+            roles: new.roles.iter().filter(|r| **r != tsunagu_domain::account::Role::Professional).map(|r| r.label_ja()).collect::<Vec<_>>().join("・"),
             facility: facility.map(|f| f.1.to_owned()),
         });
         Ok(())

@@ -435,3 +435,13 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Deletes sessions past their absolute expiry (idle ones are refused on use).
+    pub async fn sweep_expired_sessions(&self) -> Result<u64, AppError> {
+        let mut tx = self.begin().await?;
+        let n = tx.delete_expired_sessions(self.now()).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

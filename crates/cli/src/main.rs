@@ -1,1 +1,258 @@
-fn main() {}
+//! The `tsunagu` binary: configuration, start-up and the subcommands.
+
+mod config;
+
+use clap::{Args, Parser, Subcommand};
+use config::{DatabaseUrl, FileConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tsunagu_app::{App, Settings, SystemClock};
+use tsunagu_domain::account::NewAccount;
+use tsunagu_domain::clock::format_jst;
+use tsunagu_domain::ids::FacilityId;
+
+#[derive(Parser)]
+#[command(name = "tsunagu", version, about = "tsunagu: home medical and long-term care collaboration for a municipality")]
+struct Cli {
+    /// Settings file (TOML). Default: ./tsunagu.toml if present.
+    #[arg(long, env = "TSUNAGU_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Database URL: postgres://... or sqlite://... Default: sqlite under ./data.
+    #[arg(long, env = "TSUNAGU_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        /// Address to listen on. Default: 127.0.0.1:8080.
+        #[arg(long, env = "TSUNAGU_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Create a synthetic demo municipality with facilities and accounts.
+    Demo,
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Manage accounts from the shell (e.g. the first operator).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every hash chain; exits non-zero and names the first bad event if one was altered.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Issue an ID and print its one-time invitation code.
+    Create(CreateUser),
+    /// Print a new one-time code with which the person sets a new password and second factor.
+    Reset {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Args)]
+struct CreateUser {
+    #[arg(long)]
+    login: String,
+    /// Full name as shown to others.
+    #[arg(long)]
+    name: String,
+    #[arg(long, default_value = "")]
+    kana: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    /// Profession code (physician, nurse, care_manager, clerk, municipal_officer, ...).
+    #[arg(long, default_value = "clerk")]
+    profession: String,
+    /// Role codes: operator, municipality_admin, coordinator, facility_admin.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// 全国地方公共団体コード of the account's municipality (not for operators).
+    #[arg(long)]
+    municipality: Option<String>,
+    /// Facility id to attach the account to.
+    #[arg(long)]
+    facility: Option<String>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let file = FileConfig::load(cli.config.as_deref())?;
+    let url = match cli.database_url.or(file.database_url.clone()) {
+        Some(url) => DatabaseUrl::new(url),
+        None => DatabaseUrl::default_sqlite()?,
+    };
+    let mut settings = Settings::default();
+    if let Some(m) = file.session_idle_minutes {
+        settings.session_idle_timeout = time::Duration::minutes(m.clamp(1, 24 * 60));
+    }
+    if let Some(h) = file.session_absolute_hours {
+        settings.session_absolute_timeout = time::Duration::hours(h.clamp(1, 24 * 7));
+    }
+    let store = tsunagu_store::connect(url.expose())
+        .await
+        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    let app = App::new(store, Arc::new(SystemClock), settings);
+    match cli.command {
+        Command::Serve { listen } => serve(app, listen.or(file.listen), &file, &url).await,
+        Command::Migrate => {
+            println!("database {url} is up to date ({})", app.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => demo(&app).await,
+        Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
+        Command::User { command } => user(&app, command).await,
+    }
+}
+
+async fn serve(app: App, listen: Option<SocketAddr>, file: &FileConfig, url: &DatabaseUrl) -> Result<ExitCode, Failure> {
+    let listen = listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let config = tsunagu_web::WebConfig {
+        secure_cookies: file.secure_cookies.unwrap_or(!listen.ip().is_loopback()),
+        behind_proxy: file.behind_proxy.unwrap_or(false),
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(%listen, database = %url, backend = app.backend(), "tsunagu is serving");
+    println!("tsunagu: http://{listen}/  (database: {url})");
+    let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+    let router = tsunagu_web::router(app, config);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    sweeper.abort();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes expired sessions now and then. Safe with several instances.
+async fn sweep_sessions(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = app.sweep_expired_sessions().await {
+            tracing::warn!(error = %e, "could not sweep expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down after in-flight requests");
+}
+
+async fn demo(app: &App) -> Result<ExitCode, Failure> {
+    let summary = app.create_demo().await?;
+    if summary.already_present {
+        println!("The demo data is already in this database.");
+    } else {
+        println!("Created the demo data (synthetic people and facilities).");
+    }
+    for (code, name) in &summary.municipalities {
+        println!("  municipality {code} {name}");
+    }
+    println!();
+    println!("Start the server with `tsunagu serve` (or `cargo run --release -- serve`) and open http://127.0.0.1:8080/");
+    println!("Every demo account's password is: {}", summary.password);
+    println!("At first sign-in you set up an authenticator app (Google Authenticator, Microsoft Authenticator, ...).");
+    println!();
+    println!("{:<18} {:<14} {:<20} {}", "login", "name", "profession / roles", "facility");
+    for a in &summary.accounts {
+        let roles = if a.roles.is_empty() { a.profession.clone() } else { format!("{} / {}", a.profession, a.roles) };
+        println!("{:<18} {:<14} {:<20} {}", a.login_id, a.display_name, roles, a.facility.as_deref().unwrap_or("-"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(app: &App) -> Result<ExitCode, Failure> {
+    let report = app.verify_audit().await?;
+    for chain in &report.chains {
+        let name = chain.municipality_code.as_deref().unwrap_or("installation");
+        match &chain.problem {
+            None => println!("ok      {name}: {} events, chain intact", chain.events_checked),
+            Some(problem) => println!("FAILED  {name}: {problem}"),
+        }
+    }
+    if report.is_intact() {
+        println!("audit log intact ({} chains)", report.chains.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("audit log has been tampered with");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+async fn user(app: &App, command: UserCommand) -> Result<ExitCode, Failure> {
+    let issued = match command {
+        UserCommand::Create(u) => {
+            let roles: Vec<&str> = u.roles.iter().map(String::as_str).collect();
+            let new = NewAccount::parse(&u.login, &u.name, &u.kana, &u.email, &u.profession, &roles)?;
+            let facility = match &u.facility {
+                Some(raw) => Some(raw.parse::<FacilityId>()?),
+                None => None,
+            };
+            app.issue_account_from_shell(u.municipality.as_deref(), &new, facility).await?
+        }
+        UserCommand::Reset { login } => app.reissue_code_from_shell(&login).await?,
+    };
+    println!("login id:        {}", issued.account.login_id);
+    println!("one-time code:   {}", issued.code);
+    println!("valid until:     {} (JST)", format_jst(issued.expires_at));
+    println!("Open /invite on the server, enter the login id and the code, and choose a password.");
+    Ok(ExitCode::SUCCESS)
+}

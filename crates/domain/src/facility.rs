@@ -10,6 +10,12 @@ macro_rules! coded_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name { $($variant),+ }
 
+        impl $crate::text::Label for $name {
+            fn code(&self) -> &'static str { $name::code(*self) }
+            fn label_ja(&self) -> &'static str { $name::label_ja(*self) }
+            fn label_en(&self) -> &'static str { $name::label_en(*self) }
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 

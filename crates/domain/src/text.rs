@@ -2,6 +2,25 @@
 
 use crate::ValidationError;
 
+/// A value with a stable code and a name in Japanese and English.
+pub trait Label {
+    fn code(&self) -> &'static str;
+    fn label_ja(&self) -> &'static str;
+    fn label_en(&self) -> &'static str;
+}
+
+impl<T: Label> Label for &T {
+    fn code(&self) -> &'static str {
+        (*self).code()
+    }
+    fn label_ja(&self) -> &'static str {
+        (*self).label_ja()
+    }
+    fn label_en(&self) -> &'static str {
+        (*self).label_en()
+    }
+}
+
 /// Trims, and refuses empty text, text over `max` characters and control characters.
 pub fn required(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
     let value = raw.trim();

@@ -1,1 +1,111 @@
+//! tsunagu's HTTP layer: server-rendered pages (Japanese first, phone first),
+//! health, readiness and metrics. Handlers parse input, call one use case of
+//! the app layer and render its answer; they never decide access and never
+//! touch the store.
 
+mod context;
+mod error;
+pub mod i18n;
+mod metrics;
+mod pages;
+mod qr;
+mod security;
+
+pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use std::time::Duration;
+use tsunagu_app::App;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (only sent over HTTPS). On by default unless the
+    /// server listens on a loopback address.
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    pub behind_proxy: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { secure_cookies: true, behind_proxy: false }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub app: App,
+    pub config: WebConfig,
+}
+
+type Route = (&'static str, &'static str, MethodRouter<AppState>);
+
+/// The one table of routes: the router is built from it, and `routes()` reads
+/// it, so a test that walks every route cannot miss one.
+fn route_table() -> Vec<Route> {
+    use pages::{account, admin, auth, ops};
+    vec![
+        ("GET", "/", get(auth::root)),
+        ("GET", "/sign-in", get(auth::sign_in_page)),
+        ("POST", "/sign-in", post(auth::sign_in)),
+        ("GET", "/sign-in/code", get(auth::code_page)),
+        ("POST", "/sign-in/code", post(auth::code)),
+        ("GET", "/sign-in/enrol", get(auth::enrol_page)),
+        ("POST", "/sign-in/enrol", post(auth::enrol)),
+        ("POST", "/sign-out", post(auth::sign_out)),
+        ("GET", "/invite", get(auth::invite_page)),
+        ("POST", "/invite", post(auth::invite)),
+        ("GET", "/lang/{lang}", get(auth::switch_language)),
+        ("GET", "/home", get(account::home)),
+        ("GET", "/account", get(account::settings)),
+        ("POST", "/account/password", post(account::change_password)),
+        ("POST", "/account/sign-out-everywhere", post(account::sign_out_everywhere)),
+        ("POST", "/account/recovery-codes", post(account::regenerate_recovery_codes)),
+        ("POST", "/account/language", post(account::set_language)),
+        ("GET", "/admin", get(admin::index)),
+        ("GET", "/admin/municipalities", get(admin::municipalities)),
+        ("POST", "/admin/municipalities", post(admin::create_municipality)),
+        ("GET", "/admin/m/{municipality}/facilities", get(admin::facilities)),
+        ("POST", "/admin/m/{municipality}/facilities", post(admin::create_facility)),
+        ("GET", "/admin/m/{municipality}/accounts", get(admin::accounts)),
+        ("POST", "/admin/m/{municipality}/accounts", post(admin::issue_account)),
+        ("GET", "/admin/m/{municipality}/audit", get(admin::audit)),
+        ("GET", "/admin/facilities/{facility}", get(admin::facility)),
+        ("POST", "/admin/facilities/{facility}", post(admin::update_facility)),
+        ("GET", "/admin/accounts/{account}", get(admin::account)),
+        ("POST", "/admin/accounts/{account}/status", post(admin::set_status)),
+        ("POST", "/admin/accounts/{account}/reissue", post(admin::reissue)),
+        ("POST", "/admin/accounts/{account}/memberships", post(admin::add_membership)),
+        ("POST", "/admin/accounts/{account}/memberships/{facility}/remove", post(admin::remove_membership)),
+        ("GET", "/healthz", get(ops::healthz)),
+        ("GET", "/readyz", get(ops::readyz)),
+        ("GET", "/metrics", get(ops::metrics)),
+        ("GET", "/static/{file}", get(ops::static_file)),
+    ]
+}
+
+/// The whole web application.
+pub fn router(app: App, config: WebConfig) -> Router {
+    let mut router = Router::new();
+    for (_, path, method_router) in route_table() {
+        router = router.route(path, method_router);
+    }
+    router
+        .fallback(pages::ops::not_found)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn(metrics::count))
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(AppState { app, config })
+}
+
+/// (method, path pattern) of every route.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    route_table().into_iter().map(|(method, path, _)| (method, path)).collect()
+}

@@ -1,0 +1,106 @@
+//! Configuration: command-line flags, then environment variables (TSUNAGU_*),
+//! then a TOML file, then defaults. Unknown keys in the file are an error.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+}
+
+/// The settings file (`tsunagu.toml`). Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    /// Mark cookies Secure. Defaults to on unless listening on loopback.
+    pub secure_cookies: Option<bool>,
+    /// Trust X-Forwarded-For (only behind your own reverse proxy).
+    pub behind_proxy: Option<bool>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+}
+
+impl FileConfig {
+    /// Reads `path` if given, else `./tsunagu.toml` if it exists.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("tsunagu.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path, source })
+    }
+}
+
+/// A database URL that never prints its password.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: String) -> Self {
+        Self(url)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The default: an SQLite file under ./data of the current directory,
+    /// so several installations can live side by side.
+    pub fn default_sqlite() -> Result<Self, ConfigError> {
+        let dir = PathBuf::from("data");
+        std::fs::create_dir_all(&dir).map_err(|source| ConfigError::DataDir { path: dir.clone(), source })?;
+        Ok(Self(format!("sqlite://{}", dir.join("tsunagu.db").display())))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0.split_once("://"), self.0.rfind('@')) {
+            (Some((scheme, rest)), Some(at)) if rest.contains(':') => {
+                let user = rest.split(':').next().unwrap_or_default();
+                write!(f, "{scheme}://{user}:***{}", &self.0[at..])
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_never_print() {
+        let url = DatabaseUrl::new("postgres://tsunagu:s3cret@db.example:5432/tsunagu".into());
+        assert_eq!(url.to_string(), "postgres://tsunagu:***@db.example:5432/tsunagu");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(DatabaseUrl::new("sqlite://data/t.db".into()).to_string(), "sqlite://data/t.db");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("listen = \"127.0.0.1:9000\"").is_ok());
+        assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:9000\"").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! What every handler knows about the request: language, client address, the
+//! session (if any), and the CSRF token its forms must carry.
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::{Lang, Tr};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use std::net::SocketAddr;
+use tsunagu_app::{RequestMeta, Session, SessionStage};
+
+pub const SESSION_COOKIE: &str = "tsunagu_session";
+pub const ANON_CSRF_COOKIE: &str = "tsunagu_csrf";
+pub const LANG_COOKIE: &str = "tsunagu_lang";
+
+pub(crate) struct Ctx {
+    pub t: Tr,
+    pub meta: RequestMeta,
+    pub session: Option<Session>,
+    pub token: Option<String>,
+    /// The double-submit token of signed-out forms, if the browser has one.
+    pub anon_csrf: Option<String>,
+    pub path: String,
+    pub secure_cookies: bool,
+}
+
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
+    if behind_proxy {
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if let Some(first) = forwarded.and_then(|v| v.split(',').next()) {
+            return Some(first.trim().to_owned());
+        }
+    }
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
+}
+
+fn language(headers: &HeaderMap, session: Option<&Session>) -> Lang {
+    if let Some(lang) = cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
+        return lang;
+    }
+    if let Some(lang) = session.and_then(|s| Lang::parse(&s.account.language)) {
+        return lang;
+    }
+    let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.trim_start().starts_with("en") { Lang::En } else { Lang::Ja }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
+        let session = match &token {
+            Some(token) => state.app.session(token).await.map_err(|e| WebError::app(e, Lang::Ja))?,
+            None => None,
+        };
+        let t = Tr { lang: language(&parts.headers, session.as_ref()) };
+        let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+        Ok(Ctx {
+            t,
+            meta: RequestMeta {
+                source_ip: client_address(parts, state.config.behind_proxy),
+                user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
+            },
+            session,
+            token,
+            anon_csrf: cookie(&parts.headers, ANON_CSRF_COOKIE).map(str::to_owned),
+            path: parts.uri.path().to_owned(),
+            secure_cookies: state.config.secure_cookies,
+        })
+    }
+}
+
+impl Ctx {
+    /// The fully signed-in session, or a redirect to where sign-in stands.
+    pub fn signed_in(&self) -> Result<&Session, WebError> {
+        match &self.session {
+            Some(s) if s.stage == SessionStage::Full => Ok(s),
+            Some(s) if s.stage == SessionStage::Enrol => Err(WebError::Redirect("/sign-in/enrol".into())),
+            Some(_) => Err(WebError::Redirect("/sign-in/code".into())),
+            None => Err(WebError::Redirect("/sign-in".into())),
+        }
+    }
+
+    /// The token forms on this page must send back.
+    pub fn csrf(&self) -> String {
+        match (&self.session, &self.anon_csrf) {
+            (Some(s), _) => s.csrf_token.clone(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Refuses a form that does not carry this session's token (or, signed
+    /// out, the token of the double-submit cookie).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
+        let expected = self.csrf();
+        if expected.is_empty() || !constant_time_eq(expected.as_bytes(), submitted.as_bytes()) {
+            return Err(WebError::Csrf(self.t.lang));
+        }
+        Ok(())
+    }
+
+    pub fn cookie_header(&self, name: &str, value: &str, max_age_seconds: Option<i64>) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let age = max_age_seconds.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+        // SameSite=Lax keeps the cookie off cross-site POSTs; HttpOnly keeps it from scripts.
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}")
+    }
+
+    pub fn fail(&self, e: tsunagu_app::AppError) -> WebError {
+        WebError::app(e, self.t.lang)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,104 @@
+//! Page handlers, one module per area. Each parses its input, calls one use
+//! case, and renders the answer.
+
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod ops;
+
+use crate::context::{ANON_CSRF_COOKIE, Ctx};
+use crate::error::{WebError, describe};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tsunagu_app::AppError;
+use tsunagu_domain::account::Role;
+
+/// What the layout needs on every page.
+pub(crate) struct Chrome {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub path: String,
+    pub other_lang: &'static str,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+}
+
+pub(crate) struct Nav {
+    pub show_admin: bool,
+}
+
+/// Notices that a redirect may ask the next page to show (`?notice=...`).
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "admin.created"),
+    ("saved", "admin.saved"),
+    ("signed_out", "sign_in.signed_out"),
+    ("redeemed", "sign_in.redeemed"),
+    ("password_changed", "account.password_changed"),
+    ("expired", "sign_in.expired"),
+];
+
+impl Ctx {
+    pub fn chrome(&self, query_notice: Option<&str>) -> Chrome {
+        let nav = self.session.as_ref().filter(|s| s.stage == tsunagu_app::SessionStage::Full).map(|s| Nav {
+            show_admin: s.account.all_roles().iter().any(|r| *r != Role::Professional),
+        });
+        let flash = query_notice
+            .and_then(|n| NOTICES.iter().find(|(k, _)| *k == n))
+            .map(|(_, key)| self.t.s(key).to_owned());
+        Chrome {
+            nav,
+            csrf: self.csrf(),
+            path: self.path.clone(),
+            other_lang: match self.t.lang {
+                crate::i18n::Lang::Ja => "en",
+                crate::i18n::Lang::En => "ja",
+            },
+            flash,
+            error: None,
+        }
+    }
+
+    /// For signed-out forms: makes sure the browser has a double-submit CSRF
+    /// cookie, returning the `Set-Cookie` value when a new one is needed.
+    pub fn ensure_anon_csrf(&mut self) -> Result<Option<String>, WebError> {
+        if self.session.is_some() || self.anon_csrf.is_some() {
+            return Ok(None);
+        }
+        let token = tsunagu_app::credentials::new_token().map_err(|e| self.fail(e))?;
+        self.anon_csrf = Some(token.clone());
+        Ok(Some(self.cookie_header(ANON_CSRF_COOKIE, &token, None)))
+    }
+
+    /// A form's validation or conflict error as a message on the page; other
+    /// errors become the error page.
+    pub fn form_error(&self, e: AppError) -> Result<(StatusCode, String), WebError> {
+        match e {
+            AppError::Invalid(_) | AppError::Conflict { .. } | AppError::SignInRefused | AppError::Throttled => {
+                Ok(describe(&e, self.t))
+            }
+            other => Err(self.fail(other)),
+        }
+    }
+}
+
+/// Adds `Set-Cookie` headers to a response.
+pub(crate) fn with_cookies(response: impl IntoResponse, cookies: impl IntoIterator<Item = String>) -> Response {
+    let mut response = response.into_response();
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Parses an id from a path; a malformed id is simply "not found".
+pub(crate) fn parse_id<T: std::str::FromStr>(ctx: &Ctx, raw: &str) -> Result<T, WebError> {
+    raw.parse().map_err(|_| ctx.fail(AppError::NotFound))
+}
+
+/// `?notice=` of a request.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct NoticeQuery {
+    pub notice: Option<String>,
+}
