@@ -40,34 +40,228 @@ struct Facility {
 }
 
 const KASHIWA_FACILITIES: &[Facility] = &[
-    Facility { kind: "clinic", name: "つなぐ在宅クリニック", kana: "ツナグザイタククリニック", postal: "277-0005", address: "千葉県柏市柏4丁目8-1", phone: "04-7100-0101", lat: "35.8627", lng: "139.9745" },
-    Facility { kind: "clinic", name: "豊四季台ファミリークリニック", kana: "トヨシキダイファミリークリニック", postal: "277-0845", address: "千葉県柏市豊四季台1丁目2-3", phone: "04-7100-0102", lat: "35.8604", lng: "139.9528" },
-    Facility { kind: "clinic", name: "柏の葉ホームケア診療所", kana: "カシワノハホームケアシンリョウジョ", postal: "277-0871", address: "千葉県柏市若柴178-4", phone: "04-7100-0103", lat: "35.8935", lng: "139.9525" },
-    Facility { kind: "hospital", name: "柏みなみ総合病院", kana: "カシワミナミソウゴウビョウイン", postal: "277-0861", address: "千葉県柏市高田1002", phone: "04-7100-0201", lat: "35.8801", lng: "139.9634" },
-    Facility { kind: "dental_clinic", name: "手賀沼訪問歯科", kana: "テガヌマホウモンシカ", postal: "277-0825", address: "千葉県柏市布施1500-2", phone: "04-7100-0301", lat: "35.8902", lng: "140.0051" },
-    Facility { kind: "pharmacy", name: "さくら薬局 柏駅前店", kana: "サクラヤッキョクカシワエキマエテン", postal: "277-0852", address: "千葉県柏市旭町1丁目1-5", phone: "04-7100-0401", lat: "35.8598", lng: "139.9690" },
-    Facility { kind: "home_nursing_station", name: "訪問看護ステーションつなぐ", kana: "ホウモンカンゴステーションツナグ", postal: "277-0005", address: "千葉県柏市柏1丁目5-10", phone: "04-7100-0501", lat: "35.8615", lng: "139.9726" },
-    Facility { kind: "home_nursing_station", name: "ひまわり訪問看護ステーション", kana: "ヒマワリホウモンカンゴステーション", postal: "277-0882", address: "千葉県柏市柏の葉3丁目1-1", phone: "04-7100-0502", lat: "35.8990", lng: "139.9590" },
-    Facility { kind: "care_management_office", name: "ケアプランセンターかしわ", kana: "ケアプランセンターカシワ", postal: "277-0011", address: "千葉県柏市東上町3-2", phone: "04-7100-0601", lat: "35.8650", lng: "139.9770" },
-    Facility { kind: "home_help_office", name: "ヘルパーステーションみどり", kana: "ヘルパーステーションミドリ", postal: "277-0033", address: "千葉県柏市増尾2丁目4-8", phone: "04-7100-0701", lat: "35.8352", lng: "139.9812" },
-    Facility { kind: "community_support_center", name: "豊四季台地域包括支援センター", kana: "トヨシキダイチイキホウカツシエンセンター", postal: "277-0845", address: "千葉県柏市豊四季台1丁目1-118", phone: "04-7100-0801", lat: "35.8590", lng: "139.9545" },
-    Facility { kind: "coordination_center", name: "柏地域医療連携センター（デモ）", kana: "カシワチイキイリョウレンケイセンター", postal: "277-0004", address: "千葉県柏市柏下65-1", phone: "04-7100-0901", lat: "35.8642", lng: "139.9847" },
-    Facility { kind: "municipal_office", name: "柏市 地域医療推進課（デモ）", kana: "カシワシチイキイリョウスイシンカ", postal: "277-8505", address: "千葉県柏市柏5丁目10-1", phone: "04-7100-1001", lat: "35.8678", lng: "139.9757" },
+    Facility {
+        kind: "clinic",
+        name: "つなぐ在宅クリニック",
+        kana: "ツナグザイタククリニック",
+        postal: "277-0005",
+        address: "千葉県柏市柏4丁目8-1",
+        phone: "04-7100-0101",
+        lat: "35.8627",
+        lng: "139.9745",
+    },
+    Facility {
+        kind: "clinic",
+        name: "豊四季台ファミリークリニック",
+        kana: "トヨシキダイファミリークリニック",
+        postal: "277-0845",
+        address: "千葉県柏市豊四季台1丁目2-3",
+        phone: "04-7100-0102",
+        lat: "35.8604",
+        lng: "139.9528",
+    },
+    Facility {
+        kind: "clinic",
+        name: "柏の葉ホームケア診療所",
+        kana: "カシワノハホームケアシンリョウジョ",
+        postal: "277-0871",
+        address: "千葉県柏市若柴178-4",
+        phone: "04-7100-0103",
+        lat: "35.8935",
+        lng: "139.9525",
+    },
+    Facility {
+        kind: "hospital",
+        name: "柏みなみ総合病院",
+        kana: "カシワミナミソウゴウビョウイン",
+        postal: "277-0861",
+        address: "千葉県柏市高田1002",
+        phone: "04-7100-0201",
+        lat: "35.8801",
+        lng: "139.9634",
+    },
+    Facility {
+        kind: "dental_clinic",
+        name: "手賀沼訪問歯科",
+        kana: "テガヌマホウモンシカ",
+        postal: "277-0825",
+        address: "千葉県柏市布施1500-2",
+        phone: "04-7100-0301",
+        lat: "35.8902",
+        lng: "140.0051",
+    },
+    Facility {
+        kind: "pharmacy",
+        name: "さくら薬局 柏駅前店",
+        kana: "サクラヤッキョクカシワエキマエテン",
+        postal: "277-0852",
+        address: "千葉県柏市旭町1丁目1-5",
+        phone: "04-7100-0401",
+        lat: "35.8598",
+        lng: "139.9690",
+    },
+    Facility {
+        kind: "home_nursing_station",
+        name: "訪問看護ステーションつなぐ",
+        kana: "ホウモンカンゴステーションツナグ",
+        postal: "277-0005",
+        address: "千葉県柏市柏1丁目5-10",
+        phone: "04-7100-0501",
+        lat: "35.8615",
+        lng: "139.9726",
+    },
+    Facility {
+        kind: "home_nursing_station",
+        name: "ひまわり訪問看護ステーション",
+        kana: "ヒマワリホウモンカンゴステーション",
+        postal: "277-0882",
+        address: "千葉県柏市柏の葉3丁目1-1",
+        phone: "04-7100-0502",
+        lat: "35.8990",
+        lng: "139.9590",
+    },
+    Facility {
+        kind: "care_management_office",
+        name: "ケアプランセンターかしわ",
+        kana: "ケアプランセンターカシワ",
+        postal: "277-0011",
+        address: "千葉県柏市東上町3-2",
+        phone: "04-7100-0601",
+        lat: "35.8650",
+        lng: "139.9770",
+    },
+    Facility {
+        kind: "home_help_office",
+        name: "ヘルパーステーションみどり",
+        kana: "ヘルパーステーションミドリ",
+        postal: "277-0033",
+        address: "千葉県柏市増尾2丁目4-8",
+        phone: "04-7100-0701",
+        lat: "35.8352",
+        lng: "139.9812",
+    },
+    Facility {
+        kind: "community_support_center",
+        name: "豊四季台地域包括支援センター",
+        kana: "トヨシキダイチイキホウカツシエンセンター",
+        postal: "277-0845",
+        address: "千葉県柏市豊四季台1丁目1-118",
+        phone: "04-7100-0801",
+        lat: "35.8590",
+        lng: "139.9545",
+    },
+    Facility {
+        kind: "coordination_center",
+        name: "柏地域医療連携センター（デモ）",
+        kana: "カシワチイキイリョウレンケイセンター",
+        postal: "277-0004",
+        address: "千葉県柏市柏下65-1",
+        phone: "04-7100-0901",
+        lat: "35.8642",
+        lng: "139.9847",
+    },
+    Facility {
+        kind: "municipal_office",
+        name: "柏市 地域医療推進課（デモ）",
+        kana: "カシワシチイキイリョウスイシンカ",
+        postal: "277-8505",
+        address: "千葉県柏市柏5丁目10-1",
+        phone: "04-7100-1001",
+        lat: "35.8678",
+        lng: "139.9757",
+    },
 ];
 
 /// (login, name, kana, profession, roles, facility index)
 const KASHIWA_PEOPLE: &[(&str, &str, &str, &str, &[&str], Option<usize>)] = &[
-    ("city.admin", "柏木 市子", "カシワギ イチコ", "municipal_officer", &["municipality_admin"], Some(12)),
-    ("center.coord", "連携 まどか", "レンケイ マドカ", "medical_social_worker", &["coordinator"], Some(11)),
-    ("dr.sato", "佐藤 一郎", "サトウ イチロウ", "physician", &["facility_admin"], Some(0)),
-    ("dr.suzuki", "鈴木 二郎", "スズキ ジロウ", "physician", &[], Some(1)),
-    ("ns.tanaka", "田中 花子", "タナカ ハナコ", "nurse", &["facility_admin"], Some(6)),
-    ("ns.ito", "伊藤 さくら", "イトウ サクラ", "nurse", &[], Some(6)),
-    ("cm.yamamoto", "山本 ケイ", "ヤマモト ケイ", "care_manager", &[], Some(8)),
-    ("ph.kobayashi", "小林 薫", "コバヤシ カオル", "pharmacist", &[], Some(5)),
-    ("dt.kato", "加藤 歯子", "カトウ ハコ", "dentist", &[], Some(4)),
-    ("msw.watanabe", "渡辺 つぐみ", "ワタナベ ツグミ", "medical_social_worker", &[], Some(3)),
-    ("hh.nakamura", "中村 ゆい", "ナカムラ ユイ", "home_helper", &[], Some(9)),
+    (
+        "city.admin",
+        "柏木 市子",
+        "カシワギ イチコ",
+        "municipal_officer",
+        &["municipality_admin"],
+        Some(12),
+    ),
+    (
+        "center.coord",
+        "連携 まどか",
+        "レンケイ マドカ",
+        "medical_social_worker",
+        &["coordinator"],
+        Some(11),
+    ),
+    (
+        "dr.sato",
+        "佐藤 一郎",
+        "サトウ イチロウ",
+        "physician",
+        &["facility_admin"],
+        Some(0),
+    ),
+    (
+        "dr.suzuki",
+        "鈴木 二郎",
+        "スズキ ジロウ",
+        "physician",
+        &[],
+        Some(1),
+    ),
+    (
+        "ns.tanaka",
+        "田中 花子",
+        "タナカ ハナコ",
+        "nurse",
+        &["facility_admin"],
+        Some(6),
+    ),
+    (
+        "ns.ito",
+        "伊藤 さくら",
+        "イトウ サクラ",
+        "nurse",
+        &[],
+        Some(6),
+    ),
+    (
+        "cm.yamamoto",
+        "山本 ケイ",
+        "ヤマモト ケイ",
+        "care_manager",
+        &[],
+        Some(8),
+    ),
+    (
+        "ph.kobayashi",
+        "小林 薫",
+        "コバヤシ カオル",
+        "pharmacist",
+        &[],
+        Some(5),
+    ),
+    (
+        "dt.kato",
+        "加藤 歯子",
+        "カトウ ハコ",
+        "dentist",
+        &[],
+        Some(4),
+    ),
+    (
+        "msw.watanabe",
+        "渡辺 つぐみ",
+        "ワタナベ ツグミ",
+        "medical_social_worker",
+        &[],
+        Some(3),
+    ),
+    (
+        "hh.nakamura",
+        "中村 ゆい",
+        "ナカムラ ユイ",
+        "home_helper",
+        &[],
+        Some(9),
+    ),
 ];
 
 impl App {
@@ -76,8 +270,16 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let already_present = tx.municipality_by_code("122173").await?.is_some();
         drop(tx);
-        let mut summary = DemoSummary { already_present, municipalities: vec![], accounts: vec![], password: DEMO_PASSWORD };
-        summary.municipalities = vec![("122173".into(), "柏市".into()), ("122203".into(), "流山市".into())];
+        let mut summary = DemoSummary {
+            already_present,
+            municipalities: vec![],
+            accounts: vec![],
+            password: DEMO_PASSWORD,
+        };
+        summary.municipalities = vec![
+            ("122173".into(), "柏市".into()),
+            ("122203".into(), "流山市".into()),
+        ];
         if !already_present {
             self.populate_demo(&mut summary).await?;
         }
@@ -86,29 +288,80 @@ impl App {
 
     async fn populate_demo(&self, summary: &mut DemoSummary) -> Result<(), AppError> {
         let meta = RequestMeta::default();
-        let actor = AuditActor { account_id: None, label: "demo", meta: &meta };
-        let kashiwa = self.insert_municipality(&NewMunicipality::parse("122173", "柏市")?, &actor).await?;
+        let actor = AuditActor {
+            account_id: None,
+            label: "demo",
+            meta: &meta,
+        };
+        let kashiwa = self
+            .insert_municipality(&NewMunicipality::parse("122173", "柏市")?, &actor)
+            .await?;
         let mut facility_ids = Vec::new();
         for f in KASHIWA_FACILITIES {
             let form = FacilityForm {
-                kind: f.kind, name: f.name, name_kana: f.kana, postal_code: f.postal, address: f.address,
-                phone: f.phone, latitude: f.lat, longitude: f.lng, ..FacilityForm::default()
+                kind: f.kind,
+                name: f.name,
+                name_kana: f.kana,
+                postal_code: f.postal,
+                address: f.address,
+                phone: f.phone,
+                latitude: f.lat,
+                longitude: f.lng,
+                ..FacilityForm::default()
             };
-            facility_ids.push((self.insert_facility(kashiwa.id, &form, &actor).await?.id, f.name));
+            facility_ids.push((
+                self.insert_facility(kashiwa.id, &form, &actor).await?.id,
+                f.name,
+            ));
         }
-        self.demo_account(summary, None, ("operator", "運用 太郎", "ウンヨウ タロウ", "clerk", &["operator"], None), &[], &actor).await?;
+        self.demo_account(
+            summary,
+            None,
+            (
+                "operator",
+                "運用 太郎",
+                "ウンヨウ タロウ",
+                "clerk",
+                &["operator"],
+                None,
+            ),
+            &[],
+            &actor,
+        )
+        .await?;
         for person in KASHIWA_PEOPLE {
-            self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor).await?;
+            self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor)
+                .await?;
         }
         // A second municipality shows that tenants never see each other.
-        let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
+        let nagareyama = self
+            .insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor)
+            .await?;
         let form = FacilityForm {
-            kind: "municipal_office", name: "流山市 介護支援課（デモ）", address: "千葉県流山市平和台1丁目1-1",
-            latitude: "35.8563", longitude: "139.9026", ..FacilityForm::default()
+            kind: "municipal_office",
+            name: "流山市 介護支援課（デモ）",
+            address: "千葉県流山市平和台1丁目1-1",
+            latitude: "35.8563",
+            longitude: "139.9026",
+            ..FacilityForm::default()
         };
         let office = self.insert_facility(nagareyama.id, &form, &actor).await?;
         let others = [(office.id, "流山市 介護支援課（デモ）")];
-        self.demo_account(summary, Some(nagareyama.id), ("nagareyama.admin", "流山 太郎", "ナガレヤマ タロウ", "municipal_officer", &["municipality_admin"], Some(0)), &others, &actor).await?;
+        self.demo_account(
+            summary,
+            Some(nagareyama.id),
+            (
+                "nagareyama.admin",
+                "流山 太郎",
+                "ナガレヤマ タロウ",
+                "municipal_officer",
+                &["municipality_admin"],
+                Some(0),
+            ),
+            &others,
+            &actor,
+        )
+        .await?;
         Ok(())
     }
 
@@ -116,19 +369,35 @@ impl App {
         &self,
         summary: &mut DemoSummary,
         municipality: Option<MunicipalityId>,
-        (login, name, kana, profession, roles, facility): (&str, &str, &str, &str, &[&str], Option<usize>),
+        (login, name, kana, profession, roles, facility): (
+            &str,
+            &str,
+            &str,
+            &str,
+            &[&str],
+            Option<usize>,
+        ),
         facilities: &[(FacilityId, &str)],
         actor: &AuditActor<'_>,
     ) -> Result<(), AppError> {
         let new = NewAccount::parse(login, name, kana, "", profession, roles)?;
         let facility = facility.and_then(|i| facilities.get(i));
-        let issued = self.insert_invited_account(municipality, &new, facility.map(|f| f.0), actor).await?;
-        self.redeem_invitation(&issued.code, login, DEMO_PASSWORD, &RequestMeta::default()).await?;
+        let issued = self
+            .insert_invited_account(municipality, &new, facility.map(|f| f.0), actor)
+            .await?;
+        self.redeem_invitation(&issued.code, login, DEMO_PASSWORD, &RequestMeta::default())
+            .await?;
         summary.accounts.push(DemoAccount {
             login_id: login.to_owned(),
             display_name: name.to_owned(),
             profession: new.profession.label_ja().to_owned(),
-            roles: new.roles.iter().filter(|r| **r != tsunagu_domain::account::Role::Professional).map(|r| r.label_ja()).collect::<Vec<_>>().join("・"),
+            roles: new
+                .roles
+                .iter()
+                .filter(|r| **r != tsunagu_domain::account::Role::Professional)
+                .map(|r| r.label_ja())
+                .collect::<Vec<_>>()
+                .join("・"),
             facility: facility.map(|f| f.1.to_owned()),
         });
         Ok(())

@@ -15,8 +15,14 @@ fn apply(row: &mut FacilityRow, d: &FacilityDetails) {
     row.kind = d.kind.code().to_owned();
     row.name.clone_from(&d.name);
     row.name_kana.clone_from(&d.name_kana);
-    row.medical_institution_code = d.medical_institution_code.as_ref().map(|c| c.as_str().to_owned());
-    row.care_provider_number = d.care_provider_number.as_ref().map(|c| c.as_str().to_owned());
+    row.medical_institution_code = d
+        .medical_institution_code
+        .as_ref()
+        .map(|c| c.as_str().to_owned());
+    row.care_provider_number = d
+        .care_provider_number
+        .as_ref()
+        .map(|c| c.as_str().to_owned());
     row.postal_code.clone_from(&d.postal_code);
     row.address.clone_from(&d.address);
     row.phone = d.phone.as_ref().map(|p| p.as_str().to_owned());
@@ -38,13 +44,28 @@ fn facility_conflict(e: tsunagu_store::StoreError) -> AppError {
 
 impl App {
     /// Adds a facility to a municipality's network.
-    pub async fn create_facility(&self, session: &Session, municipality: MunicipalityId, form: &FacilityForm<'_>, meta: &RequestMeta) -> Result<FacilityView, AppError> {
+    pub async fn create_facility(
+        &self,
+        session: &Session,
+        municipality: MunicipalityId,
+        form: &FacilityForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<FacilityView, AppError> {
         enforce(policy::create_facility(&session.actor()?, municipality))?;
-        let actor = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let actor = AuditActor {
+            account_id: Some(session.account.id),
+            label: &session.account.login_id,
+            meta,
+        };
         self.insert_facility(municipality, form, &actor).await
     }
 
-    pub(crate) async fn insert_facility(&self, municipality: MunicipalityId, form: &FacilityForm<'_>, actor: &AuditActor<'_>) -> Result<FacilityView, AppError> {
+    pub(crate) async fn insert_facility(
+        &self,
+        municipality: MunicipalityId,
+        form: &FacilityForm<'_>,
+        actor: &AuditActor<'_>,
+    ) -> Result<FacilityView, AppError> {
         let mut tx = self.begin().await?;
         let m = municipality_row(tx.as_mut(), municipality).await?;
         let prefecture = m.code.get(..2).unwrap_or_default();
@@ -68,14 +89,28 @@ impl App {
         };
         apply(&mut row, &details);
         tx.insert_facility(&row).await.map_err(facility_conflict)?;
-        tx.append_audit(&audit_record(now, Some(municipality), actor, AuditAction::FacilityCreated, "facility", Some(row.id), describe(&row)))
-            .await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(municipality),
+            actor,
+            AuditAction::FacilityCreated,
+            "facility",
+            Some(row.id),
+            describe(&row),
+        ))
+        .await?;
         tx.commit().await?;
         row.try_into()
     }
 
     /// Changes a facility's details (its own admins may do this: self-service).
-    pub async fn update_facility(&self, session: &Session, facility: FacilityId, form: &FacilityForm<'_>, meta: &RequestMeta) -> Result<FacilityView, AppError> {
+    pub async fn update_facility(
+        &self,
+        session: &Session,
+        facility: FacilityId,
+        form: &FacilityForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<FacilityView, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let mut row = tx.facility(facility.0).await?.ok_or(AppError::NotFound)?;
@@ -87,33 +122,65 @@ impl App {
         apply(&mut row, &details);
         row.updated_at = self.now();
         tx.update_facility(&row).await.map_err(facility_conflict)?;
-        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
-        tx.append_audit(&audit_record(self.now(), Some(municipality), &who, AuditAction::FacilityUpdated, "facility", Some(row.id), json!({ "before": before, "after": describe(&row) })))
-            .await?;
+        let who = AuditActor {
+            account_id: Some(session.account.id),
+            label: &session.account.login_id,
+            meta,
+        };
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(municipality),
+            &who,
+            AuditAction::FacilityUpdated,
+            "facility",
+            Some(row.id),
+            json!({ "before": before, "after": describe(&row) }),
+        ))
+        .await?;
         tx.commit().await?;
         row.try_into()
     }
 
     /// A municipality's facility directory.
-    pub async fn facilities(&self, session: &Session, municipality: MunicipalityId) -> Result<Vec<FacilityView>, AppError> {
+    pub async fn facilities(
+        &self,
+        session: &Session,
+        municipality: MunicipalityId,
+    ) -> Result<Vec<FacilityView>, AppError> {
         enforce(policy::view_facilities(&session.actor()?, municipality))?;
         let mut tx = self.store.begin_read().await?;
-        tx.facilities(municipality.0).await?.into_iter().map(TryInto::try_into).collect()
+        tx.facilities(municipality.0)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 
     /// One facility with its staff.
-    pub async fn facility(&self, session: &Session, facility: FacilityId) -> Result<(FacilityView, Vec<AccountView>), AppError> {
+    pub async fn facility(
+        &self,
+        session: &Session,
+        facility: FacilityId,
+    ) -> Result<(FacilityView, Vec<AccountView>), AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.facility(facility.0).await?.ok_or(AppError::NotFound)?;
-        enforce(policy::view_facilities(&actor, MunicipalityId(row.municipality_id)))?;
+        enforce(policy::view_facilities(
+            &actor,
+            MunicipalityId(row.municipality_id),
+        ))?;
         let staff = staff_of(tx.as_mut(), &row).await?;
         Ok((row.try_into()?, staff))
     }
 }
 
-async fn staff_of(tx: &mut dyn StoreTx, facility: &FacilityRow) -> Result<Vec<AccountView>, AppError> {
-    let memberships = tx.memberships_in_municipality(facility.municipality_id).await?;
+async fn staff_of(
+    tx: &mut dyn StoreTx,
+    facility: &FacilityRow,
+) -> Result<Vec<AccountView>, AppError> {
+    let memberships = tx
+        .memberships_in_municipality(facility.municipality_id)
+        .await?;
     let mut staff = Vec::new();
     for m in memberships.iter().filter(|m| m.facility_id == facility.id) {
         if let Some(row) = tx.account(m.account_id).await? {

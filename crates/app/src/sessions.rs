@@ -69,13 +69,22 @@ impl Session {
     }
 
     fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(self.account.id), label: &self.account.login_id, meta }
+        AuditActor {
+            account_id: Some(self.account.id),
+            label: &self.account.login_id,
+            meta,
+        }
     }
 }
 
 pub(crate) fn actor_of(account: &AccountView) -> Actor {
     let facilities = |admin_only: bool| -> Vec<FacilityId> {
-        account.memberships.iter().filter(|m| !admin_only || m.is_admin).map(|m| m.facility_id).collect()
+        account
+            .memberships
+            .iter()
+            .filter(|m| !admin_only || m.is_admin)
+            .map(|m| m.facility_id)
+            .collect()
     };
     Actor {
         account_id: account.id,
@@ -102,22 +111,37 @@ fn address_key(meta: &RequestMeta) -> String {
 }
 
 /// Loads an account with its facility memberships.
-pub(crate) async fn load_account(tx: &mut dyn StoreTx, row: AccountRow) -> Result<AccountView, AppError> {
+pub(crate) async fn load_account(
+    tx: &mut dyn StoreTx,
+    row: AccountRow,
+) -> Result<AccountView, AppError> {
     let mut memberships = Vec::new();
     for m in tx.memberships_of_account(row.id).await? {
         if let Some(f) = tx.facility(m.facility_id).await? {
-            memberships.push(MembershipView { facility_id: FacilityId(f.id), facility_name: f.name, is_admin: m.is_admin });
+            memberships.push(MembershipView {
+                facility_id: FacilityId(f.id),
+                facility_name: f.name,
+                is_admin: m.is_admin,
+            });
         }
     }
     AccountView::from_row(row, memberships)
 }
 
 impl App {
-    async fn throttled(&self, tx: &mut dyn StoreTx, login: &str, meta: &RequestMeta) -> Result<bool, AppError> {
+    async fn throttled(
+        &self,
+        tx: &mut dyn StoreTx,
+        login: &str,
+        meta: &RequestMeta,
+    ) -> Result<bool, AppError> {
         let since = self.now() - self.settings.throttle_window;
-        let by_account = tx.sign_in_failures_since(&account_key(login), since).await?;
+        let by_account = tx
+            .sign_in_failures_since(&account_key(login), since)
+            .await?;
         let by_address = tx.sign_in_failures_since(&address_key(meta), since).await?;
-        Ok(by_account >= self.settings.max_failures_per_account || by_address >= self.settings.max_failures_per_address)
+        Ok(by_account >= self.settings.max_failures_per_account
+            || by_address >= self.settings.max_failures_per_address)
     }
 
     async fn record_failure(
@@ -131,17 +155,41 @@ impl App {
         let now = self.now();
         tx.record_sign_in_failure(&account_key(login), now).await?;
         tx.record_sign_in_failure(&address_key(meta), now).await?;
-        let label: String = login.trim().chars().filter(|c| !c.is_control()).take(64).collect();
-        let actor = AuditActor { account_id: account.map(|a| AccountId(a.id)), label: &label, meta };
-        let municipality = account.and_then(|a| a.municipality_id).map(tsunagu_domain::ids::MunicipalityId);
-        tx.append_audit(&audit_record(now, municipality, &actor, action, "account", account.map(|a| a.id), json!({})))
-            .await?;
+        let label: String = login
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        let actor = AuditActor {
+            account_id: account.map(|a| AccountId(a.id)),
+            label: &label,
+            meta,
+        };
+        let municipality = account
+            .and_then(|a| a.municipality_id)
+            .map(tsunagu_domain::ids::MunicipalityId);
+        tx.append_audit(&audit_record(
+            now,
+            municipality,
+            &actor,
+            action,
+            "account",
+            account.map(|a| a.id),
+            json!({}),
+        ))
+        .await?;
         Ok(())
     }
 
     /// Step one: login id and password. Every refusal looks the same, whether
     /// the account exists or not, and takes the same time.
-    pub async fn sign_in(&self, login: &str, password: &str, meta: &RequestMeta) -> Result<SignedIn, AppError> {
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> Result<SignedIn, AppError> {
         let login_id = LoginId::parse(login).ok();
         let mut tx = self.store.begin_read().await?;
         if self.throttled(tx.as_mut(), login, meta).await? {
@@ -154,20 +202,34 @@ impl App {
         drop(tx);
 
         let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
-        let password_ok = credentials::verify_password(&self.settings, password.to_owned(), stored_hash).await?;
-        let active = account.as_ref().is_some_and(|a| a.status == AccountStatus::Active.code());
+        let password_ok =
+            credentials::verify_password(&self.settings, password.to_owned(), stored_hash).await?;
+        let active = account
+            .as_ref()
+            .is_some_and(|a| a.status == AccountStatus::Active.code());
 
         let mut tx = self.begin().await?;
         let account = match account {
             Some(a) if password_ok && active => a,
             other => {
-                self.record_failure(tx.as_mut(), login, other.as_ref(), AuditAction::SignInFailed, meta).await?;
+                self.record_failure(
+                    tx.as_mut(),
+                    login,
+                    other.as_ref(),
+                    AuditAction::SignInFailed,
+                    meta,
+                )
+                .await?;
                 tx.commit().await?;
                 return Err(AppError::SignInRefused);
             }
         };
         tx.clear_sign_in_failures(&account_key(login)).await?;
-        let stage = if account.totp_secret.is_some() { SessionStage::SecondFactor } else { SessionStage::Enrol };
+        let stage = if account.totp_secret.is_some() {
+            SessionStage::SecondFactor
+        } else {
+            SessionStage::Enrol
+        };
         let now = self.now();
         let token = credentials::new_token()?;
         tx.insert_session(&SessionRow {
@@ -194,7 +256,9 @@ impl App {
         let hash = digest(token);
         let now = self.now();
         let mut tx = self.store.begin_read().await?;
-        let Some(row) = tx.session(&hash).await? else { return Ok(None) };
+        let Some(row) = tx.session(&hash).await? else {
+            return Ok(None);
+        };
         let idle_expired = row.last_seen_at + self.settings.session_idle_timeout <= now;
         if row.expires_at <= now || idle_expired {
             drop(tx);
@@ -203,7 +267,9 @@ impl App {
             tx.commit().await?;
             return Ok(None);
         }
-        let Some(account_row) = tx.account(row.account_id).await? else { return Ok(None) };
+        let Some(account_row) = tx.account(row.account_id).await? else {
+            return Ok(None);
+        };
         if account_row.status != AccountStatus::Active.code() {
             return Ok(None);
         }
@@ -213,25 +279,53 @@ impl App {
         // Touch at most once a minute, so reading pages does not mean a write per request.
         if now - row.last_seen_at > time::Duration::minutes(1) {
             let mut tx = self.begin().await?;
-            tx.update_session(&SessionRow { last_seen_at: now, ..row.clone() }).await?;
+            tx.update_session(&SessionRow {
+                last_seen_at: now,
+                ..row.clone()
+            })
+            .await?;
             tx.commit().await?;
         }
-        Ok(Some(Session { token_hash: hash, stage, csrf_token: row.csrf_token, account, expires_at: row.expires_at }))
+        Ok(Some(Session {
+            token_hash: hash,
+            stage,
+            csrf_token: row.csrf_token,
+            account,
+            expires_at: row.expires_at,
+        }))
     }
 
-    async fn half_session(&self, tx: &mut dyn StoreTx, token: &str, stage: SessionStage) -> Result<(SessionRow, AccountRow), AppError> {
+    async fn half_session(
+        &self,
+        tx: &mut dyn StoreTx,
+        token: &str,
+        stage: SessionStage,
+    ) -> Result<(SessionRow, AccountRow), AppError> {
         let now = self.now();
-        let row = tx.session(&digest(token)).await?.ok_or(AppError::Unauthenticated)?;
+        let row = tx
+            .session(&digest(token))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if row.stage != stage.code() || row.expires_at <= now {
             return Err(AppError::Unauthenticated);
         }
-        let account = tx.account(row.account_id).await?.ok_or(AppError::Unauthenticated)?;
+        let account = tx
+            .account(row.account_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         Ok((row, account))
     }
 
     /// Replaces a half-signed-in session with a full one under a new token
     /// (so a token seen before sign-in is worthless after it: no fixation).
-    async fn promote(&self, tx: &mut dyn StoreTx, old: &SessionRow, account: &AccountRow, method: &str, meta: &RequestMeta) -> Result<SignedIn, AppError> {
+    async fn promote(
+        &self,
+        tx: &mut dyn StoreTx,
+        old: &SessionRow,
+        account: &AccountRow,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> Result<SignedIn, AppError> {
         let now = self.now();
         let token = credentials::new_token()?;
         tx.delete_session(&old.token_hash).await?;
@@ -246,31 +340,68 @@ impl App {
             ..old.clone()
         })
         .await?;
-        let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
-        let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
-        tx.append_audit(&audit_record(now, municipality, &actor, AuditAction::SignIn, "account", Some(account.id), json!({ "method": method })))
-            .await?;
-        Ok(SignedIn { token, stage: SessionStage::Full })
+        let actor = AuditActor {
+            account_id: Some(AccountId(account.id)),
+            label: &account.login_id,
+            meta,
+        };
+        let municipality = account
+            .municipality_id
+            .map(tsunagu_domain::ids::MunicipalityId);
+        tx.append_audit(&audit_record(
+            now,
+            municipality,
+            &actor,
+            AuditAction::SignIn,
+            "account",
+            Some(account.id),
+            json!({ "method": method }),
+        ))
+        .await?;
+        Ok(SignedIn {
+            token,
+            stage: SessionStage::Full,
+        })
     }
 
     /// Step two: a 6-digit TOTP code, or one of the recovery codes.
-    pub async fn verify_second_factor(&self, token: &str, code: &str, meta: &RequestMeta) -> Result<SignedIn, AppError> {
+    pub async fn verify_second_factor(
+        &self,
+        token: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<SignedIn, AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::SecondFactor).await?;
+        let (row, account) = self
+            .half_session(tx.as_mut(), token, SessionStage::SecondFactor)
+            .await?;
         if self.throttled(tx.as_mut(), &account.login_id, meta).await? {
             tx.delete_session(&row.token_hash).await?;
             tx.commit().await?;
             return Err(AppError::Throttled);
         }
-        let secret = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let secret = account
+            .totp_secret
+            .clone()
+            .ok_or(AppError::Unauthenticated)?;
         let now = self.now();
         let method = match credentials::check_totp(&secret, code, now.unix_timestamp())? {
             // The replay guard: a step, once accepted, is never accepted again.
-            Some(step) if tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX)).await? => "totp",
+            Some(step)
+                if tx
+                    .advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX))
+                    .await? =>
+            {
+                "totp"
+            }
             Some(_) => "",
             None => {
                 let normalized = credentials::normalize_code(code);
-                if normalized.len() == 10 && tx.use_recovery_code(account.id, &digest(&normalized), now).await? {
+                if normalized.len() == 10
+                    && tx
+                        .use_recovery_code(account.id, &digest(&normalized), now)
+                        .await?
+                {
                     "recovery_code"
                 } else {
                     ""
@@ -278,19 +409,43 @@ impl App {
             }
         };
         if method.is_empty() {
-            self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta).await?;
+            self.record_failure(
+                tx.as_mut(),
+                &account.login_id,
+                Some(&account),
+                AuditAction::SecondFactorFailed,
+                meta,
+            )
+            .await?;
             tx.commit().await?;
             return Err(AppError::SignInRefused);
         }
         if method == "recovery_code" {
-            let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
-            let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
+            let actor = AuditActor {
+                account_id: Some(AccountId(account.id)),
+                label: &account.login_id,
+                meta,
+            };
+            let municipality = account
+                .municipality_id
+                .map(tsunagu_domain::ids::MunicipalityId);
             let left = tx.unused_recovery_codes(account.id).await?;
-            tx.append_audit(&audit_record(now, municipality, &actor, AuditAction::RecoveryCodeUsed, "account", Some(account.id), json!({ "remaining": left })))
-                .await?;
+            tx.append_audit(&audit_record(
+                now,
+                municipality,
+                &actor,
+                AuditAction::RecoveryCodeUsed,
+                "account",
+                Some(account.id),
+                json!({ "remaining": left }),
+            ))
+            .await?;
         }
-        tx.clear_sign_in_failures(&account_key(&account.login_id)).await?;
-        let signed_in = self.promote(tx.as_mut(), &row, &account, method, meta).await?;
+        tx.clear_sign_in_failures(&account_key(&account.login_id))
+            .await?;
+        let signed_in = self
+            .promote(tx.as_mut(), &row, &account, method, meta)
+            .await?;
         tx.commit().await?;
         Ok(signed_in)
     }
@@ -298,53 +453,109 @@ impl App {
     /// The secret to enrol, created once per half-signed-in session.
     pub async fn enrolment(&self, token: &str) -> Result<Enrolment, AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
+        let (row, account) = self
+            .half_session(tx.as_mut(), token, SessionStage::Enrol)
+            .await?;
         let secret = match &row.pending_totp_secret {
             Some(s) => s.clone(),
             None => {
                 let s = credentials::random_bytes::<20>()?.to_vec();
-                tx.update_session(&SessionRow { pending_totp_secret: Some(s.clone()), ..row.clone() }).await?;
+                tx.update_session(&SessionRow {
+                    pending_totp_secret: Some(s.clone()),
+                    ..row.clone()
+                })
+                .await?;
                 s
             }
         };
         tx.commit().await?;
         Ok(Enrolment {
             secret_base32: credentials::secret_base32(&secret),
-            otpauth_uri: credentials::otpauth_uri(&self.settings.totp_issuer, &account.login_id, &secret),
+            otpauth_uri: credentials::otpauth_uri(
+                &self.settings.totp_issuer,
+                &account.login_id,
+                &secret,
+            ),
         })
     }
 
     /// Confirms enrolment with a first code from the app; returns the full
     /// session and the recovery codes, which are shown once and never again.
-    pub async fn complete_enrolment(&self, token: &str, code: &str, meta: &RequestMeta) -> Result<(SignedIn, Vec<String>), AppError> {
+    pub async fn complete_enrolment(
+        &self,
+        token: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<(SignedIn, Vec<String>), AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
-        let secret = row.pending_totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let (row, account) = self
+            .half_session(tx.as_mut(), token, SessionStage::Enrol)
+            .await?;
+        let secret = row
+            .pending_totp_secret
+            .clone()
+            .ok_or(AppError::Unauthenticated)?;
         let now = self.now();
         let Some(step) = credentials::check_totp(&secret, code, now.unix_timestamp())? else {
-            self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta).await?;
+            self.record_failure(
+                tx.as_mut(),
+                &account.login_id,
+                Some(&account),
+                AuditAction::SecondFactorFailed,
+                meta,
+            )
+            .await?;
             tx.commit().await?;
             return Err(tsunagu_domain::ValidationError::new("code", "wrong_code").into());
         };
         tx.set_totp(account.id, Some(&secret), now).await?;
-        tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX)).await?;
-        let codes = self.new_recovery_codes(tx.as_mut(), account.id).await?;
-        let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
-        let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
-        tx.append_audit(&audit_record(now, municipality, &actor, AuditAction::SecondFactorEnrolled, "account", Some(account.id), json!({ "method": "totp" })))
+        tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX))
             .await?;
-        let signed_in = self.promote(tx.as_mut(), &row, &account, "totp", meta).await?;
+        let codes = self.new_recovery_codes(tx.as_mut(), account.id).await?;
+        let actor = AuditActor {
+            account_id: Some(AccountId(account.id)),
+            label: &account.login_id,
+            meta,
+        };
+        let municipality = account
+            .municipality_id
+            .map(tsunagu_domain::ids::MunicipalityId);
+        tx.append_audit(&audit_record(
+            now,
+            municipality,
+            &actor,
+            AuditAction::SecondFactorEnrolled,
+            "account",
+            Some(account.id),
+            json!({ "method": "totp" }),
+        ))
+        .await?;
+        let signed_in = self
+            .promote(tx.as_mut(), &row, &account, "totp", meta)
+            .await?;
         tx.commit().await?;
         Ok((signed_in, codes))
     }
 
-    async fn new_recovery_codes(&self, tx: &mut dyn StoreTx, account_id: uuid::Uuid) -> Result<Vec<String>, AppError> {
-        let codes: Vec<String> = (0..10).map(|_| credentials::new_code(3).map(|c| c[..12].to_owned())).collect::<Result<_, _>>()?;
+    async fn new_recovery_codes(
+        &self,
+        tx: &mut dyn StoreTx,
+        account_id: uuid::Uuid,
+    ) -> Result<Vec<String>, AppError> {
+        let codes: Vec<String> = (0..10)
+            .map(|_| credentials::new_code(3).map(|c| c[..12].to_owned()))
+            .collect::<Result<_, _>>()?;
         // Stored normalised (10 characters of the 12 shown, without hyphens) and hashed.
-        let codes: Vec<String> = codes.into_iter().map(|c| credentials::normalize_code(&c)[..10].to_owned()).collect();
+        let codes: Vec<String> = codes
+            .into_iter()
+            .map(|c| credentials::normalize_code(&c)[..10].to_owned())
+            .collect();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| digest(c)).collect();
         tx.replace_recovery_codes(account_id, &hashes).await?;
-        Ok(codes.iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
+        Ok(codes
+            .iter()
+            .map(|c| format!("{}-{}", &c[..5], &c[5..]))
+            .collect())
     }
 
     /// Ends this session (half or full).
@@ -354,10 +565,24 @@ impl App {
         if let Some(row) = tx.session(&hash).await? {
             tx.delete_session(&hash).await?;
             if let Some(account) = tx.account(row.account_id).await? {
-                let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
-                let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
-                tx.append_audit(&audit_record(self.now(), municipality, &actor, AuditAction::SignOut, "account", Some(account.id), json!({})))
-                    .await?;
+                let actor = AuditActor {
+                    account_id: Some(AccountId(account.id)),
+                    label: &account.login_id,
+                    meta,
+                };
+                let municipality = account
+                    .municipality_id
+                    .map(tsunagu_domain::ids::MunicipalityId);
+                tx.append_audit(&audit_record(
+                    self.now(),
+                    municipality,
+                    &actor,
+                    AuditAction::SignOut,
+                    "account",
+                    Some(account.id),
+                    json!({}),
+                ))
+                .await?;
             }
         }
         tx.commit().await?;
@@ -365,11 +590,23 @@ impl App {
     }
 
     /// Ends every session of the account, on every device.
-    pub async fn sign_out_everywhere(&self, session: &Session, meta: &RequestMeta) -> Result<u64, AppError> {
+    pub async fn sign_out_everywhere(
+        &self,
+        session: &Session,
+        meta: &RequestMeta,
+    ) -> Result<u64, AppError> {
         let mut tx = self.begin().await?;
         let ended = tx.delete_sessions_of_account(session.account.id.0).await?;
-        tx.append_audit(&audit_record(self.now(), session.account.municipality_id, &session.audit_actor(meta), AuditAction::SignOutEverywhere, "account", Some(session.account.id.0), json!({ "sessions": ended })))
-            .await?;
+        tx.append_audit(&audit_record(
+            self.now(),
+            session.account.municipality_id,
+            &session.audit_actor(meta),
+            AuditAction::SignOutEverywhere,
+            "account",
+            Some(session.account.id.0),
+            json!({ "sessions": ended }),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -377,18 +614,31 @@ impl App {
     /// How many live sessions the account has (shown on the settings page).
     pub async fn session_count(&self, session: &Session) -> Result<i64, AppError> {
         let mut tx = self.store.begin_read().await?;
-        Ok(tx.count_sessions_of_account(session.account.id.0, self.now()).await?)
+        Ok(tx
+            .count_sessions_of_account(session.account.id.0, self.now())
+            .await?)
     }
 
     /// Changes one's own password; other sessions are ended.
-    pub async fn change_password(&self, session: &Session, current: &str, new: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    pub async fn change_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
         session.actor()?;
         let login = LoginId::parse(&session.account.login_id)?;
         let new = NewPassword::parse(new, &login)?;
         let mut tx = self.store.begin_read().await?;
-        let row = tx.account(session.account.id.0).await?.ok_or(AppError::Unauthenticated)?;
+        let row = tx
+            .account(session.account.id.0)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         drop(tx);
-        if !credentials::verify_password(&self.settings, current.to_owned(), row.password_hash).await? {
+        if !credentials::verify_password(&self.settings, current.to_owned(), row.password_hash)
+            .await?
+        {
             return Err(tsunagu_domain::ValidationError::new("current_password", "wrong").into());
         }
         let hash = credentials::hash_password(&self.settings, new.expose().to_owned()).await?;
@@ -401,19 +651,41 @@ impl App {
         if let Some(this) = this {
             tx.insert_session(&this).await?;
         }
-        tx.append_audit(&audit_record(now, session.account.municipality_id, &session.audit_actor(meta), AuditAction::PasswordChanged, "account", Some(row.id), json!({})))
-            .await?;
+        tx.append_audit(&audit_record(
+            now,
+            session.account.municipality_id,
+            &session.audit_actor(meta),
+            AuditAction::PasswordChanged,
+            "account",
+            Some(row.id),
+            json!({}),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Issues a fresh set of recovery codes (the old ones stop working).
-    pub async fn regenerate_recovery_codes(&self, session: &Session, meta: &RequestMeta) -> Result<Vec<String>, AppError> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        session: &Session,
+        meta: &RequestMeta,
+    ) -> Result<Vec<String>, AppError> {
         session.actor()?;
         let mut tx = self.begin().await?;
-        let codes = self.new_recovery_codes(tx.as_mut(), session.account.id.0).await?;
-        tx.append_audit(&audit_record(self.now(), session.account.municipality_id, &session.audit_actor(meta), AuditAction::RecoveryCodesRegenerated, "account", Some(session.account.id.0), json!({})))
+        let codes = self
+            .new_recovery_codes(tx.as_mut(), session.account.id.0)
             .await?;
+        tx.append_audit(&audit_record(
+            self.now(),
+            session.account.municipality_id,
+            &session.audit_actor(meta),
+            AuditAction::RecoveryCodesRegenerated,
+            "account",
+            Some(session.account.id.0),
+            json!({}),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(codes)
     }

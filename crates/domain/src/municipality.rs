@@ -65,7 +65,10 @@ pub struct NewMunicipality {
 
 impl NewMunicipality {
     pub fn parse(code: &str, name: &str) -> Result<Self, ValidationError> {
-        Ok(Self { code: MunicipalityCode::parse(code)?, name: text::required("name", name, 40)? })
+        Ok(Self {
+            code: MunicipalityCode::parse(code)?,
+            name: text::required("name", name, 40)?,
+        })
     }
 }
 
@@ -83,7 +86,10 @@ mod tests {
 
     #[test]
     fn accepts_full_width_digits() {
-        assert_eq!(MunicipalityCode::parse("１２２１７３").map(|c| c.0), Ok("122173".to_owned()));
+        assert_eq!(
+            MunicipalityCode::parse("１２２１７３").map(|c| c.0),
+            Ok("122173".to_owned())
+        );
     }
 
     #[test]
@@ -103,7 +109,10 @@ mod tests {
 
     #[test]
     fn prefecture_is_the_first_two_digits() {
-        assert_eq!(MunicipalityCode::parse("122173").map(|c| c.prefecture().to_owned()), Ok("12".into()));
+        assert_eq!(
+            MunicipalityCode::parse("122173").map(|c| c.prefecture().to_owned()),
+            Ok("12".into())
+        );
     }
 
     proptest! {

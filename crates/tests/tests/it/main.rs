@@ -1,1 +1,10 @@
+//! Integration tests through HTTP. One binary (fast builds); each test runs on
+//! SQLite, and on PostgreSQL too when TSUNAGU_TEST_POSTGRES_URL is set.
 
+mod helpers;
+
+mod admin;
+mod audit;
+mod ops;
+mod routes;
+mod sign_in;

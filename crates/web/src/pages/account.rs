@@ -3,12 +3,12 @@
 use super::auth::{CsrfForm, RecoveryCodesPage};
 use super::{Chrome, NoticeQuery, with_cookies};
 use crate::AppState;
+use crate::context::Form;
 use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -26,9 +26,17 @@ struct HomePage {
     recovery_low: bool,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let unused = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
+    let unused = state
+        .app
+        .unused_recovery_codes(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let roles = session.account.all_roles();
     let page = HomePage {
         t: ctx.t,
@@ -51,63 +59,142 @@ struct SettingsPage {
     recovery_codes: i64,
 }
 
-async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<&str>, error: Option<String>) -> Result<SettingsPage, WebError> {
+async fn settings_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<SettingsPage, WebError> {
     let session = ctx.signed_in()?;
-    let session_count = state.app.session_count(session).await.map_err(|e| ctx.fail(e))?;
-    let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
+    let session_count = state
+        .app
+        .session_count(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let recovery_codes = state
+        .app
+        .unused_recovery_codes(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
-    Ok(SettingsPage { t: ctx.t, c, account: session.account.clone(), session_count, recovery_codes })
+    Ok(SettingsPage {
+        t: ctx.t,
+        c,
+        account: session.account.clone(),
+        session_count,
+        recovery_codes,
+    })
 }
 
-pub(crate) async fn settings(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
-    Ok(settings_page(&state, &ctx, q.notice.as_deref(), None).await?.into_response())
+pub(crate) async fn settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    Ok(settings_page(&state, &ctx, q.notice.as_deref(), None)
+        .await?
+        .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct PasswordForm {
     csrf: String,
     current_password: String,
     new_password: String,
 }
 
-pub(crate) async fn change_password(State(state): State<AppState>, ctx: Ctx, Form(form): Form<PasswordForm>) -> Result<Response, WebError> {
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.change_password(session, &form.current_password, &form.new_password, &ctx.meta).await {
+    match state
+        .app
+        .change_password(
+            session,
+            &form.current_password,
+            &form.new_password,
+            &ctx.meta,
+        )
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/account?notice=password_changed").into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, settings_page(&state, &ctx, None, Some(message)).await?).into_response())
+            Ok((
+                status,
+                settings_page(&state, &ctx, None, Some(message)).await?,
+            )
+                .into_response())
         }
     }
 }
 
-pub(crate) async fn sign_out_everywhere(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    state.app.sign_out_everywhere(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app
+        .sign_out_everywhere(session, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
-    Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
+    Ok(with_cookies(
+        Redirect::to("/sign-in?notice=signed_out"),
+        [clear],
+    ))
 }
 
-pub(crate) async fn regenerate_recovery_codes(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn regenerate_recovery_codes(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    let codes = state.app.regenerate_recovery_codes(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
-    Ok(RecoveryCodesPage { t: ctx.t, c: ctx.chrome(None), codes }.into_response())
+    let codes = state
+        .app
+        .regenerate_recovery_codes(session, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(RecoveryCodesPage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+        codes,
+    }
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct LanguageForm {
     csrf: String,
     language: String,
 }
 
-pub(crate) async fn set_language(State(state): State<AppState>, ctx: Ctx, Form(form): Form<LanguageForm>) -> Result<Response, WebError> {
+pub(crate) async fn set_language(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    state.app.set_language(session, &form.language).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app
+        .set_language(session, &form.language)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let cookie = ctx.cookie_header(LANG_COOKIE, &form.language, Some(60 * 60 * 24 * 365));
-    Ok(with_cookies(Redirect::to("/account?notice=saved"), [cookie]))
+    Ok(with_cookies(
+        Redirect::to("/account?notice=saved"),
+        [cookie],
+    ))
 }

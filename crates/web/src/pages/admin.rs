@@ -6,11 +6,11 @@ use super::auth::CsrfForm;
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::Ctx;
+use crate::context::Form;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -33,7 +33,13 @@ pub(crate) async fn index(ctx: Ctx) -> Result<Response, WebError> {
         return Ok(Redirect::to("/admin/municipalities").into_response());
     }
     match session.account.municipality_id {
-        Some(m) if session.account.all_roles().iter().any(|r| *r != Role::Professional) => {
+        Some(m)
+            if session
+                .account
+                .all_roles()
+                .iter()
+                .any(|r| *r != Role::Professional) =>
+        {
             Ok(Redirect::to(&format!("/admin/m/{m}/facilities")).into_response())
         }
         _ => Err(ctx.fail(AppError::Forbidden)),
@@ -50,58 +56,91 @@ struct MunicipalitiesPage {
     name: String,
 }
 
-pub(crate) async fn municipalities(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn municipalities(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     if !is_operator(session) {
         return Err(ctx.fail(AppError::Forbidden));
     }
-    let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
-    Ok(MunicipalitiesPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), municipalities, code: String::new(), name: String::new() }.into_response())
+    let municipalities = state
+        .app
+        .municipalities(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(MunicipalitiesPage {
+        t: ctx.t,
+        c: ctx.chrome(q.notice.as_deref()),
+        municipalities,
+        code: String::new(),
+        name: String::new(),
+    }
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct MunicipalityForm {
     csrf: String,
     code: String,
     name: String,
 }
 
-pub(crate) async fn create_municipality(State(state): State<AppState>, ctx: Ctx, Form(form): Form<MunicipalityForm>) -> Result<Response, WebError> {
+pub(crate) async fn create_municipality(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<MunicipalityForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.create_municipality(session, &form.code, &form.name, &ctx.meta).await {
-        Ok(m) => Ok(Redirect::to(&format!("/admin/m/{}/facilities?notice=created", m.id)).into_response()),
+    match state
+        .app
+        .create_municipality(session, &form.code, &form.name, &ctx.meta)
+        .await
+    {
+        Ok(m) => Ok(
+            Redirect::to(&format!("/admin/m/{}/facilities?notice=created", m.id)).into_response(),
+        ),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
+            let municipalities = state
+                .app
+                .municipalities(session)
+                .await
+                .map_err(|e| ctx.fail(e))?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((status, MunicipalitiesPage { t: ctx.t, c, municipalities, code: form.code, name: form.name }).into_response())
+            Ok((
+                status,
+                MunicipalitiesPage {
+                    t: ctx.t,
+                    c,
+                    municipalities,
+                    code: form.code,
+                    name: form.name,
+                },
+            )
+                .into_response())
         }
     }
 }
 
 /// The raw text of a facility form, kept to show it again after an error.
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub(crate) struct FacilityFormValues {
-    #[serde(default)]
     csrf: String,
     kind: String,
     name: String,
-    #[serde(default)]
     name_kana: String,
-    #[serde(default)]
     medical_institution_code: String,
-    #[serde(default)]
     care_provider_number: String,
-    #[serde(default)]
     postal_code: String,
     address: String,
-    #[serde(default)]
     phone: String,
-    #[serde(default)]
     latitude: String,
-    #[serde(default)]
     longitude: String,
 }
 
@@ -153,10 +192,25 @@ struct FacilitiesPage {
     form: FacilityFormValues,
 }
 
-async fn facilities_page(state: &AppState, ctx: &Ctx, municipality: MunicipalityId, form: FacilityFormValues, notice: Option<&str>, error: Option<String>) -> Result<FacilitiesPage, WebError> {
+async fn facilities_page(
+    state: &AppState,
+    ctx: &Ctx,
+    municipality: MunicipalityId,
+    form: FacilityFormValues,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<FacilitiesPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let m = state
+        .app
+        .municipality(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let facilities = state
+        .app
+        .facilities(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
@@ -172,21 +226,48 @@ async fn facilities_page(state: &AppState, ctx: &Ctx, municipality: Municipality
     })
 }
 
-pub(crate) async fn facilities(State(state): State<AppState>, ctx: Ctx, Path(municipality): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn facilities(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(municipality): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let form = FacilityFormValues { kind: FacilityKind::Clinic.code().to_owned(), ..FacilityFormValues::default() };
-    Ok(facilities_page(&state, &ctx, municipality, form, q.notice.as_deref(), None).await?.into_response())
+    let form = FacilityFormValues {
+        kind: FacilityKind::Clinic.code().to_owned(),
+        ..FacilityFormValues::default()
+    };
+    Ok(
+        facilities_page(&state, &ctx, municipality, form, q.notice.as_deref(), None)
+            .await?
+            .into_response(),
+    )
 }
 
-pub(crate) async fn create_facility(State(state): State<AppState>, ctx: Ctx, Path(municipality): Path<String>, Form(form): Form<FacilityFormValues>) -> Result<Response, WebError> {
+pub(crate) async fn create_facility(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(municipality): Path<String>,
+    Form(form): Form<FacilityFormValues>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.create_facility(session, municipality, &form.as_form(), &ctx.meta).await {
-        Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response()),
+    match state
+        .app
+        .create_facility(session, municipality, &form.as_form(), &ctx.meta)
+        .await
+    {
+        Ok(f) => {
+            Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response())
+        }
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, facilities_page(&state, &ctx, municipality, form, None, Some(message)).await?).into_response())
+            Ok((
+                status,
+                facilities_page(&state, &ctx, municipality, form, None, Some(message)).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -205,10 +286,25 @@ struct FacilityPage {
     form: FacilityFormValues,
 }
 
-async fn facility_page(state: &AppState, ctx: &Ctx, id: FacilityId, form: Option<FacilityFormValues>, notice: Option<&str>, error: Option<String>) -> Result<FacilityPage, WebError> {
+async fn facility_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: FacilityId,
+    form: Option<FacilityFormValues>,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<FacilityPage, WebError> {
     let session = ctx.signed_in()?;
-    let (facility, staff) = state.app.facility(session, id).await.map_err(|e| ctx.fail(e))?;
-    let municipality = state.app.municipality(session, facility.municipality_id).await.map_err(|e| ctx.fail(e))?;
+    let (facility, staff) = state
+        .app
+        .facility(session, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let municipality = state
+        .app
+        .municipality(session, facility.municipality_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
@@ -225,20 +321,44 @@ async fn facility_page(state: &AppState, ctx: &Ctx, id: FacilityId, form: Option
     })
 }
 
-pub(crate) async fn facility(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn facility(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     let id: FacilityId = parse_id(&ctx, &id)?;
-    Ok(facility_page(&state, &ctx, id, None, q.notice.as_deref(), None).await?.into_response())
+    Ok(
+        facility_page(&state, &ctx, id, None, q.notice.as_deref(), None)
+            .await?
+            .into_response(),
+    )
 }
 
-pub(crate) async fn update_facility(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<FacilityFormValues>) -> Result<Response, WebError> {
+pub(crate) async fn update_facility(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<FacilityFormValues>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: FacilityId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.update_facility(session, id, &form.as_form(), &ctx.meta).await {
-        Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response()),
+    match state
+        .app
+        .update_facility(session, id, &form.as_form(), &ctx.meta)
+        .await
+    {
+        Ok(f) => {
+            Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response())
+        }
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, facility_page(&state, &ctx, id, Some(form), None, Some(message)).await?).into_response())
+            Ok((
+                status,
+                facility_page(&state, &ctx, id, Some(form), None, Some(message)).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -294,18 +414,52 @@ struct AccountsPage {
     form: AccountFormValues,
 }
 
-async fn accounts_page(state: &AppState, ctx: &Ctx, municipality: MunicipalityId, form: AccountFormValues, notice: Option<&str>, error: Option<String>) -> Result<AccountsPage, WebError> {
+async fn accounts_page(
+    state: &AppState,
+    ctx: &Ctx,
+    municipality: MunicipalityId,
+    form: AccountFormValues,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<AccountsPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let accounts = state.app.accounts(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let m = state
+        .app
+        .municipality(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let accounts = state
+        .app
+        .accounts(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
-    let mut facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let mut facilities = state
+        .app
+        .facilities(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     // A facility admin issues IDs only for their own facilities: offer only those.
-    facilities.retain(|f| policy::issue_account(&actor, municipality, Some(f.id), &[Role::Professional]).is_allowed());
-    let grantable_roles = [Role::FacilityAdmin, Role::Coordinator, Role::MunicipalityAdmin, Role::Operator]
-        .into_iter()
-        .filter(|r| policy::issue_account(&actor, municipality, facilities.first().map(|f| f.id), &[*r]).is_allowed())
-        .collect();
+    facilities.retain(|f| {
+        policy::issue_account(&actor, municipality, Some(f.id), &[Role::Professional]).is_allowed()
+    });
+    let grantable_roles = [
+        Role::FacilityAdmin,
+        Role::Coordinator,
+        Role::MunicipalityAdmin,
+        Role::Operator,
+    ]
+    .into_iter()
+    .filter(|r| {
+        policy::issue_account(
+            &actor,
+            municipality,
+            facilities.first().map(|f| f.id),
+            &[*r],
+        )
+        .is_allowed()
+    })
+    .collect();
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(AccountsPage {
@@ -327,10 +481,23 @@ pub(crate) struct AccountsQuery {
     facility: Option<String>,
 }
 
-pub(crate) async fn accounts(State(state): State<AppState>, ctx: Ctx, Path(municipality): Path<String>, Query(q): Query<AccountsQuery>) -> Result<Response, WebError> {
+pub(crate) async fn accounts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(municipality): Path<String>,
+    Query(q): Query<AccountsQuery>,
+) -> Result<Response, WebError> {
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let form = AccountFormValues { facility_id: q.facility.unwrap_or_default(), profession: Profession::Nurse.code().into(), ..AccountFormValues::default() };
-    Ok(accounts_page(&state, &ctx, municipality, form, q.notice.as_deref(), None).await?.into_response())
+    let form = AccountFormValues {
+        facility_id: q.facility.unwrap_or_default(),
+        profession: Profession::Nurse.code().into(),
+        ..AccountFormValues::default()
+    };
+    Ok(
+        accounts_page(&state, &ctx, municipality, form, q.notice.as_deref(), None)
+            .await?
+            .into_response(),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -344,10 +511,21 @@ struct IssuedCodePage {
 
 fn issued_page(ctx: &Ctx, issued: IssuedCode) -> Response {
     let expires = format_jst(issued.expires_at);
-    IssuedCodePage { t: ctx.t, c: ctx.chrome(None), issued, expires }.into_response()
+    IssuedCodePage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+        issued,
+        expires,
+    }
+    .into_response()
 }
 
-pub(crate) async fn issue_account(State(state): State<AppState>, ctx: Ctx, Path(municipality): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub(crate) async fn issue_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(municipality): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     let (csrf, values) = AccountFormValues::from_pairs(&pairs);
@@ -365,11 +543,19 @@ pub(crate) async fn issue_account(State(state): State<AppState>, ctx: Ctx, Path(
         roles: values.roles.iter().map(String::as_str).collect(),
         facility_id,
     };
-    match state.app.issue_account(session, municipality, &form, &ctx.meta).await {
+    match state
+        .app
+        .issue_account(session, municipality, &form, &ctx.meta)
+        .await
+    {
         Ok(issued) => Ok(issued_page(&ctx, issued)),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, accounts_page(&state, &ctx, municipality, values, None, Some(message)).await?).into_response())
+            Ok((
+                status,
+                accounts_page(&state, &ctx, municipality, values, None, Some(message)).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -385,64 +571,125 @@ struct AccountPage {
     facilities: Vec<FacilityView>,
 }
 
-pub(crate) async fn account(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    let account = state.app.account(session, id).await.map_err(|e| ctx.fail(e))?;
+    let account = state
+        .app
+        .account(session, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let Some(municipality_id) = account.municipality_id else {
         return Err(ctx.fail(AppError::NotFound));
     };
-    let municipality = state.app.municipality(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
-    let facilities = state.app.facilities(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
-    let page = AccountPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), municipality, is_operator: is_operator(session), account, facilities };
+    let municipality = state
+        .app
+        .municipality(session, municipality_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let facilities = state
+        .app
+        .facilities(session, municipality_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let page = AccountPage {
+        t: ctx.t,
+        c: ctx.chrome(q.notice.as_deref()),
+        municipality,
+        is_operator: is_operator(session),
+        account,
+        facilities,
+    };
     Ok(page.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct StatusForm {
     csrf: String,
     enabled: bool,
 }
 
-pub(crate) async fn set_status(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<StatusForm>) -> Result<Response, WebError> {
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    state.app.set_account_enabled(session, id, form.enabled, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app
+        .set_account_enabled(session, id, form.enabled, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
-pub(crate) async fn reissue(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn reissue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    let issued = state.app.reissue_code(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let issued = state
+        .app
+        .reissue_code(session, id, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(issued_page(&ctx, issued))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct MembershipForm {
     csrf: String,
     facility_id: String,
-    #[serde(default)]
     is_admin: bool,
 }
 
-pub(crate) async fn add_membership(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<MembershipForm>) -> Result<Response, WebError> {
+pub(crate) async fn add_membership(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<MembershipForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
     let facility: FacilityId = parse_id(&ctx, &form.facility_id)?;
-    state.app.add_membership(session, id, facility, form.is_admin, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app
+        .add_membership(session, id, facility, form.is_admin, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
-pub(crate) async fn remove_membership(State(state): State<AppState>, ctx: Ctx, Path((id, facility)): Path<(String, String)>, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn remove_membership(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, facility)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     let facility: FacilityId = parse_id(&ctx, &facility)?;
     ctx.check_csrf(&form.csrf)?;
-    state.app.remove_membership(session, id, facility, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app
+        .remove_membership(session, id, facility, &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -466,21 +713,42 @@ struct AuditPage {
     events: Vec<AuditRow>,
 }
 
-pub(crate) async fn audit(State(state): State<AppState>, ctx: Ctx, Path(municipality): Path<String>) -> Result<Response, WebError> {
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(municipality): Path<String>,
+) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let events = state.app.recent_audit_events(session, municipality, 200).await.map_err(|e| ctx.fail(e))?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let events = state
+        .app
+        .recent_audit_events(session, municipality, 200)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let m = state
+        .app
+        .municipality(session, municipality)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let events = events
         .into_iter()
         .map(|e| AuditRow {
             seq: e.seq,
             when: format_jst(e.occurred_at),
             who: e.actor_label,
-            what: AuditAction::parse(&e.action).map(|a| ctx.t.label(&a).to_owned()).unwrap_or(e.action),
+            what: AuditAction::parse(&e.action)
+                .map(|a| ctx.t.label(&a).to_owned())
+                .unwrap_or(e.action),
             from: e.source_ip.unwrap_or_default(),
             details: e.details,
         })
         .collect();
-    Ok(AuditPage { t: ctx.t, c: ctx.chrome(None), municipality: m, is_operator: is_operator(session), events }.into_response())
+    Ok(AuditPage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+        municipality: m,
+        is_operator: is_operator(session),
+        events,
+    }
+    .into_response())
 }

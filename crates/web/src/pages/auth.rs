@@ -3,12 +3,12 @@
 
 use super::{Chrome, NoticeQuery, with_cookies};
 use crate::AppState;
+use crate::context::Form;
 use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -64,16 +64,24 @@ pub(crate) async fn root(ctx: Ctx) -> Redirect {
     }
 }
 
-pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+pub(crate) async fn sign_in_page(
+    mut ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     if ctx.signed_in().is_ok() {
         return Ok(Redirect::to("/home").into_response());
     }
     let cookie = ctx.ensure_anon_csrf()?;
-    let page = SignInPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), login_id: String::new() };
+    let page = SignInPage {
+        t: ctx.t,
+        c: ctx.chrome(q.notice.as_deref()),
+        login_id: String::new(),
+    };
     Ok(with_cookies(page, cookie))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct SignInForm {
     csrf: String,
     login_id: String,
@@ -92,15 +100,34 @@ fn next_step(stage: SessionStage) -> &'static str {
     }
 }
 
-pub(crate) async fn sign_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<SignInForm>) -> Result<Response, WebError> {
+pub(crate) async fn sign_in(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
-    match state.app.sign_in(&form.login_id, &form.password, &ctx.meta).await {
-        Ok(signed_in) => Ok(with_cookies(Redirect::to(next_step(signed_in.stage)), [session_cookie(&ctx, &signed_in)])),
+    match state
+        .app
+        .sign_in(&form.login_id, &form.password, &ctx.meta)
+        .await
+    {
+        Ok(signed_in) => Ok(with_cookies(
+            Redirect::to(next_step(signed_in.stage)),
+            [session_cookie(&ctx, &signed_in)],
+        )),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((status, SignInPage { t: ctx.t, c, login_id: form.login_id }).into_response())
+            Ok((
+                status,
+                SignInPage {
+                    t: ctx.t,
+                    c,
+                    login_id: form.login_id,
+                },
+            )
+                .into_response())
         }
     }
 }
@@ -116,20 +143,36 @@ fn half_signed_in(ctx: &Ctx, stage: SessionStage) -> Result<String, WebError> {
 
 pub(crate) async fn code_page(ctx: Ctx) -> Result<Response, WebError> {
     half_signed_in(&ctx, SessionStage::SecondFactor)?;
-    Ok(CodePage { t: ctx.t, c: ctx.chrome(None) }.into_response())
+    Ok(CodePage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+    }
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct CodeForm {
     csrf: String,
     code: String,
 }
 
-pub(crate) async fn code(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CodeForm>) -> Result<Response, WebError> {
+pub(crate) async fn code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::SecondFactor)?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.verify_second_factor(&token, &form.code, &ctx.meta).await {
-        Ok(signed_in) => Ok(with_cookies(Redirect::to("/home"), [session_cookie(&ctx, &signed_in)])),
+    match state
+        .app
+        .verify_second_factor(&token, &form.code, &ctx.meta)
+        .await
+    {
+        Ok(signed_in) => Ok(with_cookies(
+            Redirect::to("/home"),
+            [session_cookie(&ctx, &signed_in)],
+        )),
         Err(AppError::Throttled) => Ok(Redirect::to("/sign-in?notice=expired").into_response()),
         Err(e) => {
             let (status, _) = ctx.form_error(e)?;
@@ -140,12 +183,21 @@ pub(crate) async fn code(State(state): State<AppState>, ctx: Ctx, Form(form): Fo
     }
 }
 
-pub(crate) async fn enrol_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+pub(crate) async fn enrol_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::Enrol)?;
     render_enrolment(&state, &ctx, &token, StatusCode::OK, None).await
 }
 
-async fn render_enrolment(state: &AppState, ctx: &Ctx, token: &str, status: StatusCode, error: Option<String>) -> Result<Response, WebError> {
+async fn render_enrolment(
+    state: &AppState,
+    ctx: &Ctx,
+    token: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, WebError> {
     let enrolment = state.app.enrolment(token).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(None);
     c.error = error;
@@ -159,10 +211,18 @@ async fn render_enrolment(state: &AppState, ctx: &Ctx, token: &str, status: Stat
     Ok((status, page).into_response())
 }
 
-pub(crate) async fn enrol(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CodeForm>) -> Result<Response, WebError> {
+pub(crate) async fn enrol(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::Enrol)?;
     ctx.check_csrf(&form.csrf)?;
-    match state.app.complete_enrolment(&token, &form.code, &ctx.meta).await {
+    match state
+        .app
+        .complete_enrolment(&token, &form.code, &ctx.meta)
+        .await
+    {
         Ok((signed_in, codes)) => {
             let mut c = ctx.chrome(None);
             c.nav = None;
@@ -176,18 +236,30 @@ pub(crate) async fn enrol(State(state): State<AppState>, ctx: Ctx, Form(form): F
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct CsrfForm {
     pub csrf: String,
 }
 
-pub(crate) async fn sign_out(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CsrfForm>) -> Result<Response, WebError> {
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
     if let Some(token) = &ctx.token {
-        state.app.sign_out(token, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+        state
+            .app
+            .sign_out(token, &ctx.meta)
+            .await
+            .map_err(|e| ctx.fail(e))?;
     }
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
-    Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
+    Ok(with_cookies(
+        Redirect::to("/sign-in?notice=signed_out"),
+        [clear],
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -196,13 +268,22 @@ pub(crate) struct InviteQuery {
     login_id: Option<String>,
 }
 
-pub(crate) async fn invite_page(mut ctx: Ctx, Query(q): Query<InviteQuery>) -> Result<Response, WebError> {
+pub(crate) async fn invite_page(
+    mut ctx: Ctx,
+    Query(q): Query<InviteQuery>,
+) -> Result<Response, WebError> {
     let cookie = ctx.ensure_anon_csrf()?;
-    let page = InvitePage { t: ctx.t, c: ctx.chrome(None), login_id: q.login_id.unwrap_or_default(), code: q.code.unwrap_or_default() };
+    let page = InvitePage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+        login_id: q.login_id.unwrap_or_default(),
+        code: q.code.unwrap_or_default(),
+    };
     Ok(with_cookies(page, cookie))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct InviteForm {
     csrf: String,
     login_id: String,
@@ -211,10 +292,17 @@ pub(crate) struct InviteForm {
     password_again: String,
 }
 
-pub(crate) async fn invite(State(state): State<AppState>, ctx: Ctx, Form(form): Form<InviteForm>) -> Result<Response, WebError> {
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
     let result = if form.password == form.password_again {
-        state.app.redeem_invitation(&form.code, &form.login_id, &form.password, &ctx.meta).await
+        state
+            .app
+            .redeem_invitation(&form.code, &form.login_id, &form.password, &ctx.meta)
+            .await
     } else {
         Err(tsunagu_domain::ValidationError::new("password", "mismatch").into())
     };
@@ -224,7 +312,16 @@ pub(crate) async fn invite(State(state): State<AppState>, ctx: Ctx, Form(form): 
             let (status, message) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((status, InvitePage { t: ctx.t, c, login_id: form.login_id, code: form.code }).into_response())
+            Ok((
+                status,
+                InvitePage {
+                    t: ctx.t,
+                    c,
+                    login_id: form.login_id,
+                    code: form.code,
+                },
+            )
+                .into_response())
         }
     }
 }
@@ -242,7 +339,11 @@ pub(crate) fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub(crate) async fn switch_language(ctx: Ctx, Path(lang): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub(crate) async fn switch_language(
+    ctx: Ctx,
+    Path(lang): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let lang = Lang::parse(&lang).unwrap_or(Lang::Ja);
     let cookie = ctx.cookie_header(LANG_COOKIE, lang.code(), Some(60 * 60 * 24 * 365));
     with_cookies(Redirect::to(safe_next(q.next.as_deref())), [cookie])

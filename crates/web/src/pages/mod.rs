@@ -39,9 +39,17 @@ const NOTICES: &[(&str, &str)] = &[
 
 impl Ctx {
     pub fn chrome(&self, query_notice: Option<&str>) -> Chrome {
-        let nav = self.session.as_ref().filter(|s| s.stage == tsunagu_app::SessionStage::Full).map(|s| Nav {
-            show_admin: s.account.all_roles().iter().any(|r| *r != Role::Professional),
-        });
+        let nav = self
+            .session
+            .as_ref()
+            .filter(|s| s.stage == tsunagu_app::SessionStage::Full)
+            .map(|s| Nav {
+                show_admin: s
+                    .account
+                    .all_roles()
+                    .iter()
+                    .any(|r| *r != Role::Professional),
+            });
         let flash = query_notice
             .and_then(|n| NOTICES.iter().find(|(k, _)| *k == n))
             .map(|(_, key)| self.t.s(key).to_owned());
@@ -73,16 +81,20 @@ impl Ctx {
     /// errors become the error page.
     pub fn form_error(&self, e: AppError) -> Result<(StatusCode, String), WebError> {
         match e {
-            AppError::Invalid(_) | AppError::Conflict { .. } | AppError::SignInRefused | AppError::Throttled => {
-                Ok(describe(&e, self.t))
-            }
+            AppError::Invalid(_)
+            | AppError::Conflict { .. }
+            | AppError::SignInRefused
+            | AppError::Throttled => Ok(describe(&e, self.t)),
             other => Err(self.fail(other)),
         }
     }
 }
 
 /// Adds `Set-Cookie` headers to a response.
-pub(crate) fn with_cookies(response: impl IntoResponse, cookies: impl IntoIterator<Item = String>) -> Response {
+pub(crate) fn with_cookies(
+    response: impl IntoResponse,
+    cookies: impl IntoIterator<Item = String>,
+) -> Response {
     let mut response = response.into_response();
     for cookie in cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -1,0 +1,431 @@
+//! Test harness: the whole web application on a fresh database (SQLite in a
+//! temp dir; PostgreSQL in a new database when TSUNAGU_TEST_POSTGRES_URL is set),
+//! driven through HTTP with a cookie-keeping client and a hand-moved clock.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use tsunagu_app::{App, ManualClock, Settings};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database; removed again by [`TestDb::cleanup`].
+pub struct TestDb {
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("tsunagu-test-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TSUNAGU_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = TempDir::new();
+                let url = format!("sqlite://{}", dir.0.join("tsunagu.db").display());
+                Self {
+                    url,
+                    admin_url: None,
+                    name: String::new(),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_url()
+                    .unwrap_or_else(|| panic!("TSUNAGU_TEST_POSTGRES_URL is not set"));
+                let name = format!("tsunagu_t_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("create database: {e}"));
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
+                Self {
+                    url: format!("{base}/{name}"),
+                    admin_url: Some(admin_url),
+                    name,
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    pub async fn cleanup(self) {
+        if let Some(admin_url) = &self.admin_url {
+            if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await
+            {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+    }
+}
+
+/// Runs each named async test function once per backend: `sqlite::name`
+/// always, `postgres::name` when TSUNAGU_TEST_POSTGRES_URL is set.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::helpers::TestDb::create($crate::helpers::Backend::Sqlite).await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_url().is_none() {
+                        eprintln!("skipped: set TSUNAGU_TEST_POSTGRES_URL to run on PostgreSQL");
+                        return;
+                    }
+                    let db = $crate::helpers::TestDb::create($crate::helpers::Backend::Postgres).await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+/// The application under test.
+pub struct TestApp {
+    pub app: App,
+    /// The same database, for test set-up and inspection only.
+    pub store: Arc<dyn tsunagu_store::Store>,
+    pub router: Router,
+    pub clock: ManualClock,
+}
+
+pub const PASSWORD: &str = "a long enough pass phrase";
+
+impl TestApp {
+    pub async fn start(db: &TestDb) -> Self {
+        let store = tsunagu_store::connect(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", db.url));
+        let clock = ManualClock::new(OffsetDateTime::now_utc());
+        // Cheap hashing keeps the suite fast; production uses the OWASP parameters.
+        let settings = Settings {
+            argon2_memory_kib: 256,
+            argon2_iterations: 1,
+            ..Settings::default()
+        };
+        let app = App::new(store.clone(), Arc::new(clock.clone()), settings);
+        let config = tsunagu_web::WebConfig {
+            secure_cookies: false,
+            behind_proxy: false,
+        };
+        let router = tsunagu_web::router(app.clone(), config);
+        Self {
+            app,
+            store,
+            router,
+            clock,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookies: HashMap::new(),
+            address: SocketAddr::from(([192, 0, 2, 10], 50000)),
+        }
+    }
+
+    /// The current TOTP code for a base32 secret, by the app's clock.
+    pub fn totp(&self, secret_base32: &str) -> String {
+        let secret = totp_rs::Secret::try_from_base32(secret_base32)
+            .unwrap_or_else(|e| panic!("secret: {e:?}"));
+        let totp = totp_rs::Builder::new()
+            .with_secret(secret)
+            .build()
+            .unwrap_or_else(|e| panic!("totp: {e:?}"));
+        let now = u64::try_from(tsunagu_domain::clock::Clock::now(&self.clock).unix_timestamp())
+            .unwrap_or(0);
+        totp.generate(now).to_string()
+    }
+
+    /// Issues an ID from the shell, redeems it and signs in through the web,
+    /// enrolling TOTP. Returns the signed-in client and the TOTP secret.
+    pub async fn signed_in(
+        &self,
+        login: &str,
+        municipality: Option<&str>,
+        profession: &str,
+        roles: &[&str],
+        facility: Option<tsunagu_domain::ids::FacilityId>,
+    ) -> (Client, String) {
+        let new = tsunagu_domain::account::NewAccount::parse(
+            login,
+            &format!("{login} さん"),
+            "",
+            "",
+            profession,
+            roles,
+        )
+        .unwrap_or_else(|e| panic!("account: {e}"));
+        let issued = self
+            .app
+            .issue_account_from_shell(municipality, &new, facility)
+            .await
+            .unwrap_or_else(|e| panic!("issue: {e}"));
+        let mut client = self.client();
+        client.redeem(&issued.code, login, PASSWORD).await;
+        let secret = client.sign_in_and_enrol(self, login, PASSWORD).await;
+        (client, secret)
+    }
+}
+
+/// What came back.
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The `value` of the first hidden input named `name`.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')?;
+        Some(self.body[start..start + end].to_owned())
+    }
+
+    /// Text inside the element with `id` (up to its first `<`).
+    pub fn by_id(&self, id: &str) -> Option<String> {
+        let marker = format!("id=\"{id}\"");
+        let at = self.body.find(&marker)?;
+        let start = at + self.body[at..].find('>')? + 1;
+        let end = self.body[start..].find('<')?;
+        Some(self.body[start..start + end].trim().to_owned())
+    }
+
+    pub fn redirects_to(&self, prefix: &str) -> bool {
+        self.status.is_redirection()
+            && self
+                .location
+                .as_deref()
+                .is_some_and(|l| l.starts_with(prefix))
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookies: HashMap<String, String>,
+    pub address: SocketAddr,
+}
+
+impl Client {
+    pub async fn send(&mut self, method: &str, path: &str, form: &[(&str, &str)]) -> Reply {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, cookie);
+        let body = if method == "POST" {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let encoded: Vec<String> = form
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
+            Body::from(encoded.join("&"))
+        } else {
+            Body::empty()
+        };
+        let mut request = request
+            .body(body)
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap_or_default();
+            if let Some((pair, attrs)) = text.split_once(';').or(Some((text, ""))) {
+                if let Some((k, v)) = pair.split_once('=') {
+                    if v.is_empty() || attrs.contains("Max-Age=0") {
+                        self.cookies.remove(k);
+                    } else {
+                        self.cookies.insert(k.to_owned(), v.to_owned());
+                    }
+                }
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Reply {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send("GET", path, &[]).await
+    }
+
+    /// GETs `page` for its CSRF token, then POSTs `form` (plus the token) to `action`.
+    pub async fn submit(&mut self, page: &str, action: &str, form: &[(&str, &str)]) -> Reply {
+        let csrf = self.get(page).await.input_value("csrf").unwrap_or_default();
+        let mut with_token = form.to_vec();
+        with_token.push(("csrf", &csrf));
+        self.send("POST", action, &with_token).await
+    }
+
+    pub async fn redeem(&mut self, code: &str, login: &str, password: &str) {
+        let reply = self
+            .submit(
+                "/invite",
+                "/invite",
+                &[
+                    ("login_id", login),
+                    ("code", code),
+                    ("password", password),
+                    ("password_again", password),
+                ],
+            )
+            .await;
+        assert!(
+            reply.redirects_to("/sign-in?notice=redeemed"),
+            "redeem failed: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+
+    /// Signs in for the first time: password, then TOTP enrolment. Returns the secret.
+    pub async fn sign_in_and_enrol(&mut self, t: &TestApp, login: &str, password: &str) -> String {
+        let reply = self
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("login_id", login), ("password", password)],
+            )
+            .await;
+        assert!(
+            reply.redirects_to("/sign-in/enrol"),
+            "sign-in: {} {:?}",
+            reply.status,
+            reply.location
+        );
+        let page = self.get("/sign-in/enrol").await;
+        let secret = page
+            .by_id("totp-secret")
+            .unwrap_or_else(|| panic!("no secret on the enrolment page"));
+        let code = t.totp(&secret);
+        let reply = self
+            .submit("/sign-in/enrol", "/sign-in/enrol", &[("code", &code)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "enrol: {}", reply.body);
+        assert!(reply.body.contains("recovery-codes"));
+        secret
+    }
+
+    /// Signs in again with password and TOTP (moving the clock past the last used step).
+    pub async fn sign_in_with_totp(
+        &mut self,
+        t: &TestApp,
+        login: &str,
+        password: &str,
+        secret: &str,
+    ) -> Reply {
+        t.clock.advance(time::Duration::seconds(31));
+        let reply = self
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("login_id", login), ("password", password)],
+            )
+            .await;
+        if !reply.redirects_to("/sign-in/code") {
+            return reply;
+        }
+        let code = t.totp(secret);
+        self.submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
+            .await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
