@@ -46,20 +46,13 @@ async fn scope_of(tx: &mut dyn StoreTx, row: &AccountRow) -> Result<AccountScope
         account_id: AccountId(row.id),
         municipality_id: row.municipality_id.map(MunicipalityId),
         roles,
-        facilities: memberships
-            .iter()
-            .map(|m| FacilityId(m.facility_id))
-            .collect(),
+        facilities: memberships.iter().map(|m| FacilityId(m.facility_id)).collect(),
     })
 }
 
 impl App {
     fn who<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor {
-            account_id: Some(session.account.id),
-            label: &session.account.login_id,
-            meta,
-        }
+        AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
     }
 
     /// Issues an ID in a municipality, optionally attached to a facility.
@@ -79,19 +72,8 @@ impl App {
             form.profession,
             &form.roles,
         )?;
-        enforce(policy::issue_account(
-            &actor,
-            municipality,
-            form.facility_id,
-            &new.roles,
-        ))?;
-        self.insert_invited_account(
-            Some(municipality),
-            &new,
-            form.facility_id,
-            &Self::who(session, meta),
-        )
-        .await
+        enforce(policy::issue_account(&actor, municipality, form.facility_id, &new.roles))?;
+        self.insert_invited_account(Some(municipality), &new, form.facility_id, &Self::who(session, meta)).await
     }
 
     /// Creates an invited account and its code. Shared by the web, the shell and the demo.
@@ -106,12 +88,7 @@ impl App {
         if is_facility_admin && facility.is_none() {
             return Err(ValidationError::new("facility_id", "required_for_facility_admin").into());
         }
-        if municipality.is_none()
-            && new
-                .roles
-                .iter()
-                .any(|r| *r != Role::Operator && *r != Role::Professional)
-        {
+        if municipality.is_none() && new.roles.iter().any(|r| *r != Role::Operator && *r != Role::Professional) {
             return Err(ValidationError::new("municipality_code", "required").into());
         }
         let mut tx = self.begin().await?;
@@ -142,9 +119,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        tx.insert_account(&row)
-            .await
-            .map_err(AppError::conflict_on("login_id"))?;
+        tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;
         if let Some(f) = facility {
             tx.upsert_membership(&MembershipRow {
                 account_id: row.id,
@@ -154,9 +129,7 @@ impl App {
             })
             .await?;
         }
-        let (code, expires_at) = self
-            .new_invitation(tx.as_mut(), row.id, actor.account_id)
-            .await?;
+        let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, actor.account_id).await?;
         let details = json!({
             "login_id": row.login_id, "profession": row.profession, "roles": row.roles,
             "facility_id": facility.map(|f| f.0), "expires_at": expires_at.unix_timestamp(),
@@ -173,11 +146,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        Ok(IssuedCode {
-            account,
-            code,
-            expires_at,
-        })
+        Ok(IssuedCode { account, code, expires_at })
     }
 
     async fn new_invitation(
@@ -216,8 +185,7 @@ impl App {
         let mut out = Vec::new();
         for row in tx.accounts(Some(municipality.0)).await? {
             let scope = scope_of(tx.as_mut(), &row).await?;
-            let visible =
-                row.id == actor.account_id.0 || policy::manage_account(&actor, &scope).is_allowed();
+            let visible = row.id == actor.account_id.0 || policy::manage_account(&actor, &scope).is_allowed();
             if visible {
                 out.push(load_account(tx.as_mut(), row).await?);
             }
@@ -257,11 +225,7 @@ impl App {
         let row = self.managed_account(tx.as_mut(), session, id).await?;
         let now = self.now();
         let (status, action) = if enabled {
-            let status = if row.password_hash.is_some() {
-                AccountStatus::Active
-            } else {
-                AccountStatus::Invited
-            };
+            let status = if row.password_hash.is_some() { AccountStatus::Active } else { AccountStatus::Invited };
             (status, AuditAction::AccountEnabled)
         } else {
             tx.delete_sessions_of_account(row.id).await?;
@@ -294,9 +258,7 @@ impl App {
     ) -> Result<IssuedCode, AppError> {
         let mut tx = self.begin().await?;
         let row = self.managed_account(tx.as_mut(), session, id).await?;
-        let (code, expires_at) = self
-            .new_invitation(tx.as_mut(), row.id, Some(session.account.id))
-            .await?;
+        let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, Some(session.account.id)).await?;
         tx.append_audit(&audit_record(
             self.now(),
             row.municipality_id.map(MunicipalityId),
@@ -309,11 +271,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        Ok(IssuedCode {
-            account,
-            code,
-            expires_at,
-        })
+        Ok(IssuedCode { account, code, expires_at })
     }
 
     /// Attaches an account to a facility (or changes whether it administers it).
@@ -332,17 +290,8 @@ impl App {
         if facility_row.municipality_id != row.municipality_id.unwrap_or_default() {
             return Err(AppError::NotFound);
         }
-        let roles = if is_admin {
-            vec![Role::FacilityAdmin]
-        } else {
-            vec![Role::Professional]
-        };
-        enforce(policy::issue_account(
-            &actor,
-            MunicipalityId(facility_row.municipality_id),
-            Some(facility),
-            &roles,
-        ))?;
+        let roles = if is_admin { vec![Role::FacilityAdmin] } else { vec![Role::Professional] };
+        enforce(policy::issue_account(&actor, MunicipalityId(facility_row.municipality_id), Some(facility), &roles))?;
         tx.upsert_membership(&MembershipRow {
             account_id: row.id,
             facility_id: facility.0,
@@ -404,29 +353,18 @@ impl App {
         let address = format!("address:{}", meta.source_ip.as_deref().unwrap_or("unknown"));
         let now = self.now();
         let mut tx = self.begin().await?;
-        if tx
-            .sign_in_failures_since(&address, now - self.settings.throttle_window)
-            .await?
+        if tx.sign_in_failures_since(&address, now - self.settings.throttle_window).await?
             >= self.settings.max_failures_per_address
         {
             return Err(AppError::Throttled);
         }
-        let invitation = tx
-            .invitation_by_code_hash(&digest(&credentials::normalize_code(code)))
-            .await?;
+        let invitation = tx.invitation_by_code_hash(&digest(&credentials::normalize_code(code))).await?;
         let account = match &invitation {
-            Some(i) if i.used_at.is_none() && i.expires_at > now => {
-                tx.account(i.account_id).await?
-            }
+            Some(i) if i.used_at.is_none() && i.expires_at > now => tx.account(i.account_id).await?,
             _ => None,
         };
         let account = match account {
-            Some(a)
-                if a.login_id == login_id.as_str()
-                    && a.status != AccountStatus::Disabled.code() =>
-            {
-                a
-            }
+            Some(a) if a.login_id == login_id.as_str() && a.status != AccountStatus::Disabled.code() => a,
             _ => {
                 tx.record_sign_in_failure(&address, now).await?;
                 tx.commit().await?;
@@ -439,15 +377,10 @@ impl App {
         tx.set_password_hash(account.id, Some(&hash), now).await?;
         tx.set_totp(account.id, None, now).await?;
         tx.replace_recovery_codes(account.id, &[]).await?;
-        tx.set_account_status(account.id, AccountStatus::Active.code(), now)
-            .await?;
+        tx.set_account_status(account.id, AccountStatus::Active.code(), now).await?;
         tx.delete_sessions_of_account(account.id).await?;
         tx.close_invitations(account.id, now).await?;
-        let actor = AuditActor {
-            account_id: Some(AccountId(account.id)),
-            label: &account.login_id,
-            meta,
-        };
+        let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
         tx.append_audit(&audit_record(
             now,
             account.municipality_id.map(MunicipalityId),
@@ -474,12 +407,7 @@ impl App {
             Some(code) => {
                 let mut tx = self.store.begin_read().await?;
                 let code = tsunagu_domain::municipality::MunicipalityCode::parse(code)?;
-                Some(MunicipalityId(
-                    tx.municipality_by_code(code.as_str())
-                        .await?
-                        .ok_or(AppError::NotFound)?
-                        .id,
-                ))
+                Some(MunicipalityId(tx.municipality_by_code(code.as_str()).await?.ok_or(AppError::NotFound)?.id))
             }
             None => None,
         };
@@ -488,11 +416,7 @@ impl App {
             municipality,
             new,
             facility,
-            &AuditActor {
-                account_id: None,
-                label: "shell",
-                meta: &meta,
-            },
+            &AuditActor { account_id: None, label: "shell", meta: &meta },
         )
         .await
     }
@@ -501,21 +425,13 @@ impl App {
     pub async fn reissue_code_from_shell(&self, login: &str) -> Result<IssuedCode, AppError> {
         let login_id = LoginId::parse(login)?;
         let mut tx = self.begin().await?;
-        let row = tx
-            .account_by_login(login_id.as_str())
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let row = tx.account_by_login(login_id.as_str()).await?.ok_or(AppError::NotFound)?;
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, None).await?;
         if row.status == AccountStatus::Disabled.code() {
-            tx.set_account_status(row.id, AccountStatus::Invited.code(), self.now())
-                .await?;
+            tx.set_account_status(row.id, AccountStatus::Invited.code(), self.now()).await?;
         }
         let meta = RequestMeta::default();
-        let actor = AuditActor {
-            account_id: None,
-            label: "shell",
-            meta: &meta,
-        };
+        let actor = AuditActor { account_id: None, label: "shell", meta: &meta };
         tx.append_audit(&audit_record(
             self.now(),
             row.municipality_id.map(MunicipalityId),
@@ -528,10 +444,6 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        Ok(IssuedCode {
-            account,
-            code,
-            expires_at,
-        })
+        Ok(IssuedCode { account, code, expires_at })
     }
 }

@@ -59,10 +59,7 @@ impl App {
             }
             chains.push(ChainReport {
                 chain: head.chain,
-                municipality_code: municipalities
-                    .iter()
-                    .find(|m| m.id == head.chain)
-                    .map(|m| m.code.clone()),
+                municipality_code: municipalities.iter().find(|m| m.id == head.chain).map(|m| m.code.clone()),
                 events_checked: verifier.checked,
                 problem,
             });
@@ -79,9 +76,7 @@ impl App {
     ) -> Result<Vec<AuditEventView>, AppError> {
         enforce(policy::read_audit_log(&session.actor()?, municipality))?;
         let mut tx = self.store.begin_read().await?;
-        let events = tx
-            .recent_audit_events(chain_of(Some(municipality)), limit.clamp(1, 500))
-            .await?;
+        let events = tx.recent_audit_events(chain_of(Some(municipality)), limit.clamp(1, 500)).await?;
         Ok(events
             .into_iter()
             .map(|e| AuditEventView {

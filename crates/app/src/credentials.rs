@@ -8,13 +8,8 @@ use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
 
 fn argon2(settings: &Settings) -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(
-        settings.argon2_memory_kib,
-        settings.argon2_iterations,
-        1,
-        None,
-    )
-    .map_err(|e| AppError::Internal(format!("argon2 params: {e}")))?;
+    let params = Params::new(settings.argon2_memory_kib, settings.argon2_iterations, 1, None)
+        .map_err(|e| AppError::Internal(format!("argon2 params: {e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -34,33 +29,22 @@ pub async fn hash_password(settings: &Settings, password: String) -> Result<Stri
 /// Checks a password against a stored hash. With no stored hash (unknown
 /// account) it checks against a throwaway hash so that the answer takes the
 /// same time either way and reveals nothing.
-pub async fn verify_password(
-    settings: &Settings,
-    password: String,
-    stored: Option<String>,
-) -> Result<bool, AppError> {
+pub async fn verify_password(settings: &Settings, password: String, stored: Option<String>) -> Result<bool, AppError> {
     let hasher = argon2(settings)?;
     let known = stored.is_some();
     let stored = match stored {
         Some(s) => s,
         None => dummy_hash(settings).await?,
     };
-    let ok = tokio::task::spawn_blocking(move || {
-        hasher
-            .verify_password(password.as_bytes(), stored.as_str())
-            .is_ok()
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?;
+    let ok = tokio::task::spawn_blocking(move || hasher.verify_password(password.as_bytes(), stored.as_str()).is_ok())
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?;
     Ok(ok && known)
 }
 
 async fn dummy_hash(settings: &Settings) -> Result<String, AppError> {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| hash_password(settings, "tsunagu dummy password".to_owned()))
-        .await
-        .cloned()
+    DUMMY.get_or_try_init(|| hash_password(settings, "tsunagu dummy password".to_owned())).await.cloned()
 }
 
 /// Random bytes from the operating system.
@@ -92,11 +76,7 @@ pub fn new_code(groups: usize) -> Result<String, AppError> {
         .take(groups * 4)
         .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
         .collect();
-    Ok(chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-"))
+    Ok(chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
 }
 
 /// Normalises a typed code: upper-case, no spaces or hyphens, full-width folded.
@@ -120,10 +100,7 @@ pub fn totp(secret: &[u8]) -> Result<Totp, AppError> {
 
 /// The matched time step if `code` is right at `unix_seconds`.
 pub fn check_totp(secret: &[u8], code: &str, unix_seconds: i64) -> Result<Option<u64>, AppError> {
-    let code: String = tsunagu_domain::text::fold_full_width_ascii(code)
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let code: String = tsunagu_domain::text::fold_full_width_ascii(code).chars().filter(char::is_ascii_digit).collect();
     if code.len() != 6 {
         return Ok(None);
     }
@@ -153,10 +130,7 @@ mod tests {
     fn codes_are_grouped_and_unambiguous() -> Result<(), AppError> {
         let code = new_code(3)?;
         assert_eq!(code.len(), 14);
-        assert!(
-            code.chars()
-                .all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8)))
-        );
+        assert!(code.chars().all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
         assert_ne!(code, new_code(3)?);
         assert_eq!(normalize_code(" ｋ７qm-2xpa "), "K7QM2XPA");
         Ok(())
@@ -175,21 +149,10 @@ mod tests {
 
     #[tokio::test]
     async fn password_hashes_verify_and_unknown_accounts_never_do() -> Result<(), AppError> {
-        let settings = Settings {
-            argon2_memory_kib: 1024,
-            argon2_iterations: 1,
-            ..Settings::default()
-        };
+        let settings = Settings { argon2_memory_kib: 1024, argon2_iterations: 1, ..Settings::default() };
         let hash = hash_password(&settings, "correct horse battery".into()).await?;
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password(
-                &settings,
-                "correct horse battery".into(),
-                Some(hash.clone())
-            )
-            .await?
-        );
+        assert!(verify_password(&settings, "correct horse battery".into(), Some(hash.clone())).await?);
         assert!(!verify_password(&settings, "wrong horse battery".into(), Some(hash)).await?);
         assert!(!verify_password(&settings, "tsunagu dummy password".into(), None).await?);
         Ok(())

@@ -172,96 +172,21 @@ const KASHIWA_FACILITIES: &[Facility] = &[
     },
 ];
 
-/// (login, name, kana, profession, roles, facility index)
-const KASHIWA_PEOPLE: &[(&str, &str, &str, &str, &[&str], Option<usize>)] = &[
-    (
-        "city.admin",
-        "柏木 市子",
-        "カシワギ イチコ",
-        "municipal_officer",
-        &["municipality_admin"],
-        Some(12),
-    ),
-    (
-        "center.coord",
-        "連携 まどか",
-        "レンケイ マドカ",
-        "medical_social_worker",
-        &["coordinator"],
-        Some(11),
-    ),
-    (
-        "dr.sato",
-        "佐藤 一郎",
-        "サトウ イチロウ",
-        "physician",
-        &["facility_admin"],
-        Some(0),
-    ),
-    (
-        "dr.suzuki",
-        "鈴木 二郎",
-        "スズキ ジロウ",
-        "physician",
-        &[],
-        Some(1),
-    ),
-    (
-        "ns.tanaka",
-        "田中 花子",
-        "タナカ ハナコ",
-        "nurse",
-        &["facility_admin"],
-        Some(6),
-    ),
-    (
-        "ns.ito",
-        "伊藤 さくら",
-        "イトウ サクラ",
-        "nurse",
-        &[],
-        Some(6),
-    ),
-    (
-        "cm.yamamoto",
-        "山本 ケイ",
-        "ヤマモト ケイ",
-        "care_manager",
-        &[],
-        Some(8),
-    ),
-    (
-        "ph.kobayashi",
-        "小林 薫",
-        "コバヤシ カオル",
-        "pharmacist",
-        &[],
-        Some(5),
-    ),
-    (
-        "dt.kato",
-        "加藤 歯子",
-        "カトウ ハコ",
-        "dentist",
-        &[],
-        Some(4),
-    ),
-    (
-        "msw.watanabe",
-        "渡辺 つぐみ",
-        "ワタナベ ツグミ",
-        "medical_social_worker",
-        &[],
-        Some(3),
-    ),
-    (
-        "hh.nakamura",
-        "中村 ゆい",
-        "ナカムラ ユイ",
-        "home_helper",
-        &[],
-        Some(9),
-    ),
+/// (login, name, kana, profession, roles, index of the facility they work at)
+type DemoPerson = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str], Option<usize>);
+
+const KASHIWA_PEOPLE: &[DemoPerson] = &[
+    ("city.admin", "柏木 市子", "カシワギ イチコ", "municipal_officer", &["municipality_admin"], Some(12)),
+    ("center.coord", "連携 まどか", "レンケイ マドカ", "medical_social_worker", &["coordinator"], Some(11)),
+    ("dr.sato", "佐藤 一郎", "サトウ イチロウ", "physician", &["facility_admin"], Some(0)),
+    ("dr.suzuki", "鈴木 二郎", "スズキ ジロウ", "physician", &[], Some(1)),
+    ("ns.tanaka", "田中 花子", "タナカ ハナコ", "nurse", &["facility_admin"], Some(6)),
+    ("ns.ito", "伊藤 さくら", "イトウ サクラ", "nurse", &[], Some(6)),
+    ("cm.yamamoto", "山本 ケイ", "ヤマモト ケイ", "care_manager", &[], Some(8)),
+    ("ph.kobayashi", "小林 薫", "コバヤシ カオル", "pharmacist", &[], Some(5)),
+    ("dt.kato", "加藤 歯子", "カトウ ハコ", "dentist", &[], Some(4)),
+    ("msw.watanabe", "渡辺 つぐみ", "ワタナベ ツグミ", "medical_social_worker", &[], Some(3)),
+    ("hh.nakamura", "中村 ゆい", "ナカムラ ユイ", "home_helper", &[], Some(9)),
 ];
 
 impl App {
@@ -270,16 +195,9 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let already_present = tx.municipality_by_code("122173").await?.is_some();
         drop(tx);
-        let mut summary = DemoSummary {
-            already_present,
-            municipalities: vec![],
-            accounts: vec![],
-            password: DEMO_PASSWORD,
-        };
-        summary.municipalities = vec![
-            ("122173".into(), "柏市".into()),
-            ("122203".into(), "流山市".into()),
-        ];
+        let mut summary =
+            DemoSummary { already_present, municipalities: vec![], accounts: vec![], password: DEMO_PASSWORD };
+        summary.municipalities = vec![("122173".into(), "柏市".into()), ("122203".into(), "流山市".into())];
         if !already_present {
             self.populate_demo(&mut summary).await?;
         }
@@ -288,14 +206,8 @@ impl App {
 
     async fn populate_demo(&self, summary: &mut DemoSummary) -> Result<(), AppError> {
         let meta = RequestMeta::default();
-        let actor = AuditActor {
-            account_id: None,
-            label: "demo",
-            meta: &meta,
-        };
-        let kashiwa = self
-            .insert_municipality(&NewMunicipality::parse("122173", "柏市")?, &actor)
-            .await?;
+        let actor = AuditActor { account_id: None, label: "demo", meta: &meta };
+        let kashiwa = self.insert_municipality(&NewMunicipality::parse("122173", "柏市")?, &actor).await?;
         let mut facility_ids = Vec::new();
         for f in KASHIWA_FACILITIES {
             let form = FacilityForm {
@@ -309,34 +221,21 @@ impl App {
                 longitude: f.lng,
                 ..FacilityForm::default()
             };
-            facility_ids.push((
-                self.insert_facility(kashiwa.id, &form, &actor).await?.id,
-                f.name,
-            ));
+            facility_ids.push((self.insert_facility(kashiwa.id, &form, &actor).await?.id, f.name));
         }
         self.demo_account(
             summary,
             None,
-            (
-                "operator",
-                "運用 太郎",
-                "ウンヨウ タロウ",
-                "clerk",
-                &["operator"],
-                None,
-            ),
+            ("operator", "運用 太郎", "ウンヨウ タロウ", "clerk", &["operator"], None),
             &[],
             &actor,
         )
         .await?;
         for person in KASHIWA_PEOPLE {
-            self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor)
-                .await?;
+            self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor).await?;
         }
         // A second municipality shows that tenants never see each other.
-        let nagareyama = self
-            .insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor)
-            .await?;
+        let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
         let form = FacilityForm {
             kind: "municipal_office",
             name: "流山市 介護支援課（デモ）",
@@ -369,24 +268,14 @@ impl App {
         &self,
         summary: &mut DemoSummary,
         municipality: Option<MunicipalityId>,
-        (login, name, kana, profession, roles, facility): (
-            &str,
-            &str,
-            &str,
-            &str,
-            &[&str],
-            Option<usize>,
-        ),
+        (login, name, kana, profession, roles, facility): DemoPerson,
         facilities: &[(FacilityId, &str)],
         actor: &AuditActor<'_>,
     ) -> Result<(), AppError> {
         let new = NewAccount::parse(login, name, kana, "", profession, roles)?;
         let facility = facility.and_then(|i| facilities.get(i));
-        let issued = self
-            .insert_invited_account(municipality, &new, facility.map(|f| f.0), actor)
-            .await?;
-        self.redeem_invitation(&issued.code, login, DEMO_PASSWORD, &RequestMeta::default())
-            .await?;
+        let issued = self.insert_invited_account(municipality, &new, facility.map(|f| f.0), actor).await?;
+        self.redeem_invitation(&issued.code, login, DEMO_PASSWORD, &RequestMeta::default()).await?;
         summary.accounts.push(DemoAccount {
             login_id: login.to_owned(),
             display_name: name.to_owned(),

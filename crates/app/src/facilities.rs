@@ -15,14 +15,8 @@ fn apply(row: &mut FacilityRow, d: &FacilityDetails) {
     row.kind = d.kind.code().to_owned();
     row.name.clone_from(&d.name);
     row.name_kana.clone_from(&d.name_kana);
-    row.medical_institution_code = d
-        .medical_institution_code
-        .as_ref()
-        .map(|c| c.as_str().to_owned());
-    row.care_provider_number = d
-        .care_provider_number
-        .as_ref()
-        .map(|c| c.as_str().to_owned());
+    row.medical_institution_code = d.medical_institution_code.as_ref().map(|c| c.as_str().to_owned());
+    row.care_provider_number = d.care_provider_number.as_ref().map(|c| c.as_str().to_owned());
     row.postal_code.clone_from(&d.postal_code);
     row.address.clone_from(&d.address);
     row.phone = d.phone.as_ref().map(|p| p.as_str().to_owned());
@@ -52,11 +46,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<FacilityView, AppError> {
         enforce(policy::create_facility(&session.actor()?, municipality))?;
-        let actor = AuditActor {
-            account_id: Some(session.account.id),
-            label: &session.account.login_id,
-            meta,
-        };
+        let actor = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
         self.insert_facility(municipality, form, &actor).await
     }
 
@@ -122,11 +112,7 @@ impl App {
         apply(&mut row, &details);
         row.updated_at = self.now();
         tx.update_facility(&row).await.map_err(facility_conflict)?;
-        let who = AuditActor {
-            account_id: Some(session.account.id),
-            label: &session.account.login_id,
-            meta,
-        };
+        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
         tx.append_audit(&audit_record(
             self.now(),
             Some(municipality),
@@ -149,11 +135,7 @@ impl App {
     ) -> Result<Vec<FacilityView>, AppError> {
         enforce(policy::view_facilities(&session.actor()?, municipality))?;
         let mut tx = self.store.begin_read().await?;
-        tx.facilities(municipality.0)
-            .await?
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
+        tx.facilities(municipality.0).await?.into_iter().map(TryInto::try_into).collect()
     }
 
     /// One facility with its staff.
@@ -165,22 +147,14 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.facility(facility.0).await?.ok_or(AppError::NotFound)?;
-        enforce(policy::view_facilities(
-            &actor,
-            MunicipalityId(row.municipality_id),
-        ))?;
+        enforce(policy::view_facilities(&actor, MunicipalityId(row.municipality_id)))?;
         let staff = staff_of(tx.as_mut(), &row).await?;
         Ok((row.try_into()?, staff))
     }
 }
 
-async fn staff_of(
-    tx: &mut dyn StoreTx,
-    facility: &FacilityRow,
-) -> Result<Vec<AccountView>, AppError> {
-    let memberships = tx
-        .memberships_in_municipality(facility.municipality_id)
-        .await?;
+async fn staff_of(tx: &mut dyn StoreTx, facility: &FacilityRow) -> Result<Vec<AccountView>, AppError> {
+    let memberships = tx.memberships_in_municipality(facility.municipality_id).await?;
     let mut staff = Vec::new();
     for m in memberships.iter().filter(|m| m.facility_id == facility.id) {
         if let Some(row) = tx.account(m.account_id).await? {

@@ -45,11 +45,7 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self {
-            store,
-            clock,
-            settings: Arc::new(settings),
-        }
+        Self { store, clock, settings: Arc::new(settings) }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -131,9 +127,6 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        self.0
-            .lock()
-            .map(|t| *t)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        self.0.lock().map(|t| *t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 }

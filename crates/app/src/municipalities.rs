@@ -30,11 +30,7 @@ impl App {
     ) -> Result<MunicipalityView, AppError> {
         enforce(policy::manage_municipalities(&session.actor()?))?;
         let new = NewMunicipality::parse(code, name)?;
-        let actor = AuditActor {
-            account_id: Some(session.account.id),
-            label: &session.account.login_id,
-            meta,
-        };
+        let actor = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
         self.insert_municipality(&new, &actor).await
     }
 
@@ -50,9 +46,7 @@ impl App {
             name: new.name.clone(),
             created_at: self.now(),
         };
-        tx.insert_municipality(&row)
-            .await
-            .map_err(AppError::conflict_on("municipality_code"))?;
+        tx.insert_municipality(&row).await.map_err(AppError::conflict_on("municipality_code"))?;
         let details = json!({ "code": row.code, "name": row.name });
         // Recorded in the new municipality's own chain, which it starts.
         tx.append_audit(&audit_record(
@@ -70,10 +64,7 @@ impl App {
     }
 
     /// The municipalities an actor can see: all for operators, their own otherwise.
-    pub async fn municipalities(
-        &self,
-        session: &Session,
-    ) -> Result<Vec<MunicipalityView>, AppError> {
+    pub async fn municipalities(&self, session: &Session) -> Result<Vec<MunicipalityView>, AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let all = tx.municipalities().await?;
@@ -84,20 +75,13 @@ impl App {
             .collect())
     }
 
-    pub async fn municipality(
-        &self,
-        session: &Session,
-        id: MunicipalityId,
-    ) -> Result<MunicipalityView, AppError> {
+    pub async fn municipality(&self, session: &Session, id: MunicipalityId) -> Result<MunicipalityView, AppError> {
         enforce(policy::view_facilities(&session.actor()?, id))?;
         let mut tx = self.store.begin_read().await?;
         municipality_row(tx.as_mut(), id).await.map(Into::into)
     }
 }
 
-pub(crate) async fn municipality_row(
-    tx: &mut dyn StoreTx,
-    id: MunicipalityId,
-) -> Result<MunicipalityRow, AppError> {
+pub(crate) async fn municipality_row(tx: &mut dyn StoreTx, id: MunicipalityId) -> Result<MunicipalityRow, AppError> {
     tx.municipality(id.0).await?.ok_or(AppError::NotFound)
 }

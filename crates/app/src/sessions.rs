@@ -69,22 +69,13 @@ impl Session {
     }
 
     fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor {
-            account_id: Some(self.account.id),
-            label: &self.account.login_id,
-            meta,
-        }
+        AuditActor { account_id: Some(self.account.id), label: &self.account.login_id, meta }
     }
 }
 
 pub(crate) fn actor_of(account: &AccountView) -> Actor {
     let facilities = |admin_only: bool| -> Vec<FacilityId> {
-        account
-            .memberships
-            .iter()
-            .filter(|m| !admin_only || m.is_admin)
-            .map(|m| m.facility_id)
-            .collect()
+        account.memberships.iter().filter(|m| !admin_only || m.is_admin).map(|m| m.facility_id).collect()
     };
     Actor {
         account_id: account.id,
@@ -111,10 +102,7 @@ fn address_key(meta: &RequestMeta) -> String {
 }
 
 /// Loads an account with its facility memberships.
-pub(crate) async fn load_account(
-    tx: &mut dyn StoreTx,
-    row: AccountRow,
-) -> Result<AccountView, AppError> {
+pub(crate) async fn load_account(tx: &mut dyn StoreTx, row: AccountRow) -> Result<AccountView, AppError> {
     let mut memberships = Vec::new();
     for m in tx.memberships_of_account(row.id).await? {
         if let Some(f) = tx.facility(m.facility_id).await? {
@@ -129,19 +117,11 @@ pub(crate) async fn load_account(
 }
 
 impl App {
-    async fn throttled(
-        &self,
-        tx: &mut dyn StoreTx,
-        login: &str,
-        meta: &RequestMeta,
-    ) -> Result<bool, AppError> {
+    async fn throttled(&self, tx: &mut dyn StoreTx, login: &str, meta: &RequestMeta) -> Result<bool, AppError> {
         let since = self.now() - self.settings.throttle_window;
-        let by_account = tx
-            .sign_in_failures_since(&account_key(login), since)
-            .await?;
+        let by_account = tx.sign_in_failures_since(&account_key(login), since).await?;
         let by_address = tx.sign_in_failures_since(&address_key(meta), since).await?;
-        Ok(by_account >= self.settings.max_failures_per_account
-            || by_address >= self.settings.max_failures_per_address)
+        Ok(by_account >= self.settings.max_failures_per_account || by_address >= self.settings.max_failures_per_address)
     }
 
     async fn record_failure(
@@ -155,41 +135,17 @@ impl App {
         let now = self.now();
         tx.record_sign_in_failure(&account_key(login), now).await?;
         tx.record_sign_in_failure(&address_key(meta), now).await?;
-        let label: String = login
-            .trim()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(64)
-            .collect();
-        let actor = AuditActor {
-            account_id: account.map(|a| AccountId(a.id)),
-            label: &label,
-            meta,
-        };
-        let municipality = account
-            .and_then(|a| a.municipality_id)
-            .map(tsunagu_domain::ids::MunicipalityId);
-        tx.append_audit(&audit_record(
-            now,
-            municipality,
-            &actor,
-            action,
-            "account",
-            account.map(|a| a.id),
-            json!({}),
-        ))
-        .await?;
+        let label: String = login.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+        let actor = AuditActor { account_id: account.map(|a| AccountId(a.id)), label: &label, meta };
+        let municipality = account.and_then(|a| a.municipality_id).map(tsunagu_domain::ids::MunicipalityId);
+        tx.append_audit(&audit_record(now, municipality, &actor, action, "account", account.map(|a| a.id), json!({})))
+            .await?;
         Ok(())
     }
 
     /// Step one: login id and password. Every refusal looks the same, whether
     /// the account exists or not, and takes the same time.
-    pub async fn sign_in(
-        &self,
-        login: &str,
-        password: &str,
-        meta: &RequestMeta,
-    ) -> Result<SignedIn, AppError> {
+    pub async fn sign_in(&self, login: &str, password: &str, meta: &RequestMeta) -> Result<SignedIn, AppError> {
         let login_id = LoginId::parse(login).ok();
         let mut tx = self.store.begin_read().await?;
         if self.throttled(tx.as_mut(), login, meta).await? {
@@ -202,34 +158,20 @@ impl App {
         drop(tx);
 
         let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
-        let password_ok =
-            credentials::verify_password(&self.settings, password.to_owned(), stored_hash).await?;
-        let active = account
-            .as_ref()
-            .is_some_and(|a| a.status == AccountStatus::Active.code());
+        let password_ok = credentials::verify_password(&self.settings, password.to_owned(), stored_hash).await?;
+        let active = account.as_ref().is_some_and(|a| a.status == AccountStatus::Active.code());
 
         let mut tx = self.begin().await?;
         let account = match account {
             Some(a) if password_ok && active => a,
             other => {
-                self.record_failure(
-                    tx.as_mut(),
-                    login,
-                    other.as_ref(),
-                    AuditAction::SignInFailed,
-                    meta,
-                )
-                .await?;
+                self.record_failure(tx.as_mut(), login, other.as_ref(), AuditAction::SignInFailed, meta).await?;
                 tx.commit().await?;
                 return Err(AppError::SignInRefused);
             }
         };
         tx.clear_sign_in_failures(&account_key(login)).await?;
-        let stage = if account.totp_secret.is_some() {
-            SessionStage::SecondFactor
-        } else {
-            SessionStage::Enrol
-        };
+        let stage = if account.totp_secret.is_some() { SessionStage::SecondFactor } else { SessionStage::Enrol };
         let now = self.now();
         let token = credentials::new_token()?;
         tx.insert_session(&SessionRow {
@@ -279,20 +221,10 @@ impl App {
         // Touch at most once a minute, so reading pages does not mean a write per request.
         if now - row.last_seen_at > time::Duration::minutes(1) {
             let mut tx = self.begin().await?;
-            tx.update_session(&SessionRow {
-                last_seen_at: now,
-                ..row.clone()
-            })
-            .await?;
+            tx.update_session(&SessionRow { last_seen_at: now, ..row.clone() }).await?;
             tx.commit().await?;
         }
-        Ok(Some(Session {
-            token_hash: hash,
-            stage,
-            csrf_token: row.csrf_token,
-            account,
-            expires_at: row.expires_at,
-        }))
+        Ok(Some(Session { token_hash: hash, stage, csrf_token: row.csrf_token, account, expires_at: row.expires_at }))
     }
 
     async fn half_session(
@@ -302,17 +234,11 @@ impl App {
         stage: SessionStage,
     ) -> Result<(SessionRow, AccountRow), AppError> {
         let now = self.now();
-        let row = tx
-            .session(&digest(token))
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let row = tx.session(&digest(token)).await?.ok_or(AppError::Unauthenticated)?;
         if row.stage != stage.code() || row.expires_at <= now {
             return Err(AppError::Unauthenticated);
         }
-        let account = tx
-            .account(row.account_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let account = tx.account(row.account_id).await?.ok_or(AppError::Unauthenticated)?;
         Ok((row, account))
     }
 
@@ -340,14 +266,8 @@ impl App {
             ..old.clone()
         })
         .await?;
-        let actor = AuditActor {
-            account_id: Some(AccountId(account.id)),
-            label: &account.login_id,
-            meta,
-        };
-        let municipality = account
-            .municipality_id
-            .map(tsunagu_domain::ids::MunicipalityId);
+        let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
+        let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
         tx.append_audit(&audit_record(
             now,
             municipality,
@@ -358,10 +278,7 @@ impl App {
             json!({ "method": method }),
         ))
         .await?;
-        Ok(SignedIn {
-            token,
-            stage: SessionStage::Full,
-        })
+        Ok(SignedIn { token, stage: SessionStage::Full })
     }
 
     /// Step two: a 6-digit TOTP code, or one of the recovery codes.
@@ -372,36 +289,21 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<SignedIn, AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self
-            .half_session(tx.as_mut(), token, SessionStage::SecondFactor)
-            .await?;
+        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::SecondFactor).await?;
         if self.throttled(tx.as_mut(), &account.login_id, meta).await? {
             tx.delete_session(&row.token_hash).await?;
             tx.commit().await?;
             return Err(AppError::Throttled);
         }
-        let secret = account
-            .totp_secret
-            .clone()
-            .ok_or(AppError::Unauthenticated)?;
+        let secret = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
         let now = self.now();
         let method = match credentials::check_totp(&secret, code, now.unix_timestamp())? {
             // The replay guard: a step, once accepted, is never accepted again.
-            Some(step)
-                if tx
-                    .advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX))
-                    .await? =>
-            {
-                "totp"
-            }
+            Some(step) if tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX)).await? => "totp",
             Some(_) => "",
             None => {
                 let normalized = credentials::normalize_code(code);
-                if normalized.len() == 10
-                    && tx
-                        .use_recovery_code(account.id, &digest(&normalized), now)
-                        .await?
-                {
+                if normalized.len() == 10 && tx.use_recovery_code(account.id, &digest(&normalized), now).await? {
                     "recovery_code"
                 } else {
                     ""
@@ -409,26 +311,14 @@ impl App {
             }
         };
         if method.is_empty() {
-            self.record_failure(
-                tx.as_mut(),
-                &account.login_id,
-                Some(&account),
-                AuditAction::SecondFactorFailed,
-                meta,
-            )
-            .await?;
+            self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
+                .await?;
             tx.commit().await?;
             return Err(AppError::SignInRefused);
         }
         if method == "recovery_code" {
-            let actor = AuditActor {
-                account_id: Some(AccountId(account.id)),
-                label: &account.login_id,
-                meta,
-            };
-            let municipality = account
-                .municipality_id
-                .map(tsunagu_domain::ids::MunicipalityId);
+            let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
+            let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
             let left = tx.unused_recovery_codes(account.id).await?;
             tx.append_audit(&audit_record(
                 now,
@@ -441,11 +331,8 @@ impl App {
             ))
             .await?;
         }
-        tx.clear_sign_in_failures(&account_key(&account.login_id))
-            .await?;
-        let signed_in = self
-            .promote(tx.as_mut(), &row, &account, method, meta)
-            .await?;
+        tx.clear_sign_in_failures(&account_key(&account.login_id)).await?;
+        let signed_in = self.promote(tx.as_mut(), &row, &account, method, meta).await?;
         tx.commit().await?;
         Ok(signed_in)
     }
@@ -453,29 +340,19 @@ impl App {
     /// The secret to enrol, created once per half-signed-in session.
     pub async fn enrolment(&self, token: &str) -> Result<Enrolment, AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self
-            .half_session(tx.as_mut(), token, SessionStage::Enrol)
-            .await?;
+        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
         let secret = match &row.pending_totp_secret {
             Some(s) => s.clone(),
             None => {
                 let s = credentials::random_bytes::<20>()?.to_vec();
-                tx.update_session(&SessionRow {
-                    pending_totp_secret: Some(s.clone()),
-                    ..row.clone()
-                })
-                .await?;
+                tx.update_session(&SessionRow { pending_totp_secret: Some(s.clone()), ..row.clone() }).await?;
                 s
             }
         };
         tx.commit().await?;
         Ok(Enrolment {
             secret_base32: credentials::secret_base32(&secret),
-            otpauth_uri: credentials::otpauth_uri(
-                &self.settings.totp_issuer,
-                &account.login_id,
-                &secret,
-            ),
+            otpauth_uri: credentials::otpauth_uri(&self.settings.totp_issuer, &account.login_id, &secret),
         })
     }
 
@@ -488,38 +365,20 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(SignedIn, Vec<String>), AppError> {
         let mut tx = self.begin().await?;
-        let (row, account) = self
-            .half_session(tx.as_mut(), token, SessionStage::Enrol)
-            .await?;
-        let secret = row
-            .pending_totp_secret
-            .clone()
-            .ok_or(AppError::Unauthenticated)?;
+        let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
+        let secret = row.pending_totp_secret.clone().ok_or(AppError::Unauthenticated)?;
         let now = self.now();
         let Some(step) = credentials::check_totp(&secret, code, now.unix_timestamp())? else {
-            self.record_failure(
-                tx.as_mut(),
-                &account.login_id,
-                Some(&account),
-                AuditAction::SecondFactorFailed,
-                meta,
-            )
-            .await?;
+            self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
+                .await?;
             tx.commit().await?;
             return Err(tsunagu_domain::ValidationError::new("code", "wrong_code").into());
         };
         tx.set_totp(account.id, Some(&secret), now).await?;
-        tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX))
-            .await?;
+        tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX)).await?;
         let codes = self.new_recovery_codes(tx.as_mut(), account.id).await?;
-        let actor = AuditActor {
-            account_id: Some(AccountId(account.id)),
-            label: &account.login_id,
-            meta,
-        };
-        let municipality = account
-            .municipality_id
-            .map(tsunagu_domain::ids::MunicipalityId);
+        let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
+        let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
         tx.append_audit(&audit_record(
             now,
             municipality,
@@ -530,32 +389,19 @@ impl App {
             json!({ "method": "totp" }),
         ))
         .await?;
-        let signed_in = self
-            .promote(tx.as_mut(), &row, &account, "totp", meta)
-            .await?;
+        let signed_in = self.promote(tx.as_mut(), &row, &account, "totp", meta).await?;
         tx.commit().await?;
         Ok((signed_in, codes))
     }
 
-    async fn new_recovery_codes(
-        &self,
-        tx: &mut dyn StoreTx,
-        account_id: uuid::Uuid,
-    ) -> Result<Vec<String>, AppError> {
-        let codes: Vec<String> = (0..10)
-            .map(|_| credentials::new_code(3).map(|c| c[..12].to_owned()))
-            .collect::<Result<_, _>>()?;
+    async fn new_recovery_codes(&self, tx: &mut dyn StoreTx, account_id: uuid::Uuid) -> Result<Vec<String>, AppError> {
+        let codes: Vec<String> =
+            (0..10).map(|_| credentials::new_code(3).map(|c| c[..12].to_owned())).collect::<Result<_, _>>()?;
         // Stored normalised (10 characters of the 12 shown, without hyphens) and hashed.
-        let codes: Vec<String> = codes
-            .into_iter()
-            .map(|c| credentials::normalize_code(&c)[..10].to_owned())
-            .collect();
+        let codes: Vec<String> = codes.into_iter().map(|c| credentials::normalize_code(&c)[..10].to_owned()).collect();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| digest(c)).collect();
         tx.replace_recovery_codes(account_id, &hashes).await?;
-        Ok(codes
-            .iter()
-            .map(|c| format!("{}-{}", &c[..5], &c[5..]))
-            .collect())
+        Ok(codes.iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
     }
 
     /// Ends this session (half or full).
@@ -565,14 +411,8 @@ impl App {
         if let Some(row) = tx.session(&hash).await? {
             tx.delete_session(&hash).await?;
             if let Some(account) = tx.account(row.account_id).await? {
-                let actor = AuditActor {
-                    account_id: Some(AccountId(account.id)),
-                    label: &account.login_id,
-                    meta,
-                };
-                let municipality = account
-                    .municipality_id
-                    .map(tsunagu_domain::ids::MunicipalityId);
+                let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
+                let municipality = account.municipality_id.map(tsunagu_domain::ids::MunicipalityId);
                 tx.append_audit(&audit_record(
                     self.now(),
                     municipality,
@@ -590,11 +430,7 @@ impl App {
     }
 
     /// Ends every session of the account, on every device.
-    pub async fn sign_out_everywhere(
-        &self,
-        session: &Session,
-        meta: &RequestMeta,
-    ) -> Result<u64, AppError> {
+    pub async fn sign_out_everywhere(&self, session: &Session, meta: &RequestMeta) -> Result<u64, AppError> {
         let mut tx = self.begin().await?;
         let ended = tx.delete_sessions_of_account(session.account.id.0).await?;
         tx.append_audit(&audit_record(
@@ -614,9 +450,7 @@ impl App {
     /// How many live sessions the account has (shown on the settings page).
     pub async fn session_count(&self, session: &Session) -> Result<i64, AppError> {
         let mut tx = self.store.begin_read().await?;
-        Ok(tx
-            .count_sessions_of_account(session.account.id.0, self.now())
-            .await?)
+        Ok(tx.count_sessions_of_account(session.account.id.0, self.now()).await?)
     }
 
     /// Changes one's own password; other sessions are ended.
@@ -631,14 +465,9 @@ impl App {
         let login = LoginId::parse(&session.account.login_id)?;
         let new = NewPassword::parse(new, &login)?;
         let mut tx = self.store.begin_read().await?;
-        let row = tx
-            .account(session.account.id.0)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let row = tx.account(session.account.id.0).await?.ok_or(AppError::Unauthenticated)?;
         drop(tx);
-        if !credentials::verify_password(&self.settings, current.to_owned(), row.password_hash)
-            .await?
-        {
+        if !credentials::verify_password(&self.settings, current.to_owned(), row.password_hash).await? {
             return Err(tsunagu_domain::ValidationError::new("current_password", "wrong").into());
         }
         let hash = credentials::hash_password(&self.settings, new.expose().to_owned()).await?;
@@ -673,9 +502,7 @@ impl App {
     ) -> Result<Vec<String>, AppError> {
         session.actor()?;
         let mut tx = self.begin().await?;
-        let codes = self
-            .new_recovery_codes(tx.as_mut(), session.account.id.0)
-            .await?;
+        let codes = self.new_recovery_codes(tx.as_mut(), session.account.id.0).await?;
         tx.append_audit(&audit_record(
             self.now(),
             session.account.municipality_id,

@@ -16,11 +16,7 @@ pub struct MunicipalityView {
 
 impl From<MunicipalityRow> for MunicipalityView {
     fn from(r: MunicipalityRow) -> Self {
-        Self {
-            id: MunicipalityId(r.id),
-            code: r.code,
-            name: r.name,
-        }
+        Self { id: MunicipalityId(r.id), code: r.code, name: r.name }
     }
 }
 
@@ -88,18 +84,13 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    pub(crate) fn from_row(
-        r: AccountRow,
-        memberships: Vec<MembershipView>,
-    ) -> Result<Self, AppError> {
+    pub(crate) fn from_row(r: AccountRow, memberships: Vec<MembershipView>) -> Result<Self, AppError> {
         Ok(Self {
             id: AccountId(r.id),
             municipality_id: r.municipality_id.map(MunicipalityId),
-            profession: Profession::parse(&r.profession)
-                .map_err(|_| corrupt("profession", &r.profession))?,
+            profession: Profession::parse(&r.profession).map_err(|_| corrupt("profession", &r.profession))?,
             roles: parse_roles(&r.roles)?,
-            status: AccountStatus::parse(&r.status)
-                .map_err(|_| corrupt("account status", &r.status))?,
+            status: AccountStatus::parse(&r.status).map_err(|_| corrupt("account status", &r.status))?,
             second_factor_enrolled: r.totp_secret.is_some(),
             login_id: r.login_id,
             display_name: r.display_name,
@@ -133,18 +124,11 @@ pub(crate) fn parse_roles(stored: &str) -> Result<Vec<Role>, AppError> {
 }
 
 pub(crate) fn store_roles(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .filter(|r| **r != Role::FacilityAdmin)
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().filter(|r| **r != Role::FacilityAdmin).map(|r| r.code()).collect::<Vec<_>>().join(",")
 }
 
 fn corrupt(what: &str, value: &str) -> AppError {
-    AppError::Store(tsunagu_store::StoreError::Corrupt(format!(
-        "{what} {value:?}"
-    )))
+    AppError::Store(tsunagu_store::StoreError::Corrupt(format!("{what} {value:?}")))
 }
 
 /// An audit event as shown on the admin page.

@@ -9,20 +9,11 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("the configuration file {path} is not valid: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    DataDir { path: PathBuf, source: std::io::Error },
 }
 
 /// The settings file (`tsunagu.toml`). Every key is optional.
@@ -74,14 +65,8 @@ impl DatabaseUrl {
     /// so several installations can live side by side.
     pub fn default_sqlite() -> Result<Self, ConfigError> {
         let dir = PathBuf::from("data");
-        std::fs::create_dir_all(&dir).map_err(|source| ConfigError::DataDir {
-            path: dir.clone(),
-            source,
-        })?;
-        Ok(Self(format!(
-            "sqlite://{}",
-            dir.join("tsunagu.db").display()
-        )))
+        std::fs::create_dir_all(&dir).map_err(|source| ConfigError::DataDir { path: dir.clone(), source })?;
+        Ok(Self(format!("sqlite://{}", dir.join("tsunagu.db").display())))
     }
 }
 
@@ -110,15 +95,9 @@ mod tests {
     #[test]
     fn passwords_in_database_urls_never_print() {
         let url = DatabaseUrl::new("postgres://tsunagu:s3cret@db.example:5432/tsunagu".into());
-        assert_eq!(
-            url.to_string(),
-            "postgres://tsunagu:***@db.example:5432/tsunagu"
-        );
+        assert_eq!(url.to_string(), "postgres://tsunagu:***@db.example:5432/tsunagu");
         assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(
-            DatabaseUrl::new("sqlite://data/t.db".into()).to_string(),
-            "sqlite://data/t.db"
-        );
+        assert_eq!(DatabaseUrl::new("sqlite://data/t.db".into()).to_string(), "sqlite://data/t.db");
     }
 
     #[test]

@@ -24,12 +24,7 @@ struct Cli {
     #[arg(long, env = "TSUNAGU_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Database URL: postgres://... or sqlite://... Default: sqlite under ./data.
-    #[arg(
-        long,
-        env = "TSUNAGU_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "TSUNAGU_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -110,10 +105,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -133,7 +125,7 @@ type Failure = Box<dyn std::error::Error>;
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let file = FileConfig::load(cli.config.as_deref())?;
-    let url = match cli.database_url.or(file.database_url.clone()) {
+    let url = match cli.database_url.filter(|u| !u.trim().is_empty()).or(file.database_url.clone()) {
         Some(url) => DatabaseUrl::new(url),
         None => DatabaseUrl::default_sqlite()?,
     };
@@ -144,9 +136,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(h) = file.session_absolute_hours {
         settings.session_absolute_timeout = time::Duration::hours(h.clamp(1, 24 * 7));
     }
-    let store = tsunagu_store::connect(url.expose())
-        .await
-        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    let store =
+        tsunagu_store::connect(url.expose()).await.map_err(|e| format!("cannot open the database {url}: {e}"))?;
     let app = App::new(store, Arc::new(SystemClock), settings);
     match cli.command {
         Command::Serve { listen } => serve(app, listen.or(file.listen), &file, &url).await,
@@ -155,9 +146,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo(&app).await,
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => verify(&app).await,
+        Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
         Command::User { command } => user(&app, command).await,
     }
 }
@@ -173,19 +162,15 @@ async fn serve(
         secure_cookies: file.secure_cookies.unwrap_or(!listen.ip().is_loopback()),
         behind_proxy: file.behind_proxy.unwrap_or(false),
     };
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%listen, database = %url, backend = app.backend(), "tsunagu is serving");
     println!("tsunagu: http://{listen}/  (database: {url})");
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
     let router = tsunagu_web::router(app, config);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     sweeper.abort();
     Ok(ExitCode::SUCCESS)
 }
@@ -235,27 +220,12 @@ async fn demo(app: &App) -> Result<ExitCode, Failure> {
         "Start the server with `tsunagu serve` (or `cargo run --release -- serve`) and open http://127.0.0.1:8080/"
     );
     println!("Every demo account's password is: {}", summary.password);
-    println!(
-        "At first sign-in you set up an authenticator app (Google Authenticator, Microsoft Authenticator, ...)."
-    );
+    println!("At first sign-in you set up an authenticator app (Google Authenticator, Microsoft Authenticator, ...).");
     println!();
-    println!(
-        "{:<18} {:<14} {:<20} {}",
-        "login", "name", "profession / roles", "facility"
-    );
+    println!("{:<18} {:<14} {:<20} facility", "login", "name", "profession / roles");
     for a in &summary.accounts {
-        let roles = if a.roles.is_empty() {
-            a.profession.clone()
-        } else {
-            format!("{} / {}", a.profession, a.roles)
-        };
-        println!(
-            "{:<18} {:<14} {:<20} {}",
-            a.login_id,
-            a.display_name,
-            roles,
-            a.facility.as_deref().unwrap_or("-")
-        );
+        let roles = if a.roles.is_empty() { a.profession.clone() } else { format!("{} / {}", a.profession, a.roles) };
+        println!("{:<18} {:<14} {:<20} {}", a.login_id, a.display_name, roles, a.facility.as_deref().unwrap_or("-"));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -265,10 +235,7 @@ async fn verify(app: &App) -> Result<ExitCode, Failure> {
     for chain in &report.chains {
         let name = chain.municipality_code.as_deref().unwrap_or("installation");
         match &chain.problem {
-            None => println!(
-                "ok      {name}: {} events, chain intact",
-                chain.events_checked
-            ),
+            None => println!("ok      {name}: {} events, chain intact", chain.events_checked),
             Some(problem) => println!("FAILED  {name}: {problem}"),
         }
     }
@@ -285,14 +252,12 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, Failure> {
     let issued = match command {
         UserCommand::Create(u) => {
             let roles: Vec<&str> = u.roles.iter().map(String::as_str).collect();
-            let new =
-                NewAccount::parse(&u.login, &u.name, &u.kana, &u.email, &u.profession, &roles)?;
+            let new = NewAccount::parse(&u.login, &u.name, &u.kana, &u.email, &u.profession, &roles)?;
             let facility = match &u.facility {
                 Some(raw) => Some(raw.parse::<FacilityId>()?),
                 None => None,
             };
-            app.issue_account_from_shell(u.municipality.as_deref(), &new, facility)
-                .await?
+            app.issue_account_from_shell(u.municipality.as_deref(), &new, facility).await?
         }
         UserCommand::Reset { login } => app.reissue_code_from_shell(&login).await?,
     };

@@ -57,9 +57,7 @@ impl LoginId {
         if !(3..=32).contains(&value.len()) {
             return Err(ValidationError::new("login_id", "length"));
         }
-        if !value.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        }) {
+        if !value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')) {
             return Err(ValidationError::new("login_id", "characters"));
         }
         Ok(Self(value))
@@ -116,9 +114,7 @@ impl NewPassword {
         if lower.contains(login_id.as_str()) {
             return Err(ValidationError::new("password", "contains_login_id"));
         }
-        if COMMON_PASSWORDS.iter().any(|p| lower.starts_with(p))
-            || raw.chars().all(|c| Some(c) == raw.chars().next())
-        {
+        if COMMON_PASSWORDS.iter().any(|p| lower.starts_with(p)) || all_same_character(raw) {
             return Err(ValidationError::new("password", "too_common"));
         }
         Ok(Self(raw.to_owned()))
@@ -135,15 +131,13 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
-const COMMON_PASSWORDS: &[&str] = &[
-    "password",
-    "1234567890",
-    "0123456789",
-    "qwertyuiop",
-    "abcdefghij",
-    "iloveyou12",
-    "passw0rd",
-];
+fn all_same_character(raw: &str) -> bool {
+    let first = raw.chars().next();
+    raw.chars().all(|c| Some(c) == first)
+}
+
+const COMMON_PASSWORDS: &[&str] =
+    &["password", "1234567890", "0123456789", "qwertyuiop", "abcdefghij", "iloveyou12", "passw0rd"];
 
 /// What an admin types to issue an ID.
 #[derive(Debug, Clone)]
@@ -180,8 +174,7 @@ impl NewAccount {
                 "" => None,
                 raw => Some(Email::parse(raw)?),
             },
-            profession: Profession::parse(profession)
-                .map_err(|_| ValidationError::new("profession", "unknown"))?,
+            profession: Profession::parse(profession).map_err(|_| ValidationError::new("profession", "unknown"))?,
             roles: parsed_roles,
         })
     }
@@ -197,28 +190,16 @@ mod tests {
 
     #[test]
     fn login_ids_are_folded_and_checked() {
-        assert_eq!(
-            LoginId::parse(" Nurse.Sato ").map(|l| l.0),
-            Ok("nurse.sato".to_owned())
-        );
-        assert_eq!(
-            LoginId::parse("ab"),
-            Err(ValidationError::new("login_id", "length"))
-        );
-        assert_eq!(
-            LoginId::parse("佐藤さん"),
-            Err(ValidationError::new("login_id", "characters"))
-        );
+        assert_eq!(LoginId::parse(" Nurse.Sato ").map(|l| l.0), Ok("nurse.sato".to_owned()));
+        assert_eq!(LoginId::parse("ab"), Err(ValidationError::new("login_id", "length")));
+        assert_eq!(LoginId::parse("佐藤さん"), Err(ValidationError::new("login_id", "characters")));
     }
 
     #[test]
     fn passwords_must_be_long_and_not_obvious() {
         let id = login("sato");
         assert!(NewPassword::parse("correct horse battery", &id).is_ok());
-        assert_eq!(
-            NewPassword::parse("short", &id).map(|_| ()),
-            Err(ValidationError::new("password", "too_short"))
-        );
+        assert_eq!(NewPassword::parse("short", &id).map(|_| ()), Err(ValidationError::new("password", "too_short")));
         assert_eq!(
             NewPassword::parse("my-sato-password", &id).map(|_| ()),
             Err(ValidationError::new("password", "contains_login_id"))
@@ -236,23 +217,13 @@ mod tests {
     #[test]
     fn passwords_never_print() {
         let p = NewPassword::parse("correct horse battery", &login("sato"));
-        assert_eq!(
-            p.map(|p| format!("{p:?}")),
-            Ok("NewPassword(***)".to_owned())
-        );
+        assert_eq!(p.map(|p| format!("{p:?}")), Ok("NewPassword(***)".to_owned()));
     }
 
     #[test]
     fn emails() {
         assert!(Email::parse("sato@example.jp").is_ok());
-        for bad in [
-            "",
-            "sato",
-            "sato@",
-            "@example.jp",
-            "sato@example",
-            "sa to@example.jp",
-        ] {
+        for bad in ["", "sato", "sato@", "@example.jp", "sato@example", "sa to@example.jp"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -260,14 +231,8 @@ mod tests {
     #[test]
     fn every_new_account_is_a_professional() {
         let account = NewAccount::parse("sato", "佐藤 花子", "", "", "nurse", &["facility_admin"]);
-        assert_eq!(
-            account.map(|a| a.roles),
-            Ok(vec![Role::Professional, Role::FacilityAdmin])
-        );
+        assert_eq!(account.map(|a| a.roles), Ok(vec![Role::Professional, Role::FacilityAdmin]));
         let bad = NewAccount::parse("sato", "佐藤 花子", "", "", "astronaut", &[]);
-        assert_eq!(
-            bad.map(|_| ()),
-            Err(ValidationError::new("profession", "unknown"))
-        );
+        assert_eq!(bad.map(|_| ()), Err(ValidationError::new("profession", "unknown")));
     }
 }

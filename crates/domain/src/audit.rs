@@ -88,8 +88,7 @@ pub fn event_hash(event: &ChainedEvent) -> [u8; 32] {
     h.update(event.chain.as_bytes());
     h.update(event.seq.to_be_bytes());
     h.update(event.id.as_bytes());
-    let micros =
-        i64::try_from(event.occurred_at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX);
+    let micros = i64::try_from(event.occurred_at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX);
     h.update(micros.to_be_bytes());
     let optional_uuid = |u: Option<Uuid>| u.map(|u| u.as_bytes().to_vec()).unwrap_or_default();
     for field in [
@@ -124,25 +123,15 @@ pub enum ChainProblem {
 impl std::fmt::Display for ChainProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainProblem::Altered { seq, id } => write!(
-                f,
-                "event #{seq} ({id}) was altered: its hash does not match"
-            ),
+            ChainProblem::Altered { seq, id } => write!(f, "event #{seq} ({id}) was altered: its hash does not match"),
             ChainProblem::BrokenLink { seq, id } => {
                 write!(
                     f,
                     "event #{seq} ({id}) does not follow the event before it: inserted, or its predecessor removed"
                 )
             }
-            ChainProblem::OutOfSequence {
-                expected,
-                found,
-                id,
-            } => {
-                write!(
-                    f,
-                    "expected event #{expected}, found #{found} ({id}): events removed or inserted"
-                )
+            ChainProblem::OutOfSequence { expected, found, id } => {
+                write!(f, "expected event #{expected}, found #{found} ({id}): events removed or inserted")
             }
             ChainProblem::Truncated { head_seq, last_seq } => {
                 write!(
@@ -165,34 +154,20 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_vec(),
-            checked: 0,
-        }
+        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_vec(), checked: 0 }
     }
 }
 
 impl ChainVerifier {
     pub fn push(&mut self, event: &ChainedEvent) -> Result<(), ChainProblem> {
         if event.seq != self.expected_seq {
-            return Err(ChainProblem::OutOfSequence {
-                expected: self.expected_seq,
-                found: event.seq,
-                id: event.id,
-            });
+            return Err(ChainProblem::OutOfSequence { expected: self.expected_seq, found: event.seq, id: event.id });
         }
         if event_hash(event).as_slice() != event.hash.as_slice() {
-            return Err(ChainProblem::Altered {
-                seq: event.seq,
-                id: event.id,
-            });
+            return Err(ChainProblem::Altered { seq: event.seq, id: event.id });
         }
         if event.prev_hash != self.prev_hash {
-            return Err(ChainProblem::BrokenLink {
-                seq: event.seq,
-                id: event.id,
-            });
+            return Err(ChainProblem::BrokenLink { seq: event.seq, id: event.id });
         }
         self.prev_hash.clone_from(&event.hash);
         self.expected_seq += 1;
@@ -241,11 +216,7 @@ mod tests {
             .collect()
     }
 
-    fn verify(
-        events: &[ChainedEvent],
-        head_seq: i64,
-        head_hash: &[u8],
-    ) -> Result<u64, ChainProblem> {
+    fn verify(events: &[ChainedEvent], head_seq: i64, head_hash: &[u8]) -> Result<u64, ChainProblem> {
         let mut v = ChainVerifier::default();
         for e in events {
             v.push(e)?;
@@ -267,13 +238,7 @@ mod tests {
         let mut events = chain(5);
         let head = events[4].hash.clone();
         events[2].actor_label = "intruder".into();
-        assert_eq!(
-            verify(&events, 5, &head),
-            Err(ChainProblem::Altered {
-                seq: 3,
-                id: events[2].id
-            })
-        );
+        assert_eq!(verify(&events, 5, &head), Err(ChainProblem::Altered { seq: 3, id: events[2].id }));
     }
 
     #[test]
@@ -283,11 +248,7 @@ mod tests {
         let removed = events.remove(1);
         assert_eq!(
             verify(&events, 5, &head),
-            Err(ChainProblem::OutOfSequence {
-                expected: 2,
-                found: 3,
-                id: events[1].id
-            })
+            Err(ChainProblem::OutOfSequence { expected: 2, found: 3, id: events[1].id })
         );
         assert_eq!(removed.seq, 2);
     }
@@ -302,25 +263,13 @@ mod tests {
         forged.prev_hash = vec![7; 32];
         forged.hash = event_hash(&forged).to_vec();
         events[1] = forged.clone();
-        assert_eq!(
-            verify(&events, 3, &head),
-            Err(ChainProblem::BrokenLink {
-                seq: 2,
-                id: forged.id
-            })
-        );
+        assert_eq!(verify(&events, 3, &head), Err(ChainProblem::BrokenLink { seq: 2, id: forged.id }));
     }
 
     #[test]
     fn removal_from_the_end_is_found_against_the_head() {
         let events = chain(5);
         let head = events[4].hash.clone();
-        assert_eq!(
-            verify(&events[..4], 5, &head),
-            Err(ChainProblem::Truncated {
-                head_seq: 5,
-                last_seq: 4
-            })
-        );
+        assert_eq!(verify(&events[..4], 5, &head), Err(ChainProblem::Truncated { head_seq: 5, last_seq: 4 }));
     }
 }

@@ -43,9 +43,6 @@ mod tests {
 
     #[test]
     fn formats_in_tokyo_time() {
-        assert_eq!(
-            format_jst(datetime!(2026-11-25 15:30:00 UTC)),
-            "2026-11-26 00:30"
-        );
+        assert_eq!(format_jst(datetime!(2026-11-25 15:30:00 UTC)), "2026-11-26 00:30");
     }
 }

@@ -81,19 +81,15 @@ impl MedicalInstitutionCode {
     /// are completed with the municipality's prefecture and the facility kind.
     pub fn parse(raw: &str, prefecture: &str, kind: FacilityKind) -> Result<Self, ValidationError> {
         const FIELD: &str = "medical_institution_code";
-        let digits: String = text::fold_full_width_ascii(raw)
-            .chars()
-            .filter(|c| !matches!(c, '-' | ' ' | '.'))
-            .collect();
+        let digits: String =
+            text::fold_full_width_ascii(raw).chars().filter(|c| !matches!(c, '-' | ' ' | '.')).collect();
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(FIELD, "digits"));
         }
         let full = match digits.len() {
             10 => digits,
             7 => {
-                let table = kind
-                    .fee_schedule_digit()
-                    .ok_or(ValidationError::new(FIELD, "not_for_kind"))?;
+                let table = kind.fee_schedule_digit().ok_or(ValidationError::new(FIELD, "not_for_kind"))?;
                 format!("{prefecture}{table}{digits}")
             }
             _ => return Err(ValidationError::new(FIELD, "length")),
@@ -132,10 +128,7 @@ pub struct CareProviderNumber(String);
 
 impl CareProviderNumber {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let digits: String = text::fold_full_width_ascii(raw)
-            .chars()
-            .filter(|c| *c != '-' && *c != ' ')
-            .collect();
+        let digits: String = text::fold_full_width_ascii(raw).chars().filter(|c| *c != '-' && *c != ' ').collect();
         if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new("care_provider_number", "ten_digits"));
         }
@@ -155,9 +148,7 @@ impl PhoneNumber {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let folded = text::fold_full_width_ascii(raw.trim());
         let digits = folded.chars().filter(char::is_ascii_digit).count();
-        let shape_ok = folded
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' '));
+        let shape_ok = folded.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' '));
         if !shape_ok || !(10..=11).contains(&digits) || !folded.starts_with('0') {
             return Err(ValidationError::new("phone", "format"));
         }
@@ -182,22 +173,15 @@ impl Location {
         if lat.is_empty() && lng.is_empty() {
             return Ok(None);
         }
-        let lat: f64 = lat
-            .parse()
-            .map_err(|_| ValidationError::new("latitude", "number"))?;
-        let lng: f64 = lng
-            .parse()
-            .map_err(|_| ValidationError::new("longitude", "number"))?;
+        let lat: f64 = lat.parse().map_err(|_| ValidationError::new("latitude", "number"))?;
+        let lng: f64 = lng.parse().map_err(|_| ValidationError::new("longitude", "number"))?;
         if !(20.0..=46.0).contains(&lat) {
             return Err(ValidationError::new("latitude", "outside_japan"));
         }
         if !(122.0..=154.0).contains(&lng) {
             return Err(ValidationError::new("longitude", "outside_japan"));
         }
-        Ok(Some(Self {
-            latitude: lat,
-            longitude: lng,
-        }))
+        Ok(Some(Self { latitude: lat, longitude: lng }))
     }
 }
 
@@ -233,15 +217,11 @@ pub struct FacilityForm<'a> {
 impl FacilityDetails {
     /// Parses a form; `prefecture` completes 7-digit 医療機関コード.
     pub fn parse(form: &FacilityForm<'_>, prefecture: &str) -> Result<Self, ValidationError> {
-        let kind =
-            FacilityKind::parse(form.kind).map_err(|_| ValidationError::new("kind", "unknown"))?;
+        let kind = FacilityKind::parse(form.kind).map_err(|_| ValidationError::new("kind", "unknown"))?;
         let postal_code = match text::optional("postal_code", form.postal_code, 10)? {
             None => None,
             Some(raw) => {
-                let digits: String = text::fold_full_width_ascii(&raw)
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect();
+                let digits: String = text::fold_full_width_ascii(&raw).chars().filter(char::is_ascii_digit).collect();
                 if digits.len() != 7 {
                     return Err(ValidationError::new("postal_code", "seven_digits"));
                 }
@@ -277,9 +257,7 @@ mod tests {
 
     #[test]
     fn medical_institution_codes_from_the_kashiwa_list_are_valid() {
-        for code in [
-            "2101129", "2112605", "2114627", "2115210", "2115566", "2116317",
-        ] {
+        for code in ["2101129", "2112605", "2114627", "2115210", "2115566", "2116317"] {
             let parsed = MedicalInstitutionCode::parse(code, "12", FacilityKind::Clinic);
             assert_eq!(parsed.map(|c| c.0), Ok(format!("121{code}")), "{code}");
         }
@@ -289,17 +267,11 @@ mod tests {
     fn medical_institution_code_with_a_wrong_check_digit_is_refused() {
         assert_eq!(
             MedicalInstitutionCode::parse("2101128", "12", FacilityKind::Clinic),
-            Err(ValidationError::new(
-                "medical_institution_code",
-                "check_digit"
-            ))
+            Err(ValidationError::new("medical_institution_code", "check_digit"))
         );
         assert_eq!(
             MedicalInstitutionCode::parse("2101129", "12", FacilityKind::HomeNursingStation),
-            Err(ValidationError::new(
-                "medical_institution_code",
-                "not_for_kind"
-            ))
+            Err(ValidationError::new("medical_institution_code", "not_for_kind"))
         );
         assert!(MedicalInstitutionCode::parse("1212101129", "99", FacilityKind::Other).is_ok());
     }
@@ -314,22 +286,10 @@ mod tests {
 
     #[test]
     fn locations_outside_japan_are_refused() {
-        assert_eq!(
-            Location::parse("35.86", "139.97"),
-            Ok(Some(Location {
-                latitude: 35.86,
-                longitude: 139.97
-            }))
-        );
+        assert_eq!(Location::parse("35.86", "139.97"), Ok(Some(Location { latitude: 35.86, longitude: 139.97 })));
         assert_eq!(Location::parse("", ""), Ok(None));
-        assert_eq!(
-            Location::parse("51.5", "0.1"),
-            Err(ValidationError::new("latitude", "outside_japan"))
-        );
-        assert_eq!(
-            Location::parse("x", "139"),
-            Err(ValidationError::new("latitude", "number"))
-        );
+        assert_eq!(Location::parse("51.5", "0.1"), Err(ValidationError::new("latitude", "outside_japan")));
+        assert_eq!(Location::parse("x", "139"), Err(ValidationError::new("latitude", "number")));
     }
 
     #[test]
@@ -346,21 +306,9 @@ mod tests {
             ..FacilityForm::default()
         };
         let details = FacilityDetails::parse(&form, "12");
-        assert_eq!(
-            details.as_ref().map(|d| d.name.as_str()),
-            Ok("つなぐ在宅クリニック")
-        );
-        assert_eq!(
-            details.as_ref().map(|d| d.postal_code.clone()),
-            Ok(Some("277-0005".into()))
-        );
-        let bad = FacilityForm {
-            kind: "spaceport",
-            ..form
-        };
-        assert_eq!(
-            FacilityDetails::parse(&bad, "12"),
-            Err(ValidationError::new("kind", "unknown"))
-        );
+        assert_eq!(details.as_ref().map(|d| d.name.as_str()), Ok("つなぐ在宅クリニック"));
+        assert_eq!(details.as_ref().map(|d| d.postal_code.clone()), Ok(Some("277-0005".into())));
+        let bad = FacilityForm { kind: "spaceport", ..form };
+        assert_eq!(FacilityDetails::parse(&bad, "12"), Err(ValidationError::new("kind", "unknown")));
     }
 }

@@ -65,10 +65,7 @@ pub struct NewMunicipality {
 
 impl NewMunicipality {
     pub fn parse(code: &str, name: &str) -> Result<Self, ValidationError> {
-        Ok(Self {
-            code: MunicipalityCode::parse(code)?,
-            name: text::required("name", name, 40)?,
-        })
+        Ok(Self { code: MunicipalityCode::parse(code)?, name: text::required("name", name, 40)? })
     }
 }
 
@@ -86,18 +83,12 @@ mod tests {
 
     #[test]
     fn accepts_full_width_digits() {
-        assert_eq!(
-            MunicipalityCode::parse("１２２１７３").map(|c| c.0),
-            Ok("122173".to_owned())
-        );
+        assert_eq!(MunicipalityCode::parse("１２２１７３").map(|c| c.0), Ok("122173".to_owned()));
     }
 
     #[test]
     fn refuses_wrong_check_digit_and_shape() {
-        assert_eq!(
-            MunicipalityCode::parse("122174"),
-            Err(ValidationError::new("municipality_code", "check_digit"))
-        );
+        assert_eq!(MunicipalityCode::parse("122174"), Err(ValidationError::new("municipality_code", "check_digit")));
         for bad in ["12217", "1221733", "12217a", "", "12 173"] {
             assert_eq!(
                 MunicipalityCode::parse(bad),
@@ -109,10 +100,7 @@ mod tests {
 
     #[test]
     fn prefecture_is_the_first_two_digits() {
-        assert_eq!(
-            MunicipalityCode::parse("122173").map(|c| c.prefecture().to_owned()),
-            Ok("12".into())
-        );
+        assert_eq!(MunicipalityCode::parse("122173").map(|c| c.prefecture().to_owned()), Ok("12".into()));
     }
 
     proptest! {

@@ -57,8 +57,7 @@ impl Actor {
 
     /// Municipality admins and coordinators run a municipality's network.
     fn runs(&self, municipality: MunicipalityId) -> bool {
-        self.in_municipality(municipality)
-            && (self.has(Role::MunicipalityAdmin) || self.has(Role::Coordinator))
+        self.in_municipality(municipality) && (self.has(Role::MunicipalityAdmin) || self.has(Role::Coordinator))
     }
 }
 
@@ -81,11 +80,7 @@ fn scoped(actor: &Actor, municipality: MunicipalityId, allowed: bool) -> Decisio
 
 /// Registering and listing municipalities is the operator's job.
 pub fn manage_municipalities(actor: &Actor) -> Decision {
-    if actor.is_operator() {
-        Decision::Allow
-    } else {
-        Decision::Deny
-    }
+    if actor.is_operator() { Decision::Allow } else { Decision::Deny }
 }
 
 /// Anyone in a municipality may see its facility directory.
@@ -95,24 +90,12 @@ pub fn view_facilities(actor: &Actor, municipality: MunicipalityId) -> Decision 
 
 /// Adding a facility to a municipality's network.
 pub fn create_facility(actor: &Actor, municipality: MunicipalityId) -> Decision {
-    scoped(
-        actor,
-        municipality,
-        actor.is_operator() || actor.runs(municipality),
-    )
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality))
 }
 
 /// Changing a facility's details: the network's runners, or its own admins (self-service).
-pub fn edit_facility(
-    actor: &Actor,
-    municipality: MunicipalityId,
-    facility: FacilityId,
-) -> Decision {
-    scoped(
-        actor,
-        municipality,
-        actor.is_operator() || actor.runs(municipality) || actor.admin_of.contains(&facility),
-    )
+pub fn edit_facility(actor: &Actor, municipality: MunicipalityId, facility: FacilityId) -> Decision {
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality) || actor.admin_of.contains(&facility))
 }
 
 /// Issuing an ID (inviting a person) with `roles`, attached to `facility`.
@@ -152,28 +135,19 @@ pub fn manage_account(actor: &Actor, target: &AccountScope) -> Decision {
     } else if actor.has(Role::Coordinator) {
         only_staff_roles(&target.roles)
     } else {
-        only_staff_roles(&target.roles)
-            && target.facilities.iter().any(|f| actor.admin_of.contains(f))
+        only_staff_roles(&target.roles) && target.facilities.iter().any(|f| actor.admin_of.contains(f))
     };
     scoped(actor, municipality, allowed)
 }
 
 /// Seeing the list of accounts of a municipality (or of one's own facilities).
 pub fn list_accounts(actor: &Actor, municipality: MunicipalityId) -> Decision {
-    scoped(
-        actor,
-        municipality,
-        actor.is_operator() || actor.runs(municipality) || !actor.admin_of.is_empty(),
-    )
+    scoped(actor, municipality, actor.is_operator() || actor.runs(municipality) || !actor.admin_of.is_empty())
 }
 
 /// Reading a municipality's audit events (the coordination centre answers for them).
 pub fn read_audit_log(actor: &Actor, municipality: MunicipalityId) -> Decision {
-    scoped(
-        actor,
-        municipality,
-        actor.is_operator() || actor.has(Role::MunicipalityAdmin),
-    )
+    scoped(actor, municipality, actor.is_operator() || actor.has(Role::MunicipalityAdmin))
 }
 
 #[cfg(test)]
@@ -191,11 +165,7 @@ mod tests {
         }
     }
 
-    fn target(
-        municipality: MunicipalityId,
-        roles: &[Role],
-        facilities: &[FacilityId],
-    ) -> AccountScope {
+    fn target(municipality: MunicipalityId, roles: &[Role], facilities: &[FacilityId]) -> AccountScope {
         AccountScope {
             account_id: AccountId::new(),
             municipality_id: Some(municipality),
@@ -210,10 +180,7 @@ mod tests {
         let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
         assert_eq!(create_facility(&admin, nagareyama), Decision::Hidden);
         assert_eq!(view_facilities(&admin, nagareyama), Decision::Hidden);
-        assert_eq!(
-            manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])),
-            Decision::Hidden
-        );
+        assert_eq!(manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])), Decision::Hidden);
         assert_eq!(create_facility(&admin, kashiwa), Decision::Allow);
     }
 
@@ -223,26 +190,11 @@ mod tests {
         let (mine, theirs) = (FacilityId::new(), FacilityId::new());
         let mut admin = actor(kashiwa, &[Role::Professional, Role::FacilityAdmin]);
         admin.admin_of = vec![mine];
-        assert_eq!(
-            issue_account(&admin, kashiwa, Some(mine), &[Role::Professional]),
-            Decision::Allow
-        );
-        assert_eq!(
-            issue_account(&admin, kashiwa, Some(theirs), &[Role::Professional]),
-            Decision::Deny
-        );
-        assert_eq!(
-            issue_account(&admin, kashiwa, Some(mine), &[Role::Coordinator]),
-            Decision::Deny
-        );
-        assert_eq!(
-            manage_account(&admin, &target(kashiwa, &[Role::Professional], &[mine])),
-            Decision::Allow
-        );
-        assert_eq!(
-            manage_account(&admin, &target(kashiwa, &[Role::Professional], &[theirs])),
-            Decision::Deny
-        );
+        assert_eq!(issue_account(&admin, kashiwa, Some(mine), &[Role::Professional]), Decision::Allow);
+        assert_eq!(issue_account(&admin, kashiwa, Some(theirs), &[Role::Professional]), Decision::Deny);
+        assert_eq!(issue_account(&admin, kashiwa, Some(mine), &[Role::Coordinator]), Decision::Deny);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Professional], &[mine])), Decision::Allow);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Professional], &[theirs])), Decision::Deny);
         assert_eq!(edit_facility(&admin, kashiwa, mine), Decision::Allow);
         assert_eq!(edit_facility(&admin, kashiwa, theirs), Decision::Deny);
     }
@@ -252,18 +204,10 @@ mod tests {
         let kashiwa = MunicipalityId::new();
         let coordinator = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
         assert_eq!(
-            issue_account(
-                &coordinator,
-                kashiwa,
-                None,
-                &[Role::Professional, Role::FacilityAdmin]
-            ),
+            issue_account(&coordinator, kashiwa, None, &[Role::Professional, Role::FacilityAdmin]),
             Decision::Allow
         );
-        assert_eq!(
-            issue_account(&coordinator, kashiwa, None, &[Role::MunicipalityAdmin]),
-            Decision::Deny
-        );
+        assert_eq!(issue_account(&coordinator, kashiwa, None, &[Role::MunicipalityAdmin]), Decision::Deny);
         assert_eq!(manage_municipalities(&coordinator), Decision::Deny);
     }
 
@@ -284,22 +228,10 @@ mod tests {
     fn only_operators_touch_operators() {
         let kashiwa = MunicipalityId::new();
         let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
-        assert_eq!(
-            issue_account(&admin, kashiwa, None, &[Role::Operator]),
-            Decision::Deny
-        );
-        assert_eq!(
-            manage_account(&admin, &target(kashiwa, &[Role::Operator], &[])),
-            Decision::Deny
-        );
-        let operator = Actor {
-            municipality_id: None,
-            ..actor(kashiwa, &[Role::Operator])
-        };
-        assert_eq!(
-            manage_account(&operator, &target(kashiwa, &[Role::Operator], &[])),
-            Decision::Allow
-        );
+        assert_eq!(issue_account(&admin, kashiwa, None, &[Role::Operator]), Decision::Deny);
+        assert_eq!(manage_account(&admin, &target(kashiwa, &[Role::Operator], &[])), Decision::Deny);
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(manage_account(&operator, &target(kashiwa, &[Role::Operator], &[])), Decision::Allow);
     }
 
     fn any_role() -> impl Strategy<Value = Role> {

@@ -31,11 +31,7 @@ pub fn required(field: &'static str, raw: &str, max: usize) -> Result<String, Va
 }
 
 /// Like [`required`] but empty input means "none".
-pub fn optional(
-    field: &'static str,
-    raw: &str,
-    max: usize,
-) -> Result<Option<String>, ValidationError> {
+pub fn optional(field: &'static str, raw: &str, max: usize) -> Result<Option<String>, ValidationError> {
     let value = raw.trim();
     if value.is_empty() {
         return Ok(None);
@@ -78,18 +74,9 @@ mod tests {
     #[test]
     fn required_trims_and_refuses_empty_and_long() {
         assert_eq!(required("name", "  柏  ", 10), Ok("柏".to_owned()));
-        assert_eq!(
-            required("name", "   ", 10),
-            Err(ValidationError::new("name", "required"))
-        );
-        assert_eq!(
-            required("name", "あいう", 2),
-            Err(ValidationError::new("name", "too_long"))
-        );
-        assert_eq!(
-            required("name", "a\u{0007}b", 10),
-            Err(ValidationError::new("name", "control_characters"))
-        );
+        assert_eq!(required("name", "   ", 10), Err(ValidationError::new("name", "required")));
+        assert_eq!(required("name", "あいう", 2), Err(ValidationError::new("name", "too_long")));
+        assert_eq!(required("name", "a\u{0007}b", 10), Err(ValidationError::new("name", "control_characters")));
         assert_eq!(optional("name", " ", 10), Ok(None));
     }
 }

@@ -53,10 +53,7 @@ pub trait StoreTx: Send {
     // Municipalities
     async fn insert_municipality(&mut self, m: &MunicipalityRow) -> Result<(), StoreError>;
     async fn municipality(&mut self, id: Uuid) -> Result<Option<MunicipalityRow>, StoreError>;
-    async fn municipality_by_code(
-        &mut self,
-        code: &str,
-    ) -> Result<Option<MunicipalityRow>, StoreError>;
+    async fn municipality_by_code(&mut self, code: &str) -> Result<Option<MunicipalityRow>, StoreError>;
     async fn municipalities(&mut self) -> Result<Vec<MunicipalityRow>, StoreError>;
 
     // Facilities
@@ -70,28 +67,10 @@ pub trait StoreTx: Send {
     async fn account(&mut self, id: Uuid) -> Result<Option<AccountRow>, StoreError>;
     async fn account_by_login(&mut self, login_id: &str) -> Result<Option<AccountRow>, StoreError>;
     /// Accounts of a municipality (`None`: the installation's operators).
-    async fn accounts(
-        &mut self,
-        municipality_id: Option<Uuid>,
-    ) -> Result<Vec<AccountRow>, StoreError>;
-    async fn set_account_status(
-        &mut self,
-        id: Uuid,
-        status: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    async fn set_password_hash(
-        &mut self,
-        id: Uuid,
-        hash: Option<&str>,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    async fn set_totp(
-        &mut self,
-        id: Uuid,
-        secret: Option<&[u8]>,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    async fn accounts(&mut self, municipality_id: Option<Uuid>) -> Result<Vec<AccountRow>, StoreError>;
+    async fn set_account_status(&mut self, id: Uuid, status: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn set_password_hash(&mut self, id: Uuid, hash: Option<&str>, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn set_totp(&mut self, id: Uuid, secret: Option<&[u8]>, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Records the accepted TOTP step only if it is later than the last one
     /// (the replay guard). Returns false if the step was already used.
     async fn advance_totp_step(&mut self, id: Uuid, step: i64) -> Result<bool, StoreError>;
@@ -99,40 +78,19 @@ pub trait StoreTx: Send {
 
     // Facility memberships
     async fn upsert_membership(&mut self, m: &MembershipRow) -> Result<(), StoreError>;
-    async fn remove_membership(
-        &mut self,
-        account_id: Uuid,
-        facility_id: Uuid,
-    ) -> Result<bool, StoreError>;
-    async fn memberships_of_account(
-        &mut self,
-        account_id: Uuid,
-    ) -> Result<Vec<MembershipRow>, StoreError>;
+    async fn remove_membership(&mut self, account_id: Uuid, facility_id: Uuid) -> Result<bool, StoreError>;
+    async fn memberships_of_account(&mut self, account_id: Uuid) -> Result<Vec<MembershipRow>, StoreError>;
     /// All memberships in a municipality's facilities, for account lists.
-    async fn memberships_in_municipality(
-        &mut self,
-        municipality_id: Uuid,
-    ) -> Result<Vec<MembershipRow>, StoreError>;
+    async fn memberships_in_municipality(&mut self, municipality_id: Uuid) -> Result<Vec<MembershipRow>, StoreError>;
 
     // Invitations (ID issuing and reset codes)
     async fn insert_invitation(&mut self, i: &InvitationRow) -> Result<(), StoreError>;
-    async fn invitation_by_code_hash(
-        &mut self,
-        code_hash: &[u8],
-    ) -> Result<Option<InvitationRow>, StoreError>;
+    async fn invitation_by_code_hash(&mut self, code_hash: &[u8]) -> Result<Option<InvitationRow>, StoreError>;
     /// Marks every open invitation of an account used (a newer one replaces them).
-    async fn close_invitations(
-        &mut self,
-        account_id: Uuid,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    async fn close_invitations(&mut self, account_id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
 
     // Recovery codes
-    async fn replace_recovery_codes(
-        &mut self,
-        account_id: Uuid,
-        code_hashes: &[Vec<u8>],
-    ) -> Result<(), StoreError>;
+    async fn replace_recovery_codes(&mut self, account_id: Uuid, code_hashes: &[Vec<u8>]) -> Result<(), StoreError>;
     /// Uses an unused code; false if there is none with that hash.
     async fn use_recovery_code(
         &mut self,
@@ -148,24 +106,12 @@ pub trait StoreTx: Send {
     async fn update_session(&mut self, s: &SessionRow) -> Result<(), StoreError>;
     async fn delete_session(&mut self, token_hash: &[u8]) -> Result<(), StoreError>;
     async fn delete_sessions_of_account(&mut self, account_id: Uuid) -> Result<u64, StoreError>;
-    async fn count_sessions_of_account(
-        &mut self,
-        account_id: Uuid,
-        now: OffsetDateTime,
-    ) -> Result<i64, StoreError>;
+    async fn count_sessions_of_account(&mut self, account_id: Uuid, now: OffsetDateTime) -> Result<i64, StoreError>;
     async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64, StoreError>;
 
     // Sign-in throttling
-    async fn record_sign_in_failure(
-        &mut self,
-        throttle_key: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    async fn sign_in_failures_since(
-        &mut self,
-        throttle_key: &str,
-        since: OffsetDateTime,
-    ) -> Result<i64, StoreError>;
+    async fn record_sign_in_failure(&mut self, throttle_key: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn sign_in_failures_since(&mut self, throttle_key: &str, since: OffsetDateTime) -> Result<i64, StoreError>;
     async fn clear_sign_in_failures(&mut self, throttle_key: &str) -> Result<(), StoreError>;
 
     // Audit
@@ -180,9 +126,5 @@ pub trait StoreTx: Send {
         limit: i64,
     ) -> Result<Vec<ChainedEvent>, StoreError>;
     /// The newest events of a chain, newest first.
-    async fn recent_audit_events(
-        &mut self,
-        chain: Uuid,
-        limit: i64,
-    ) -> Result<Vec<ChainedEvent>, StoreError>;
+    async fn recent_audit_events(&mut self, chain: Uuid, limit: i64) -> Result<Vec<ChainedEvent>, StoreError>;
 }

@@ -38,18 +38,12 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 
 fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
     if behind_proxy {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         if let Some(first) = forwarded.and_then(|v| v.split(',').next()) {
             return Some(first.trim().to_owned());
         }
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
 }
 
 fn language(headers: &HeaderMap, session: Option<&Session>) -> Lang {
@@ -59,40 +53,21 @@ fn language(headers: &HeaderMap, session: Option<&Session>) -> Lang {
     if let Some(lang) = session.and_then(|s| Lang::parse(&s.account.language)) {
         return lang;
     }
-    let accept = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.trim_start().starts_with("en") {
-        Lang::En
-    } else {
-        Lang::Ja
-    }
+    let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.trim_start().starts_with("en") { Lang::En } else { Lang::Ja }
 }
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = WebError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
         let session = match &token {
-            Some(token) => state
-                .app
-                .session(token)
-                .await
-                .map_err(|e| WebError::app(e, Lang::Ja))?,
+            Some(token) => state.app.session(token).await.map_err(|e| WebError::app(e, Lang::Ja))?,
             None => None,
         };
-        let t = Tr {
-            lang: language(&parts.headers, session.as_ref()),
-        };
-        let user_agent = parts
-            .headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok());
+        let t = Tr { lang: language(&parts.headers, session.as_ref()) };
+        let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
         Ok(Ctx {
             t,
             meta: RequestMeta {
@@ -119,17 +94,11 @@ where
 {
     type Rejection = WebError;
 
-    async fn from_request(
-        request: axum::extract::Request,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let lang = language(request.headers(), None);
         match axum::Form::<T>::from_request(request, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
-            Err(_) => Err(WebError::app(
-                tsunagu_domain::ValidationError::new("form", "malformed").into(),
-                lang,
-            )),
+            Err(_) => Err(WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), lang)),
         }
     }
 }
@@ -139,9 +108,7 @@ impl Ctx {
     pub fn signed_in(&self) -> Result<&Session, WebError> {
         match &self.session {
             Some(s) if s.stage == SessionStage::Full => Ok(s),
-            Some(s) if s.stage == SessionStage::Enrol => {
-                Err(WebError::Redirect("/sign-in/enrol".into()))
-            }
+            Some(s) if s.stage == SessionStage::Enrol => Err(WebError::Redirect("/sign-in/enrol".into())),
             Some(_) => Err(WebError::Redirect("/sign-in/code".into())),
             None => Err(WebError::Redirect("/sign-in".into())),
         }
@@ -168,9 +135,7 @@ impl Ctx {
 
     pub fn cookie_header(&self, name: &str, value: &str, max_age_seconds: Option<i64>) -> String {
         let secure = if self.secure_cookies { "; Secure" } else { "" };
-        let age = max_age_seconds
-            .map(|s| format!("; Max-Age={s}"))
-            .unwrap_or_default();
+        let age = max_age_seconds.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
         // SameSite=Lax keeps the cookie off cross-site POSTs; HttpOnly keeps it from scripts.
         format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}")
     }

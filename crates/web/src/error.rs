@@ -35,34 +35,17 @@ pub(crate) fn describe(e: &AppError, t: Tr) -> (StatusCode, String) {
         AppError::Forbidden => (StatusCode::FORBIDDEN, t.s("error.forbidden").to_owned()),
         AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, t.s("sign_in.expired").to_owned()),
         AppError::SignInRefused => (StatusCode::UNAUTHORIZED, t.s("sign_in.refused").to_owned()),
-        AppError::Throttled => (
-            StatusCode::TOO_MANY_REQUESTS,
-            t.s("sign_in.throttled").to_owned(),
-        ),
+        AppError::Throttled => (StatusCode::TOO_MANY_REQUESTS, t.s("sign_in.throttled").to_owned()),
         AppError::Store(_) | AppError::Internal(_) => {
             tracing::error!(error = %e, "request failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                t.s("error.internal").to_owned(),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal").to_owned())
         }
     }
 }
 
 pub(crate) fn page(status: StatusCode, message: String, t: Tr) -> Response {
-    let body = ErrorPage {
-        t,
-        status: status.as_u16(),
-        message,
-    }
-    .render()
-    .unwrap_or_else(|_| "error".to_owned());
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    let body = ErrorPage { t, status: status.as_u16(), message }.render().unwrap_or_else(|_| "error".to_owned());
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 impl IntoResponse for WebError {

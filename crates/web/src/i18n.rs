@@ -65,11 +65,7 @@ impl Tr {
         }
         let generic = format!("error.{code}");
         if CATALOG.contains_key(generic.as_str()) {
-            return format!(
-                "{}: {}",
-                self.s(&format!("field.{field}")),
-                self.s(&generic)
-            );
+            return format!("{}: {}", self.s(&format!("field.{field}")), self.s(&generic));
         }
         self.s("error.invalid").to_owned()
     }
@@ -81,11 +77,7 @@ static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
 const ENTRIES: &[(&str, &str, &str)] = &[
     // Layout
     ("app.name", "つなぐ", "tsunagu"),
-    (
-        "app.tagline",
-        "在宅医療・介護連携",
-        "Home medical and long-term care collaboration",
-    ),
+    ("app.tagline", "在宅医療・介護連携", "Home medical and long-term care collaboration"),
     ("nav.home", "ホーム", "Home"),
     ("nav.admin", "管理", "Admin"),
     ("nav.account", "アカウント", "Account"),
@@ -103,36 +95,16 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("sign_in.login_id", "ログインID", "Login ID"),
     ("sign_in.password", "パスワード", "Password"),
     ("sign_in.submit", "次へ", "Continue"),
-    (
-        "sign_in.refused",
-        "ログインIDまたはパスワードが正しくありません。",
-        "The login ID or password is not correct.",
-    ),
+    ("sign_in.refused", "ログインIDまたはパスワードが正しくありません。", "The login ID or password is not correct."),
     (
         "sign_in.throttled",
         "失敗が続いたため、しばらくお待ちください（15分ほど）。",
         "Too many failed attempts. Please wait about 15 minutes.",
     ),
-    (
-        "sign_in.expired",
-        "時間切れです。もう一度サインインしてください。",
-        "This took too long. Please sign in again.",
-    ),
-    (
-        "sign_in.have_code",
-        "招待コードをお持ちの方",
-        "I have an invitation code",
-    ),
-    (
-        "sign_in.signed_out",
-        "サインアウトしました。",
-        "You have signed out.",
-    ),
-    (
-        "sign_in.redeemed",
-        "パスワードを設定しました。サインインしてください。",
-        "Your password is set. Please sign in.",
-    ),
+    ("sign_in.expired", "時間切れです。もう一度サインインしてください。", "This took too long. Please sign in again."),
+    ("sign_in.have_code", "招待コードをお持ちの方", "I have an invitation code"),
+    ("sign_in.signed_out", "サインアウトしました。", "You have signed out."),
+    ("sign_in.redeemed", "パスワードを設定しました。サインインしてください。", "Your password is set. Please sign in."),
     ("second_factor.title", "認証コードの入力", "Enter your code"),
     (
         "second_factor.help",
@@ -140,17 +112,9 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "Enter the 6-digit code shown in your authenticator app. If you lost your phone, a recovery code works too.",
     ),
     ("second_factor.code", "認証コード", "Code"),
-    (
-        "second_factor.refused",
-        "コードが正しくありません。",
-        "That code is not correct.",
-    ),
+    ("second_factor.refused", "コードが正しくありません。", "That code is not correct."),
     ("second_factor.submit", "サインイン", "Sign in"),
-    (
-        "enrol.title",
-        "二要素認証の設定",
-        "Set up two-factor sign-in",
-    ),
+    ("enrol.title", "二要素認証の設定", "Set up two-factor sign-in"),
     (
         "enrol.why",
         "患者さんの情報を守るため、パスワードに加えて認証アプリ（Google Authenticator、Microsoft Authenticator など）のコードでサインインします。",
@@ -162,11 +126,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "1. Scan this QR code with your authenticator app, or type the key below.",
     ),
     ("enrol.key", "キー", "Key"),
-    (
-        "enrol.step2",
-        "2. アプリに表示された6桁のコードを入力してください。",
-        "2. Enter the 6-digit code the app shows.",
-    ),
+    ("enrol.step2", "2. アプリに表示された6桁のコードを入力してください。", "2. Enter the 6-digit code the app shows."),
     ("enrol.submit", "設定する", "Set up"),
     ("recovery.title", "回復コード", "Recovery codes"),
     (
@@ -174,44 +134,24 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "スマートフォンを紛失したときに、認証コードの代わりに1回ずつ使えます。印刷するか書き写して、安全な場所に保管してください。この画面は二度と表示されません。",
         "Each code works once instead of an authenticator code, if you lose your phone. Print or copy them and keep them somewhere safe. This page will not be shown again.",
     ),
-    (
-        "recovery.continue",
-        "保管しました。続ける",
-        "I have stored them. Continue",
-    ),
+    ("recovery.continue", "保管しました。続ける", "I have stored them. Continue"),
     // Invitation
-    (
-        "invite.title",
-        "招待コードで登録",
-        "Register with an invitation code",
-    ),
+    ("invite.title", "招待コードで登録", "Register with an invitation code"),
     (
         "invite.help",
         "管理者から受け取ったログインIDと招待コードを入力し、パスワードを決めてください。",
         "Enter the login ID and code you received from your administrator, and choose a password.",
     ),
     ("invite.code", "招待コード", "Invitation code"),
-    (
-        "invite.password",
-        "新しいパスワード（10文字以上）",
-        "New password (10 characters or more)",
-    ),
-    (
-        "invite.password_again",
-        "新しいパスワード（確認）",
-        "New password (again)",
-    ),
+    ("invite.password", "新しいパスワード（10文字以上）", "New password (10 characters or more)"),
+    ("invite.password_again", "新しいパスワード（確認）", "New password (again)"),
     ("invite.submit", "登録する", "Register"),
     // Home
     ("home.title", "ホーム", "Home"),
     ("home.welcome", "さん、おつかれさまです。", ", welcome."),
     ("home.facilities", "所属事業所", "Your facilities"),
     ("home.roles", "役割", "Roles"),
-    (
-        "home.no_facility",
-        "所属事業所はまだありません。",
-        "You do not belong to a facility yet.",
-    ),
+    ("home.no_facility", "所属事業所はまだありません。", "You do not belong to a facility yet."),
     (
         "home.recovery_low",
         "未使用の回復コードが残り少なくなっています。アカウント画面で再発行してください。",
@@ -227,58 +167,26 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("account.title", "アカウント設定", "Account settings"),
     ("account.profile", "プロフィール", "Profile"),
     ("account.language", "表示言語", "Language"),
-    (
-        "account.change_password",
-        "パスワードの変更",
-        "Change password",
-    ),
-    (
-        "account.current_password",
-        "現在のパスワード",
-        "Current password",
-    ),
-    (
-        "account.new_password",
-        "新しいパスワード（10文字以上）",
-        "New password (10 characters or more)",
-    ),
+    ("account.change_password", "パスワードの変更", "Change password"),
+    ("account.current_password", "現在のパスワード", "Current password"),
+    ("account.new_password", "新しいパスワード（10文字以上）", "New password (10 characters or more)"),
     (
         "account.password_changed",
         "パスワードを変更しました。他の端末はサインアウトされました。",
         "Your password is changed. Your other devices have been signed out.",
     ),
-    (
-        "account.sessions",
-        "サインイン中の端末",
-        "Devices signed in",
-    ),
-    (
-        "account.sign_out_everywhere",
-        "すべての端末からサインアウト",
-        "Sign out on every device",
-    ),
+    ("account.sessions", "サインイン中の端末", "Devices signed in"),
+    ("account.sign_out_everywhere", "すべての端末からサインアウト", "Sign out on every device"),
     ("account.recovery_codes", "回復コード", "Recovery codes"),
-    (
-        "account.recovery_unused",
-        "未使用の回復コード",
-        "Unused recovery codes",
-    ),
-    (
-        "account.regenerate",
-        "回復コードを再発行する",
-        "Issue new recovery codes",
-    ),
+    ("account.recovery_unused", "未使用の回復コード", "Unused recovery codes"),
+    ("account.regenerate", "回復コードを再発行する", "Issue new recovery codes"),
     // Admin
     ("admin.title", "管理", "Administration"),
     ("admin.municipalities", "市区町村", "Municipalities"),
     ("admin.facilities", "事業所", "Facilities"),
     ("admin.accounts", "アカウント（ID発行）", "Accounts (IDs)"),
     ("admin.audit", "監査ログ", "Audit log"),
-    (
-        "admin.new_municipality",
-        "市区町村を登録",
-        "Register a municipality",
-    ),
+    ("admin.new_municipality", "市区町村を登録", "Register a municipality"),
     ("admin.new_facility", "事業所を登録", "Register a facility"),
     ("admin.edit_facility", "事業所情報の変更", "Edit facility"),
     ("admin.staff", "職員", "Staff"),
@@ -306,11 +214,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("admin.add_membership", "所属を追加", "Add to a facility"),
     ("admin.remove", "解除", "Remove"),
     ("admin.is_admin", "事業所管理者", "Facility admin"),
-    (
-        "admin.no_rights",
-        "この画面を使う権限がありません。",
-        "You do not have permission to use this page.",
-    ),
+    ("admin.no_rights", "この画面を使う権限がありません。", "You do not have permission to use this page."),
     ("issued.title", "招待コード", "Invitation code"),
     ("issued.for", "対象", "For"),
     ("issued.expires", "有効期限", "Valid until"),
@@ -325,24 +229,12 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("audit.from", "接続元", "From"),
     ("audit.details", "内容", "Details"),
     // Fields
-    (
-        "field.municipality_code",
-        "全国地方公共団体コード（6桁）",
-        "Local government code (6 digits)",
-    ),
+    ("field.municipality_code", "全国地方公共団体コード（6桁）", "Local government code (6 digits)"),
     ("field.name", "名称", "Name"),
     ("field.name_kana", "名称（カナ）", "Name (kana)"),
     ("field.kind", "種別", "Kind"),
-    (
-        "field.medical_institution_code",
-        "医療機関コード",
-        "Medical institution code",
-    ),
-    (
-        "field.care_provider_number",
-        "介護保険事業所番号",
-        "Care provider number",
-    ),
+    ("field.medical_institution_code", "医療機関コード", "Medical institution code"),
+    ("field.care_provider_number", "介護保険事業所番号", "Care provider number"),
     ("field.postal_code", "郵便番号", "Postal code"),
     ("field.address", "所在地", "Address"),
     ("field.phone", "電話番号", "Phone"),
@@ -361,34 +253,14 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("field.language", "表示言語", "Language"),
     // Errors
     ("error.title", "エラー", "Error"),
-    (
-        "error.invalid",
-        "入力内容を確認してください。",
-        "Please check what you entered.",
-    ),
+    ("error.invalid", "入力内容を確認してください。", "Please check what you entered."),
     ("error.required", "入力してください", "is required"),
     ("error.too_long", "長すぎます", "is too long"),
-    (
-        "error.control_characters",
-        "使えない文字が含まれています",
-        "contains characters that cannot be used",
-    ),
-    (
-        "error.unknown",
-        "選択肢から選んでください",
-        "must be one of the choices",
-    ),
-    (
-        "error.format",
-        "形式が正しくありません",
-        "is not in the right format",
-    ),
+    ("error.control_characters", "使えない文字が含まれています", "contains characters that cannot be used"),
+    ("error.unknown", "選択肢から選んでください", "must be one of the choices"),
+    ("error.format", "形式が正しくありません", "is not in the right format"),
     ("error.number", "数値で入力してください", "must be a number"),
-    (
-        "error.outside_japan",
-        "日本国内の値ではありません",
-        "is outside Japan",
-    ),
+    ("error.outside_japan", "日本国内の値ではありません", "is outside Japan"),
     (
         "error.municipality_code.six_digits",
         "全国地方公共団体コードは6桁の数字です（例：柏市 122173）。",
@@ -434,21 +306,13 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "同じ医療機関コードまたは事業所番号の事業所がすでに登録されています。",
         "A facility with the same code is already registered.",
     ),
-    (
-        "error.postal_code.seven_digits",
-        "郵便番号は7桁です。",
-        "The postal code has 7 digits.",
-    ),
+    ("error.postal_code.seven_digits", "郵便番号は7桁です。", "The postal code has 7 digits."),
     (
         "error.phone.format",
         "電話番号は0から始まる10〜11桁で入力してください。",
         "Enter a phone number of 10 or 11 digits starting with 0.",
     ),
-    (
-        "error.login_id.length",
-        "ログインIDは3〜32文字です。",
-        "The login ID has 3 to 32 characters.",
-    ),
+    ("error.login_id.length", "ログインIDは3〜32文字です。", "The login ID has 3 to 32 characters."),
     (
         "error.login_id.characters",
         "ログインIDに使えるのは半角英小文字・数字と . _ - です。",
@@ -459,11 +323,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "このログインIDはすでに使われています。別のIDにしてください。",
         "This login ID is already taken. Please choose another.",
     ),
-    (
-        "error.email.format",
-        "メールアドレスの形式が正しくありません。",
-        "The e-mail address is not valid.",
-    ),
+    ("error.email.format", "メールアドレスの形式が正しくありません。", "The e-mail address is not valid."),
     (
         "error.password.too_short",
         "パスワードは10文字以上にしてください。",
@@ -484,16 +344,8 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "推測されやすいパスワードです。別のものにしてください。",
         "This password is too easy to guess. Please choose another.",
     ),
-    (
-        "error.password.mismatch",
-        "確認用のパスワードが一致しません。",
-        "The two passwords do not match.",
-    ),
-    (
-        "error.current_password.wrong",
-        "現在のパスワードが正しくありません。",
-        "The current password is not correct.",
-    ),
+    ("error.password.mismatch", "確認用のパスワードが一致しません。", "The two passwords do not match."),
+    ("error.current_password.wrong", "現在のパスワードが正しくありません。", "The current password is not correct."),
     (
         "error.code.wrong_code",
         "コードが正しくありません。アプリの最新のコードを入力してください。",
@@ -509,22 +361,14 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "事業所管理者には所属事業所が必要です。",
         "A facility admin needs a facility.",
     ),
-    (
-        "error.language.unknown",
-        "表示言語を選んでください。",
-        "Please choose a language.",
-    ),
+    ("error.language.unknown", "表示言語を選んでください。", "Please choose a language."),
     (
         "error.form.malformed",
         "送信内容を読み取れませんでした。画面を読み込み直して、もう一度入力してください。",
         "The form could not be read. Please reload the page and try again.",
     ),
     ("error.not_found", "見つかりません。", "Not found."),
-    (
-        "error.forbidden",
-        "この操作を行う権限がありません。",
-        "You do not have permission to do this.",
-    ),
+    ("error.forbidden", "この操作を行う権限がありません。", "You do not have permission to do this."),
     (
         "error.csrf",
         "画面の有効期限が切れました。もう一度操作してください。",
@@ -552,16 +396,10 @@ mod tests {
     #[test]
     fn errors_prefer_the_specific_message() {
         let ja = Tr { lang: Lang::Ja };
-        assert!(
-            ja.error("municipality_code", "check_digit")
-                .contains("検査数字")
-        );
+        assert!(ja.error("municipality_code", "check_digit").contains("検査数字"));
         assert_eq!(ja.error("name", "required"), "名称: 入力してください");
         let en = Tr { lang: Lang::En };
         assert_eq!(en.error("name", "required"), "Name: is required");
-        assert_eq!(
-            en.error("mystery", "mystery"),
-            "Please check what you entered."
-        );
+        assert_eq!(en.error("mystery", "mystery"), "Please check what you entered.");
     }
 }

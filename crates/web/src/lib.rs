@@ -31,10 +31,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self {
-            secure_cookies: true,
-            behind_proxy: false,
-        }
+        Self { secure_cookies: true, behind_proxy: false }
     }
 }
 
@@ -65,72 +62,24 @@ fn route_table() -> Vec<Route> {
         ("GET", "/home", get(account::home)),
         ("GET", "/account", get(account::settings)),
         ("POST", "/account/password", post(account::change_password)),
-        (
-            "POST",
-            "/account/sign-out-everywhere",
-            post(account::sign_out_everywhere),
-        ),
-        (
-            "POST",
-            "/account/recovery-codes",
-            post(account::regenerate_recovery_codes),
-        ),
+        ("POST", "/account/sign-out-everywhere", post(account::sign_out_everywhere)),
+        ("POST", "/account/recovery-codes", post(account::regenerate_recovery_codes)),
         ("POST", "/account/language", post(account::set_language)),
         ("GET", "/admin", get(admin::index)),
         ("GET", "/admin/municipalities", get(admin::municipalities)),
-        (
-            "POST",
-            "/admin/municipalities",
-            post(admin::create_municipality),
-        ),
-        (
-            "GET",
-            "/admin/m/{municipality}/facilities",
-            get(admin::facilities),
-        ),
-        (
-            "POST",
-            "/admin/m/{municipality}/facilities",
-            post(admin::create_facility),
-        ),
-        (
-            "GET",
-            "/admin/m/{municipality}/accounts",
-            get(admin::accounts),
-        ),
-        (
-            "POST",
-            "/admin/m/{municipality}/accounts",
-            post(admin::issue_account),
-        ),
+        ("POST", "/admin/municipalities", post(admin::create_municipality)),
+        ("GET", "/admin/m/{municipality}/facilities", get(admin::facilities)),
+        ("POST", "/admin/m/{municipality}/facilities", post(admin::create_facility)),
+        ("GET", "/admin/m/{municipality}/accounts", get(admin::accounts)),
+        ("POST", "/admin/m/{municipality}/accounts", post(admin::issue_account)),
         ("GET", "/admin/m/{municipality}/audit", get(admin::audit)),
         ("GET", "/admin/facilities/{facility}", get(admin::facility)),
-        (
-            "POST",
-            "/admin/facilities/{facility}",
-            post(admin::update_facility),
-        ),
+        ("POST", "/admin/facilities/{facility}", post(admin::update_facility)),
         ("GET", "/admin/accounts/{account}", get(admin::account)),
-        (
-            "POST",
-            "/admin/accounts/{account}/status",
-            post(admin::set_status),
-        ),
-        (
-            "POST",
-            "/admin/accounts/{account}/reissue",
-            post(admin::reissue),
-        ),
-        (
-            "POST",
-            "/admin/accounts/{account}/memberships",
-            post(admin::add_membership),
-        ),
-        (
-            "POST",
-            "/admin/accounts/{account}/memberships/{facility}/remove",
-            post(admin::remove_membership),
-        ),
+        ("POST", "/admin/accounts/{account}/status", post(admin::set_status)),
+        ("POST", "/admin/accounts/{account}/reissue", post(admin::reissue)),
+        ("POST", "/admin/accounts/{account}/memberships", post(admin::add_membership)),
+        ("POST", "/admin/accounts/{account}/memberships/{facility}/remove", post(admin::remove_membership)),
         ("GET", "/healthz", get(ops::healthz)),
         ("GET", "/readyz", get(ops::readyz)),
         ("GET", "/metrics", get(ops::metrics)),
@@ -158,8 +107,5 @@ pub fn router(app: App, config: WebConfig) -> Router {
 
 /// (method, path pattern) of every route.
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    route_table()
-        .into_iter()
-        .map(|(method, path, _)| (method, path))
-        .collect()
+    route_table().into_iter().map(|(method, path, _)| (method, path)).collect()
 }

@@ -13,9 +13,7 @@ static DURATION_MICROS: AtomicU64 = AtomicU64::new(0);
 pub(crate) async fn count(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
-    let class = usize::from(response.status().as_u16() / 100)
-        .saturating_sub(1)
-        .min(4);
+    let class = usize::from(response.status().as_u16() / 100).saturating_sub(1).min(4);
     if let Some(counter) = REQUESTS.get(class) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -35,19 +33,12 @@ pub(crate) fn render(backend: &str, ready: bool) -> String {
             counter.load(Ordering::Relaxed)
         ));
     }
-    out.push_str(
-        "# HELP tsunagu_http_request_duration_seconds_sum Time spent answering requests.\n",
-    );
+    out.push_str("# HELP tsunagu_http_request_duration_seconds_sum Time spent answering requests.\n");
     out.push_str("# TYPE tsunagu_http_request_duration_seconds_sum counter\n");
     let seconds = DURATION_MICROS.load(Ordering::Relaxed) as f64 / 1e6;
-    out.push_str(&format!(
-        "tsunagu_http_request_duration_seconds_sum {seconds}\n"
-    ));
+    out.push_str(&format!("tsunagu_http_request_duration_seconds_sum {seconds}\n"));
     out.push_str("# HELP tsunagu_database_up Whether the database answered the last check.\n");
     out.push_str("# TYPE tsunagu_database_up gauge\n");
-    out.push_str(&format!(
-        "tsunagu_database_up{{backend=\"{backend}\"}} {}\n",
-        u8::from(ready)
-    ));
+    out.push_str(&format!("tsunagu_database_up{{backend=\"{backend}\"}} {}\n", u8::from(ready)));
     out
 }

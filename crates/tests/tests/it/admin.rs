@@ -17,28 +17,11 @@ crate::on_both_databases!(
 /// Registers a municipality through the admin page as a fresh operator.
 pub async fn municipality(t: &TestApp, code: &str, name: &str) -> MunicipalityId {
     let login = format!("op{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
-    let (mut op, _) = t
-        .signed_in(&login, None, "clerk", &["operator"], None)
-        .await;
-    let reply = op
-        .submit(
-            "/admin/municipalities",
-            "/admin/municipalities",
-            &[("code", code), ("name", name)],
-        )
-        .await;
-    assert!(
-        reply.redirects_to("/admin/m/"),
-        "{} {}",
-        reply.status,
-        reply.body
-    );
+    let (mut op, _) = t.signed_in(&login, None, "clerk", &["operator"], None).await;
+    let reply = op.submit("/admin/municipalities", "/admin/municipalities", &[("code", code), ("name", name)]).await;
+    assert!(reply.redirects_to("/admin/m/"), "{} {}", reply.status, reply.body);
     let location = reply.location.unwrap_or_default();
-    location
-        .split('/')
-        .nth(3)
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {location}"))
+    location.split('/').nth(3).and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("no id in {location}"))
 }
 
 pub async fn kashiwa(t: &TestApp) -> MunicipalityId {
@@ -47,47 +30,26 @@ pub async fn kashiwa(t: &TestApp) -> MunicipalityId {
 
 pub async fn account_id(t: &TestApp, login: &str) -> AccountId {
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    let row = tx
-        .account_by_login(login)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let row = tx.account_by_login(login).await.unwrap_or_else(|e| panic!("{e}"));
     AccountId(row.unwrap_or_else(|| panic!("no account {login}")).id)
 }
 
 pub async fn facility_count(t: &TestApp, m: MunicipalityId) -> usize {
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    tx.facilities(m.0)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .len()
+    tx.facilities(m.0).await.unwrap_or_else(|e| panic!("{e}")).len()
 }
 
 /// Registers a facility as `client` (who must be allowed to) and returns its id.
-pub async fn facility(
-    client: &mut crate::helpers::Client,
-    m: MunicipalityId,
-    kind: &str,
-    name: &str,
-) -> FacilityId {
+pub async fn facility(client: &mut crate::helpers::Client, m: MunicipalityId, kind: &str, name: &str) -> FacilityId {
     let page = format!("/admin/m/{m}/facilities");
     let reply = client
         .submit(
             &page,
             &page,
-            &[
-                ("kind", kind),
-                ("name", name),
-                ("address", "千葉県柏市柏5丁目10-1"),
-                ("phone", "04-7100-0000"),
-            ],
+            &[("kind", kind), ("name", name), ("address", "千葉県柏市柏5丁目10-1"), ("phone", "04-7100-0000")],
         )
         .await;
-    assert!(
-        reply.redirects_to("/admin/facilities/"),
-        "{} {}",
-        reply.status,
-        reply.body
-    );
+    assert!(reply.redirects_to("/admin/facilities/"), "{} {}", reply.status, reply.body);
     let location = reply.location.unwrap_or_default();
     location
         .split('/')
@@ -99,48 +61,21 @@ pub async fn facility(
 
 async fn an_operator_registers_municipalities_with_valid_codes_only(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut op, _) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
-    let bad = op
-        .submit(
-            "/admin/municipalities",
-            "/admin/municipalities",
-            &[("code", "122174"), ("name", "柏市")],
-        )
-        .await;
+    let (mut op, _) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
+    let bad =
+        op.submit("/admin/municipalities", "/admin/municipalities", &[("code", "122174"), ("name", "柏市")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body.contains("検査数字"),
-        "the error says what is wrong"
-    );
-    assert!(
-        bad.body.contains("value=\"122174\""),
-        "the form keeps what was typed"
-    );
-    let short = op
-        .submit(
-            "/admin/municipalities",
-            "/admin/municipalities",
-            &[("code", "12217"), ("name", "柏市")],
-        )
-        .await;
+    assert!(bad.body.contains("検査数字"), "the error says what is wrong");
+    assert!(bad.body.contains("value=\"122174\""), "the form keeps what was typed");
+    let short =
+        op.submit("/admin/municipalities", "/admin/municipalities", &[("code", "12217"), ("name", "柏市")]).await;
     assert!(short.body.contains("6桁"));
     let ok = op
-        .submit(
-            "/admin/municipalities",
-            "/admin/municipalities",
-            &[("code", "１２２１７３"), ("name", "柏市")],
-        )
+        .submit("/admin/municipalities", "/admin/municipalities", &[("code", "１２２１７３"), ("name", "柏市")])
         .await;
     assert!(ok.redirects_to("/admin/m/"));
-    let duplicate = op
-        .submit(
-            "/admin/municipalities",
-            "/admin/municipalities",
-            &[("code", "122173"), ("name", "柏市")],
-        )
-        .await;
+    let duplicate =
+        op.submit("/admin/municipalities", "/admin/municipalities", &[("code", "122173"), ("name", "柏市")]).await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
     let list = op.get("/admin/municipalities").await;
     assert_eq!(list.body.matches("122173").count(), 1, "listed once");
@@ -149,15 +84,8 @@ async fn an_operator_registers_municipalities_with_valid_codes_only(db: &TestDb)
 async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb) {
     let t = TestApp::start(db).await;
     let m = kashiwa(&t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     let page = format!("/admin/m/{m}/facilities");
     let bad_phone = admin
         .submit(
@@ -186,11 +114,7 @@ async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb
         )
         .await;
     assert!(bad_code.body.contains("検証番号"));
-    assert_eq!(
-        facility_count(&t, m).await,
-        0,
-        "refused input changes nothing"
-    );
+    assert_eq!(facility_count(&t, m).await, 0, "refused input changes nothing");
 
     let id = facility(&mut admin, m, "clinic", "テスト在宅クリニック").await;
     let detail = admin.get(&format!("/admin/facilities/{id}")).await;
@@ -207,12 +131,7 @@ async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb
             ],
         )
         .await;
-    assert!(
-        edit.redirects_to(&format!("/admin/facilities/{id}")),
-        "{} {}",
-        edit.status,
-        edit.body
-    );
+    assert!(edit.redirects_to(&format!("/admin/facilities/{id}")), "{} {}", edit.status, edit.body);
     let after = admin.get(&format!("/admin/facilities/{id}")).await;
     assert!(after.body.contains("テスト在宅クリニック本院") && after.body.contains("1212101129"));
     let other = facility(&mut admin, m, "clinic", "別の診療所").await;
@@ -220,12 +139,7 @@ async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb
         .submit(
             &format!("/admin/facilities/{other}"),
             &format!("/admin/facilities/{other}"),
-            &[
-                ("kind", "clinic"),
-                ("name", "別の診療所"),
-                ("address", "柏"),
-                ("medical_institution_code", "2101129"),
-            ],
+            &[("kind", "clinic"), ("name", "別の診療所"), ("address", "柏"), ("medical_institution_code", "2101129")],
         )
         .await;
     assert_eq!(clash.status, StatusCode::CONFLICT);
@@ -234,22 +148,9 @@ async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb
 async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
     let t = TestApp::start(db).await;
     let m = kashiwa(&t).await;
-    let (mut coordinator, _) = t
-        .signed_in(
-            "center.coord",
-            Some("122173"),
-            "medical_social_worker",
-            &["coordinator"],
-            None,
-        )
-        .await;
-    let station = facility(
-        &mut coordinator,
-        m,
-        "home_nursing_station",
-        "訪問看護ステーションつなぐ",
-    )
-    .await;
+    let (mut coordinator, _) =
+        t.signed_in("center.coord", Some("122173"), "medical_social_worker", &["coordinator"], None).await;
+    let station = facility(&mut coordinator, m, "home_nursing_station", "訪問看護ステーションつなぐ").await;
     let page = format!("/admin/m/{m}/accounts");
     let station_id = station.to_string();
     let issued = coordinator
@@ -266,21 +167,11 @@ async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
         )
         .await;
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
-    let code = issued
-        .by_id("issued-code")
-        .unwrap_or_else(|| panic!("no code on the slip"));
+    let code = issued.by_id("issued-code").unwrap_or_else(|| panic!("no code on the slip"));
     assert_eq!(issued.by_id("issued-login").as_deref(), Some("ns.tanaka"));
 
     let duplicate = coordinator
-        .submit(
-            &page,
-            &page,
-            &[
-                ("login_id", "NS.Tanaka"),
-                ("display_name", "別人"),
-                ("profession", "nurse"),
-            ],
-        )
+        .submit(&page, &page, &[("login_id", "NS.Tanaka"), ("display_name", "別人"), ("profession", "nurse")])
         .await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
     assert!(duplicate.body.contains("すでに使われています"));
@@ -288,19 +179,10 @@ async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
         .submit(
             &page,
             &page,
-            &[
-                ("login_id", "boss"),
-                ("display_name", "上司"),
-                ("profession", "clerk"),
-                ("role", "municipality_admin"),
-            ],
+            &[("login_id", "boss"), ("display_name", "上司"), ("profession", "clerk"), ("role", "municipality_admin")],
         )
         .await;
-    assert_eq!(
-        escalation.status,
-        StatusCode::FORBIDDEN,
-        "a coordinator cannot create a municipality admin"
-    );
+    assert_eq!(escalation.status, StatusCode::FORBIDDEN, "a coordinator cannot create a municipality admin");
 
     let mut nurse = t.client();
     nurse.redeem(&code, "ns.tanaka", PASSWORD).await;
@@ -312,41 +194,18 @@ async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
 async fn facility_admins_manage_their_own_staff_only(db: &TestDb) {
     let t = TestApp::start(db).await;
     let m = kashiwa(&t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     let mine = facility(&mut admin, m, "home_nursing_station", "ステーションA").await;
     let theirs = facility(&mut admin, m, "home_nursing_station", "ステーションB").await;
-    let (mut head, _) = t
-        .signed_in(
-            "head.nurse",
-            Some("122173"),
-            "nurse",
-            &["facility_admin"],
-            Some(mine),
-        )
-        .await;
-    let (_, _) = t
-        .signed_in("other.nurse", Some("122173"), "nurse", &[], Some(theirs))
-        .await;
+    let (mut head, _) = t.signed_in("head.nurse", Some("122173"), "nurse", &["facility_admin"], Some(mine)).await;
+    let (_, _) = t.signed_in("other.nurse", Some("122173"), "nurse", &[], Some(theirs)).await;
 
     let page = format!("/admin/m/{m}/accounts");
     let list = head.get(&page).await;
     assert_eq!(list.status, StatusCode::OK);
-    assert!(
-        !list.body.contains("other.nurse"),
-        "staff of other facilities are not listed"
-    );
-    assert!(
-        !list.body.contains("ステーションB</option>"),
-        "only own facilities are offered"
-    );
+    assert!(!list.body.contains("other.nurse"), "staff of other facilities are not listed");
+    assert!(!list.body.contains("ステーションB</option>"), "only own facilities are offered");
     let (mine_s, theirs_s) = (mine.to_string(), theirs.to_string());
     let ok = head
         .submit(
@@ -365,12 +224,7 @@ async fn facility_admins_manage_their_own_staff_only(db: &TestDb) {
         .submit(
             &page,
             &page,
-            &[
-                ("login_id", "sneaky"),
-                ("display_name", "別の人"),
-                ("profession", "nurse"),
-                ("facility_id", &theirs_s),
-            ],
+            &[("login_id", "sneaky"), ("display_name", "別の人"), ("profession", "nurse"), ("facility_id", &theirs_s)],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -379,11 +233,7 @@ async fn facility_admins_manage_their_own_staff_only(db: &TestDb) {
         .submit(
             &format!("/admin/facilities/{mine}"),
             &format!("/admin/facilities/{mine}"),
-            &[
-                ("kind", "home_nursing_station"),
-                ("name", "ステーションA（本店）"),
-                ("address", "柏市"),
-            ],
+            &[("kind", "home_nursing_station"), ("name", "ステーションA（本店）"), ("address", "柏市")],
         )
         .await;
     assert!(edit_own.redirects_to("/admin/facilities/"));
@@ -391,22 +241,13 @@ async fn facility_admins_manage_their_own_staff_only(db: &TestDb) {
         .submit(
             &format!("/admin/facilities/{theirs}"),
             &format!("/admin/facilities/{theirs}"),
-            &[
-                ("kind", "home_nursing_station"),
-                ("name", "乗っ取り"),
-                ("address", "柏市"),
-            ],
+            &[("kind", "home_nursing_station"), ("name", "乗っ取り"), ("address", "柏市")],
         )
         .await;
     assert_eq!(edit_other.status, StatusCode::FORBIDDEN);
 
     let other_id = account_id(&t, "other.nurse").await;
-    assert_eq!(
-        head.get(&format!("/admin/accounts/{other_id}"))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(head.get(&format!("/admin/accounts/{other_id}")).await.status, StatusCode::FORBIDDEN);
     let new_id = account_id(&t, "new.nurse").await;
     let detail = head.get(&format!("/admin/accounts/{new_id}")).await;
     assert_eq!(detail.status, StatusCode::OK);
@@ -418,12 +259,7 @@ async fn facility_admins_manage_their_own_staff_only(db: &TestDb) {
         )
         .await;
     assert!(off.redirects_to(&format!("/admin/accounts/{new_id}")));
-    assert!(
-        head.get(&format!("/admin/accounts/{new_id}"))
-            .await
-            .body
-            .contains("停止")
-    );
+    assert!(head.get(&format!("/admin/accounts/{new_id}")).await.body.contains("停止"));
     let detach = head
         .submit(
             &format!("/admin/accounts/{new_id}"),
@@ -438,25 +274,11 @@ async fn another_municipality_is_not_found(db: &TestDb) {
     let t = TestApp::start(db).await;
     let kashiwa = kashiwa(&t).await;
     let nagareyama = municipality(&t, "122203", "流山市").await;
-    let (mut kashiwa_admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut kashiwa_admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     let clinic = facility(&mut kashiwa_admin, kashiwa, "clinic", "柏の診療所").await;
-    let (mut nagareyama_admin, _) = t
-        .signed_in(
-            "n.admin",
-            Some("122203"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut nagareyama_admin, _) =
+        t.signed_in("n.admin", Some("122203"), "municipal_officer", &["municipality_admin"], None).await;
     let kashiwa_admin_id = account_id(&t, "city.admin").await;
     for path in [
         format!("/admin/m/{kashiwa}/facilities"),
@@ -467,59 +289,25 @@ async fn another_municipality_is_not_found(db: &TestDb) {
     ] {
         let reply = nagareyama_admin.get(&path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
-        assert!(
-            !reply.body.contains("柏の診療所") && !reply.body.contains("city.admin"),
-            "{path}"
-        );
+        assert!(!reply.body.contains("柏の診療所") && !reply.body.contains("city.admin"), "{path}");
     }
     let page = format!("/admin/m/{nagareyama}/facilities");
     assert_eq!(nagareyama_admin.get(&page).await.status, StatusCode::OK);
-    assert!(
-        !nagareyama_admin
-            .get(&page)
-            .await
-            .body
-            .contains("柏の診療所")
-    );
+    assert!(!nagareyama_admin.get(&page).await.body.contains("柏の診療所"));
 }
 
 async fn professionals_cannot_use_the_admin_pages(db: &TestDb) {
     let t = TestApp::start(db).await;
     let m = kashiwa(&t).await;
-    let (mut nurse, _) = t
-        .signed_in("nurse1", Some("122173"), "nurse", &[], None)
-        .await;
+    let (mut nurse, _) = t.signed_in("nurse1", Some("122173"), "nurse", &[], None).await;
     assert_eq!(nurse.get("/admin").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        nurse.get(&format!("/admin/m/{m}/accounts")).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        nurse.get(&format!("/admin/m/{m}/audit")).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        nurse.get("/admin/municipalities").await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(nurse.get(&format!("/admin/m/{m}/accounts")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(nurse.get(&format!("/admin/m/{m}/audit")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(nurse.get("/admin/municipalities").await.status, StatusCode::FORBIDDEN);
     let page = format!("/admin/m/{m}/facilities");
     let list = nurse.get(&page).await;
-    assert_eq!(
-        list.status,
-        StatusCode::OK,
-        "everyone in the municipality sees its facility directory"
-    );
-    let create = nurse
-        .submit(
-            &page,
-            &page,
-            &[
-                ("kind", "clinic"),
-                ("name", "勝手な診療所"),
-                ("address", "柏市"),
-            ],
-        )
-        .await;
+    assert_eq!(list.status, StatusCode::OK, "everyone in the municipality sees its facility directory");
+    let create = nurse.submit(&page, &page, &[("kind", "clinic"), ("name", "勝手な診療所"), ("address", "柏市")]).await;
     assert_eq!(create.status, StatusCode::FORBIDDEN);
     assert_eq!(facility_count(&t, m).await, 0);
 }
@@ -527,50 +315,20 @@ async fn professionals_cannot_use_the_admin_pages(db: &TestDb) {
 async fn a_reset_code_replaces_password_and_second_factor(db: &TestDb) {
     let t = TestApp::start(db).await;
     kashiwa(&t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
-    let (mut nurse, old_secret) = t
-        .signed_in("nurse1", Some("122173"), "nurse", &[], None)
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let (mut nurse, old_secret) = t.signed_in("nurse1", Some("122173"), "nurse", &[], None).await;
     let id = account_id(&t, "nurse1").await;
-    let slip = admin
-        .submit(
-            &format!("/admin/accounts/{id}"),
-            &format!("/admin/accounts/{id}/reissue"),
-            &[],
-        )
-        .await;
-    let code = slip
-        .by_id("issued-code")
-        .unwrap_or_else(|| panic!("no code: {}", slip.body));
+    let slip = admin.submit(&format!("/admin/accounts/{id}"), &format!("/admin/accounts/{id}/reissue"), &[]).await;
+    let code = slip.by_id("issued-code").unwrap_or_else(|| panic!("no code: {}", slip.body));
     // Until redeemed, nothing changes for the nurse.
     assert_eq!(nurse.get("/home").await.status, StatusCode::OK);
     let mut phone = t.client();
     phone.redeem(&code, "nurse1", "a fresh pass phrase").await;
-    assert!(
-        nurse.get("/home").await.redirects_to("/sign-in"),
-        "redeeming ends old sessions"
-    );
-    let old = phone
-        .sign_in_with_totp(&t, "nurse1", PASSWORD, &old_secret)
-        .await;
+    assert!(nurse.get("/home").await.redirects_to("/sign-in"), "redeeming ends old sessions");
+    let old = phone.sign_in_with_totp(&t, "nurse1", PASSWORD, &old_secret).await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
-    let new = phone
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "nurse1"), ("password", "a fresh pass phrase")],
-        )
-        .await;
-    assert!(
-        new.redirects_to("/sign-in/enrol"),
-        "a new second factor is required"
-    );
+    let new =
+        phone.submit("/sign-in", "/sign-in", &[("login_id", "nurse1"), ("password", "a fresh pass phrase")]).await;
+    assert!(new.redirects_to("/sign-in/enrol"), "a new second factor is required");
 }

@@ -20,16 +20,12 @@ async fn raw_sql(db: &TestDb, statements: &[&str]) -> Result<(), sqlx::Error> {
     if db.url.starts_with("postgres") {
         let mut conn = sqlx::PgConnection::connect(&db.url).await?;
         for s in statements {
-            sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
-                .execute(&mut conn)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(s.to_string())).execute(&mut conn).await?;
         }
     } else {
         let mut conn = sqlx::SqliteConnection::connect(&db.url).await?;
         for s in statements {
-            sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
-                .execute(&mut conn)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(s.to_string())).execute(&mut conn).await?;
         }
     }
     Ok(())
@@ -39,25 +35,15 @@ fn disable_guard(db: &TestDb) -> &'static [&'static str] {
     if db.url.starts_with("postgres") {
         &["ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"]
     } else {
-        &[
-            "DROP TRIGGER audit_events_no_update",
-            "DROP TRIGGER audit_events_no_delete",
-        ]
+        &["DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"]
     }
 }
 
 /// A small history in Kashiwa's chain: registration, an admin's sign-in, a facility.
 async fn history(t: &TestApp) {
     let m = crate::admin::kashiwa(t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     crate::admin::facility(&mut admin, m, "clinic", "監査テスト診療所").await;
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_intact(), "{report:?}");
@@ -65,37 +51,18 @@ async fn history(t: &TestApp) {
 
 async fn problem_in_kashiwa(t: &TestApp) -> Option<ChainProblem> {
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
-    let kashiwa = report
-        .chains
-        .iter()
-        .find(|c| c.municipality_code.as_deref() == Some("122173"));
+    let kashiwa = report.chains.iter().find(|c| c.municipality_code.as_deref() == Some("122173"));
     kashiwa.and_then(|c| c.problem.clone())
 }
 
 async fn changes_and_sign_ins_are_audited_in_the_municipality_chain(db: &TestDb) {
     let t = TestApp::start(db).await;
     let m = crate::admin::kashiwa(&t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     crate::admin::facility(&mut admin, m, "clinic", "監査テスト診療所").await;
     let mut stranger = t.client();
-    stranger
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[
-                ("login_id", "city.admin"),
-                ("password", "wrong wrong wrong"),
-            ],
-        )
-        .await;
+    stranger.submit("/sign-in", "/sign-in", &[("login_id", "city.admin"), ("password", "wrong wrong wrong")]).await;
     let log = admin.get(&format!("/admin/m/{m}/audit")).await;
     assert_eq!(log.status, StatusCode::OK);
     for expected in [
@@ -108,17 +75,11 @@ async fn changes_and_sign_ins_are_audited_in_the_municipality_chain(db: &TestDb)
         "サインイン失敗",
         "192.0.2.10",
     ] {
-        assert!(
-            log.body.contains(expected),
-            "the audit page shows {expected}"
-        );
+        assert!(log.body.contains(expected), "the audit page shows {expected}");
     }
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_intact());
-    let kashiwa = report
-        .chains
-        .iter()
-        .find(|c| c.municipality_code.as_deref() == Some("122173"));
+    let kashiwa = report.chains.iter().find(|c| c.municipality_code.as_deref() == Some("122173"));
     assert!(kashiwa.is_some_and(|c| c.events_checked >= 7), "{report:?}");
 }
 
@@ -126,15 +87,11 @@ async fn an_edited_event_is_found(db: &TestDb) {
     let t = TestApp::start(db).await;
     history(&t).await;
     let mut statements = disable_guard(db).to_vec();
-    statements.push("UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 2 AND action = 'account_invited'");
-    raw_sql(db, &statements)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    statements
+        .push("UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 2 AND action = 'account_invited'");
+    raw_sql(db, &statements).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        matches!(
-            problem_in_kashiwa(&t).await,
-            Some(ChainProblem::Altered { seq: 2, .. })
-        ),
+        matches!(problem_in_kashiwa(&t).await, Some(ChainProblem::Altered { seq: 2, .. })),
         "{:?}",
         problem_in_kashiwa(&t).await
     );
@@ -145,17 +102,8 @@ async fn a_removed_event_is_found(db: &TestDb) {
     history(&t).await;
     let mut statements = disable_guard(db).to_vec();
     statements.push("DELETE FROM audit_events WHERE seq = 2 AND target_kind = 'account'");
-    raw_sql(db, &statements)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(
-        problem_in_kashiwa(&t).await,
-        Some(ChainProblem::OutOfSequence {
-            expected: 2,
-            found: 3,
-            ..
-        })
-    ));
+    raw_sql(db, &statements).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(problem_in_kashiwa(&t).await, Some(ChainProblem::OutOfSequence { expected: 2, found: 3, .. })));
 }
 
 async fn removing_the_newest_event_is_found(db: &TestDb) {
@@ -163,14 +111,9 @@ async fn removing_the_newest_event_is_found(db: &TestDb) {
     history(&t).await;
     let mut statements = disable_guard(db).to_vec();
     statements.push("DELETE FROM audit_events WHERE action = 'facility_created'");
-    raw_sql(db, &statements)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    raw_sql(db, &statements).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        matches!(
-            problem_in_kashiwa(&t).await,
-            Some(ChainProblem::Truncated { .. })
-        ),
+        matches!(problem_in_kashiwa(&t).await, Some(ChainProblem::Truncated { .. })),
         "{:?}",
         problem_in_kashiwa(&t).await
     );
@@ -181,7 +124,8 @@ async fn an_inserted_event_is_found(db: &TestDb) {
     history(&t).await;
     // A forger shifts later events up by one and slips an event in at #2.
     let mut statements = disable_guard(db).to_vec();
-    statements.push("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 2 AND chain IN (SELECT id FROM municipalities)");
+    statements
+        .push("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 2 AND chain IN (SELECT id FROM municipalities)");
     statements.push("UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000");
     statements.push(
         "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, target_kind, target_id, source_ip, details, prev_hash, hash) \
@@ -191,27 +135,17 @@ async fn an_inserted_event_is_found(db: &TestDb) {
     let result = raw_sql(db, &statements).await;
     if result.is_err() {
         // Copying the id collides with the primary key: use a fresh id as a real forger would.
-        let fresh = if db.url.starts_with("postgres") {
-            "gen_random_uuid()"
-        } else {
-            "randomblob(16)"
-        };
+        let fresh = if db.url.starts_with("postgres") { "gen_random_uuid()" } else { "randomblob(16)" };
         let insert = format!(
             "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, target_kind, target_id, source_ip, details, prev_hash, hash) \
              SELECT {fresh}, chain, 2, occurred_at, actor_account_id, 'forger', action, target_kind, target_id, source_ip, details, prev_hash, hash \
              FROM audit_events WHERE seq = 1 AND chain IN (SELECT id FROM municipalities)"
         );
-        raw_sql(db, &[insert.as_str()])
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        raw_sql(db, &[insert.as_str()]).await.unwrap_or_else(|e| panic!("{e}"));
     }
     let problem = problem_in_kashiwa(&t).await;
     assert!(
-        matches!(
-            problem,
-            Some(ChainProblem::Altered { seq: 2, .. })
-                | Some(ChainProblem::BrokenLink { seq: 2, .. })
-        ),
+        matches!(problem, Some(ChainProblem::Altered { seq: 2, .. }) | Some(ChainProblem::BrokenLink { seq: 2, .. })),
         "{problem:?}"
     );
 }
@@ -219,17 +153,7 @@ async fn an_inserted_event_is_found(db: &TestDb) {
 async fn the_log_refuses_updates_from_the_application_role(db: &TestDb) {
     let t = TestApp::start(db).await;
     history(&t).await;
-    assert!(
-        raw_sql(db, &["UPDATE audit_events SET actor_label = 'x'"])
-            .await
-            .is_err()
-    );
+    assert!(raw_sql(db, &["UPDATE audit_events SET actor_label = 'x'"]).await.is_err());
     assert!(raw_sql(db, &["DELETE FROM audit_events"]).await.is_err());
-    assert!(
-        t.app
-            .verify_audit()
-            .await
-            .map(|r| r.is_intact())
-            .unwrap_or(false)
-    );
+    assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
 }

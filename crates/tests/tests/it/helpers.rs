@@ -34,8 +34,7 @@ pub struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
     pub fn new() -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("tsunagu-test-{}", uuid::Uuid::now_v7().simple()));
+        let dir = std::env::temp_dir().join(format!("tsunagu-test-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
         Self(dir)
     }
@@ -48,9 +47,7 @@ impl Drop for TempDir {
 }
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TSUNAGU_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
 impl TestDb {
@@ -59,16 +56,10 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = TempDir::new();
                 let url = format!("sqlite://{}", dir.0.join("tsunagu.db").display());
-                Self {
-                    url,
-                    admin_url: None,
-                    name: String::new(),
-                    _dir: Some(dir),
-                }
+                Self { url, admin_url: None, name: String::new(), _dir: Some(dir) }
             }
             Backend::Postgres => {
-                let admin_url = postgres_url()
-                    .unwrap_or_else(|| panic!("TSUNAGU_TEST_POSTGRES_URL is not set"));
+                let admin_url = postgres_url().unwrap_or_else(|| panic!("TSUNAGU_TEST_POSTGRES_URL is not set"));
                 let name = format!("tsunagu_t_{}", uuid::Uuid::now_v7().simple());
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
                     .await
@@ -77,31 +68,18 @@ impl TestDb {
                     .execute(&mut conn)
                     .await
                     .unwrap_or_else(|e| panic!("create database: {e}"));
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .unwrap_or(&admin_url);
-                Self {
-                    url: format!("{base}/{name}"),
-                    admin_url: Some(admin_url),
-                    name,
-                    _dir: None,
-                }
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                Self { url: format!("{base}/{name}"), admin_url: Some(admin_url), name, _dir: None }
             }
         }
     }
 
     pub async fn cleanup(self) {
-        if let Some(admin_url) = &self.admin_url {
-            if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await
-            {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some(admin_url) = &self.admin_url
+            && let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
         }
     }
 }
@@ -151,28 +129,14 @@ pub const PASSWORD: &str = "a long enough pass phrase";
 
 impl TestApp {
     pub async fn start(db: &TestDb) -> Self {
-        let store = tsunagu_store::connect(&db.url)
-            .await
-            .unwrap_or_else(|e| panic!("connect {}: {e}", db.url));
+        let store = tsunagu_store::connect(&db.url).await.unwrap_or_else(|e| panic!("connect {}: {e}", db.url));
         let clock = ManualClock::new(OffsetDateTime::now_utc());
         // Cheap hashing keeps the suite fast; production uses the OWASP parameters.
-        let settings = Settings {
-            argon2_memory_kib: 256,
-            argon2_iterations: 1,
-            ..Settings::default()
-        };
+        let settings = Settings { argon2_memory_kib: 256, argon2_iterations: 1, ..Settings::default() };
         let app = App::new(store.clone(), Arc::new(clock.clone()), settings);
-        let config = tsunagu_web::WebConfig {
-            secure_cookies: false,
-            behind_proxy: false,
-        };
+        let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false };
         let router = tsunagu_web::router(app.clone(), config);
-        Self {
-            app,
-            store,
-            router,
-            clock,
-        }
+        Self { app, store, router, clock }
     }
 
     pub fn client(&self) -> Client {
@@ -185,14 +149,9 @@ impl TestApp {
 
     /// The current TOTP code for a base32 secret, by the app's clock.
     pub fn totp(&self, secret_base32: &str) -> String {
-        let secret = totp_rs::Secret::try_from_base32(secret_base32)
-            .unwrap_or_else(|e| panic!("secret: {e:?}"));
-        let totp = totp_rs::Builder::new()
-            .with_secret(secret)
-            .build()
-            .unwrap_or_else(|e| panic!("totp: {e:?}"));
-        let now = u64::try_from(tsunagu_domain::clock::Clock::now(&self.clock).unix_timestamp())
-            .unwrap_or(0);
+        let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap_or_else(|e| panic!("secret: {e:?}"));
+        let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap_or_else(|e| panic!("totp: {e:?}"));
+        let now = u64::try_from(tsunagu_domain::clock::Clock::now(&self.clock).unix_timestamp()).unwrap_or(0);
         totp.generate(now).to_string()
     }
 
@@ -206,15 +165,9 @@ impl TestApp {
         roles: &[&str],
         facility: Option<tsunagu_domain::ids::FacilityId>,
     ) -> (Client, String) {
-        let new = tsunagu_domain::account::NewAccount::parse(
-            login,
-            &format!("{login} さん"),
-            "",
-            "",
-            profession,
-            roles,
-        )
-        .unwrap_or_else(|e| panic!("account: {e}"));
+        let new =
+            tsunagu_domain::account::NewAccount::parse(login, &format!("{login} さん"), "", "", profession, roles)
+                .unwrap_or_else(|e| panic!("account: {e}"));
         let issued = self
             .app
             .issue_account_from_shell(municipality, &new, facility)
@@ -253,11 +206,7 @@ impl Reply {
     }
 
     pub fn redirects_to(&self, prefix: &str) -> bool {
-        self.status.is_redirection()
-            && self
-                .location
-                .as_deref()
-                .is_some_and(|l| l.starts_with(prefix))
+        self.status.is_redirection() && self.location.as_deref().is_some_and(|l| l.starts_with(prefix))
     }
 }
 
@@ -271,65 +220,33 @@ pub struct Client {
 
 impl Client {
     pub async fn send(&mut self, method: &str, path: &str, form: &[(&str, &str)]) -> Reply {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::COOKIE, cookie);
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut request = Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
         let body = if method == "POST" {
             request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            let encoded: Vec<String> = form
-                .iter()
-                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                .collect();
+            let encoded: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
             Body::from(encoded.join("&"))
         } else {
             Body::empty()
         };
-        let mut request = request
-            .body(body)
-            .unwrap_or_else(|e| panic!("request: {e}"));
+        let mut request = request.body(body).unwrap_or_else(|e| panic!("request: {e}"));
         request.extensions_mut().insert(ConnectInfo(self.address));
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|e| match e {});
+        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
         for value in response.headers().get_all(header::SET_COOKIE) {
             let text = value.to_str().unwrap_or_default();
-            if let Some((pair, attrs)) = text.split_once(';').or(Some((text, ""))) {
-                if let Some((k, v)) = pair.split_once('=') {
-                    if v.is_empty() || attrs.contains("Max-Age=0") {
-                        self.cookies.remove(k);
-                    } else {
-                        self.cookies.insert(k.to_owned(), v.to_owned());
-                    }
+            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || attrs.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
                 }
             }
         }
         let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        Reply {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
@@ -349,81 +266,41 @@ impl Client {
             .submit(
                 "/invite",
                 "/invite",
-                &[
-                    ("login_id", login),
-                    ("code", code),
-                    ("password", password),
-                    ("password_again", password),
-                ],
+                &[("login_id", login), ("code", code), ("password", password), ("password_again", password)],
             )
             .await;
-        assert!(
-            reply.redirects_to("/sign-in?notice=redeemed"),
-            "redeem failed: {} {}",
-            reply.status,
-            reply.body
-        );
+        assert!(reply.redirects_to("/sign-in?notice=redeemed"), "redeem failed: {} {}", reply.status, reply.body);
     }
 
     /// Signs in for the first time: password, then TOTP enrolment. Returns the secret.
     pub async fn sign_in_and_enrol(&mut self, t: &TestApp, login: &str, password: &str) -> String {
-        let reply = self
-            .submit(
-                "/sign-in",
-                "/sign-in",
-                &[("login_id", login), ("password", password)],
-            )
-            .await;
-        assert!(
-            reply.redirects_to("/sign-in/enrol"),
-            "sign-in: {} {:?}",
-            reply.status,
-            reply.location
-        );
+        let reply = self.submit("/sign-in", "/sign-in", &[("login_id", login), ("password", password)]).await;
+        assert!(reply.redirects_to("/sign-in/enrol"), "sign-in: {} {:?}", reply.status, reply.location);
         let page = self.get("/sign-in/enrol").await;
-        let secret = page
-            .by_id("totp-secret")
-            .unwrap_or_else(|| panic!("no secret on the enrolment page"));
+        let secret = page.by_id("totp-secret").unwrap_or_else(|| panic!("no secret on the enrolment page"));
         let code = t.totp(&secret);
-        let reply = self
-            .submit("/sign-in/enrol", "/sign-in/enrol", &[("code", &code)])
-            .await;
+        let reply = self.submit("/sign-in/enrol", "/sign-in/enrol", &[("code", &code)]).await;
         assert_eq!(reply.status, StatusCode::OK, "enrol: {}", reply.body);
         assert!(reply.body.contains("recovery-codes"));
         secret
     }
 
     /// Signs in again with password and TOTP (moving the clock past the last used step).
-    pub async fn sign_in_with_totp(
-        &mut self,
-        t: &TestApp,
-        login: &str,
-        password: &str,
-        secret: &str,
-    ) -> Reply {
+    pub async fn sign_in_with_totp(&mut self, t: &TestApp, login: &str, password: &str, secret: &str) -> Reply {
         t.clock.advance(time::Duration::seconds(31));
-        let reply = self
-            .submit(
-                "/sign-in",
-                "/sign-in",
-                &[("login_id", login), ("password", password)],
-            )
-            .await;
+        let reply = self.submit("/sign-in", "/sign-in", &[("login_id", login), ("password", password)]).await;
         if !reply.redirects_to("/sign-in/code") {
             return reply;
         }
         let code = t.totp(secret);
-        self.submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
-            .await
+        self.submit("/sign-in/code", "/sign-in/code", &[("code", &code)]).await
     }
 }
 
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             b' ' => "+".to_owned(),
             _ => format!("%{b:02X}"),
         })

@@ -1,3 +1,4 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests through HTTP. One binary (fast builds); each test runs on
 //! SQLite, and on PostgreSQL too when TSUNAGU_TEST_POSTGRES_URL is set.
 

@@ -3,34 +3,21 @@
 use crate::helpers::{TestApp, TestDb};
 use axum::http::StatusCode;
 
-crate::on_both_databases!(
-    health_readiness_and_metrics_answer,
-    pages_carry_security_headers_and_safe_cookies
-);
+crate::on_both_databases!(health_readiness_and_metrics_answer, pages_carry_security_headers_and_safe_cookies);
 
 async fn health_readiness_and_metrics_answer(db: &TestDb) {
     let t = TestApp::start(db).await;
     let mut c = t.client();
     let health = c.get("/healthz").await;
-    assert_eq!(
-        (health.status, health.body.as_str()),
-        (StatusCode::OK, "ok")
-    );
+    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
     assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
     let metrics = c.get("/metrics").await;
-    assert!(
-        metrics
-            .body
-            .contains("tsunagu_http_requests_total{class=\"2xx\"}")
-    );
+    assert!(metrics.body.contains("tsunagu_http_requests_total{class=\"2xx\"}"));
     assert!(metrics.body.contains("tsunagu_database_up{backend=") && metrics.body.contains("} 1"));
     let htmx = c.get("/static/htmx.min.js").await;
     assert_eq!(htmx.status, StatusCode::OK);
     assert!(htmx.body.len() > 10_000);
-    assert_eq!(
-        c.get("/static/../Cargo.toml").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(c.get("/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
     let missing = c.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("見つかりません"));
@@ -38,40 +25,18 @@ async fn health_readiness_and_metrics_answer(db: &TestDb) {
 
 async fn pages_carry_security_headers_and_safe_cookies(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let request = axum::http::Request::builder()
-        .uri("/sign-in")
-        .body(axum::body::Body::empty())
-        .unwrap_or_default();
-    let response = tower::ServiceExt::oneshot(t.router.clone(), request)
-        .await
-        .unwrap_or_else(|e| match e {});
+    let request = axum::http::Request::builder().uri("/sign-in").body(axum::body::Body::empty()).unwrap_or_default();
+    let response = tower::ServiceExt::oneshot(t.router.clone(), request).await.unwrap_or_else(|e| match e {});
     let h = response.headers();
-    let csp = h
-        .get("content-security-policy")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(
-        csp.contains("script-src 'self'")
-            && !csp.contains("unsafe-inline")
-            && csp.contains("frame-ancestors 'none'")
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'")
     );
-    assert_eq!(
-        h.get("x-content-type-options")
-            .and_then(|v| v.to_str().ok()),
-        Some("nosniff")
-    );
-    assert_eq!(
-        h.get("cache-control").and_then(|v| v.to_str().ok()),
-        Some("no-store")
-    );
-    let cookie = h
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    assert_eq!(h.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let cookie = h.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(
-        cookie.starts_with("tsunagu_csrf=")
-            && cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("tsunagu_csrf=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
 }

@@ -20,9 +20,7 @@ crate::on_both_databases!(
 
 async fn first_sign_in_enrols_a_second_factor_which_is_then_required(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut client, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (mut client, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     let home = client.get("/home").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("operator1 さん"));
@@ -31,115 +29,50 @@ async fn first_sign_in_enrols_a_second_factor_which_is_then_required(db: &TestDb
     assert!(out.redirects_to("/sign-in?notice=signed_out"));
     assert!(client.get("/home").await.redirects_to("/sign-in"));
 
-    let password_only = client
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", PASSWORD)],
-        )
-        .await;
-    assert!(
-        password_only.redirects_to("/sign-in/code"),
-        "a password alone must not sign in"
-    );
+    let password_only =
+        client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
+    assert!(password_only.redirects_to("/sign-in/code"), "a password alone must not sign in");
     assert!(client.get("/home").await.redirects_to("/sign-in/code"));
-    let wrong = client
-        .submit("/sign-in/code", "/sign-in/code", &[("code", "000000")])
-        .await;
+    let wrong = client.submit("/sign-in/code", "/sign-in/code", &[("code", "000000")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("コードが正しくありません"));
     t.clock.advance(time::Duration::seconds(31));
-    let right = client
-        .submit(
-            "/sign-in/code",
-            "/sign-in/code",
-            &[("code", &t.totp(&secret))],
-        )
-        .await;
-    assert!(
-        right.redirects_to("/home"),
-        "{} {:?}",
-        right.status,
-        right.location
-    );
+    let right = client.submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret))]).await;
+    assert!(right.redirects_to("/home"), "{} {:?}", right.status, right.location);
     assert_eq!(client.get("/home").await.status, StatusCode::OK);
 }
 
 async fn a_totp_code_is_accepted_only_once(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut first, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (mut first, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     first.submit("/home", "/sign-out", &[]).await;
     t.clock.advance(time::Duration::seconds(31));
     let code = t.totp(&secret);
-    first
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", PASSWORD)],
-        )
-        .await;
-    let accepted = first
-        .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
-        .await;
+    first.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
+    let accepted = first.submit("/sign-in/code", "/sign-in/code", &[("code", &code)]).await;
     assert!(accepted.redirects_to("/home"));
 
     // Someone who saw the code tries it in the same 30 seconds.
     let mut eavesdropper = t.client();
-    eavesdropper
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", PASSWORD)],
-        )
-        .await;
-    let replay = eavesdropper
-        .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
-        .await;
+    eavesdropper.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
+    let replay = eavesdropper.submit("/sign-in/code", "/sign-in/code", &[("code", &code)]).await;
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        eavesdropper
-            .get("/home")
-            .await
-            .redirects_to("/sign-in/code")
-    );
+    assert!(eavesdropper.get("/home").await.redirects_to("/sign-in/code"));
 }
 
 async fn recovery_codes_work_once_each(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut client, _) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
-    let page = client
-        .submit("/account", "/account/recovery-codes", &[])
-        .await;
+    let (mut client, _) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
+    let page = client.submit("/account", "/account/recovery-codes", &[]).await;
     assert_eq!(page.status, StatusCode::OK);
-    let first_code = page
-        .body
-        .split("<li><code>")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .map(str::to_owned);
+    let first_code = page.body.split("<li><code>").nth(1).and_then(|s| s.split('<').next()).map(str::to_owned);
     let code = first_code.unwrap_or_else(|| panic!("no recovery codes shown"));
     assert_eq!(code.len(), 11, "{code}");
     client.submit("/home", "/sign-out", &[]).await;
 
     for expected_ok in [true, false] {
-        client
-            .submit(
-                "/sign-in",
-                "/sign-in",
-                &[("login_id", "operator1"), ("password", PASSWORD)],
-            )
-            .await;
-        let reply = client
-            .submit(
-                "/sign-in/code",
-                "/sign-in/code",
-                &[("code", &code.to_lowercase())],
-            )
-            .await;
+        client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
+        let reply = client.submit("/sign-in/code", "/sign-in/code", &[("code", &code.to_lowercase())]).await;
         assert_eq!(reply.redirects_to("/home"), expected_ok, "{}", reply.status);
         if expected_ok {
             client.submit("/home", "/sign-out", &[]).await;
@@ -149,23 +82,12 @@ async fn recovery_codes_work_once_each(db: &TestDb) {
 
 async fn refusals_do_not_reveal_whether_the_account_exists(db: &TestDb) {
     let t = TestApp::start(db).await;
-    t.signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     let mut client = t.client();
-    let wrong_password = client
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", "not the password")],
-        )
-        .await;
-    let no_such_account = client
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "nobody"), ("password", "not the password")],
-        )
-        .await;
+    let wrong_password =
+        client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", "not the password")]).await;
+    let no_such_account =
+        client.submit("/sign-in", "/sign-in", &[("login_id", "nobody"), ("password", "not the password")]).await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(no_such_account.status, StatusCode::UNAUTHORIZED);
     let message = "ログインIDまたはパスワードが正しくありません。";
@@ -175,83 +97,39 @@ async fn refusals_do_not_reveal_whether_the_account_exists(db: &TestDb) {
 
 async fn repeated_failures_lock_the_account_for_a_while(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (_, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (_, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     let mut attacker = t.client();
     for _ in 0..5 {
         let r = attacker
-            .submit(
-                "/sign-in",
-                "/sign-in",
-                &[("login_id", "operator1"), ("password", "guess guess guess")],
-            )
+            .submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", "guess guess guess")])
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused while locked, from any address.
     let mut owner = t.client();
     owner.address = std::net::SocketAddr::from(([198, 51, 100, 7], 40000));
-    let locked = owner
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", PASSWORD)],
-        )
-        .await;
+    let locked = owner.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.body.contains("しばらくお待ちください"));
     t.clock.advance(time::Duration::minutes(16));
-    let after = owner
-        .sign_in_with_totp(&t, "operator1", PASSWORD, &secret)
-        .await;
-    assert!(
-        after.redirects_to("/home"),
-        "{} {}",
-        after.status,
-        after.body
-    );
+    let after = owner.sign_in_with_totp(&t, "operator1", PASSWORD, &secret).await;
+    assert!(after.redirects_to("/home"), "{} {}", after.status, after.body);
 }
 
 async fn idle_sessions_expire_and_sign_out_everywhere_ends_all(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut phone, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (mut phone, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     t.clock.advance(time::Duration::minutes(29));
-    assert_eq!(
-        phone.get("/home").await.status,
-        StatusCode::OK,
-        "activity keeps a session alive"
-    );
+    assert_eq!(phone.get("/home").await.status, StatusCode::OK, "activity keeps a session alive");
     t.clock.advance(time::Duration::minutes(31));
-    assert!(
-        phone.get("/home").await.redirects_to("/sign-in"),
-        "idle for 31 minutes must end the session"
-    );
+    assert!(phone.get("/home").await.redirects_to("/sign-in"), "idle for 31 minutes must end the session");
 
     let mut tablet = t.client();
-    assert!(
-        tablet
-            .sign_in_with_totp(&t, "operator1", PASSWORD, &secret)
-            .await
-            .redirects_to("/home")
-    );
-    assert!(
-        phone
-            .sign_in_with_totp(&t, "operator1", PASSWORD, &secret)
-            .await
-            .redirects_to("/home")
-    );
+    assert!(tablet.sign_in_with_totp(&t, "operator1", PASSWORD, &secret).await.redirects_to("/home"));
+    assert!(phone.sign_in_with_totp(&t, "operator1", PASSWORD, &secret).await.redirects_to("/home"));
     let settings = phone.get("/account").await;
-    assert!(
-        settings.body.contains("サインイン中の端末: 2"),
-        "{}",
-        settings.body
-    );
-    let ended = phone
-        .submit("/account", "/account/sign-out-everywhere", &[])
-        .await;
+    assert!(settings.body.contains("サインイン中の端末: 2"), "{}", settings.body);
+    let ended = phone.submit("/account", "/account/sign-out-everywhere", &[]).await;
     assert!(ended.redirects_to("/sign-in"));
     assert!(tablet.get("/home").await.redirects_to("/sign-in"));
     assert!(phone.get("/home").await.redirects_to("/sign-in"));
@@ -259,126 +137,54 @@ async fn idle_sessions_expire_and_sign_out_everywhere_ends_all(db: &TestDb) {
 
 async fn forms_without_the_csrf_token_change_nothing(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut client, _) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
-    let forged = client
-        .send(
-            "POST",
-            "/admin/municipalities",
-            &[("code", "122173"), ("name", "柏市")],
-        )
-        .await;
+    let (mut client, _) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
+    let forged = client.send("POST", "/admin/municipalities", &[("code", "122173"), ("name", "柏市")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let wrong = client
-        .send(
-            "POST",
-            "/admin/municipalities",
-            &[("code", "122173"), ("name", "柏市"), ("csrf", "forged")],
-        )
-        .await;
+    let wrong =
+        client.send("POST", "/admin/municipalities", &[("code", "122173"), ("name", "柏市"), ("csrf", "forged")]).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert!(
-        !client
-            .get("/admin/municipalities")
-            .await
-            .body
-            .contains("122173")
-    );
+    assert!(!client.get("/admin/municipalities").await.body.contains("122173"));
     let mut anonymous = t.client();
-    let no_cookie = anonymous
-        .send(
-            "POST",
-            "/sign-in",
-            &[
-                ("login_id", "operator1"),
-                ("password", PASSWORD),
-                ("csrf", "x"),
-            ],
-        )
-        .await;
+    let no_cookie =
+        anonymous.send("POST", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD), ("csrf", "x")]).await;
     assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
 }
 
 async fn the_session_token_changes_at_sign_in(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut client, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (mut client, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     client.submit("/home", "/sign-out", &[]).await;
     t.clock.advance(time::Duration::seconds(31));
-    client
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "operator1"), ("password", PASSWORD)],
-        )
-        .await;
+    client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
     let half = client.cookies.get(tsunagu_web::SESSION_COOKIE).cloned();
-    client
-        .submit(
-            "/sign-in/code",
-            "/sign-in/code",
-            &[("code", &t.totp(&secret))],
-        )
-        .await;
+    client.submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret))]).await;
     let full = client.cookies.get(tsunagu_web::SESSION_COOKIE).cloned();
     assert!(half.is_some() && full.is_some());
-    assert_ne!(
-        half, full,
-        "the token seen before sign-in must not be the signed-in one"
-    );
+    assert_ne!(half, full, "the token seen before sign-in must not be the signed-in one");
     // The half-signed-in token is dead.
     let mut fixated = t.client();
-    fixated
-        .cookies
-        .insert(tsunagu_web::SESSION_COOKIE.into(), half.unwrap_or_default());
+    fixated.cookies.insert(tsunagu_web::SESSION_COOKIE.into(), half.unwrap_or_default());
     assert!(fixated.get("/home").await.redirects_to("/sign-in"));
 }
 
 async fn invitation_codes_are_checked_and_single_use(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let new =
-        tsunagu_domain::account::NewAccount::parse("nurse1", "看護 花子", "", "", "nurse", &[])
-            .unwrap_or_else(|e| panic!("{e}"));
-    let issued = t
-        .app
-        .issue_account_from_shell(None, &new, None)
-        .await
+    let new = tsunagu_domain::account::NewAccount::parse("nurse1", "看護 花子", "", "", "nurse", &[])
         .unwrap_or_else(|e| panic!("{e}"));
+    let issued = t.app.issue_account_from_shell(None, &new, None).await.unwrap_or_else(|e| panic!("{e}"));
     let mut client = t.client();
     let form = |code: &'static str, pw: &'static str, again: &'static str| {
-        [
-            ("login_id", "nurse1"),
-            ("code", code),
-            ("password", pw),
-            ("password_again", again),
-        ]
+        [("login_id", "nurse1"), ("code", code), ("password", pw), ("password_again", again)]
     };
 
-    let short = client
-        .submit("/invite", "/invite", &form("x", "short", "short"))
-        .await;
+    let short = client.submit("/invite", "/invite", &form("x", "short", "short")).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(short.body.contains("10文字以上"));
-    let mismatch = client
-        .submit(
-            "/invite",
-            "/invite",
-            &form("x", "a long enough pass phrase", "a different pass phrase"),
-        )
-        .await;
+    let mismatch =
+        client.submit("/invite", "/invite", &form("x", "a long enough pass phrase", "a different pass phrase")).await;
     assert!(mismatch.body.contains("一致しません"));
     let wrong = client
-        .submit(
-            "/invite",
-            "/invite",
-            &form(
-                "AAAA-BBBB-CCCC",
-                "a long enough pass phrase",
-                "a long enough pass phrase",
-            ),
-        )
+        .submit("/invite", "/invite", &form("AAAA-BBBB-CCCC", "a long enough pass phrase", "a long enough pass phrase"))
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("有効期限"));
@@ -388,12 +194,7 @@ async fn invitation_codes_are_checked_and_single_use(db: &TestDb) {
         .submit(
             "/invite",
             "/invite",
-            &[
-                ("login_id", "nurse1"),
-                ("code", &code),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-            ],
+            &[("login_id", "nurse1"), ("code", &code), ("password", PASSWORD), ("password_again", PASSWORD)],
         )
         .await;
     assert!(ok.redirects_to("/sign-in?notice=redeemed"));
@@ -409,32 +210,18 @@ async fn invitation_codes_are_checked_and_single_use(db: &TestDb) {
             ],
         )
         .await;
-    assert_eq!(
-        again.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "a code works once"
-    );
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "a code works once");
 
     // Codes expire.
-    let new =
-        tsunagu_domain::account::NewAccount::parse("nurse2", "看護 次郎", "", "", "nurse", &[])
-            .unwrap_or_else(|e| panic!("{e}"));
-    let late = t
-        .app
-        .issue_account_from_shell(None, &new, None)
-        .await
+    let new = tsunagu_domain::account::NewAccount::parse("nurse2", "看護 次郎", "", "", "nurse", &[])
         .unwrap_or_else(|e| panic!("{e}"));
+    let late = t.app.issue_account_from_shell(None, &new, None).await.unwrap_or_else(|e| panic!("{e}"));
     t.clock.advance(time::Duration::days(15));
     let expired = client
         .submit(
             "/invite",
             "/invite",
-            &[
-                ("login_id", "nurse2"),
-                ("code", &late.code),
-                ("password", PASSWORD),
-                ("password_again", PASSWORD),
-            ],
+            &[("login_id", "nurse2"), ("code", &late.code), ("password", PASSWORD), ("password_again", PASSWORD)],
         )
         .await;
     assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -443,99 +230,49 @@ async fn invitation_codes_are_checked_and_single_use(db: &TestDb) {
 async fn disabled_accounts_cannot_sign_in(db: &TestDb) {
     let t = TestApp::start(db).await;
     let kashiwa = crate::admin::kashiwa(&t).await;
-    let (mut admin, _) = t
-        .signed_in(
-            "city.admin",
-            Some("122173"),
-            "municipal_officer",
-            &["municipality_admin"],
-            None,
-        )
-        .await;
-    let (mut nurse, secret) = t
-        .signed_in("nurse1", Some("122173"), "nurse", &[], None)
-        .await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let (mut nurse, secret) = t.signed_in("nurse1", Some("122173"), "nurse", &[], None).await;
     let id = crate::admin::account_id(&t, "nurse1").await;
     let page = format!("/admin/accounts/{id}");
-    let off = admin
-        .submit(&page, &format!("{page}/status"), &[("enabled", "false")])
-        .await;
+    let off = admin.submit(&page, &format!("{page}/status"), &[("enabled", "false")]).await;
     assert!(off.redirects_to(&page), "{} {}", off.status, off.body);
-    assert!(
-        nurse.get("/home").await.redirects_to("/sign-in"),
-        "disabling ends sessions at once"
-    );
-    let refused = nurse
-        .sign_in_with_totp(&t, "nurse1", PASSWORD, &secret)
-        .await;
+    assert!(nurse.get("/home").await.redirects_to("/sign-in"), "disabling ends sessions at once");
+    let refused = nurse.sign_in_with_totp(&t, "nurse1", PASSWORD, &secret).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    admin
-        .submit(&page, &format!("{page}/status"), &[("enabled", "true")])
-        .await;
-    assert!(
-        nurse
-            .sign_in_with_totp(&t, "nurse1", PASSWORD, &secret)
-            .await
-            .redirects_to("/home")
-    );
+    admin.submit(&page, &format!("{page}/status"), &[("enabled", "true")]).await;
+    assert!(nurse.sign_in_with_totp(&t, "nurse1", PASSWORD, &secret).await.redirects_to("/home"));
     let _ = kashiwa;
 }
 
 async fn changing_the_password_needs_the_current_one(db: &TestDb) {
     let t = TestApp::start(db).await;
-    let (mut client, secret) = t
-        .signed_in("operator1", None, "clerk", &["operator"], None)
-        .await;
+    let (mut client, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
     let wrong = client
         .submit(
             "/account",
             "/account/password",
-            &[
-                ("current_password", "not it at all"),
-                ("new_password", "brand new pass phrase"),
-            ],
+            &[("current_password", "not it at all"), ("new_password", "brand new pass phrase")],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("現在のパスワードが正しくありません"));
     let weak = client
-        .submit(
-            "/account",
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "short")],
-        )
+        .submit("/account", "/account/password", &[("current_password", PASSWORD), ("new_password", "short")])
         .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     let ok = client
         .submit(
             "/account",
             "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "brand new pass phrase"),
-            ],
+            &[("current_password", PASSWORD), ("new_password", "brand new pass phrase")],
         )
         .await;
     assert!(ok.redirects_to("/account?notice=password_changed"));
-    assert_eq!(
-        client.get("/home").await.status,
-        StatusCode::OK,
-        "this session stays"
-    );
+    assert_eq!(client.get("/home").await.status, StatusCode::OK, "this session stays");
     let mut other = t.client();
-    assert_eq!(
-        other
-            .sign_in_with_totp(&t, "operator1", PASSWORD, &secret)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert!(
-        other
-            .sign_in_with_totp(&t, "operator1", "brand new pass phrase", &secret)
-            .await
-            .redirects_to("/home")
-    );
+    assert_eq!(other.sign_in_with_totp(&t, "operator1", PASSWORD, &secret).await.status, StatusCode::UNAUTHORIZED);
+    assert!(other.sign_in_with_totp(&t, "operator1", "brand new pass phrase", &secret).await.redirects_to("/home"));
 }
 
 async fn the_interface_speaks_english_on_request(db: &TestDb) {
@@ -546,31 +283,10 @@ async fn the_interface_speaks_english_on_request(db: &TestDb) {
     assert!(switched.redirects_to("/sign-in"));
     let english = client.get("/sign-in").await;
     assert!(english.body.contains("<html lang=\"en\">") && english.body.contains("Sign in"));
-    let refused = client
-        .submit(
-            "/sign-in",
-            "/sign-in",
-            &[("login_id", "nobody"), ("password", "whatever it is")],
-        )
-        .await;
-    assert!(
-        refused
-            .body
-            .contains("The login ID or password is not correct.")
-    );
+    let refused =
+        client.submit("/sign-in", "/sign-in", &[("login_id", "nobody"), ("password", "whatever it is")]).await;
+    assert!(refused.body.contains("The login ID or password is not correct."));
     // No open redirect through the language switch.
-    assert!(
-        client
-            .get("/lang/ja?next=//evil.example")
-            .await
-            .redirects_to("/")
-    );
-    assert_eq!(
-        client
-            .get("/lang/ja?next=//evil.example")
-            .await
-            .location
-            .as_deref(),
-        Some("/")
-    );
+    assert!(client.get("/lang/ja?next=//evil.example").await.redirects_to("/"));
+    assert_eq!(client.get("/lang/ja?next=//evil.example").await.location.as_deref(), Some("/"));
 }

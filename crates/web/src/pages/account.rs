@@ -32,11 +32,7 @@ pub(crate) async fn home(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let unused = state
-        .app
-        .unused_recovery_codes(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let unused = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
     let roles = session.account.all_roles();
     let page = HomePage {
         t: ctx.t,
@@ -66,25 +62,11 @@ async fn settings_page(
     error: Option<String>,
 ) -> Result<SettingsPage, WebError> {
     let session = ctx.signed_in()?;
-    let session_count = state
-        .app
-        .session_count(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let recovery_codes = state
-        .app
-        .unused_recovery_codes(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let session_count = state.app.session_count(session).await.map_err(|e| ctx.fail(e))?;
+    let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
-    Ok(SettingsPage {
-        t: ctx.t,
-        c,
-        account: session.account.clone(),
-        session_count,
-        recovery_codes,
-    })
+    Ok(SettingsPage { t: ctx.t, c, account: session.account.clone(), session_count, recovery_codes })
 }
 
 pub(crate) async fn settings(
@@ -92,9 +74,7 @@ pub(crate) async fn settings(
     ctx: Ctx,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    Ok(settings_page(&state, &ctx, q.notice.as_deref(), None)
-        .await?
-        .into_response())
+    Ok(settings_page(&state, &ctx, q.notice.as_deref(), None).await?.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -112,24 +92,11 @@ pub(crate) async fn change_password(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .change_password(
-            session,
-            &form.current_password,
-            &form.new_password,
-            &ctx.meta,
-        )
-        .await
-    {
+    match state.app.change_password(session, &form.current_password, &form.new_password, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to("/account?notice=password_changed").into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                settings_page(&state, &ctx, None, Some(message)).await?,
-            )
-                .into_response())
+            Ok((status, settings_page(&state, &ctx, None, Some(message)).await?).into_response())
         }
     }
 }
@@ -141,16 +108,9 @@ pub(crate) async fn sign_out_everywhere(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    state
-        .app
-        .sign_out_everywhere(session, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    state.app.sign_out_everywhere(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
-    Ok(with_cookies(
-        Redirect::to("/sign-in?notice=signed_out"),
-        [clear],
-    ))
+    Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
 }
 
 pub(crate) async fn regenerate_recovery_codes(
@@ -160,17 +120,8 @@ pub(crate) async fn regenerate_recovery_codes(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    let codes = state
-        .app
-        .regenerate_recovery_codes(session, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(RecoveryCodesPage {
-        t: ctx.t,
-        c: ctx.chrome(None),
-        codes,
-    }
-    .into_response())
+    let codes = state.app.regenerate_recovery_codes(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(RecoveryCodesPage { t: ctx.t, c: ctx.chrome(None), codes }.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -187,14 +138,7 @@ pub(crate) async fn set_language(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    state
-        .app
-        .set_language(session, &form.language)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    state.app.set_language(session, &form.language).await.map_err(|e| ctx.fail(e))?;
     let cookie = ctx.cookie_header(LANG_COOKIE, &form.language, Some(60 * 60 * 24 * 365));
-    Ok(with_cookies(
-        Redirect::to("/account?notice=saved"),
-        [cookie],
-    ))
+    Ok(with_cookies(Redirect::to("/account?notice=saved"), [cookie]))
 }

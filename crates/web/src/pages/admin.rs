@@ -33,13 +33,7 @@ pub(crate) async fn index(ctx: Ctx) -> Result<Response, WebError> {
         return Ok(Redirect::to("/admin/municipalities").into_response());
     }
     match session.account.municipality_id {
-        Some(m)
-            if session
-                .account
-                .all_roles()
-                .iter()
-                .any(|r| *r != Role::Professional) =>
-        {
+        Some(m) if session.account.all_roles().iter().any(|r| *r != Role::Professional) => {
             Ok(Redirect::to(&format!("/admin/m/{m}/facilities")).into_response())
         }
         _ => Err(ctx.fail(AppError::Forbidden)),
@@ -65,11 +59,7 @@ pub(crate) async fn municipalities(
     if !is_operator(session) {
         return Err(ctx.fail(AppError::Forbidden));
     }
-    let municipalities = state
-        .app
-        .municipalities(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
     Ok(MunicipalitiesPage {
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
@@ -95,33 +85,14 @@ pub(crate) async fn create_municipality(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .create_municipality(session, &form.code, &form.name, &ctx.meta)
-        .await
-    {
-        Ok(m) => Ok(
-            Redirect::to(&format!("/admin/m/{}/facilities?notice=created", m.id)).into_response(),
-        ),
+    match state.app.create_municipality(session, &form.code, &form.name, &ctx.meta).await {
+        Ok(m) => Ok(Redirect::to(&format!("/admin/m/{}/facilities?notice=created", m.id)).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            let municipalities = state
-                .app
-                .municipalities(session)
-                .await
-                .map_err(|e| ctx.fail(e))?;
+            let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((
-                status,
-                MunicipalitiesPage {
-                    t: ctx.t,
-                    c,
-                    municipalities,
-                    code: form.code,
-                    name: form.name,
-                },
-            )
+            Ok((status, MunicipalitiesPage { t: ctx.t, c, municipalities, code: form.code, name: form.name })
                 .into_response())
         }
     }
@@ -201,16 +172,8 @@ async fn facilities_page(
     error: Option<String>,
 ) -> Result<FacilitiesPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state
-        .app
-        .municipality(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let facilities = state
-        .app
-        .facilities(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
@@ -233,15 +196,8 @@ pub(crate) async fn facilities(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let form = FacilityFormValues {
-        kind: FacilityKind::Clinic.code().to_owned(),
-        ..FacilityFormValues::default()
-    };
-    Ok(
-        facilities_page(&state, &ctx, municipality, form, q.notice.as_deref(), None)
-            .await?
-            .into_response(),
-    )
+    let form = FacilityFormValues { kind: FacilityKind::Clinic.code().to_owned(), ..FacilityFormValues::default() };
+    Ok(facilities_page(&state, &ctx, municipality, form, q.notice.as_deref(), None).await?.into_response())
 }
 
 pub(crate) async fn create_facility(
@@ -253,21 +209,11 @@ pub(crate) async fn create_facility(
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .create_facility(session, municipality, &form.as_form(), &ctx.meta)
-        .await
-    {
-        Ok(f) => {
-            Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response())
-        }
+    match state.app.create_facility(session, municipality, &form.as_form(), &ctx.meta).await {
+        Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                facilities_page(&state, &ctx, municipality, form, None, Some(message)).await?,
-            )
-                .into_response())
+            Ok((status, facilities_page(&state, &ctx, municipality, form, None, Some(message)).await?).into_response())
         }
     }
 }
@@ -295,16 +241,8 @@ async fn facility_page(
     error: Option<String>,
 ) -> Result<FacilityPage, WebError> {
     let session = ctx.signed_in()?;
-    let (facility, staff) = state
-        .app
-        .facility(session, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let municipality = state
-        .app
-        .municipality(session, facility.municipality_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let (facility, staff) = state.app.facility(session, id).await.map_err(|e| ctx.fail(e))?;
+    let municipality = state.app.municipality(session, facility.municipality_id).await.map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
@@ -328,11 +266,7 @@ pub(crate) async fn facility(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let id: FacilityId = parse_id(&ctx, &id)?;
-    Ok(
-        facility_page(&state, &ctx, id, None, q.notice.as_deref(), None)
-            .await?
-            .into_response(),
-    )
+    Ok(facility_page(&state, &ctx, id, None, q.notice.as_deref(), None).await?.into_response())
 }
 
 pub(crate) async fn update_facility(
@@ -344,21 +278,11 @@ pub(crate) async fn update_facility(
     let session = ctx.signed_in()?;
     let id: FacilityId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .update_facility(session, id, &form.as_form(), &ctx.meta)
-        .await
-    {
-        Ok(f) => {
-            Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response())
-        }
+    match state.app.update_facility(session, id, &form.as_form(), &ctx.meta).await {
+        Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                facility_page(&state, &ctx, id, Some(form), None, Some(message)).await?,
-            )
-                .into_response())
+            Ok((status, facility_page(&state, &ctx, id, Some(form), None, Some(message)).await?).into_response())
         }
     }
 }
@@ -423,43 +347,16 @@ async fn accounts_page(
     error: Option<String>,
 ) -> Result<AccountsPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state
-        .app
-        .municipality(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let accounts = state
-        .app
-        .accounts(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let accounts = state.app.accounts(session, municipality).await.map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
-    let mut facilities = state
-        .app
-        .facilities(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let mut facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
     // A facility admin issues IDs only for their own facilities: offer only those.
-    facilities.retain(|f| {
-        policy::issue_account(&actor, municipality, Some(f.id), &[Role::Professional]).is_allowed()
-    });
-    let grantable_roles = [
-        Role::FacilityAdmin,
-        Role::Coordinator,
-        Role::MunicipalityAdmin,
-        Role::Operator,
-    ]
-    .into_iter()
-    .filter(|r| {
-        policy::issue_account(
-            &actor,
-            municipality,
-            facilities.first().map(|f| f.id),
-            &[*r],
-        )
-        .is_allowed()
-    })
-    .collect();
+    facilities.retain(|f| policy::issue_account(&actor, municipality, Some(f.id), &[Role::Professional]).is_allowed());
+    let grantable_roles = [Role::FacilityAdmin, Role::Coordinator, Role::MunicipalityAdmin, Role::Operator]
+        .into_iter()
+        .filter(|r| policy::issue_account(&actor, municipality, facilities.first().map(|f| f.id), &[*r]).is_allowed())
+        .collect();
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(AccountsPage {
@@ -493,11 +390,7 @@ pub(crate) async fn accounts(
         profession: Profession::Nurse.code().into(),
         ..AccountFormValues::default()
     };
-    Ok(
-        accounts_page(&state, &ctx, municipality, form, q.notice.as_deref(), None)
-            .await?
-            .into_response(),
-    )
+    Ok(accounts_page(&state, &ctx, municipality, form, q.notice.as_deref(), None).await?.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -511,13 +404,7 @@ struct IssuedCodePage {
 
 fn issued_page(ctx: &Ctx, issued: IssuedCode) -> Response {
     let expires = format_jst(issued.expires_at);
-    IssuedCodePage {
-        t: ctx.t,
-        c: ctx.chrome(None),
-        issued,
-        expires,
-    }
-    .into_response()
+    IssuedCodePage { t: ctx.t, c: ctx.chrome(None), issued, expires }.into_response()
 }
 
 pub(crate) async fn issue_account(
@@ -543,19 +430,11 @@ pub(crate) async fn issue_account(
         roles: values.roles.iter().map(String::as_str).collect(),
         facility_id,
     };
-    match state
-        .app
-        .issue_account(session, municipality, &form, &ctx.meta)
-        .await
-    {
+    match state.app.issue_account(session, municipality, &form, &ctx.meta).await {
         Ok(issued) => Ok(issued_page(&ctx, issued)),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                accounts_page(&state, &ctx, municipality, values, None, Some(message)).await?,
-            )
-                .into_response())
+            Ok((status, accounts_page(&state, &ctx, municipality, values, None, Some(message)).await?).into_response())
         }
     }
 }
@@ -579,24 +458,12 @@ pub(crate) async fn account(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    let account = state
-        .app
-        .account(session, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let account = state.app.account(session, id).await.map_err(|e| ctx.fail(e))?;
     let Some(municipality_id) = account.municipality_id else {
         return Err(ctx.fail(AppError::NotFound));
     };
-    let municipality = state
-        .app
-        .municipality(session, municipality_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let facilities = state
-        .app
-        .facilities(session, municipality_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let municipality = state.app.municipality(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
+    let facilities = state.app.facilities(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
     let page = AccountPage {
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
@@ -624,11 +491,7 @@ pub(crate) async fn set_status(
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    state
-        .app
-        .set_account_enabled(session, id, form.enabled, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    state.app.set_account_enabled(session, id, form.enabled, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -641,11 +504,7 @@ pub(crate) async fn reissue(
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
-    let issued = state
-        .app
-        .reissue_code(session, id, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let issued = state.app.reissue_code(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(issued_page(&ctx, issued))
 }
 
@@ -667,11 +526,7 @@ pub(crate) async fn add_membership(
     let id: AccountId = parse_id(&ctx, &id)?;
     ctx.check_csrf(&form.csrf)?;
     let facility: FacilityId = parse_id(&ctx, &form.facility_id)?;
-    state
-        .app
-        .add_membership(session, id, facility, form.is_admin, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    state.app.add_membership(session, id, facility, form.is_admin, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -685,11 +540,7 @@ pub(crate) async fn remove_membership(
     let id: AccountId = parse_id(&ctx, &id)?;
     let facility: FacilityId = parse_id(&ctx, &facility)?;
     ctx.check_csrf(&form.csrf)?;
-    state
-        .app
-        .remove_membership(session, id, facility, &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    state.app.remove_membership(session, id, facility, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -720,35 +571,19 @@ pub(crate) async fn audit(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let events = state
-        .app
-        .recent_audit_events(session, municipality, 200)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let m = state
-        .app
-        .municipality(session, municipality)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let events = state.app.recent_audit_events(session, municipality, 200).await.map_err(|e| ctx.fail(e))?;
+    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
     let events = events
         .into_iter()
         .map(|e| AuditRow {
             seq: e.seq,
             when: format_jst(e.occurred_at),
             who: e.actor_label,
-            what: AuditAction::parse(&e.action)
-                .map(|a| ctx.t.label(&a).to_owned())
-                .unwrap_or(e.action),
+            what: AuditAction::parse(&e.action).map(|a| ctx.t.label(&a).to_owned()).unwrap_or(e.action),
             from: e.source_ip.unwrap_or_default(),
             details: e.details,
         })
         .collect();
-    Ok(AuditPage {
-        t: ctx.t,
-        c: ctx.chrome(None),
-        municipality: m,
-        is_operator: is_operator(session),
-        events,
-    }
-    .into_response())
+    Ok(AuditPage { t: ctx.t, c: ctx.chrome(None), municipality: m, is_operator: is_operator(session), events }
+        .into_response())
 }

@@ -64,19 +64,12 @@ pub(crate) async fn root(ctx: Ctx) -> Redirect {
     }
 }
 
-pub(crate) async fn sign_in_page(
-    mut ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Response, WebError> {
+pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
     if ctx.signed_in().is_ok() {
         return Ok(Redirect::to("/home").into_response());
     }
     let cookie = ctx.ensure_anon_csrf()?;
-    let page = SignInPage {
-        t: ctx.t,
-        c: ctx.chrome(q.notice.as_deref()),
-        login_id: String::new(),
-    };
+    let page = SignInPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), login_id: String::new() };
     Ok(with_cookies(page, cookie))
 }
 
@@ -106,28 +99,13 @@ pub(crate) async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .sign_in(&form.login_id, &form.password, &ctx.meta)
-        .await
-    {
-        Ok(signed_in) => Ok(with_cookies(
-            Redirect::to(next_step(signed_in.stage)),
-            [session_cookie(&ctx, &signed_in)],
-        )),
+    match state.app.sign_in(&form.login_id, &form.password, &ctx.meta).await {
+        Ok(signed_in) => Ok(with_cookies(Redirect::to(next_step(signed_in.stage)), [session_cookie(&ctx, &signed_in)])),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((
-                status,
-                SignInPage {
-                    t: ctx.t,
-                    c,
-                    login_id: form.login_id,
-                },
-            )
-                .into_response())
+            Ok((status, SignInPage { t: ctx.t, c, login_id: form.login_id }).into_response())
         }
     }
 }
@@ -143,11 +121,7 @@ fn half_signed_in(ctx: &Ctx, stage: SessionStage) -> Result<String, WebError> {
 
 pub(crate) async fn code_page(ctx: Ctx) -> Result<Response, WebError> {
     half_signed_in(&ctx, SessionStage::SecondFactor)?;
-    Ok(CodePage {
-        t: ctx.t,
-        c: ctx.chrome(None),
-    }
-    .into_response())
+    Ok(CodePage { t: ctx.t, c: ctx.chrome(None) }.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -164,15 +138,8 @@ pub(crate) async fn code(
 ) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::SecondFactor)?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .verify_second_factor(&token, &form.code, &ctx.meta)
-        .await
-    {
-        Ok(signed_in) => Ok(with_cookies(
-            Redirect::to("/home"),
-            [session_cookie(&ctx, &signed_in)],
-        )),
+    match state.app.verify_second_factor(&token, &form.code, &ctx.meta).await {
+        Ok(signed_in) => Ok(with_cookies(Redirect::to("/home"), [session_cookie(&ctx, &signed_in)])),
         Err(AppError::Throttled) => Ok(Redirect::to("/sign-in?notice=expired").into_response()),
         Err(e) => {
             let (status, _) = ctx.form_error(e)?;
@@ -183,10 +150,7 @@ pub(crate) async fn code(
     }
 }
 
-pub(crate) async fn enrol_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> Result<Response, WebError> {
+pub(crate) async fn enrol_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::Enrol)?;
     render_enrolment(&state, &ctx, &token, StatusCode::OK, None).await
 }
@@ -218,11 +182,7 @@ pub(crate) async fn enrol(
 ) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::Enrol)?;
     ctx.check_csrf(&form.csrf)?;
-    match state
-        .app
-        .complete_enrolment(&token, &form.code, &ctx.meta)
-        .await
-    {
+    match state.app.complete_enrolment(&token, &form.code, &ctx.meta).await {
         Ok((signed_in, codes)) => {
             let mut c = ctx.chrome(None);
             c.nav = None;
@@ -249,17 +209,10 @@ pub(crate) async fn sign_out(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
     if let Some(token) = &ctx.token {
-        state
-            .app
-            .sign_out(token, &ctx.meta)
-            .await
-            .map_err(|e| ctx.fail(e))?;
+        state.app.sign_out(token, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     }
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
-    Ok(with_cookies(
-        Redirect::to("/sign-in?notice=signed_out"),
-        [clear],
-    ))
+    Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
 }
 
 #[derive(Deserialize, Default)]
@@ -268,10 +221,7 @@ pub(crate) struct InviteQuery {
     login_id: Option<String>,
 }
 
-pub(crate) async fn invite_page(
-    mut ctx: Ctx,
-    Query(q): Query<InviteQuery>,
-) -> Result<Response, WebError> {
+pub(crate) async fn invite_page(mut ctx: Ctx, Query(q): Query<InviteQuery>) -> Result<Response, WebError> {
     let cookie = ctx.ensure_anon_csrf()?;
     let page = InvitePage {
         t: ctx.t,
@@ -299,10 +249,7 @@ pub(crate) async fn invite(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&form.csrf)?;
     let result = if form.password == form.password_again {
-        state
-            .app
-            .redeem_invitation(&form.code, &form.login_id, &form.password, &ctx.meta)
-            .await
+        state.app.redeem_invitation(&form.code, &form.login_id, &form.password, &ctx.meta).await
     } else {
         Err(tsunagu_domain::ValidationError::new("password", "mismatch").into())
     };
@@ -312,16 +259,7 @@ pub(crate) async fn invite(
             let (status, message) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((
-                status,
-                InvitePage {
-                    t: ctx.t,
-                    c,
-                    login_id: form.login_id,
-                    code: form.code,
-                },
-            )
-                .into_response())
+            Ok((status, InvitePage { t: ctx.t, c, login_id: form.login_id, code: form.code }).into_response())
         }
     }
 }
@@ -339,11 +277,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub(crate) async fn switch_language(
-    ctx: Ctx,
-    Path(lang): Path<String>,
-    Query(q): Query<NextQuery>,
-) -> Response {
+pub(crate) async fn switch_language(ctx: Ctx, Path(lang): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = Lang::parse(&lang).unwrap_or(Lang::Ja);
     let cookie = ctx.cookie_header(LANG_COOKIE, lang.code(), Some(60 * 60 * 24 * 365));
     with_cookies(Redirect::to(safe_next(q.next.as_deref())), [cookie])

@@ -43,16 +43,9 @@ impl Ctx {
             .session
             .as_ref()
             .filter(|s| s.stage == tsunagu_app::SessionStage::Full)
-            .map(|s| Nav {
-                show_admin: s
-                    .account
-                    .all_roles()
-                    .iter()
-                    .any(|r| *r != Role::Professional),
-            });
-        let flash = query_notice
-            .and_then(|n| NOTICES.iter().find(|(k, _)| *k == n))
-            .map(|(_, key)| self.t.s(key).to_owned());
+            .map(|s| Nav { show_admin: s.account.all_roles().iter().any(|r| *r != Role::Professional) });
+        let flash =
+            query_notice.and_then(|n| NOTICES.iter().find(|(k, _)| *k == n)).map(|(_, key)| self.t.s(key).to_owned());
         Chrome {
             nav,
             csrf: self.csrf(),
@@ -81,20 +74,16 @@ impl Ctx {
     /// errors become the error page.
     pub fn form_error(&self, e: AppError) -> Result<(StatusCode, String), WebError> {
         match e {
-            AppError::Invalid(_)
-            | AppError::Conflict { .. }
-            | AppError::SignInRefused
-            | AppError::Throttled => Ok(describe(&e, self.t)),
+            AppError::Invalid(_) | AppError::Conflict { .. } | AppError::SignInRefused | AppError::Throttled => {
+                Ok(describe(&e, self.t))
+            }
             other => Err(self.fail(other)),
         }
     }
 }
 
 /// Adds `Set-Cookie` headers to a response.
-pub(crate) fn with_cookies(
-    response: impl IntoResponse,
-    cookies: impl IntoIterator<Item = String>,
-) -> Response {
+pub(crate) fn with_cookies(response: impl IntoResponse, cookies: impl IntoIterator<Item = String>) -> Response {
     let mut response = response.into_response();
     for cookie in cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie) {

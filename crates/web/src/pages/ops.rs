@@ -23,53 +23,26 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let body = crate::metrics::render(state.app.backend(), state.app.ready().await);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
 /// Front-end files are compiled into the binary: nothing to install, no CDN.
 const STATIC_FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/app.css"),
-    ),
-    (
-        "htmx.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/htmx.min.js"),
-    ),
-    (
-        "htmx.LICENSE.txt",
-        "text/plain; charset=utf-8",
-        include_bytes!("../../static/htmx.LICENSE.txt"),
-    ),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
+    ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../../static/htmx.min.js")),
+    ("htmx.LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../../static/htmx.LICENSE.txt")),
 ];
 
 pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
     match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {
-        Some((_, mime, body)) => (
-            [
-                (header::CONTENT_TYPE, *mime),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            *body,
-        )
-            .into_response(),
+        Some((_, mime, body)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
 
 pub(crate) async fn not_found(ctx: Ctx) -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        ctx.t.s("error.not_found").to_owned(),
-        ctx.t,
-    )
+    page(StatusCode::NOT_FOUND, ctx.t.s("error.not_found").to_owned(), ctx.t)
 }

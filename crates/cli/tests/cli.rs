@@ -1,0 +1,126 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! The binary as an operator uses it: demo, audit verify (before and after
+//! tampering), user create, configuration errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Installation(PathBuf);
+
+impl Installation {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("tsunagu-cli-{}-{}", std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        Self(dir)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+            .args(args)
+            .current_dir(&self.0)
+            .env_remove("TSUNAGU_DATABASE_URL")
+            .env_remove("TSUNAGU_CONFIG")
+            .output()
+            .unwrap_or_else(|e| panic!("run tsunagu: {e}"))
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("data").join("tsunagu.db")
+    }
+}
+
+impl Drop for Installation {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+async fn tamper(db: &Path, statements: &[&str]) {
+    use sqlx::Connection;
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap_or_else(|e| panic!("{e}"));
+    for s in statements {
+        sqlx::query(sqlx::AssertSqlSafe(s.to_string())).execute(&mut conn).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn demo_then_audit_verify_detects_tampering_and_names_the_event() {
+    let inst = Installation::new();
+    let demo = inst.run(&["demo"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    assert!(text(&demo).contains("dr.sato") && text(&demo).contains("tsunagu-demo-2026"));
+    assert!(inst.db().exists(), "the database lives under ./data of the working directory");
+    let again = inst.run(&["demo"]);
+    assert!(again.status.success() && text(&again).contains("already"));
+
+    let ok = inst.run(&["audit", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("122173") && text(&ok).contains("intact"));
+
+    tamper(
+        &inst.db(),
+        &[
+            "DROP TRIGGER audit_events_no_update",
+            "UPDATE audit_events SET details = '{}' WHERE seq = 5 AND action = 'facility_created'",
+        ],
+    )
+    .await;
+    let bad = inst.run(&["audit", "verify"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("FAILED  122173: event #5"), "{}", text(&bad));
+}
+
+#[tokio::test]
+async fn user_create_prints_a_one_time_code_and_refuses_bad_input() {
+    let inst = Installation::new();
+    let created =
+        inst.run(&["user", "create", "--login", "first.operator", "--name", "最初の運用者", "--role", "operator"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let out = text(&created);
+    assert!(out.contains("one-time code:") && out.contains("first.operator"));
+    let duplicate =
+        inst.run(&["user", "create", "--login", "first.operator", "--name", "二人目", "--role", "operator"]);
+    assert!(!duplicate.status.success());
+    assert!(text(&duplicate).contains("login_id"), "{}", text(&duplicate));
+    let bad_code = inst.run(&[
+        "user",
+        "create",
+        "--login",
+        "cityadmin",
+        "--name",
+        "市",
+        "--role",
+        "municipality_admin",
+        "--municipality",
+        "122174",
+    ]);
+    assert!(!bad_code.status.success());
+    let reset = inst.run(&["user", "reset", "--login", "first.operator"]);
+    assert!(reset.status.success() && text(&reset).contains("one-time code:"));
+}
+
+#[test]
+fn unknown_configuration_keys_are_an_error() {
+    let inst = Installation::new();
+    std::fs::write(inst.0.join("tsunagu.toml"), "lisen = \"127.0.0.1:9999\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = inst.run(&["migrate"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("lisen"), "{}", text(&out));
+}
+
+#[test]
+fn secrets_in_the_database_url_are_not_printed() {
+    let inst = Installation::new();
+    let out = inst.run(&["--database-url", "postgres://someone:hunter2secret@127.0.0.1:notaport/nowhere", "migrate"]);
+    assert!(!out.status.success());
+    assert!(!text(&out).contains("hunter2secret"), "{}", text(&out));
+}

@@ -1,0 +1,75 @@
+// Starts a tsunagu server on a fresh SQLite installation and opens headless
+// Chromium at a phone-sized viewport. Used by the *.test.mjs files.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHmac } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+export const binary = resolve(process.env.TSUNAGU_BIN ?? '../../target/debug/tsunagu');
+
+/** A fresh installation in a temp dir; `run` calls the CLI there. */
+export function installation() {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagu-browser-'));
+  const env = { ...process.env };
+  delete env.TSUNAGU_DATABASE_URL;
+  delete env.TSUNAGU_CONFIG;
+  const run = (...args) => execFileSync(binary, args, { cwd: dir, encoding: 'utf8', env });
+  return { dir, run, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts `tsunagu serve` on a free port and waits until /readyz answers. */
+export async function serve(inst) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const env = { ...process.env };
+  delete env.TSUNAGU_DATABASE_URL;
+  const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`], { cwd: inst.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  server.stdout.on('data', (d) => { log += d; });
+  server.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return { base, stop: () => server.kill('SIGTERM'), log: () => log };
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  server.kill('SIGKILL');
+  throw new Error(`server did not start:\n${log}`);
+}
+
+/** Headless Chromium (Debian's) sized like a phone. */
+export async function phone() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
+  return { browser, page, errors };
+}
+
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of s.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it. */
+export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(code).padStart(6, '0');
+}
