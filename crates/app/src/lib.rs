@@ -9,6 +9,7 @@ mod demo;
 mod error;
 mod facilities;
 mod municipalities;
+pub mod patients;
 mod sessions;
 mod settings;
 pub mod views;

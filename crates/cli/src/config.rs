@@ -72,13 +72,16 @@ impl DatabaseUrl {
 
 impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.0.split_once("://"), self.0.rfind('@')) {
-            (Some((scheme, rest)), Some(at)) if rest.contains(':') => {
-                let user = rest.split(':').next().unwrap_or_default();
-                write!(f, "{scheme}://{user}:***{}", &self.0[at..])
+        // Only the userinfo part (before the last '@' of the authority) can hold a password.
+        if let Some((scheme, rest)) = self.0.split_once("://") {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            if let Some(at) = rest[..authority_end].rfind('@')
+                && let Some((user, _password)) = rest[..at].split_once(':')
+            {
+                return write!(f, "{scheme}://{user}:***{}", &rest[at..]);
             }
-            _ => f.write_str(&self.0),
         }
+        f.write_str(&self.0)
     }
 }
 
@@ -98,6 +101,8 @@ mod tests {
         assert_eq!(url.to_string(), "postgres://tsunagu:***@db.example:5432/tsunagu");
         assert!(!format!("{url:?}").contains("s3cret"));
         assert_eq!(DatabaseUrl::new("sqlite://data/t.db".into()).to_string(), "sqlite://data/t.db");
+        let no_password = "postgres://root@127.0.0.1:5432/test";
+        assert_eq!(DatabaseUrl::new(no_password.into()).to_string(), no_password);
     }
 
     #[test]

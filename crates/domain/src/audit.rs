@@ -31,6 +31,18 @@ coded_enum!(
         AccountEnabled = "account_enabled", "アカウントを再開", "Re-enabled an account";
         MembershipAdded = "membership_added", "所属を追加", "Added to a facility";
         MembershipRemoved = "membership_removed", "所属を解除", "Removed from a facility";
+        PatientRegistered = "patient_registered", "患者を登録", "Registered a patient";
+        PatientUpdated = "patient_updated", "患者情報を更新", "Updated a patient";
+        PatientViewed = "patient_viewed", "患者記録を閲覧", "Viewed a patient record";
+        PatientListViewed = "patient_list_viewed", "担当患者一覧を閲覧", "Viewed the patient list";
+        ConsentRecorded = "consent_recorded", "同意を記録", "Recorded consent";
+        ConsentWithdrawn = "consent_withdrawn", "同意の撤回を記録", "Recorded withdrawal of consent";
+        TeamMemberAdded = "team_member_added", "チームに追加", "Added to a care team";
+        TeamMemberRemoved = "team_member_removed", "チームから外れた", "Left or removed from a care team";
+        EntryPosted = "entry_posted", "記録を投稿", "Posted an entry";
+        EntryCorrected = "entry_corrected", "記録を訂正", "Corrected an entry";
+        EntryViewed = "entry_viewed", "記録の履歴を閲覧", "Viewed an entry's history";
+        EntryAcknowledged = "entry_acknowledged", "急変を確認", "Acknowledged an urgent entry";
     }
 );
 

@@ -3,11 +3,13 @@
 
 pub mod account;
 pub mod audit;
+pub mod care;
 pub mod clock;
 pub mod error;
 pub mod facility;
 pub mod ids;
 pub mod municipality;
+pub mod patient;
 pub mod policy;
 pub mod text;
 

@@ -150,6 +150,68 @@ pub fn read_audit_log(actor: &Actor, municipality: MunicipalityId) -> Decision {
     scoped(actor, municipality, actor.is_operator() || actor.has(Role::MunicipalityAdmin))
 }
 
+/// Where sharing stands for one patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentState {
+    /// No consent recorded yet: only the person who registered the patient sees the record.
+    Pending,
+    /// Consent recorded: the active team shares.
+    Active,
+    /// Consent withdrawn: sharing stopped; the team keeps read-only access (legal retention).
+    Withdrawn,
+}
+
+impl ConsentState {
+    pub fn is_pending(self) -> bool {
+        self == ConsentState::Pending
+    }
+}
+
+/// What the policy needs to know about a patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientScope {
+    pub municipality_id: MunicipalityId,
+    pub created_by: AccountId,
+    pub consent: ConsentState,
+    /// Accounts that are active members of the care team now.
+    pub active_members: Vec<AccountId>,
+}
+
+/// Registering a patient: any professional of the municipality (not an installation operator).
+pub fn create_patient(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    if actor.in_municipality(municipality) { Decision::Allow } else { Decision::Hidden }
+}
+
+/// Seeing a patient's record. Anyone outside the active team is told "not found":
+/// the existence of a patient is itself patient data.
+pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
+    let member = actor.in_municipality(patient.municipality_id) && patient.active_members.contains(&actor.account_id);
+    let allowed = member
+        && match patient.consent {
+            ConsentState::Pending => patient.created_by == actor.account_id,
+            ConsentState::Active | ConsentState::Withdrawn => true,
+        };
+    if allowed { Decision::Allow } else { Decision::Hidden }
+}
+
+/// Posting to the timeline or changing the team: members, while consent is in force.
+pub fn write_patient(actor: &Actor, patient: &PatientScope) -> Decision {
+    match read_patient(actor, patient) {
+        Decision::Allow if patient.consent == ConsentState::Active => Decision::Allow,
+        Decision::Allow => Decision::Deny,
+        other => other,
+    }
+}
+
+/// Recording consent (or recording it again after a withdrawal): a member who can see the record.
+pub fn record_consent(actor: &Actor, patient: &PatientScope) -> Decision {
+    match read_patient(actor, patient) {
+        Decision::Allow if patient.consent != ConsentState::Active => Decision::Allow,
+        Decision::Allow => Decision::Deny,
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +296,46 @@ mod tests {
         assert_eq!(manage_account(&operator, &target(kashiwa, &[Role::Operator], &[])), Decision::Allow);
     }
 
+    fn patient(
+        municipality: MunicipalityId,
+        creator: AccountId,
+        consent: ConsentState,
+        members: Vec<AccountId>,
+    ) -> PatientScope {
+        PatientScope { municipality_id: municipality, created_by: creator, consent, active_members: members }
+    }
+
+    #[test]
+    fn before_consent_only_the_creator_sees_the_patient() {
+        let kashiwa = MunicipalityId::new();
+        let creator = actor(kashiwa, &[Role::Professional]);
+        let colleague = actor(kashiwa, &[Role::Professional]);
+        let p =
+            patient(kashiwa, creator.account_id, ConsentState::Pending, vec![creator.account_id, colleague.account_id]);
+        assert_eq!(read_patient(&creator, &p), Decision::Allow);
+        assert_eq!(read_patient(&colleague, &p), Decision::Hidden);
+        assert_eq!(write_patient(&creator, &p), Decision::Deny, "nothing is shared before consent");
+        assert_eq!(record_consent(&creator, &p), Decision::Allow);
+        let p = PatientScope { consent: ConsentState::Active, ..p };
+        assert_eq!(read_patient(&colleague, &p), Decision::Allow);
+        assert_eq!(write_patient(&colleague, &p), Decision::Allow);
+        let p = PatientScope { consent: ConsentState::Withdrawn, ..p };
+        assert_eq!(read_patient(&colleague, &p), Decision::Allow, "read-only after withdrawal");
+        assert_eq!(write_patient(&colleague, &p), Decision::Deny);
+    }
+
+    #[test]
+    fn admins_and_operators_do_not_see_patients_they_do_not_care_for() {
+        let kashiwa = MunicipalityId::new();
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        let p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
+        let admin = actor(kashiwa, &[Role::MunicipalityAdmin, Role::Coordinator]);
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(read_patient(&admin, &p), Decision::Hidden);
+        assert_eq!(read_patient(&operator, &p), Decision::Hidden);
+        assert_eq!(create_patient(&operator, kashiwa), Decision::Hidden);
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         prop::sample::select(Role::ALL.to_vec())
     }
@@ -256,6 +358,31 @@ mod tests {
             prop_assert_eq!(manage_account(&someone, &t), Decision::Hidden);
             prop_assert_eq!(list_accounts(&someone, other), Decision::Hidden);
             prop_assert_eq!(read_audit_log(&someone, other), Decision::Hidden);
+        }
+
+        /// For any team and any consent state, only an active member ever reads or
+        /// writes, and nobody from another municipality does, whatever their roles.
+        #[test]
+        fn only_active_members_reach_a_patient(
+            team_size in 0usize..6,
+            outsider_roles in prop::collection::vec(any_role(), 0..5),
+            consent in prop::sample::select(vec![ConsentState::Pending, ConsentState::Active, ConsentState::Withdrawn]),
+            same_municipality in any::<bool>(),
+        ) {
+            let (home, other) = (MunicipalityId::new(), MunicipalityId::new());
+            let members: Vec<AccountId> = (0..team_size).map(|_| AccountId::new()).collect();
+            let creator = members.first().copied().unwrap_or_default();
+            let p = patient(home, creator, consent, members.clone());
+            let outsider = actor(if same_municipality { home } else { other }, &outsider_roles);
+            prop_assert_eq!(read_patient(&outsider, &p), Decision::Hidden);
+            prop_assert_eq!(write_patient(&outsider, &p), Decision::Hidden);
+            prop_assert_eq!(record_consent(&outsider, &p), Decision::Hidden);
+            for m in &members {
+                let member = Actor { account_id: *m, ..actor(home, &[Role::Professional]) };
+                let reads = read_patient(&member, &p).is_allowed();
+                prop_assert_eq!(reads, consent != ConsentState::Pending || *m == creator);
+                prop_assert_eq!(write_patient(&member, &p).is_allowed(), reads && consent == ConsentState::Active);
+            }
         }
 
         /// Nobody but an operator can hand out a role that outranks the ones they hold.

@@ -39,6 +39,22 @@ pub fn optional(field: &'static str, raw: &str, max: usize) -> Result<Option<Str
     checked(field, value, max).map(Some)
 }
 
+/// Like [`optional`], for text areas: keeps line breaks and tabs, normalises CRLF.
+pub fn optional_multiline(field: &'static str, raw: &str, max: usize) -> Result<Option<String>, ValidationError> {
+    let value = raw.replace("\r\n", "\n");
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > max {
+        return Err(ValidationError::new(field, "too_long"));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ValidationError::new(field, "control_characters"));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 fn checked(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
     if value.chars().count() > max {
         return Err(ValidationError::new(field, "too_long"));
@@ -61,9 +77,63 @@ pub fn fold_full_width_ascii(raw: &str) -> String {
         .collect()
 }
 
+/// Hiragana, katakana (full- and half-width) and the long-vowel mark.
+pub fn is_kana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}')
+}
+
+/// Half-width katakana to full-width (ｶｼﾜ -> カシワ), voiced marks combined.
+fn half_to_full_katakana(raw: &str) -> String {
+    const TABLE: &str = "ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン";
+    let table: Vec<char> = TABLE.chars().collect();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '\u{FF9E}' | '\u{FF9F}' => {
+                // Dakuten / handakuten: modify the previous character.
+                if let Some(prev) = out.pop() {
+                    let offset = if c == '\u{FF9E}' { 1 } else { 2 };
+                    let combined = match prev {
+                        'カ'..='ト' | 'ハ'..='ホ' => char::from_u32(prev as u32 + offset),
+                        'ウ' if offset == 1 => Some('ヴ'),
+                        _ => None,
+                    };
+                    out.push(combined.unwrap_or(prev));
+                }
+            }
+            '\u{FF66}'..='\u{FF9D}' => out.push(table.get((c as u32 - 0xFF66) as usize).copied().unwrap_or(c)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The form text is searched by: full-width ASCII folded, half-width katakana
+/// widened, katakana folded to hiragana, lower-case, spaces removed. So "ｶｼﾜ",
+/// "カシワ" and "かしわ" all find 柏 (かしわ).
+pub fn search_key(raw: &str) -> String {
+    half_to_full_katakana(&fold_full_width_ascii(raw))
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            _ => c.to_lowercase().next().unwrap_or(c),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_keys_fold_kana_and_width() {
+        assert_eq!(search_key("カシワ ハナコ"), "かしわはなこ");
+        assert_eq!(search_key("ｶｼﾜ ﾊﾅｺ"), "かしわはなこ");
+        assert_eq!(search_key("ｶﾞｯｺｳ ﾊﾟﾝ"), "がっこうぱん");
+        assert_eq!(search_key("ＳＡＴＯ　一郎"), "sato一郎");
+        assert_eq!(search_key("かしわ"), "かしわ");
+    }
 
     #[test]
     fn folds_full_width_digits_and_hyphens() {

@@ -114,6 +114,53 @@ pub trait StoreTx: Send {
     async fn sign_in_failures_since(&mut self, throttle_key: &str, since: OffsetDateTime) -> Result<i64, StoreError>;
     async fn clear_sign_in_failures(&mut self, throttle_key: &str) -> Result<(), StoreError>;
 
+    // Patients
+    async fn insert_patient(&mut self, p: &PatientRow) -> Result<(), StoreError>;
+    async fn update_patient(&mut self, p: &PatientRow) -> Result<(), StoreError>;
+    async fn patient(&mut self, id: Uuid) -> Result<Option<PatientRow>, StoreError>;
+    /// Patients of whom the account is an active team member.
+    async fn patients_of_member(&mut self, account_id: Uuid) -> Result<Vec<PatientRow>, StoreError>;
+    /// For each of the account's patients, its unread, unacknowledged-urgent and needs-reply counts.
+    async fn patient_counts(&mut self, account_id: Uuid) -> Result<Vec<PatientCountsRow>, StoreError>;
+
+    // Consent
+    async fn insert_consent(&mut self, c: &ConsentRow) -> Result<(), StoreError>;
+    /// Every consent record of a patient, newest first.
+    async fn consents(&mut self, patient_id: Uuid) -> Result<Vec<ConsentRow>, StoreError>;
+    async fn withdraw_consent(
+        &mut self,
+        id: Uuid,
+        by: Uuid,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+
+    // Care team
+    async fn insert_team_member(&mut self, m: &NewTeamMember) -> Result<(), StoreError>;
+    /// Every membership of a patient's team, past and present, oldest first.
+    async fn team(&mut self, patient_id: Uuid) -> Result<Vec<TeamMemberRow>, StoreError>;
+    async fn end_team_membership(&mut self, id: Uuid, by: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    // Timeline
+    async fn insert_entry(&mut self, e: &NewEntry) -> Result<(), StoreError>;
+    /// Adds a version to an entry (a correction) and makes it the current one.
+    async fn insert_entry_version(&mut self, v: &NewEntryVersion) -> Result<(), StoreError>;
+    async fn entry(&mut self, id: Uuid, reader: Uuid) -> Result<Option<TimelineRow>, StoreError>;
+    /// The newest `limit` entries of a patient (optionally of one kind), newest first, as `reader` sees them.
+    async fn timeline(
+        &mut self,
+        patient_id: Uuid,
+        reader: Uuid,
+        kind: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<TimelineRow>, StoreError>;
+    async fn entry_versions(&mut self, entry_id: Uuid) -> Result<Vec<EntryVersionRow>, StoreError>;
+    /// Records that `reader` has read these entries (once each).
+    async fn mark_read(&mut self, entry_ids: &[Uuid], reader: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn read_receipts(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
+    async fn acknowledge(&mut self, entry_id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn acknowledgements(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
+
     // Audit
     /// Appends an event to its municipality's chain and returns it as stored.
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<ChainedEvent, StoreError>;

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for installations that outgrow one machine.
 
-use crate::{Store, StoreError, StoreTx, sql::impl_store_tx};
+use crate::sql::{TIMELINE_SELECT, impl_store_tx};
+use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};

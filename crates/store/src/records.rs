@@ -150,3 +150,154 @@ impl From<AuditEventRow> for tsunagu_domain::audit::ChainedEvent {
         }
     }
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PatientRow {
+    pub id: Uuid,
+    pub municipality_id: Uuid,
+    pub created_by: Uuid,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_name_kana: String,
+    pub given_name_kana: String,
+    pub search_key: String,
+    pub birth_date: time::Date,
+    pub sex: String,
+    pub address: String,
+    pub daily_living_area: Option<String>,
+    pub phone: Option<String>,
+    pub key_person: Option<String>,
+    pub key_person_phone: Option<String>,
+    pub care_level: String,
+    pub main_diagnoses: Option<String>,
+    pub allergies: Option<String>,
+    /// Special-care codes separated by commas.
+    pub special_care: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub outcome_date: Option<time::Date>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConsentRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub given_on: time::Date,
+    pub method: String,
+    pub proxy_name: Option<String>,
+    pub proxy_relation: Option<String>,
+    pub scope: String,
+    pub recorded_by: Uuid,
+    pub recorded_at: OffsetDateTime,
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdrawn_by: Option<Uuid>,
+    pub withdrawal_reason: Option<String>,
+}
+
+/// A team membership, with who the member is.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TeamMemberRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub account_id: Uuid,
+    pub team_role: String,
+    pub added_by: Uuid,
+    pub joined_at: OffsetDateTime,
+    pub left_at: Option<OffsetDateTime>,
+    pub left_by: Option<Uuid>,
+    pub display_name: String,
+    pub login_id: String,
+    pub profession: String,
+}
+
+/// What creates a team membership.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTeamMember {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub account_id: Uuid,
+    pub team_role: String,
+    pub added_by: Uuid,
+    pub joined_at: OffsetDateTime,
+}
+
+/// What creates an entry: its fixed part and its first version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub kind: String,
+    pub author_id: Uuid,
+    pub reply_to: Option<Uuid>,
+    pub needs_reply: bool,
+    pub created_at: OffsetDateTime,
+    pub body: String,
+    /// Vital signs as JSON (`{}` when none).
+    pub vitals: String,
+}
+
+/// A correction: the next version of an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntryVersion {
+    pub entry_id: Uuid,
+    pub version: i64,
+    pub body: String,
+    pub vitals: String,
+    pub edited_by: Uuid,
+    pub edited_at: OffsetDateTime,
+    pub reason: String,
+}
+
+/// An entry as the timeline shows it: its latest version, its author, and
+/// how it stands for the reader.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TimelineRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub kind: String,
+    pub author_id: Uuid,
+    pub reply_to: Option<Uuid>,
+    pub needs_reply: bool,
+    pub latest_version: i64,
+    pub created_at: OffsetDateTime,
+    pub body: String,
+    pub vitals: String,
+    pub edited_at: OffsetDateTime,
+    pub author_name: String,
+    pub author_profession: String,
+    pub read_by_me: bool,
+    pub read_count: i64,
+    pub acknowledged_by_me: bool,
+    pub acknowledgement_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EntryVersionRow {
+    pub entry_id: Uuid,
+    pub version: i64,
+    pub body: String,
+    pub vitals: String,
+    pub edited_by: Uuid,
+    pub edited_at: OffsetDateTime,
+    pub reason: Option<String>,
+    pub editor_name: String,
+}
+
+/// Who read (or acknowledged) an entry, and when.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReceiptRow {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub at: OffsetDateTime,
+}
+
+/// Per patient, what waits for one reader.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PatientCountsRow {
+    pub patient_id: Uuid,
+    pub unread: i64,
+    pub urgent_unacknowledged: i64,
+    pub needs_reply: i64,
+}

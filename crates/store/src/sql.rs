@@ -273,6 +273,212 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn insert_patient(&mut self, p: &$crate::PatientRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO patients (id, municipality_id, created_by, family_name, given_name, family_name_kana, \
+                     given_name_kana, search_key, birth_date, sex, address, daily_living_area, phone, key_person, \
+                     key_person_phone, care_level, main_diagnoses, allergies, special_care, status, outcome, outcome_date, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+                )
+                .bind(p.id).bind(p.municipality_id).bind(p.created_by).bind(&p.family_name).bind(&p.given_name)
+                .bind(&p.family_name_kana).bind(&p.given_name_kana).bind(&p.search_key).bind(p.birth_date).bind(&p.sex)
+                .bind(&p.address).bind(&p.daily_living_area).bind(&p.phone).bind(&p.key_person).bind(&p.key_person_phone)
+                .bind(&p.care_level).bind(&p.main_diagnoses).bind(&p.allergies).bind(&p.special_care).bind(&p.status)
+                .bind(&p.outcome).bind(p.outcome_date).bind(p.created_at).bind(p.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn update_patient(&mut self, p: &$crate::PatientRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "UPDATE patients SET family_name = $2, given_name = $3, family_name_kana = $4, given_name_kana = $5, \
+                     search_key = $6, birth_date = $7, sex = $8, address = $9, daily_living_area = $10, phone = $11, \
+                     key_person = $12, key_person_phone = $13, care_level = $14, main_diagnoses = $15, allergies = $16, \
+                     special_care = $17, status = $18, outcome = $19, outcome_date = $20, updated_at = $21 WHERE id = $1",
+                )
+                .bind(p.id).bind(&p.family_name).bind(&p.given_name).bind(&p.family_name_kana).bind(&p.given_name_kana)
+                .bind(&p.search_key).bind(p.birth_date).bind(&p.sex).bind(&p.address).bind(&p.daily_living_area)
+                .bind(&p.phone).bind(&p.key_person).bind(&p.key_person_phone).bind(&p.care_level).bind(&p.main_diagnoses)
+                .bind(&p.allergies).bind(&p.special_care).bind(&p.status).bind(&p.outcome).bind(p.outcome_date)
+                .bind(p.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn patient(&mut self, id: uuid::Uuid) -> Result<Option<$crate::PatientRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM patients WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn patients_of_member(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT p.* FROM patients p WHERE p.id IN \
+                     (SELECT patient_id FROM team_members WHERE account_id = $1 AND left_at IS NULL) \
+                     ORDER BY p.family_name_kana, p.given_name_kana",
+                )
+                .bind(account_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn patient_counts(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientCountsRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT e.patient_id, \
+                       SUM(CASE WHEN r.entry_id IS NULL THEN 1 ELSE 0 END) AS unread, \
+                       SUM(CASE WHEN e.kind = 'urgent' AND k.entry_id IS NULL THEN 1 ELSE 0 END) AS urgent_unacknowledged, \
+                       SUM(CASE WHEN e.needs_reply AND r.entry_id IS NULL THEN 1 ELSE 0 END) AS needs_reply \
+                     FROM entries e \
+                     JOIN team_members m ON m.patient_id = e.patient_id AND m.account_id = $1 AND m.left_at IS NULL \
+                     LEFT JOIN entry_reads r ON r.entry_id = e.id AND r.account_id = $1 \
+                     LEFT JOIN entry_acknowledgements k ON k.entry_id = e.id AND k.account_id = $1 \
+                     WHERE e.author_id <> $1 AND e.created_at >= m.joined_at \
+                     GROUP BY e.patient_id",
+                )
+                .bind(account_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_consent(&mut self, c: &$crate::ConsentRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO consents (id, patient_id, given_on, method, proxy_name, proxy_relation, scope, recorded_by, \
+                     recorded_at, withdrawn_at, withdrawn_by, withdrawal_reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(c.id).bind(c.patient_id).bind(c.given_on).bind(&c.method).bind(&c.proxy_name).bind(&c.proxy_relation)
+                .bind(&c.scope).bind(c.recorded_by).bind(c.recorded_at).bind(c.withdrawn_at).bind(c.withdrawn_by)
+                .bind(&c.withdrawal_reason)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn consents(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::ConsentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM consents WHERE patient_id = $1 ORDER BY recorded_at DESC, id DESC")
+                    .bind(patient_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn withdraw_consent(&mut self, id: uuid::Uuid, by: uuid::Uuid, at: time::OffsetDateTime, reason: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "UPDATE consents SET withdrawn_at = $3, withdrawn_by = $2, withdrawal_reason = $4 WHERE id = $1 AND withdrawn_at IS NULL",
+                )
+                .bind(id).bind(by).bind(at).bind(reason).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn insert_team_member(&mut self, m: &$crate::NewTeamMember) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO team_members (id, patient_id, account_id, team_role, added_by, joined_at, left_at, left_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)",
+                )
+                .bind(m.id).bind(m.patient_id).bind(m.account_id).bind(&m.team_role).bind(m.added_by).bind(m.joined_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn team(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::TeamMemberRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT m.*, a.display_name, a.login_id, a.profession FROM team_members m \
+                     JOIN accounts a ON a.id = m.account_id WHERE m.patient_id = $1 ORDER BY m.joined_at, m.id",
+                )
+                .bind(patient_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn end_team_membership(&mut self, id: uuid::Uuid, by: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE team_members SET left_at = $3, left_by = $2 WHERE id = $1 AND left_at IS NULL")
+                    .bind(id).bind(by).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn insert_entry(&mut self, e: &$crate::NewEntry) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+                )
+                .bind(e.id).bind(e.patient_id).bind(&e.kind).bind(e.author_id).bind(e.reply_to).bind(e.needs_reply)
+                .bind(e.created_at)
+                .execute(self.conn()).await?;
+                sqlx::query(
+                    "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) \
+                     VALUES ($1, 1, $2, $3, $4, $5, NULL)",
+                )
+                .bind(e.id).bind(&e.body).bind(&e.vitals).bind(e.author_id).bind(e.created_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn insert_entry_version(&mut self, v: &$crate::NewEntryVersion) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(v.entry_id).bind(v.version).bind(&v.body).bind(&v.vitals).bind(v.edited_by).bind(v.edited_at).bind(&v.reason)
+                .execute(self.conn()).await?;
+                sqlx::query("UPDATE entries SET latest_version = $2 WHERE id = $1")
+                    .bind(v.entry_id).bind(v.version).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn entry(&mut self, id: uuid::Uuid, reader: uuid::Uuid) -> Result<Option<$crate::TimelineRow>, $crate::StoreError> {
+                let sql = format!("{} WHERE e.id = $1", TIMELINE_SELECT);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(reader).fetch_optional(self.conn()).await?)
+            }
+
+            async fn timeline(
+                &mut self,
+                patient_id: uuid::Uuid,
+                reader: uuid::Uuid,
+                kind: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
+                let sql = format!(
+                    "{} WHERE e.patient_id = $1 AND ($3 = '' OR e.kind = $3) ORDER BY e.created_at DESC, e.id DESC LIMIT $4",
+                    TIMELINE_SELECT
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(patient_id).bind(reader).bind(kind.unwrap_or_default()).bind(limit)
+                    .fetch_all(self.conn()).await?)
+            }
+
+            async fn entry_versions(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::EntryVersionRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT v.*, a.display_name AS editor_name FROM entry_versions v JOIN accounts a ON a.id = v.edited_by \
+                     WHERE v.entry_id = $1 ORDER BY v.version DESC",
+                )
+                .bind(entry_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn mark_read(&mut self, entry_ids: &[uuid::Uuid], reader: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                for id in entry_ids {
+                    sqlx::query(
+                        "INSERT INTO entry_reads (entry_id, account_id, read_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (entry_id, account_id) DO NOTHING",
+                    )
+                    .bind(id).bind(reader).bind(at).execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn read_receipts(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT r.account_id, a.display_name, r.read_at AS at FROM entry_reads r \
+                     JOIN accounts a ON a.id = r.account_id WHERE r.entry_id = $1 ORDER BY r.read_at",
+                )
+                .bind(entry_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn acknowledge(&mut self, entry_id: uuid::Uuid, account_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO entry_acknowledgements (entry_id, account_id, acknowledged_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (entry_id, account_id) DO NOTHING",
+                )
+                .bind(entry_id).bind(account_id).bind(at).execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn acknowledgements(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT k.account_id, a.display_name, k.acknowledged_at AS at FROM entry_acknowledgements k \
+                     JOIN accounts a ON a.id = k.account_id WHERE k.entry_id = $1 ORDER BY k.acknowledged_at",
+                )
+                .bind(entry_id).fetch_all(self.conn()).await?)
+            }
+
             async fn append_audit(
                 &mut self,
                 record: &tsunagu_domain::audit::AuditRecord,
@@ -348,3 +554,15 @@ macro_rules! impl_store_tx {
 }
 
 pub(crate) use impl_store_tx;
+
+/// An entry with its current version and how it stands for the reader (`$2`).
+pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.author_id, e.reply_to, e.needs_reply, \
+     e.latest_version, e.created_at, v.body, v.vitals, v.edited_at, a.display_name AS author_name, \
+     a.profession AS author_profession, \
+     EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = e.id AND r.account_id = $2) AS read_by_me, \
+     (SELECT COUNT(*) FROM entry_reads r WHERE r.entry_id = e.id) AS read_count, \
+     EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $2) AS acknowledged_by_me, \
+     (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count \
+     FROM entries e \
+     JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
+     JOIN accounts a ON a.id = e.author_id";

@@ -1,7 +1,8 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous = FULL`
 //! so that an acknowledged commit survives power loss.
 
-use crate::{Store, StoreError, StoreTx, sql::impl_store_tx};
+use crate::sql::{TIMELINE_SELECT, impl_store_tx};
+use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};

@@ -46,7 +46,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, ops};
+    use pages::{account, admin, auth, ops, patients};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -59,7 +59,19 @@ fn route_table() -> Vec<Route> {
         ("GET", "/invite", get(auth::invite_page)),
         ("POST", "/invite", post(auth::invite)),
         ("GET", "/lang/{lang}", get(auth::switch_language)),
-        ("GET", "/home", get(account::home)),
+        ("GET", "/home", get(patients::home)),
+        ("GET", "/patients/new", get(patients::new_patient)),
+        ("POST", "/patients", post(patients::create_patient)),
+        ("GET", "/patients/{patient}", get(patients::patient)),
+        ("POST", "/patients/{patient}/entries", post(patients::post_entry)),
+        ("POST", "/patients/{patient}/consent", post(patients::record_consent)),
+        ("POST", "/patients/{patient}/consent/withdraw", post(patients::withdraw_consent)),
+        ("POST", "/patients/{patient}/team", post(patients::add_member)),
+        ("POST", "/patients/{patient}/team/{membership}/remove", post(patients::remove_member)),
+        ("GET", "/entries/{entry}", get(patients::entry)),
+        ("GET", "/entries/{entry}/correct", get(patients::correct_page)),
+        ("POST", "/entries/{entry}/correct", post(patients::correct)),
+        ("POST", "/entries/{entry}/acknowledge", post(patients::acknowledge)),
         ("GET", "/account", get(account::settings)),
         ("POST", "/account/password", post(account::change_password)),
         ("POST", "/account/sign-out-everywhere", post(account::sign_out_everywhere)),

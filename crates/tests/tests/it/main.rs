@@ -7,5 +7,6 @@ mod helpers;
 mod admin;
 mod audit;
 mod ops;
+mod patients;
 mod routes;
 mod sign_in;

@@ -26,10 +26,39 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         t.signed_in("kashiwa.nurse", Some("122173"), "nurse", &[], Some(clinic)).await;
         crate::admin::account_id(&t, "kashiwa.nurse").await
     };
+    // A patient of Kashiwa's, with an urgent entry, cared for by kashiwa.nurse only.
+    let (mut nurse, _) = {
+        let new = tsunagu_domain::account::NewAccount::parse("kashiwa.carer", "柏 看護", "", "", "nurse", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let issued =
+            t.app.issue_account_from_shell(Some("122173"), &new, Some(clinic)).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut c = t.client();
+        c.redeem(&issued.code, "kashiwa.carer", crate::helpers::PASSWORD).await;
+        let secret = c.sign_in_and_enrol(&t, "kashiwa.carer", crate::helpers::PASSWORD).await;
+        (c, secret)
+    };
+    let patient = crate::patients::register(
+        &mut nurse,
+        &[crate::patients::PATIENT, &[("family_name", "機密"), ("given_name", "患者")]].concat(),
+    )
+    .await;
+    crate::patients::consent(&mut nurse, &patient).await;
+    let entry = crate::patients::post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "機密の急変")]).await;
+    let page = nurse.get(&format!("/patients/{patient}")).await;
+    let membership = page
+        .body
+        .split(&format!("/patients/{patient}/team/"))
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
     let ids = [
         ("municipality", kashiwa.to_string()),
         ("facility", clinic.to_string()),
         ("account", nurse_id.to_string()),
+        ("patient", patient.clone()),
+        ("entry", entry.clone()),
+        ("membership", membership),
         ("lang", "en".to_owned()),
         ("file", "app.css".to_owned()),
     ];
@@ -38,30 +67,61 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         t.signed_in("n.admin", Some("122203"), "municipal_officer", &["municipality_admin"], None).await;
     let (other_professional, _) = t.signed_in("n.nurse", Some("122203"), "nurse", &[], None).await;
     let (same_town_professional, _) = t.signed_in("k.pharm", Some("122173"), "pharmacist", &[], None).await;
+    let same_town_admin = kashiwa_admin.clone();
     let strangers: Vec<(&str, Client)> = vec![
         ("anonymous", t.client()),
         ("other municipality's admin", other_admin),
         ("other municipality's professional", other_professional),
         ("same municipality, no admin role", same_town_professional),
+        ("same municipality's admin, not on the team", same_town_admin),
     ];
 
-    let routes = tsunagu_web::routes();
+    let mut routes = tsunagu_web::routes();
+    // Routes that end the stranger's session go last, so every other route is
+    // walked signed in.
+    routes.sort_by_key(|(_, path)| path.contains("sign-out"));
     assert!(routes.len() >= 30, "the route table is read from the router");
     for (who, client) in strangers {
         for (method, pattern) in &routes {
+            let patient_route = pattern.contains("{patient}") || pattern.contains("{entry}");
+            // Kashiwa's own admin legitimately administers Kashiwa's facilities and staff;
+            // what it must not reach is a patient whose team it is not on.
+            if who.starts_with("same municipality's admin") && !patient_route {
+                continue;
+            }
             let mut client = client.clone();
             let path = fill(pattern, &ids);
             let csrf = client.get("/home").await.input_value("csrf").unwrap_or_default();
             let reply =
                 client.send(method, &path, &[("csrf", &csrf), ("enabled", "false"), ("facility_id", &ids[1].1)]).await;
             assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{who} {method} {path}");
-            assert!(!reply.body.contains("柏の秘密の診療所"), "{who} {method} {path} saw Kashiwa's facility");
-            assert!(!reply.body.contains("kashiwa.nurse"), "{who} {method} {path} saw Kashiwa's staff");
-            let public = PUBLIC.contains(pattern);
+            // Everyone in Kashiwa may browse its facility directory (with each facility's staff).
             let browsing_directory =
                 who.starts_with("same municipality") && *method == "GET" && pattern.contains("/facilit");
+            if !browsing_directory {
+                assert!(!reply.body.contains("柏の秘密の診療所"), "{who} {method} {path} saw Kashiwa's facility");
+                assert!(!reply.body.contains("kashiwa.nurse"), "{who} {method} {path} saw Kashiwa's staff");
+            }
+            assert!(
+                !reply.body.contains("機密") && !reply.body.contains("ペニシリン"),
+                "{who} {method} {path} saw the patient"
+            );
+            if patient_route && who != "anonymous" {
+                assert!(
+                    matches!(
+                        reply.status,
+                        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY
+                    ),
+                    "{who} {method} {path}: {}",
+                    reply.status
+                );
+            }
+            let public = PUBLIC.contains(pattern);
             let own_pages = who != "anonymous"
-                && (pattern.starts_with("/home") || pattern.starts_with("/account") || pattern.starts_with("/sign"));
+                && (pattern.starts_with("/home")
+                    || pattern.starts_with("/account")
+                    || pattern.starts_with("/sign")
+                    || *pattern == "/patients/new");
             if !public && !own_pages && !browsing_directory {
                 assert!(!reply.status.is_success(), "{who} {method} {path} answered {}", reply.status);
             }
@@ -72,4 +132,12 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     let nurse = tx.account(nurse_id.0).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("nurse gone"));
     assert_eq!(nurse.status, "active");
     assert_eq!(tx.memberships_of_account(nurse_id.0).await.map(|m| m.len()).unwrap_or(0), 1);
+    let patient_id: uuid::Uuid = patient.parse().unwrap_or_default();
+    let team = tx.team(patient_id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(team.iter().filter(|m| m.left_at.is_none()).count(), 1, "nobody joined or left the team");
+    assert_eq!(tx.consents(patient_id).await.map(|c| c.len()).unwrap_or(0), 1);
+    assert!(tx.consents(patient_id).await.unwrap_or_default().iter().all(|c| c.withdrawn_at.is_none()));
+    let entry_id: uuid::Uuid = entry.parse().unwrap_or_default();
+    assert!(tx.acknowledgements(entry_id).await.unwrap_or_default().is_empty());
+    assert_eq!(tx.entry_versions(entry_id).await.map(|v| v.len()).unwrap_or(0), 1);
 }

@@ -13,37 +13,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tsunagu_app::views::AccountView;
-use tsunagu_domain::account::Role;
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    t: Tr,
-    c: Chrome,
-    account: AccountView,
-    roles: Vec<Role>,
-    show_admin: bool,
-    recovery_low: bool,
-}
-
-pub(crate) async fn home(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Response, WebError> {
-    let session = ctx.signed_in()?;
-    let unused = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
-    let roles = session.account.all_roles();
-    let page = HomePage {
-        t: ctx.t,
-        c: ctx.chrome(q.notice.as_deref()),
-        show_admin: roles.iter().any(|r| *r != Role::Professional),
-        roles,
-        account: session.account.clone(),
-        recovery_low: unused < 3,
-    };
-    Ok(page.into_response())
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod ops;
+pub(crate) mod patients;
 
 use crate::context::{ANON_CSRF_COOKIE, Ctx};
 use crate::error::{WebError, describe};
@@ -35,6 +36,10 @@ const NOTICES: &[(&str, &str)] = &[
     ("redeemed", "sign_in.redeemed"),
     ("password_changed", "account.password_changed"),
     ("expired", "sign_in.expired"),
+    ("posted", "patient.posted"),
+    ("consent", "patient.consent_recorded"),
+    ("corrected", "patient.corrected"),
+    ("acknowledged", "patient.acknowledged"),
 ];
 
 impl Ctx {

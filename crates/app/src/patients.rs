@@ -1,0 +1,793 @@
+//! The care-team information-sharing system: patients, consent, care teams,
+//! the timeline, read receipts. Every read and write of patient data checks
+//! the patient policy once and appends its audit event in the same transaction.
+
+use crate::municipalities::enforce;
+use crate::sessions::Session;
+use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+use tsunagu_domain::ValidationError;
+use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::care::{EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm};
+use tsunagu_domain::clock::JST;
+use tsunagu_domain::ids::{AccountId, MunicipalityId};
+use tsunagu_domain::patient::{
+    CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Sex, SpecialCare, age,
+};
+use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
+use tsunagu_domain::text::search_key;
+use tsunagu_store::{
+    ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineRow,
+};
+use uuid::Uuid;
+
+/// A patient as members see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientView {
+    pub id: Uuid,
+    pub name: String,
+    pub name_kana: String,
+    pub birth_date: Date,
+    pub age: i32,
+    pub sex: Sex,
+    pub address: String,
+    pub daily_living_area: Option<String>,
+    pub phone: Option<String>,
+    pub key_person: Option<String>,
+    pub key_person_phone: Option<String>,
+    pub care_level: CareLevel,
+    pub main_diagnoses: Option<String>,
+    pub allergies: Option<String>,
+    pub special_care: Vec<SpecialCare>,
+    pub status: PatientStatus,
+}
+
+/// A line of someone's patient list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientSummary {
+    pub patient: PatientView,
+    pub consent: ConsentState,
+    pub unread: i64,
+    pub urgent_unacknowledged: i64,
+    pub needs_reply: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentView {
+    pub given_on: Date,
+    pub method: String,
+    pub proxy_name: Option<String>,
+    pub proxy_relation: Option<String>,
+    pub scope: String,
+    pub withdrawn_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamMemberView {
+    pub membership_id: Uuid,
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub profession: Option<Profession>,
+    pub team_role: Option<TeamRole>,
+    pub active: bool,
+    pub is_me: bool,
+}
+
+/// An entry on the timeline, as one reader sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub kind: EntryKind,
+    pub author_name: String,
+    pub author_profession: Option<Profession>,
+    pub is_mine: bool,
+    pub created_at: OffsetDateTime,
+    pub body: String,
+    pub vitals: VitalSigns,
+    pub corrected: bool,
+    pub needs_reply: bool,
+    pub reply_to: Option<Uuid>,
+    /// Unread by this reader before this page was shown.
+    pub was_unread: bool,
+    pub read_count: i64,
+    pub acknowledged_by_me: bool,
+    pub acknowledgement_count: i64,
+}
+
+/// Everything on a patient's page.
+#[derive(Debug, Clone)]
+pub struct PatientPage {
+    pub patient: PatientView,
+    pub consent_state: ConsentState,
+    pub consent: Option<ConsentView>,
+    pub team: Vec<TeamMemberView>,
+    pub timeline: Vec<EntryView>,
+    pub can_write: bool,
+    pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
+}
+
+/// One entry with its history and who has read it.
+#[derive(Debug, Clone)]
+pub struct EntryDetail {
+    pub patient_id: Uuid,
+    pub patient_name: String,
+    pub entry: EntryView,
+    pub versions: Vec<EntryVersionView>,
+    pub reads: Vec<(String, OffsetDateTime)>,
+    pub acknowledgements: Vec<(String, OffsetDateTime)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryVersionView {
+    pub version: i64,
+    pub body: String,
+    pub vitals: VitalSigns,
+    pub editor_name: String,
+    pub edited_at: OffsetDateTime,
+    pub reason: Option<String>,
+}
+
+/// Someone who can be added to a team.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Colleague {
+    pub login_id: String,
+    pub display_name: String,
+    pub profession: Option<Profession>,
+}
+
+fn corrupt(what: &str, value: &str) -> AppError {
+    AppError::Store(tsunagu_store::StoreError::Corrupt(format!("{what} {value:?}")))
+}
+
+fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
+    Ok(PatientView {
+        id: r.id,
+        name: format!("{} {}", r.family_name, r.given_name),
+        name_kana: format!("{} {}", r.family_name_kana, r.given_name_kana),
+        birth_date: r.birth_date,
+        age: age(r.birth_date, today),
+        sex: Sex::parse(&r.sex).map_err(|_| corrupt("sex", &r.sex))?,
+        address: r.address.clone(),
+        daily_living_area: r.daily_living_area.clone(),
+        phone: r.phone.clone(),
+        key_person: r.key_person.clone(),
+        key_person_phone: r.key_person_phone.clone(),
+        care_level: CareLevel::parse(&r.care_level).map_err(|_| corrupt("care level", &r.care_level))?,
+        main_diagnoses: r.main_diagnoses.clone(),
+        allergies: r.allergies.clone(),
+        special_care: r.special_care.split(',').filter_map(|c| SpecialCare::parse(c).ok()).collect(),
+        status: PatientStatus::parse(&r.status).map_err(|_| corrupt("status", &r.status))?,
+    })
+}
+
+fn consent_state(consents: &[ConsentRow]) -> ConsentState {
+    match consents.first() {
+        None => ConsentState::Pending,
+        Some(c) if c.withdrawn_at.is_some() => ConsentState::Withdrawn,
+        Some(_) => ConsentState::Active,
+    }
+}
+
+fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
+    EntryView {
+        id: r.id,
+        kind: EntryKind::parse(&r.kind).unwrap_or(EntryKind::Message),
+        author_profession: Profession::parse(&r.author_profession).ok(),
+        author_name: r.author_name,
+        is_mine: r.author_id == reader,
+        created_at: r.created_at,
+        body: r.body,
+        vitals: serde_json::from_str(&r.vitals).unwrap_or_default(),
+        corrected: r.latest_version > 1,
+        needs_reply: r.needs_reply,
+        reply_to: r.reply_to,
+        was_unread: !r.read_by_me && r.author_id != reader,
+        read_count: r.read_count,
+        acknowledged_by_me: r.acknowledged_by_me,
+        acknowledgement_count: r.acknowledgement_count,
+    }
+}
+
+/// A patient's row, consents, team and the policy's view of them.
+struct Loaded {
+    row: PatientRow,
+    consents: Vec<ConsentRow>,
+    team: Vec<TeamMemberRow>,
+    scope: PatientScope,
+}
+
+async fn load(tx: &mut dyn StoreTx, patient: Uuid) -> Result<Loaded, AppError> {
+    let row = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
+    let consents = tx.consents(patient).await?;
+    let team = tx.team(patient).await?;
+    let scope = PatientScope {
+        municipality_id: MunicipalityId(row.municipality_id),
+        created_by: AccountId(row.created_by),
+        consent: consent_state(&consents),
+        active_members: team.iter().filter(|m| m.left_at.is_none()).map(|m| AccountId(m.account_id)).collect(),
+    };
+    Ok(Loaded { row, consents, team, scope })
+}
+
+impl App {
+    fn today(&self) -> Date {
+        self.now().to_offset(JST).date()
+    }
+
+    fn audit_patient<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
+        AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
+    }
+
+    /// A professional registers a patient they care for; they become the first
+    /// member of the team. Nobody else sees the patient until consent is recorded.
+    pub async fn register_patient(
+        &self,
+        session: &Session,
+        form: &PatientForm<'_>,
+        my_role: &str,
+        meta: &RequestMeta,
+    ) -> Result<PatientView, AppError> {
+        let actor = session.actor()?;
+        let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
+        enforce(policy::create_patient(&actor, municipality))?;
+        let details = PatientDetails::parse(form, self.today())?;
+        let role = TeamRole::parse(my_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
+        let now = self.now();
+        let row = PatientRow {
+            id: Uuid::now_v7(),
+            municipality_id: municipality.0,
+            created_by: actor.account_id.0,
+            search_key: details.search_key(),
+            family_name: details.family_name,
+            given_name: details.given_name,
+            family_name_kana: details.family_name_kana,
+            given_name_kana: details.given_name_kana,
+            birth_date: details.birth_date,
+            sex: details.sex.code().to_owned(),
+            address: details.address,
+            daily_living_area: details.daily_living_area,
+            phone: details.phone,
+            key_person: details.key_person,
+            key_person_phone: details.key_person_phone,
+            care_level: details.care_level.code().to_owned(),
+            main_diagnoses: details.main_diagnoses,
+            allergies: details.allergies,
+            special_care: details.special_care.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
+            status: PatientStatus::AtHome.code().to_owned(),
+            outcome: None,
+            outcome_date: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.begin().await?;
+        tx.insert_patient(&row).await?;
+        tx.insert_team_member(&NewTeamMember {
+            id: Uuid::now_v7(),
+            patient_id: row.id,
+            account_id: actor.account_id.0,
+            team_role: role.code().to_owned(),
+            added_by: actor.account_id.0,
+            joined_at: now,
+        })
+        .await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(municipality),
+            &Self::audit_patient(session, meta),
+            AuditAction::PatientRegistered,
+            "patient",
+            Some(row.id),
+            json!({ "team_role": role.code() }),
+        ))
+        .await?;
+        tx.commit().await?;
+        patient_view(&row, self.today())
+    }
+
+    /// Everyone's own patient list, unread and urgent first. `query` filters by
+    /// name or kana (width and katakana/hiragana folded).
+    pub async fn my_patients(
+        &self,
+        session: &Session,
+        query: &str,
+        meta: &RequestMeta,
+    ) -> Result<Vec<PatientSummary>, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let rows = tx.patients_of_member(actor.account_id.0).await?;
+        let counts = tx.patient_counts(actor.account_id.0).await?;
+        let key = search_key(query);
+        let today = self.today();
+        let mut out = Vec::new();
+        for row in rows.iter().filter(|r| key.is_empty() || r.search_key.contains(&key)) {
+            let loaded = load(tx.as_mut(), row.id).await?;
+            if !policy::read_patient(&actor, &loaded.scope).is_allowed() {
+                continue;
+            }
+            let c = counts.iter().find(|c| c.patient_id == row.id);
+            out.push(PatientSummary {
+                patient: patient_view(row, today)?,
+                consent: loaded.scope.consent,
+                unread: c.map_or(0, |c| c.unread),
+                urgent_unacknowledged: c.map_or(0, |c| c.urgent_unacknowledged),
+                needs_reply: c.map_or(0, |c| c.needs_reply),
+            });
+        }
+        out.sort_by_key(|s| (-s.urgent_unacknowledged, -(s.unread.min(1)), s.patient.name_kana.clone()));
+        if !out.is_empty() {
+            tx.append_audit(&audit_record(
+                self.now(),
+                actor.municipality_id,
+                &Self::audit_patient(session, meta),
+                AuditAction::PatientListViewed,
+                "patient_list",
+                None,
+                json!({ "patients": out.iter().map(|s| s.patient.id).collect::<Vec<_>>() }),
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The patient page: profile, consent, team and the newest 50 entries
+    /// (optionally of one kind). Showing them marks them read.
+    pub async fn patient_page(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        kind: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<PatientPage, AppError> {
+        let actor = session.actor()?;
+        let kind = match kind.filter(|k| !k.is_empty()) {
+            Some(k) => Some(EntryKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
+            None => None,
+        };
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let me = actor.account_id.0;
+        let rows = tx.timeline(patient, me, kind.map(|k| k.code()), 50).await?;
+        let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
+        let now = self.now();
+        tx.mark_read(&unread, me, now).await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::PatientViewed,
+            "patient",
+            Some(patient),
+            json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()) }),
+        ))
+        .await?;
+        let vitals_rows = if kind == Some(EntryKind::Vitals) {
+            Vec::new()
+        } else {
+            tx.timeline(patient, me, Some(EntryKind::Vitals.code()), 1).await?
+        };
+        tx.commit().await?;
+        let timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
+        let latest_vitals = vitals_rows
+            .into_iter()
+            .map(|r| entry_view(r, me))
+            .chain(timeline.iter().filter(|e| !e.vitals.is_empty()).cloned())
+            .filter(|e| !e.vitals.is_empty())
+            .max_by_key(|e| e.created_at)
+            .map(|e| (e.created_at, e.vitals));
+        Ok(PatientPage {
+            patient: patient_view(&loaded.row, self.today())?,
+            consent_state: loaded.scope.consent,
+            consent: loaded.consents.first().map(|c| ConsentView {
+                given_on: c.given_on,
+                method: c.method.clone(),
+                proxy_name: c.proxy_name.clone(),
+                proxy_relation: c.proxy_relation.clone(),
+                scope: c.scope.clone(),
+                withdrawn_at: c.withdrawn_at,
+            }),
+            team: loaded
+                .team
+                .iter()
+                .map(|m| TeamMemberView {
+                    membership_id: m.id,
+                    account_id: m.account_id,
+                    display_name: m.display_name.clone(),
+                    profession: Profession::parse(&m.profession).ok(),
+                    team_role: TeamRole::parse(&m.team_role).ok(),
+                    active: m.left_at.is_none(),
+                    is_me: m.account_id == me,
+                })
+                .collect(),
+            can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
+            timeline,
+            latest_vitals,
+        })
+    }
+
+    /// Records the patient's (or proxy's) consent; sharing starts now.
+    pub async fn record_consent(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        form: &ConsentForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::record_consent(&actor, &loaded.scope))?;
+        let details = ConsentDetails::parse(
+            form.given_on,
+            form.method,
+            form.proxy_name,
+            form.proxy_relation,
+            form.scope,
+            self.today(),
+        )?;
+        let now = self.now();
+        tx.insert_consent(&ConsentRow {
+            id: Uuid::now_v7(),
+            patient_id: patient,
+            given_on: details.given_on,
+            method: details.method.code().to_owned(),
+            proxy_name: details.proxy_name.clone(),
+            proxy_relation: details.proxy_relation.clone(),
+            scope: details.scope.clone(),
+            recorded_by: actor.account_id.0,
+            recorded_at: now,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawal_reason: None,
+        })
+        .await?;
+        let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some() });
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::ConsentRecorded,
+            "patient",
+            Some(patient),
+            audit,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that consent was withdrawn: sharing stops at once, the record stays read-only.
+    pub async fn withdraw_consent(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let reason = tsunagu_domain::text::required("reason", reason, 500)?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
+        let now = self.now();
+        tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::ConsentWithdrawn,
+            "patient",
+            Some(patient),
+            json!({}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A member adds a colleague (any facility of the municipality) to the team.
+    pub async fn add_team_member(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        login: &str,
+        team_role: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let role = TeamRole::parse(team_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
+        let login = LoginId::parse(login).map_err(|_| ValidationError::new("member", "unknown_colleague"))?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let colleague = tx.account_by_login(login.as_str()).await?;
+        let colleague = match colleague {
+            Some(c)
+                if c.municipality_id == Some(loaded.row.municipality_id)
+                    && c.status == AccountStatus::Active.code() =>
+            {
+                c
+            }
+            _ => return Err(ValidationError::new("member", "unknown_colleague").into()),
+        };
+        if loaded.scope.active_members.contains(&AccountId(colleague.id)) {
+            return Err(ValidationError::new("member", "already_member").into());
+        }
+        let now = self.now();
+        tx.insert_team_member(&NewTeamMember {
+            id: Uuid::now_v7(),
+            patient_id: patient,
+            account_id: colleague.id,
+            team_role: role.code().to_owned(),
+            added_by: actor.account_id.0,
+            joined_at: now,
+        })
+        .await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::TeamMemberAdded,
+            "patient",
+            Some(patient),
+            json!({ "member": colleague.login_id, "team_role": role.code() }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a membership: one's own (leaving) or a colleague's (removal). Recorded, never deleted.
+    pub async fn remove_team_member(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        membership: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let member =
+            loaded.team.iter().find(|m| m.id == membership && m.left_at.is_none()).ok_or(AppError::NotFound)?;
+        if loaded.scope.active_members.len() == 1 {
+            return Err(ValidationError::new("member", "last_member").into());
+        }
+        let now = self.now();
+        tx.end_team_membership(member.id, actor.account_id.0, now).await?;
+        let leaving = member.account_id == actor.account_id.0;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::TeamMemberRemoved,
+            "patient",
+            Some(patient),
+            json!({ "member": member.login_id, "left_by_themselves": leaving }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Posts to a patient's timeline. Acknowledged only once committed (durable).
+    pub async fn post_entry(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        draft: &EntryDraft,
+        reply_to: Option<Uuid>,
+        meta: &RequestMeta,
+    ) -> Result<Uuid, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        if let Some(parent) = reply_to {
+            let parent = tx.entry(parent, actor.account_id.0).await?;
+            if parent.is_none_or(|p| p.patient_id != patient) {
+                return Err(ValidationError::new("reply_to", "unknown").into());
+            }
+        }
+        let now = self.now();
+        let id = Uuid::now_v7();
+        tx.insert_entry(&NewEntry {
+            id,
+            patient_id: patient,
+            kind: draft.kind.code().to_owned(),
+            author_id: actor.account_id.0,
+            reply_to,
+            needs_reply: draft.needs_reply,
+            created_at: now,
+            body: draft.body.clone(),
+            vitals: serde_json::to_string(&draft.vitals).map_err(|e| AppError::Internal(e.to_string()))?,
+        })
+        .await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::EntryPosted,
+            "entry",
+            Some(id),
+            json!({ "patient": patient, "kind": draft.kind.code() }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Loads an entry and its patient's scope, checking the actor may read it.
+    async fn readable_entry(
+        &self,
+        tx: &mut dyn StoreTx,
+        actor: &Actor,
+        entry: Uuid,
+    ) -> Result<(TimelineRow, Loaded), AppError> {
+        let row = tx.entry(entry, actor.account_id.0).await?.ok_or(AppError::NotFound)?;
+        let loaded = load(tx, row.patient_id).await?;
+        enforce(policy::read_patient(actor, &loaded.scope))?;
+        Ok((row, loaded))
+    }
+
+    /// Corrects one's own entry: a new version; the old one stays readable (真正性).
+    pub async fn correct_entry(
+        &self,
+        session: &Session,
+        entry: Uuid,
+        draft: &EntryDraft,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<Uuid, AppError> {
+        let actor = session.actor()?;
+        let reason = tsunagu_domain::text::required("reason", reason, 200)?;
+        let mut tx = self.begin().await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        if row.author_id != actor.account_id.0 {
+            return Err(AppError::Forbidden);
+        }
+        if draft.kind.code() != row.kind {
+            return Err(ValidationError::new("kind", "cannot_change").into());
+        }
+        let now = self.now();
+        let vitals = serde_json::to_string(&draft.vitals).map_err(|e| AppError::Internal(e.to_string()))?;
+        tx.insert_entry_version(&NewEntryVersion {
+            entry_id: entry,
+            version: row.latest_version + 1,
+            body: draft.body.clone(),
+            vitals,
+            edited_by: actor.account_id.0,
+            edited_at: now,
+            reason,
+        })
+        .await?;
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::EntryCorrected,
+            "entry",
+            Some(entry),
+            json!({ "patient": row.patient_id, "version": row.latest_version + 1 }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(row.patient_id)
+    }
+
+    /// One entry with every version and its read receipts.
+    pub async fn entry_detail(
+        &self,
+        session: &Session,
+        entry: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<EntryDetail, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let versions = tx.entry_versions(entry).await?;
+        let reads = tx.read_receipts(entry).await?;
+        let acks = tx.acknowledgements(entry).await?;
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(loaded.scope.municipality_id),
+            &Self::audit_patient(session, meta),
+            AuditAction::EntryViewed,
+            "entry",
+            Some(entry),
+            json!({ "patient": row.patient_id }),
+        ))
+        .await?;
+        tx.commit().await?;
+        let patient_name = format!("{} {}", loaded.row.family_name, loaded.row.given_name);
+        Ok(EntryDetail {
+            patient_id: row.patient_id,
+            patient_name,
+            entry: entry_view(row, actor.account_id.0),
+            versions: versions
+                .into_iter()
+                .map(|v| EntryVersionView {
+                    version: v.version,
+                    body: v.body,
+                    vitals: serde_json::from_str(&v.vitals).unwrap_or_default(),
+                    editor_name: v.editor_name,
+                    edited_at: v.edited_at,
+                    reason: v.reason,
+                })
+                .collect(),
+            reads: reads.into_iter().map(|r| (r.display_name, r.at)).collect(),
+            acknowledgements: acks.into_iter().map(|r| (r.display_name, r.at)).collect(),
+        })
+    }
+
+    /// "I have seen this and am acting on it" for an urgent entry.
+    pub async fn acknowledge_entry(
+        &self,
+        session: &Session,
+        entry: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<Uuid, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.begin().await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        if row.kind != EntryKind::Urgent.code() {
+            return Err(ValidationError::new("kind", "not_urgent").into());
+        }
+        let now = self.now();
+        if tx.acknowledge(entry, actor.account_id.0, now).await? {
+            tx.mark_read(&[entry], actor.account_id.0, now).await?;
+            tx.append_audit(&audit_record(
+                now,
+                Some(loaded.scope.municipality_id),
+                &Self::audit_patient(session, meta),
+                AuditAction::EntryAcknowledged,
+                "entry",
+                Some(entry),
+                json!({ "patient": row.patient_id }),
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(row.patient_id)
+    }
+
+    /// Active colleagues in one's municipality, to add to a team.
+    pub async fn colleagues(&self, session: &Session) -> Result<Vec<Colleague>, AppError> {
+        let actor = session.actor()?;
+        let Some(municipality) = actor.municipality_id else { return Ok(Vec::new()) };
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .accounts(Some(municipality.0))
+            .await?
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Active.code())
+            .map(|a| Colleague {
+                profession: Profession::parse(&a.profession).ok(),
+                login_id: a.login_id,
+                display_name: a.display_name,
+            })
+            .collect())
+    }
+}
+
+/// The raw consent form.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentForm<'a> {
+    pub given_on: &'a str,
+    pub method: &'a str,
+    pub proxy_name: &'a str,
+    pub proxy_relation: &'a str,
+    pub scope: &'a str,
+}
+
+/// Parses an entry form (what the web layer and the API share).
+pub fn parse_entry(kind: &str, body: &str, vitals: &VitalsForm<'_>, needs_reply: bool) -> Result<EntryDraft, AppError> {
+    Ok(EntryDraft::parse(kind, body, vitals, needs_reply)?)
+}

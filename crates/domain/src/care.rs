@@ -1,0 +1,248 @@
+//! The care team around one patient and what they post to its timeline.
+
+use crate::{ValidationError, coded_enum, text};
+use serde::{Deserialize, Serialize};
+
+coded_enum!(
+    /// A member's part in the team.
+    TeamRole {
+        PrimaryPhysician = "primary_physician", "主治医", "Primary physician";
+        BackupPhysician = "backup_physician", "副主治医", "Backup physician";
+        VisitingNurse = "visiting_nurse", "訪問看護", "Visiting nurse";
+        CareManager = "care_manager", "ケアマネジャー", "Care manager";
+        Pharmacist = "pharmacist", "薬剤師", "Pharmacist";
+        Dentist = "dentist", "歯科医師", "Dentist";
+        DentalHygienist = "dental_hygienist", "歯科衛生士", "Dental hygienist";
+        Rehabilitation = "rehabilitation", "リハビリ", "Rehabilitation";
+        Dietitian = "dietitian", "管理栄養士", "Dietitian";
+        HomeHelper = "home_helper", "訪問介護", "Home helper";
+        MedicalSocialWorker = "msw", "MSW（医療ソーシャルワーカー）", "Medical social worker";
+        CommunitySupport = "community_support", "地域包括", "Community support center";
+        Other = "other", "その他", "Other";
+    }
+);
+
+coded_enum!(
+    /// Kinds of timeline entry.
+    EntryKind {
+        Message = "message", "連絡", "Message";
+        VisitRecord = "visit_record", "訪問記録", "Visit record";
+        Vitals = "vitals", "バイタル", "Vital signs";
+        MedicationChange = "medication_change", "処方・薬の変更", "Medication change";
+        ConditionChange = "condition_change", "状態の変化", "Change in condition";
+        Urgent = "urgent", "急変", "Urgent";
+    }
+);
+
+/// Vital signs, every one optional, every one within a range a person can have.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VitalSigns {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature_c: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub systolic: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diastolic: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pulse: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spo2: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub respiratory_rate: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_kg: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blood_glucose: Option<u16>,
+    /// Numeric rating scale, 0–10.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pain: Option<u8>,
+    /// Bowel movements since the last visit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bowel_movements: Option<u8>,
+}
+
+/// The raw text of the vitals fields.
+#[derive(Debug, Clone, Default)]
+pub struct VitalsForm<'a> {
+    pub temperature_c: &'a str,
+    pub systolic: &'a str,
+    pub diastolic: &'a str,
+    pub pulse: &'a str,
+    pub spo2: &'a str,
+    pub respiratory_rate: &'a str,
+    pub weight_kg: &'a str,
+    pub blood_glucose: &'a str,
+    pub pain: &'a str,
+    pub bowel_movements: &'a str,
+}
+
+fn number<T: std::str::FromStr + PartialOrd>(
+    field: &'static str,
+    raw: &str,
+    min: T,
+    max: T,
+) -> Result<Option<T>, ValidationError> {
+    let folded = text::fold_full_width_ascii(raw.trim());
+    if folded.is_empty() {
+        return Ok(None);
+    }
+    let value: T = folded.parse().map_err(|_| ValidationError::new(field, "number"))?;
+    if value < min || value > max {
+        return Err(ValidationError::new(field, "implausible"));
+    }
+    Ok(Some(value))
+}
+
+impl VitalSigns {
+    pub fn parse(f: &VitalsForm<'_>) -> Result<Self, ValidationError> {
+        let v = Self {
+            temperature_c: number("temperature_c", f.temperature_c, 30.0, 43.0)?,
+            systolic: number("systolic", f.systolic, 40, 280)?,
+            diastolic: number("diastolic", f.diastolic, 20, 180)?,
+            pulse: number("pulse", f.pulse, 20, 250)?,
+            spo2: number("spo2", f.spo2, 50, 100)?,
+            respiratory_rate: number("respiratory_rate", f.respiratory_rate, 4, 60)?,
+            weight_kg: number("weight_kg", f.weight_kg, 1.0, 300.0)?,
+            blood_glucose: number("blood_glucose", f.blood_glucose, 10, 900)?,
+            pain: number("pain", f.pain, 0, 10)?,
+            bowel_movements: number("bowel_movements", f.bowel_movements, 0, 20)?,
+        };
+        match (v.systolic, v.diastolic) {
+            (Some(s), Some(d)) if s <= d => return Err(ValidationError::new("diastolic", "not_below_systolic")),
+            (Some(_), None) | (None, Some(_)) => return Err(ValidationError::new("diastolic", "both_pressures")),
+            _ => {}
+        }
+        Ok(v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// One line for the timeline, e.g. `体温 37.2℃ / 血圧 128/76 / SpO2 96%`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = self.temperature_c {
+            parts.push(format!("体温 {t:.1}℃"));
+        }
+        if let (Some(s), Some(d)) = (self.systolic, self.diastolic) {
+            parts.push(format!("血圧 {s}/{d}"));
+        }
+        if let Some(p) = self.pulse {
+            parts.push(format!("脈拍 {p}"));
+        }
+        if let Some(s) = self.spo2 {
+            parts.push(format!("SpO2 {s}%"));
+        }
+        if let Some(r) = self.respiratory_rate {
+            parts.push(format!("呼吸数 {r}"));
+        }
+        if let Some(w) = self.weight_kg {
+            parts.push(format!("体重 {w:.1}kg"));
+        }
+        if let Some(g) = self.blood_glucose {
+            parts.push(format!("血糖 {g}"));
+        }
+        if let Some(p) = self.pain {
+            parts.push(format!("疼痛 {p}/10"));
+        }
+        if let Some(b) = self.bowel_movements {
+            parts.push(format!("排便 {b}回"));
+        }
+        parts.join(" / ")
+    }
+}
+
+/// An entry (or a correction of one) as the author wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryDraft {
+    pub kind: EntryKind,
+    pub body: String,
+    pub vitals: VitalSigns,
+    pub needs_reply: bool,
+}
+
+impl EntryDraft {
+    pub fn parse(kind: &str, body: &str, vitals: &VitalsForm<'_>, needs_reply: bool) -> Result<Self, ValidationError> {
+        let kind = EntryKind::parse(kind).map_err(|_| ValidationError::new("kind", "unknown"))?;
+        let vitals = VitalSigns::parse(vitals)?;
+        let body = text::optional_multiline("body", body, 4000)?.unwrap_or_default();
+        if body.is_empty() && (kind != EntryKind::Vitals || vitals.is_empty()) {
+            return Err(ValidationError::new(
+                "body",
+                if kind == EntryKind::Vitals { "vitals_empty" } else { "required" },
+            ));
+        }
+        Ok(Self { kind, body, vitals, needs_reply })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plausible_vitals_pass_and_read_well() {
+        let f = VitalsForm {
+            temperature_c: "37.2",
+            systolic: "128",
+            diastolic: "76",
+            spo2: "９６",
+            ..VitalsForm::default()
+        };
+        let v = VitalSigns::parse(&f).unwrap_or_default();
+        assert_eq!(v.summary(), "体温 37.2℃ / 血圧 128/76 / SpO2 96%");
+    }
+
+    #[test]
+    fn impossible_vitals_are_refused() {
+        let cases = [
+            (VitalsForm { systolic: "300", diastolic: "80", ..VitalsForm::default() }, ("systolic", "implausible")),
+            (
+                VitalsForm { systolic: "80", diastolic: "120", ..VitalsForm::default() },
+                ("diastolic", "not_below_systolic"),
+            ),
+            (VitalsForm { systolic: "120", ..VitalsForm::default() }, ("diastolic", "both_pressures")),
+            (VitalsForm { temperature_c: "73", ..VitalsForm::default() }, ("temperature_c", "implausible")),
+            (VitalsForm { spo2: "101", ..VitalsForm::default() }, ("spo2", "implausible")),
+            (VitalsForm { pulse: "abc", ..VitalsForm::default() }, ("pulse", "number")),
+            (VitalsForm { pain: "11", ..VitalsForm::default() }, ("pain", "implausible")),
+        ];
+        for (f, (field, code)) in cases {
+            assert_eq!(VitalSigns::parse(&f), Err(ValidationError::new(field, code)));
+        }
+    }
+
+    #[test]
+    fn an_entry_needs_text_or_vitals() {
+        let none = VitalsForm::default();
+        assert_eq!(
+            EntryDraft::parse("message", "  ", &none, false).err(),
+            Some(ValidationError::new("body", "required"))
+        );
+        assert_eq!(
+            EntryDraft::parse("vitals", "", &none, false).err(),
+            Some(ValidationError::new("body", "vitals_empty"))
+        );
+        let some = VitalsForm { pulse: "72", ..VitalsForm::default() };
+        assert!(EntryDraft::parse("vitals", "", &some, false).is_ok());
+        assert_eq!(EntryDraft::parse("gossip", "x", &none, false).err(), Some(ValidationError::new("kind", "unknown")));
+        let kept = EntryDraft::parse("visit_record", "1行目\n2行目", &none, true);
+        assert_eq!(kept.map(|d| d.body), Ok("1行目\n2行目".to_owned()));
+    }
+
+    proptest! {
+        /// Whatever is typed, parsing never panics, and what it accepts is in range.
+        #[test]
+        fn parsing_accepts_only_plausible_values(t in "\\PC{0,8}", s in 0u32..400, d in 0u32..400, spo2 in 0u32..200) {
+            let (s, d, spo2) = (s.to_string(), d.to_string(), spo2.to_string());
+            let f = VitalsForm { temperature_c: &t, systolic: &s, diastolic: &d, spo2: &spo2, ..VitalsForm::default() };
+            if let Ok(v) = VitalSigns::parse(&f) {
+                prop_assert!(v.temperature_c.is_none_or(|t| (30.0..=43.0).contains(&t)));
+                prop_assert!(v.systolic.zip(v.diastolic).is_none_or(|(s, d)| s > d && (40..=280).contains(&s)));
+                prop_assert!(v.spo2.is_none_or(|x| (50..=100).contains(&x)));
+            }
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! The care-team information-sharing system through HTTP: registering a
+//! patient, consent, the team, the timeline, read receipts, corrections,
+//! urgent entries, withdrawal, leaving, search. Both databases.
+
+use crate::helpers::{Client, TestApp, TestDb};
+use axum::http::StatusCode;
+
+crate::on_both_databases!(
+    a_patient_is_shared_only_after_consent_and_only_with_the_team,
+    posting_and_reading_leave_read_receipts_and_unread_counts,
+    impossible_input_is_refused_and_changes_nothing,
+    corrections_are_new_versions_that_keep_the_original,
+    urgent_entries_come_first_until_acknowledged,
+    withdrawal_of_consent_makes_the_record_read_only,
+    leaving_the_team_ends_access,
+    patients_are_found_by_name_or_kana_in_any_width,
+    every_look_at_a_patient_is_audited,
+);
+
+pub struct Team {
+    pub t: TestApp,
+    pub nurse: Client,
+    pub doctor: Client,
+    pub care_manager: Client,
+}
+
+/// Kashiwa with a nurse, a doctor and a care manager, all signed in.
+pub async fn team(db: &TestDb) -> Team {
+    let t = TestApp::start(db).await;
+    let m = crate::admin::kashiwa(&t).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let station = crate::admin::facility(&mut admin, m, "home_nursing_station", "訪問看護ステーションつなぐ").await;
+    let clinic = crate::admin::facility(&mut admin, m, "clinic", "つなぐ在宅クリニック").await;
+    let (nurse, _) = t.signed_in("ns.tanaka", Some("122173"), "nurse", &[], Some(station)).await;
+    let (doctor, _) = t.signed_in("dr.sato", Some("122173"), "physician", &[], Some(clinic)).await;
+    let (care_manager, _) = t.signed_in("cm.yamamoto", Some("122173"), "care_manager", &[], None).await;
+    Team { t, nurse, doctor, care_manager }
+}
+
+pub const PATIENT: &[(&str, &str)] = &[
+    ("family_name", "柏"),
+    ("given_name", "花子"),
+    ("family_name_kana", "カシワ"),
+    ("given_name_kana", "ハナコ"),
+    ("birth_date", "1938-04-01"),
+    ("sex", "female"),
+    ("address", "千葉県柏市柏1-1-1"),
+    ("care_level", "care_3"),
+    ("special_care", "home_oxygen"),
+    ("allergies", "ペニシリン"),
+    ("team_role", "visiting_nurse"),
+];
+
+/// Registers a patient as `client`; returns its id.
+pub async fn register(client: &mut Client, fields: &[(&str, &str)]) -> String {
+    let reply = client.submit("/patients/new", "/patients", fields).await;
+    assert!(reply.redirects_to("/patients/"), "{} {}", reply.status, reply.body);
+    let location = reply.location.unwrap_or_default();
+    location.split('/').nth(2).and_then(|s| s.split('?').next()).unwrap_or_default().to_owned()
+}
+
+pub async fn consent(client: &mut Client, patient: &str) {
+    let page = format!("/patients/{patient}");
+    let reply = client
+        .submit(
+            &page,
+            &format!("{page}/consent"),
+            &[("given_on", "2026-11-01"), ("method", "written"), ("scope", "ケアチーム内での共有")],
+        )
+        .await;
+    assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
+}
+
+pub async fn add(client: &mut Client, patient: &str, login: &str, role: &str) {
+    let page = format!("/patients/{patient}");
+    let reply = client
+        .submit(&page, &format!("{page}/team"), &[("member", &format!("{login} — 名前")), ("team_role", role)])
+        .await;
+    assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
+}
+
+/// Posts an entry; returns its id.
+pub async fn post(client: &mut Client, patient: &str, fields: &[(&str, &str)]) -> String {
+    let page = format!("/patients/{patient}");
+    let reply = client.submit(&page, &format!("{page}/entries"), fields).await;
+    assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
+    reply.location.unwrap_or_default().split("#e-").nth(1).unwrap_or_default().to_owned()
+}
+
+async fn a_patient_is_shared_only_after_consent_and_only_with_the_team(db: &TestDb) {
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    let page = format!("/patients/{patient}");
+    let own = nurse.get(&page).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(
+        own.body.contains("柏 花子")
+            && own.body.contains("ペニシリン")
+            && own.body.contains("まだ同意が記録されていません")
+    );
+    assert!(!own.body.contains("id=\"compose\""), "nothing can be posted before consent");
+    let early = nurse.submit(&page, &format!("{page}/entries"), &[("kind", "message"), ("body", "同意前")]).await;
+    assert_eq!(early.status, StatusCode::FORBIDDEN);
+
+    consent(&mut nurse, &patient).await;
+    assert!(nurse.get(&page).await.body.contains("id=\"compose\""));
+    // Not on the team: the patient does not exist for them.
+    assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND);
+    assert!(!doctor.get("/home").await.body.contains("柏 花子"));
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let seen = doctor.get(&page).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("主治医"));
+    assert!(doctor.get("/home").await.body.contains("柏 花子"));
+    // The care manager is in the same municipality but not on the team.
+    assert_eq!(care_manager.get(&page).await.status, StatusCode::NOT_FOUND);
+    let sneaky = care_manager.submit("/home", &format!("{page}/entries"), &[("kind", "message"), ("body", "x")]).await;
+    assert_eq!(sneaky.status, StatusCode::NOT_FOUND);
+}
+
+async fn posting_and_reading_leave_read_receipts_and_unread_counts(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let entry = post(
+        &mut nurse,
+        &patient,
+        &[
+            ("kind", "visit_record"),
+            ("body", "訪問。食事量やや低下。"),
+            ("temperature_c", "37.2"),
+            ("systolic", "128"),
+            ("diastolic", "76"),
+            ("spo2", "96"),
+            ("needs_reply", "true"),
+        ],
+    )
+    .await;
+
+    let home = doctor.get("/home").await;
+    assert!(home.body.contains("未読 1") && home.body.contains("要返信 1"), "{}", home.body);
+    let page = doctor.get(&format!("/patients/{patient}")).await;
+    assert!(page.body.contains("訪問。食事量やや低下。") && page.body.contains("体温 37.2℃ / 血圧 128/76 / SpO2 96%"));
+    assert!(page.body.contains("class=\"entry kind-visit_record unread\""), "shown as new the first time");
+    assert_eq!(page.by_id("latest-vitals").map(|v| v.starts_with("体温 37.2℃")), Some(true));
+    let again = doctor.get(&format!("/patients/{patient}")).await;
+    assert!(!again.body.contains("kind-visit_record unread"), "read after being shown");
+    assert!(!doctor.get("/home").await.body.contains("未読 1"));
+
+    let receipts = nurse.get(&format!("/entries/{entry}")).await;
+    assert_eq!(receipts.status, StatusCode::OK);
+    assert!(receipts.body.contains("既読 1") && receipts.body.contains("dr.sato さん"), "{}", receipts.body);
+    let vitals_only = doctor.get(&format!("/patients/{patient}?kind=vitals")).await;
+    assert!(!vitals_only.body.contains("訪問。食事量やや低下。"), "the kind filter filters");
+    let reply = post(
+        &mut doctor,
+        &patient,
+        &[("kind", "message"), ("body", "了解しました。次回採血します。"), ("reply_to", &entry)],
+    )
+    .await;
+    assert!(!reply.is_empty());
+}
+
+async fn impossible_input_is_refused_and_changes_nothing(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    let mut bad = PATIENT.to_vec();
+    bad[2] = ("family_name_kana", "柏");
+    let refused = nurse.submit("/patients/new", "/patients", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("カタカナまたはひらがな") && refused.body.contains("value=\"花子\""),
+        "clear message, form kept"
+    );
+    let mut future = PATIENT.to_vec();
+    future[4] = ("birth_date", "2099-01-01");
+    assert_eq!(nurse.submit("/patients/new", "/patients", &future).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nurse.get("/home").await.body.contains("担当の患者さんはまだいません"));
+
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let page = format!("/patients/{patient}");
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("kind", "vitals"), ("systolic", "80"), ("diastolic", "120")], "血圧の下（拡張期）は上（収縮期）より低い"),
+        (&[("kind", "vitals"), ("temperature_c", "73")], "ありえない値"),
+        (&[("kind", "vitals"), ("spo2", "101")], "ありえない値"),
+        (&[("kind", "vitals")], "バイタルを1つ以上"),
+        (&[("kind", "message"), ("body", "   ")], "内容を入力してください"),
+        (&[("kind", "gossip"), ("body", "x")], "選択肢から選んでください"),
+    ];
+    for (fields, message) in cases {
+        let reply = nurse.submit(&page, &format!("{page}/entries"), fields).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(reply.body.contains(message), "{fields:?}: {message}");
+    }
+    assert!(nurse.get(&page).await.body.contains("まだ記録はありません"), "nothing was posted");
+}
+
+async fn corrections_are_new_versions_that_keep_the_original(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let entry =
+        post(&mut nurse, &patient, &[("kind", "vitals"), ("systolic", "182"), ("diastolic", "76"), ("body", "測定")])
+            .await;
+    let form = format!("/entries/{entry}/correct");
+    let no_reason = nurse
+        .submit(&form, &form, &[("kind", "vitals"), ("systolic", "128"), ("diastolic", "76"), ("body", "測定")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fixed = nurse
+        .submit(
+            &form,
+            &form,
+            &[
+                ("kind", "vitals"),
+                ("systolic", "128"),
+                ("diastolic", "76"),
+                ("body", "測定"),
+                ("reason", "血圧の入力誤り"),
+            ],
+        )
+        .await;
+    assert!(fixed.redirects_to(&format!("/patients/{patient}")), "{} {}", fixed.status, fixed.body);
+    let page = doctor.get(&format!("/patients/{patient}")).await;
+    assert!(page.body.contains("血圧 128/76") && !page.body.contains("血圧 182/76") && page.body.contains("訂正あり"));
+    let history = doctor.get(&format!("/entries/{entry}")).await;
+    assert!(
+        history.body.contains("血圧 182/76")
+            && history.body.contains("血圧 128/76")
+            && history.body.contains("血圧の入力誤り")
+    );
+    let theirs = doctor
+        .submit(
+            &format!("/entries/{entry}"),
+            &form,
+            &[("kind", "vitals"), ("systolic", "120"), ("diastolic", "70"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN, "only the author corrects");
+}
+
+async fn urgent_entries_come_first_until_acknowledged(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let quiet =
+        register(&mut nurse, &[PATIENT, &[("family_name", "相川"), ("family_name_kana", "アイカワ")]].concat()).await;
+    let patient =
+        register(&mut nurse, &[PATIENT, &[("family_name", "渡辺"), ("family_name_kana", "ワタナベ")]].concat()).await;
+    for p in [&quiet, &patient] {
+        consent(&mut nurse, p).await;
+        add(&mut nurse, p, "dr.sato", "primary_physician").await;
+    }
+    let urgent = post(
+        &mut nurse,
+        &patient,
+        &[("kind", "urgent"), ("body", "SpO2 85%、呼吸苦あり。往診をお願いします。"), ("spo2", "85")],
+    )
+    .await;
+    let home = doctor.get("/home").await;
+    let first = home.body.find("渡辺 花子").unwrap_or(usize::MAX);
+    let second = home.body.find("相川 花子").unwrap_or(0);
+    assert!(first < second, "the urgent patient is listed first");
+    assert!(home.body.contains("急変 1"));
+    let ack = doctor.submit(&format!("/patients/{patient}"), &format!("/entries/{urgent}/acknowledge"), &[]).await;
+    assert!(ack.redirects_to(&format!("/patients/{patient}")));
+    assert!(!doctor.get("/home").await.body.contains("急変 1"));
+    let detail = nurse.get(&format!("/entries/{urgent}")).await;
+    assert!(detail.body.contains("確認済み") && detail.body.contains("dr.sato さん"));
+}
+
+async fn withdrawal_of_consent_makes_the_record_read_only(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "撤回前の記録")]).await;
+    let page = format!("/patients/{patient}");
+    let withdrawn = doctor.submit(&page, &format!("{page}/consent/withdraw"), &[("reason", "ご家族の意向")]).await;
+    assert!(withdrawn.redirects_to(&page));
+    let view = nurse.get(&page).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(
+        view.body.contains("閲覧のみ") && view.body.contains("撤回前の記録") && !view.body.contains("id=\"compose\"")
+    );
+    let blocked = nurse.submit(&page, &format!("{page}/entries"), &[("kind", "message"), ("body", "撤回後")]).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+}
+
+async fn leaving_the_team_ends_access(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let page = format!("/patients/{patient}");
+    let own_membership = |body: &str| {
+        body.split(&format!("/patients/{patient}/team/")).nth(1).and_then(|s| s.split('/').next()).map(str::to_owned)
+    };
+    let alone = nurse.get(&page).await;
+    let mine = own_membership(&alone.body).unwrap_or_default();
+    let last = nurse.submit(&page, &format!("{page}/team/{mine}/remove"), &[]).await;
+    assert_eq!(last.status, StatusCode::UNPROCESSABLE_ENTITY, "the last member cannot leave");
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let doctor_page = doctor.get(&page).await;
+    let doctors = doctor_page
+        .body
+        .split(&format!("/patients/{patient}/team/"))
+        .skip(1)
+        .filter_map(|s| s.split('/').next())
+        .find(|id| *id != mine)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[]).await;
+    assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
+    assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "access ends on leaving");
+    assert!(!doctor.get("/home").await.body.contains("柏 花子"));
+}
+
+async fn patients_are_found_by_name_or_kana_in_any_width(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    register(&mut nurse, PATIENT).await;
+    register(
+        &mut nurse,
+        &[
+            PATIENT,
+            &[
+                ("family_name", "佐藤"),
+                ("family_name_kana", "サトウ"),
+                ("given_name", "一郎"),
+                ("given_name_kana", "イチロウ"),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    for (query, finds_kashiwa) in
+        [("柏", true), ("ｶｼﾜ", true), ("かしわ", true), ("カシワハナコ", true), ("さとう", false)]
+    {
+        let found = nurse.get(&format!("/home?q={}", encode(query))).await;
+        assert_eq!(found.body.contains("柏 花子"), finds_kashiwa, "{query}");
+        assert_eq!(found.body.contains("佐藤 一郎"), query == "さとう", "{query}");
+    }
+}
+
+async fn every_look_at_a_patient_is_audited(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let entry = post(&mut nurse, &patient, &[("kind", "message"), ("body", "監査")]).await;
+    nurse.get(&format!("/patients/{patient}")).await;
+    nurse.get(&format!("/entries/{entry}")).await;
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let m = tx
+        .municipality_by_code("122173")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no kashiwa"));
+    let events = tx.recent_audit_events(m.id, 100).await.unwrap_or_else(|e| panic!("{e}"));
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for expected in ["patient_registered", "consent_recorded", "entry_posted", "patient_viewed", "entry_viewed"] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    let patient_id: uuid::Uuid = patient.parse().unwrap_or_default();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "patient_viewed" && e.target_id == Some(patient_id) && e.actor_label == "ns.tanaka")
+    );
+    drop(tx);
+    assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
+}
+
+fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

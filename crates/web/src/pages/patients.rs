@@ -1,0 +1,556 @@
+//! The care team's pages: the patient list (home), registering a patient,
+//! the patient page with its timeline and compose form, entries.
+
+use super::{Chrome, NoticeQuery, parse_id};
+use crate::AppState;
+use crate::context::{Ctx, Form};
+use crate::error::WebError;
+use crate::i18n::Tr;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tsunagu_app::patients::{Colleague, ConsentForm, EntryDetail, PatientPage, PatientSummary, parse_entry};
+use tsunagu_app::views::AccountView;
+use tsunagu_domain::account::Role;
+use tsunagu_domain::care::{EntryKind, TeamRole, VitalsForm};
+use tsunagu_domain::clock::JST;
+use tsunagu_domain::patient::{CareLevel, ConsentMethod, PatientForm, Sex, SpecialCare};
+use tsunagu_domain::policy::ConsentState;
+use uuid::Uuid;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    t: Tr,
+    c: Chrome,
+    account: AccountView,
+    roles: Vec<Role>,
+    show_admin: bool,
+    recovery_low: bool,
+    patients: Vec<PatientSummary>,
+    q: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct HomeQuery {
+    notice: Option<String>,
+    q: String,
+}
+
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HomeQuery>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let unused = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
+    let patients = match session.account.municipality_id {
+        Some(_) => state.app.my_patients(session, &q.q, &ctx.meta).await.map_err(|e| ctx.fail(e))?,
+        None => Vec::new(),
+    };
+    let roles = session.account.all_roles();
+    Ok(HomePage {
+        t: ctx.t,
+        c: ctx.chrome(q.notice.as_deref()),
+        show_admin: roles.iter().any(|r| *r != Role::Professional),
+        roles,
+        account: session.account.clone(),
+        recovery_low: unused < 3,
+        patients,
+        q: q.q,
+    }
+    .into_response())
+}
+
+/// The patient form as typed.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(crate) struct PatientFormValues {
+    csrf: String,
+    family_name: String,
+    given_name: String,
+    family_name_kana: String,
+    given_name_kana: String,
+    birth_date: String,
+    sex: String,
+    address: String,
+    daily_living_area: String,
+    phone: String,
+    key_person: String,
+    key_person_phone: String,
+    care_level: String,
+    main_diagnoses: String,
+    allergies: String,
+    team_role: String,
+    special_care: Vec<String>,
+}
+
+impl PatientFormValues {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut v = Self::default();
+        for (k, value) in pairs {
+            let slot = match k.as_str() {
+                "csrf" => &mut v.csrf,
+                "family_name" => &mut v.family_name,
+                "given_name" => &mut v.given_name,
+                "family_name_kana" => &mut v.family_name_kana,
+                "given_name_kana" => &mut v.given_name_kana,
+                "birth_date" => &mut v.birth_date,
+                "sex" => &mut v.sex,
+                "address" => &mut v.address,
+                "daily_living_area" => &mut v.daily_living_area,
+                "phone" => &mut v.phone,
+                "key_person" => &mut v.key_person,
+                "key_person_phone" => &mut v.key_person_phone,
+                "care_level" => &mut v.care_level,
+                "main_diagnoses" => &mut v.main_diagnoses,
+                "allergies" => &mut v.allergies,
+                "team_role" => &mut v.team_role,
+                "special_care" => {
+                    v.special_care.push(value);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = value;
+        }
+        v
+    }
+
+    fn has_care(&self, code: &str) -> bool {
+        self.special_care.iter().any(|c| c == code)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "patient_new.html")]
+struct NewPatientPage {
+    t: Tr,
+    c: Chrome,
+    form: PatientFormValues,
+    sexes: &'static [Sex],
+    care_levels: &'static [CareLevel],
+    special_cares: &'static [SpecialCare],
+    team_roles: &'static [TeamRole],
+}
+
+fn new_patient_page(ctx: &Ctx, form: PatientFormValues, error: Option<String>) -> NewPatientPage {
+    let mut c = ctx.chrome(None);
+    c.error = error;
+    NewPatientPage {
+        t: ctx.t,
+        c,
+        form,
+        sexes: Sex::ALL,
+        care_levels: CareLevel::ALL,
+        special_cares: SpecialCare::ALL,
+        team_roles: TeamRole::ALL,
+    }
+}
+
+pub(crate) async fn new_patient(ctx: Ctx) -> Result<Response, WebError> {
+    ctx.signed_in()?;
+    let form = PatientFormValues {
+        sex: "female".into(),
+        care_level: "none".into(),
+        team_role: "visiting_nurse".into(),
+        ..PatientFormValues::default()
+    };
+    Ok(new_patient_page(&ctx, form, None).into_response())
+}
+
+pub(crate) async fn create_patient(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let v = PatientFormValues::from_pairs(pairs);
+    ctx.check_csrf(&v.csrf)?;
+    let form = PatientForm {
+        family_name: &v.family_name,
+        given_name: &v.given_name,
+        family_name_kana: &v.family_name_kana,
+        given_name_kana: &v.given_name_kana,
+        birth_date: &v.birth_date,
+        sex: &v.sex,
+        address: &v.address,
+        daily_living_area: &v.daily_living_area,
+        phone: &v.phone,
+        key_person: &v.key_person,
+        key_person_phone: &v.key_person_phone,
+        care_level: &v.care_level,
+        main_diagnoses: &v.main_diagnoses,
+        allergies: &v.allergies,
+        special_care: v.special_care.iter().map(String::as_str).collect(),
+    };
+    match state.app.register_patient(session, &form, &v.team_role, &ctx.meta).await {
+        Ok(p) => Ok(Redirect::to(&format!("/patients/{}?notice=created", p.id)).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, new_patient_page(&ctx, v, Some(message))).into_response())
+        }
+    }
+}
+
+/// The compose form as typed (kept after an error).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(crate) struct EntryFormValues {
+    csrf: String,
+    kind: String,
+    body: String,
+    needs_reply: bool,
+    reply_to: String,
+    reason: String,
+    temperature_c: String,
+    systolic: String,
+    diastolic: String,
+    pulse: String,
+    spo2: String,
+    respiratory_rate: String,
+    weight_kg: String,
+    blood_glucose: String,
+    pain: String,
+    bowel_movements: String,
+}
+
+impl EntryFormValues {
+    fn vitals(&self) -> VitalsForm<'_> {
+        VitalsForm {
+            temperature_c: &self.temperature_c,
+            systolic: &self.systolic,
+            diastolic: &self.diastolic,
+            pulse: &self.pulse,
+            spo2: &self.spo2,
+            respiratory_rate: &self.respiratory_rate,
+            weight_kg: &self.weight_kg,
+            blood_glucose: &self.blood_glucose,
+            pain: &self.pain,
+            bowel_movements: &self.bowel_movements,
+        }
+    }
+
+    fn has_vitals(&self) -> bool {
+        [
+            &self.temperature_c,
+            &self.systolic,
+            &self.pulse,
+            &self.spo2,
+            &self.respiratory_rate,
+            &self.weight_kg,
+            &self.blood_glucose,
+            &self.pain,
+            &self.bowel_movements,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "patient.html")]
+struct PatientTemplate {
+    t: Tr,
+    c: Chrome,
+    p: PatientPage,
+    kinds: &'static [EntryKind],
+    team_roles: &'static [TeamRole],
+    consent_methods: &'static [ConsentMethod],
+    colleagues: Vec<Colleague>,
+    filter: String,
+    entry: EntryFormValues,
+    today: String,
+}
+
+impl PatientTemplate {
+    fn pending(&self) -> bool {
+        self.p.consent_state == ConsentState::Pending
+    }
+    fn withdrawn(&self) -> bool {
+        self.p.consent_state == ConsentState::Withdrawn
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PatientQuery {
+    notice: Option<String>,
+    kind: String,
+}
+
+async fn patient_template(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: Uuid,
+    filter: &str,
+    notice: Option<&str>,
+    entry: EntryFormValues,
+    error: Option<String>,
+) -> Result<PatientTemplate, WebError> {
+    let session = ctx.signed_in()?;
+    let p = state.app.patient_page(session, patient, Some(filter), &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let colleagues =
+        if p.can_write { state.app.colleagues(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
+    let mut c = ctx.chrome(notice);
+    c.error = error;
+    let today = state.app.now().to_offset(JST).date().to_string();
+    Ok(PatientTemplate {
+        t: ctx.t,
+        c,
+        p,
+        kinds: EntryKind::ALL,
+        team_roles: TeamRole::ALL,
+        consent_methods: ConsentMethod::ALL,
+        colleagues,
+        filter: filter.to_owned(),
+        entry,
+        today,
+    })
+}
+
+pub(crate) async fn patient(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<PatientQuery>,
+) -> Result<Response, WebError> {
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let entry = EntryFormValues { kind: "visit_record".into(), ..EntryFormValues::default() };
+    Ok(patient_template(&state, &ctx, id, &q.kind, q.notice.as_deref(), entry, None).await?.into_response())
+}
+
+pub(crate) async fn post_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<EntryFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    let reply_to = match v.reply_to.as_str() {
+        "" => None,
+        raw => Some(parse_id::<Uuid>(&ctx, raw)?),
+    };
+    let result = match parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply) {
+        Ok(draft) => state.app.post_entry(session, id, &draft, reply_to, &ctx.meta).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(entry) => Ok(Redirect::to(&format!("/patients/{id}?notice=posted#e-{entry}")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, v, Some(message)).await?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ConsentFormValues {
+    csrf: String,
+    given_on: String,
+    method: String,
+    proxy_name: String,
+    proxy_relation: String,
+    scope: String,
+    reason: String,
+}
+
+pub(crate) async fn record_consent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<ConsentFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    let form = ConsentForm {
+        given_on: &v.given_on,
+        method: &v.method,
+        proxy_name: &v.proxy_name,
+        proxy_relation: &v.proxy_relation,
+        scope: &v.scope,
+    };
+    match state.app.record_consent(session, id, &form, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=consent")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+                .into_response())
+        }
+    }
+}
+
+pub(crate) async fn withdraw_consent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<ConsentFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    match state.app.withdraw_consent(session, id, &v.reason, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+                .into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct MemberForm {
+    csrf: String,
+    member: String,
+    team_role: String,
+}
+
+pub(crate) async fn add_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<MemberForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    // The datalist shows "login — name"; take the login id.
+    let login = v.member.split_whitespace().next().unwrap_or_default();
+    match state.app.add_team_member(session, id, login, &v.team_role, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+                .into_response())
+        }
+    }
+}
+
+pub(crate) async fn remove_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, membership)): Path<(String, String)>,
+    Form(v): Form<super::auth::CsrfForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let membership: Uuid = parse_id(&ctx, &membership)?;
+    ctx.check_csrf(&v.csrf)?;
+    match state.app.remove_team_member(session, id, membership, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+                .into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "entry.html")]
+struct EntryTemplate {
+    t: Tr,
+    c: Chrome,
+    d: EntryDetail,
+}
+
+pub(crate) async fn entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(EntryTemplate { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), d }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "entry_correct.html")]
+struct CorrectTemplate {
+    t: Tr,
+    c: Chrome,
+    d: EntryDetail,
+    entry: EntryFormValues,
+}
+
+fn values_of(d: &EntryDetail) -> EntryFormValues {
+    let v = &d.entry.vitals;
+    let s = |x: Option<String>| x.unwrap_or_default();
+    EntryFormValues {
+        kind: d.entry.kind.code().to_owned(),
+        body: d.entry.body.clone(),
+        needs_reply: d.entry.needs_reply,
+        temperature_c: s(v.temperature_c.map(|x| x.to_string())),
+        systolic: s(v.systolic.map(|x| x.to_string())),
+        diastolic: s(v.diastolic.map(|x| x.to_string())),
+        pulse: s(v.pulse.map(|x| x.to_string())),
+        spo2: s(v.spo2.map(|x| x.to_string())),
+        respiratory_rate: s(v.respiratory_rate.map(|x| x.to_string())),
+        weight_kg: s(v.weight_kg.map(|x| x.to_string())),
+        blood_glucose: s(v.blood_glucose.map(|x| x.to_string())),
+        pain: s(v.pain.map(|x| x.to_string())),
+        bowel_movements: s(v.bowel_movements.map(|x| x.to_string())),
+        ..EntryFormValues::default()
+    }
+}
+
+pub(crate) async fn correct_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let entry = values_of(&d);
+    Ok(CorrectTemplate { t: ctx.t, c: ctx.chrome(None), d, entry }.into_response())
+}
+
+pub(crate) async fn correct(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<EntryFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    let result = match parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply) {
+        Ok(draft) => state.app.correct_entry(session, id, &draft, &v.reason, &ctx.meta).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(patient) => Ok(Redirect::to(&format!("/patients/{patient}?notice=corrected#e-{id}")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+            let mut c = ctx.chrome(None);
+            c.error = Some(message);
+            Ok((status, CorrectTemplate { t: ctx.t, c, d, entry: v }).into_response())
+        }
+    }
+}
+
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<super::auth::CsrfForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    let patient = state.app.acknowledge_entry(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/patients/{patient}?notice=acknowledged#e-{id}")).into_response())
+}
