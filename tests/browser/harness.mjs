@@ -41,18 +41,34 @@ export async function serve(inst) {
 }
 
 /** Headless Chromium (Debian's) sized like a phone. */
-export async function phone() {
-  const browser = await chromium.launch({
+export async function phone(existing) {
+  const browser = existing ?? await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', isMobile: true, hasTouch: true });
   const page = await context.newPage();
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // Refused form input (4xx) is part of the flows; scripts failing, CSP blocks,
+  // missing static files and server errors are not.
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 4(01|03|22|29)/.test(m.text())) errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
+  page.on('response', (r) => { if (r.status() >= 500 || (r.status() === 404 && r.url().includes('/static/'))) errors.push(`${r.status()} ${r.url()}`); });
   return { browser, page, errors };
+}
+
+/** First sign-in of an account without a second factor: password, then enrolment. Returns the TOTP secret. */
+export async function firstSignIn(page, base, login, password) {
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel('ログインID').fill(login);
+  await page.getByLabel('パスワード').fill(password);
+  await page.getByRole('button', { name: '次へ' }).click();
+  await page.getByRole('heading', { name: '二要素認証の設定' }).waitFor();
+  const secret = (await page.locator('#totp-secret').textContent()).trim();
+  await page.getByLabel(/6桁のコード/).fill(totp(secret));
+  await page.getByRole('button', { name: '設定する' }).click();
+  await page.getByRole('link', { name: /保管しました/ }).click();
+  return secret;
 }
 
 function base32Decode(s) {

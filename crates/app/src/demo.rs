@@ -234,6 +234,7 @@ impl App {
         for person in KASHIWA_PEOPLE {
             self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor).await?;
         }
+        self.demo_patients().await?;
         // A second municipality shows that tenants never see each other.
         let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
         let form = FacilityForm {
@@ -261,6 +262,132 @@ impl App {
             &actor,
         )
         .await?;
+        Ok(())
+    }
+
+    /// Acts as a demo person (the demo is trusted shell code; audit events name them,
+    /// with "tsunagu demo" as the user agent).
+    async fn demo_session(&self, login: &str) -> Result<crate::Session, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.account_by_login(login).await?.ok_or(AppError::NotFound)?;
+        let account = crate::sessions::load_account(tx.as_mut(), row).await?;
+        Ok(crate::Session {
+            token_hash: Vec::new(),
+            stage: crate::SessionStage::Full,
+            csrf_token: String::new(),
+            account,
+            expires_at: self.now(),
+        })
+    }
+
+    /// A few synthetic patients cared for by the demo team, with a short history.
+    async fn demo_patients(&self) -> Result<(), AppError> {
+        use crate::patients::{ConsentForm, parse_entry};
+        use tsunagu_domain::care::VitalsForm;
+        use tsunagu_domain::patient::PatientForm;
+        let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu demo".into()) };
+        let nurse = self.demo_session("ns.tanaka").await?;
+        let doctor = self.demo_session("dr.sato").await?;
+        let patients = [
+            (
+                "柏木",
+                "トメ",
+                "カシワギ",
+                "トメ",
+                "1936-05-12",
+                "female",
+                "千葉県柏市豊四季台1丁目3-5",
+                "care_4",
+                "慢性心不全、高血圧",
+                "home_oxygen,pressure_ulcer",
+            ),
+            (
+                "増尾",
+                "勝",
+                "マスオ",
+                "マサル",
+                "1941-11-03",
+                "male",
+                "千葉県柏市増尾3丁目2-10",
+                "care_2",
+                "膵臓がん（在宅緩和ケア）",
+                "opioid_pain",
+            ),
+            (
+                "若柴",
+                "ハル",
+                "ワカシバ",
+                "ハル",
+                "1930-01-20",
+                "female",
+                "千葉県柏市若柴200",
+                "care_5",
+                "脳梗塞後遺症、誤嚥性肺炎の既往",
+                "gastrostomy,dementia",
+            ),
+        ];
+        for (family, given, family_kana, given_kana, birth, sex, address, care, diagnoses, special) in patients {
+            let form = PatientForm {
+                family_name: family,
+                given_name: given,
+                family_name_kana: family_kana,
+                given_name_kana: given_kana,
+                birth_date: birth,
+                sex,
+                address,
+                care_level: care,
+                main_diagnoses: diagnoses,
+                daily_living_area: "柏中央",
+                special_care: special.split(',').collect(),
+                ..PatientForm::default()
+            };
+            let p = self.register_patient(&nurse, &form, "visiting_nurse", &meta).await?;
+            let consent = ConsentForm {
+                given_on: "2026-11-01",
+                method: "written",
+                proxy_name: "",
+                proxy_relation: "",
+                scope: "在宅療養に関わるケアチーム内での情報共有",
+            };
+            self.record_consent(&nurse, p.id, &consent, &meta).await?;
+            for (login, role) in [
+                ("dr.sato", "primary_physician"),
+                ("dr.suzuki", "backup_physician"),
+                ("cm.yamamoto", "care_manager"),
+                ("ph.kobayashi", "pharmacist"),
+            ] {
+                self.add_team_member(&nurse, p.id, login, role, &meta).await?;
+            }
+            let vitals = VitalsForm {
+                temperature_c: "36.8",
+                systolic: "132",
+                diastolic: "78",
+                pulse: "76",
+                spo2: "95",
+                ..VitalsForm::default()
+            };
+            let visit = parse_entry(
+                "visit_record",
+                "定期訪問。表情穏やか。食事は半量摂取。水分摂取を促した。",
+                &vitals,
+                false,
+            )?;
+            self.post_entry(&nurse, p.id, &visit, None, &meta).await?;
+            let question = parse_entry(
+                "message",
+                "夜間の不眠の訴えあり。眠剤の調整についてご相談させてください。",
+                &VitalsForm::default(),
+                true,
+            )?;
+            let asked = self.post_entry(&nurse, p.id, &question, None, &meta).await?;
+            let answer = parse_entry(
+                "message",
+                "次回往診時に確認します。それまで現行処方で様子をみてください。",
+                &VitalsForm::default(),
+                false,
+            )?;
+            self.post_entry(&doctor, p.id, &answer, Some(asked), &meta).await?;
+        }
         Ok(())
     }
 
