@@ -295,21 +295,34 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<PatientSummary>, AppError> {
         let actor = session.actor()?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let rows = tx.patients_of_member(actor.account_id.0).await?;
         let counts = tx.patient_counts(actor.account_id.0).await?;
+        drop(tx);
         let key = search_key(query);
         let today = self.today();
         let mut out = Vec::new();
-        for row in rows.iter().filter(|r| key.is_empty() || r.search_key.contains(&key)) {
-            let loaded = load(tx.as_mut(), row.id).await?;
-            if !policy::read_patient(&actor, &loaded.scope).is_allowed() {
+        for member in rows.iter().filter(|r| key.is_empty() || r.patient.search_key.contains(&key)) {
+            let row = &member.patient;
+            let consent = match member.consent_in_force {
+                None => ConsentState::Pending,
+                Some(true) => ConsentState::Active,
+                Some(false) => ConsentState::Withdrawn,
+            };
+            // The query returned only patients of whom the actor is an active member.
+            let scope = PatientScope {
+                municipality_id: MunicipalityId(row.municipality_id),
+                created_by: AccountId(row.created_by),
+                consent,
+                active_members: vec![actor.account_id],
+            };
+            if !policy::read_patient(&actor, &scope).is_allowed() {
                 continue;
             }
             let c = counts.iter().find(|c| c.patient_id == row.id);
             out.push(PatientSummary {
                 patient: patient_view(row, today)?,
-                consent: loaded.scope.consent,
+                consent,
                 unread: c.map_or(0, |c| c.unread),
                 urgent_unacknowledged: c.map_or(0, |c| c.urgent_unacknowledged),
                 needs_reply: c.map_or(0, |c| c.needs_reply),
@@ -317,6 +330,7 @@ impl App {
         }
         out.sort_by_key(|s| (-s.urgent_unacknowledged, -(s.unread.min(1)), s.patient.name_kana.clone()));
         if !out.is_empty() {
+            let mut tx = self.begin().await?;
             tx.append_audit(&audit_record(
                 self.now(),
                 actor.municipality_id,
@@ -327,8 +341,8 @@ impl App {
                 json!({ "patients": out.iter().map(|s| s.patient.id).collect::<Vec<_>>() }),
             ))
             .await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -346,13 +360,23 @@ impl App {
             Some(k) => Some(EntryKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
             None => None,
         };
-        let mut tx = self.begin().await?;
+        // Read without holding the write lock; then record the read (audit event,
+        // read receipts) in a short write transaction that commits before any of
+        // it is returned: no patient datum leaves without its audit event on disk.
+        let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
         let rows = tx.timeline(patient, me, kind.map(|k| k.code()), 50).await?;
+        let vitals_rows = if kind == Some(EntryKind::Vitals) {
+            Vec::new()
+        } else {
+            tx.timeline(patient, me, Some(EntryKind::Vitals.code()), 1).await?
+        };
+        drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();
+        let mut tx = self.begin().await?;
         tx.mark_read(&unread, me, now).await?;
         tx.append_audit(&audit_record(
             now,
@@ -364,11 +388,6 @@ impl App {
             json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()) }),
         ))
         .await?;
-        let vitals_rows = if kind == Some(EntryKind::Vitals) {
-            Vec::new()
-        } else {
-            tx.timeline(patient, me, Some(EntryKind::Vitals.code()), 1).await?
-        };
         tx.commit().await?;
         let timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
         let latest_vitals = vitals_rows

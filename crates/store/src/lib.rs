@@ -119,7 +119,7 @@ pub trait StoreTx: Send {
     async fn update_patient(&mut self, p: &PatientRow) -> Result<(), StoreError>;
     async fn patient(&mut self, id: Uuid) -> Result<Option<PatientRow>, StoreError>;
     /// Patients of whom the account is an active team member.
-    async fn patients_of_member(&mut self, account_id: Uuid) -> Result<Vec<PatientRow>, StoreError>;
+    async fn patients_of_member(&mut self, account_id: Uuid) -> Result<Vec<MemberPatientRow>, StoreError>;
     /// For each of the account's patients, its unread, unacknowledged-urgent and needs-reply counts.
     async fn patient_counts(&mut self, account_id: Uuid) -> Result<Vec<PatientCountsRow>, StoreError>;
 

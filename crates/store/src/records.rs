@@ -180,6 +180,15 @@ pub struct PatientRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// A patient on someone's list, with where consent stands
+/// (`None`: not yet recorded; `Some(true)`: in force; `Some(false)`: withdrawn).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MemberPatientRow {
+    #[sqlx(flatten)]
+    pub patient: PatientRow,
+    pub consent_in_force: Option<bool>,
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ConsentRow {
     pub id: Uuid,

@@ -310,10 +310,14 @@ macro_rules! impl_store_tx {
                 Ok(sqlx::query_as("SELECT * FROM patients WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
             }
 
-            async fn patients_of_member(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientRow>, $crate::StoreError> {
+            async fn patients_of_member(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::MemberPatientRow>, $crate::StoreError> {
+                // One query for the whole list (no query per patient): consent comes
+                // from the newest consent record.
                 Ok(sqlx::query_as(
-                    "SELECT p.* FROM patients p WHERE p.id IN \
-                     (SELECT patient_id FROM team_members WHERE account_id = $1 AND left_at IS NULL) \
+                    "SELECT p.*, (SELECT c.withdrawn_at IS NULL FROM consents c WHERE c.patient_id = p.id \
+                       ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS consent_in_force \
+                     FROM patients p JOIN team_members m ON m.patient_id = p.id \
+                     WHERE m.account_id = $1 AND m.left_at IS NULL \
                      ORDER BY p.family_name_kana, p.given_name_kana",
                 )
                 .bind(account_id).fetch_all(self.conn()).await?)

@@ -1,10 +1,13 @@
 //! Load benchmark (not a test): serves the whole application on a real TCP
 //! port and measures throughput and latency from concurrent keep-alive clients.
 //!
-//!     cargo run --release -p tsunagu-tests --example load [-- SECONDS CONNECTIONS]
+//!     cargo run --release -p tsunagu-tests --example load [-- SECONDS CONNECTIONS PATIENTS ENTRIES_PER_PATIENT]
 //!
 //! SQLite in a temp dir by default; set TSUNAGU_BENCH_DATABASE_URL to a fresh
-//! PostgreSQL database to measure that instead. Reported in docs/performance.md.
+//! PostgreSQL database to measure that instead. The synthetic history is
+//! written straight through the store in large transactions (it is "imported",
+//! so it has no audit events of its own); everything measured goes through
+//! HTTP and the use cases, audited and durable. Reported in docs/performance.md.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -20,6 +23,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let connections: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let patients: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let entries_per_patient: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100);
     let dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = std::env::var("TSUNAGU_BENCH_DATABASE_URL")
@@ -27,22 +32,21 @@ async fn main() {
     let store = tsunagu_store::connect(&url).await.unwrap();
     let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
 
-    // One signed-in municipality admin, made through the use cases.
     app.create_demo().await.unwrap();
-    let new =
-        NewAccount::parse("bench.admin", "負荷 試験", "", "", "municipal_officer", &["municipality_admin"]).unwrap();
-    let issued = app.issue_account_from_shell(Some("122173"), &new, None).await.unwrap();
-    let meta = tsunagu_app::RequestMeta::default();
-    app.redeem_invitation(&issued.code, "bench.admin", "a bench pass phrase", &meta).await.unwrap();
-    let half = app.sign_in("bench.admin", "a bench pass phrase", &meta).await.unwrap();
-    let enrolment = app.enrolment(&half.token).await.unwrap();
-    let secret = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap();
-    let code = totp_rs::Builder::new().with_secret(secret).build().unwrap().generate_current().to_string();
-    let (full, _) = app.complete_enrolment(&half.token, &code, &meta).await.unwrap();
-    let session = app.session(&full.token).await.unwrap().unwrap();
-    let municipality = session.account.municipality_id.unwrap();
-    let cookie = format!("tsunagu_session={}", full.token);
-    let csrf = session.csrf_token.clone();
+    let (admin_cookie, admin) = session(&app, "bench.admin", "municipal_officer", &["municipality_admin"]).await;
+    let (nurse_cookie, nurse) = session(&app, "bench.nurse", "nurse", &[]).await;
+    let municipality = admin.account.municipality_id.unwrap();
+
+    // The synthetic history: patients on the nurse's team, with consent and entries.
+    let started = Instant::now();
+    let target = generate(&store, municipality.0, nurse.account.id.0, patients, entries_per_patient).await;
+    println!(
+        "generated {patients} patients x {entries_per_patient} entries = {} entries in {:.1} s",
+        patients * entries_per_patient,
+        started.elapsed().as_secs_f64()
+    );
+    let cookie = admin_cookie;
+    let csrf = admin.csrf_token.clone();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -56,12 +60,17 @@ async fn main() {
     println!("{:<40} {:>10} {:>10} {:>10}", "scenario", "req/s", "p50 ms", "p99 ms");
     let facilities = format!("/admin/m/{municipality}/facilities");
     let form = format!("csrf={csrf}&kind=clinic&name=%E8%B2%A0%E8%8D%B7&address=%E6%9F%8F%E5%B8%82");
+    let timeline = format!("/patients/{target}");
+    let post =
+        format!("csrf={}&kind=message&body=%E8%A8%AA%E5%95%8F%E3%81%97%E3%81%BE%E3%81%97%E3%81%9F", nurse.csrf_token);
     let scenarios: Vec<(&str, String, Option<String>, Option<String>)> = vec![
         ("GET /healthz (ceiling)", "/healthz".into(), None, None),
         ("GET /sign-in (page, no session)", "/sign-in".into(), None, None),
-        ("GET /home (session + render)", "/home".into(), Some(cookie.clone()), None),
-        ("GET facility list (13 rows)", facilities.clone(), Some(cookie.clone()), None),
+        ("GET facility list (admin, 13 rows)", facilities.clone(), Some(cookie.clone()), None),
         ("POST facility (audited durable write)", facilities.clone(), Some(cookie.clone()), Some(form)),
+        ("GET patient page (50 entries, audited)", timeline.clone(), Some(nurse_cookie.clone()), None),
+        ("POST entry (audited durable write)", format!("{timeline}/entries"), Some(nurse_cookie.clone()), Some(post)),
+        ("GET /home (patient list with counts)", "/home".into(), Some(nurse_cookie.clone()), None),
     ];
     for (name, path, cookie, body) in scenarios {
         let (rate, p50, p99) = run(addr, &path, cookie, body, connections, Duration::from_secs(seconds)).await;
@@ -70,6 +79,113 @@ async fn main() {
     let report = app.verify_audit().await.unwrap();
     println!("audit chains intact after the run: {}", report.is_intact());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fully signed-in session for a new account, made through the use cases.
+async fn session(app: &App, login: &str, profession: &str, roles: &[&str]) -> (String, tsunagu_app::Session) {
+    let new = NewAccount::parse(login, "負荷 試験", "", "", profession, roles).unwrap();
+    let issued = app.issue_account_from_shell(Some("122173"), &new, None).await.unwrap();
+    let meta = tsunagu_app::RequestMeta::default();
+    app.redeem_invitation(&issued.code, login, "a bench pass phrase", &meta).await.unwrap();
+    let half = app.sign_in(login, "a bench pass phrase", &meta).await.unwrap();
+    let enrolment = app.enrolment(&half.token).await.unwrap();
+    let secret = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap();
+    let code = totp_rs::Builder::new().with_secret(secret).build().unwrap().generate_current().to_string();
+    let (full, _) = app.complete_enrolment(&half.token, &code, &meta).await.unwrap();
+    let session = app.session(&full.token).await.unwrap().unwrap();
+    (format!("tsunagu_session={}", full.token), session)
+}
+
+/// Writes the synthetic history; returns the id of the last patient (the one measured).
+async fn generate(
+    store: &Arc<dyn tsunagu_store::Store>,
+    municipality: uuid::Uuid,
+    nurse: uuid::Uuid,
+    patients: usize,
+    per_patient: usize,
+) -> uuid::Uuid {
+    use tsunagu_store::{ConsentRow, NewEntry, NewTeamMember, PatientRow};
+    let start = time::OffsetDateTime::now_utc() - time::Duration::days(400);
+    let mut last = uuid::Uuid::nil();
+    let mut tx = store.begin().await.unwrap();
+    let mut in_tx = 0;
+    for p in 0..patients {
+        let id = uuid::Uuid::now_v7();
+        last = id;
+        let patient = PatientRow {
+            id,
+            municipality_id: municipality,
+            created_by: nurse,
+            family_name: format!("試験{p}"),
+            given_name: "太郎".into(),
+            family_name_kana: "シケン".into(),
+            given_name_kana: "タロウ".into(),
+            search_key: format!("試験{p}太郎しけんたろう"),
+            birth_date: time::macros::date!(1940 - 01 - 01),
+            sex: "male".into(),
+            address: "千葉県柏市柏1-1".into(),
+            daily_living_area: None,
+            phone: None,
+            key_person: None,
+            key_person_phone: None,
+            care_level: "care_2".into(),
+            main_diagnoses: None,
+            allergies: None,
+            special_care: String::new(),
+            status: "at_home".into(),
+            outcome: None,
+            outcome_date: None,
+            created_at: start,
+            updated_at: start,
+        };
+        tx.insert_patient(&patient).await.unwrap();
+        let consent = ConsentRow {
+            id: uuid::Uuid::now_v7(),
+            patient_id: id,
+            given_on: time::macros::date!(2025 - 01 - 01),
+            method: "written".into(),
+            proxy_name: None,
+            proxy_relation: None,
+            scope: "共有".into(),
+            recorded_by: nurse,
+            recorded_at: start,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawal_reason: None,
+        };
+        tx.insert_consent(&consent).await.unwrap();
+        let member = NewTeamMember {
+            id: uuid::Uuid::now_v7(),
+            patient_id: id,
+            account_id: nurse,
+            team_role: "visiting_nurse".into(),
+            added_by: nurse,
+            joined_at: start,
+        };
+        tx.insert_team_member(&member).await.unwrap();
+        for e in 0..per_patient {
+            let entry = NewEntry {
+                id: uuid::Uuid::now_v7(),
+                patient_id: id,
+                kind: if e % 3 == 0 { "vitals".into() } else { "visit_record".into() },
+                author_id: nurse,
+                reply_to: None,
+                needs_reply: false,
+                created_at: start + time::Duration::minutes(e as i64),
+                body: "定期訪問。表情穏やか。食事は半量摂取。水分摂取を促した。".into(),
+                vitals: r#"{"temperature_c":36.8,"systolic":132,"diastolic":78,"spo2":95}"#.into(),
+            };
+            tx.insert_entry(&entry).await.unwrap();
+            in_tx += 1;
+            if in_tx >= 5_000 {
+                tx.commit().await.unwrap();
+                tx = store.begin().await.unwrap();
+                in_tx = 0;
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    last
 }
 
 async fn run(
@@ -100,7 +216,7 @@ async fn run(
             let mut stream = TcpStream::connect(addr).await.unwrap();
             stream.set_nodelay(true).unwrap();
             let mut latencies = Vec::new();
-            let mut buf = vec![0u8; 256 * 1024];
+            let mut buf = vec![0u8; 8 * 1024 * 1024];
             while Instant::now() < deadline {
                 let t = Instant::now();
                 stream.write_all(request.as_bytes()).await.unwrap();
