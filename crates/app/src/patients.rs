@@ -14,12 +14,13 @@ use tsunagu_domain::care::{EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsFo
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
 use tsunagu_domain::patient::{
-    CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Sex, SpecialCare, age,
+    AdvanceCarePlan, AdvanceCarePlanForm, CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Place,
+    Sex, SpecialCare, StatusChange, TreatmentWish, age,
 };
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineRow,
+    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineRow,
 };
 use uuid::Uuid;
 
@@ -96,9 +97,54 @@ pub struct EntryView {
     pub acknowledgement_count: i64,
 }
 
+/// One revision of the advance care plan (人生会議).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcpView {
+    pub discussed_on: Date,
+    pub participants: String,
+    pub place_of_care: Option<Place>,
+    pub place_of_death: Option<Place>,
+    pub treatment: Option<TreatmentWish>,
+    pub proxy_name: Option<String>,
+    pub proxy_relation: Option<String>,
+    pub wishes: Option<String>,
+    pub recorder_name: String,
+    pub recorded_at: OffsetDateTime,
+}
+
+fn acp_view(r: AcpRow) -> AcpView {
+    AcpView {
+        discussed_on: r.discussed_on,
+        participants: r.participants,
+        place_of_care: Place::parse(&r.place_of_care).ok(),
+        place_of_death: Place::parse(&r.place_of_death).ok(),
+        treatment: TreatmentWish::parse(&r.treatment).ok(),
+        proxy_name: r.proxy_name,
+        proxy_relation: r.proxy_relation,
+        wishes: r.wishes,
+        recorder_name: r.recorder_name,
+        recorded_at: r.recorded_at,
+    }
+}
+
+/// A patient's whole record for a period, for printing.
+#[derive(Debug, Clone)]
+pub struct PrintedRecord {
+    pub patient: PatientView,
+    pub consent: Option<ConsentView>,
+    pub team: Vec<TeamMemberView>,
+    pub acp: Option<AcpView>,
+    pub from: Date,
+    pub to: Date,
+    pub entries: Vec<EntryView>,
+    /// True when the period held more entries than are printed at once.
+    pub truncated: bool,
+}
+
 /// Everything on a patient's page.
 #[derive(Debug, Clone)]
 pub struct PatientPage {
+    pub acp: Option<AcpView>,
     pub patient: PatientView,
     pub consent_state: ConsentState,
     pub consent: Option<ConsentView>,
@@ -373,6 +419,7 @@ impl App {
         } else {
             tx.timeline(patient, me, Some(EntryKind::Vitals.code()), 1).await?
         };
+        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();
@@ -398,29 +445,11 @@ impl App {
             .max_by_key(|e| e.created_at)
             .map(|e| (e.created_at, e.vitals));
         Ok(PatientPage {
+            acp,
             patient: patient_view(&loaded.row, self.today())?,
             consent_state: loaded.scope.consent,
-            consent: loaded.consents.first().map(|c| ConsentView {
-                given_on: c.given_on,
-                method: c.method.clone(),
-                proxy_name: c.proxy_name.clone(),
-                proxy_relation: c.proxy_relation.clone(),
-                scope: c.scope.clone(),
-                withdrawn_at: c.withdrawn_at,
-            }),
-            team: loaded
-                .team
-                .iter()
-                .map(|m| TeamMemberView {
-                    membership_id: m.id,
-                    account_id: m.account_id,
-                    display_name: m.display_name.clone(),
-                    profession: Profession::parse(&m.profession).ok(),
-                    team_role: TeamRole::parse(&m.team_role).ok(),
-                    active: m.left_at.is_none(),
-                    is_me: m.account_id == me,
-                })
-                .collect(),
+            consent: loaded.consents.first().map(consent_view),
+            team: team_views(&loaded.team, me),
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
             timeline,
             latest_vitals,
@@ -793,6 +822,205 @@ impl App {
                 display_name: a.display_name,
             })
             .collect())
+    }
+}
+
+fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {
+    team.iter()
+        .map(|m| TeamMemberView {
+            membership_id: m.id,
+            account_id: m.account_id,
+            display_name: m.display_name.clone(),
+            profession: Profession::parse(&m.profession).ok(),
+            team_role: TeamRole::parse(&m.team_role).ok(),
+            active: m.left_at.is_none(),
+            is_me: m.account_id == me,
+        })
+        .collect()
+}
+
+fn consent_view(c: &ConsentRow) -> ConsentView {
+    ConsentView {
+        given_on: c.given_on,
+        method: c.method.clone(),
+        proxy_name: c.proxy_name.clone(),
+        proxy_relation: c.proxy_relation.clone(),
+        scope: c.scope.clone(),
+        withdrawn_at: c.withdrawn_at,
+    }
+}
+
+impl App {
+    /// Records a new revision of the advance care plan; earlier ones stay.
+    pub async fn record_acp(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        form: &AdvanceCarePlanForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let plan = AdvanceCarePlan::parse(form, self.today())?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let now = self.now();
+        tx.insert_acp(&AcpRow {
+            id: Uuid::now_v7(),
+            patient_id: patient,
+            discussed_on: plan.discussed_on,
+            participants: plan.participants,
+            place_of_care: plan.place_of_care.code().to_owned(),
+            place_of_death: plan.place_of_death.code().to_owned(),
+            treatment: plan.treatment.code().to_owned(),
+            proxy_name: plan.proxy_name,
+            proxy_relation: plan.proxy_relation,
+            wishes: plan.wishes,
+            recorded_by: actor.account_id.0,
+            recorded_at: now,
+            recorder_name: String::new(),
+        })
+        .await?;
+        let who = Self::audit_patient(session, meta);
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::AcpRecorded,
+            "patient",
+            Some(patient),
+            json!({}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every revision of the advance care plan, newest first.
+    pub async fn acp_history(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(PatientView, Vec<AcpView>), AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let revisions = tx.acp_revisions(patient).await?;
+        drop(tx);
+        let mut tx = self.begin().await?;
+        let who = Self::audit_patient(session, meta);
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::AcpViewed,
+            "patient",
+            Some(patient),
+            json!({ "revisions": revisions.len() }),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok((patient_view(&loaded.row, self.today())?, revisions.into_iter().map(acp_view).collect()))
+    }
+
+    /// Where the patient is now; ending care records the outcome (在宅看取り, ...).
+    pub async fn change_patient_status(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        status: &str,
+        outcome: &str,
+        outcome_date: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let now = self.now();
+        let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
+        let mut row = loaded.row;
+        row.status = change.status.code().to_owned();
+        row.outcome = change.outcome.map(|(o, _)| o.code().to_owned());
+        row.outcome_date = change.outcome.map(|(_, d)| d);
+        row.updated_at = now;
+        tx.update_patient(&row).await?;
+        let details = json!({ "before": { "status": before.0, "outcome": before.1 }, "after": { "status": row.status, "outcome": row.outcome } });
+        let who = Self::audit_patient(session, meta);
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::PatientUpdated,
+            "patient",
+            Some(patient),
+            details,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The whole record for `[from, to]` (JST dates), for printing or saving as PDF.
+    pub async fn print_record(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        from: &str,
+        to: &str,
+        meta: &RequestMeta,
+    ) -> Result<PrintedRecord, AppError> {
+        const MAX_ENTRIES: i64 = 2_000;
+        let actor = session.actor()?;
+        let today = self.today();
+        let from = match from.trim() {
+            "" => today - time::Duration::days(30),
+            raw => tsunagu_domain::patient::parse_date("from", raw)?,
+        };
+        let to = match to.trim() {
+            "" => today,
+            raw => tsunagu_domain::patient::parse_date("to", raw)?,
+        };
+        if to < from {
+            return Err(ValidationError::new("to", "before_from").into());
+        }
+        let start = from.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
+        let end = (to + time::Duration::days(1)).midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let me = actor.account_id.0;
+        let rows = tx.timeline_between(patient, me, start, end, MAX_ENTRIES + 1).await?;
+        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
+        drop(tx);
+        let mut tx = self.begin().await?;
+        let who = Self::audit_patient(session, meta);
+        let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::PatientPrinted,
+            "patient",
+            Some(patient),
+            details,
+        ))
+        .await?;
+        tx.commit().await?;
+        let truncated = rows.len() as i64 > MAX_ENTRIES;
+        Ok(PrintedRecord {
+            patient: patient_view(&loaded.row, today)?,
+            consent: loaded.consents.first().map(consent_view),
+            team: team_views(&loaded.team, me),
+            acp,
+            from,
+            to,
+            entries: rows.into_iter().take(MAX_ENTRIES as usize).map(|r| entry_view(r, me)).collect(),
+            truncated,
+        })
     }
 }
 

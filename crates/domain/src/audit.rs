@@ -43,6 +43,9 @@ coded_enum!(
         EntryCorrected = "entry_corrected", "記録を訂正", "Corrected an entry";
         EntryViewed = "entry_viewed", "記録の履歴を閲覧", "Viewed an entry's history";
         EntryAcknowledged = "entry_acknowledged", "急変を確認", "Acknowledged an urgent entry";
+        AcpRecorded = "acp_recorded", "人生会議の記録を追加", "Recorded an advance care plan";
+        AcpViewed = "acp_viewed", "人生会議の履歴を閲覧", "Viewed advance care plan history";
+        PatientPrinted = "patient_printed", "記録を印刷用に表示", "Printed a patient record";
     }
 );
 

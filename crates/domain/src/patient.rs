@@ -290,3 +290,157 @@ mod tests {
         );
     }
 }
+
+coded_enum!(
+    /// A place someone wishes to be cared for, or to die.
+    Place {
+        Home = "home", "自宅", "Home";
+        CareFacility = "care_facility", "介護施設", "Care facility";
+        Hospital = "hospital", "病院", "Hospital";
+        PalliativeCareUnit = "palliative_care_unit", "緩和ケア病棟", "Palliative care unit";
+        Undecided = "undecided", "まだ決めていない", "Not decided yet";
+    }
+);
+
+coded_enum!(
+    /// Wishes about life-sustaining treatment.
+    TreatmentWish {
+        Full = "full", "できる限りの治療を望む", "All available treatment";
+        Limited = "limited", "苦痛の少ない範囲の治療を望む", "Treatment that does not add suffering";
+        ComfortOnly = "comfort_only", "延命治療は望まず、苦痛の緩和を優先", "No life prolongation; comfort first";
+        Undecided = "undecided", "まだ決めていない", "Not decided yet";
+    }
+);
+
+/// One revision of an advance care plan (人生会議). Every revision is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvanceCarePlan {
+    pub discussed_on: Date,
+    pub participants: String,
+    pub place_of_care: Place,
+    pub place_of_death: Place,
+    pub treatment: TreatmentWish,
+    pub proxy_name: Option<String>,
+    pub proxy_relation: Option<String>,
+    /// The patient's own words: what matters to them.
+    pub wishes: Option<String>,
+}
+
+/// The raw ACP form.
+#[derive(Debug, Clone, Default)]
+pub struct AdvanceCarePlanForm<'a> {
+    pub discussed_on: &'a str,
+    pub participants: &'a str,
+    pub place_of_care: &'a str,
+    pub place_of_death: &'a str,
+    pub treatment: &'a str,
+    pub proxy_name: &'a str,
+    pub proxy_relation: &'a str,
+    pub wishes: &'a str,
+}
+
+impl AdvanceCarePlan {
+    pub fn parse(f: &AdvanceCarePlanForm<'_>, today: Date) -> Result<Self, ValidationError> {
+        let discussed_on = parse_date("discussed_on", f.discussed_on)?;
+        if discussed_on > today {
+            return Err(ValidationError::new("discussed_on", "in_future"));
+        }
+        let proxy_name = text::optional("proxy_name", f.proxy_name, 60)?;
+        let proxy_relation = text::optional("proxy_relation", f.proxy_relation, 30)?;
+        if proxy_name.is_some() && proxy_relation.is_none() {
+            return Err(ValidationError::new("proxy_relation", "required"));
+        }
+        Ok(Self {
+            discussed_on,
+            participants: text::required("participants", f.participants, 300)?,
+            place_of_care: Place::parse(f.place_of_care)
+                .map_err(|_| ValidationError::new("place_of_care", "unknown"))?,
+            place_of_death: Place::parse(f.place_of_death)
+                .map_err(|_| ValidationError::new("place_of_death", "unknown"))?,
+            treatment: TreatmentWish::parse(f.treatment).map_err(|_| ValidationError::new("treatment", "unknown"))?,
+            proxy_name,
+            proxy_relation,
+            wishes: text::optional_multiline("wishes", f.wishes, 2000)?,
+        })
+    }
+}
+
+/// Where the patient is now and, once care has ended, how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub status: PatientStatus,
+    pub outcome: Option<(Outcome, Date)>,
+}
+
+impl StatusChange {
+    /// Ending care needs an outcome and its date (the home-death figures come
+    /// from here); any other status must not carry one.
+    pub fn parse(status: &str, outcome: &str, outcome_date: &str, today: Date) -> Result<Self, ValidationError> {
+        let status = PatientStatus::parse(status).map_err(|_| ValidationError::new("status", "unknown"))?;
+        if status != PatientStatus::Ended {
+            return Ok(Self { status, outcome: None });
+        }
+        let outcome = Outcome::parse(outcome).map_err(|_| ValidationError::new("outcome", "required_when_ended"))?;
+        let date = parse_date("outcome_date", outcome_date)?;
+        if date > today {
+            return Err(ValidationError::new("outcome_date", "in_future"));
+        }
+        Ok(Self { status, outcome: Some((outcome, date)) })
+    }
+}
+
+#[cfg(test)]
+mod acp_tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn an_advance_care_plan_needs_its_date_and_who_was_there() {
+        let today = date!(2026 - 11 - 25);
+        let form = AdvanceCarePlanForm {
+            discussed_on: "2026-11-20",
+            participants: "本人、長女、主治医、訪問看護師",
+            place_of_care: "home",
+            place_of_death: "home",
+            treatment: "comfort_only",
+            wishes: "孫の結婚式までは家で過ごしたい",
+            ..AdvanceCarePlanForm::default()
+        };
+        let plan = AdvanceCarePlan::parse(&form, today);
+        assert_eq!(plan.as_ref().map(|p| p.place_of_death), Ok(Place::Home));
+        let no_one = AdvanceCarePlanForm { participants: "", ..form.clone() };
+        assert_eq!(
+            AdvanceCarePlan::parse(&no_one, today).err(),
+            Some(ValidationError::new("participants", "required"))
+        );
+        let proxy = AdvanceCarePlanForm { proxy_name: "柏 一郎", ..form };
+        assert_eq!(
+            AdvanceCarePlan::parse(&proxy, today).err(),
+            Some(ValidationError::new("proxy_relation", "required"))
+        );
+    }
+
+    #[test]
+    fn ending_care_needs_an_outcome_and_a_date() {
+        let today = date!(2026 - 11 - 25);
+        assert_eq!(
+            StatusChange::parse("ended", "home_death", "2026-11-24", today),
+            Ok(StatusChange {
+                status: PatientStatus::Ended,
+                outcome: Some((Outcome::HomeDeath, date!(2026 - 11 - 24)))
+            })
+        );
+        assert_eq!(
+            StatusChange::parse("ended", "", "2026-11-24", today).err(),
+            Some(ValidationError::new("outcome", "required_when_ended"))
+        );
+        assert_eq!(
+            StatusChange::parse("in_hospital", "home_death", "2026-11-24", today),
+            Ok(StatusChange { status: PatientStatus::InHospital, outcome: None })
+        );
+        assert_eq!(
+            StatusChange::parse("ended", "home_death", "2026-12-24", today).err(),
+            Some(ValidationError::new("outcome_date", "in_future"))
+        );
+    }
+}

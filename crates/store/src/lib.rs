@@ -161,6 +161,20 @@ pub trait StoreTx: Send {
     async fn acknowledge(&mut self, entry_id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     async fn acknowledgements(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
 
+    // Advance care plans
+    async fn insert_acp(&mut self, a: &AcpRow) -> Result<(), StoreError>;
+    /// Every revision, newest first.
+    async fn acp_revisions(&mut self, patient_id: Uuid) -> Result<Vec<AcpRow>, StoreError>;
+    /// Entries of a patient created in `[from, to)`, oldest first (for printing), at most `limit`.
+    async fn timeline_between(
+        &mut self,
+        patient_id: Uuid,
+        reader: Uuid,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<TimelineRow>, StoreError>;
+
     // Audit
     /// Appends an event to its municipality's chain and returns it as stored.
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<ChainedEvent, StoreError>;

@@ -310,3 +310,22 @@ pub struct PatientCountsRow {
     pub urgent_unacknowledged: i64,
     pub needs_reply: i64,
 }
+
+/// One revision of an advance care plan, with who recorded it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AcpRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub discussed_on: time::Date,
+    pub participants: String,
+    pub place_of_care: String,
+    pub place_of_death: String,
+    pub treatment: String,
+    pub proxy_name: Option<String>,
+    pub proxy_relation: Option<String>,
+    pub wishes: Option<String>,
+    pub recorded_by: Uuid,
+    pub recorded_at: OffsetDateTime,
+    #[sqlx(default)]
+    pub recorder_name: String,
+}

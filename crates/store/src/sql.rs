@@ -483,6 +483,44 @@ macro_rules! impl_store_tx {
                 .bind(entry_id).fetch_all(self.conn()).await?)
             }
 
+            async fn insert_acp(&mut self, a: &$crate::AcpRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO advance_care_plans (id, patient_id, discussed_on, participants, place_of_care, place_of_death, \
+                     treatment, proxy_name, proxy_relation, wishes, recorded_by, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(a.id).bind(a.patient_id).bind(a.discussed_on).bind(&a.participants).bind(&a.place_of_care)
+                .bind(&a.place_of_death).bind(&a.treatment).bind(&a.proxy_name).bind(&a.proxy_relation).bind(&a.wishes)
+                .bind(a.recorded_by).bind(a.recorded_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn acp_revisions(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::AcpRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT p.*, a.display_name AS recorder_name FROM advance_care_plans p \
+                     JOIN accounts a ON a.id = p.recorded_by WHERE p.patient_id = $1 ORDER BY p.recorded_at DESC, p.id DESC",
+                )
+                .bind(patient_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn timeline_between(
+                &mut self,
+                patient_id: uuid::Uuid,
+                reader: uuid::Uuid,
+                from: time::OffsetDateTime,
+                to: time::OffsetDateTime,
+                limit: i64,
+            ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
+                let sql = format!(
+                    "{} WHERE e.patient_id = $1 AND e.created_at >= $3 AND e.created_at < $4 ORDER BY e.created_at, e.id LIMIT $5",
+                    TIMELINE_SELECT
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(patient_id).bind(reader).bind(from).bind(to).bind(limit)
+                    .fetch_all(self.conn()).await?)
+            }
+
             async fn append_audit(
                 &mut self,
                 record: &tsunagu_domain::audit::AuditRecord,

@@ -15,6 +15,9 @@ crate::on_both_databases!(
     leaving_the_team_ends_access,
     patients_are_found_by_name_or_kana_in_any_width,
     every_look_at_a_patient_is_audited,
+    advance_care_plans_keep_every_revision,
+    ending_care_records_the_outcome,
+    the_record_prints_for_a_chosen_period,
 );
 
 pub struct Team {
@@ -368,6 +371,102 @@ async fn every_look_at_a_patient_is_audited(db: &TestDb) {
     );
     drop(tx);
     assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
+}
+
+async fn advance_care_plans_keep_every_revision(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let acp = format!("/patients/{patient}/acp");
+    let first = [
+        ("discussed_on", "2026-10-01"),
+        ("participants", "本人、長女、主治医"),
+        ("place_of_care", "home"),
+        ("place_of_death", "hospital"),
+        ("treatment", "limited"),
+        ("wishes", "できるだけ家にいたい"),
+    ];
+    let nobody = nurse
+        .submit(
+            &acp,
+            &acp,
+            &[
+                ("discussed_on", "2026-10-01"),
+                ("place_of_care", "home"),
+                ("place_of_death", "home"),
+                ("treatment", "limited"),
+            ],
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nobody.body.contains("参加者"));
+    assert!(nurse.submit(&acp, &acp, &first).await.redirects_to(&format!("/patients/{patient}")));
+    let second = [
+        ("discussed_on", "2026-11-20"),
+        ("participants", "本人、長女、訪問看護師"),
+        ("place_of_care", "home"),
+        ("place_of_death", "home"),
+        ("treatment", "comfort_only"),
+        ("wishes", "最期まで家で過ごしたい"),
+    ];
+    assert!(doctor.submit(&acp, &acp, &second).await.redirects_to(&format!("/patients/{patient}")));
+    let page = nurse.get(&format!("/patients/{patient}")).await;
+    assert!(
+        page.body.contains("最期まで家で過ごしたい") && !page.body.contains("できるだけ家にいたい"),
+        "the page shows the current plan"
+    );
+    let history = nurse.get(&acp).await;
+    assert!(
+        history.body.contains("最期まで家で過ごしたい") && history.body.contains("できるだけ家にいたい"),
+        "every revision is kept"
+    );
+    assert!(history.body.find("2026-11-20").unwrap_or(usize::MAX) < history.body.rfind("2026-10-01").unwrap_or(0));
+}
+
+async fn ending_care_records_the_outcome(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let page = format!("/patients/{patient}");
+    let missing = nurse
+        .submit(
+            &page,
+            &format!("{page}/status"),
+            &[("status", "ended"), ("outcome", ""), ("outcome_date", "2026-11-20")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("終了の理由"));
+    let ended = nurse
+        .submit(
+            &page,
+            &format!("{page}/status"),
+            &[("status", "ended"), ("outcome", "home_death"), ("outcome_date", "2026-11-20")],
+        )
+        .await;
+    assert!(ended.redirects_to(&page));
+    assert!(nurse.get(&page).await.body.contains("・終了</p>"));
+}
+
+async fn the_record_prints_for_a_chosen_period(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "印刷される記録"), ("pulse", "72")]).await;
+    let today = tsunagu_domain::clock::Clock::now(&t.clock).to_offset(tsunagu_domain::clock::JST).date();
+    let printed =
+        nurse.get(&format!("/patients/{patient}/print?from={}&to={today}", today - time::Duration::days(7))).await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert!(
+        printed.body.contains("在宅療養記録")
+            && printed.body.contains("印刷される記録")
+            && printed.body.contains("脈拍 72")
+    );
+    let earlier = nurse.get(&format!("/patients/{patient}/print?from=2020-01-01&to=2020-12-31")).await;
+    assert!(!earlier.body.contains("印刷される記録"), "only the chosen period");
+    let backwards = nurse.get(&format!("/patients/{patient}/print?from=2026-12-01&to=2026-01-01")).await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 fn encode(s: &str) -> String {

@@ -16,7 +16,10 @@ use tsunagu_app::views::AccountView;
 use tsunagu_domain::account::Role;
 use tsunagu_domain::care::{EntryKind, TeamRole, VitalsForm};
 use tsunagu_domain::clock::JST;
-use tsunagu_domain::patient::{CareLevel, ConsentMethod, PatientForm, Sex, SpecialCare};
+use tsunagu_domain::patient::{
+    AdvanceCarePlanForm, CareLevel, ConsentMethod, Outcome, PatientForm, PatientStatus, Place, Sex, SpecialCare,
+    TreatmentWish,
+};
 use tsunagu_domain::policy::ConsentState;
 use uuid::Uuid;
 
@@ -264,6 +267,8 @@ struct PatientTemplate {
     filter: String,
     entry: EntryFormValues,
     today: String,
+    statuses: &'static [PatientStatus],
+    outcomes: &'static [Outcome],
 }
 
 impl PatientTemplate {
@@ -309,6 +314,8 @@ async fn patient_template(
         filter: filter.to_owned(),
         entry,
         today,
+        statuses: PatientStatus::ALL,
+        outcomes: Outcome::ALL,
     })
 }
 
@@ -553,4 +560,153 @@ pub(crate) async fn acknowledge(
     ctx.check_csrf(&v.csrf)?;
     let patient = state.app.acknowledge_entry(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/patients/{patient}?notice=acknowledged#e-{id}")).into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(crate) struct AcpFormValues {
+    csrf: String,
+    discussed_on: String,
+    participants: String,
+    place_of_care: String,
+    place_of_death: String,
+    treatment: String,
+    proxy_name: String,
+    proxy_relation: String,
+    wishes: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "acp.html")]
+struct AcpTemplate {
+    t: Tr,
+    c: Chrome,
+    patient: tsunagu_app::patients::PatientView,
+    revisions: Vec<tsunagu_app::patients::AcpView>,
+    places: &'static [Place],
+    treatments: &'static [TreatmentWish],
+    form: AcpFormValues,
+}
+
+async fn acp_template(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: Uuid,
+    form: Option<AcpFormValues>,
+    error: Option<String>,
+) -> Result<AcpTemplate, WebError> {
+    let session = ctx.signed_in()?;
+    let (patient, revisions) = state.app.acp_history(session, patient, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let form = form.unwrap_or_else(|| match revisions.first() {
+        // Start from the latest revision: a review usually changes one thing.
+        Some(r) => AcpFormValues {
+            discussed_on: state.app.now().to_offset(JST).date().to_string(),
+            participants: r.participants.clone(),
+            place_of_care: r.place_of_care.map(|p| p.code().to_owned()).unwrap_or_default(),
+            place_of_death: r.place_of_death.map(|p| p.code().to_owned()).unwrap_or_default(),
+            treatment: r.treatment.map(|p| p.code().to_owned()).unwrap_or_default(),
+            proxy_name: r.proxy_name.clone().unwrap_or_default(),
+            proxy_relation: r.proxy_relation.clone().unwrap_or_default(),
+            wishes: r.wishes.clone().unwrap_or_default(),
+            ..AcpFormValues::default()
+        },
+        None => AcpFormValues {
+            discussed_on: state.app.now().to_offset(JST).date().to_string(),
+            place_of_care: "undecided".into(),
+            place_of_death: "undecided".into(),
+            treatment: "undecided".into(),
+            ..AcpFormValues::default()
+        },
+    });
+    let mut c = ctx.chrome(None);
+    c.error = error;
+    Ok(AcpTemplate { t: ctx.t, c, patient, revisions, places: Place::ALL, treatments: TreatmentWish::ALL, form })
+}
+
+pub(crate) async fn acp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id: Uuid = parse_id(&ctx, &id)?;
+    Ok(acp_template(&state, &ctx, id, None, None).await?.into_response())
+}
+
+pub(crate) async fn record_acp(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<AcpFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    let form = AdvanceCarePlanForm {
+        discussed_on: &v.discussed_on,
+        participants: &v.participants,
+        place_of_care: &v.place_of_care,
+        place_of_death: &v.place_of_death,
+        treatment: &v.treatment,
+        proxy_name: &v.proxy_name,
+        proxy_relation: &v.proxy_relation,
+        wishes: &v.wishes,
+    };
+    match state.app.record_acp(session, id, &form, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#acp")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, acp_template(&state, &ctx, id, Some(v), Some(message)).await?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct StatusFormValues {
+    csrf: String,
+    status: String,
+    outcome: String,
+    outcome_date: String,
+}
+
+pub(crate) async fn change_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<StatusFormValues>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    match state.app.change_patient_status(session, id, &v.status, &v.outcome, &v.outcome_date, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+                .into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "print.html")]
+struct PrintTemplate {
+    t: Tr,
+    c: Chrome,
+    r: tsunagu_app::patients::PrintedRecord,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PrintQuery {
+    from: String,
+    to: String,
+}
+
+pub(crate) async fn print(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<PrintQuery>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let r = state.app.print_record(session, id, &q.from, &q.to, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(PrintTemplate { t: ctx.t, c: ctx.chrome(None), r }.into_response())
 }
