@@ -20,7 +20,8 @@ use tsunagu_domain::patient::{
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineRow,
+    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineFilter,
+    TimelineRow,
 };
 use uuid::Uuid;
 
@@ -152,6 +153,8 @@ pub struct PatientPage {
     pub timeline: Vec<EntryView>,
     pub can_write: bool,
     pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
+    /// Up to 20 recent measurements, oldest first (for the trend chart).
+    pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
 }
 
 /// One entry with its history and who has read it.
@@ -399,6 +402,7 @@ impl App {
         session: &Session,
         patient: Uuid,
         kind: Option<&str>,
+        text: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<PatientPage, AppError> {
         let actor = session.actor()?;
@@ -413,11 +417,13 @@ impl App {
         let loaded = load(tx.as_mut(), patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
-        let rows = tx.timeline(patient, me, kind.map(|k| k.code()), 50).await?;
+        let filter = TimelineFilter { kind: kind.map(|k| k.code().to_owned()), text: text.map(str::to_owned) };
+        let rows = tx.timeline(patient, me, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {
             Vec::new()
         } else {
-            tx.timeline(patient, me, Some(EntryKind::Vitals.code()), 1).await?
+            let vitals = TimelineFilter { kind: Some(EntryKind::Vitals.code().to_owned()), text: None };
+            tx.timeline(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         drop(tx);
@@ -432,18 +438,25 @@ impl App {
             AuditAction::PatientViewed,
             "patient",
             Some(patient),
-            json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()) }),
+            json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
         ))
         .await?;
         tx.commit().await?;
         let timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
-        let latest_vitals = vitals_rows
+        // The recent vital signs, oldest first, from vitals entries and from any
+        // shown entry that carried vitals (a visit record often does).
+        let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = vitals_rows
             .into_iter()
             .map(|r| entry_view(r, me))
-            .chain(timeline.iter().filter(|e| !e.vitals.is_empty()).cloned())
+            .chain(timeline.iter().cloned())
             .filter(|e| !e.vitals.is_empty())
-            .max_by_key(|e| e.created_at)
-            .map(|e| (e.created_at, e.vitals));
+            .map(|e| (e.created_at, e.id, e.vitals))
+            .collect();
+        trend.sort_by_key(|(at, id, _)| (*at, *id));
+        trend.dedup_by_key(|(_, id, _)| *id);
+        let vitals_trend: Vec<(OffsetDateTime, VitalSigns)> =
+            trend.into_iter().rev().take(20).rev().map(|(at, _, v)| (at, v)).collect();
+        let latest_vitals = vitals_trend.last().cloned();
         Ok(PatientPage {
             acp,
             patient: patient_view(&loaded.row, self.today())?,
@@ -453,6 +466,7 @@ impl App {
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
             timeline,
             latest_vitals,
+            vitals_trend,
         })
     }
 

@@ -146,12 +146,12 @@ pub trait StoreTx: Send {
     /// Adds a version to an entry (a correction) and makes it the current one.
     async fn insert_entry_version(&mut self, v: &NewEntryVersion) -> Result<(), StoreError>;
     async fn entry(&mut self, id: Uuid, reader: Uuid) -> Result<Option<TimelineRow>, StoreError>;
-    /// The newest `limit` entries of a patient (optionally of one kind), newest first, as `reader` sees them.
+    /// The newest `limit` entries of a patient that pass `filter`, newest first, as `reader` sees them.
     async fn timeline(
         &mut self,
         patient_id: Uuid,
         reader: Uuid,
-        kind: Option<&str>,
+        filter: &TimelineFilter,
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
     async fn entry_versions(&mut self, entry_id: Uuid) -> Result<Vec<EntryVersionRow>, StoreError>;

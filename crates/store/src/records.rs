@@ -247,6 +247,29 @@ pub struct NewEntry {
     pub vitals: String,
 }
 
+/// Which entries a timeline shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimelineFilter {
+    /// Only entries of this kind.
+    pub kind: Option<String>,
+    /// Only entries whose current text contains this (any length, including one
+    /// or two Japanese characters such as 褥瘡).
+    pub text: Option<String>,
+}
+
+impl TimelineFilter {
+    /// The LIKE pattern for `text`, with LIKE's wildcards escaped; empty when none.
+    pub fn like_pattern(&self) -> String {
+        match self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => String::new(),
+            Some(t) => {
+                let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                format!("%{}%", escaped.to_lowercase())
+            }
+        }
+    }
+}
+
 /// A correction: the next version of an entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEntryVersion {

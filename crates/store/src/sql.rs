@@ -427,15 +427,21 @@ macro_rules! impl_store_tx {
                 &mut self,
                 patient_id: uuid::Uuid,
                 reader: uuid::Uuid,
-                kind: Option<&str>,
+                filter: &$crate::TimelineFilter,
                 limit: i64,
             ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
+                // Per patient, a LIKE over the patient's own entries is exact for terms of
+                // any length (one-character Japanese words included) and stays cheap:
+                // the index on (patient_id, created_at) bounds the scan to one patient.
                 let sql = format!(
-                    "{} WHERE e.patient_id = $1 AND ($3 = '' OR e.kind = $3) ORDER BY e.created_at DESC, e.id DESC LIMIT $4",
+                    "{} WHERE e.patient_id = $1 AND ($3 = '' OR e.kind = $3) \
+                     AND ($4 = '' OR LOWER(v.body) LIKE $4 ESCAPE '\\') \
+                     ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
                     TIMELINE_SELECT
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(patient_id).bind(reader).bind(kind.unwrap_or_default()).bind(limit)
+                    .bind(patient_id).bind(reader).bind(filter.kind.as_deref().unwrap_or_default())
+                    .bind(filter.like_pattern()).bind(limit)
                     .fetch_all(self.conn()).await?)
             }
 

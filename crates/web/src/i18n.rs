@@ -289,6 +289,9 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("team.leave", "チームから外れる", "Leave the team"),
     ("team.remove", "外す", "Remove"),
     ("entry.kind", "種類", "Kind"),
+    ("entry.search", "記録を検索（例：褥瘡）", "Search the record (e.g. pressure ulcer)"),
+    ("entry.search_results", "の検索結果", ": results"),
+    ("entry.clear_search", "検索をやめる", "Clear the search"),
     ("entry.body", "内容", "Text"),
     (
         "entry.body_hint",

@@ -3,6 +3,7 @@
 //! the app layer and render its answer; they never decide access and never
 //! touch the store.
 
+mod chart;
 mod context;
 mod error;
 pub mod i18n;

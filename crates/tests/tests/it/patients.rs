@@ -18,6 +18,8 @@ crate::on_both_databases!(
     advance_care_plans_keep_every_revision,
     ending_care_records_the_outcome,
     the_record_prints_for_a_chosen_period,
+    entries_are_searched_by_any_japanese_term,
+    vital_signs_show_as_a_trend,
 );
 
 pub struct Team {
@@ -467,6 +469,51 @@ async fn the_record_prints_for_a_chosen_period(db: &TestDb) {
     assert!(!earlier.body.contains("印刷される記録"), "only the chosen period");
     let backwards = nurse.get(&format!("/patients/{patient}/print?from=2026-12-01&to=2026-01-01")).await;
     assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn entries_are_searched_by_any_japanese_term(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "仙骨部に褥瘡あり。DESIGN-R d2。")]).await;
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "明日の訪問は午後に変更します。")]).await;
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "食事摂取100%")]).await;
+    for (term, finds_ulcer, finds_visit, finds_meal) in [
+        ("褥瘡", true, false, false),
+        ("褥", true, false, false),
+        ("訪問", false, true, false),
+        ("design-r", true, false, false),
+        ("100%", false, false, true),
+        ("%", false, false, true),
+        ("_", false, false, false),
+    ] {
+        let page = nurse.get(&format!("/patients/{patient}?q={}", encode(term))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let timeline = page.body.split("id=\"timeline\"").nth(1).unwrap_or_default();
+        assert_eq!(timeline.contains("仙骨部に褥瘡あり"), finds_ulcer, "{term}");
+        assert_eq!(timeline.contains("明日の訪問は午後"), finds_visit, "{term}");
+        assert_eq!(timeline.contains("食事摂取100%"), finds_meal, "{term}");
+    }
+}
+
+async fn vital_signs_show_as_a_trend(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "36.6"), ("spo2", "97")]).await;
+    assert!(
+        !nurse.get(&format!("/patients/{patient}")).await.body.contains("id=\"vitals-trend\""),
+        "one measurement is not a trend"
+    );
+    post(
+        &mut nurse,
+        &patient,
+        &[("kind", "visit_record"), ("body", "発熱あり"), ("temperature_c", "38.2"), ("spo2", "93")],
+    )
+    .await;
+    let page = nurse.get(&format!("/patients/{patient}")).await;
+    assert!(page.body.contains("id=\"vitals-trend\""));
+    assert!(page.body.contains("体温 <strong>38.2℃</strong>") && page.body.contains("SpO2 <strong>93%</strong>"));
 }
 
 fn encode(s: &str) -> String {

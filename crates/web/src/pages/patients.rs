@@ -269,6 +269,8 @@ struct PatientTemplate {
     today: String,
     statuses: &'static [PatientStatus],
     outcomes: &'static [Outcome],
+    search: String,
+    chart: Option<String>,
 }
 
 impl PatientTemplate {
@@ -285,24 +287,30 @@ impl PatientTemplate {
 pub(crate) struct PatientQuery {
     notice: Option<String>,
     kind: String,
+    q: String,
 }
 
 async fn patient_template(
     state: &AppState,
     ctx: &Ctx,
     patient: Uuid,
-    filter: &str,
-    notice: Option<&str>,
+    view: &PatientQuery,
     entry: EntryFormValues,
     error: Option<String>,
 ) -> Result<PatientTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let p = state.app.patient_page(session, patient, Some(filter), &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let (filter, search) = (view.kind.as_str(), view.q.as_str());
+    let p = state
+        .app
+        .patient_page(session, patient, Some(filter), Some(search), &ctx.meta)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let colleagues =
         if p.can_write { state.app.colleagues(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
-    let mut c = ctx.chrome(notice);
+    let mut c = ctx.chrome(view.notice.as_deref());
     c.error = error;
     let today = state.app.now().to_offset(JST).date().to_string();
+    let p_trend = p.vitals_trend.clone();
     Ok(PatientTemplate {
         t: ctx.t,
         c,
@@ -316,6 +324,8 @@ async fn patient_template(
         today,
         statuses: PatientStatus::ALL,
         outcomes: Outcome::ALL,
+        search: search.to_owned(),
+        chart: crate::chart::vitals_trend(&p_trend),
     })
 }
 
@@ -327,7 +337,7 @@ pub(crate) async fn patient(
 ) -> Result<Response, WebError> {
     let id: Uuid = parse_id(&ctx, &id)?;
     let entry = EntryFormValues { kind: "visit_record".into(), ..EntryFormValues::default() };
-    Ok(patient_template(&state, &ctx, id, &q.kind, q.notice.as_deref(), entry, None).await?.into_response())
+    Ok(patient_template(&state, &ctx, id, &q, entry, None).await?.into_response())
 }
 
 pub(crate) async fn post_entry(
@@ -351,7 +361,8 @@ pub(crate) async fn post_entry(
         Ok(entry) => Ok(Redirect::to(&format!("/patients/{id}?notice=posted#e-{entry}")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, v, Some(message)).await?).into_response())
+            Ok((status, patient_template(&state, &ctx, id, &PatientQuery::default(), v, Some(message)).await?)
+                .into_response())
         }
     }
 }
@@ -388,7 +399,11 @@ pub(crate) async fn record_consent(
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=consent")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
                 .into_response())
         }
     }
@@ -407,7 +422,11 @@ pub(crate) async fn withdraw_consent(
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
                 .into_response())
         }
     }
@@ -436,7 +455,11 @@ pub(crate) async fn add_member(
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
                 .into_response())
         }
     }
@@ -456,7 +479,11 @@ pub(crate) async fn remove_member(
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
                 .into_response())
         }
     }
@@ -678,7 +705,11 @@ pub(crate) async fn change_status(
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, patient_template(&state, &ctx, id, "", None, EntryFormValues::default(), Some(message)).await?)
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
                 .into_response())
         }
     }
