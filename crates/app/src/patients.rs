@@ -20,8 +20,8 @@ use tsunagu_domain::patient::{
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewTeamMember, PatientRow, StoreTx, TeamMemberRow, TimelineFilter,
-    TimelineRow,
+    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewNotification, NewTeamMember, PatientRow, StoreTx, TeamMemberRow,
+    TimelineFilter, TimelineRow,
 };
 use uuid::Uuid;
 
@@ -431,6 +431,7 @@ impl App {
         let now = self.now();
         let mut tx = self.begin().await?;
         tx.mark_read(&unread, me, now).await?;
+        tx.mark_notifications_read(me, patient, now).await?;
         tx.append_audit(&audit_record(
             now,
             Some(loaded.scope.municipality_id),
@@ -599,6 +600,16 @@ impl App {
             json!({ "member": colleague.login_id, "team_role": role.code() }),
         ))
         .await?;
+        let n = NewNotification {
+            id: Uuid::now_v7(),
+            account_id: colleague.id,
+            patient_id: patient,
+            entry_id: None,
+            kind: "team_added".to_owned(),
+            actor_id: actor.account_id.0,
+            created_at: now,
+        };
+        tx.insert_notification(&n).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -680,8 +691,38 @@ impl App {
             json!({ "patient": patient, "kind": draft.kind.code() }),
         ))
         .await?;
+        for (account_id, kind) in recipients(&loaded.team, actor.account_id.0, draft) {
+            let n = NewNotification {
+                id: Uuid::now_v7(),
+                account_id,
+                patient_id: patient,
+                entry_id: Some(id),
+                kind: kind.to_owned(),
+                actor_id: actor.account_id.0,
+                created_at: now,
+            };
+            tx.insert_notification(&n).await?;
+        }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Unread notifications (mentions, urgent entries, new teams), newest first.
+    pub async fn notifications(&self, session: &Session) -> Result<Vec<NotificationView>, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.unread_notifications(actor.account_id.0, 50).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| NotificationView {
+                patient_id: r.patient_id,
+                entry_id: r.entry_id,
+                kind: r.kind,
+                created_at: r.created_at,
+                actor_name: r.actor_name,
+                patient_name: format!("{} {}", r.patient_family_name, r.patient_given_name),
+            })
+            .collect())
     }
 
     /// Loads an entry and its patient's scope, checking the actor may read it.
@@ -837,6 +878,36 @@ impl App {
             })
             .collect())
     }
+}
+
+/// Who hears about a new entry: every other member if it is urgent; members
+/// mentioned as @login otherwise.
+fn recipients(team: &[TeamMemberRow], author: Uuid, draft: &EntryDraft) -> Vec<(Uuid, &'static str)> {
+    let mentioned = tsunagu_domain::care::mentions(&draft.body);
+    team.iter()
+        .filter(|m| m.left_at.is_none() && m.account_id != author)
+        .filter_map(|m| {
+            if draft.kind == EntryKind::Urgent {
+                Some((m.account_id, "urgent"))
+            } else if mentioned.contains(&m.login_id) {
+                Some((m.account_id, "mention"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// A notification as its recipient sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationView {
+    pub patient_id: Uuid,
+    pub entry_id: Option<Uuid>,
+    /// "mention", "urgent" or "team_added".
+    pub kind: String,
+    pub created_at: OffsetDateTime,
+    pub actor_name: String,
+    pub patient_name: String,
 }
 
 fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {

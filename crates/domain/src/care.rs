@@ -177,6 +177,24 @@ impl EntryDraft {
     }
 }
 
+/// The login ids mentioned in a text as `@login` (full-width ＠ too), each once.
+pub fn mentions(body: &str) -> Vec<String> {
+    let folded = text::fold_full_width_ascii(body);
+    let mut found: Vec<String> = Vec::new();
+    for (i, _) in folded.match_indices('@') {
+        let login: String = folded[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .collect::<String>()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        if login.len() >= 3 && !found.contains(&login) {
+            found.push(login);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +230,17 @@ mod tests {
         for (f, (field, code)) in cases {
             assert_eq!(VitalSigns::parse(&f), Err(ValidationError::new(field, code)));
         }
+    }
+
+    #[test]
+    fn mentions_are_found_once_each() {
+        assert_eq!(
+            mentions("@dr.sato 先生、ご確認ください。＠cm.yamamoto さんも。@dr.sato"),
+            vec!["dr.sato", "cm.yamamoto"]
+        );
+        assert_eq!(mentions("メール: sato@example.jp"), vec!["example.jp"]);
+        assert!(mentions("@a と @ だけ").is_empty());
+        assert_eq!(mentions("@ns.tanaka."), vec!["ns.tanaka"]);
     }
 
     #[test]

@@ -175,6 +175,18 @@ pub trait StoreTx: Send {
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
 
+    // Notifications
+    async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError>;
+    /// Unread notifications of an account whose patient it is still an active member of, newest first.
+    async fn unread_notifications(&mut self, account_id: Uuid, limit: i64) -> Result<Vec<NotificationRow>, StoreError>;
+    /// Marks an account's notifications about one patient read.
+    async fn mark_notifications_read(
+        &mut self,
+        account_id: Uuid,
+        patient_id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     // Audit
     /// Appends an event to its municipality's chain and returns it as stored.
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<ChainedEvent, StoreError>;

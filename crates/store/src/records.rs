@@ -352,3 +352,28 @@ pub struct AcpRow {
     #[sqlx(default)]
     pub recorder_name: String,
 }
+
+/// What creates a notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub patient_id: Uuid,
+    pub entry_id: Option<Uuid>,
+    pub kind: String,
+    pub actor_id: Uuid,
+    pub created_at: OffsetDateTime,
+}
+
+/// An unread notification with what the recipient needs to find it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub entry_id: Option<Uuid>,
+    pub kind: String,
+    pub created_at: OffsetDateTime,
+    pub actor_name: String,
+    pub patient_family_name: String,
+    pub patient_given_name: String,
+}

@@ -527,6 +527,34 @@ macro_rules! impl_store_tx {
                     .fetch_all(self.conn()).await?)
             }
 
+            async fn insert_notification(&mut self, n: &$crate::NewNotification) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+                )
+                .bind(n.id).bind(n.account_id).bind(n.patient_id).bind(n.entry_id).bind(&n.kind).bind(n.actor_id).bind(n.created_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn unread_notifications(&mut self, account_id: uuid::Uuid, limit: i64) -> Result<Vec<$crate::NotificationRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT n.id, n.patient_id, n.entry_id, n.kind, n.created_at, a.display_name AS actor_name, \
+                       p.family_name AS patient_family_name, p.given_name AS patient_given_name \
+                     FROM notifications n JOIN accounts a ON a.id = n.actor_id JOIN patients p ON p.id = n.patient_id \
+                     WHERE n.account_id = $1 AND n.read_at IS NULL AND EXISTS (SELECT 1 FROM team_members m \
+                       WHERE m.patient_id = n.patient_id AND m.account_id = $1 AND m.left_at IS NULL) \
+                     ORDER BY n.created_at DESC, n.id DESC LIMIT $2",
+                )
+                .bind(account_id).bind(limit).fetch_all(self.conn()).await?)
+            }
+
+            async fn mark_notifications_read(&mut self, account_id: uuid::Uuid, patient_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE notifications SET read_at = $3 WHERE account_id = $1 AND patient_id = $2 AND read_at IS NULL")
+                    .bind(account_id).bind(patient_id).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
             async fn append_audit(
                 &mut self,
                 record: &tsunagu_domain::audit::AuditRecord,

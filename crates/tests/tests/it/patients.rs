@@ -20,6 +20,7 @@ crate::on_both_databases!(
     the_record_prints_for_a_chosen_period,
     entries_are_searched_by_any_japanese_term,
     vital_signs_show_as_a_trend,
+    mentions_urgent_entries_and_new_teams_are_notified,
 );
 
 pub struct Team {
@@ -514,6 +515,50 @@ async fn vital_signs_show_as_a_trend(db: &TestDb) {
     let page = nurse.get(&format!("/patients/{patient}")).await;
     assert!(page.body.contains("id=\"vitals-trend\""));
     assert!(page.body.contains("体温 <strong>38.2℃</strong>") && page.body.contains("SpO2 <strong>93%</strong>"));
+}
+
+async fn mentions_urgent_entries_and_new_teams_are_notified(db: &TestDb) {
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let home = doctor.get("/home").await;
+    assert!(home.body.contains("id=\"notifications\"") && home.body.contains("あなたをケアチームに追加しました"));
+    doctor.get(&format!("/patients/{patient}")).await;
+    assert!(
+        !doctor.get("/home").await.body.contains("id=\"notifications\""),
+        "opening the patient clears its notifications"
+    );
+
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "@dr.sato 先生、眠剤の件ご確認ください。")]).await;
+    assert!(doctor.get("/home").await.body.contains("あなた宛てに書き込みました"));
+    add(&mut nurse, &patient, "cm.yamamoto", "care_manager").await;
+    care_manager.get(&format!("/patients/{patient}")).await;
+    post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "転倒。右大腿部痛あり。")]).await;
+    assert!(doctor.get("/home").await.body.contains("急変を投稿しました"));
+    assert!(care_manager.get("/home").await.body.contains("急変を投稿しました"));
+    assert!(
+        !nurse.get("/home").await.body.contains("急変を投稿しました"),
+        "authors are not notified of their own entries"
+    );
+
+    // Someone who leaves the team no longer sees its notifications.
+    let page = care_manager.get(&format!("/patients/{patient}")).await;
+    let own = page
+        .body
+        .split("<li>")
+        .find(|li| li.contains("チームから外れる"))
+        .and_then(|li| li.split(&format!("/patients/{patient}/team/")).nth(1))
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "再度の急変")]).await;
+    let left = care_manager
+        .submit(&format!("/patients/{patient}"), &format!("/patients/{patient}/team/{own}/remove"), &[])
+        .await;
+    assert!(left.redirects_to(&format!("/patients/{patient}")), "{} {}", left.status, left.body);
+    assert_eq!(care_manager.get(&format!("/patients/{patient}")).await.status, StatusCode::NOT_FOUND);
+    assert!(!care_manager.get("/home").await.body.contains("急変を投稿しました"));
 }
 
 fn encode(s: &str) -> String {

@@ -33,6 +33,7 @@ struct HomePage {
     show_admin: bool,
     recovery_low: bool,
     patients: Vec<PatientSummary>,
+    notifications: Vec<tsunagu_app::patients::NotificationView>,
     q: String,
 }
 
@@ -54,8 +55,13 @@ pub(crate) async fn home(
         Some(_) => state.app.my_patients(session, &q.q, &ctx.meta).await.map_err(|e| ctx.fail(e))?,
         None => Vec::new(),
     };
+    let notifications = match session.account.municipality_id {
+        Some(_) => state.app.notifications(session).await.map_err(|e| ctx.fail(e))?,
+        None => Vec::new(),
+    };
     let roles = session.account.all_roles();
     Ok(HomePage {
+        notifications,
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
         show_admin: roles.iter().any(|r| *r != Role::Professional),
