@@ -20,8 +20,8 @@ use tsunagu_domain::patient::{
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    AcpRow, ConsentRow, NewEntry, NewEntryVersion, NewNotification, NewTeamMember, PatientRow, StoreTx, TeamMemberRow,
-    TimelineFilter, TimelineRow,
+    AcpRow, BreakGlassRow, ConsentRow, NewEntry, NewEntryVersion, NewNotification, NewTeamMember, PatientRow, StoreTx,
+    TeamMemberRow, TimelineFilter, TimelineRow,
 };
 use uuid::Uuid;
 
@@ -153,6 +153,8 @@ pub struct PatientPage {
     pub timeline: Vec<EntryView>,
     pub can_write: bool,
     pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
+    /// Set when the reader sees this record by break-glass, not as a member: until when.
+    pub emergency_until: Option<OffsetDateTime>,
     /// Up to 20 recent measurements, oldest first (for the trend chart).
     pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
 }
@@ -241,23 +243,26 @@ fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
 
 /// A patient's row, consents, team and the policy's view of them.
 struct Loaded {
+    grants: Vec<BreakGlassRow>,
     row: PatientRow,
     consents: Vec<ConsentRow>,
     team: Vec<TeamMemberRow>,
     scope: PatientScope,
 }
 
-async fn load(tx: &mut dyn StoreTx, patient: Uuid) -> Result<Loaded, AppError> {
+async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
     let row = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
     let consents = tx.consents(patient).await?;
     let team = tx.team(patient).await?;
+    let grants = tx.active_break_glass(patient, now).await?;
     let scope = PatientScope {
         municipality_id: MunicipalityId(row.municipality_id),
         created_by: AccountId(row.created_by),
         consent: consent_state(&consents),
         active_members: team.iter().filter(|m| m.left_at.is_none()).map(|m| AccountId(m.account_id)).collect(),
+        emergency_access: grants.iter().map(|g| AccountId(g.account_id)).collect(),
     };
-    Ok(Loaded { row, consents, team, scope })
+    Ok(Loaded { row, consents, team, scope, grants })
 }
 
 impl App {
@@ -364,6 +369,7 @@ impl App {
                 created_by: AccountId(row.created_by),
                 consent,
                 active_members: vec![actor.account_id],
+                emergency_access: vec![],
             };
             if !policy::read_patient(&actor, &scope).is_allowed() {
                 continue;
@@ -414,7 +420,7 @@ impl App {
         // read receipts) in a short write transaction that commits before any of
         // it is returned: no patient datum leaves without its audit event on disk.
         let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
         let filter = TimelineFilter { kind: kind.map(|k| k.code().to_owned()), text: text.map(str::to_owned) };
@@ -468,6 +474,11 @@ impl App {
             timeline,
             latest_vitals,
             vitals_trend,
+            emergency_until: if loaded.scope.active_members.contains(&actor.account_id) {
+                None
+            } else {
+                loaded.grants.iter().filter(|g| g.account_id == me).map(|g| g.expires_at).max()
+            },
         })
     }
 
@@ -481,7 +492,7 @@ impl App {
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::record_consent(&actor, &loaded.scope))?;
         let details = ConsentDetails::parse(
             form.given_on,
@@ -533,7 +544,7 @@ impl App {
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
@@ -565,7 +576,7 @@ impl App {
         let role = TeamRole::parse(team_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
         let login = LoginId::parse(login).map_err(|_| ValidationError::new("member", "unknown_colleague"))?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let colleague = tx.account_by_login(login.as_str()).await?;
         let colleague = match colleague {
@@ -624,7 +635,7 @@ impl App {
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let member =
             loaded.team.iter().find(|m| m.id == membership && m.left_at.is_none()).ok_or(AppError::NotFound)?;
@@ -659,7 +670,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         if let Some(parent) = reply_to {
             let parent = tx.entry(parent, actor.account_id.0).await?;
@@ -733,7 +744,7 @@ impl App {
         entry: Uuid,
     ) -> Result<(TimelineRow, Loaded), AppError> {
         let row = tx.entry(entry, actor.account_id.0).await?.ok_or(AppError::NotFound)?;
-        let loaded = load(tx, row.patient_id).await?;
+        let loaded = load(tx, row.patient_id, self.now()).await?;
         enforce(policy::read_patient(actor, &loaded.scope))?;
         Ok((row, loaded))
     }
@@ -947,7 +958,7 @@ impl App {
         let actor = session.actor()?;
         let plan = AdvanceCarePlan::parse(form, self.today())?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let now = self.now();
         tx.insert_acp(&AcpRow {
@@ -990,7 +1001,7 @@ impl App {
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
@@ -1023,7 +1034,7 @@ impl App {
         let actor = session.actor()?;
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
@@ -1075,7 +1086,7 @@ impl App {
         let start = from.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let end = (to + time::Duration::days(1)).midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
         let rows = tx.timeline_between(patient, me, start, end, MAX_ENTRIES + 1).await?;
@@ -1107,6 +1118,119 @@ impl App {
             truncated,
         })
     }
+}
+
+/// Why someone outside the team opens a record.
+pub const BREAK_GLASS_REASONS: &[&str] = &["covering_physician", "hospital_escalation", "emergency_call", "other"];
+
+/// How long a break-glass grant lasts.
+pub const BREAK_GLASS_HOURS: i64 = 4;
+
+impl App {
+    /// Break-glass: a clinician outside the team opens a record for a stated
+    /// reason. The patient must be named exactly (name or kana) with the birth
+    /// date; access lasts four hours, is audited with the reason, and every
+    /// member of the team is notified at once.
+    pub async fn break_glass(
+        &self,
+        session: &Session,
+        name: &str,
+        birth_date: &str,
+        reason_kind: &str,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<Uuid, AppError> {
+        let actor = session.actor()?;
+        if !policy::may_break_glass(&actor, session.account.profession) {
+            return Err(AppError::Forbidden);
+        }
+        let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
+        let key = search_key(name);
+        if key.chars().count() < 2 {
+            return Err(ValidationError::new("name", "required").into());
+        }
+        let birth_date = tsunagu_domain::patient::parse_date("birth_date", birth_date)?;
+        if !BREAK_GLASS_REASONS.contains(&reason_kind) {
+            return Err(ValidationError::new("reason_kind", "unknown").into());
+        }
+        let reason = tsunagu_domain::text::required("reason", reason, 500)?;
+        if reason.chars().count() < 5 {
+            return Err(ValidationError::new("reason", "too_short").into());
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let candidates = tx.patients_born_on(municipality.0, birth_date).await?;
+        let matches: Vec<&PatientRow> = candidates.iter().filter(|p| name_matches(p, &key)).collect();
+        let who = Self::audit_patient(session, meta);
+        let [patient] = matches.as_slice() else {
+            let details = json!({ "matches": matches.len(), "reason_kind": reason_kind, "reason": reason });
+            tx.append_audit(&audit_record(
+                now,
+                Some(municipality),
+                &who,
+                AuditAction::BreakGlassRefused,
+                "patient",
+                None,
+                details,
+            ))
+            .await?;
+            tx.commit().await?;
+            return Err(if matches.is_empty() {
+                AppError::NotFound
+            } else {
+                ValidationError::new("name", "ambiguous").into()
+            });
+        };
+        let patient_id = patient.id;
+        let team = tx.team(patient_id).await?;
+        if team.iter().any(|m| m.left_at.is_none() && m.account_id == actor.account_id.0) {
+            return Ok(patient_id);
+        }
+        let expires_at = now + time::Duration::hours(BREAK_GLASS_HOURS);
+        tx.insert_break_glass(&BreakGlassRow {
+            id: Uuid::now_v7(),
+            patient_id,
+            account_id: actor.account_id.0,
+            reason_kind: reason_kind.to_owned(),
+            reason: reason.clone(),
+            granted_at: now,
+            expires_at,
+        })
+        .await?;
+        let details =
+            json!({ "reason_kind": reason_kind, "reason": reason, "expires_at": expires_at.unix_timestamp() });
+        tx.append_audit(&audit_record(
+            now,
+            Some(municipality),
+            &who,
+            AuditAction::BreakGlassGranted,
+            "patient",
+            Some(patient_id),
+            details,
+        ))
+        .await?;
+        for member in team.iter().filter(|m| m.left_at.is_none()) {
+            let n = NewNotification {
+                id: Uuid::now_v7(),
+                account_id: member.account_id,
+                patient_id,
+                entry_id: None,
+                kind: "break_glass".to_owned(),
+                actor_id: actor.account_id.0,
+                created_at: now,
+            };
+            tx.insert_notification(&n).await?;
+        }
+        tx.commit().await?;
+        Ok(patient_id)
+    }
+}
+
+/// Whether a typed name (folded) is the patient's full name in kanji or in kana.
+fn name_matches(p: &PatientRow, key: &str) -> bool {
+    let kanji = search_key(&format!("{}{}", p.family_name, p.given_name));
+    let kana = search_key(&format!("{}{}", p.family_name_kana, p.given_name_kana));
+    key == kanji || key == kana
 }
 
 /// The raw consent form.

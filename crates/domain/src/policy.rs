@@ -175,6 +175,8 @@ pub struct PatientScope {
     pub consent: ConsentState,
     /// Accounts that are active members of the care team now.
     pub active_members: Vec<AccountId>,
+    /// Clinicians outside the team holding an unexpired break-glass grant.
+    pub emergency_access: Vec<AccountId>,
 }
 
 /// Registering a patient: any professional of the municipality (not an installation operator).
@@ -185,13 +187,27 @@ pub fn create_patient(actor: &Actor, municipality: MunicipalityId) -> Decision {
 /// Seeing a patient's record. Anyone outside the active team is told "not found":
 /// the existence of a patient is itself patient data.
 pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
-    let member = actor.in_municipality(patient.municipality_id) && patient.active_members.contains(&actor.account_id);
-    let allowed = member
+    if !actor.in_municipality(patient.municipality_id) {
+        return Decision::Hidden;
+    }
+    let member = patient.active_members.contains(&actor.account_id);
+    let allowed = (member
         && match patient.consent {
             ConsentState::Pending => patient.created_by == actor.account_id,
             ConsentState::Active | ConsentState::Withdrawn => true,
-        };
+        })
+        || patient.emergency_access.contains(&actor.account_id);
     if allowed { Decision::Allow } else { Decision::Hidden }
+}
+
+/// Professions that may open a record by break-glass: those who treat.
+pub fn may_break_glass(actor: &Actor, profession: crate::account::Profession) -> bool {
+    use crate::account::Profession as P;
+    actor.municipality_id.is_some()
+        && matches!(
+            profession,
+            P::Physician | P::Dentist | P::Nurse | P::AssistantNurse | P::PublicHealthNurse | P::MedicalSocialWorker
+        )
 }
 
 /// Posting to the timeline or changing the team: members, while consent is in force.
@@ -206,7 +222,11 @@ pub fn write_patient(actor: &Actor, patient: &PatientScope) -> Decision {
 /// Recording consent (or recording it again after a withdrawal): a member who can see the record.
 pub fn record_consent(actor: &Actor, patient: &PatientScope) -> Decision {
     match read_patient(actor, patient) {
-        Decision::Allow if patient.consent != ConsentState::Active => Decision::Allow,
+        Decision::Allow
+            if patient.consent != ConsentState::Active && patient.active_members.contains(&actor.account_id) =>
+        {
+            Decision::Allow
+        }
         Decision::Allow => Decision::Deny,
         other => other,
     }
@@ -302,7 +322,13 @@ mod tests {
         consent: ConsentState,
         members: Vec<AccountId>,
     ) -> PatientScope {
-        PatientScope { municipality_id: municipality, created_by: creator, consent, active_members: members }
+        PatientScope {
+            municipality_id: municipality,
+            created_by: creator,
+            consent,
+            active_members: members,
+            emergency_access: vec![],
+        }
     }
 
     #[test]
@@ -322,6 +348,23 @@ mod tests {
         let p = PatientScope { consent: ConsentState::Withdrawn, ..p };
         assert_eq!(read_patient(&colleague, &p), Decision::Allow, "read-only after withdrawal");
         assert_eq!(write_patient(&colleague, &p), Decision::Deny);
+    }
+
+    #[test]
+    fn break_glass_opens_the_record_but_not_the_consent() {
+        let kashiwa = MunicipalityId::new();
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        let covering = actor(kashiwa, &[Role::Professional]);
+        let mut p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
+        assert_eq!(read_patient(&covering, &p), Decision::Hidden);
+        p.emergency_access = vec![covering.account_id];
+        assert_eq!(read_patient(&covering, &p), Decision::Allow);
+        assert_eq!(write_patient(&covering, &p), Decision::Allow, "a covering physician records the visit");
+        let p = PatientScope { consent: ConsentState::Withdrawn, ..p };
+        assert_eq!(record_consent(&covering, &p), Decision::Deny, "consent is the team's to record");
+        let elsewhere = actor(MunicipalityId::new(), &[Role::Professional]);
+        let p = PatientScope { emergency_access: vec![elsewhere.account_id], ..p };
+        assert_eq!(read_patient(&elsewhere, &p), Decision::Hidden, "never across municipalities");
     }
 
     #[test]

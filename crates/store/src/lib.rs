@@ -175,6 +175,21 @@ pub trait StoreTx: Send {
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
 
+    // Break-glass
+    async fn insert_break_glass(&mut self, g: &BreakGlassRow) -> Result<(), StoreError>;
+    /// Grants of a patient that have not expired at `now`.
+    async fn active_break_glass(
+        &mut self,
+        patient_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Vec<BreakGlassRow>, StoreError>;
+    /// Patients of a municipality born on `birth_date` (break-glass lookup narrows by name after).
+    async fn patients_born_on(
+        &mut self,
+        municipality_id: Uuid,
+        birth_date: time::Date,
+    ) -> Result<Vec<PatientRow>, StoreError>;
+
     // Notifications
     async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError>;
     /// Unread notifications of an account whose patient it is still an active member of, newest first.

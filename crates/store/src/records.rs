@@ -377,3 +377,14 @@ pub struct NotificationRow {
     pub patient_family_name: String,
     pub patient_given_name: String,
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BreakGlassRow {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub account_id: Uuid,
+    pub reason_kind: String,
+    pub reason: String,
+    pub granted_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}

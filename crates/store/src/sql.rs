@@ -527,6 +527,26 @@ macro_rules! impl_store_tx {
                     .fetch_all(self.conn()).await?)
             }
 
+            async fn insert_break_glass(&mut self, g: &$crate::BreakGlassRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO break_glass_grants (id, patient_id, account_id, reason_kind, reason, granted_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(g.id).bind(g.patient_id).bind(g.account_id).bind(&g.reason_kind).bind(&g.reason).bind(g.granted_at).bind(g.expires_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn active_break_glass(&mut self, patient_id: uuid::Uuid, now: time::OffsetDateTime) -> Result<Vec<$crate::BreakGlassRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM break_glass_grants WHERE patient_id = $1 AND expires_at > $2 ORDER BY granted_at")
+                    .bind(patient_id).bind(now).fetch_all(self.conn()).await?)
+            }
+
+            async fn patients_born_on(&mut self, municipality_id: uuid::Uuid, birth_date: time::Date) -> Result<Vec<$crate::PatientRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM patients WHERE municipality_id = $1 AND birth_date = $2")
+                    .bind(municipality_id).bind(birth_date).fetch_all(self.conn()).await?)
+            }
+
             async fn insert_notification(&mut self, n: &$crate::NewNotification) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) \

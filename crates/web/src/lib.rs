@@ -62,6 +62,8 @@ fn route_table() -> Vec<Route> {
         ("GET", "/lang/{lang}", get(auth::switch_language)),
         ("GET", "/home", get(patients::home)),
         ("GET", "/patients/new", get(patients::new_patient)),
+        ("GET", "/break-glass", get(patients::break_glass_form)),
+        ("POST", "/break-glass", post(patients::break_glass)),
         ("POST", "/patients", post(patients::create_patient)),
         ("GET", "/patients/{patient}", get(patients::patient)),
         ("POST", "/patients/{patient}/entries", post(patients::post_entry)),

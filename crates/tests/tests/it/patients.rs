@@ -21,6 +21,7 @@ crate::on_both_databases!(
     entries_are_searched_by_any_japanese_term,
     vital_signs_show_as_a_trend,
     mentions_urgent_entries_and_new_teams_are_notified,
+    break_glass_opens_a_record_for_a_while_and_tells_the_team,
 );
 
 pub struct Team {
@@ -559,6 +560,64 @@ async fn mentions_urgent_entries_and_new_teams_are_notified(db: &TestDb) {
     assert!(left.redirects_to(&format!("/patients/{patient}")), "{} {}", left.status, left.body);
     assert_eq!(care_manager.get(&format!("/patients/{patient}")).await.status, StatusCode::NOT_FOUND);
     assert!(!care_manager.get("/home").await.body.contains("急変を投稿しました"));
+}
+
+async fn break_glass_opens_a_record_for_a_while_and_tells_the_team(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, mut care_manager } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    doctor.get(&format!("/patients/{patient}")).await;
+    let (mut covering, secret) = t.signed_in("dr.suzuki", Some("122173"), "physician", &[], None).await;
+    let page = format!("/patients/{patient}");
+    assert_eq!(covering.get(&page).await.status, StatusCode::NOT_FOUND);
+
+    let form = |name: &'static str, birth: &'static str, reason: &'static str| {
+        [("name", name), ("birth_date", birth), ("reason_kind", "covering_physician"), ("reason", reason)]
+    };
+    let not_a_clinician =
+        care_manager.submit("/break-glass", "/break-glass", &form("柏 花子", "1938-04-01", "夜間の発熱で往診")).await;
+    assert_eq!(not_a_clinician.status, StatusCode::FORBIDDEN);
+    let wrong_birth =
+        covering.submit("/break-glass", "/break-glass", &form("柏 花子", "1938-04-02", "夜間の発熱で往診")).await;
+    assert_eq!(wrong_birth.status, StatusCode::NOT_FOUND);
+    assert!(wrong_birth.body.contains("見つかりません"));
+    let part_of_name =
+        covering.submit("/break-glass", "/break-glass", &form("柏花", "1938-04-01", "夜間の発熱で往診")).await;
+    assert_eq!(part_of_name.status, StatusCode::NOT_FOUND, "the full name is needed, not a fragment");
+    let no_reason = covering.submit("/break-glass", "/break-glass", &form("柏 花子", "1938-04-01", "急ぎ")).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(covering.get(&page).await.status, StatusCode::NOT_FOUND, "refused attempts grant nothing");
+
+    let opened = covering
+        .submit("/break-glass", "/break-glass", &form("ｶｼﾜ ﾊﾅｺ", "1938-04-01", "主治医不在のため夜間の発熱で往診"))
+        .await;
+    assert!(opened.redirects_to(&page), "{} {}", opened.status, opened.body);
+    let seen = covering.get(&page).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("id=\"break-glass-banner\"") && seen.body.contains("ペニシリン"));
+    post(&mut covering, &patient, &[("kind", "visit_record"), ("body", "代診で往診。38.0℃、解熱剤で経過観察。")]).await;
+    assert!(nurse.get("/home").await.body.contains("チーム外から緊急閲覧しました"));
+    assert!(doctor.get("/home").await.body.contains("チーム外から緊急閲覧しました"));
+
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let m =
+        tx.municipality_by_code("122173").await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("kashiwa"));
+    let events = tx.recent_audit_events(m.id, 200).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(events.iter().any(|e| e.action == "break_glass_granted"
+        && e.details.contains("主治医不在")
+        && e.actor_label == "dr.suzuki"));
+    assert!(
+        events.iter().filter(|e| e.action == "break_glass_refused").count() >= 2,
+        "refused lookups are audited too"
+    );
+    drop(tx);
+
+    assert!(nurse.get(&page).await.body.contains("代診で往診"));
+    t.clock.advance(time::Duration::hours(4) + time::Duration::minutes(1));
+    let again = covering.sign_in_with_totp(&t, "dr.suzuki", crate::helpers::PASSWORD, &secret).await;
+    assert!(again.redirects_to("/home"));
+    assert_eq!(covering.get(&page).await.status, StatusCode::NOT_FOUND, "the grant expires");
 }
 
 fn encode(s: &str) -> String {

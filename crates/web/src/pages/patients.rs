@@ -747,3 +747,65 @@ pub(crate) async fn print(
     let r = state.app.print_record(session, id, &q.from, &q.to, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(PrintTemplate { t: ctx.t, c: ctx.chrome(None), r }.into_response())
 }
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(crate) struct BreakGlassForm {
+    csrf: String,
+    name: String,
+    birth_date: String,
+    reason_kind: String,
+    reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "break_glass.html")]
+struct BreakGlassTemplate {
+    t: Tr,
+    c: Chrome,
+    form: BreakGlassForm,
+    reasons: &'static [&'static str],
+    hours: i64,
+}
+
+fn break_glass_page(ctx: &Ctx, form: BreakGlassForm, error: Option<String>) -> BreakGlassTemplate {
+    let mut c = ctx.chrome(None);
+    c.error = error;
+    BreakGlassTemplate {
+        t: ctx.t,
+        c,
+        form,
+        reasons: tsunagu_app::patients::BREAK_GLASS_REASONS,
+        hours: tsunagu_app::patients::BREAK_GLASS_HOURS,
+    }
+}
+
+pub(crate) async fn break_glass_form(ctx: Ctx) -> Result<Response, WebError> {
+    ctx.signed_in()?;
+    Ok(break_glass_page(
+        &ctx,
+        BreakGlassForm { reason_kind: "covering_physician".into(), ..BreakGlassForm::default() },
+        None,
+    )
+    .into_response())
+}
+
+pub(crate) async fn break_glass(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(v): Form<BreakGlassForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(&v.csrf)?;
+    match state.app.break_glass(session, &v.name, &v.birth_date, &v.reason_kind, &v.reason, &ctx.meta).await {
+        Ok(patient) => Ok(Redirect::to(&format!("/patients/{patient}")).into_response()),
+        Err(tsunagu_app::AppError::NotFound) => {
+            let message = ctx.t.s("break_glass.no_match").to_owned();
+            Ok((axum::http::StatusCode::NOT_FOUND, break_glass_page(&ctx, v, Some(message))).into_response())
+        }
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, break_glass_page(&ctx, v, Some(message))).into_response())
+        }
+    }
+}
