@@ -149,7 +149,7 @@ impl App {
         Ok(IssuedCode { account, code, expires_at })
     }
 
-    async fn new_invitation(
+    pub(crate) async fn new_invitation(
         &self,
         tx: &mut dyn StoreTx,
         account_id: uuid::Uuid,

@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
 use tsunagu_domain::audit::AuditAction;
-use tsunagu_domain::care::{EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm};
+use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm, visible_audiences};
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
 use tsunagu_domain::patient::{
@@ -91,6 +91,7 @@ pub struct EntryView {
     pub corrected: bool,
     pub needs_reply: bool,
     pub reply_to: Option<Uuid>,
+    pub audience: Audience,
     /// Unread by this reader before this page was shown.
     pub was_unread: bool,
     pub read_count: i64,
@@ -152,6 +153,9 @@ pub struct PatientPage {
     pub team: Vec<TeamMemberView>,
     pub timeline: Vec<EntryView>,
     pub can_write: bool,
+    /// May change the team, consent, care plan and status (members who are not family).
+    pub can_act_for_team: bool,
+    pub viewer_is_family: bool,
     pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
     /// Set when the reader sees this record by break-glass, not as a member: until when.
     pub emergency_until: Option<OffsetDateTime>,
@@ -234,6 +238,7 @@ fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
         corrected: r.latest_version > 1,
         needs_reply: r.needs_reply,
         reply_to: r.reply_to,
+        audience: Audience::parse(&r.audience).unwrap_or(Audience::Team),
         was_unread: !r.read_by_me && r.author_id != reader,
         read_count: r.read_count,
         acknowledged_by_me: r.acknowledged_by_me,
@@ -248,6 +253,25 @@ struct Loaded {
     consents: Vec<ConsentRow>,
     team: Vec<TeamMemberRow>,
     scope: PatientScope,
+}
+
+impl Loaded {
+    /// The account's role in the team, if it is an active member.
+    fn role_of(&self, account: Uuid) -> Option<TeamRole> {
+        self.team
+            .iter()
+            .find(|m| m.account_id == account && m.left_at.is_none())
+            .and_then(|m| TeamRole::parse(&m.team_role).ok())
+    }
+
+    fn is_family(&self, account: Uuid) -> bool {
+        self.role_of(account) == Some(TeamRole::Family)
+    }
+
+    /// What `account` may see of the timeline.
+    fn filter_for(&self, account: Uuid) -> Vec<String> {
+        visible_audiences(self.role_of(account)).iter().map(|a| a.code().to_owned()).collect()
+    }
 }
 
 async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
@@ -286,6 +310,9 @@ impl App {
         let actor = session.actor()?;
         let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
         enforce(policy::create_patient(&actor, municipality))?;
+        if session.account.profession == Profession::Family {
+            return Err(AppError::Forbidden);
+        }
         let details = PatientDetails::parse(form, self.today())?;
         let role = TeamRole::parse(my_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
         let now = self.now();
@@ -423,12 +450,17 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
-        let filter = TimelineFilter { kind: kind.map(|k| k.code().to_owned()), text: text.map(str::to_owned) };
+        let audiences = loaded.filter_for(me);
+        let filter = TimelineFilter {
+            kind: kind.map(|k| k.code().to_owned()),
+            text: text.map(str::to_owned),
+            audiences: audiences.clone(),
+        };
         let rows = tx.timeline(patient, me, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {
             Vec::new()
         } else {
-            let vitals = TimelineFilter { kind: Some(EntryKind::Vitals.code().to_owned()), text: None };
+            let vitals = TimelineFilter { kind: Some(EntryKind::Vitals.code().to_owned()), text: None, audiences };
             tx.timeline(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
@@ -471,6 +503,8 @@ impl App {
             consent: loaded.consents.first().map(consent_view),
             team: team_views(&loaded.team, me),
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
+            can_act_for_team: policy::act_for_team(&actor, &loaded.scope, loaded.is_family(me)).is_allowed(),
+            viewer_is_family: loaded.is_family(me),
             timeline,
             latest_vitals,
             vitals_trend,
@@ -494,6 +528,9 @@ impl App {
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::record_consent(&actor, &loaded.scope))?;
+        if loaded.is_family(actor.account_id.0) {
+            return Err(AppError::Forbidden);
+        }
         let details = ConsentDetails::parse(
             form.given_on,
             form.method,
@@ -545,7 +582,7 @@ impl App {
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
@@ -573,11 +610,15 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
-        let role = TeamRole::parse(team_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
+        // Family join through their own invitation, with what they may see limited.
+        let role = TeamRole::parse(team_role)
+            .ok()
+            .filter(|r| *r != TeamRole::Family)
+            .ok_or(ValidationError::new("team_role", "unknown"))?;
         let login = LoginId::parse(login).map_err(|_| ValidationError::new("member", "unknown_colleague"))?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let colleague = tx.account_by_login(login.as_str()).await?;
         let colleague = match colleague {
             Some(c)
@@ -636,7 +677,7 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let member =
             loaded.team.iter().find(|m| m.id == membership && m.left_at.is_none()).ok_or(AppError::NotFound)?;
         if loaded.scope.active_members.len() == 1 {
@@ -672,6 +713,7 @@ impl App {
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
+        let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
             let parent = tx.entry(parent, actor.account_id.0).await?;
             if parent.is_none_or(|p| p.patient_id != patient) {
@@ -690,6 +732,7 @@ impl App {
             created_at: now,
             body: draft.body.clone(),
             vitals: serde_json::to_string(&draft.vitals).map_err(|e| AppError::Internal(e.to_string()))?,
+            audience: draft.audience.code().to_owned(),
         })
         .await?;
         tx.append_audit(&audit_record(
@@ -746,6 +789,10 @@ impl App {
         let row = tx.entry(entry, actor.account_id.0).await?.ok_or(AppError::NotFound)?;
         let loaded = load(tx, row.patient_id, self.now()).await?;
         enforce(policy::read_patient(actor, &loaded.scope))?;
+        let me = actor.account_id.0;
+        if row.author_id != me && !loaded.filter_for(me).contains(&row.audience) {
+            return Err(AppError::NotFound);
+        }
         Ok((row, loaded))
     }
 
@@ -897,6 +944,7 @@ fn recipients(team: &[TeamMemberRow], author: Uuid, draft: &EntryDraft) -> Vec<(
     let mentioned = tsunagu_domain::care::mentions(&draft.body);
     team.iter()
         .filter(|m| m.left_at.is_none() && m.account_id != author)
+        .filter(|m| visible_audiences(TeamRole::parse(&m.team_role).ok()).contains(&draft.audience))
         .filter_map(|m| {
             if draft.kind == EntryKind::Urgent {
                 Some((m.account_id, "urgent"))
@@ -959,7 +1007,7 @@ impl App {
         let plan = AdvanceCarePlan::parse(form, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();
         tx.insert_acp(&AcpRow {
             id: Uuid::now_v7(),
@@ -1035,7 +1083,7 @@ impl App {
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
         let mut row = loaded.row;
@@ -1089,7 +1137,13 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
-        let rows = tx.timeline_between(patient, me, start, end, MAX_ENTRIES + 1).await?;
+        let audiences = loaded.filter_for(me);
+        let rows: Vec<TimelineRow> = tx
+            .timeline_between(patient, me, start, end, MAX_ENTRIES + 1)
+            .await?
+            .into_iter()
+            .filter(|r| r.author_id == me || audiences.contains(&r.audience))
+            .collect();
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         drop(tx);
         let mut tx = self.begin().await?;
@@ -1223,6 +1277,127 @@ impl App {
         }
         tx.commit().await?;
         Ok(patient_id)
+    }
+}
+
+/// Someone who read a patient's record, as the patient and family see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessView {
+    pub at: OffsetDateTime,
+    pub who: String,
+    pub action: AuditAction,
+}
+
+impl App {
+    /// A team member invites a family member (家族): a family account joins the
+    /// team and sees what is shared with the family. Prints a one-time code.
+    pub async fn invite_family(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        login: &str,
+        name: &str,
+        relation: &str,
+        meta: &RequestMeta,
+    ) -> Result<crate::IssuedCode, AppError> {
+        let actor = session.actor()?;
+        let relation = tsunagu_domain::text::required("relation", relation, 30)?;
+        let new = tsunagu_domain::account::NewAccount::parse(login, name, "", "", "family", &[])?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        let now = self.now();
+        let row = tsunagu_store::AccountRow {
+            id: Uuid::now_v7(),
+            municipality_id: Some(loaded.row.municipality_id),
+            login_id: new.login_id.as_str().to_owned(),
+            display_name: format!("{}（{}）", new.display_name, relation),
+            display_name_kana: None,
+            email: None,
+            profession: tsunagu_domain::account::Profession::Family.code().to_owned(),
+            roles: tsunagu_domain::account::Role::Professional.code().to_owned(),
+            status: AccountStatus::Invited.code().to_owned(),
+            password_hash: None,
+            totp_secret: None,
+            totp_last_step: None,
+            language: "ja".to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;
+        let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, Some(actor.account_id)).await?;
+        tx.insert_team_member(&NewTeamMember {
+            id: Uuid::now_v7(),
+            patient_id: patient,
+            account_id: row.id,
+            team_role: TeamRole::Family.code().to_owned(),
+            added_by: actor.account_id.0,
+            joined_at: now,
+        })
+        .await?;
+        let who = Self::audit_patient(session, meta);
+        let details = json!({ "login_id": row.login_id, "relation": relation });
+        tx.append_audit(&audit_record(
+            now,
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::FamilyInvited,
+            "patient",
+            Some(patient),
+            details,
+        ))
+        .await?;
+        let account = crate::sessions::load_account(tx.as_mut(), row).await?;
+        tx.commit().await?;
+        Ok(crate::IssuedCode { account, code, expires_at })
+    }
+
+    /// Who has opened the record, newest first: what the patient and family
+    /// may always see (invariant 3).
+    pub async fn access_history(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(PatientView, Vec<AccessView>), AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let chain = tsunagu_domain::audit::chain_of(Some(loaded.scope.municipality_id));
+        let events = tx.audit_events_for_target(chain, patient, 500).await?;
+        drop(tx);
+        let readings = [
+            AuditAction::PatientViewed,
+            AuditAction::PatientPrinted,
+            AuditAction::AcpViewed,
+            AuditAction::BreakGlassGranted,
+            AuditAction::AccessLogViewed,
+        ];
+        let names: std::collections::HashMap<Uuid, String> =
+            loaded.team.iter().map(|m| (m.account_id, m.display_name.clone())).collect();
+        let list = events
+            .into_iter()
+            .filter_map(|e| {
+                let action = AuditAction::parse(&e.action).ok().filter(|a| readings.contains(a))?;
+                let who = e.actor_account_id.and_then(|a| names.get(&a).cloned()).unwrap_or(e.actor_label);
+                Some(AccessView { at: e.occurred_at, who, action })
+            })
+            .collect();
+        let mut tx = self.begin().await?;
+        let me = Self::audit_patient(session, meta);
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(loaded.scope.municipality_id),
+            &me,
+            AuditAction::AccessLogViewed,
+            "patient",
+            Some(patient),
+            json!({}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok((patient_view(&loaded.row, self.today())?, list))
     }
 }
 

@@ -23,6 +23,7 @@ coded_enum!(
         SocialWorker = "social_worker", "社会福祉士", "Social worker";
         Clerk = "clerk", "事務職員", "Clerical staff";
         MunicipalOfficer = "municipal_officer", "行政職員", "Municipal officer";
+        Family = "family", "家族", "Family member";
         Other = "other", "その他", "Other";
     }
 );

@@ -18,6 +18,7 @@ coded_enum!(
         HomeHelper = "home_helper", "訪問介護", "Home helper";
         MedicalSocialWorker = "msw", "MSW（医療ソーシャルワーカー）", "Medical social worker";
         CommunitySupport = "community_support", "地域包括", "Community support center";
+        Family = "family", "家族", "Family";
         Other = "other", "その他", "Other";
     }
 );
@@ -33,6 +34,32 @@ coded_enum!(
         Urgent = "urgent", "急変", "Urgent";
     }
 );
+
+coded_enum!(
+    /// Who an entry is for.
+    Audience {
+        Team = "team", "チーム内", "The care team";
+        WithFamily = "family", "家族にも共有", "The team and the family";
+        Physicians = "physicians", "医師のみ", "The physicians only";
+    }
+);
+
+impl TeamRole {
+    pub fn is_physician(self) -> bool {
+        matches!(self, TeamRole::PrimaryPhysician | TeamRole::BackupPhysician)
+    }
+}
+
+/// Which audiences a team member in `role` reads (besides their own entries):
+/// family members read what is shared with the family; physicians read
+/// everything; everyone else reads what is for the team or shared with family.
+pub fn visible_audiences(role: Option<TeamRole>) -> &'static [Audience] {
+    match role {
+        Some(TeamRole::Family) => &[Audience::WithFamily],
+        Some(r) if r.is_physician() => &[Audience::Team, Audience::WithFamily, Audience::Physicians],
+        _ => &[Audience::Team, Audience::WithFamily],
+    }
+}
 
 /// Vital signs, every one optional, every one within a range a person can have.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -160,6 +187,7 @@ pub struct EntryDraft {
     pub body: String,
     pub vitals: VitalSigns,
     pub needs_reply: bool,
+    pub audience: Audience,
 }
 
 impl EntryDraft {
@@ -173,7 +201,25 @@ impl EntryDraft {
                 if kind == EntryKind::Vitals { "vitals_empty" } else { "required" },
             ));
         }
-        Ok(Self { kind, body, vitals, needs_reply })
+        Ok(Self { kind, body, vitals, needs_reply, audience: Audience::Team })
+    }
+
+    /// Sets who the entry is for; a family member only writes messages, to the
+    /// whole team (shared with the family) or to the physicians only.
+    pub fn for_audience(mut self, audience: &str, author_role: Option<TeamRole>) -> Result<Self, ValidationError> {
+        let audience = match audience {
+            "" => Audience::Team,
+            code => Audience::parse(code).map_err(|_| ValidationError::new("audience", "unknown"))?,
+        };
+        self.audience = if author_role == Some(TeamRole::Family) {
+            if self.kind != EntryKind::Message {
+                return Err(ValidationError::new("kind", "family_messages_only"));
+            }
+            if audience == Audience::Physicians { Audience::Physicians } else { Audience::WithFamily }
+        } else {
+            audience
+        };
+        Ok(self)
     }
 }
 
@@ -230,6 +276,26 @@ mod tests {
         for (f, (field, code)) in cases {
             assert_eq!(VitalSigns::parse(&f), Err(ValidationError::new(field, code)));
         }
+    }
+
+    #[test]
+    fn family_members_read_only_what_is_shared_with_them() {
+        assert_eq!(visible_audiences(Some(TeamRole::Family)), &[Audience::WithFamily]);
+        assert!(visible_audiences(Some(TeamRole::BackupPhysician)).contains(&Audience::Physicians));
+        assert!(!visible_audiences(Some(TeamRole::VisitingNurse)).contains(&Audience::Physicians));
+        let none = VitalsForm::default();
+        let draft = |kind| EntryDraft::parse(kind, "こんにちは", &none, false).unwrap_or_else(|e| unreachable!("{e}"));
+        let family = Some(TeamRole::Family);
+        assert_eq!(draft("message").for_audience("team", family).map(|d| d.audience), Ok(Audience::WithFamily));
+        assert_eq!(draft("message").for_audience("physicians", family).map(|d| d.audience), Ok(Audience::Physicians));
+        assert_eq!(
+            draft("urgent").for_audience("", family).err(),
+            Some(ValidationError::new("kind", "family_messages_only"))
+        );
+        assert_eq!(
+            draft("visit_record").for_audience("family", Some(TeamRole::VisitingNurse)).map(|d| d.audience),
+            Ok(Audience::WithFamily)
+        );
     }
 
     #[test]

@@ -200,6 +200,15 @@ pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
     if allowed { Decision::Allow } else { Decision::Hidden }
 }
 
+/// Acting for the team (changing the team, recording consent, the care plan or
+/// the patient's status, inviting family): members who are not family.
+pub fn act_for_team(actor: &Actor, patient: &PatientScope, is_family: bool) -> Decision {
+    match write_patient(actor, patient) {
+        Decision::Allow if is_family => Decision::Deny,
+        other => other,
+    }
+}
+
 /// Professions that may open a record by break-glass: those who treat.
 pub fn may_break_glass(actor: &Actor, profession: crate::account::Profession) -> bool {
     use crate::account::Profession as P;

@@ -213,6 +213,13 @@ pub trait StoreTx: Send {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<ChainedEvent>, StoreError>;
+    /// The newest events about one target (e.g. a patient), newest first.
+    async fn audit_events_for_target(
+        &mut self,
+        chain: Uuid,
+        target_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<ChainedEvent>, StoreError>;
     /// The newest events of a chain, newest first.
     async fn recent_audit_events(&mut self, chain: Uuid, limit: i64) -> Result<Vec<ChainedEvent>, StoreError>;
 }

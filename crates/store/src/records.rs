@@ -245,6 +245,8 @@ pub struct NewEntry {
     pub body: String,
     /// Vital signs as JSON (`{}` when none).
     pub vitals: String,
+    /// "team", "family" or "physicians".
+    pub audience: String,
 }
 
 /// Which entries a timeline shows.
@@ -255,9 +257,17 @@ pub struct TimelineFilter {
     /// Only entries whose current text contains this (any length, including one
     /// or two Japanese characters such as 褥瘡).
     pub text: Option<String>,
+    /// The audiences the reader may see (their own entries always show);
+    /// empty means all.
+    pub audiences: Vec<String>,
 }
 
 impl TimelineFilter {
+    /// Whether entries for `audience` pass.
+    pub fn shows(&self, audience: &str) -> bool {
+        self.audiences.is_empty() || self.audiences.iter().any(|a| a == audience)
+    }
+
     /// The LIKE pattern for `text`, with LIKE's wildcards escaped; empty when none.
     pub fn like_pattern(&self) -> String {
         match self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -294,6 +304,7 @@ pub struct TimelineRow {
     pub needs_reply: bool,
     pub latest_version: i64,
     pub created_at: OffsetDateTime,
+    pub audience: String,
     pub body: String,
     pub vitals: String,
     pub edited_at: OffsetDateTime,

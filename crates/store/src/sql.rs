@@ -323,6 +323,7 @@ macro_rules! impl_store_tx {
                 .bind(account_id).fetch_all(self.conn()).await?)
             }
 
+            // The audience condition below is tsunagu_domain::care::visible_audiences in SQL.
             async fn patient_counts(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientCountsRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT e.patient_id, \
@@ -334,6 +335,8 @@ macro_rules! impl_store_tx {
                      LEFT JOIN entry_reads r ON r.entry_id = e.id AND r.account_id = $1 \
                      LEFT JOIN entry_acknowledgements k ON k.entry_id = e.id AND k.account_id = $1 \
                      WHERE e.author_id <> $1 AND e.created_at >= m.joined_at \
+                       AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
+                            OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
                      GROUP BY e.patient_id",
                 )
                 .bind(account_id).fetch_all(self.conn()).await?)
@@ -391,11 +394,11 @@ macro_rules! impl_store_tx {
 
             async fn insert_entry(&mut self, e: &$crate::NewEntry) -> Result<(), $crate::StoreError> {
                 sqlx::query(
-                    "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+                    "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, created_at, audience) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
                 )
                 .bind(e.id).bind(e.patient_id).bind(&e.kind).bind(e.author_id).bind(e.reply_to).bind(e.needs_reply)
-                .bind(e.created_at)
+                .bind(e.created_at).bind(&e.audience)
                 .execute(self.conn()).await?;
                 sqlx::query(
                     "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) \
@@ -436,12 +439,15 @@ macro_rules! impl_store_tx {
                 let sql = format!(
                     "{} WHERE e.patient_id = $1 AND ($3 = '' OR e.kind = $3) \
                      AND ($4 = '' OR LOWER(v.body) LIKE $4 ESCAPE '\\') \
+                     AND (e.author_id = $2 OR ($6 AND e.audience = 'team') OR ($7 AND e.audience = 'family') \
+                          OR ($8 AND e.audience = 'physicians')) \
                      ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
                     TIMELINE_SELECT
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(patient_id).bind(reader).bind(filter.kind.as_deref().unwrap_or_default())
                     .bind(filter.like_pattern()).bind(limit)
+                    .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
                     .fetch_all(self.conn()).await?)
             }
 
@@ -635,6 +641,18 @@ macro_rules! impl_store_tx {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn audit_events_for_target(
+                &mut self,
+                chain: uuid::Uuid,
+                target_id: uuid::Uuid,
+                limit: i64,
+            ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
+                let rows: Vec<$crate::records::AuditEventRow> =
+                    sqlx::query_as("SELECT * FROM audit_events WHERE target_id = $2 AND chain = $1 ORDER BY seq DESC LIMIT $3")
+                        .bind(chain).bind(target_id).bind(limit).fetch_all(self.conn()).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
             async fn recent_audit_events(
                 &mut self,
                 chain: uuid::Uuid,
@@ -653,7 +671,7 @@ pub(crate) use impl_store_tx;
 
 /// An entry with its current version and how it stands for the reader (`$2`).
 pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.author_id, e.reply_to, e.needs_reply, \
-     e.latest_version, e.created_at, v.body, v.vitals, v.edited_at, a.display_name AS author_name, \
+     e.latest_version, e.created_at, e.audience, v.body, v.vitals, v.edited_at, a.display_name AS author_name, \
      a.profession AS author_profession, \
      EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = e.id AND r.account_id = $2) AS read_by_me, \
      (SELECT COUNT(*) FROM entry_reads r WHERE r.entry_id = e.id) AS read_count, \

@@ -174,6 +174,7 @@ async fn generate(
                 created_at: start + time::Duration::minutes(e as i64),
                 body: "定期訪問。表情穏やか。食事は半量摂取。水分摂取を促した。".into(),
                 vitals: r#"{"temperature_c":36.8,"systolic":132,"diastolic":78,"spo2":95}"#.into(),
+                audience: "team".into(),
             };
             tx.insert_entry(&entry).await.unwrap();
             in_tx += 1;

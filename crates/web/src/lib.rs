@@ -74,6 +74,8 @@ fn route_table() -> Vec<Route> {
         ("POST", "/patients/{patient}/acp", post(patients::record_acp)),
         ("POST", "/patients/{patient}/status", post(patients::change_status)),
         ("GET", "/patients/{patient}/print", get(patients::print)),
+        ("POST", "/patients/{patient}/family", post(patients::invite_family)),
+        ("GET", "/patients/{patient}/access", get(patients::access_log)),
         ("POST", "/patients/{patient}/team/{membership}/remove", post(patients::remove_member)),
         ("GET", "/entries/{entry}", get(patients::entry)),
         ("GET", "/entries/{entry}/correct", get(patients::correct_page)),

@@ -22,6 +22,7 @@ crate::on_both_databases!(
     vital_signs_show_as_a_trend,
     mentions_urgent_entries_and_new_teams_are_notified,
     break_glass_opens_a_record_for_a_while_and_tells_the_team,
+    family_members_see_what_is_shared_with_them_and_who_read_the_record,
 );
 
 pub struct Team {
@@ -104,7 +105,9 @@ async fn a_patient_is_shared_only_after_consent_and_only_with_the_team(db: &Test
     assert!(
         own.body.contains("柏 花子")
             && own.body.contains("ペニシリン")
-            && own.body.contains("まだ同意が記録されていません")
+            && own.body.contains("まだ同意が記録されていません"),
+        "{}",
+        own.body
     );
     assert!(!own.body.contains("id=\"compose\""), "nothing can be posted before consent");
     let early = nurse.submit(&page, &format!("{page}/entries"), &[("kind", "message"), ("body", "同意前")]).await;
@@ -618,6 +621,81 @@ async fn break_glass_opens_a_record_for_a_while_and_tells_the_team(db: &TestDb) 
     let again = covering.sign_in_with_totp(&t, "dr.suzuki", crate::helpers::PASSWORD, &secret).await;
     assert!(again.redirects_to("/home"));
     assert_eq!(covering.get(&page).await.status, StatusCode::NOT_FOUND, "the grant expires");
+}
+
+async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let page = format!("/patients/{patient}");
+    let internal =
+        post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "チーム内の申し送り：疼痛増強")]).await;
+    post(
+        &mut nurse,
+        &patient,
+        &[("kind", "message"), ("body", "本日の訪問は穏やかに過ごされました"), ("audience", "family")],
+    )
+    .await;
+    doctor.get(&page).await;
+
+    let invited = nurse
+        .submit(
+            &page,
+            &format!("{page}/family"),
+            &[("login_id", "kashiwa.son"), ("name", "柏 一郎"), ("relation", "長男")],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+    let code = invited.by_id("issued-code").unwrap_or_else(|| panic!("no code"));
+    let mut family = t.client();
+    family.redeem(&code, "kashiwa.son", crate::helpers::PASSWORD).await;
+    family.sign_in_and_enrol(&t, "kashiwa.son", crate::helpers::PASSWORD).await;
+    let home = family.get("/home").await;
+    assert!(home.body.contains("柏 花子") && !home.body.contains("患者さんを登録"));
+    let seen = family.get(&page).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("本日の訪問は穏やかに過ごされました"), "what is shared with the family");
+    assert!(!seen.body.contains("疼痛増強"), "not what is for the team only");
+    assert!(
+        !seen.body.contains("メンバーを追加") && !seen.body.contains("同意の撤回"),
+        "family do not manage the team"
+    );
+    assert_eq!(family.get(&format!("/entries/{internal}")).await.status, StatusCode::NOT_FOUND);
+    let team_change = family
+        .submit(&page, &format!("{page}/team"), &[("member", "cm.yamamoto"), ("team_role", "care_manager")])
+        .await;
+    assert_eq!(team_change.status, StatusCode::FORBIDDEN);
+    let urgent = family.submit(&page, &format!("{page}/entries"), &[("kind", "urgent"), ("body", "x")]).await;
+    assert_eq!(urgent.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    post(
+        &mut family,
+        &patient,
+        &[("kind", "message"), ("body", "先生だけに相談です：父の痛み止めについて"), ("audience", "physicians")],
+    )
+    .await;
+    post(
+        &mut family,
+        &patient,
+        &[("kind", "message"), ("body", "皆さまいつもありがとうございます"), ("audience", "family")],
+    )
+    .await;
+    let nurse_view = nurse.get(&page).await;
+    assert!(
+        nurse_view.body.contains("皆さまいつもありがとうございます") && !nurse_view.body.contains("先生だけに相談です")
+    );
+    let doctor_view = doctor.get(&page).await;
+    assert!(doctor_view.body.contains("先生だけに相談です") && doctor_view.body.contains("医師のみ"));
+    assert!(doctor.get("/home").await.body.contains("柏 花子"));
+
+    let log = family.get(&format!("{page}/access")).await;
+    assert_eq!(log.status, StatusCode::OK);
+    let rows = log.body.split("id=\"access-log\"").nth(1).unwrap_or_default();
+    assert!(
+        rows.contains("ns.tanaka さん") && rows.contains("dr.sato さん") && rows.contains("患者記録を閲覧"),
+        "{rows}"
+    );
 }
 
 fn encode(s: &str) -> String {

@@ -211,6 +211,7 @@ pub(crate) async fn create_patient(
 pub(crate) struct EntryFormValues {
     csrf: String,
     kind: String,
+    audience: String,
     body: String,
     needs_reply: bool,
     reply_to: String,
@@ -359,7 +360,9 @@ pub(crate) async fn post_entry(
         "" => None,
         raw => Some(parse_id::<Uuid>(&ctx, raw)?),
     };
-    let result = match parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply) {
+    let parsed = parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply)
+        .and_then(|d| d.for_audience(&v.audience, None).map_err(Into::into));
+    let result = match parsed {
         Ok(draft) => state.app.post_entry(session, id, &draft, reply_to, &ctx.meta).await,
         Err(e) => Err(e),
     };
@@ -808,4 +811,69 @@ pub(crate) async fn break_glass(
             Ok((status, break_glass_page(&ctx, v, Some(message))).into_response())
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct FamilyForm {
+    csrf: String,
+    login_id: String,
+    name: String,
+    relation: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "family_invited.html")]
+struct FamilyInvitedTemplate {
+    t: Tr,
+    c: Chrome,
+    patient: Uuid,
+    issued: tsunagu_app::IssuedCode,
+    expires: String,
+}
+
+pub(crate) async fn invite_family(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(v): Form<FamilyForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    ctx.check_csrf(&v.csrf)?;
+    match state.app.invite_family(session, id, &v.login_id, &v.name, &v.relation, &ctx.meta).await {
+        Ok(issued) => {
+            let expires = ctx.t.when(&issued.expires_at);
+            Ok(FamilyInvitedTemplate { t: ctx.t, c: ctx.chrome(None), patient: id, issued, expires }.into_response())
+        }
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((
+                status,
+                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+                    .await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "access_log.html")]
+struct AccessLogTemplate {
+    t: Tr,
+    c: Chrome,
+    patient: tsunagu_app::patients::PatientView,
+    events: Vec<tsunagu_app::patients::AccessView>,
+}
+
+pub(crate) async fn access_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let (patient, events) = state.app.access_history(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(AccessLogTemplate { t: ctx.t, c: ctx.chrome(None), patient, events }.into_response())
 }

@@ -1,0 +1,2 @@
+-- Family participation: who each entry is for. Lockstep with ../sqlite.
+ALTER TABLE entries ADD COLUMN audience TEXT NOT NULL DEFAULT 'team';
