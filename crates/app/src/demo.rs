@@ -372,21 +372,21 @@ impl App {
                 &vitals,
                 false,
             )?;
-            self.post_entry(&nurse, p.id, &visit, None, &meta).await?;
+            self.post_entry(&nurse, p.id, &visit, None, &[], &meta).await?;
             let question = parse_entry(
                 "message",
                 "夜間の不眠の訴えあり。眠剤の調整についてご相談させてください。",
                 &VitalsForm::default(),
                 true,
             )?;
-            let asked = self.post_entry(&nurse, p.id, &question, None, &meta).await?;
+            let asked = self.post_entry(&nurse, p.id, &question, None, &[], &meta).await?;
             let answer = parse_entry(
                 "message",
                 "次回往診時に確認します。それまで現行処方で様子をみてください。",
                 &VitalsForm::default(),
                 false,
             )?;
-            self.post_entry(&doctor, p.id, &answer, Some(asked), &meta).await?;
+            self.post_entry(&doctor, p.id, &answer, Some(asked), &[], &meta).await?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! appends its audit event in that same transaction.
 
 mod accounts;
+pub mod attachments;
 mod audit;
 pub mod credentials;
 mod demo;

@@ -92,6 +92,7 @@ pub struct EntryView {
     pub needs_reply: bool,
     pub reply_to: Option<Uuid>,
     pub audience: Audience,
+    pub attachments: Vec<AttachmentView>,
     /// Unread by this reader before this page was shown.
     pub was_unread: bool,
     pub read_count: i64,
@@ -239,6 +240,7 @@ fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
         needs_reply: r.needs_reply,
         reply_to: r.reply_to,
         audience: Audience::parse(&r.audience).unwrap_or(Audience::Team),
+        attachments: Vec::new(),
         was_unread: !r.read_by_me && r.author_id != reader,
         read_count: r.read_count,
         acknowledged_by_me: r.acknowledged_by_me,
@@ -464,6 +466,7 @@ impl App {
             tx.timeline(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
+        let attachment_rows = tx.attachments_of_patient(patient).await?;
         drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();
@@ -481,7 +484,8 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        let timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
+        let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
+        attach(&mut timeline, &attachment_rows);
         // The recent vital signs, oldest first, from vitals entries and from any
         // shown entry that carried vitals (a visit record often does).
         let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = vitals_rows
@@ -707,9 +711,28 @@ impl App {
         patient: Uuid,
         draft: &EntryDraft,
         reply_to: Option<Uuid>,
+        files: &[crate::attachments::UploadedFile],
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
+        if files.len() > 5 {
+            return Err(ValidationError::new("attachment", "too_many").into());
+        }
+        let inspected: Vec<tsunagu_domain::care::AttachmentFile> = files
+            .iter()
+            .map(|f| tsunagu_domain::care::AttachmentFile::inspect(&f.declared_type, &f.file_name, &f.bytes))
+            .collect::<Result<_, _>>()?;
+        // Check access before writing any file.
+        let mut tx = self.store.begin_read().await?;
+        let precheck = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::write_patient(&actor, &precheck.scope))?;
+        drop(tx);
+        let mut stored = Vec::new();
+        for (file, kind) in files.iter().zip(&inspected) {
+            let id = Uuid::now_v7();
+            let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
+            stored.push((id, kind.clone(), file.bytes.len(), sha256));
+        }
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
@@ -745,6 +768,19 @@ impl App {
             json!({ "patient": patient, "kind": draft.kind.code() }),
         ))
         .await?;
+        for (attachment_id, kind, size, sha256) in stored {
+            tx.insert_attachment(&tsunagu_store::AttachmentRow {
+                id: attachment_id,
+                entry_id: id,
+                patient_id: patient,
+                content_type: kind.content_type.to_owned(),
+                file_name: kind.file_name,
+                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+                sha256,
+                created_at: now,
+            })
+            .await?;
+        }
         for (account_id, kind) in recipients(&loaded.team, actor.account_id.0, draft) {
             let n = NewNotification {
                 id: Uuid::now_v7(),
@@ -1277,6 +1313,61 @@ impl App {
         }
         tx.commit().await?;
         Ok(patient_id)
+    }
+}
+
+/// An attachment as listed under its entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub file_name: String,
+    pub is_image: bool,
+}
+
+/// Puts each attachment under its entry.
+fn attach(entries: &mut [EntryView], rows: &[tsunagu_store::AttachmentRow]) {
+    for e in entries.iter_mut() {
+        e.attachments = rows
+            .iter()
+            .filter(|a| a.entry_id == e.id)
+            .map(|a| AttachmentView {
+                id: a.id,
+                file_name: a.file_name.clone(),
+                is_image: a.content_type.starts_with("image/"),
+            })
+            .collect();
+    }
+}
+
+impl App {
+    /// An attachment's bytes, for someone who may read its entry; audited.
+    pub async fn attachment(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(String, String, Vec<u8>), AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
+        let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, row.entry_id).await?;
+        drop(tx);
+        let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
+        let mut tx = self.begin().await?;
+        let who = Self::audit_patient(session, meta);
+        let details = json!({ "patient": row.patient_id, "entry": row.entry_id });
+        tx.append_audit(&audit_record(
+            self.now(),
+            Some(loaded.scope.municipality_id),
+            &who,
+            AuditAction::AttachmentViewed,
+            "attachment",
+            Some(id),
+            details,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok((row.content_type, row.file_name, bytes))
     }
 }
 

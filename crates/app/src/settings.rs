@@ -20,6 +20,8 @@ pub struct Settings {
     pub argon2_iterations: u32,
     /// Shown in authenticator apps.
     pub totp_issuer: String,
+    /// Where attachment files live (outside the database).
+    pub attachments_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             totp_issuer: "tsunagu".to_owned(),
+            attachments_dir: std::path::PathBuf::from("data").join("attachments"),
         }
     }
 }

@@ -46,6 +46,7 @@ coded_enum!(
         AcpRecorded = "acp_recorded", "人生会議の記録を追加", "Recorded an advance care plan";
         AcpViewed = "acp_viewed", "人生会議の履歴を閲覧", "Viewed advance care plan history";
         PatientPrinted = "patient_printed", "記録を印刷用に表示", "Printed a patient record";
+        AttachmentViewed = "attachment_viewed", "添付ファイルを閲覧", "Opened an attachment";
         FamilyInvited = "family_invited", "家族を招待", "Invited a family member";
         AccessLogViewed = "access_log_viewed", "閲覧履歴を確認", "Viewed who read the record";
         BreakGlassGranted = "break_glass_granted", "緊急閲覧（ブレークグラス）", "Break-glass access";

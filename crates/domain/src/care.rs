@@ -341,3 +341,100 @@ mod tests {
         }
     }
 }
+
+/// A file attached to an entry: a photo (JPEG, PNG) or a PDF, at most
+/// [`MAX_ATTACHMENT_BYTES`], whose content is what its name and type claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFile {
+    pub content_type: &'static str,
+    pub file_name: String,
+}
+
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+impl AttachmentFile {
+    /// Checks the bytes themselves (magic numbers), not just what the browser said.
+    pub fn inspect(declared_type: &str, file_name: &str, bytes: &[u8]) -> Result<Self, ValidationError> {
+        if bytes.is_empty() {
+            return Err(ValidationError::new("attachment", "empty"));
+        }
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(ValidationError::new("attachment", "too_large"));
+        }
+        let sniffed = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+            "image/png"
+        } else if bytes.starts_with(b"%PDF-") {
+            "application/pdf"
+        } else {
+            return Err(ValidationError::new("attachment", "unsupported_type"));
+        };
+        let declared = declared_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let declared = if declared == "image/jpg" { "image/jpeg".to_owned() } else { declared };
+        if !declared.is_empty() && declared != "application/octet-stream" && declared != sniffed {
+            return Err(ValidationError::new("attachment", "disguised"));
+        }
+        let name: String = file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ';'))
+            .take(100)
+            .collect();
+        let extension_ok = {
+            let lower = name.to_ascii_lowercase();
+            match sniffed {
+                "image/jpeg" => lower.ends_with(".jpg") || lower.ends_with(".jpeg"),
+                "image/png" => lower.ends_with(".png"),
+                _ => lower.ends_with(".pdf"),
+            }
+        };
+        if !name.is_empty() && name.contains('.') && !extension_ok {
+            return Err(ValidationError::new("attachment", "disguised"));
+        }
+        Ok(Self { content_type: sniffed, file_name: if name.is_empty() { "attachment".to_owned() } else { name } })
+    }
+
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
+}
+
+#[cfg(test)]
+mod attachment_tests {
+    use super::*;
+
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+
+    #[test]
+    fn photos_and_pdfs_pass_and_disguises_do_not() {
+        assert_eq!(
+            AttachmentFile::inspect("image/jpeg", "C:\\photos\\褥瘡.jpg", JPEG).map(|a| a.file_name),
+            Ok("褥瘡.jpg".into())
+        );
+        assert!(AttachmentFile::inspect("application/pdf", "紹介状.pdf", b"%PDF-1.7 ...").is_ok());
+        assert_eq!(
+            AttachmentFile::inspect("image/png", "x.png", JPEG),
+            Err(ValidationError::new("attachment", "disguised"))
+        );
+        assert_eq!(
+            AttachmentFile::inspect("image/jpeg", "virus.exe", JPEG),
+            Err(ValidationError::new("attachment", "disguised"))
+        );
+        assert_eq!(
+            AttachmentFile::inspect("image/jpeg", "page.jpg", b"<html><script>"),
+            Err(ValidationError::new("attachment", "unsupported_type"))
+        );
+        let big = vec![0xFF; MAX_ATTACHMENT_BYTES + 1];
+        assert_eq!(
+            AttachmentFile::inspect("image/jpeg", "big.jpg", &big),
+            Err(ValidationError::new("attachment", "too_large"))
+        );
+        assert_eq!(
+            AttachmentFile::inspect("image/jpeg", "e.jpg", &[]),
+            Err(ValidationError::new("attachment", "empty"))
+        );
+    }
+}

@@ -175,6 +175,11 @@ pub trait StoreTx: Send {
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
 
+    // Attachments (their bytes are files; see the app's attachment store)
+    async fn insert_attachment(&mut self, a: &AttachmentRow) -> Result<(), StoreError>;
+    async fn attachment(&mut self, id: Uuid) -> Result<Option<AttachmentRow>, StoreError>;
+    async fn attachments_of_patient(&mut self, patient_id: Uuid) -> Result<Vec<AttachmentRow>, StoreError>;
+
     // Break-glass
     async fn insert_break_glass(&mut self, g: &BreakGlassRow) -> Result<(), StoreError>;
     /// Grants of a patient that have not expired at `now`.

@@ -399,3 +399,15 @@ pub struct BreakGlassRow {
     pub granted_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AttachmentRow {
+    pub id: Uuid,
+    pub entry_id: Uuid,
+    pub patient_id: Uuid,
+    pub content_type: String,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub sha256: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}

@@ -533,6 +533,26 @@ macro_rules! impl_store_tx {
                     .fetch_all(self.conn()).await?)
             }
 
+            async fn insert_attachment(&mut self, a: &$crate::AttachmentRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO attachments (id, entry_id, patient_id, content_type, file_name, size_bytes, sha256, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(a.id).bind(a.entry_id).bind(a.patient_id).bind(&a.content_type).bind(&a.file_name).bind(a.size_bytes)
+                .bind(&a.sha256).bind(a.created_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn attachment(&mut self, id: uuid::Uuid) -> Result<Option<$crate::AttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn attachments_of_patient(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM attachments WHERE patient_id = $1 ORDER BY created_at, id")
+                    .bind(patient_id).fetch_all(self.conn()).await?)
+            }
+
             async fn insert_break_glass(&mut self, g: &$crate::BreakGlassRow) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO break_glass_grants (id, patient_id, account_id, reason_kind, reason, granted_at, expires_at) \

@@ -66,7 +66,13 @@ fn route_table() -> Vec<Route> {
         ("POST", "/break-glass", post(patients::break_glass)),
         ("POST", "/patients", post(patients::create_patient)),
         ("GET", "/patients/{patient}", get(patients::patient)),
-        ("POST", "/patients/{patient}/entries", post(patients::post_entry)),
+        // Up to five files of 10 MiB each, plus the form.
+        (
+            "POST",
+            "/patients/{patient}/entries",
+            post(patients::post_entry).layer(DefaultBodyLimit::max(52 * 1024 * 1024)),
+        ),
+        ("GET", "/attachments/{attachment}", get(patients::attachment)),
         ("POST", "/patients/{patient}/consent", post(patients::record_consent)),
         ("POST", "/patients/{patient}/consent/withdraw", post(patients::withdraw_consent)),
         ("POST", "/patients/{patient}/team", post(patients::add_member)),

@@ -123,6 +123,7 @@ pub struct TestApp {
     pub store: Arc<dyn tsunagu_store::Store>,
     pub router: Router,
     pub clock: ManualClock,
+    _attachments: TempDir,
 }
 
 pub const PASSWORD: &str = "a long enough pass phrase";
@@ -132,11 +133,17 @@ impl TestApp {
         let store = tsunagu_store::connect(&db.url).await.unwrap_or_else(|e| panic!("connect {}: {e}", db.url));
         let clock = ManualClock::new(OffsetDateTime::now_utc());
         // Cheap hashing keeps the suite fast; production uses the OWASP parameters.
-        let settings = Settings { argon2_memory_kib: 256, argon2_iterations: 1, ..Settings::default() };
+        let attachments = TempDir::new();
+        let settings = Settings {
+            argon2_memory_kib: 256,
+            argon2_iterations: 1,
+            attachments_dir: attachments.0.clone(),
+            ..Settings::default()
+        };
         let app = App::new(store.clone(), Arc::new(clock.clone()), settings);
         let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false };
         let router = tsunagu_web::router(app.clone(), config);
-        Self { app, store, router, clock }
+        Self { app, store, router, clock, _attachments: attachments }
     }
 
     pub fn client(&self) -> Client {
@@ -247,6 +254,62 @@ impl Client {
         let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// POSTs a multipart form with files: (field, file name, content type, bytes).
+    pub async fn send_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Reply {
+        let boundary = "tsunagu-test-boundary-7f3a";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        for (field, name, content_type, bytes) in files {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend(*bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// GET returning the raw bytes and content type.
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut request = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+        (status, content_type, bytes)
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {

@@ -23,7 +23,30 @@ crate::on_both_databases!(
     mentions_urgent_entries_and_new_teams_are_notified,
     break_glass_opens_a_record_for_a_while_and_tells_the_team,
     family_members_see_what_is_shared_with_them_and_who_read_the_record,
+    photos_are_checked_stored_and_shown_only_to_the_team,
 );
+
+/// A tiny JPEG-looking file (the magic number is what is checked).
+pub const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x02, 0x03];
+
+/// Posts an entry with one photo; returns (entry id, attachment id).
+pub async fn post_with_photo(client: &mut Client, patient: &str, body: &str) -> (String, String) {
+    let page = format!("/patients/{patient}");
+    let csrf = client.get(&page).await.input_value("csrf").unwrap_or_default();
+    let reply = client
+        .send_multipart(
+            &format!("{page}/entries"),
+            &[("csrf", &csrf), ("kind", "visit_record"), ("body", body)],
+            &[("attachment", "褥瘡.jpg", "image/jpeg", JPEG)],
+        )
+        .await;
+    assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
+    let entry = reply.location.unwrap_or_default().split("#e-").nth(1).unwrap_or_default().to_owned();
+    let timeline = client.get(&page).await;
+    let attachment =
+        timeline.body.split("/attachments/").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    (entry, attachment)
+}
 
 pub struct Team {
     pub t: TestApp,
@@ -696,6 +719,43 @@ async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db:
         rows.contains("ns.tanaka さん") && rows.contains("dr.sato さん") && rows.contains("患者記録を閲覧"),
         "{rows}"
     );
+}
+
+async fn photos_are_checked_stored_and_shown_only_to_the_team(db: &TestDb) {
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let (_, attachment) = post_with_photo(&mut nurse, &patient, "仙骨部の褥瘡、写真添付").await;
+    assert!(!attachment.is_empty());
+    let (status, content_type, bytes) = doctor.get_bytes(&format!("/attachments/{attachment}")).await;
+    assert_eq!((status, content_type.as_str(), bytes.as_slice()), (StatusCode::OK, "image/jpeg", JPEG));
+    let (status, _, bytes) = care_manager.get_bytes(&format!("/attachments/{attachment}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_ne!(bytes.as_slice(), JPEG);
+
+    let page = format!("/patients/{patient}");
+    let csrf = nurse.get(&page).await.input_value("csrf").unwrap_or_default();
+    let fields = [("csrf", csrf.as_str()), ("kind", "message"), ("body", "偽装ファイル")];
+    let disguised = nurse
+        .send_multipart(
+            &format!("{page}/entries"),
+            &fields,
+            &[("attachment", "photo.jpg", "image/jpeg", b"<html><script>alert(1)</script>")],
+        )
+        .await;
+    assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(disguised.body.contains("JPEG・PNGの写真とPDFだけ"));
+    let renamed = nurse
+        .send_multipart(&format!("{page}/entries"), &fields, &[("attachment", "script.exe", "image/jpeg", JPEG)])
+        .await;
+    assert_eq!(renamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let too_big = vec![0xFFu8; 10 * 1024 * 1024 + 1];
+    let big = nurse
+        .send_multipart(&format!("{page}/entries"), &fields, &[("attachment", "big.jpg", "image/jpeg", &too_big)])
+        .await;
+    assert_eq!(big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!nurse.get(&page).await.body.contains("偽装ファイル"), "refused uploads post nothing");
 }
 
 fn encode(s: &str) -> String {

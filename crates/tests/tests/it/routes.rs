@@ -44,6 +44,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     .await;
     crate::patients::consent(&mut nurse, &patient).await;
     let entry = crate::patients::post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "機密の急変")]).await;
+    let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "機密の写真").await;
     let page = nurse.get(&format!("/patients/{patient}")).await;
     let membership = page
         .body
@@ -59,6 +60,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         ("patient", patient.clone()),
         ("entry", entry.clone()),
         ("membership", membership),
+        ("attachment", attachment),
         ("lang", "en".to_owned()),
         ("file", "app.css".to_owned()),
     ];
@@ -83,7 +85,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     assert!(routes.len() >= 30, "the route table is read from the router");
     for (who, client) in strangers {
         for (method, pattern) in &routes {
-            let patient_route = pattern.contains("{patient}") || pattern.contains("{entry}");
+            let patient_route =
+                pattern.contains("{patient}") || pattern.contains("{entry}") || pattern.contains("{attachment}");
             // Kashiwa's own admin legitimately administers Kashiwa's facilities and staff;
             // what it must not reach is a patient whose team it is not on.
             if who.starts_with("same municipality's admin") && !patient_route {

@@ -229,6 +229,34 @@ pub(crate) struct EntryFormValues {
 }
 
 impl EntryFormValues {
+    /// Sets one field by its form name (for multipart forms).
+    fn set(&mut self, name: &str, value: String) {
+        let slot = match name {
+            "csrf" => &mut self.csrf,
+            "kind" => &mut self.kind,
+            "audience" => &mut self.audience,
+            "body" => &mut self.body,
+            "reply_to" => &mut self.reply_to,
+            "reason" => &mut self.reason,
+            "temperature_c" => &mut self.temperature_c,
+            "systolic" => &mut self.systolic,
+            "diastolic" => &mut self.diastolic,
+            "pulse" => &mut self.pulse,
+            "spo2" => &mut self.spo2,
+            "respiratory_rate" => &mut self.respiratory_rate,
+            "weight_kg" => &mut self.weight_kg,
+            "blood_glucose" => &mut self.blood_glucose,
+            "pain" => &mut self.pain,
+            "bowel_movements" => &mut self.bowel_movements,
+            "needs_reply" => {
+                self.needs_reply = value == "true";
+                return;
+            }
+            _ => return,
+        };
+        *slot = value;
+    }
+
     fn vitals(&self) -> VitalsForm<'_> {
         VitalsForm {
             temperature_c: &self.temperature_c,
@@ -347,12 +375,59 @@ pub(crate) async fn patient(
     Ok(patient_template(&state, &ctx, id, &q, entry, None).await?.into_response())
 }
 
+/// The compose form: URL-encoded, or multipart when files are attached.
+pub(crate) struct EntrySubmission {
+    values: EntryFormValues,
+    files: Vec<tsunagu_app::attachments::UploadedFile>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for EntrySubmission {
+    type Rejection = WebError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_multipart = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !is_multipart {
+            let Form(values) = Form::<EntryFormValues>::from_request(request, state).await?;
+            return Ok(Self { values, files: Vec::new() });
+        }
+        let malformed =
+            || WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), crate::i18n::Lang::Ja);
+        let mut multipart = axum::extract::Multipart::from_request(request, state).await.map_err(|_| malformed())?;
+        let mut values = EntryFormValues::default();
+        let mut files = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "attachment" {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let declared_type = field.content_type().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|_| malformed())?;
+                if !bytes.is_empty() {
+                    files.push(tsunagu_app::attachments::UploadedFile {
+                        declared_type,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            } else {
+                let text = field.text().await.map_err(|_| malformed())?;
+                values.set(&name, text);
+            }
+        }
+        Ok(Self { values, files })
+    }
+}
+
 pub(crate) async fn post_entry(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<EntryFormValues>,
+    submission: EntrySubmission,
 ) -> Result<Response, WebError> {
+    let EntrySubmission { values: v, files } = submission;
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     ctx.check_csrf(&v.csrf)?;
@@ -363,7 +438,7 @@ pub(crate) async fn post_entry(
     let parsed = parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply)
         .and_then(|d| d.for_audience(&v.audience, None).map_err(Into::into));
     let result = match parsed {
-        Ok(draft) => state.app.post_entry(session, id, &draft, reply_to, &ctx.meta).await,
+        Ok(draft) => state.app.post_entry(session, id, &draft, reply_to, &files, &ctx.meta).await,
         Err(e) => Err(e),
     };
     match result {
@@ -876,4 +951,36 @@ pub(crate) async fn access_log(
     let id: Uuid = parse_id(&ctx, &id)?;
     let (patient, events) = state.app.access_history(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     Ok(AccessLogTemplate { t: ctx.t, c: ctx.chrome(None), patient, events }.into_response())
+}
+
+pub(crate) async fn attachment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let (content_type, file_name, bytes) =
+        state.app.attachment(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    // Images show inline; PDFs download, so no document renders in our origin.
+    let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CONTENT_DISPOSITION, format!("{disposition}; filename*=UTF-8''{encoded}")),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
