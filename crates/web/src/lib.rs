@@ -3,6 +3,7 @@
 //! the app layer and render its answer; they never decide access and never
 //! touch the store.
 
+mod api;
 mod chart;
 mod context;
 mod error;
@@ -107,6 +108,11 @@ fn route_table() -> Vec<Route> {
         ("POST", "/admin/accounts/{account}/reissue", post(admin::reissue)),
         ("POST", "/admin/accounts/{account}/memberships", post(admin::add_membership)),
         ("POST", "/admin/accounts/{account}/memberships/{facility}/remove", post(admin::remove_membership)),
+        ("GET", "/api/openapi.json", get(api::openapi)),
+        ("GET", "/api/v1/me", get(api::me)),
+        ("GET", "/api/v1/patients", get(api::patients)),
+        ("GET", "/api/v1/patients/{patient}", get(api::patient)),
+        ("POST", "/api/v1/patients/{patient}/entries", post(api::post_entry)),
         ("GET", "/healthz", get(ops::healthz)),
         ("GET", "/readyz", get(ops::readyz)),
         ("GET", "/metrics", get(ops::metrics)),

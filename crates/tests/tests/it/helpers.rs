@@ -295,6 +295,29 @@ impl Client {
         Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// Sends a JSON body (or none) with extra headers; the reply body is the JSON text.
+    pub async fn send_json(&mut self, method: &str, path: &str, json: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut builder = Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let body = match json {
+            Some(j) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(j.to_owned())
+            }
+            None => Body::empty(),
+        };
+        let mut request = builder.body(body).unwrap_or_else(|e| panic!("{e}"));
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Reply { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
     /// GET returning the raw bytes and content type.
     pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");

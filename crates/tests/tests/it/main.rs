@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod api;
 mod audit;
 mod ops;
 mod patients;
