@@ -16,6 +16,12 @@ test('nurse and doctor share a patient record on phones', async () => {
     await firstSignIn(n, server.base, 'ns.tanaka', 'tsunagu-demo-2026');
     await n.getByRole('heading', { name: '担当の患者さん' }).waitFor();
     assert.equal(await n.locator('#patient-list li').count(), 3, 'the demo patients are listed');
+    // Search as you type (htmx): kana typed in hiragana finds the katakana name.
+    await n.getByPlaceholder('氏名・ふりがなで検索').fill('かしわぎ');
+    await n.waitForFunction(() => document.querySelectorAll('#patient-list li').length === 1);
+    assert.match(await n.locator('#patient-list').textContent(), /柏木 トメ/);
+    await n.getByPlaceholder('氏名・ふりがなで検索').fill('');
+    await n.waitForFunction(() => document.querySelectorAll('#patient-list li').length === 3);
 
     await n.getByRole('link', { name: /患者さんを登録/ }).click();
     await n.getByLabel('姓', { exact: true }).fill('手賀');

@@ -228,6 +228,8 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "つなぐのサインイン画面で「招待コードをお持ちの方」を選び、ログインIDと下のコードを入力してパスワードを設定してください。その後、認証アプリを設定します。",
         "On the tsunagu sign-in page choose \"I have an invitation code\", enter the login ID and the code below, and choose a password. You will then set up an authenticator app.",
     ),
+    ("issued.send_by_mail", "メールで送る", "Send by e-mail"),
+    ("issued.mail_subject", "つなぐ 招待コードのお知らせ", "Your tsunagu invitation code"),
     ("audit.when", "日時", "When"),
     ("audit.who", "操作者", "Who"),
     ("audit.what", "操作", "What"),

@@ -160,6 +160,7 @@ async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
             &[
                 ("login_id", "ns.tanaka"),
                 ("display_name", "田中 花子"),
+                ("email", "tanaka@example.jp"),
                 ("profession", "nurse"),
                 ("facility_id", &station_id),
                 ("role", "facility_admin"),
@@ -169,6 +170,10 @@ async fn ids_are_issued_with_a_printable_code_and_redeemed(db: &TestDb) {
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
     let code = issued.by_id("issued-code").unwrap_or_else(|| panic!("no code on the slip"));
     assert_eq!(issued.by_id("issued-login").as_deref(), Some("ns.tanaka"));
+    assert!(
+        issued.body.contains("href=\"mailto:tanaka%40example.jp?subject="),
+        "the code can go by the admin's own e-mail"
+    );
 
     let duplicate = coordinator
         .submit(&page, &page, &[("login_id", "NS.Tanaka"), ("display_name", "別人"), ("profession", "nurse")])

@@ -400,11 +400,41 @@ struct IssuedCodePage {
     c: Chrome,
     issued: IssuedCode,
     expires: String,
+    /// A mailto: link that opens the admin's own mail program with the code,
+    /// when the person has an address (the server sends no mail itself).
+    mailto: Option<String>,
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn issued_page(ctx: &Ctx, issued: IssuedCode) -> Response {
     let expires = format_jst(issued.expires_at);
-    IssuedCodePage { t: ctx.t, c: ctx.chrome(None), issued, expires }.into_response()
+    let mailto = issued.account.email.as_ref().map(|email| {
+        let subject = ctx.t.s("issued.mail_subject");
+        let body = format!(
+            "{}\n\n{}: {}\n{}: {}\n{}: {}\n\n{}",
+            issued.account.display_name,
+            ctx.t.s("field.login_id"),
+            issued.account.login_id,
+            ctx.t.s("invite.code"),
+            issued.code,
+            ctx.t.s("issued.expires"),
+            expires,
+            ctx.t.s("issued.instructions")
+        );
+        format!("mailto:{}?subject={}&body={}", percent(email), percent(subject), percent(&body))
+    });
+    IssuedCodePage { t: ctx.t, c: ctx.chrome(None), issued, expires, mailto }.into_response()
 }
 
 pub(crate) async fn issue_account(

@@ -30,6 +30,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 const STATIC_FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../../static/htmx.min.js")),
     ("htmx.LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../../static/htmx.LICENSE.txt")),
 ];
