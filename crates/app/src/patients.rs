@@ -473,16 +473,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.mark_read(&unread, me, now).await?;
         tx.mark_notifications_read(me, patient, now).await?;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::PatientViewed,
-            "patient",
-            Some(patient),
-            json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
-        ))
-        .await?;
+        self.audit(tx.as_mut(), &loaded, session, meta, PatientEvent { at: now, action: AuditAction::PatientViewed, target_kind: "patient", target: Some(patient), details: json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }) }).await?;
         tx.commit().await?;
         let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
         attach(&mut timeline, &attachment_rows);
@@ -560,15 +551,19 @@ impl App {
         })
         .await?;
         let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some() });
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::ConsentRecorded,
-            "patient",
-            Some(patient),
-            audit,
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::ConsentRecorded,
+                target_kind: "patient",
+                target: Some(patient),
+                details: audit,
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -590,15 +585,19 @@ impl App {
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::ConsentWithdrawn,
-            "patient",
-            Some(patient),
-            json!({}),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::ConsentWithdrawn,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -646,15 +645,19 @@ impl App {
             joined_at: now,
         })
         .await?;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::TeamMemberAdded,
-            "patient",
-            Some(patient),
-            json!({ "member": colleague.login_id, "team_role": role.code() }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::TeamMemberAdded,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({ "member": colleague.login_id, "team_role": role.code() }),
+            },
+        )
         .await?;
         let n = NewNotification {
             id: Uuid::now_v7(),
@@ -690,15 +693,19 @@ impl App {
         let now = self.now();
         tx.end_team_membership(member.id, actor.account_id.0, now).await?;
         let leaving = member.account_id == actor.account_id.0;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::TeamMemberRemoved,
-            "patient",
-            Some(patient),
-            json!({ "member": member.login_id, "left_by_themselves": leaving }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::TeamMemberRemoved,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({ "member": member.login_id, "left_by_themselves": leaving }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -758,15 +765,19 @@ impl App {
             audience: draft.audience.code().to_owned(),
         })
         .await?;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::EntryPosted,
-            "entry",
-            Some(id),
-            json!({ "patient": patient, "kind": draft.kind.code() }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::EntryPosted,
+                target_kind: "entry",
+                target: Some(id),
+                details: json!({ "patient": patient, "kind": draft.kind.code() }),
+            },
+        )
         .await?;
         for (attachment_id, kind, size, sha256) in stored {
             tx.insert_attachment(&tsunagu_store::AttachmentRow {
@@ -864,15 +875,19 @@ impl App {
             reason,
         })
         .await?;
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::EntryCorrected,
-            "entry",
-            Some(entry),
-            json!({ "patient": row.patient_id, "version": row.latest_version + 1 }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::EntryCorrected,
+                target_kind: "entry",
+                target: Some(entry),
+                details: json!({ "patient": row.patient_id, "version": row.latest_version + 1 }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(row.patient_id)
@@ -891,15 +906,19 @@ impl App {
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
         let acks = tx.acknowledgements(entry).await?;
-        tx.append_audit(&audit_record(
-            self.now(),
-            Some(loaded.scope.municipality_id),
-            &Self::audit_patient(session, meta),
-            AuditAction::EntryViewed,
-            "entry",
-            Some(entry),
-            json!({ "patient": row.patient_id }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::EntryViewed,
+                target_kind: "entry",
+                target: Some(entry),
+                details: json!({ "patient": row.patient_id }),
+            },
+        )
         .await?;
         tx.commit().await?;
         let patient_name = format!("{} {}", loaded.row.family_name, loaded.row.given_name);
@@ -940,15 +959,19 @@ impl App {
         let now = self.now();
         if tx.acknowledge(entry, actor.account_id.0, now).await? {
             tx.mark_read(&[entry], actor.account_id.0, now).await?;
-            tx.append_audit(&audit_record(
-                now,
-                Some(loaded.scope.municipality_id),
-                &Self::audit_patient(session, meta),
-                AuditAction::EntryAcknowledged,
-                "entry",
-                Some(entry),
-                json!({ "patient": row.patient_id }),
-            ))
+            self.audit(
+                tx.as_mut(),
+                &loaded,
+                session,
+                meta,
+                PatientEvent {
+                    at: now,
+                    action: AuditAction::EntryAcknowledged,
+                    target_kind: "entry",
+                    target: Some(entry),
+                    details: json!({ "patient": row.patient_id }),
+                },
+            )
             .await?;
         }
         tx.commit().await?;
@@ -1061,16 +1084,19 @@ impl App {
             recorder_name: String::new(),
         })
         .await?;
-        let who = Self::audit_patient(session, meta);
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::AcpRecorded,
-            "patient",
-            Some(patient),
-            json!({}),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::AcpRecorded,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -1090,16 +1116,19 @@ impl App {
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
         let mut tx = self.begin().await?;
-        let who = Self::audit_patient(session, meta);
-        tx.append_audit(&audit_record(
-            self.now(),
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::AcpViewed,
-            "patient",
-            Some(patient),
-            json!({ "revisions": revisions.len() }),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::AcpViewed,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({ "revisions": revisions.len() }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok((patient_view(&loaded.row, self.today())?, revisions.into_iter().map(acp_view).collect()))
@@ -1122,23 +1151,26 @@ impl App {
         enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
-        let mut row = loaded.row;
+        let mut row = loaded.row.clone();
         row.status = change.status.code().to_owned();
         row.outcome = change.outcome.map(|(o, _)| o.code().to_owned());
         row.outcome_date = change.outcome.map(|(_, d)| d);
         row.updated_at = now;
         tx.update_patient(&row).await?;
         let details = json!({ "before": { "status": before.0, "outcome": before.1 }, "after": { "status": row.status, "outcome": row.outcome } });
-        let who = Self::audit_patient(session, meta);
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::PatientUpdated,
-            "patient",
-            Some(patient),
-            details,
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::PatientUpdated,
+                target_kind: "patient",
+                target: Some(patient),
+                details,
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -1183,17 +1215,20 @@ impl App {
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         drop(tx);
         let mut tx = self.begin().await?;
-        let who = Self::audit_patient(session, meta);
         let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
-        tx.append_audit(&audit_record(
-            self.now(),
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::PatientPrinted,
-            "patient",
-            Some(patient),
-            details,
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::PatientPrinted,
+                target_kind: "patient",
+                target: Some(patient),
+                details,
+            },
+        )
         .await?;
         tx.commit().await?;
         let truncated = rows.len() as i64 > MAX_ENTRIES;
@@ -1324,6 +1359,33 @@ pub struct AttachmentView {
     pub is_image: bool,
 }
 
+/// An audit event about one patient's data.
+struct PatientEvent {
+    at: OffsetDateTime,
+    action: AuditAction,
+    target_kind: &'static str,
+    target: Option<Uuid>,
+    details: serde_json::Value,
+}
+
+impl App {
+    /// Appends a patient-data audit event to the patient's municipality chain, in `tx`.
+    async fn audit(
+        &self,
+        tx: &mut dyn StoreTx,
+        loaded: &Loaded,
+        session: &Session,
+        meta: &RequestMeta,
+        e: PatientEvent,
+    ) -> Result<(), AppError> {
+        let who = Self::audit_patient(session, meta);
+        let record =
+            audit_record(e.at, Some(loaded.scope.municipality_id), &who, e.action, e.target_kind, e.target, e.details);
+        tx.append_audit(&record).await?;
+        Ok(())
+    }
+}
+
 /// Puts each attachment under its entry.
 fn attach(entries: &mut [EntryView], rows: &[tsunagu_store::AttachmentRow]) {
     for e in entries.iter_mut() {
@@ -1354,17 +1416,20 @@ impl App {
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
         let mut tx = self.begin().await?;
-        let who = Self::audit_patient(session, meta);
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });
-        tx.append_audit(&audit_record(
-            self.now(),
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::AttachmentViewed,
-            "attachment",
-            Some(id),
-            details,
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::AttachmentViewed,
+                target_kind: "attachment",
+                target: Some(id),
+                details,
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok((row.content_type, row.file_name, bytes))
@@ -1426,17 +1491,20 @@ impl App {
             joined_at: now,
         })
         .await?;
-        let who = Self::audit_patient(session, meta);
         let details = json!({ "login_id": row.login_id, "relation": relation });
-        tx.append_audit(&audit_record(
-            now,
-            Some(loaded.scope.municipality_id),
-            &who,
-            AuditAction::FamilyInvited,
-            "patient",
-            Some(patient),
-            details,
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::FamilyInvited,
+                target_kind: "patient",
+                target: Some(patient),
+                details,
+            },
+        )
         .await?;
         let account = crate::sessions::load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
@@ -1476,16 +1544,19 @@ impl App {
             })
             .collect();
         let mut tx = self.begin().await?;
-        let me = Self::audit_patient(session, meta);
-        tx.append_audit(&audit_record(
-            self.now(),
-            Some(loaded.scope.municipality_id),
-            &me,
-            AuditAction::AccessLogViewed,
-            "patient",
-            Some(patient),
-            json!({}),
-        ))
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::AccessLogViewed,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok((patient_view(&loaded.row, self.today())?, list))
