@@ -100,6 +100,17 @@ pub struct EntryView {
     pub acknowledgement_count: i64,
 }
 
+/// How the timeline is narrowed, as typed (empty means "any").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimelineQuery<'a> {
+    pub kind: &'a str,
+    pub text: &'a str,
+    pub profession: &'a str,
+    /// YYYY-MM-DD, JST, inclusive.
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
 /// One revision of the advance care plan (人生会議).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcpView {
@@ -436,14 +447,27 @@ impl App {
         &self,
         session: &Session,
         patient: Uuid,
-        kind: Option<&str>,
-        text: Option<&str>,
+        query: &TimelineQuery<'_>,
         meta: &RequestMeta,
     ) -> Result<PatientPage, AppError> {
         let actor = session.actor()?;
-        let kind = match kind.filter(|k| !k.is_empty()) {
-            Some(k) => Some(EntryKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
-            None => None,
+        let kind = match query.kind.trim() {
+            "" => None,
+            k => Some(EntryKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
+        };
+        let text = Some(query.text).filter(|t| !t.trim().is_empty());
+        let profession = match query.profession.trim() {
+            "" => None,
+            p => Some(Profession::parse(p).map_err(|_| ValidationError::new("profession", "unknown"))?),
+        };
+        let jst_midnight = |d: Date| d.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
+        let since = match query.from.trim() {
+            "" => None,
+            raw => Some(jst_midnight(tsunagu_domain::patient::parse_date("from", raw)?)),
+        };
+        let until = match query.to.trim() {
+            "" => None,
+            raw => Some(jst_midnight(tsunagu_domain::patient::parse_date("to", raw)? + time::Duration::days(1))),
         };
         // Read without holding the write lock; then record the read (audit event,
         // read receipts) in a short write transaction that commits before any of
@@ -457,12 +481,19 @@ impl App {
             kind: kind.map(|k| k.code().to_owned()),
             text: text.map(str::to_owned),
             audiences: audiences.clone(),
+            profession: profession.map(|p| p.code().to_owned()),
+            since,
+            until,
         };
         let rows = tx.timeline(patient, me, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {
             Vec::new()
         } else {
-            let vitals = TimelineFilter { kind: Some(EntryKind::Vitals.code().to_owned()), text: None, audiences };
+            let vitals = TimelineFilter {
+                kind: Some(EntryKind::Vitals.code().to_owned()),
+                audiences,
+                ..TimelineFilter::default()
+            };
             tx.timeline(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);

@@ -260,6 +260,11 @@ pub struct TimelineFilter {
     /// The audiences the reader may see (their own entries always show);
     /// empty means all.
     pub audiences: Vec<String>,
+    /// Only entries by authors of this profession.
+    pub profession: Option<String>,
+    /// Only entries written in `[since, until)`.
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
 }
 
 impl TimelineFilter {

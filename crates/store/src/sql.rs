@@ -441,13 +441,17 @@ macro_rules! impl_store_tx {
                      AND ($4 = '' OR LOWER(v.body) LIKE $4 ESCAPE '\\') \
                      AND (e.author_id = $2 OR ($6 AND e.audience = 'team') OR ($7 AND e.audience = 'family') \
                           OR ($8 AND e.audience = 'physicians')) \
+                     AND ($9 = '' OR a.profession = $9) AND e.created_at >= $10 AND e.created_at < $11 \
                      ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
                     TIMELINE_SELECT
                 );
+                let since = filter.since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                let until = filter.until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(patient_id).bind(reader).bind(filter.kind.as_deref().unwrap_or_default())
                     .bind(filter.like_pattern()).bind(limit)
                     .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
+                    .bind(filter.profession.as_deref().unwrap_or_default()).bind(since).bind(until)
                     .fetch_all(self.conn()).await?)
             }
 

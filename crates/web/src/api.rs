@@ -13,7 +13,7 @@ use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_app::patients::{EntryView, PatientSummary, PatientView, parse_entry};
+use tsunagu_app::patients::{EntryView, PatientSummary, PatientView, TimelineQuery, parse_entry};
 use tsunagu_app::{AppError, Session};
 use tsunagu_domain::care::VitalsForm;
 use tsunagu_domain::policy::ConsentState;
@@ -301,7 +301,7 @@ pub(crate) async fn patient(
     let id = parse_uuid(&ctx, &id)?;
     let p = state
         .app
-        .patient_page(s, id, Some(&q.kind), Some(&q.q), &ctx.meta)
+        .patient_page(s, id, &TimelineQuery { kind: &q.kind, text: &q.q, ..TimelineQuery::default() }, &ctx.meta)
         .await
         .map_err(|e| ApiError::from_app(e, &ctx))?;
     Ok(Json(PatientRecord {

@@ -387,6 +387,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("notify.urgent", "さんが急変を投稿しました", " posted an urgent entry"),
     ("notify.team_added", "さんがあなたをケアチームに追加しました", " added you to the care team"),
     ("entry.mention_hint", "@ログインID で宛先を指定できます", "Write @login to address someone"),
+    ("entry.more_filters", "職種・期間で絞り込む", "Filter by profession or period"),
     ("entry.search", "記録を検索（例：褥瘡）", "Search the record (e.g. pressure ulcer)"),
     ("entry.search_results", "の検索結果", ": results"),
     ("entry.clear_search", "検索をやめる", "Clear the search"),

@@ -24,6 +24,7 @@ crate::on_both_databases!(
     break_glass_opens_a_record_for_a_while_and_tells_the_team,
     family_members_see_what_is_shared_with_them_and_who_read_the_record,
     photos_are_checked_stored_and_shown_only_to_the_team,
+    the_timeline_filters_by_profession_and_period,
 );
 
 /// A tiny JPEG-looking file (the magic number is what is checked).
@@ -756,6 +757,33 @@ async fn photos_are_checked_stored_and_shown_only_to_the_team(db: &TestDb) {
         .await;
     assert_eq!(big.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!nurse.get(&page).await.body.contains("偽装ファイル"), "refused uploads post nothing");
+}
+
+async fn the_timeline_filters_by_profession_and_period(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "看護からの連絡")]).await;
+    post(&mut doctor, &patient, &[("kind", "message"), ("body", "医師からの指示")]).await;
+    let timeline = |body: &str| body.split("id=\"timeline\"").nth(1).unwrap_or_default().to_owned();
+    let by_physicians = nurse.get(&format!("/patients/{patient}?profession=physician")).await;
+    let shown = timeline(&by_physicians.body);
+    assert!(shown.contains("医師からの指示") && !shown.contains("看護からの連絡"));
+    let today = tsunagu_domain::clock::Clock::now(&t.clock).to_offset(tsunagu_domain::clock::JST).date();
+    let this_period = nurse.get(&format!("/patients/{patient}?from={today}&to={today}")).await;
+    assert!(timeline(&this_period.body).contains("看護からの連絡"));
+    let last_year = nurse.get(&format!("/patients/{patient}?from=2020-01-01&to=2020-12-31")).await;
+    let shown = timeline(&last_year.body);
+    assert!(!shown.contains("看護からの連絡") && !shown.contains("医師からの指示"));
+    assert_eq!(
+        nurse.get(&format!("/patients/{patient}?from=yesterday")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        nurse.get(&format!("/patients/{patient}?profession=astronaut")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 fn encode(s: &str) -> String {

@@ -11,7 +11,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tsunagu_app::patients::{Colleague, ConsentForm, EntryDetail, PatientPage, PatientSummary, parse_entry};
+use tsunagu_app::patients::{
+    Colleague, ConsentForm, EntryDetail, PatientPage, PatientSummary, TimelineQuery, parse_entry,
+};
 use tsunagu_app::views::AccountView;
 use tsunagu_domain::account::Role;
 use tsunagu_domain::care::{EntryKind, TeamRole, VitalsForm};
@@ -306,6 +308,10 @@ struct PatientTemplate {
     outcomes: &'static [Outcome],
     search: String,
     chart: Option<String>,
+    professions: Vec<tsunagu_domain::account::Profession>,
+    profession: String,
+    from: String,
+    to: String,
 }
 
 impl PatientTemplate {
@@ -323,6 +329,9 @@ pub(crate) struct PatientQuery {
     notice: Option<String>,
     kind: String,
     q: String,
+    profession: String,
+    from: String,
+    to: String,
 }
 
 async fn patient_template(
@@ -335,17 +344,22 @@ async fn patient_template(
 ) -> Result<PatientTemplate, WebError> {
     let session = ctx.signed_in()?;
     let (filter, search) = (view.kind.as_str(), view.q.as_str());
-    let p = state
-        .app
-        .patient_page(session, patient, Some(filter), Some(search), &ctx.meta)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let query =
+        TimelineQuery { kind: filter, text: search, profession: &view.profession, from: &view.from, to: &view.to };
+    let p = state.app.patient_page(session, patient, &query, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     let colleagues =
         if p.can_write { state.app.colleagues(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
     let mut c = ctx.chrome(view.notice.as_deref());
     c.error = error;
     let today = state.app.now().to_offset(JST).date().to_string();
     let p_trend = p.vitals_trend.clone();
+    // Filter by the professions present in the team.
+    let mut professions: Vec<tsunagu_domain::account::Profession> = Vec::new();
+    for profession in p.team.iter().filter_map(|m| m.profession) {
+        if !professions.contains(&profession) {
+            professions.push(profession);
+        }
+    }
     Ok(PatientTemplate {
         t: ctx.t,
         c,
@@ -361,6 +375,10 @@ async fn patient_template(
         outcomes: Outcome::ALL,
         search: search.to_owned(),
         chart: crate::chart::vitals_trend(&p_trend),
+        professions,
+        profession: view.profession.clone(),
+        from: view.from.clone(),
+        to: view.to.clone(),
     })
 }
 
