@@ -50,6 +50,31 @@ async fn scope_of(tx: &mut dyn StoreTx, row: &AccountRow) -> Result<AccountScope
     })
 }
 
+/// The row of a newly issued ID: invited, no password or second factor yet.
+pub(crate) fn invited_account_row(
+    municipality: Option<MunicipalityId>,
+    new: &NewAccount,
+    now: OffsetDateTime,
+) -> AccountRow {
+    AccountRow {
+        id: AccountId::new().0,
+        municipality_id: municipality.map(|m| m.0),
+        login_id: new.login_id.as_str().to_owned(),
+        display_name: new.display_name.clone(),
+        display_name_kana: new.display_name_kana.clone(),
+        email: new.email.as_ref().map(|e| e.as_str().to_owned()),
+        profession: new.profession.code().to_owned(),
+        roles: store_roles(&new.roles),
+        status: AccountStatus::Invited.code().to_owned(),
+        password_hash: None,
+        totp_secret: None,
+        totp_last_step: None,
+        language: "ja".to_owned(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 impl App {
     fn who<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
         AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
@@ -102,23 +127,7 @@ impl App {
             }
         }
         let now = self.now();
-        let row = AccountRow {
-            id: AccountId::new().0,
-            municipality_id: municipality.map(|m| m.0),
-            login_id: new.login_id.as_str().to_owned(),
-            display_name: new.display_name.clone(),
-            display_name_kana: new.display_name_kana.clone(),
-            email: new.email.as_ref().map(|e| e.as_str().to_owned()),
-            profession: new.profession.code().to_owned(),
-            roles: store_roles(&new.roles),
-            status: AccountStatus::Invited.code().to_owned(),
-            password_hash: None,
-            totp_secret: None,
-            totp_last_step: None,
-            language: "ja".to_owned(),
-            created_at: now,
-            updated_at: now,
-        };
+        let row = invited_account_row(municipality, new, now);
         tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;
         if let Some(f) = facility {
             tx.upsert_membership(&MembershipRow {

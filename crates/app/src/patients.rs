@@ -1489,28 +1489,13 @@ impl App {
     ) -> Result<crate::IssuedCode, AppError> {
         let actor = session.actor()?;
         let relation = tsunagu_domain::text::required("relation", relation, 30)?;
-        let new = tsunagu_domain::account::NewAccount::parse(login, name, "", "", "family", &[])?;
+        let name = format!("{}（{}）", tsunagu_domain::text::required("display_name", name, 40)?, relation);
+        let new = tsunagu_domain::account::NewAccount::parse(login, &name, "", "", "family", &[])?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();
-        let row = tsunagu_store::AccountRow {
-            id: Uuid::now_v7(),
-            municipality_id: Some(loaded.row.municipality_id),
-            login_id: new.login_id.as_str().to_owned(),
-            display_name: format!("{}（{}）", new.display_name, relation),
-            display_name_kana: None,
-            email: None,
-            profession: tsunagu_domain::account::Profession::Family.code().to_owned(),
-            roles: tsunagu_domain::account::Role::Professional.code().to_owned(),
-            status: AccountStatus::Invited.code().to_owned(),
-            password_hash: None,
-            totp_secret: None,
-            totp_last_step: None,
-            language: "ja".to_owned(),
-            created_at: now,
-            updated_at: now,
-        };
+        let row = crate::accounts::invited_account_row(Some(MunicipalityId(loaded.row.municipality_id)), &new, now);
         tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, Some(actor.account_id)).await?;
         tx.insert_team_member(&NewTeamMember {

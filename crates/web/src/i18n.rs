@@ -163,11 +163,6 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "You are running out of recovery codes. Issue new ones on the account page.",
     ),
     ("home.admin_link", "管理画面へ", "Go to administration"),
-    (
-        "home.coming",
-        "患者さんの情報共有（ケアチーム・タイムライン）はこのあと追加されます。",
-        "Patient information sharing (care teams, timeline) comes next.",
-    ),
     // Account settings
     ("account.title", "アカウント設定", "Account settings"),
     ("account.profile", "プロフィール", "Profile"),

@@ -56,9 +56,6 @@ pub(crate) async fn municipalities(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    if !is_operator(session) {
-        return Err(ctx.fail(AppError::Forbidden));
-    }
     let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
     Ok(MunicipalitiesPage {
         t: ctx.t,
