@@ -9,6 +9,9 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The batch this write was committed in failed; nothing of it was kept.
+    #[error("the write could not be committed: {0}")]
+    Batch(String),
     #[error("stored value is unreadable: {0}")]
     Corrupt(String),
 }

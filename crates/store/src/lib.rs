@@ -4,6 +4,7 @@
 //! (see [`sql`]); their schemas live in `migrations/<backend>/` and move in lockstep.
 
 mod error;
+mod group_commit;
 pub mod records;
 mod sql;
 
@@ -31,8 +32,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Starts a read-write transaction. On SQLite it takes the write lock at once,
-    /// so a transaction that reads and then writes never fails half-way.
+    /// Starts a read-write transaction: a savepoint in the writer's open batch
+    /// (group commit), so writes never fail half-way on a lock, and
+    /// [`StoreTx::commit`] returns only once the batch is durable. Writes are
+    /// serialised: never call `begin` while holding another write transaction
+    /// of the same store, it would wait for itself.
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
     /// Starts a transaction for reading: it does not hold the SQLite write
     /// lock, so readers never queue behind writers. Writing in it is allowed but

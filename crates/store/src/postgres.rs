@@ -1,22 +1,34 @@
 //! The PostgreSQL backend, for installations that outgrow one machine.
 
+use crate::group_commit::GroupCommit;
 use crate::sql::{TIMELINE_SELECT, impl_store_tx};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgConnection, PgPool, Postgres};
+use std::str::FromStr;
 use std::time::Duration;
 
+/// Reads run on a pool; writes go through one writer connection with group
+/// commit (see [`crate::group_commit`]): audited writes of one municipality
+/// serialise on its audit-chain head anyway, so one writer loses nothing and
+/// shares each commit's WAL flush among many requests.
 pub struct PostgresStore {
     pool: PgPool,
+    writer: GroupCommit<PgConnection>,
 }
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let writer = GroupCommit::start(options.connect().await?);
+        Ok(Self { pool, writer })
     }
 }
 
@@ -25,12 +37,11 @@ impl_store_tx!(PostgresTx, Postgres);
 #[async_trait]
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        let inner = self.pool.begin().await?;
-        Ok(Box::new(PostgresTx { inner }))
+        Ok(Box::new(PostgresTx::Write(self.writer.begin().await?)))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        self.begin().await
+        Ok(Box::new(PostgresTx::Read(self.pool.begin().await?)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

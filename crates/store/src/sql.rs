@@ -6,21 +6,29 @@
 
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
-        /// A transaction on this backend.
-        pub struct $tx {
-            inner: sqlx::Transaction<'static, $db>,
+        /// A transaction on this backend: a read transaction of its own, or a
+        /// use case's part of the writer's batch (see [`crate::group_commit`]).
+        pub(crate) enum $tx {
+            Read(sqlx::Transaction<'static, $db>),
+            Write($crate::group_commit::WriteSlot<<$db as sqlx::Database>::Connection>),
         }
 
         impl $tx {
             fn conn(&mut self) -> &mut <$db as sqlx::Database>::Connection {
-                &mut self.inner
+                match self {
+                    $tx::Read(tx) => &mut *tx,
+                    $tx::Write(slot) => slot.conn(),
+                }
             }
         }
 
         #[async_trait::async_trait]
         impl $crate::StoreTx for $tx {
             async fn commit(self: Box<Self>) -> Result<(), $crate::StoreError> {
-                Ok(self.inner.commit().await?)
+                match *self {
+                    $tx::Read(tx) => Ok(tx.commit().await?),
+                    $tx::Write(slot) => slot.commit().await,
+                }
             }
 
             async fn insert_municipality(&mut self, m: &$crate::MunicipalityRow) -> Result<(), $crate::StoreError> {

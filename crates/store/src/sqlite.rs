@@ -1,16 +1,20 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous = FULL`
-//! so that an acknowledged commit survives power loss.
+//! so that an acknowledged commit survives power loss. Reads run on a pool of
+//! connections in parallel; writes go through one writer connection with
+//! group commit (see [`crate::group_commit`]).
 
+use crate::group_commit::GroupCommit;
 use crate::sql::{TIMELINE_SELECT, impl_store_tx};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: GroupCommit<SqliteConnection>,
 }
 
 impl SqliteStore {
@@ -27,9 +31,10 @@ impl SqliteStore {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let writer = GroupCommit::start(options.connect().await?);
+        Ok(Self { pool, writer })
     }
 }
 
@@ -38,15 +43,11 @@ impl_store_tx!(SqliteTx, Sqlite);
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        // IMMEDIATE takes the write lock now: a deferred transaction that read
-        // first could not later upgrade if another writer committed meanwhile.
-        let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx { inner }))
+        Ok(Box::new(SqliteTx::Write(self.writer.begin().await?)))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        let inner = self.pool.begin().await?;
-        Ok(Box::new(SqliteTx { inner }))
+        Ok(Box::new(SqliteTx::Read(self.pool.begin().await?)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
