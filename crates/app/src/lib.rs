@@ -11,6 +11,7 @@ mod error;
 mod facilities;
 mod municipalities;
 pub mod patients;
+pub mod scale;
 mod sessions;
 mod settings;
 pub mod views;
@@ -60,6 +61,11 @@ impl App {
 
     pub fn backend(&self) -> &'static str {
         self.store.backend()
+    }
+
+    /// Durable write batches since start (group commit: many use cases each).
+    pub fn write_batches(&self) -> u64 {
+        self.store.write_batches()
     }
 
     /// Whether the database answers (for /readyz).

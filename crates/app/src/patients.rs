@@ -106,6 +106,8 @@ pub struct TimelineQuery<'a> {
     pub kind: &'a str,
     pub text: &'a str,
     pub profession: &'a str,
+    /// An author's account id; empty for everyone.
+    pub author: &'a str,
     /// YYYY-MM-DD, JST, inclusive.
     pub from: &'a str,
     pub to: &'a str,
@@ -460,6 +462,10 @@ impl App {
             "" => None,
             p => Some(Profession::parse(p).map_err(|_| ValidationError::new("profession", "unknown"))?),
         };
+        let author = match query.author.trim() {
+            "" => None,
+            a => Some(Uuid::parse_str(a).map_err(|_| ValidationError::new("author", "unknown"))?),
+        };
         let jst_midnight = |d: Date| d.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let since = match query.from.trim() {
             "" => None,
@@ -482,6 +488,7 @@ impl App {
             text: text.map(str::to_owned),
             audiences: audiences.clone(),
             profession: profession.map(|p| p.code().to_owned()),
+            author,
             since,
             until,
         };
@@ -1009,16 +1016,24 @@ impl App {
         Ok(row.patient_id)
     }
 
-    /// Active colleagues in one's municipality, to add to a team.
-    pub async fn colleagues(&self, session: &Session) -> Result<Vec<Colleague>, AppError> {
+    /// Active colleagues in one's municipality whose login id, name or
+    /// furigana contains `query`, to add to a team (at most 20; none for an
+    /// empty query or for family accounts).
+    pub async fn colleagues(&self, session: &Session, query: &str) -> Result<Vec<Colleague>, AppError> {
         let actor = session.actor()?;
         let Some(municipality) = actor.municipality_id else { return Ok(Vec::new()) };
+        // "login — name" as the picker fills it in: search by the login id.
+        let query = query.split(" — ").next().unwrap_or_default().trim();
+        if query.is_empty() || session.account.profession == Profession::Family {
+            return Ok(Vec::new());
+        }
+        let text = tsunagu_domain::text::fold_full_width_ascii(query).to_lowercase();
+        let kana = tsunagu_domain::text::katakana_search_key(query);
         let mut tx = self.store.begin_read().await?;
         Ok(tx
-            .accounts(Some(municipality.0))
+            .search_colleagues(municipality.0, &text, &kana, 20)
             .await?
             .into_iter()
-            .filter(|a| a.status == AccountStatus::Active.code())
             .map(|a| Colleague {
                 profession: Profession::parse(&a.profession).ok(),
                 login_id: a.login_id,

@@ -40,8 +40,16 @@ enum Command {
     },
     /// Create or update the database schema, then exit.
     Migrate,
-    /// Create a synthetic demo municipality with facilities and accounts.
-    Demo,
+    /// Create a synthetic demo municipality with facilities and accounts;
+    /// with --patients, also a synthetic history at that scale (for benchmarks).
+    Demo {
+        /// Generate this many synthetic patients (with consent and a team of three).
+        #[arg(long, requires = "entries")]
+        patients: Option<usize>,
+        /// Spread this many timeline entries over them.
+        #[arg(long, requires = "patients")]
+        entries: Option<usize>,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -145,7 +153,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("database {url} is up to date ({})", app.backend());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => demo(&app).await,
+        Command::Demo { patients: Some(patients), entries: Some(entries) } => scale(&app, patients, entries).await,
+        Command::Demo { .. } => demo(&app).await,
         Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
         Command::User { command } => user(&app, command).await,
     }
@@ -227,6 +236,33 @@ async fn demo(app: &App) -> Result<ExitCode, Failure> {
         let roles = if a.roles.is_empty() { a.profession.clone() } else { format!("{} / {}", a.profession, a.roles) };
         println!("{:<18} {:<14} {:<20} {}", a.login_id, a.display_name, roles, a.facility.as_deref().unwrap_or("-"));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn scale(app: &App, patients: usize, entries: usize) -> Result<ExitCode, Failure> {
+    let spec = tsunagu_app::scale::ScaleSpec::parse(patients, entries)
+        .map_err(|e| format!("--{} is out of range (patients 1..=1000000, entries ..=50000000)", e.field))?;
+    let started = std::time::Instant::now();
+    let mut last_report = 0;
+    let mut progress = |written: usize| {
+        if written >= last_report + 500_000 || written == entries {
+            last_report = written;
+            println!("  {written} entries ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    };
+    let report = match app.generate_scale(spec, &mut progress).await {
+        Err(tsunagu_app::AppError::Conflict { .. }) => {
+            return Err("this database already holds generated data; use a fresh one".into());
+        }
+        other => other?,
+    };
+    println!(
+        "Generated {} patients, {} entries and {} staff accounts (synthetic, cannot sign in) in {:.1} s.",
+        report.patients,
+        report.entries,
+        report.staff,
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -122,9 +122,28 @@ pub fn search_key(raw: &str) -> String {
         .collect()
 }
 
+/// A search key with its hiragana turned to katakana, to match names stored in
+/// katakana (フリガナ) whichever kana the searcher typed.
+pub fn katakana_search_key(raw: &str) -> String {
+    search_key(raw)
+        .chars()
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn katakana_keys_match_furigana_however_typed() {
+        assert_eq!(katakana_search_key("さとう"), "サトウ");
+        assert_eq!(katakana_search_key("ｻﾄｳ"), "サトウ");
+        assert_eq!(katakana_search_key("Sato"), "sato");
+    }
 
     #[test]
     fn search_keys_fold_kana_and_width() {

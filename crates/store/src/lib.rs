@@ -44,6 +44,9 @@ pub trait Store: Send + Sync {
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Write batches committed since start (each one durable commit, shared
+    /// by every use case in it).
+    fn write_batches(&self) -> u64;
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 }
@@ -72,6 +75,15 @@ pub trait StoreTx: Send {
     async fn account_by_login(&mut self, login_id: &str) -> Result<Option<AccountRow>, StoreError>;
     /// Accounts of a municipality (`None`: the installation's operators).
     async fn accounts(&mut self, municipality_id: Option<Uuid>) -> Result<Vec<AccountRow>, StoreError>;
+    /// Active professionals of a municipality whose login id or name contains
+    /// `text` (lower-case) or whose furigana contains `kana` (katakana), at most `limit`.
+    async fn search_colleagues(
+        &mut self,
+        municipality_id: Uuid,
+        text: &str,
+        kana: &str,
+        limit: i64,
+    ) -> Result<Vec<AccountRow>, StoreError>;
     async fn set_account_status(&mut self, id: Uuid, status: &str, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn set_password_hash(&mut self, id: Uuid, hash: Option<&str>, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn set_totp(&mut self, id: Uuid, secret: Option<&[u8]>, at: OffsetDateTime) -> Result<(), StoreError>;
@@ -147,6 +159,8 @@ pub trait StoreTx: Send {
 
     // Timeline
     async fn insert_entry(&mut self, e: &NewEntry) -> Result<(), StoreError>;
+    /// Many entries at once (imports and generated data), in multi-row statements.
+    async fn insert_entries(&mut self, entries: &[NewEntry]) -> Result<(), StoreError>;
     /// Adds a version to an entry (a correction) and makes it the current one.
     async fn insert_entry_version(&mut self, v: &NewEntryVersion) -> Result<(), StoreError>;
     async fn entry(&mut self, id: Uuid, reader: Uuid) -> Result<Option<TimelineRow>, StoreError>;

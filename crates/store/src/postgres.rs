@@ -49,6 +49,10 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn write_batches(&self) -> u64 {
+        self.writer.batches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

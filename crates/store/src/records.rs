@@ -262,6 +262,8 @@ pub struct TimelineFilter {
     pub audiences: Vec<String>,
     /// Only entries by authors of this profession.
     pub profession: Option<String>,
+    /// Only entries by this author.
+    pub author: Option<Uuid>,
     /// Only entries written in `[since, until)`.
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,

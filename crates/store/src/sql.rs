@@ -106,6 +106,24 @@ macro_rules! impl_store_tx {
                 Ok(sqlx::query_as("SELECT * FROM accounts WHERE login_id = $1").bind(login_id).fetch_optional(self.conn()).await?)
             }
 
+            async fn search_colleagues(
+                &mut self,
+                municipality_id: uuid::Uuid,
+                text: &str,
+                kana: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::AccountRow>, $crate::StoreError> {
+                let like = |t: &str| format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                Ok(sqlx::query_as(
+                    "SELECT * FROM accounts WHERE municipality_id = $1 AND status = 'active' AND profession <> 'family' \
+                     AND (LOWER(login_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\' \
+                          OR REPLACE(COALESCE(display_name_kana, ''), ' ', '') LIKE $3 ESCAPE '\\') \
+                     ORDER BY login_id LIMIT $4",
+                )
+                .bind(municipality_id).bind(like(text)).bind(like(kana)).bind(limit)
+                .fetch_all(self.conn()).await?)
+            }
+
             async fn accounts(&mut self, municipality_id: Option<uuid::Uuid>) -> Result<Vec<$crate::AccountRow>, $crate::StoreError> {
                 let rows = match municipality_id {
                     Some(m) => sqlx::query_as("SELECT * FROM accounts WHERE municipality_id = $1 ORDER BY login_id")
@@ -417,6 +435,31 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn insert_entries(&mut self, entries: &[$crate::NewEntry]) -> Result<(), $crate::StoreError> {
+                // Multi-row inserts, in chunks well under both backends' bind limits.
+                for chunk in entries.chunks(1_000) {
+                    let mut rows = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, \
+                         created_at, audience) ",
+                    );
+                    rows.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.id).push_bind(e.patient_id).push_bind(&e.kind).push_bind(e.author_id)
+                            .push_bind(e.reply_to).push_bind(e.needs_reply).push("1").push_bind(e.created_at)
+                            .push_bind(&e.audience);
+                    });
+                    rows.build().execute(self.conn()).await?;
+                    let mut versions = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) ",
+                    );
+                    versions.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.id).push("1").push_bind(&e.body).push_bind(&e.vitals).push_bind(e.author_id)
+                            .push_bind(e.created_at).push("NULL");
+                    });
+                    versions.build().execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
             async fn insert_entry_version(&mut self, v: &$crate::NewEntryVersion) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) \
@@ -450,6 +493,7 @@ macro_rules! impl_store_tx {
                      AND (e.author_id = $2 OR ($6 AND e.audience = 'team') OR ($7 AND e.audience = 'family') \
                           OR ($8 AND e.audience = 'physicians')) \
                      AND ($9 = '' OR a.profession = $9) AND e.created_at >= $10 AND e.created_at < $11 \
+                     AND (NOT $12 OR e.author_id = $13) \
                      ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
                     TIMELINE_SELECT
                 );
@@ -460,6 +504,7 @@ macro_rules! impl_store_tx {
                     .bind(filter.like_pattern()).bind(limit)
                     .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
                     .bind(filter.profession.as_deref().unwrap_or_default()).bind(since).bind(until)
+                    .bind(filter.author.is_some()).bind(filter.author.unwrap_or_default())
                     .fetch_all(self.conn()).await?)
             }
 

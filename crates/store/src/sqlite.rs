@@ -55,6 +55,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn write_batches(&self) -> u64 {
+        self.writer.batches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }

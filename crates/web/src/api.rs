@@ -189,6 +189,8 @@ pub(crate) struct SearchQuery {
     q: String,
     /// Entry kind filter (message, visit_record, vitals, ...).
     kind: String,
+    /// Only entries by this author (account id); patient record only.
+    author: String,
 }
 
 /// The signed-in person's patients, urgent and unread first.
@@ -301,7 +303,12 @@ pub(crate) async fn patient(
     let id = parse_uuid(&ctx, &id)?;
     let p = state
         .app
-        .patient_page(s, id, &TimelineQuery { kind: &q.kind, text: &q.q, ..TimelineQuery::default() }, &ctx.meta)
+        .patient_page(
+            s,
+            id,
+            &TimelineQuery { kind: &q.kind, text: &q.q, author: &q.author, ..TimelineQuery::default() },
+            &ctx.meta,
+        )
         .await
         .map_err(|e| ApiError::from_app(e, &ctx))?;
     Ok(Json(PatientRecord {

@@ -398,6 +398,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.post", "投稿する", "Post"),
     ("entry.timeline", "タイムライン", "Timeline"),
     ("entry.all", "すべて", "All"),
+    ("entry.author", "記入者", "Author"),
     ("entry.none", "まだ記録はありません。", "Nothing here yet."),
     ("entry.new", "未読", "New"),
     ("entry.urgent", "急変", "Urgent"),
@@ -540,6 +541,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("error.kind.cannot_change", "記録の種類は訂正で変えられません。", "A correction cannot change the kind of entry."),
     ("error.kind.not_urgent", "急変の記録ではありません。", "This is not an urgent entry."),
     ("error.reply_to.unknown", "返信先の記録が見つかりません。", "The entry you are replying to was not found."),
+    ("error.author.unknown", "記入者の指定が正しくありません。", "That author is not known."),
     // Fields
     ("field.municipality_code", "全国地方公共団体コード（6桁）", "Local government code (6 digits)"),
     ("field.name", "名称", "Name"),

@@ -113,6 +113,7 @@ fn route_table() -> Vec<Route> {
         ("GET", "/api/v1/patients", get(api::patients)),
         ("GET", "/api/v1/patients/{patient}", get(api::patient)),
         ("POST", "/api/v1/patients/{patient}/entries", post(api::post_entry)),
+        ("GET", "/colleagues", get(patients::colleagues)),
         ("GET", "/healthz", get(ops::healthz)),
         ("GET", "/readyz", get(ops::readyz)),
         ("GET", "/metrics", get(ops::metrics)),

@@ -22,7 +22,7 @@ pub(crate) async fn count(request: Request, next: Next) -> Response {
     response
 }
 
-pub(crate) fn render(backend: &str, ready: bool) -> String {
+pub(crate) fn render(backend: &str, ready: bool, write_batches: u64) -> String {
     let mut out = String::new();
     out.push_str("# HELP tsunagu_http_requests_total HTTP requests answered, by status class.\n");
     out.push_str("# TYPE tsunagu_http_requests_total counter\n");
@@ -40,5 +40,8 @@ pub(crate) fn render(backend: &str, ready: bool) -> String {
     out.push_str("# HELP tsunagu_database_up Whether the database answered the last check.\n");
     out.push_str("# TYPE tsunagu_database_up gauge\n");
     out.push_str(&format!("tsunagu_database_up{{backend=\"{backend}\"}} {}\n", u8::from(ready)));
+    out.push_str("# HELP tsunagu_write_batches_total Durable commits of the writer (each shared by many writes).\n");
+    out.push_str("# TYPE tsunagu_write_batches_total counter\n");
+    out.push_str(&format!("tsunagu_write_batches_total {write_batches}\n"));
     out
 }

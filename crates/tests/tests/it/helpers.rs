@@ -172,9 +172,15 @@ impl TestApp {
         roles: &[&str],
         facility: Option<tsunagu_domain::ids::FacilityId>,
     ) -> (Client, String) {
-        let new =
-            tsunagu_domain::account::NewAccount::parse(login, &format!("{login} さん"), "", "", profession, roles)
-                .unwrap_or_else(|e| panic!("account: {e}"));
+        let new = tsunagu_domain::account::NewAccount::parse(
+            login,
+            &format!("{login} さん"),
+            "テスト",
+            "",
+            profession,
+            roles,
+        )
+        .unwrap_or_else(|e| panic!("account: {e}"));
         let issued = self
             .app
             .issue_account_from_shell(municipality, &new, facility)

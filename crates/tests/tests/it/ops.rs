@@ -14,6 +14,16 @@ async fn health_readiness_and_metrics_answer(db: &TestDb) {
     let metrics = c.get("/metrics").await;
     assert!(metrics.body.contains("tsunagu_http_requests_total{class=\"2xx\"}"));
     assert!(metrics.body.contains("tsunagu_database_up{backend=") && metrics.body.contains("} 1"));
+    let batches = |body: &str| -> u64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix("tsunagu_write_batches_total "))
+            .and_then(|v| v.parse().ok())
+            .expect("the write batch counter is reported")
+    };
+    let before = batches(&metrics.body);
+    // A refused sign-in is recorded (throttling, audit): a durable write.
+    c.submit("/sign-in", "/sign-in", &[("login_id", "nobody"), ("password", "wrong password")]).await;
+    assert!(batches(&c.get("/metrics").await.body) > before, "the write went through the writer");
     let htmx = c.get("/static/htmx.min.js").await;
     assert_eq!(htmx.status, StatusCode::OK);
     assert!(htmx.body.len() > 10_000);

@@ -24,7 +24,8 @@ crate::on_both_databases!(
     break_glass_opens_a_record_for_a_while_and_tells_the_team,
     family_members_see_what_is_shared_with_them_and_who_read_the_record,
     photos_are_checked_stored_and_shown_only_to_the_team,
-    the_timeline_filters_by_profession_and_period,
+    the_timeline_filters_by_profession_author_and_period,
+    colleagues_are_found_by_login_name_or_kana_within_the_municipality,
 );
 
 /// A tiny JPEG-looking file (the magic number is what is checked).
@@ -759,7 +760,7 @@ async fn photos_are_checked_stored_and_shown_only_to_the_team(db: &TestDb) {
     assert!(!nurse.get(&page).await.body.contains("偽装ファイル"), "refused uploads post nothing");
 }
 
-async fn the_timeline_filters_by_profession_and_period(db: &TestDb) {
+async fn the_timeline_filters_by_profession_author_and_period(db: &TestDb) {
     let Team { t, mut nurse, mut doctor, .. } = team(db).await;
     let patient = register(&mut nurse, PATIENT).await;
     consent(&mut nurse, &patient).await;
@@ -770,6 +771,23 @@ async fn the_timeline_filters_by_profession_and_period(db: &TestDb) {
     let by_physicians = nurse.get(&format!("/patients/{patient}?profession=physician")).await;
     let shown = timeline(&by_physicians.body);
     assert!(shown.contains("医師からの指示") && !shown.contains("看護からの連絡"));
+    // The author filter lists the team; choosing the doctor shows only theirs.
+    let page = nurse.get(&format!("/patients/{patient}")).await.body;
+    let authors = page.split("id=\"filter-author\"").nth(1).unwrap_or_default().split("</select>").next().unwrap();
+    let doctor_id = authors
+        .split("<option value=\"")
+        .find(|o| o.contains("dr.sato さん"))
+        .and_then(|o| o.split('"').next())
+        .expect("the doctor is offered as an author");
+    let by_doctor = nurse.get(&format!("/patients/{patient}?author={doctor_id}")).await;
+    let shown = timeline(&by_doctor.body);
+    assert!(shown.contains("医師からの指示") && !shown.contains("看護からの連絡"));
+    let api = nurse.get(&format!("/api/v1/patients/{patient}?author={doctor_id}")).await;
+    assert!(api.body.contains("医師からの指示") && !api.body.contains("看護からの連絡"), "{}", api.body);
+    assert_eq!(
+        nurse.get(&format!("/patients/{patient}?author=someone")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let today = tsunagu_domain::clock::Clock::now(&t.clock).to_offset(tsunagu_domain::clock::JST).date();
     let this_period = nurse.get(&format!("/patients/{patient}?from={today}&to={today}")).await;
     assert!(timeline(&this_period.body).contains("看護からの連絡"));
@@ -788,4 +806,26 @@ async fn the_timeline_filters_by_profession_and_period(db: &TestDb) {
 
 fn encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+async fn colleagues_are_found_by_login_name_or_kana_within_the_municipality(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let options = |body: &str| body.matches("<option").count();
+    let by_login = nurse.get("/colleagues?member=DR.").await;
+    assert_eq!(by_login.status, StatusCode::OK);
+    assert!(by_login.body.contains("value=\"dr.sato — dr.sato さん\""), "{}", by_login.body);
+    assert!(by_login.body.contains("医師"), "the profession helps to tell people apart");
+    assert_eq!(options(&by_login.body), 1);
+    // Full-width letters and hiragana for names kept in katakana.
+    assert!(nurse.get("/colleagues?member=%EF%BD%84%EF%BD%92").await.body.contains("dr.sato"), "ｄｒ");
+    let by_kana = nurse.get("/colleagues?member=%E3%81%A6%E3%81%99%E3%81%A8").await.body; // てすと
+    assert!(by_kana.contains("dr.sato") && by_kana.contains("cm.yamamoto"));
+    assert_eq!(options(&nurse.get("/colleagues?member=").await.body), 0, "nothing until something is typed");
+    assert_eq!(options(&nurse.get("/colleagues?member=%25").await.body), 0, "LIKE wildcards are literal");
+    // Another municipality's professional finds nobody from Kashiwa.
+    crate::admin::municipality(&t, "122203", "流山市").await;
+    let (mut stranger, _) = t.signed_in("ns.nagareyama", Some("122203"), "nurse", &[], None).await;
+    let elsewhere = stranger.get("/colleagues?member=dr").await;
+    assert_eq!(options(&elsewhere.body), 0, "{}", elsewhere.body);
+    assert!(!t.client().get("/colleagues?member=dr").await.status.is_success(), "anonymous people find nobody");
 }

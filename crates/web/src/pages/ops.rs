@@ -22,7 +22,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    let body = crate::metrics::render(state.app.backend(), state.app.ready().await);
+    let body = crate::metrics::render(state.app.backend(), state.app.ready().await, state.app.write_batches());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 

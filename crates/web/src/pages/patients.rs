@@ -300,7 +300,6 @@ struct PatientTemplate {
     kinds: &'static [EntryKind],
     team_roles: &'static [TeamRole],
     consent_methods: &'static [ConsentMethod],
-    colleagues: Vec<Colleague>,
     filter: String,
     entry: EntryFormValues,
     today: String,
@@ -310,6 +309,9 @@ struct PatientTemplate {
     chart: Option<String>,
     professions: Vec<tsunagu_domain::account::Profession>,
     profession: String,
+    /// Everyone who has been on the team, to filter by author.
+    authors: Vec<(Uuid, String)>,
+    author: String,
     from: String,
     to: String,
 }
@@ -330,6 +332,7 @@ pub(crate) struct PatientQuery {
     kind: String,
     q: String,
     profession: String,
+    author: String,
     from: String,
     to: String,
 }
@@ -344,11 +347,15 @@ async fn patient_template(
 ) -> Result<PatientTemplate, WebError> {
     let session = ctx.signed_in()?;
     let (filter, search) = (view.kind.as_str(), view.q.as_str());
-    let query =
-        TimelineQuery { kind: filter, text: search, profession: &view.profession, from: &view.from, to: &view.to };
+    let query = TimelineQuery {
+        kind: filter,
+        text: search,
+        profession: &view.profession,
+        author: &view.author,
+        from: &view.from,
+        to: &view.to,
+    };
     let p = state.app.patient_page(session, patient, &query, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
-    let colleagues =
-        if p.can_write { state.app.colleagues(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
     let mut c = ctx.chrome(view.notice.as_deref());
     c.error = error;
     let today = state.app.now().to_offset(JST).date().to_string();
@@ -360,6 +367,12 @@ async fn patient_template(
             professions.push(profession);
         }
     }
+    let mut authors: Vec<(Uuid, String)> = Vec::new();
+    for m in &p.team {
+        if !authors.iter().any(|(id, _)| *id == m.account_id) {
+            authors.push((m.account_id, m.display_name.clone()));
+        }
+    }
     Ok(PatientTemplate {
         t: ctx.t,
         c,
@@ -367,7 +380,6 @@ async fn patient_template(
         kinds: EntryKind::ALL,
         team_roles: TeamRole::ALL,
         consent_methods: ConsentMethod::ALL,
-        colleagues,
         filter: filter.to_owned(),
         entry,
         today,
@@ -377,6 +389,8 @@ async fn patient_template(
         chart: crate::chart::vitals_trend(&p_trend),
         professions,
         profession: view.profession.clone(),
+        authors,
+        author: view.author.clone(),
         from: view.from.clone(),
         to: view.to.clone(),
     })
@@ -1001,4 +1015,30 @@ pub(crate) async fn attachment(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "colleague_options.html")]
+struct ColleagueOptions {
+    t: Tr,
+    found: Vec<Colleague>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ColleagueQuery {
+    /// What has been typed into the team form's member field.
+    member: String,
+}
+
+/// The member picker's suggestions (an htmx fragment of `<option>`s): a
+/// search, so that a city with thousands of professionals never sends them all.
+pub(crate) async fn colleagues(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ColleagueQuery>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let found = state.app.colleagues(session, &q.member).await.map_err(|e| ctx.fail(e))?;
+    Ok(ColleagueOptions { t: ctx.t, found }.into_response())
 }
