@@ -124,3 +124,28 @@ fn secrets_in_the_database_url_are_not_printed() {
     assert!(!out.status.success());
     assert!(!text(&out).contains("hunter2secret"), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn demo_generates_a_history_at_scale_once() {
+    let inst = Installation::new();
+    let refused = inst.run(&["demo", "--patients", "0", "--entries", "10"]);
+    assert!(!refused.status.success() && text(&refused).contains("--patients is out of range"), "{}", text(&refused));
+    assert!(!inst.run(&["demo", "--patients", "10"]).status.success(), "both sizes are needed");
+    let generated = inst.run(&["demo", "--patients", "120", "--entries", "3001"]);
+    assert!(generated.status.success(), "{}", text(&generated));
+    assert!(text(&generated).contains("Generated 120 patients, 3001 entries"), "{}", text(&generated));
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", inst.db().display())).await.unwrap();
+    let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM entries").fetch_one(&mut conn).await.unwrap();
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM entry_versions").fetch_one(&mut conn).await.unwrap();
+    let with_consent: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT patient_id) FROM consents").fetch_one(&mut conn).await.unwrap();
+    // The demo's own three patients come on top of the generated ones.
+    assert!(entries >= 3001 && entries == versions, "{entries} entries, {versions} versions");
+    assert!(with_consent >= 120);
+    drop(conn);
+    let again = inst.run(&["demo", "--patients", "10", "--entries", "10"]);
+    assert!(!again.status.success() && text(&again).contains("already holds generated data"), "{}", text(&again));
+    let verify = inst.run(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+}
