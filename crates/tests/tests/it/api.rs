@@ -4,7 +4,11 @@ use crate::helpers::TestDb;
 use crate::patients::{PATIENT, Team, add, consent, register, team};
 use axum::http::StatusCode;
 
-crate::on_both_databases!(the_api_shares_the_use_cases_and_the_rules, the_openapi_document_describes_the_api);
+crate::on_both_databases!(
+    the_api_shares_the_use_cases_and_the_rules,
+    the_openapi_document_describes_the_api,
+    a_whole_care_team_works_through_the_api
+);
 
 fn json(reply: &crate::helpers::Reply) -> serde_json::Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body))
@@ -64,8 +68,138 @@ async fn the_openapi_document_describes_the_api(db: &TestDb) {
     assert_eq!(doc.status, StatusCode::OK);
     let doc = json(&doc);
     assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3.1"));
-    for path in ["/api/v1/me", "/api/v1/patients", "/api/v1/patients/{patient}", "/api/v1/patients/{patient}/entries"] {
-        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    // Every API route of the router is in the document: it cannot drift.
+    for (method, path) in tsunagu_web::routes().into_iter().filter(|(_, p)| p.starts_with("/api/v1/")) {
+        let operation = &doc["paths"][path][method.to_lowercase()];
+        assert!(operation.is_object(), "{method} {path} is documented");
     }
     assert!(doc["components"]["schemas"]["NewEntry"].is_object());
+}
+
+/// A client (say, a nursing station's own software) does everything a nurse
+/// does on the pages: register, consent, team, entries, corrections, urgent
+/// acknowledgement, ACP, status, notifications, withdrawal.
+async fn a_whole_care_team_works_through_the_api(db: &TestDb) {
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
+    let token = |c: &serde_json::Value| c["csrf_token"].as_str().unwrap_or_default().to_owned();
+    let csrf = token(&json(&nurse.send_json("GET", "/api/v1/me", None, &[]).await));
+    let doctor_csrf = token(&json(&doctor.send_json("GET", "/api/v1/me", None, &[]).await));
+    let h = [("x-csrf-token", csrf.as_str())];
+    let dh = [("x-csrf-token", doctor_csrf.as_str())];
+
+    let bad_patient =
+        r#"{"family_name":"柏","given_name":"次郎","family_name_kana":"Kashiwa","birth_date":"1940-02-30"}"#;
+    let refused = nurse.send_json("POST", "/api/v1/patients", Some(bad_patient), &h).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(json(&nurse.send_json("GET", "/api/v1/patients", None, &[]).await).as_array().is_some_and(Vec::is_empty));
+    let new_patient = r#"{"family_name":"柏","given_name":"次郎","family_name_kana":"かしわ","given_name_kana":"じろう",
+        "birth_date":"1940-02-03","sex":"male","address":"千葉県柏市柏1-1-1","care_level":"care_2",
+        "special_care":["home_oxygen"],"team_role":"visiting_nurse"}"#;
+    let created = nurse.send_json("POST", "/api/v1/patients", Some(new_patient), &h).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let created = json(&created);
+    assert_eq!((created["name"].as_str(), created["special_care"][0].as_str()), (Some("柏 次郎"), Some("home_oxygen")));
+    let patient = created["id"].as_str().unwrap_or_default().to_owned();
+    let p = format!("/api/v1/patients/{patient}");
+
+    // Before consent nobody else may join; consent needs a date.
+    let no_date = nurse.send_json("POST", &format!("{p}/consent"), Some(r#"{"method":"written"}"#), &h).await;
+    assert_eq!(
+        (no_date.status, json(&no_date)["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("given_on"))
+    );
+    let consent = r#"{"given_on":"2026-11-01","method":"written","scope":"在宅療養チーム内"}"#;
+    assert_eq!(
+        nurse.send_json("POST", &format!("{p}/consent"), Some(consent), &h).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let unknown = nurse
+        .send_json("POST", &format!("{p}/team"), Some(r#"{"login_id":"nobody","team_role":"pharmacist"}"#), &h)
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let add_doctor = r#"{"login_id":"dr.sato","team_role":"primary_physician"}"#;
+    assert_eq!(
+        nurse.send_json("POST", &format!("{p}/team"), Some(add_doctor), &h).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    // An urgent entry: the doctor is notified, reads the history, acknowledges.
+    let urgent = r#"{"kind":"urgent","body":"SpO2 88%、呼吸苦あり。至急連絡ください。"}"#;
+    let posted = nurse.send_json("POST", &format!("{p}/entries"), Some(urgent), &h).await;
+    let entry = json(&posted)["id"].as_str().unwrap_or_default().to_owned();
+    let bell = json(&doctor.send_json("GET", "/api/v1/notifications", None, &[]).await);
+    assert_eq!((bell[0]["kind"].as_str(), bell[0]["entry_id"].as_str()), (Some("urgent"), Some(entry.as_str())));
+    let e = format!("/api/v1/entries/{entry}");
+    assert_eq!(
+        doctor.send_json("POST", &format!("{e}/acknowledgement"), None, &dh).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let history = json(&doctor.send_json("GET", &e, None, &[]).await);
+    assert_eq!(history["acknowledgements"][0]["name"], "dr.sato さん");
+    assert_eq!(history["patient_id"], patient.as_str());
+
+    // A correction keeps the first version.
+    let fix = r#"{"kind":"urgent","body":"SpO2 86%、呼吸苦あり。至急連絡ください。","reason":"数値の誤り"}"#;
+    let no_reason =
+        nurse.send_json("POST", &format!("{e}/corrections"), Some(r#"{"kind":"urgent","body":"x"}"#), &h).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let corrected = nurse.send_json("POST", &format!("{e}/corrections"), Some(fix), &h).await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{}", corrected.body);
+    let history = json(&nurse.send_json("GET", &e, None, &[]).await);
+    let versions = history["versions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(versions.len(), 2);
+    assert!(versions[0]["body"].as_str().unwrap_or_default().contains("86%"));
+    assert!(versions[1]["body"].as_str().unwrap_or_default().contains("88%"));
+    assert_eq!(versions[0]["reason"], "数値の誤り");
+
+    // The advance care plan: revisions kept, an impossible date refused.
+    let acp = r#"{"discussed_on":"2026-11-20","participants":"本人、長男、主治医、訪問看護","place_of_care":"home",
+        "place_of_death":"home","treatment":"comfort_only","proxy_name":"柏 一郎","proxy_relation":"長男"}"#;
+    assert_eq!(doctor.send_json("POST", &format!("{p}/acp"), Some(acp), &dh).await.status, StatusCode::NO_CONTENT);
+    let future = r#"{"discussed_on":"2099-01-01","place_of_care":"home"}"#;
+    assert_eq!(
+        doctor.send_json("POST", &format!("{p}/acp"), Some(future), &dh).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let plans = json(&nurse.send_json("GET", &format!("{p}/acp"), None, &[]).await);
+    assert_eq!((plans[0]["place_of_death"].as_str(), plans.as_array().map(Vec::len)), (Some("home"), Some(1)));
+
+    // Outsiders get "not found" from every new endpoint.
+    for (method, path) in [("GET", format!("{p}/acp")), ("GET", e.clone()), ("POST", format!("{e}/acknowledgement"))] {
+        let reply = care_manager.send_json(method, &path, None, &[]).await;
+        assert!(
+            matches!(reply.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "{method} {path}: {}",
+            reply.status
+        );
+        assert!(!reply.body.contains("呼吸苦") && !reply.body.contains("長男"));
+    }
+
+    // The doctor leaves the team through its membership id, and loses access.
+    let record = json(&nurse.send_json("GET", &p, None, &[]).await);
+    let membership = record["team"]
+        .as_array()
+        .and_then(|t| t.iter().find(|m| m["display_name"] == "dr.sato さん"))
+        .and_then(|m| m["membership_id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let leave = doctor.send_json("POST", &format!("{p}/team/{membership}/removal"), None, &dh).await;
+    assert_eq!(leave.status, StatusCode::NO_CONTENT, "{}", leave.body);
+    assert_eq!(doctor.send_json("GET", &p, None, &[]).await.status, StatusCode::NOT_FOUND);
+
+    // Ending care needs an outcome; then withdrawal makes the record read-only.
+    let no_outcome = nurse.send_json("POST", &format!("{p}/status"), Some(r#"{"status":"ended"}"#), &h).await;
+    assert_eq!(no_outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let hospital = r#"{"status":"in_hospital"}"#;
+    assert_eq!(
+        nurse.send_json("POST", &format!("{p}/status"), Some(hospital), &h).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(json(&nurse.send_json("GET", &p, None, &[]).await)["patient"]["status"], "in_hospital");
+    let withdraw = r#"{"reason":"ご本人の希望により撤回"}"#;
+    let w = nurse.send_json("POST", &format!("{p}/consent/withdrawal"), Some(withdraw), &h).await;
+    assert_eq!(w.status, StatusCode::NO_CONTENT, "{}", w.body);
+    let after = nurse.send_json("POST", &format!("{p}/entries"), Some(r#"{"kind":"message","body":"追記"}"#), &h).await;
+    assert!(!after.status.is_success(), "a withdrawn record is read-only: {}", after.status);
+    assert_eq!(json(&nurse.send_json("GET", &p, None, &[]).await)["consent"], "withdrawn");
 }

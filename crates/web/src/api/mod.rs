@@ -5,6 +5,10 @@
 //! `X-CSRF-Token`. (API clients with their own tokens come with the
 //! interoperability work.)
 
+mod care;
+
+pub(crate) use care::*;
+
 use crate::AppState;
 use crate::context::Ctx;
 use crate::error::describe;
@@ -31,7 +35,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn from_app(e: AppError, ctx: &Ctx) -> Self {
+    pub(super) fn from_app(e: AppError, ctx: &Ctx) -> Self {
         let (status, message) = describe(&e, ctx.t);
         let (code, field) = match &e {
             AppError::Invalid(v) => (v.code.to_owned(), Some(v.field.to_owned())),
@@ -57,28 +61,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn session(ctx: &Ctx) -> Result<&Session, ApiError> {
+pub(super) fn session(ctx: &Ctx) -> Result<&Session, ApiError> {
     match &ctx.session {
         Some(s) if s.stage == tsunagu_app::SessionStage::Full => Ok(s),
         _ => Err(ApiError::simple(StatusCode::UNAUTHORIZED, "unauthenticated", ctx.t.s("sign_in.expired"))),
     }
 }
 
-fn check_csrf(ctx: &Ctx, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn check_csrf(ctx: &Ctx, headers: &HeaderMap) -> Result<(), ApiError> {
     let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
     ctx.check_csrf(sent).map_err(|_| ApiError::simple(StatusCode::FORBIDDEN, "csrf", ctx.t.s("error.csrf")))
 }
 
-fn parse_uuid(ctx: &Ctx, raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_uuid(ctx: &Ctx, raw: &str) -> Result<Uuid, ApiError> {
     raw.parse().map_err(|_| ApiError::from_app(AppError::NotFound, ctx))
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// A JSON body whose rejection is an [`ApiError`] in the caller's language.
-pub(crate) struct JsonBody<T>(T);
+pub(crate) struct JsonBody<T>(pub(super) T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -152,7 +156,7 @@ impl From<&PatientView> for Patient {
     }
 }
 
-fn consent_code(c: ConsentState) -> &'static str {
+pub(super) fn consent_code(c: ConsentState) -> &'static str {
     match c {
         ConsentState::Pending => "pending",
         ConsentState::Active => "active",
@@ -221,6 +225,54 @@ pub(crate) struct Vitals {
     bowel_movements: Option<u8>,
 }
 
+impl Vitals {
+    /// The values as the form's text fields, so that the API validates exactly as the pages do.
+    pub(super) fn texts(&self) -> [String; 10] {
+        [
+            text(self.temperature_c),
+            text(self.systolic),
+            text(self.diastolic),
+            text(self.pulse),
+            text(self.spo2),
+            text(self.respiratory_rate),
+            text(self.weight_kg),
+            text(self.blood_glucose),
+            text(self.pain),
+            text(self.bowel_movements),
+        ]
+    }
+
+    pub(super) fn form(t: &[String; 10]) -> VitalsForm<'_> {
+        VitalsForm {
+            temperature_c: &t[0],
+            systolic: &t[1],
+            diastolic: &t[2],
+            pulse: &t[3],
+            spo2: &t[4],
+            respiratory_rate: &t[5],
+            weight_kg: &t[6],
+            blood_glucose: &t[7],
+            pain: &t[8],
+            bowel_movements: &t[9],
+        }
+    }
+
+    pub(super) fn of(v: &tsunagu_domain::care::VitalSigns) -> Self {
+        Self {
+            temperature_c: v.temperature_c,
+            systolic: v.systolic,
+            diastolic: v.diastolic,
+            pulse: v.pulse,
+            spo2: v.spo2,
+            respiratory_rate: v.respiratory_rate,
+            weight_kg: v.weight_kg,
+            blood_glucose: v.blood_glucose,
+            pain: v.pain,
+            bowel_movements: v.bowel_movements,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Entry {
     id: Uuid,
@@ -243,25 +295,13 @@ pub(crate) struct Entry {
 
 impl From<&EntryView> for Entry {
     fn from(e: &EntryView) -> Self {
-        let v = &e.vitals;
         Self {
             id: e.id,
             kind: e.kind.code().to_owned(),
             author_name: e.author_name.clone(),
             created_at: rfc3339(e.created_at),
             body: e.body.clone(),
-            vitals: Vitals {
-                temperature_c: v.temperature_c,
-                systolic: v.systolic,
-                diastolic: v.diastolic,
-                pulse: v.pulse,
-                spo2: v.spo2,
-                respiratory_rate: v.respiratory_rate,
-                weight_kg: v.weight_kg,
-                blood_glucose: v.blood_glucose,
-                pain: v.pain,
-                bowel_movements: v.bowel_movements,
-            },
+            vitals: Vitals::of(&e.vitals),
             corrected: e.corrected,
             needs_reply: e.needs_reply,
             audience: e.audience.code().to_owned(),
@@ -275,6 +315,8 @@ impl From<&EntryView> for Entry {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct TeamMember {
+    /// The membership (to remove it with `.../team/{membership}/removal`).
+    membership_id: Uuid,
     display_name: String,
     team_role: Option<String>,
     profession: Option<String>,
@@ -319,6 +361,7 @@ pub(crate) async fn patient(
             .iter()
             .filter(|m| m.active)
             .map(|m| TeamMember {
+                membership_id: m.membership_id,
                 display_name: m.display_name.clone(),
                 team_role: m.team_role.map(|r| r.code().to_owned()),
                 profession: m.profession.map(|p| p.code().to_owned()),
@@ -347,10 +390,10 @@ pub(crate) struct NewEntry {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Created {
-    id: Uuid,
+    pub(super) id: Uuid,
 }
 
-fn text<T: ToString>(v: Option<T>) -> String {
+pub(super) fn text<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
@@ -367,32 +410,8 @@ pub(crate) async fn post_entry(
     let s = session(&ctx)?;
     check_csrf(&ctx, &headers)?;
     let id = parse_uuid(&ctx, &id)?;
-    let v = &new.vitals;
-    let (t, sy, di, pu, sp, rr, w, g, pa, b) = (
-        text(v.temperature_c),
-        text(v.systolic),
-        text(v.diastolic),
-        text(v.pulse),
-        text(v.spo2),
-        text(v.respiratory_rate),
-        text(v.weight_kg),
-        text(v.blood_glucose),
-        text(v.pain),
-        text(v.bowel_movements),
-    );
-    let vitals = VitalsForm {
-        temperature_c: &t,
-        systolic: &sy,
-        diastolic: &di,
-        pulse: &pu,
-        spo2: &sp,
-        respiratory_rate: &rr,
-        weight_kg: &w,
-        blood_glucose: &g,
-        pain: &pa,
-        bowel_movements: &b,
-    };
-    let draft = parse_entry(&new.kind, &new.body, &vitals, new.needs_reply)
+    let texts = new.vitals.texts();
+    let draft = parse_entry(&new.kind, &new.body, &Vitals::form(&texts), new.needs_reply)
         .and_then(|d| d.for_audience(&new.audience, None).map_err(Into::into))
         .map_err(|e| ApiError::from_app(e, &ctx))?;
     let entry = state
@@ -409,7 +428,24 @@ pub(crate) async fn post_entry(
         title = "tsunagu",
         description = "Home medical and long-term care collaboration: the care-team information-sharing API."
     ),
-    paths(me, patients, patient, post_entry)
+    paths(
+        me,
+        patients,
+        patient,
+        post_entry,
+        register_patient,
+        record_consent,
+        withdraw_consent,
+        add_team_member,
+        remove_team_member,
+        change_status,
+        acp_history,
+        record_acp,
+        entry_detail,
+        correct_entry,
+        acknowledge_entry,
+        notifications
+    )
 )]
 pub(crate) struct ApiDoc;
 

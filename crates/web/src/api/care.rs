@@ -1,0 +1,446 @@
+//! The rest of the care-team use cases as JSON: registering a patient,
+//! consent, the team, status and outcome, the advance care plan, an entry's
+//! history, corrections, acknowledgements and notifications. Each handler
+//! parses, calls the same use case as the page does, and shapes the answer.
+
+use super::{ApiError, Created, Entry, JsonBody, Patient, Vitals, check_csrf, parse_uuid, rfc3339, session};
+use crate::AppState;
+use crate::context::Ctx;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use tsunagu_app::patients::{AcpView, ConsentForm, parse_entry};
+use tsunagu_domain::patient::{AdvanceCarePlanForm, PatientForm};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A new patient, and the registering professional's role on the team.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct NewPatient {
+    family_name: String,
+    given_name: String,
+    /// Katakana or hiragana.
+    family_name_kana: String,
+    given_name_kana: String,
+    /// YYYY-MM-DD
+    birth_date: String,
+    /// female, male or other
+    sex: String,
+    address: String,
+    daily_living_area: String,
+    phone: String,
+    key_person: String,
+    key_person_phone: String,
+    /// none, applying, support_1, support_2, care_1 ... care_5
+    care_level: String,
+    main_diagnoses: String,
+    allergies: String,
+    /// home_oxygen, gastrostomy, ventilator, pressure_ulcer, opioid_pain_management, ...
+    special_care: Vec<String>,
+    /// The registering professional's team role (visiting_nurse, primary_physician, ...).
+    team_role: String,
+}
+
+/// Registers a patient; the caller becomes the first team member. Nobody else
+/// sees the patient until consent is recorded.
+#[utoipa::path(post, path = "/api/v1/patients", request_body = NewPatient,
+    responses((status = 201, body = Patient), (status = 422, body = ApiError), (status = 403, body = ApiError)))]
+pub(crate) async fn register_patient(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    JsonBody(p): JsonBody<NewPatient>,
+) -> Result<(StatusCode, Json<Patient>), ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let form = PatientForm {
+        family_name: &p.family_name,
+        given_name: &p.given_name,
+        family_name_kana: &p.family_name_kana,
+        given_name_kana: &p.given_name_kana,
+        birth_date: &p.birth_date,
+        sex: &p.sex,
+        address: &p.address,
+        daily_living_area: &p.daily_living_area,
+        phone: &p.phone,
+        key_person: &p.key_person,
+        key_person_phone: &p.key_person_phone,
+        care_level: &p.care_level,
+        main_diagnoses: &p.main_diagnoses,
+        allergies: &p.allergies,
+        special_care: p.special_care.iter().map(String::as_str).collect(),
+    };
+    let view =
+        state.app.register_patient(s, &form, &p.team_role, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok((StatusCode::CREATED, Json((&view).into())))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct NewConsent {
+    /// YYYY-MM-DD
+    given_on: String,
+    /// written or verbal
+    method: String,
+    /// When a proxy consented: their name and relation.
+    proxy_name: String,
+    proxy_relation: String,
+    scope: String,
+}
+
+/// Records the patient's consent to sharing within the team.
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/consent", params(("patient" = Uuid, Path)), request_body = NewConsent,
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn record_consent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    JsonBody(c): JsonBody<NewConsent>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    let form = ConsentForm {
+        given_on: &c.given_on,
+        method: &c.method,
+        proxy_name: &c.proxy_name,
+        proxy_relation: &c.proxy_relation,
+        scope: &c.scope,
+    };
+    state.app.record_consent(s, patient, &form, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct Withdrawal {
+    reason: String,
+}
+
+/// Records the withdrawal of consent: sharing stops at once and the record becomes read-only.
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/consent/withdrawal", params(("patient" = Uuid, Path)),
+    request_body = Withdrawal, responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn withdraw_consent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    JsonBody(w): JsonBody<Withdrawal>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    state.app.withdraw_consent(s, patient, &w.reason, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct NewTeamMember {
+    /// The colleague's login id (same municipality).
+    login_id: String,
+    /// primary_physician, visiting_nurse, care_manager, pharmacist, ...
+    team_role: String,
+}
+
+/// Adds a colleague to the care team.
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/team", params(("patient" = Uuid, Path)), request_body = NewTeamMember,
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn add_team_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    JsonBody(m): JsonBody<NewTeamMember>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    state
+        .app
+        .add_team_member(s, patient, &m.login_id, &m.team_role, &ctx.meta)
+        .await
+        .map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends a team membership (one's own: leaving the team).
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/team/{membership}/removal",
+    params(("patient" = Uuid, Path), ("membership" = Uuid, Path)),
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn remove_team_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path((patient, membership)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let (patient, membership) = (parse_uuid(&ctx, &patient)?, parse_uuid(&ctx, &membership)?);
+    state.app.remove_team_member(s, patient, membership, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct StatusChange {
+    /// at_home, in_hospital, in_facility or ended
+    status: String,
+    /// When ended: home_death, hospital_death, facility, moved, ...
+    outcome: String,
+    /// YYYY-MM-DD, when ended.
+    outcome_date: String,
+}
+
+/// Changes where the patient is (at home, in hospital, ...) or ends care with its outcome.
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/status", params(("patient" = Uuid, Path)), request_body = StatusChange,
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn change_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    JsonBody(c): JsonBody<StatusChange>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    state
+        .app
+        .change_patient_status(s, patient, &c.status, &c.outcome, &c.outcome_date, &ctx.meta)
+        .await
+        .map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One revision of the advance care plan (人生会議).
+#[derive(Serialize, Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct AdvanceCarePlan {
+    /// YYYY-MM-DD
+    discussed_on: String,
+    participants: String,
+    /// home, hospital, facility, undecided (empty: not discussed)
+    place_of_care: String,
+    place_of_death: String,
+    /// full_treatment, limited, comfort_only, undecided
+    treatment: String,
+    proxy_name: String,
+    proxy_relation: String,
+    wishes: String,
+    /// Read only: who recorded it and when (RFC 3339).
+    recorder_name: String,
+    recorded_at: String,
+}
+
+impl From<&AcpView> for AdvanceCarePlan {
+    fn from(a: &AcpView) -> Self {
+        Self {
+            discussed_on: a.discussed_on.to_string(),
+            participants: a.participants.clone(),
+            place_of_care: a.place_of_care.map(|p| p.code().to_owned()).unwrap_or_default(),
+            place_of_death: a.place_of_death.map(|p| p.code().to_owned()).unwrap_or_default(),
+            treatment: a.treatment.map(|t| t.code().to_owned()).unwrap_or_default(),
+            proxy_name: a.proxy_name.clone().unwrap_or_default(),
+            proxy_relation: a.proxy_relation.clone().unwrap_or_default(),
+            wishes: a.wishes.clone().unwrap_or_default(),
+            recorder_name: a.recorder_name.clone(),
+            recorded_at: rfc3339(a.recorded_at),
+        }
+    }
+}
+
+/// Every revision of the advance care plan, newest first (audited).
+#[utoipa::path(get, path = "/api/v1/patients/{patient}/acp", params(("patient" = Uuid, Path)),
+    responses((status = 200, body = Vec<AdvanceCarePlan>), (status = 404, body = ApiError)))]
+pub(crate) async fn acp_history(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(patient): Path<String>,
+) -> Result<Json<Vec<AdvanceCarePlan>>, ApiError> {
+    let s = session(&ctx)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    let (_, revisions) = state.app.acp_history(s, patient, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(Json(revisions.iter().map(Into::into).collect()))
+}
+
+/// Records a new revision of the advance care plan; earlier ones stay.
+#[utoipa::path(post, path = "/api/v1/patients/{patient}/acp", params(("patient" = Uuid, Path)), request_body = AdvanceCarePlan,
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn record_acp(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    JsonBody(a): JsonBody<AdvanceCarePlan>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let patient = parse_uuid(&ctx, &patient)?;
+    let form = AdvanceCarePlanForm {
+        discussed_on: &a.discussed_on,
+        participants: &a.participants,
+        place_of_care: &a.place_of_care,
+        place_of_death: &a.place_of_death,
+        treatment: &a.treatment,
+        proxy_name: &a.proxy_name,
+        proxy_relation: &a.proxy_relation,
+        wishes: &a.wishes,
+    };
+    state.app.record_acp(s, patient, &form, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EntryVersion {
+    version: i64,
+    body: String,
+    vitals: Vitals,
+    editor_name: String,
+    /// RFC 3339
+    edited_at: String,
+    /// Why it was corrected (none for the first version).
+    reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Receipt {
+    name: String,
+    /// RFC 3339
+    at: String,
+}
+
+/// An entry with every version and who has read and acknowledged it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EntryHistory {
+    patient_id: Uuid,
+    entry: Entry,
+    /// Newest first.
+    versions: Vec<EntryVersion>,
+    reads: Vec<Receipt>,
+    acknowledgements: Vec<Receipt>,
+}
+
+/// An entry's history (audited).
+#[utoipa::path(get, path = "/api/v1/entries/{entry}", params(("entry" = Uuid, Path)),
+    responses((status = 200, body = EntryHistory), (status = 404, body = ApiError)))]
+pub(crate) async fn entry_detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(entry): Path<String>,
+) -> Result<Json<EntryHistory>, ApiError> {
+    let s = session(&ctx)?;
+    let entry = parse_uuid(&ctx, &entry)?;
+    let d = state.app.entry_detail(s, entry, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let receipts = |list: &[(String, time::OffsetDateTime)]| {
+        list.iter().map(|(n, at)| Receipt { name: n.clone(), at: rfc3339(*at) }).collect()
+    };
+    Ok(Json(EntryHistory {
+        patient_id: d.patient_id,
+        entry: (&d.entry).into(),
+        versions: d
+            .versions
+            .iter()
+            .map(|v| EntryVersion {
+                version: v.version,
+                body: v.body.clone(),
+                vitals: Vitals::of(&v.vitals),
+                editor_name: v.editor_name.clone(),
+                edited_at: rfc3339(v.edited_at),
+                reason: v.reason.clone(),
+            })
+            .collect(),
+        reads: receipts(&d.reads),
+        acknowledgements: receipts(&d.acknowledgements),
+    }))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct Correction {
+    /// The entry's kind (a correction cannot change it).
+    kind: String,
+    body: String,
+    vitals: Vitals,
+    needs_reply: bool,
+    /// Why it is corrected.
+    reason: String,
+}
+
+/// Corrects an entry: a new version; the earlier ones stay visible.
+#[utoipa::path(post, path = "/api/v1/entries/{entry}/corrections", params(("entry" = Uuid, Path)), request_body = Correction,
+    responses((status = 201, body = Created), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn correct_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(entry): Path<String>,
+    JsonBody(c): JsonBody<Correction>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let entry = parse_uuid(&ctx, &entry)?;
+    let texts = c.vitals.texts();
+    let draft =
+        parse_entry(&c.kind, &c.body, &Vitals::form(&texts), c.needs_reply).map_err(|e| ApiError::from_app(e, &ctx))?;
+    let id = state
+        .app
+        .correct_entry(s, entry, &draft, &c.reason, &ctx.meta)
+        .await
+        .map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Acknowledges an urgent entry (急変を確認).
+#[utoipa::path(post, path = "/api/v1/entries/{entry}/acknowledgement", params(("entry" = Uuid, Path)),
+    responses((status = 204), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn acknowledge_entry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(entry): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let s = session(&ctx)?;
+    check_csrf(&ctx, &headers)?;
+    let entry = parse_uuid(&ctx, &entry)?;
+    state.app.acknowledge_entry(s, entry, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Notification {
+    patient_id: Uuid,
+    entry_id: Option<Uuid>,
+    /// mention, urgent or team_added
+    kind: String,
+    /// RFC 3339
+    created_at: String,
+    actor_name: String,
+    patient_name: String,
+}
+
+/// Unread notifications, newest first (reading the patient marks them read).
+#[utoipa::path(get, path = "/api/v1/notifications",
+    responses((status = 200, body = Vec<Notification>), (status = 401, body = ApiError)))]
+pub(crate) async fn notifications(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<Vec<Notification>>, ApiError> {
+    let s = session(&ctx)?;
+    let list = state.app.notifications(s).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    Ok(Json(
+        list.into_iter()
+            .map(|n| Notification {
+                patient_id: n.patient_id,
+                entry_id: n.entry_id,
+                kind: n.kind,
+                created_at: rfc3339(n.created_at),
+                actor_name: n.actor_name,
+                patient_name: n.patient_name,
+            })
+            .collect(),
+    ))
+}
