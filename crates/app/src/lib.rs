@@ -9,6 +9,7 @@ pub mod credentials;
 mod demo;
 mod error;
 mod facilities;
+pub mod mail;
 mod municipalities;
 pub mod patients;
 pub mod scale;

@@ -706,7 +706,7 @@ impl App {
             actor_id: actor.account_id.0,
             created_at: now,
         };
-        tx.insert_notification(&n).await?;
+        notify(tx.as_mut(), &n).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -840,7 +840,7 @@ impl App {
                 actor_id: actor.account_id.0,
                 created_at: now,
             };
-            tx.insert_notification(&n).await?;
+            notify(tx.as_mut(), &n).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -1041,6 +1041,14 @@ impl App {
             })
             .collect())
     }
+}
+
+/// An in-app notification, and (for those who opted in) a queued "something
+/// new" mail, in the caller's transaction: neither is lost if the other is kept.
+async fn notify(tx: &mut dyn StoreTx, n: &NewNotification) -> Result<(), AppError> {
+    tx.insert_notification(n).await?;
+    tx.enqueue_mail(Uuid::now_v7(), n.account_id, n.created_at).await?;
+    Ok(())
 }
 
 /// Who hears about a new entry: every other member if it is urgent; members
@@ -1390,7 +1398,7 @@ impl App {
                 actor_id: actor.account_id.0,
                 created_at: now,
             };
-            tx.insert_notification(&n).await?;
+            notify(tx.as_mut(), &n).await?;
         }
         tx.commit().await?;
         Ok(patient_id)

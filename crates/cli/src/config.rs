@@ -28,6 +28,21 @@ pub struct FileConfig {
     pub behind_proxy: Option<bool>,
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
+    /// E-mail notifications: off unless all three are set.
+    pub mail: Option<MailConfig>,
+}
+
+/// `[mail]`: how notification mails leave (through a local mail program that
+/// knows the relay) and where their link points.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// E.g. "/usr/sbin/sendmail -t -i".
+    pub command: String,
+    /// The sender address, e.g. "tsunagu@city.example.lg.jp".
+    pub from: String,
+    /// The installation's public address, e.g. "https://tsunagu.city.example.lg.jp".
+    pub public_url: String,
 }
 
 impl FileConfig {
@@ -109,5 +124,8 @@ mod tests {
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("listen = \"127.0.0.1:9000\"").is_ok());
         assert!(toml::from_str::<FileConfig>("lisen = \"127.0.0.1:9000\"").is_err());
+        let mail = "[mail]\ncommand = \"/usr/sbin/sendmail -t -i\"\nfrom = \"a@example.jp\"\npublic_url = \"https://t.example.jp\"";
+        assert!(toml::from_str::<FileConfig>(mail).is_ok_and(|c| c.mail.is_some()));
+        assert!(toml::from_str::<FileConfig>("[mail]\ncommand = \"sendmail\"").is_err(), "all three are needed");
     }
 }

@@ -176,12 +176,44 @@ async fn serve(
     tracing::info!(%listen, database = %url, backend = app.backend(), "tsunagu is serving");
     println!("tsunagu: http://{listen}/  (database: {url})");
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+    let mailer = match &file.mail {
+        Some(mail) => {
+            let sender = tsunagu_app::mail::CommandMailSender::parse(&mail.command, &mail.from)
+                .ok_or("[mail] command is empty")?;
+            tracing::info!(command = %mail.command, "e-mail notifications are on");
+            Some(tokio::spawn(deliver_mail(app.clone(), Arc::new(sender), mail.public_url.clone())))
+        }
+        None => {
+            tracing::info!("e-mail notifications are off (no [mail] in the configuration)");
+            None
+        }
+    };
     let router = tsunagu_web::router(app, config);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends queued notification mails every minute (a burst of notifications to
+/// one person is one mail). Mails are marked sent one by one, so a restart
+/// resends at most the one in flight.
+async fn deliver_mail(app: App, sender: Arc<dyn tsunagu_app::mail::MailSender>, public_url: String) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match app.deliver_mail(sender.clone(), &public_url, 100).await {
+            Ok(done) if done.sent + done.failed > 0 => {
+                tracing::info!(sent = done.sent, failed = done.failed, "notification mails");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not deliver notification mails"),
+        }
+    }
 }
 
 /// Removes expired sessions now and then. Safe with several instances.

@@ -50,6 +50,7 @@ coded_enum!(
         FamilyInvited = "family_invited", "家族を招待", "Invited a family member";
         AccessLogViewed = "access_log_viewed", "閲覧履歴を確認", "Viewed who read the record";
         BreakGlassGranted = "break_glass_granted", "緊急閲覧（ブレークグラス）", "Break-glass access";
+        EmailNotificationsChanged = "email_notifications_changed", "メール通知の設定を変更", "Changed e-mail notifications";
         SyntheticDataGenerated = "synthetic_data_generated", "合成データを生成", "Generated synthetic data";
         BreakGlassRefused = "break_glass_refused", "緊急閲覧の照会（該当なし）", "Break-glass lookup without a match";
     }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod facility;
 pub mod ids;
+pub mod mail;
 pub mod municipality;
 pub mod patient;
 pub mod policy;

@@ -42,6 +42,10 @@ pub trait Store: Send + Sync {
     /// lock, so readers never queue behind writers. Writing in it is allowed but
     /// may fail under contention on SQLite; use [`Store::begin`] to write.
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+    /// Refreshes the planner's statistics (and, on PostgreSQL, vacuums) after
+    /// a bulk import, so that the first queries after it are planned well and
+    /// no background vacuum of the whole import competes with them.
+    async fn optimize_after_import(&self) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Write batches committed since start (each one durable commit, shared
@@ -224,6 +228,17 @@ pub trait StoreTx: Send {
         patient_id: Uuid,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    // E-mail notifications
+    async fn set_email_notifications(&mut self, account_id: Uuid, on: bool) -> Result<(), StoreError>;
+    async fn email_notifications(&mut self, account_id: Uuid) -> Result<bool, StoreError>;
+    /// Queues "you have new notifications" for an account that opted in and
+    /// has an address, unless one is already waiting. Returns whether it queued.
+    async fn enqueue_mail(&mut self, id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Mails waiting to go (to accounts still opted in, active, with an address), oldest first.
+    async fn pending_mails(&mut self, max_attempts: i64, limit: i64) -> Result<Vec<PendingMail>, StoreError>;
+    async fn mark_mail_sent(&mut self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn mark_mail_failed(&mut self, id: Uuid, error: &str) -> Result<(), StoreError>;
 
     // Audit
     /// Appends an event to its municipality's chain and returns it as stored.

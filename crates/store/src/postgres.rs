@@ -44,6 +44,12 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx::Read(self.pool.begin().await?)))
     }
 
+    async fn optimize_after_import(&self) -> Result<(), StoreError> {
+        // VACUUM cannot run in a transaction: a plain pooled connection.
+        sqlx::raw_sql("VACUUM (ANALYZE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -418,3 +418,13 @@ pub struct AttachmentRow {
     pub sha256: Vec<u8>,
     pub created_at: OffsetDateTime,
 }
+
+/// A mail waiting in the outbox, with where it goes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PendingMail {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+    pub language: String,
+    pub attempts: i64,
+}

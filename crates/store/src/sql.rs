@@ -160,6 +160,56 @@ macro_rules! impl_store_tx {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn set_email_notifications(&mut self, account_id: uuid::Uuid, on: bool) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET email_notifications = $2 WHERE id = $1")
+                    .bind(account_id).bind(on).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn email_notifications(&mut self, account_id: uuid::Uuid) -> Result<bool, $crate::StoreError> {
+                let on: Option<bool> = sqlx::query_scalar("SELECT email_notifications FROM accounts WHERE id = $1")
+                    .bind(account_id).fetch_optional(self.conn()).await?;
+                Ok(on.unwrap_or(false))
+            }
+
+            async fn enqueue_mail(
+                &mut self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO mail_outbox (id, account_id, created_at, sent_at, attempts, last_error) \
+                     SELECT $1, a.id, $3, NULL, 0, NULL FROM accounts a \
+                     WHERE a.id = $2 AND a.email_notifications AND a.email IS NOT NULL AND a.email <> '' \
+                     AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.account_id = $2 AND o.sent_at IS NULL)",
+                )
+                .bind(id).bind(account_id).bind(at).execute(self.conn()).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn pending_mails(&mut self, max_attempts: i64, limit: i64) -> Result<Vec<$crate::PendingMail>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT o.id, o.account_id, a.email, a.language, o.attempts FROM mail_outbox o \
+                     JOIN accounts a ON a.id = o.account_id \
+                     WHERE o.sent_at IS NULL AND o.attempts < $1 AND a.email_notifications AND a.status = 'active' \
+                     AND a.email IS NOT NULL AND a.email <> '' ORDER BY o.created_at LIMIT $2",
+                )
+                .bind(max_attempts).bind(limit).fetch_all(self.conn()).await?)
+            }
+
+            async fn mark_mail_sent(&mut self, id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+                    .bind(id).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn mark_mail_failed(&mut self, id: uuid::Uuid, error: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                    .bind(id).bind(error).execute(self.conn()).await?;
+                Ok(())
+            }
+
             async fn set_language(&mut self, id: uuid::Uuid, language: &str) -> Result<(), $crate::StoreError> {
                 sqlx::query("UPDATE accounts SET language = $2 WHERE id = $1").bind(id).bind(language).execute(self.conn()).await?;
                 Ok(())

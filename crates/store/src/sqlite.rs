@@ -50,6 +50,11 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx::Read(self.pool.begin().await?)))
     }
 
+    async fn optimize_after_import(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -93,6 +93,7 @@ fn route_table() -> Vec<Route> {
         ("POST", "/account/sign-out-everywhere", post(account::sign_out_everywhere)),
         ("POST", "/account/recovery-codes", post(account::regenerate_recovery_codes)),
         ("POST", "/account/language", post(account::set_language)),
+        ("POST", "/account/email-notifications", post(account::set_email_notifications)),
         ("GET", "/admin", get(admin::index)),
         ("GET", "/admin/municipalities", get(admin::municipalities)),
         ("POST", "/admin/municipalities", post(admin::create_municipality)),

@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod api;
 mod audit;
+mod mail;
 mod ops;
 mod patients;
 mod routes;

@@ -22,6 +22,7 @@ struct SettingsPage {
     account: AccountView,
     session_count: i64,
     recovery_codes: i64,
+    email_notifications: bool,
 }
 
 async fn settings_page(
@@ -33,9 +34,17 @@ async fn settings_page(
     let session = ctx.signed_in()?;
     let session_count = state.app.session_count(session).await.map_err(|e| ctx.fail(e))?;
     let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
+    let email_notifications = state.app.email_notifications(session).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
-    Ok(SettingsPage { t: ctx.t, c, account: session.account.clone(), session_count, recovery_codes })
+    Ok(SettingsPage {
+        t: ctx.t,
+        c,
+        account: session.account.clone(),
+        session_count,
+        recovery_codes,
+        email_notifications,
+    })
 }
 
 pub(crate) async fn settings(
@@ -110,4 +119,29 @@ pub(crate) async fn set_language(
     state.app.set_language(session, &form.language).await.map_err(|e| ctx.fail(e))?;
     let cookie = ctx.cookie_header(LANG_COOKIE, &form.language, Some(60 * 60 * 24 * 365));
     Ok(with_cookies(Redirect::to("/account?notice=saved"), [cookie]))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct EmailNotificationsForm {
+    csrf: String,
+    /// "on" to receive mails; anything else turns them off.
+    email_notifications: String,
+}
+
+pub(crate) async fn set_email_notifications(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<EmailNotificationsForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(&form.csrf)?;
+    let on = form.email_notifications == "on";
+    match state.app.set_email_notifications(session, on, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to("/account?notice=saved").into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, settings_page(&state, &ctx, None, Some(message)).await?).into_response())
+        }
+    }
 }
