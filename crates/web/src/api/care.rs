@@ -3,7 +3,7 @@
 //! history, corrections, acknowledgements and notifications. Each handler
 //! parses, calls the same use case as the page does, and shapes the answer.
 
-use super::{ApiError, Created, Entry, JsonBody, Patient, Vitals, check_csrf, parse_uuid, rfc3339, session};
+use super::{ApiError, Created, Entry, JsonBody, Patient, Vitals, failed, parse_uuid, rfc3339, session, writer};
 use crate::AppState;
 use crate::context::Ctx;
 use axum::Json;
@@ -53,8 +53,7 @@ pub(crate) async fn register_patient(
     headers: HeaderMap,
     JsonBody(p): JsonBody<NewPatient>,
 ) -> Result<(StatusCode, Json<Patient>), ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let form = PatientForm {
         family_name: &p.family_name,
         given_name: &p.given_name,
@@ -72,8 +71,7 @@ pub(crate) async fn register_patient(
         allergies: &p.allergies,
         special_care: p.special_care.iter().map(String::as_str).collect(),
     };
-    let view =
-        state.app.register_patient(s, &form, &p.team_role, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let view = state.app.register_patient(s, &form, &p.team_role, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json((&view).into())))
 }
 
@@ -100,8 +98,7 @@ pub(crate) async fn record_consent(
     Path(patient): Path<String>,
     JsonBody(c): JsonBody<NewConsent>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
     let form = ConsentForm {
         given_on: &c.given_on,
@@ -110,7 +107,7 @@ pub(crate) async fn record_consent(
         proxy_relation: &c.proxy_relation,
         scope: &c.scope,
     };
-    state.app.record_consent(s, patient, &form, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.record_consent(s, patient, &form, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -130,10 +127,9 @@ pub(crate) async fn withdraw_consent(
     Path(patient): Path<String>,
     JsonBody(w): JsonBody<Withdrawal>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    state.app.withdraw_consent(s, patient, &w.reason, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.withdraw_consent(s, patient, &w.reason, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,14 +152,9 @@ pub(crate) async fn add_team_member(
     Path(patient): Path<String>,
     JsonBody(m): JsonBody<NewTeamMember>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    state
-        .app
-        .add_team_member(s, patient, &m.login_id, &m.team_role, &ctx.meta)
-        .await
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.add_team_member(s, patient, &m.login_id, &m.team_role, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,10 +168,9 @@ pub(crate) async fn remove_team_member(
     headers: HeaderMap,
     Path((patient, membership)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let (patient, membership) = (parse_uuid(&ctx, &patient)?, parse_uuid(&ctx, &membership)?);
-    state.app.remove_team_member(s, patient, membership, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.remove_team_member(s, patient, membership, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,14 +195,13 @@ pub(crate) async fn change_status(
     Path(patient): Path<String>,
     JsonBody(c): JsonBody<StatusChange>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
     state
         .app
         .change_patient_status(s, patient, &c.status, &c.outcome, &c.outcome_date, &ctx.meta)
         .await
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
+        .map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,7 +252,7 @@ pub(crate) async fn acp_history(
 ) -> Result<Json<Vec<AdvanceCarePlan>>, ApiError> {
     let s = session(&ctx)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    let (_, revisions) = state.app.acp_history(s, patient, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let (_, revisions) = state.app.acp_history(s, patient, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(Json(revisions.iter().map(Into::into).collect()))
 }
 
@@ -277,8 +266,7 @@ pub(crate) async fn record_acp(
     Path(patient): Path<String>,
     JsonBody(a): JsonBody<AdvanceCarePlan>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
     let form = AdvanceCarePlanForm {
         discussed_on: &a.discussed_on,
@@ -290,7 +278,7 @@ pub(crate) async fn record_acp(
         proxy_relation: &a.proxy_relation,
         wishes: &a.wishes,
     };
-    state.app.record_acp(s, patient, &form, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.record_acp(s, patient, &form, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -334,7 +322,7 @@ pub(crate) async fn entry_detail(
 ) -> Result<Json<EntryHistory>, ApiError> {
     let s = session(&ctx)?;
     let entry = parse_uuid(&ctx, &entry)?;
-    let d = state.app.entry_detail(s, entry, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let d = state.app.entry_detail(s, entry, &ctx.meta).await.map_err(failed(&ctx))?;
     let receipts = |list: &[(String, time::OffsetDateTime)]| {
         list.iter().map(|(n, at)| Receipt { name: n.clone(), at: rfc3339(*at) }).collect()
     };
@@ -380,17 +368,11 @@ pub(crate) async fn correct_entry(
     Path(entry): Path<String>,
     JsonBody(c): JsonBody<Correction>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let entry = parse_uuid(&ctx, &entry)?;
     let texts = c.vitals.texts();
-    let draft =
-        parse_entry(&c.kind, &c.body, &Vitals::form(&texts), c.needs_reply).map_err(|e| ApiError::from_app(e, &ctx))?;
-    let id = state
-        .app
-        .correct_entry(s, entry, &draft, &c.reason, &ctx.meta)
-        .await
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
+    let draft = parse_entry(&c.kind, &c.body, &Vitals::form(&texts), c.needs_reply).map_err(failed(&ctx))?;
+    let id = state.app.correct_entry(s, entry, &draft, &c.reason, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -403,10 +385,9 @@ pub(crate) async fn acknowledge_entry(
     headers: HeaderMap,
     Path(entry): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let entry = parse_uuid(&ctx, &entry)?;
-    state.app.acknowledge_entry(s, entry, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    state.app.acknowledge_entry(s, entry, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -430,7 +411,7 @@ pub(crate) async fn notifications(
     ctx: Ctx,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
     let s = session(&ctx)?;
-    let list = state.app.notifications(s).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let list = state.app.notifications(s).await.map_err(failed(&ctx))?;
     Ok(Json(
         list.into_iter()
             .map(|n| Notification {

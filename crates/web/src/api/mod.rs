@@ -68,6 +68,19 @@ pub(super) fn session(ctx: &Ctx) -> Result<&Session, ApiError> {
     }
 }
 
+/// The caller of a state-changing endpoint: fully signed in, and sending the
+/// session's CSRF token in `X-CSRF-Token`.
+pub(super) fn writer<'a>(ctx: &'a Ctx, headers: &HeaderMap) -> Result<&'a Session, ApiError> {
+    let s = session(ctx)?;
+    check_csrf(ctx, headers)?;
+    Ok(s)
+}
+
+/// Maps a use case's error to the API's error, in the caller's language.
+pub(super) fn failed(ctx: &Ctx) -> impl Fn(AppError) -> ApiError + '_ {
+    move |e| ApiError::from_app(e, ctx)
+}
+
 pub(super) fn check_csrf(ctx: &Ctx, headers: &HeaderMap) -> Result<(), ApiError> {
     let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
     ctx.check_csrf(sent).map_err(|_| ApiError::simple(StatusCode::FORBIDDEN, "csrf", ctx.t.s("error.csrf")))
@@ -206,7 +219,7 @@ pub(crate) async fn patients(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<PatientListItem>>, ApiError> {
     let s = session(&ctx)?;
-    let list = state.app.my_patients(s, &q.q, &ctx.meta).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let list = state.app.my_patients(s, &q.q, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(Json(list.iter().map(Into::into).collect()))
 }
 
@@ -352,7 +365,7 @@ pub(crate) async fn patient(
             &ctx.meta,
         )
         .await
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
+        .map_err(failed(&ctx))?;
     Ok(Json(PatientRecord {
         patient: (&p.patient).into(),
         consent: consent_code(p.consent_state).to_owned(),
@@ -407,18 +420,13 @@ pub(crate) async fn post_entry(
     Path(id): Path<String>,
     JsonBody(new): JsonBody<NewEntry>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let s = session(&ctx)?;
-    check_csrf(&ctx, &headers)?;
+    let s = writer(&ctx, &headers)?;
     let id = parse_uuid(&ctx, &id)?;
     let texts = new.vitals.texts();
     let draft = parse_entry(&new.kind, &new.body, &Vitals::form(&texts), new.needs_reply)
         .and_then(|d| d.for_audience(&new.audience, None).map_err(Into::into))
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
-    let entry = state
-        .app
-        .post_entry(s, id, &draft, new.reply_to, &[], &ctx.meta)
-        .await
-        .map_err(|e| ApiError::from_app(e, &ctx))?;
+        .map_err(failed(&ctx))?;
+    let entry = state.app.post_entry(s, id, &draft, new.reply_to, &[], &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json(Created { id: entry })))
 }
 
