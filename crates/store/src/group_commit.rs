@@ -12,12 +12,24 @@
 //!
 //! Nothing acknowledged can be lost: `commit` returns only after `COMMIT`
 //! returned; if it fails, every use case of the batch gets the error.
+//!
+//! If the writer connection is lost (PostgreSQL restarted, a network blip),
+//! the next batch opens a new one; a use case never waits for the writer
+//! longer than [`WRITER_WAIT`] (an error, not a hang).
 
 use crate::StoreError;
 use async_trait::async_trait;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
+
+/// The longest a use case waits for its turn at the writer.
+pub(crate) const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+type Reconnect<C> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<C, sqlx::Error>> + Send>> + Send + Sync>;
 
 /// The few raw statements group commit needs, per backend.
 #[async_trait]
@@ -116,13 +128,15 @@ impl<C: WriterConnection> Writer<C> {
 pub(crate) struct GroupCommit<C> {
     writer: Arc<Mutex<Writer<C>>>,
     flush: Arc<Notify>,
+    reconnect: Reconnect<C>,
     /// Batches committed so far (each one fsync).
     pub(crate) batches: Arc<AtomicU64>,
 }
 
 impl<C: WriterConnection> GroupCommit<C> {
-    /// Takes over `conn` and starts the flusher on the current Tokio runtime.
-    pub(crate) fn start(conn: C) -> Self {
+    /// Takes over `conn` and starts the flusher on the current Tokio runtime;
+    /// `reconnect` opens a replacement when the connection is lost.
+    pub(crate) fn start(conn: C, reconnect: Reconnect<C>) -> Self {
         let batches = Arc::new(AtomicU64::new(0));
         let writer = Arc::new(Mutex::new(Writer {
             conn,
@@ -133,15 +147,22 @@ impl<C: WriterConnection> GroupCommit<C> {
         }));
         let flush = Arc::new(Notify::new());
         tokio::spawn(flusher(Arc::downgrade(&writer), flush.clone()));
-        Self { writer, flush, batches }
+        Self { writer, flush, reconnect, batches }
     }
 
     /// Joins the open batch (opening one if needed) in a fresh savepoint.
     pub(crate) async fn begin(&self) -> Result<WriteSlot<C>, StoreError> {
-        let mut writer = self.writer.clone().lock_owned().await;
+        let mut writer = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Batch("timed out waiting for the writer".into()))?;
         writer.tidy().await;
         if !writer.open {
-            writer.conn.run(C::BEGIN).await?;
+            if let Err(e) = writer.conn.run(C::BEGIN).await {
+                // No batch is open, so nothing is lost by replacing the connection.
+                tracing::warn!(error = %e, "the writer connection failed; opening a new one");
+                writer.conn = (self.reconnect)().await?;
+                writer.conn.run(C::BEGIN).await?;
+            }
             writer.open = true;
         }
         if let Err(e) = writer.conn.run("SAVEPOINT use_case").await {
@@ -229,7 +250,11 @@ mod tests {
             .execute(&mut conn)
             .await
             .unwrap();
-        (path, GroupCommit::start(conn))
+        let reconnect: Reconnect<SqliteConnection> = Box::new(move || {
+            let url = url.clone();
+            Box::pin(async move { SqliteConnection::connect(&url).await })
+        });
+        (path, GroupCommit::start(conn, reconnect))
     }
 
     async fn count_from_another_connection(path: &std::path::Path) -> i64 {

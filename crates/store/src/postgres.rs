@@ -27,7 +27,14 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let writer = GroupCommit::start(options.connect().await?);
+        let reconnect = options.clone();
+        let writer = GroupCommit::start(
+            options.connect().await?,
+            Box::new(move || {
+                let options = reconnect.clone();
+                Box::pin(async move { options.connect().await })
+            }),
+        );
         Ok(Self { pool, writer })
     }
 }

@@ -33,7 +33,14 @@ impl SqliteStore {
         .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let writer = GroupCommit::start(options.connect().await?);
+        let reconnect = options.clone();
+        let writer = GroupCommit::start(
+            options.connect().await?,
+            Box::new(move || {
+                let options = reconnect.clone();
+                Box::pin(async move { options.connect().await })
+            }),
+        );
         Ok(Self { pool, writer })
     }
 }

@@ -3,7 +3,11 @@
 use crate::helpers::{TestApp, TestDb};
 use axum::http::StatusCode;
 
-crate::on_both_databases!(health_readiness_and_metrics_answer, pages_carry_security_headers_and_safe_cookies);
+crate::on_both_databases!(
+    health_readiness_and_metrics_answer,
+    pages_carry_security_headers_and_safe_cookies,
+    writes_carry_on_after_the_database_drops_every_connection
+);
 
 async fn health_readiness_and_metrics_answer(db: &TestDb) {
     let t = TestApp::start(db).await;
@@ -49,4 +53,28 @@ async fn pages_carry_security_headers_and_safe_cookies(db: &TestDb) {
         cookie.starts_with("tsunagu_csrf=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+}
+
+/// PostgreSQL restarted or a network blip: every connection of the app is cut.
+/// The next requests (reads on the pool, writes on the group-commit writer)
+/// reconnect instead of failing until tsunagu is restarted.
+async fn writes_carry_on_after_the_database_drops_every_connection(db: &TestDb) {
+    let crate::patients::Team { t, mut nurse, .. } = crate::patients::team(db).await;
+    let first = crate::patients::register(&mut nurse, crate::patients::PATIENT).await;
+    if db.url.starts_with("postgres") {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let cut: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert!(cut.len() >= 2, "the pool and the writer were connected: {cut:?}");
+    }
+    let second = crate::patients::register(&mut nurse, crate::patients::PATIENT).await;
+    assert_ne!(first, second);
+    crate::patients::consent(&mut nurse, &second).await;
+    assert!(t.app.verify_audit().await.unwrap().is_intact());
 }
