@@ -51,6 +51,14 @@ test('a care manager coordinates the team from a phone', async () => {
     const overflow = await c.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
 
+    // She asks for notification mails (they carry no patient data).
+    await c.goto(`${server.base}/account`);
+    const mails = c.locator('#email-notifications');
+    await mails.getByLabel(/お知らせをメールで受け取る/).check();
+    await mails.getByRole('button').click();
+    await c.reload();
+    assert.ok(await c.locator('#email-notifications').getByLabel(/cm\.yamamoto@example\.jp/).isChecked());
+
     const d = doctor.page;
     await firstSignIn(d, server.base, 'dr.sato', 'tsunagu-demo-2026');
     const notice = d.locator('#notifications li', { hasText: '山本 ケイさんがあなた宛てに書き込みました' });

@@ -399,7 +399,9 @@ impl App {
         facilities: &[(FacilityId, &str)],
         actor: &AuditActor<'_>,
     ) -> Result<(), AppError> {
-        let new = NewAccount::parse(login, name, kana, "", profession, roles)?;
+        // example.jp is reserved for examples: these addresses reach nobody.
+        let email = format!("{login}@example.jp");
+        let new = NewAccount::parse(login, name, kana, &email, profession, roles)?;
         let facility = facility.and_then(|i| facilities.get(i));
         let issued = self.insert_invited_account(municipality, &new, facility.map(|f| f.0), actor).await?;
         self.redeem_invitation(&issued.code, login, DEMO_PASSWORD, &RequestMeta::default()).await?;
