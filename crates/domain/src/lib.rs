@@ -7,6 +7,7 @@ pub mod care;
 pub mod clock;
 pub mod error;
 pub mod facility;
+pub mod holiday;
 pub mod ids;
 pub mod mail;
 pub mod municipality;
