@@ -5,6 +5,7 @@
 mod accounts;
 pub mod attachments;
 mod audit;
+pub mod backup;
 pub mod credentials;
 mod demo;
 mod error;

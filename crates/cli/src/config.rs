@@ -76,6 +76,17 @@ impl DatabaseUrl {
         &self.0
     }
 
+    /// The database file, when this is an SQLite URL (`sqlite://path`,
+    /// `sqlite:path?options` or a bare path).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        if self.0.starts_with("postgres://") || self.0.starts_with("postgresql://") {
+            return None;
+        }
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:")).unwrap_or(&self.0);
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
     /// The default: an SQLite file under ./data of the current directory,
     /// so several installations can live side by side.
     pub fn default_sqlite() -> Result<Self, ConfigError> {
@@ -118,6 +129,16 @@ mod tests {
         assert_eq!(DatabaseUrl::new("sqlite://data/t.db".into()).to_string(), "sqlite://data/t.db");
         let no_password = "postgres://root@127.0.0.1:5432/test";
         assert_eq!(DatabaseUrl::new(no_password.into()).to_string(), no_password);
+    }
+
+    #[test]
+    fn the_sqlite_file_is_found_in_every_url_form() {
+        let file = |u: &str| DatabaseUrl::new(u.into()).sqlite_file();
+        assert_eq!(file("sqlite://data/tsunagu.db"), Some(PathBuf::from("data/tsunagu.db")));
+        assert_eq!(file("sqlite:/srv/t.db?mode=rwc"), Some(PathBuf::from("/srv/t.db")));
+        assert_eq!(file("/srv/t.db"), Some(PathBuf::from("/srv/t.db")));
+        assert_eq!(file("postgres://u@h/db"), None);
+        assert_eq!(file("sqlite::memory:"), None);
     }
 
     #[test]

@@ -5,9 +5,10 @@ mod config;
 use clap::{Args, Parser, Subcommand};
 use config::{DatabaseUrl, FileConfig};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use tsunagu_app::backup::InstallationLock;
 use tsunagu_app::{App, Settings, SystemClock};
 use tsunagu_domain::account::NewAccount;
 use tsunagu_domain::clock::format_jst;
@@ -49,6 +50,22 @@ enum Command {
         /// Spread this many timeline entries over them.
         #[arg(long, requires = "patients")]
         entries: Option<usize>,
+    },
+    /// Write a consistent backup of a running SQLite installation (database
+    /// and attachments, with checksums) as a new generation in DIR.
+    Backup {
+        /// Where the generations live (ideally another disk; see docs/backup.md).
+        #[arg(long)]
+        out: PathBuf,
+        /// How many generations to keep (older ones are removed).
+        #[arg(long, default_value_t = 7)]
+        keep: usize,
+    },
+    /// Restore a backup generation into this installation (server stopped).
+    /// The replaced database is kept beside it.
+    Restore {
+        /// A backup generation directory (tsunagu-backup-...).
+        backup: PathBuf,
     },
     /// Check the audit log.
     Audit {
@@ -144,6 +161,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(h) = file.session_absolute_hours {
         settings.session_absolute_timeout = time::Duration::hours(h.clamp(1, 24 * 7));
     }
+    if let Command::Restore { backup } = &cli.command {
+        // Before connecting: the database file is about to be replaced.
+        return restore(&url, backup, settings).await;
+    }
+    // A running server holds the installation, so that no restore replaces it underneath.
+    let _installation = match (&cli.command, url.sqlite_file()) {
+        (Command::Serve { .. }, Some(file)) => {
+            let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+            Some(InstallationLock::serving(&dir).map_err(|_| "a restore of this installation is under way")?)
+        }
+        _ => None,
+    };
     let store =
         tsunagu_store::connect(url.expose()).await.map_err(|e| format!("cannot open the database {url}: {e}"))?;
     let app = App::new(store, Arc::new(SystemClock), settings);
@@ -155,6 +184,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Demo { patients: Some(patients), entries: Some(entries) } => scale(&app, patients, entries).await,
         Command::Demo { .. } => demo(&app).await,
+        Command::Backup { out, keep } => backup(&app, &out, keep).await,
+        Command::Restore { .. } => Err("unreachable: restore runs before the database opens".into()),
         Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
         Command::User { command } => user(&app, command).await,
     }
@@ -296,6 +327,40 @@ async fn scale(app: &App, patients: usize, entries: usize) -> Result<ExitCode, F
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(app: &App, out: &Path, keep: usize) -> Result<ExitCode, Failure> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let report = app.backup(out, keep).await?;
+    println!(
+        "backup written: {} ({} files, {} bytes, checksums in MANIFEST)",
+        report.generation.display(),
+        report.files,
+        report.bytes
+    );
+    for old in &report.removed {
+        println!("  removed the older generation {}", old.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(url: &DatabaseUrl, backup: &Path, settings: Settings) -> Result<ExitCode, Failure> {
+    let Some(file) = url.sqlite_file() else {
+        return Err("tsunagu restore is for SQLite installations; on PostgreSQL use pg_restore (docs/backup.md)".into());
+    };
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let lock = InstallationLock::restoring(&dir)?;
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let report = tsunagu_app::backup::restore(backup, &file, &settings.attachments_dir, &lock, &stamp)?;
+    println!("restored {} files from {} (checksums verified)", report.files, backup.display());
+    if let Some(previous) = &report.previous {
+        println!("the database it replaced is kept as {}", previous.display());
+    }
+    let store =
+        tsunagu_store::connect(url.expose()).await.map_err(|e| format!("cannot open the restored database: {e}"))?;
+    let app = App::new(store, Arc::new(SystemClock), settings);
+    drop(lock);
+    verify(&app).await
 }
 
 async fn verify(app: &App) -> Result<ExitCode, Failure> {

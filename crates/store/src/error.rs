@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The batch this write was committed in failed; nothing of it was kept.
     #[error("the write could not be committed: {0}")]
     Batch(String),
+    /// The backend cannot do this (the message says what to use instead).
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("stored value is unreadable: {0}")]
     Corrupt(String),
 }

@@ -46,6 +46,10 @@ pub trait Store: Send + Sync {
     /// a bulk import, so that the first queries after it are planned well and
     /// no background vacuum of the whole import competes with them.
     async fn optimize_after_import(&self) -> Result<(), StoreError>;
+    /// Writes a consistent copy of the whole database to the file `path` while
+    /// it is in use (SQLite: `VACUUM INTO`, which reads one snapshot). On
+    /// PostgreSQL use `pg_dump`: this answers [`StoreError::Unsupported`].
+    async fn backup_to(&self, path: &str) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Write batches committed since start (each one durable commit, shared

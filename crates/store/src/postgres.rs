@@ -57,6 +57,12 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn backup_to(&self, _path: &str) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported(
+            "on PostgreSQL, back up with pg_dump (see docs/backup.md); tsunagu backup is for SQLite installations",
+        ))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -62,6 +62,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn backup_to(&self, path: &str) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
