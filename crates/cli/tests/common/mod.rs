@@ -30,15 +30,22 @@ pub async fn nurse_session(db: &str) -> (String, String, uuid::Uuid) {
     let store = tsunagu_store::connect(db).await.unwrap();
     let app = App::new(store, Arc::new(SystemClock), Settings::default());
     app.create_demo().await.unwrap();
+    let (cookie, csrf, session) = signed_in(&app, "ns.tanaka").await;
+    let patient = app.my_patients(&session, "", &RequestMeta::default()).await.unwrap()[0].patient.id;
+    (cookie, csrf, patient)
+}
+
+/// A demo person signed in through the use cases (password, TOTP enrolment):
+/// (cookie, CSRF token, session).
+pub async fn signed_in(app: &App, login: &str) -> (String, String, tsunagu_app::Session) {
     let meta = RequestMeta::default();
-    let half = app.sign_in("ns.tanaka", "tsunagu-demo-2026", &meta).await.unwrap();
+    let half = app.sign_in(login, "tsunagu-demo-2026", &meta).await.unwrap();
     let enrolment = app.enrolment(&half.token).await.unwrap();
     let secret = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap();
     let code = totp_rs::Builder::new().with_secret(secret).build().unwrap().generate_current().to_string();
     let (full, _) = app.complete_enrolment(&half.token, &code, &meta).await.unwrap();
     let session = app.session(&full.token).await.unwrap().unwrap();
-    let patient = app.my_patients(&session, "", &meta).await.unwrap()[0].patient.id;
-    (format!("tsunagu_session={}", full.token), session.csrf_token, patient)
+    (format!("tsunagu_session={}", full.token), session.csrf_token.clone(), session)
 }
 
 pub async fn start(dir: &std::path::Path, db: &str) -> (Child, SocketAddr) {

@@ -1,0 +1,120 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! Two `tsunagu serve` processes on one PostgreSQL database behave as one
+//! installation: a session works on both, what one acknowledges the other
+//! shows, a mention posted through one is waiting in the other, sign-in
+//! throttling counts attempts made anywhere, and concurrent audited writes
+//! through both keep one unbroken audit chain. Runs when
+//! TSUNAGU_TEST_POSTGRES_URL names a server (CI sets it).
+
+mod common;
+
+use common::{Server, request, signed_in, start};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tsunagu_app::{App, AppError, RequestMeta, Settings, SystemClock};
+
+fn get(path: &str, cookie: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\n\r\n")
+}
+
+fn post(path: &str, cookie: &str, csrf: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// The body of one response, read on a fresh connection.
+async fn body_of(addr: std::net::SocketAddr, raw: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let raw = raw.replace("HTTP/1.1\r\n", "HTTP/1.1\r\nConnection: close\r\n");
+    stream.write_all(raw.as_bytes()).await.unwrap();
+    let mut all = Vec::new();
+    stream.read_to_end(&mut all).await.unwrap();
+    let text = String::from_utf8_lossy(&all).into_owned();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_database_are_one_installation() {
+    let Some(admin) = std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else { return };
+    use sqlx::Connection;
+    let name = format!("tsunagu_two_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_owned();
+    let db = format!("{base}/{name}");
+    let dir = std::env::temp_dir().join(format!("tsunagu-two-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let app = App::new(tsunagu_store::connect(&db).await.unwrap(), Arc::new(SystemClock), Settings::default());
+    app.create_demo().await.unwrap();
+    let (nurse, nurse_csrf, nurse_session) = signed_in(&app, "ns.tanaka").await;
+    let (doctor, _, _) = signed_in(&app, "dr.sato").await;
+    let patient = app.my_patients(&nurse_session, "", &RequestMeta::default()).await.unwrap()[0].patient.id;
+
+    let (a, addr_a) = start(&dir, &db).await;
+    let (b, addr_b) = start(&dir, &db).await;
+    let _a = Server { child: a, dir: dir.join("a") };
+    let _b = Server { child: b, dir: dir.join("b") };
+
+    // One session, both servers.
+    for addr in [addr_a, addr_b] {
+        assert!(body_of(addr, &get("/api/v1/me", &nurse)).await.contains("ns.tanaka"));
+    }
+
+    // Posts through both at once, every one acknowledged.
+    let entries = format!("/api/v1/patients/{patient}/entries");
+    let mut tasks = Vec::new();
+    for (worker, addr) in [addr_a, addr_b, addr_a, addr_b].into_iter().enumerate() {
+        let (nurse, csrf, entries) = (nurse.clone(), nurse_csrf.clone(), entries.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            for n in 0..60 {
+                let body = format!(r#"{{"kind":"message","body":"two-{worker}-{n}"}}"#);
+                assert_eq!(request(&mut stream, post(&entries, &nurse, &csrf, &body).as_bytes()).await, Some(201));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    // What A acknowledged, B shows (the record lists the newest 50).
+    let record = body_of(addr_b, &get(&format!("/api/v1/patients/{patient}?q=two-0-59"), &nurse)).await;
+    assert!(record.contains("two-0-59"), "{record}");
+
+    // A mention posted through A waits for the doctor on B.
+    let mention = r#"{"kind":"message","body":"@dr.sato 夜間の連絡先を確認させてください"}"#;
+    let mut stream = TcpStream::connect(addr_a).await.unwrap();
+    assert_eq!(request(&mut stream, post(&entries, &nurse, &nurse_csrf, mention).as_bytes()).await, Some(201));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let bell = body_of(addr_b, &get("/api/v1/notifications", &doctor)).await;
+    assert!(bell.contains("\"kind\":\"mention\""), "{bell}");
+
+    // Throttling counts failures made through any instance.
+    let other = App::new(tsunagu_store::connect(&db).await.unwrap(), Arc::new(SystemClock), Settings::default());
+    let meta = RequestMeta::default();
+    for _ in 0..Settings::default().max_failures_per_account {
+        assert!(app.sign_in("ph.kobayashi", "not the password", &meta).await.is_err());
+    }
+    let locked = other.sign_in("ph.kobayashi", "tsunagu-demo-2026", &meta).await;
+    assert!(matches!(locked, Err(AppError::Throttled)), "the second instance saw the first one's failures");
+
+    // One unbroken chain, although two writers appended to it concurrently.
+    let verify = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(["audit", "verify", "--database-url", &db])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    drop((_a, _b));
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
