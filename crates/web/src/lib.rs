@@ -142,7 +142,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
     }
     router
         .fallback(pages::ops::not_found)
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(config.secure_cookies, security::headers))
         .layer(axum::middleware::from_fn(metrics::count))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

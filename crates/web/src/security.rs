@@ -1,6 +1,6 @@
 //! Security headers on every response.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -9,7 +9,9 @@ use axum::response::Response;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-pub(crate) async fn headers(request: Request, next: Next) -> Response {
+/// `over_tls`: the site is served over HTTPS (secure cookies on), so browsers
+/// are told to use nothing else for a year (HSTS).
+pub(crate) async fn headers(State(over_tls): State<bool>, request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -19,6 +21,9 @@ pub(crate) async fn headers(request: Request, next: Next) -> Response {
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(self)"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if over_tls {
+        h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
+    }
     if !is_static {
         // Pages may hold patient data: never keep them in a shared or disk cache.
         h.insert("cache-control", HeaderValue::from_static("no-store"));

@@ -53,6 +53,15 @@ async fn pages_carry_security_headers_and_safe_cookies(db: &TestDb) {
         cookie.starts_with("tsunagu_csrf=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+    assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain HTTP (a loopback test server)");
+    // Behind TLS (secure cookies on): HSTS, and cookies only over HTTPS.
+    let config = tsunagu_web::WebConfig { secure_cookies: true, behind_proxy: true };
+    let tls = tsunagu_web::router(t.app.clone(), config);
+    let request = axum::http::Request::builder().uri("/sign-in").body(axum::body::Body::empty()).unwrap_or_default();
+    let response = tower::ServiceExt::oneshot(tls, request).await.unwrap_or_else(|e| match e {});
+    let h = response.headers();
+    assert_eq!(h.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000"));
+    assert!(h.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("Secure"));
 }
 
 /// PostgreSQL restarted or a network blip: every connection of the app is cut.
