@@ -313,6 +313,26 @@ impl App {
         AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
     }
 
+    /// Whether the signed-in person may register patients (and so be offered the form).
+    pub fn may_register_patients(&self, session: &Session) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
+        enforce(policy::create_patient(&actor, municipality))?;
+        if session.account.profession == Profession::Family {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Whether the signed-in person may open a record by break-glass (and so be offered the form).
+    pub fn may_break_glass(&self, session: &Session) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        if !policy::may_break_glass(&actor, session.account.profession) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
     /// A professional registers a patient they care for; they become the first
     /// member of the team. Nobody else sees the patient until consent is recorded.
     pub async fn register_patient(
@@ -322,12 +342,9 @@ impl App {
         my_role: &str,
         meta: &RequestMeta,
     ) -> Result<PatientView, AppError> {
+        self.may_register_patients(session)?;
         let actor = session.actor()?;
         let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
-        enforce(policy::create_patient(&actor, municipality))?;
-        if session.account.profession == Profession::Family {
-            return Err(AppError::Forbidden);
-        }
         let details = PatientDetails::parse(form, self.today())?;
         let role = TeamRole::parse(my_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
         let now = self.now();
@@ -1319,10 +1336,8 @@ impl App {
         reason: &str,
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
+        self.may_break_glass(session)?;
         let actor = session.actor()?;
-        if !policy::may_break_glass(&actor, session.account.profession) {
-            return Err(AppError::Forbidden);
-        }
         let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
         let key = search_key(name);
         if key.chars().count() < 2 {

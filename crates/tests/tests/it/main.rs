@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod audit;
 mod mail;
+mod matrix;
 mod ops;
 mod patients;
 mod routes;

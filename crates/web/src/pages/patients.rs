@@ -37,6 +37,9 @@ struct HomePage {
     patients: Vec<PatientSummary>,
     notifications: Vec<tsunagu_app::patients::NotificationView>,
     q: String,
+    /// Which actions to offer (the use cases check again).
+    can_register: bool,
+    can_break_glass: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,6 +75,8 @@ pub(crate) async fn home(
         recovery_low: unused < 3,
         patients,
         q: q.q,
+        can_register: state.app.may_register_patients(session).is_ok(),
+        can_break_glass: state.app.may_break_glass(session).is_ok(),
     }
     .into_response())
 }
@@ -162,8 +167,9 @@ fn new_patient_page(ctx: &Ctx, form: PatientFormValues, error: Option<String>) -
     }
 }
 
-pub(crate) async fn new_patient(ctx: Ctx) -> Result<Response, WebError> {
-    ctx.signed_in()?;
+pub(crate) async fn new_patient(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    state.app.may_register_patients(session).map_err(|e| ctx.fail(e))?;
     let form = PatientFormValues {
         sex: "female".into(),
         care_level: "none".into(),
@@ -890,8 +896,9 @@ fn break_glass_page(ctx: &Ctx, form: BreakGlassForm, error: Option<String>) -> B
     }
 }
 
-pub(crate) async fn break_glass_form(ctx: Ctx) -> Result<Response, WebError> {
-    ctx.signed_in()?;
+pub(crate) async fn break_glass_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    state.app.may_break_glass(session).map_err(|e| ctx.fail(e))?;
     Ok(break_glass_page(
         &ctx,
         BreakGlassForm { reason_kind: "covering_physician".into(), ..BreakGlassForm::default() },

@@ -1,0 +1,98 @@
+//! What the people *on* a care team get from every page of the router (the
+//! route walk in `routes.rs` covers everyone else): the nurse who registered
+//! the patient, the primary physician, a pharmacist on the team, and a family
+//! member. Each GET route must answer as the table below says; a new route
+//! starts as "everyone on the team may open it" and fails here until that is
+//! true or the route is listed.
+
+use crate::helpers::{Client, TestDb};
+use crate::patients::{PATIENT, Team, add, consent, post, register, team};
+
+crate::on_both_databases!(every_page_answers_each_team_role_as_the_policy_says);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Nurse,
+    Physician,
+    Pharmacist,
+    Family,
+}
+
+/// The expected status of `GET pattern` for `role`.
+fn expected(role: Role, pattern: &str) -> u16 {
+    use Role::*;
+    match pattern {
+        // Signed-in people are sent home from the sign-in pages.
+        "/" | "/sign-in" | "/sign-in/code" | "/sign-in/enrol" => 303,
+        // Switching the language goes back to where one was.
+        "/lang/{lang}" => 303,
+        // Administration is for admins only (none of these four is one).
+        p if p.starts_with("/admin") => 403,
+        // Registering patients and break-glass are for professionals; break-glass
+        // for clinicians only.
+        "/patients/new" if role == Family => 403,
+        "/break-glass" if matches!(role, Family | Pharmacist) => 403,
+        // The entry measured here is for the team (not the family): its page,
+        // its correction form, its history in the API and its photo.
+        "/entries/{entry}" | "/entries/{entry}/correct" | "/api/v1/entries/{entry}" | "/attachments/{attachment}"
+            if role == Family =>
+        {
+            404
+        }
+        _ => 200,
+    }
+}
+
+async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
+    let Team { t, mut nurse, doctor, .. } = team(db).await;
+    let (pharmacist, _) = t.signed_in("ph.kobayashi", Some("122173"), "pharmacist", &[], None).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    add(&mut nurse, &patient, "ph.kobayashi", "pharmacist").await;
+    let entry = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "チーム内の急変")]).await;
+    let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
+    let page = format!("/patients/{patient}");
+    let invited = nurse
+        .submit(
+            &page,
+            &format!("{page}/family"),
+            &[("login_id", "kashiwa.son"), ("name", "柏 一郎"), ("relation", "長男")],
+        )
+        .await;
+    let code = invited.by_id("issued-code").unwrap_or_else(|| panic!("no invitation code: {}", invited.body));
+    let mut family = t.client();
+    family.redeem(&code, "kashiwa.son", crate::helpers::PASSWORD).await;
+    family.sign_in_and_enrol(&t, "kashiwa.son", crate::helpers::PASSWORD).await;
+    let for_family =
+        post(&mut nurse, &patient, &[("kind", "message"), ("body", "ご家族へ"), ("audience", "family")]).await;
+    assert_eq!(family.get(&format!("/entries/{for_family}")).await.status.as_u16(), 200, "what is shared with them");
+
+    let ids = [
+        ("{patient}", patient.clone()),
+        ("{entry}", entry.clone()),
+        ("{attachment}", attachment),
+        ("{lang}", "ja".to_owned()),
+        ("{file}", "app.css".to_owned()),
+    ];
+    let mut people: Vec<(Role, Client)> =
+        vec![(Role::Nurse, nurse), (Role::Physician, doctor), (Role::Pharmacist, pharmacist), (Role::Family, family)];
+    let mut checked = 0;
+    for (method, pattern) in tsunagu_web::routes() {
+        // Routes of other kinds of ids (facilities, accounts, municipalities)
+        // belong to the admin walk; sign-out would end the session mid-walk.
+        if method != "GET" || pattern.contains("sign-out") {
+            continue;
+        }
+        let path = ids.iter().fold(pattern.to_owned(), |p, (k, v)| p.replace(k, v));
+        if path.contains('{') {
+            continue;
+        }
+        for (role, client) in people.iter_mut() {
+            let status = client.get(&path).await.status.as_u16();
+            assert_eq!(status, expected(*role, pattern), "{role:?} GET {pattern}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 80, "only {checked} answers checked");
+}
