@@ -73,6 +73,16 @@ test('nurse and doctor share a patient record on phones', async () => {
     await d.locator('.entry.unread').getByText('初回訪問。呼吸状態安定。').waitFor();
     await d.screenshot({ path: '../../target/browser-doctor.png', fullPage: true });
 
+    // The doctor answers under the visit record.
+    const visit = d.locator('.timeline > li', { hasText: '初回訪問。呼吸状態安定。' });
+    await visit.getByRole('link', { name: '返信' }).first().click();
+    await d.locator('#replying-to').getByText('初回訪問。呼吸状態安定。').waitFor();
+    await d.getByLabel('内容').fill('了解しました。酸素は2Lのまま継続してください。');
+    await d.getByRole('button', { name: '投稿する' }).click();
+    await d.getByText('投稿しました').waitFor();
+    await d.locator('.timeline > li', { hasText: '初回訪問。呼吸状態安定。' })
+      .locator('ol.replies').getByText('酸素は2Lのまま継続').waitFor();
+
     await n.goto(`${server.base}/home`);
     await n.locator('#patient-list li', { hasText: '手賀 静子' }).getByRole('link').click();
     await n.getByRole('link', { name: '既読 1' }).click();

@@ -100,6 +100,53 @@ pub struct EntryView {
     pub acknowledgement_count: i64,
 }
 
+/// An entry with the replies to it that are on the same page, oldest first.
+pub type Thread = (EntryView, Vec<EntryView>);
+
+/// Groups a page of the timeline (newest first) into threads: a reply goes
+/// under its parent when the parent is on the page; threads come newest
+/// activity first, so a fresh reply brings its conversation to the top.
+pub fn threads(timeline: &[EntryView]) -> Vec<Thread> {
+    let shown: std::collections::HashSet<Uuid> = timeline.iter().map(|e| e.id).collect();
+    let mut threads: Vec<Thread> = timeline
+        .iter()
+        .filter(|e| e.reply_to.is_none_or(|parent| !shown.contains(&parent)))
+        .map(|e| (e.clone(), Vec::new()))
+        .collect();
+    for reply in timeline.iter().rev() {
+        if let Some(parent) = reply.reply_to.filter(|p| shown.contains(p)) {
+            // Replies to replies join the thread of the reply's own root.
+            let root = root_of(timeline, parent);
+            if let Some((_, replies)) = threads.iter_mut().find(|(e, _)| e.id == root) {
+                replies.push(reply.clone());
+            }
+        }
+    }
+    let latest =
+        |(e, replies): &Thread| replies.iter().map(|r| r.created_at).max().unwrap_or(e.created_at).max(e.created_at);
+    threads.sort_by_key(|t| std::cmp::Reverse(latest(t)));
+    threads
+}
+
+fn root_of(timeline: &[EntryView], mut id: Uuid) -> Uuid {
+    // Bounded by the page: a cycle cannot occur (a reply is newer than its parent).
+    for _ in 0..timeline.len() {
+        match timeline.iter().find(|e| e.id == id).and_then(|e| e.reply_to) {
+            Some(parent) if timeline.iter().any(|e| e.id == parent) => id = parent,
+            _ => break,
+        }
+    }
+    id
+}
+
+impl EntryView {
+    /// The start of the text, to quote it (e.g. "replying to ...").
+    pub fn snippet(&self) -> String {
+        let text: String = self.body.chars().take(30).collect();
+        if self.body.chars().count() > 30 { format!("{text}…") } else { text }
+    }
+}
+
 /// How the timeline is narrowed, as typed (empty means "any").
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TimelineQuery<'a> {
@@ -1637,4 +1684,51 @@ pub struct ConsentForm<'a> {
 /// Parses an entry form (what the web layer and the API share).
 pub fn parse_entry(kind: &str, body: &str, vitals: &VitalsForm<'_>, needs_reply: bool) -> Result<EntryDraft, AppError> {
     Ok(EntryDraft::parse(kind, body, vitals, needs_reply)?)
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+
+    fn entry(n: i64, reply_to: Option<i64>) -> EntryView {
+        let id = |n: i64| Uuid::from_u128(n as u128);
+        EntryView {
+            id: id(n),
+            kind: EntryKind::Message,
+            author_name: String::new(),
+            author_profession: None,
+            is_mine: false,
+            created_at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(n),
+            body: format!("{n}"),
+            vitals: VitalSigns::default(),
+            corrected: false,
+            needs_reply: false,
+            reply_to: reply_to.map(id),
+            audience: Audience::Team,
+            attachments: Vec::new(),
+            was_unread: false,
+            read_count: 0,
+            acknowledged_by_me: false,
+            acknowledgement_count: 0,
+        }
+    }
+
+    #[test]
+    fn replies_sit_under_their_parent_and_bring_it_to_the_top() {
+        // Newest first, as the timeline comes: 5 replies to 4 (a reply to 1), 3 stands alone, 2 replies to 1.
+        let page = [entry(5, Some(4)), entry(4, Some(1)), entry(3, None), entry(2, Some(1)), entry(1, None)];
+        let shape: Vec<(String, Vec<String>)> =
+            threads(&page).into_iter().map(|(e, r)| (e.body, r.into_iter().map(|r| r.body).collect())).collect();
+        assert_eq!(
+            shape,
+            vec![("1".into(), vec!["2".into(), "4".into(), "5".into()]), ("3".into(), vec![])],
+            "the thread with the newest reply first, its replies oldest first"
+        );
+    }
+
+    #[test]
+    fn a_reply_whose_parent_is_not_on_the_page_stands_alone() {
+        let shape: Vec<usize> = threads(&[entry(9, Some(1)), entry(8, None)]).iter().map(|(_, r)| r.len()).collect();
+        assert_eq!(shape, vec![0, 0]);
+    }
 }

@@ -399,6 +399,11 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.timeline", "タイムライン", "Timeline"),
     ("entry.all", "すべて", "All"),
     ("entry.author", "記入者", "Author"),
+    ("entry.reply", "返信", "Reply"),
+    ("entry.replies", "返信", "Replies"),
+    ("entry.replying_to", "返信先：", "Replying to:"),
+    ("entry.cancel_reply", "返信をやめる", "Cancel reply"),
+    ("entry.in_reply_to", "↩ 返信先の記録を見る", "↩ See the entry this replies to"),
     ("account.email_notifications", "メールでのお知らせ", "E-mail notifications"),
     (
         "account.email_notifications_help",

@@ -26,6 +26,7 @@ crate::on_both_databases!(
     photos_are_checked_stored_and_shown_only_to_the_team,
     the_timeline_filters_by_profession_author_and_period,
     colleagues_are_found_by_login_name_or_kana_within_the_municipality,
+    replies_are_threaded_under_the_entry_they_answer,
 );
 
 /// A tiny JPEG-looking file (the magic number is what is checked).
@@ -828,4 +829,51 @@ async fn colleagues_are_found_by_login_name_or_kana_within_the_municipality(db: 
     let elsewhere = stranger.get("/colleagues?member=dr").await;
     assert_eq!(options(&elsewhere.body), 0, "{}", elsewhere.body);
     assert!(!t.client().get("/colleagues?member=dr").await.status.is_success(), "anonymous people find nobody");
+}
+
+async fn replies_are_threaded_under_the_entry_they_answer(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let question = post(
+        &mut nurse,
+        &patient,
+        &[("kind", "message"), ("body", "夜間の疼痛時の指示をお願いします"), ("needs_reply", "true")],
+    )
+    .await;
+    t.clock.advance(time::Duration::minutes(5));
+    post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "入浴介助。皮膚状態良好")]).await;
+    t.clock.advance(time::Duration::minutes(5));
+
+    // "Reply" opens the compose form for that entry.
+    let form = doctor.get(&format!("/patients/{patient}?reply_to={question}")).await;
+    let banner = form.by_id("replying-to").unwrap_or_default();
+    assert!(banner.contains("夜間の疼痛時の指示"), "{banner}");
+    assert_eq!(form.input_value("reply_to").as_deref(), Some(question.as_str()));
+    let answer = post(
+        &mut doctor,
+        &patient,
+        &[("kind", "message"), ("body", "レスキュー1回追加可。改善なければ連絡を"), ("reply_to", &question)],
+    )
+    .await;
+
+    // The answer sits under the question, and the conversation comes first.
+    let page = nurse.get(&format!("/patients/{patient}")).await.body;
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("{needle} is not on the page"));
+    let (q, replies, a, bath) =
+        (at("夜間の疼痛時の指示"), at("class=\"replies\""), at("レスキュー1回追加可"), at("入浴介助"));
+    assert!(q < replies && replies < a, "the answer is in the question's replies");
+    assert!(a < bath, "the thread with the newest reply comes before the older visit record");
+    assert!(page.contains(&format!("id=\"e-{answer}\" class=\"entry reply")));
+
+    // A reply must answer an entry of the same patient.
+    let other = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &other).await;
+    let page = format!("/patients/{other}");
+    let wrong = nurse
+        .submit(&page, &format!("{page}/entries"), &[("kind", "message"), ("body", "x"), ("reply_to", &question)])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("返信先の記録が見つかりません"));
 }

@@ -317,6 +317,12 @@ struct PatientTemplate {
     profession: String,
     /// Everyone who has been on the team, to filter by author.
     authors: Vec<(Uuid, String)>,
+    /// The timeline as conversations (replies under their entry).
+    threads: Vec<tsunagu_app::patients::Thread>,
+    /// Entries on this page (a reply to anything else links to it).
+    shown_ids: std::collections::HashSet<Uuid>,
+    /// The entry being replied to, when it is on this page.
+    replying_to: Option<tsunagu_app::patients::EntryView>,
     author: String,
     from: String,
     to: String,
@@ -341,6 +347,8 @@ pub(crate) struct PatientQuery {
     author: String,
     from: String,
     to: String,
+    /// Open the compose form as a reply to this entry.
+    reply_to: String,
 }
 
 async fn patient_template(
@@ -373,6 +381,9 @@ async fn patient_template(
             professions.push(profession);
         }
     }
+    let threads = tsunagu_app::patients::threads(&p.timeline);
+    let shown_ids = p.timeline.iter().map(|e| e.id).collect();
+    let replying_to = p.timeline.iter().find(|e| e.id.to_string() == entry.reply_to).cloned();
     let mut authors: Vec<(Uuid, String)> = Vec::new();
     for m in &p.team {
         if !authors.iter().any(|(id, _)| *id == m.account_id) {
@@ -396,6 +407,9 @@ async fn patient_template(
         professions,
         profession: view.profession.clone(),
         authors,
+        threads,
+        shown_ids,
+        replying_to,
         author: view.author.clone(),
         from: view.from.clone(),
         to: view.to.clone(),
@@ -409,7 +423,9 @@ pub(crate) async fn patient(
     Query(q): Query<PatientQuery>,
 ) -> Result<Response, WebError> {
     let id: Uuid = parse_id(&ctx, &id)?;
-    let entry = EntryFormValues { kind: "visit_record".into(), ..EntryFormValues::default() };
+    // A reply is usually a message; otherwise the visit record is the common case.
+    let kind = if q.reply_to.is_empty() { "visit_record" } else { "message" };
+    let entry = EntryFormValues { kind: kind.into(), reply_to: q.reply_to.clone(), ..EntryFormValues::default() };
     Ok(patient_template(&state, &ctx, id, &q, entry, None).await?.into_response())
 }
 
