@@ -53,6 +53,7 @@ pub struct PatientSummary {
     pub consent: ConsentState,
     pub unread: i64,
     pub urgent_unacknowledged: i64,
+    /// Entries by others that ask for a reply and have none yet.
     pub needs_reply: i64,
 }
 
@@ -98,6 +99,8 @@ pub struct EntryView {
     pub read_count: i64,
     pub acknowledged_by_me: bool,
     pub acknowledgement_count: i64,
+    /// Entries that answer this one ("needs reply" is settled once there is one).
+    pub reply_count: i64,
 }
 
 /// An entry with the replies to it that are on the same page, oldest first.
@@ -305,6 +308,7 @@ fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
         read_count: r.read_count,
         acknowledged_by_me: r.acknowledged_by_me,
         acknowledgement_count: r.acknowledgement_count,
+        reply_count: r.reply_count,
     }
 }
 
@@ -1710,6 +1714,7 @@ mod thread_tests {
             read_count: 0,
             acknowledged_by_me: false,
             acknowledgement_count: 0,
+            reply_count: 0,
         }
     }
 

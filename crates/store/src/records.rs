@@ -321,6 +321,8 @@ pub struct TimelineRow {
     pub read_count: i64,
     pub acknowledged_by_me: bool,
     pub acknowledgement_count: i64,
+    /// Entries that answer this one.
+    pub reply_count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

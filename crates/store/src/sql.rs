@@ -405,7 +405,8 @@ macro_rules! impl_store_tx {
                     "SELECT e.patient_id, \
                        SUM(CASE WHEN r.entry_id IS NULL THEN 1 ELSE 0 END) AS unread, \
                        SUM(CASE WHEN e.kind = 'urgent' AND k.entry_id IS NULL THEN 1 ELSE 0 END) AS urgent_unacknowledged, \
-                       SUM(CASE WHEN e.needs_reply AND r.entry_id IS NULL THEN 1 ELSE 0 END) AS needs_reply \
+                       SUM(CASE WHEN e.needs_reply AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id) \
+                           THEN 1 ELSE 0 END) AS needs_reply \
                      FROM entries e \
                      JOIN team_members m ON m.patient_id = e.patient_id AND m.account_id = $1 AND m.left_at IS NULL \
                      LEFT JOIN entry_reads r ON r.entry_id = e.id AND r.account_id = $1 \
@@ -803,7 +804,8 @@ pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.a
      EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = e.id AND r.account_id = $2) AS read_by_me, \
      (SELECT COUNT(*) FROM entry_reads r WHERE r.entry_id = e.id) AS read_count, \
      EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $2) AS acknowledged_by_me, \
-     (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count \
+     (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count, \
+     (SELECT COUNT(*) FROM entries x WHERE x.reply_to = e.id) AS reply_count \
      FROM entries e \
      JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
      JOIN accounts a ON a.id = e.author_id";

@@ -400,6 +400,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.all", "すべて", "All"),
     ("entry.author", "記入者", "Author"),
     ("entry.reply", "返信", "Reply"),
+    ("entry.replied", "返信済み", "Replied"),
     ("entry.replies", "返信", "Replies"),
     ("entry.replying_to", "返信先：", "Replying to:"),
     ("entry.cancel_reply", "返信をやめる", "Cancel reply"),

@@ -183,7 +183,9 @@ async fn posting_and_reading_leave_read_receipts_and_unread_counts(db: &TestDb) 
     assert_eq!(page.by_id("latest-vitals").map(|v| v.starts_with("体温 37.2℃")), Some(true));
     let again = doctor.get(&format!("/patients/{patient}")).await;
     assert!(!again.body.contains("kind-visit_record unread"), "read after being shown");
-    assert!(!doctor.get("/home").await.body.contains("未読 1"));
+    let home = doctor.get("/home").await.body;
+    assert!(!home.contains("未読 1") && home.contains("要返信 1"), "read, but still waiting for an answer");
+    assert!(!nurse.get("/home").await.body.contains("要返信"), "one's own questions are not counted");
 
     let receipts = nurse.get(&format!("/entries/{entry}")).await;
     assert_eq!(receipts.status, StatusCode::OK);
@@ -197,6 +199,8 @@ async fn posting_and_reading_leave_read_receipts_and_unread_counts(db: &TestDb) 
     )
     .await;
     assert!(!reply.is_empty());
+    assert!(!doctor.get("/home").await.body.contains("要返信"), "answered");
+    assert!(nurse.get(&format!("/patients/{patient}")).await.body.contains("返信済み"));
 }
 
 async fn impossible_input_is_refused_and_changes_nothing(db: &TestDb) {
