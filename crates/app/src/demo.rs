@@ -349,7 +349,7 @@ impl App {
                 proxy_relation: "",
                 scope: "在宅療養に関わるケアチーム内での情報共有",
             };
-            self.record_consent(&nurse, p.id, &consent, &meta).await?;
+            self.record_consent(&nurse, p.id, &consent, None, &meta).await?;
             for (login, role) in [
                 ("dr.sato", "primary_physician"),
                 ("dr.suzuki", "backup_physician"),

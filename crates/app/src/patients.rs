@@ -65,6 +65,8 @@ pub struct ConsentView {
     pub proxy_relation: Option<String>,
     pub scope: String,
     pub withdrawn_at: Option<OffsetDateTime>,
+    /// The entry with the scanned consent form, if one was attached.
+    pub document_entry: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -623,15 +625,10 @@ impl App {
         session: &Session,
         patient: Uuid,
         form: &ConsentForm<'_>,
+        document: Option<&crate::attachments::UploadedFile>,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
-        let mut tx = self.begin().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::record_consent(&actor, &loaded.scope))?;
-        if loaded.is_family(actor.account_id.0) {
-            return Err(AppError::Forbidden);
-        }
         let details = ConsentDetails::parse(
             form.given_on,
             form.method,
@@ -640,7 +637,73 @@ impl App {
             form.scope,
             self.today(),
         )?;
+        let scan = document
+            .map(|f| tsunagu_domain::care::AttachmentFile::inspect(&f.declared_type, &f.file_name, &f.bytes))
+            .transpose()?;
+        // The scan is written (durably) before the transaction that refers to
+        // it, and only for someone who may record consent.
+        let stored = match (document, scan) {
+            (Some(file), Some(kind)) => {
+                let mut tx = self.store.begin_read().await?;
+                let precheck = load(tx.as_mut(), patient, self.now()).await?;
+                enforce(policy::record_consent(&actor, &precheck.scope))?;
+                drop(tx);
+                let id = Uuid::now_v7();
+                let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
+                Some((id, kind, file.bytes.len(), sha256))
+            }
+            _ => None,
+        };
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::record_consent(&actor, &loaded.scope))?;
+        if loaded.is_family(actor.account_id.0) {
+            return Err(AppError::Forbidden);
+        }
         let now = self.now();
+        let document_entry_id = stored.as_ref().map(|_| Uuid::now_v7());
+        if let (Some(entry_id), Some((attachment_id, kind, size, sha256))) = (document_entry_id, stored) {
+            // The scan travels as a team entry with the file, so that it is
+            // read, access-checked and audited like every other attachment.
+            tx.insert_entry(&NewEntry {
+                id: entry_id,
+                patient_id: patient,
+                kind: EntryKind::Message.code().to_owned(),
+                author_id: actor.account_id.0,
+                reply_to: None,
+                needs_reply: false,
+                created_at: now,
+                body: "同意書（スキャン）".to_owned(),
+                vitals: "{}".to_owned(),
+                audience: Audience::Team.code().to_owned(),
+            })
+            .await?;
+            tx.insert_attachment(&tsunagu_store::AttachmentRow {
+                id: attachment_id,
+                entry_id,
+                patient_id: patient,
+                content_type: kind.content_type.to_owned(),
+                file_name: kind.file_name,
+                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+                sha256,
+                created_at: now,
+            })
+            .await?;
+            self.audit(
+                tx.as_mut(),
+                &loaded,
+                session,
+                meta,
+                PatientEvent {
+                    at: now,
+                    action: AuditAction::EntryPosted,
+                    target_kind: "entry",
+                    target: Some(entry_id),
+                    details: json!({ "patient": patient, "kind": "message", "consent_document": true }),
+                },
+            )
+            .await?;
+        }
         tx.insert_consent(&ConsentRow {
             id: Uuid::now_v7(),
             patient_id: patient,
@@ -654,9 +717,10 @@ impl App {
             withdrawn_at: None,
             withdrawn_by: None,
             withdrawal_reason: None,
+            document_entry_id,
         })
         .await?;
-        let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some() });
+        let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some(), "document": document_entry_id.is_some() });
         self.audit(
             tx.as_mut(),
             &loaded,
@@ -1012,6 +1076,7 @@ impl App {
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
         let acks = tx.acknowledgements(entry).await?;
+        let files = tx.attachments_of_patient(row.patient_id).await?;
         self.audit(
             tx.as_mut(),
             &loaded,
@@ -1028,10 +1093,13 @@ impl App {
         .await?;
         tx.commit().await?;
         let patient_name = format!("{} {}", loaded.row.family_name, loaded.row.given_name);
+        let patient_id = row.patient_id;
+        let mut view = entry_view(row, actor.account_id.0);
+        attach(std::slice::from_mut(&mut view), &files);
         Ok(EntryDetail {
-            patient_id: row.patient_id,
+            patient_id,
             patient_name,
-            entry: entry_view(row, actor.account_id.0),
+            entry: view,
             versions: versions
                 .into_iter()
                 .map(|v| EntryVersionView {
@@ -1172,6 +1240,7 @@ fn consent_view(c: &ConsentRow) -> ConsentView {
         proxy_relation: c.proxy_relation.clone(),
         scope: c.scope.clone(),
         withdrawn_at: c.withdrawn_at,
+        document_entry: c.document_entry_id,
     }
 }
 

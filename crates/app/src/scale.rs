@@ -159,6 +159,7 @@ impl App {
                 withdrawn_at: None,
                 withdrawn_by: None,
                 withdrawal_reason: None,
+                document_entry_id: None,
             })
             .await?;
             for (account_id, team_role) in team {

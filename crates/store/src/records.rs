@@ -203,6 +203,8 @@ pub struct ConsentRow {
     pub withdrawn_at: Option<OffsetDateTime>,
     pub withdrawn_by: Option<Uuid>,
     pub withdrawal_reason: Option<String>,
+    /// The timeline entry carrying the scanned consent form, if one was attached.
+    pub document_entry_id: Option<Uuid>,
 }
 
 /// A team membership, with who the member is.

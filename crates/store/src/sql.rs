@@ -422,12 +422,12 @@ macro_rules! impl_store_tx {
             async fn insert_consent(&mut self, c: &$crate::ConsentRow) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO consents (id, patient_id, given_on, method, proxy_name, proxy_relation, scope, recorded_by, \
-                     recorded_at, withdrawn_at, withdrawn_by, withdrawal_reason) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     recorded_at, withdrawn_at, withdrawn_by, withdrawal_reason, document_entry_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(c.id).bind(c.patient_id).bind(c.given_on).bind(&c.method).bind(&c.proxy_name).bind(&c.proxy_relation)
                 .bind(&c.scope).bind(c.recorded_by).bind(c.recorded_at).bind(c.withdrawn_at).bind(c.withdrawn_by)
-                .bind(&c.withdrawal_reason)
+                .bind(&c.withdrawal_reason).bind(c.document_entry_id)
                 .execute(self.conn()).await?;
                 Ok(())
             }

@@ -292,6 +292,13 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("error.attachment.too_large", "添付ファイルは1件10MBまでです。", "Each attachment can be at most 10 MB."),
     ("error.attachment.too_many", "添付ファイルは5件までです。", "At most 5 attachments."),
     (
+        "error.attachment.too_many_consent",
+        "同意書は1つのファイルにまとめてください。",
+        "Put the consent form in one file.",
+    ),
+    ("consent.document", "同意書のスキャン・写真", "Scanned consent form"),
+    ("consent.document_link", "同意書を見る", "See the consent form"),
+    (
         "error.attachment.unsupported_type",
         "添付できるのはJPEG・PNGの写真とPDFだけです。",
         "Only JPEG or PNG photos and PDFs can be attached.",

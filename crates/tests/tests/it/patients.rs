@@ -27,6 +27,7 @@ crate::on_both_databases!(
     the_timeline_filters_by_profession_author_and_period,
     colleagues_are_found_by_login_name_or_kana_within_the_municipality,
     replies_are_threaded_under_the_entry_they_answer,
+    a_scanned_consent_form_is_kept_with_the_consent,
 );
 
 /// A tiny JPEG-looking file (the magic number is what is checked).
@@ -880,4 +881,59 @@ async fn replies_are_threaded_under_the_entry_they_answer(db: &TestDb) {
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("返信先の記録が見つかりません"));
+}
+
+async fn a_scanned_consent_form_is_kept_with_the_consent(db: &TestDb) {
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    let page = format!("/patients/{patient}");
+    let csrf = nurse.get(&page).await.input_value("csrf").unwrap_or_default();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("given_on", "2026-11-01"),
+        ("method", "written"),
+        ("proxy_name", "柏 一郎"),
+        ("proxy_relation", "長男"),
+        ("scope", "ケアチーム内での共有"),
+    ];
+    // A file that is not what it claims changes nothing: consent stays pending.
+    let disguised = nurse
+        .send_multipart(
+            &format!("{page}/consent"),
+            &fields,
+            &[("attachment", "consent.pdf", "application/pdf", b"MZ\x90\x00")],
+        )
+        .await;
+    assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nurse.get(&page).await.body.contains("まだ同意が記録されていません"));
+
+    let pdf: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF";
+    let recorded = nurse
+        .send_multipart(&format!("{page}/consent"), &fields, &[("attachment", "同意書.pdf", "application/pdf", pdf)])
+        .await;
+    assert!(recorded.redirects_to(&page), "{} {}", recorded.status, recorded.body);
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    // The team finds the form from the consent line, as an entry with the file.
+    let seen = doctor.get(&page).await;
+    let link = seen
+        .body
+        .split("\" id=\"consent-document-link\"")
+        .next()
+        .and_then(|before| before.rsplit("/entries/").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(seen.body.contains("同意書を見る"), "{}", seen.body);
+    let entry = doctor.get(&format!("/entries/{link}")).await;
+    assert_eq!(entry.status, StatusCode::OK);
+    let file = entry
+        .body
+        .split("href=\"/attachments/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, content_type, bytes) = doctor.get_bytes(&format!("/attachments/{file}")).await;
+    assert_eq!((status, content_type.as_str(), bytes.as_slice()), (StatusCode::OK, "application/pdf", pdf));
+    // Outside the team it does not exist.
+    assert_eq!(care_manager.get_bytes(&format!("/attachments/{file}")).await.0, StatusCode::NOT_FOUND);
 }

@@ -107,7 +107,7 @@ pub(crate) async fn record_consent(
         proxy_relation: &c.proxy_relation,
         scope: &c.scope,
     };
-    state.app.record_consent(s, patient, &form, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.record_consent(s, patient, &form, None, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -430,12 +430,23 @@ pub(crate) async fn patient(
 }
 
 /// The compose form: URL-encoded, or multipart when files are attached.
-pub(crate) struct EntrySubmission {
-    values: EntryFormValues,
+pub(crate) struct Submission<T> {
+    values: T,
     files: Vec<tsunagu_app::attachments::UploadedFile>,
 }
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for EntrySubmission {
+/// A form whose text fields can also arrive as multipart parts (with files).
+pub(crate) trait MultipartFields: serde::de::DeserializeOwned + Default {
+    fn set(&mut self, name: &str, value: String);
+}
+
+impl MultipartFields for EntryFormValues {
+    fn set(&mut self, name: &str, value: String) {
+        EntryFormValues::set(self, name, value);
+    }
+}
+
+impl<T: MultipartFields + Send, S: Send + Sync> axum::extract::FromRequest<S> for Submission<T> {
     type Rejection = WebError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -445,13 +456,13 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for EntrySubmission {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !is_multipart {
-            let Form(values) = Form::<EntryFormValues>::from_request(request, state).await?;
+            let Form(values) = Form::<T>::from_request(request, state).await?;
             return Ok(Self { values, files: Vec::new() });
         }
         let malformed =
             || WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), crate::i18n::Lang::Ja);
         let mut multipart = axum::extract::Multipart::from_request(request, state).await.map_err(|_| malformed())?;
-        let mut values = EntryFormValues::default();
+        let mut values = T::default();
         let mut files = Vec::new();
         while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -479,9 +490,9 @@ pub(crate) async fn post_entry(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    submission: EntrySubmission,
+    submission: Submission<EntryFormValues>,
 ) -> Result<Response, WebError> {
-    let EntrySubmission { values: v, files } = submission;
+    let Submission { values: v, files } = submission;
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     ctx.check_csrf(&v.csrf)?;
@@ -517,12 +528,32 @@ pub(crate) struct ConsentFormValues {
     reason: String,
 }
 
+impl MultipartFields for ConsentFormValues {
+    fn set(&mut self, name: &str, value: String) {
+        let slot = match name {
+            "csrf" => &mut self.csrf,
+            "given_on" => &mut self.given_on,
+            "method" => &mut self.method,
+            "proxy_name" => &mut self.proxy_name,
+            "proxy_relation" => &mut self.proxy_relation,
+            "scope" => &mut self.scope,
+            "reason" => &mut self.reason,
+            _ => return,
+        };
+        *slot = value;
+    }
+}
+
 pub(crate) async fn record_consent(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<ConsentFormValues>,
+    submission: Submission<ConsentFormValues>,
 ) -> Result<Response, WebError> {
+    let Submission { values: v, files } = submission;
+    if files.len() > 1 {
+        return Err(ctx.fail(tsunagu_domain::ValidationError::new("attachment", "too_many_consent").into()));
+    }
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     ctx.check_csrf(&v.csrf)?;
@@ -533,7 +564,7 @@ pub(crate) async fn record_consent(
         proxy_relation: &v.proxy_relation,
         scope: &v.scope,
     };
-    match state.app.record_consent(session, id, &form, &ctx.meta).await {
+    match state.app.record_consent(session, id, &form, files.first(), &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=consent")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
