@@ -78,6 +78,9 @@ pub struct TeamMemberView {
     pub team_role: Option<TeamRole>,
     pub active: bool,
     pub is_me: bool,
+    /// Where they work and its phone number (tap to call).
+    pub facility_name: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// An entry on the timeline, as one reader sees it.
@@ -1228,6 +1231,8 @@ fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {
             team_role: TeamRole::parse(&m.team_role).ok(),
             active: m.left_at.is_none(),
             is_me: m.account_id == me,
+            facility_name: m.facility_name.clone(),
+            phone: m.facility_phone.clone().filter(|p| !p.is_empty()),
         })
         .collect()
 }

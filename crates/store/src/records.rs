@@ -221,6 +221,9 @@ pub struct TeamMemberRow {
     pub display_name: String,
     pub login_id: String,
     pub profession: String,
+    /// Where the member works (their first facility by name), to call them.
+    pub facility_name: Option<String>,
+    pub facility_phone: Option<String>,
 }
 
 /// What creates a team membership.

@@ -457,7 +457,12 @@ macro_rules! impl_store_tx {
 
             async fn team(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::TeamMemberRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT m.*, a.display_name, a.login_id, a.profession FROM team_members m \
+                    "SELECT m.*, a.display_name, a.login_id, a.profession, \
+                     (SELECT f.name FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_name, \
+                     (SELECT f.phone FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_phone \
+                     FROM team_members m \
                      JOIN accounts a ON a.id = m.account_id WHERE m.patient_id = $1 ORDER BY m.joined_at, m.id",
                 )
                 .bind(patient_id).fetch_all(self.conn()).await?)

@@ -178,6 +178,13 @@ async fn posting_and_reading_leave_read_receipts_and_unread_counts(db: &TestDb) 
 
     let home = doctor.get("/home").await;
     assert!(home.body.contains("未読 1") && home.body.contains("要返信 1"), "{}", home.body);
+    // The team list says where each member works, with a number to call.
+    let page = nurse.get(&format!("/patients/{patient}")).await.body;
+    let team_card = page.split("id=\"team\"").nth(1).and_then(|s| s.split("</section>").next()).unwrap_or_default();
+    assert!(
+        team_card.contains("つなぐ在宅クリニック") && team_card.contains("href=\"tel:04-7100-0000\""),
+        "{team_card}"
+    );
     let page = doctor.get(&format!("/patients/{patient}")).await;
     assert!(page.body.contains("訪問。食事量やや低下。") && page.body.contains("体温 37.2℃ / 血圧 128/76 / SpO2 96%"));
     assert!(page.body.contains("class=\"entry kind-visit_record unread\""), "shown as new the first time");

@@ -331,6 +331,9 @@ pub(crate) struct TeamMember {
     /// The membership (to remove it with `.../team/{membership}/removal`).
     membership_id: Uuid,
     display_name: String,
+    /// Where they work, and its phone number.
+    facility_name: Option<String>,
+    phone: Option<String>,
     team_role: Option<String>,
     profession: Option<String>,
 }
@@ -376,6 +379,8 @@ pub(crate) async fn patient(
             .map(|m| TeamMember {
                 membership_id: m.membership_id,
                 display_name: m.display_name.clone(),
+                facility_name: m.facility_name.clone(),
+                phone: m.phone.clone(),
                 team_role: m.team_role.map(|r| r.code().to_owned()),
                 profession: m.profession.map(|p| p.code().to_owned()),
             })
