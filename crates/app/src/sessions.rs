@@ -103,16 +103,16 @@ fn address_key(meta: &RequestMeta) -> String {
 
 /// Loads an account with its facility memberships.
 pub(crate) async fn load_account(tx: &mut dyn StoreTx, row: AccountRow) -> Result<AccountView, AppError> {
-    let mut memberships = Vec::new();
-    for m in tx.memberships_of_account(row.id).await? {
-        if let Some(f) = tx.facility(m.facility_id).await? {
-            memberships.push(MembershipView {
-                facility_id: FacilityId(f.id),
-                facility_name: f.name,
-                is_admin: m.is_admin,
-            });
-        }
-    }
+    let memberships = tx
+        .facilities_of_account(row.id)
+        .await?
+        .into_iter()
+        .map(|m| MembershipView {
+            facility_id: FacilityId(m.facility_id),
+            facility_name: m.facility_name,
+            is_admin: m.is_admin,
+        })
+        .collect();
     AccountView::from_row(row, memberships)
 }
 

@@ -104,6 +104,8 @@ pub trait StoreTx: Send {
     async fn upsert_membership(&mut self, m: &MembershipRow) -> Result<(), StoreError>;
     async fn remove_membership(&mut self, account_id: Uuid, facility_id: Uuid) -> Result<bool, StoreError>;
     async fn memberships_of_account(&mut self, account_id: Uuid) -> Result<Vec<MembershipRow>, StoreError>;
+    /// An account's facilities with their names, in the order joined (one query per sign-in check).
+    async fn facilities_of_account(&mut self, account_id: Uuid) -> Result<Vec<AccountFacilityRow>, StoreError>;
     /// All memberships in a municipality's facilities, for account lists.
     async fn memberships_in_municipality(&mut self, municipality_id: Uuid) -> Result<Vec<MembershipRow>, StoreError>;
 

@@ -435,3 +435,11 @@ pub struct PendingMail {
     pub language: String,
     pub attempts: i64,
 }
+
+/// A facility an account belongs to, with its name.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AccountFacilityRow {
+    pub facility_id: Uuid,
+    pub facility_name: String,
+    pub is_admin: bool,
+}

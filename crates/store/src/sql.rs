@@ -236,6 +236,14 @@ macro_rules! impl_store_tx {
                     .bind(account_id).fetch_all(self.conn()).await?)
             }
 
+            async fn facilities_of_account(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::AccountFacilityRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT m.facility_id, f.name AS facility_name, m.is_admin FROM facility_memberships m \
+                     JOIN facilities f ON f.id = m.facility_id WHERE m.account_id = $1 ORDER BY m.created_at",
+                )
+                .bind(account_id).fetch_all(self.conn()).await?)
+            }
+
             async fn memberships_in_municipality(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::MembershipRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT fm.* FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
