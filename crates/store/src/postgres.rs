@@ -54,6 +54,12 @@ impl Store for PostgresStore {
     async fn optimize_after_import(&self) -> Result<(), StoreError> {
         // VACUUM cannot run in a transaction: a plain pooled connection.
         sqlx::raw_sql("VACUUM (ANALYZE)").execute(&self.pool).await?;
+        // Write the import's dirty pages out now rather than in a checkpoint
+        // during the first busy minutes. Needs the pg_checkpoint role (or
+        // superuser): without it the next scheduled checkpoint does the same.
+        if let Err(e) = sqlx::raw_sql("CHECKPOINT").execute(&self.pool).await {
+            tracing::info!(error = %e, "no CHECKPOINT after the import (not permitted); PostgreSQL will do it later");
+        }
         Ok(())
     }
 
