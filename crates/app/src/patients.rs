@@ -681,17 +681,7 @@ impl App {
                 audience: Audience::Team.code().to_owned(),
             })
             .await?;
-            tx.insert_attachment(&tsunagu_store::AttachmentRow {
-                id: attachment_id,
-                entry_id,
-                patient_id: patient,
-                content_type: kind.content_type.to_owned(),
-                file_name: kind.file_name,
-                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-                sha256,
-                created_at: now,
-            })
-            .await?;
+            tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, entry_id, patient, now)).await?;
             self.audit(
                 tx.as_mut(),
                 &loaded,
@@ -953,17 +943,7 @@ impl App {
         )
         .await?;
         for (attachment_id, kind, size, sha256) in stored {
-            tx.insert_attachment(&tsunagu_store::AttachmentRow {
-                id: attachment_id,
-                entry_id: id,
-                patient_id: patient,
-                content_type: kind.content_type.to_owned(),
-                file_name: kind.file_name,
-                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-                sha256,
-                created_at: now,
-            })
-            .await?;
+            tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, id, patient, now)).await?;
         }
         for (account_id, kind) in recipients(&loaded.team, actor.account_id.0, draft) {
             let n = NewNotification {
@@ -1188,6 +1168,28 @@ async fn notify(tx: &mut dyn StoreTx, n: &NewNotification) -> Result<(), AppErro
     tx.insert_notification(n).await?;
     tx.enqueue_mail(Uuid::now_v7(), n.account_id, n.created_at).await?;
     Ok(())
+}
+
+/// The row naming a file already written durably, on the entry that carries it.
+fn attachment_row(
+    id: Uuid,
+    kind: tsunagu_domain::care::AttachmentFile,
+    size: usize,
+    sha256: Vec<u8>,
+    entry_id: Uuid,
+    patient_id: Uuid,
+    at: OffsetDateTime,
+) -> tsunagu_store::AttachmentRow {
+    tsunagu_store::AttachmentRow {
+        id,
+        entry_id,
+        patient_id,
+        content_type: kind.content_type.to_owned(),
+        file_name: kind.file_name,
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        sha256,
+        created_at: at,
+    }
 }
 
 /// Who hears about a new entry: every other member if it is urgent; members

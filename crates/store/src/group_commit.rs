@@ -150,6 +150,19 @@ impl<C: WriterConnection> GroupCommit<C> {
         Self { writer, flush, reconnect, batches }
     }
 
+    /// Opens the writer connection from `options`, which also serve to reconnect.
+    pub(crate) async fn open<O>(options: O) -> Result<Self, sqlx::Error>
+    where
+        O: sqlx::ConnectOptions<Connection = C> + Clone + Send + Sync + 'static,
+    {
+        let conn = options.connect().await?;
+        let reconnect: Reconnect<C> = Box::new(move || {
+            let options = options.clone();
+            Box::pin(async move { options.connect().await })
+        });
+        Ok(Self::start(conn, reconnect))
+    }
+
     /// Joins the open batch (opening one if needed) in a fresh savepoint.
     pub(crate) async fn begin(&self) -> Result<WriteSlot<C>, StoreError> {
         let mut writer = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())

@@ -5,7 +5,7 @@ use crate::sql::{TIMELINE_SELECT, impl_store_tx};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgConnection, PgPool, Postgres};
+use sqlx::{PgConnection, PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -27,14 +27,7 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let reconnect = options.clone();
-        let writer = GroupCommit::start(
-            options.connect().await?,
-            Box::new(move || {
-                let options = reconnect.clone();
-                Box::pin(async move { options.connect().await })
-            }),
-        );
+        let writer = GroupCommit::open(options).await?;
         Ok(Self { pool, writer })
     }
 }

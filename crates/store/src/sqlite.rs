@@ -8,7 +8,7 @@ use crate::sql::{TIMELINE_SELECT, impl_store_tx};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,14 +33,7 @@ impl SqliteStore {
         .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let reconnect = options.clone();
-        let writer = GroupCommit::start(
-            options.connect().await?,
-            Box::new(move || {
-                let options = reconnect.clone();
-                Box::pin(async move { options.connect().await })
-            }),
-        );
+        let writer = GroupCommit::open(options).await?;
         Ok(Self { pool, writer })
     }
 }
