@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub behind_proxy: Option<bool>,
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
+    /// State-changing requests allowed per client address per minute (0: no limit).
+    pub writes_per_minute: Option<u32>,
     /// E-mail notifications: off unless all three are set.
     pub mail: Option<MailConfig>,
 }

@@ -201,6 +201,11 @@ async fn serve(
     let config = tsunagu_web::WebConfig {
         secure_cookies: file.secure_cookies.unwrap_or(!listen.ip().is_loopback()),
         behind_proxy: file.behind_proxy.unwrap_or(false),
+        // Off with 0; generous enough for a whole station working through one NAT.
+        write_limit: match file.writes_per_minute.unwrap_or(300) {
+            0 => None,
+            n => Some(tsunagu_web::WriteLimit { per_minute: n, burst: n.clamp(10, 100) }),
+        },
     };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;

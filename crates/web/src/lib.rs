@@ -11,9 +11,11 @@ pub mod i18n;
 mod metrics;
 mod pages;
 mod qr;
+mod rate_limit;
 mod security;
 
 pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
+pub use rate_limit::WriteLimit;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -29,11 +31,13 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
     pub behind_proxy: bool,
+    /// Limit state-changing requests per client address (`None`: no limit).
+    pub write_limit: Option<WriteLimit>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: true, behind_proxy: false }
+        Self { secure_cookies: true, behind_proxy: false, write_limit: None }
     }
 }
 
@@ -139,6 +143,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
     let mut router = Router::new();
     for (_, path, method_router) in route_table() {
         router = router.route(path, method_router);
+    }
+    if let Some(limit) = config.write_limit {
+        let limiter = rate_limit::Limiter::new(limit, config.behind_proxy);
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit_writes));
     }
     router
         .fallback(pages::ops::not_found)

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 crate::on_both_databases!(
     health_readiness_and_metrics_answer,
     pages_carry_security_headers_and_safe_cookies,
-    writes_carry_on_after_the_database_drops_every_connection
+    writes_carry_on_after_the_database_drops_every_connection,
+    writes_are_limited_per_address_and_reads_are_not
 );
 
 async fn health_readiness_and_metrics_answer(db: &TestDb) {
@@ -55,7 +56,7 @@ async fn pages_carry_security_headers_and_safe_cookies(db: &TestDb) {
     );
     assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain HTTP (a loopback test server)");
     // Behind TLS (secure cookies on): HSTS, and cookies only over HTTPS.
-    let config = tsunagu_web::WebConfig { secure_cookies: true, behind_proxy: true };
+    let config = tsunagu_web::WebConfig { secure_cookies: true, behind_proxy: true, write_limit: None };
     let tls = tsunagu_web::router(t.app.clone(), config);
     let request = axum::http::Request::builder().uri("/sign-in").body(axum::body::Body::empty()).unwrap_or_default();
     let response = tower::ServiceExt::oneshot(tls, request).await.unwrap_or_else(|e| match e {});
@@ -86,4 +87,38 @@ async fn writes_carry_on_after_the_database_drops_every_connection(db: &TestDb) 
     assert_ne!(first, second);
     crate::patients::consent(&mut nurse, &second).await;
     assert!(t.app.verify_audit().await.unwrap().is_intact());
+}
+
+/// A flood of writes from one address is slowed with 429 and Retry-After;
+/// reads, other addresses and loopback tools carry on.
+async fn writes_are_limited_per_address_and_reads_are_not(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let limit = tsunagu_web::WriteLimit { per_minute: 60, burst: 3 };
+    let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: true, write_limit: Some(limit) };
+    let router = tsunagu_web::router(t.app.clone(), config);
+    let send = |method: &str, from: &str| {
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri("/sign-in")
+            .header("x-forwarded-for", from)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("login_id=nobody&password=x"))
+            .unwrap_or_default();
+        tower::ServiceExt::oneshot(router.clone(), request)
+    };
+    for _ in 0..3 {
+        let r = send("POST", "198.51.100.7").await.unwrap_or_else(|e| match e {});
+        assert_ne!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let limited = send("POST", "198.51.100.7").await.unwrap_or_else(|e| match e {});
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_ne!(
+        send("GET", "198.51.100.7").await.unwrap_or_else(|e| match e {}).status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let other = send("POST", "198.51.100.8").await.unwrap_or_else(|e| match e {});
+    assert_ne!(other.status(), StatusCode::TOO_MANY_REQUESTS, "another address has its own allowance");
+    let local = send("POST", "127.0.0.1").await.unwrap_or_else(|e| match e {});
+    assert_ne!(local.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -1,0 +1,104 @@
+//! A limit on state-changing requests per client address (a token bucket per
+//! address, in memory, per instance): a script or a stolen session cannot
+//! flood an installation with writes. Reads are not limited; sign-in has its
+//! own throttling in the database. Loopback clients (local tools, health
+//! checks) are not limited; behind a proxy the client address comes from
+//! `X-Forwarded-For`, as for the audit log.
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Writes allowed per address: a sustained rate and a burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+pub(crate) struct Limiter {
+    limit: WriteLimit,
+    behind_proxy: bool,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limit: WriteLimit, behind_proxy: bool) -> Arc<Self> {
+        Arc::new(Self { limit, behind_proxy, buckets: Mutex::new(HashMap::new()) })
+    }
+
+    /// Takes one token for `ip`; when none is left, how long until one is.
+    fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let rate = f64::from(self.limit.per_minute.max(1)) / 60.0;
+        let burst = f64::from(self.limit.burst.max(1));
+        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        if buckets.len() > 100_000 {
+            // Forget addresses that have been quiet long enough to be full again.
+            let full_after = Duration::from_secs_f64(burst / rate);
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < full_after);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / rate))
+        }
+    }
+
+    fn client(&self, request: &Request) -> Option<IpAddr> {
+        if self.behind_proxy
+            && let Some(first) =
+                request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
+        {
+            return first.trim().parse().ok();
+        }
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip())
+    }
+}
+
+pub(crate) async fn limit_writes(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if writes
+        && let Some(ip) = limiter.client(&request).filter(|ip| !ip.is_loopback())
+        && let Err(wait) = limiter.take(ip, Instant::now())
+    {
+        let seconds = wait.as_secs().max(1);
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            "短時間に多くの操作がありました。しばらく待ってからもう一度お試しください。\nToo many requests: please wait a moment and try again.\n",
+        )
+            .into_response();
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert("retry-after", value);
+        }
+        return response;
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_allowed_then_the_rate_refills_it() {
+        let limiter = Limiter::new(WriteLimit { per_minute: 60, burst: 3 }, false);
+        let (ip, start) = (IpAddr::from([192, 0, 2, 1]), Instant::now());
+        for _ in 0..3 {
+            assert!(limiter.take(ip, start).is_ok());
+        }
+        let wait = limiter.take(ip, start).unwrap_err();
+        assert!(wait <= Duration::from_secs(1), "one token a second: {wait:?}");
+        assert!(limiter.take(IpAddr::from([192, 0, 2, 2]), start).is_ok(), "another address has its own bucket");
+        assert!(limiter.take(ip, start + Duration::from_millis(1_100)).is_ok(), "refilled after a second");
+        assert!(limiter.take(ip, start + Duration::from_millis(1_200)).is_err());
+    }
+}
