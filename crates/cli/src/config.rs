@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub session_absolute_hours: Option<i64>,
     /// State-changing requests allowed per client address per minute (0: no limit).
     pub writes_per_minute: Option<u32>,
+    /// Bearer token for /metrics (without one, only the local machine may read it).
+    pub metrics_token: Option<String>,
     /// E-mail notifications: off unless all three are set.
     pub mail: Option<MailConfig>,
 }

@@ -206,6 +206,7 @@ async fn serve(
             0 => None,
             n => Some(tsunagu_web::WriteLimit { per_minute: n, burst: n.clamp(10, 100) }),
         },
+        metrics_token: file.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -87,7 +87,7 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, write_limit: None };
+    let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, ..Default::default() };
     let router = tsunagu_web::router(app.clone(), config);
     let server = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();

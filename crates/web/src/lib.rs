@@ -33,11 +33,13 @@ pub struct WebConfig {
     pub behind_proxy: bool,
     /// Limit state-changing requests per client address (`None`: no limit).
     pub write_limit: Option<WriteLimit>,
+    /// Bearer token for /metrics; without one, /metrics answers only to the local machine.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: true, behind_proxy: false, write_limit: None }
+        Self { secure_cookies: true, behind_proxy: false, write_limit: None, metrics_token: None }
     }
 }
 

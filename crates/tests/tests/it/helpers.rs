@@ -141,7 +141,7 @@ impl TestApp {
             ..Settings::default()
         };
         let app = App::new(store.clone(), Arc::new(clock.clone()), settings);
-        let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, write_limit: None };
+        let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, ..Default::default() };
         let router = tsunagu_web::router(app.clone(), config);
         Self { app, store, router, clock, _attachments: attachments }
     }

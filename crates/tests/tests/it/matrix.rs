@@ -26,6 +26,8 @@ fn expected(role: Role, pattern: &str) -> u16 {
         "/" | "/sign-in" | "/sign-in/code" | "/sign-in/enrol" => 303,
         // Switching the language goes back to where one was.
         "/lang/{lang}" => 303,
+        // Operational figures are for the monitoring system, not for people.
+        "/metrics" => 404,
         // Administration is for admins only (none of these four is one).
         p if p.starts_with("/admin") => 403,
         // Registering patients and break-glass are for professionals; break-glass

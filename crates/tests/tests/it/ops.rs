@@ -7,7 +7,8 @@ crate::on_both_databases!(
     health_readiness_and_metrics_answer,
     pages_carry_security_headers_and_safe_cookies,
     writes_carry_on_after_the_database_drops_every_connection,
-    writes_are_limited_per_address_and_reads_are_not
+    writes_are_limited_per_address_and_reads_are_not,
+    metrics_answer_the_configured_token_only
 );
 
 async fn health_readiness_and_metrics_answer(db: &TestDb) {
@@ -16,6 +17,10 @@ async fn health_readiness_and_metrics_answer(db: &TestDb) {
     let health = c.get("/healthz").await;
     assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
     assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
+    // /metrics is for the monitoring system: not found from elsewhere,
+    // answered on the local machine (or with the configured token).
+    assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    c.address = std::net::SocketAddr::from(([127, 0, 0, 1], 50001));
     let metrics = c.get("/metrics").await;
     assert!(metrics.body.contains("tsunagu_http_requests_total{class=\"2xx\"}"));
     assert!(metrics.body.contains("tsunagu_database_up{backend=") && metrics.body.contains("} 1"));
@@ -56,7 +61,7 @@ async fn pages_carry_security_headers_and_safe_cookies(db: &TestDb) {
     );
     assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain HTTP (a loopback test server)");
     // Behind TLS (secure cookies on): HSTS, and cookies only over HTTPS.
-    let config = tsunagu_web::WebConfig { secure_cookies: true, behind_proxy: true, write_limit: None };
+    let config = tsunagu_web::WebConfig { secure_cookies: true, behind_proxy: true, ..Default::default() };
     let tls = tsunagu_web::router(t.app.clone(), config);
     let request = axum::http::Request::builder().uri("/sign-in").body(axum::body::Body::empty()).unwrap_or_default();
     let response = tower::ServiceExt::oneshot(tls, request).await.unwrap_or_else(|e| match e {});
@@ -94,7 +99,12 @@ async fn writes_carry_on_after_the_database_drops_every_connection(db: &TestDb) 
 async fn writes_are_limited_per_address_and_reads_are_not(db: &TestDb) {
     let t = TestApp::start(db).await;
     let limit = tsunagu_web::WriteLimit { per_minute: 60, burst: 3 };
-    let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: true, write_limit: Some(limit) };
+    let config = tsunagu_web::WebConfig {
+        secure_cookies: false,
+        behind_proxy: true,
+        write_limit: Some(limit),
+        ..Default::default()
+    };
     let router = tsunagu_web::router(t.app.clone(), config);
     let send = |method: &str, from: &str| {
         let request = axum::http::Request::builder()
@@ -121,4 +131,29 @@ async fn writes_are_limited_per_address_and_reads_are_not(db: &TestDb) {
     assert_ne!(other.status(), StatusCode::TOO_MANY_REQUESTS, "another address has its own allowance");
     let local = send("POST", "127.0.0.1").await.unwrap_or_else(|e| match e {});
     assert_ne!(local.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn metrics_answer_the_configured_token_only(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let config = tsunagu_web::WebConfig {
+        secure_cookies: false,
+        metrics_token: Some("scrape-secret-123".into()),
+        ..Default::default()
+    };
+    let router = tsunagu_web::router(t.app.clone(), config);
+    let get = |auth: Option<&str>| {
+        let mut request = axum::http::Request::builder().uri("/metrics");
+        if let Some(a) = auth {
+            request = request.header("authorization", a);
+        }
+        let mut request = request.body(axum::body::Body::empty()).unwrap_or_default();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 9))));
+        tower::ServiceExt::oneshot(router.clone(), request)
+    };
+    let ok = get(Some("Bearer scrape-secret-123")).await.unwrap_or_else(|e| match e {});
+    assert_eq!(ok.status(), StatusCode::OK);
+    for wrong in [None, Some("Bearer scrape-secret-124"), Some("scrape-secret-123")] {
+        let refused = get(wrong).await.unwrap_or_else(|e| match e {});
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{wrong:?} (even from the local machine)");
+    }
 }

@@ -21,9 +21,30 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+/// Operational figures, for the monitoring system only: with a configured
+/// token, for whoever sends it as a bearer token; without one, for the local
+/// machine only (a scraper on the same host). Everyone else: not found.
+pub(crate) async fn metrics(State(state): State<AppState>, parts: axum::http::request::Parts) -> Response {
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    let allowed = match state.config.metrics_token.as_deref() {
+        Some(token) => parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|sent| same_secret(sent.as_bytes(), token.as_bytes())),
+        None => peer.is_some_and(|p| p.0.ip().is_loopback()),
+    };
+    if !allowed {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let body = crate::metrics::render(state.app.backend(), state.app.ready().await, state.app.write_batches());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// Compares without stopping at the first difference (no timing hint).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Front-end files are compiled into the binary: nothing to install, no CDN.
