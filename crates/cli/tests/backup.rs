@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Server, nurse_session, request, start};
+use common::{Server, create_database, drop_database, nurse_session, postgres_server, request, start};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -137,17 +137,10 @@ fn postgres_installations_are_pointed_to_pg_dump() {
 /// there. Runs when TSUNAGU_TEST_POSTGRES_URL names a server (CI sets it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_round_trips_through_pg_dump_and_pg_restore() {
-    let Some(admin) = std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else { return };
-    use sqlx::Connection;
-    let suffix = uuid::Uuid::now_v7().simple().to_string();
-    let (source, target) = (format!("tsunagu_dump_{suffix}"), format!("tsunagu_restored_{suffix}"));
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL is reachable");
-    for name in [&source, &target] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-    }
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_owned();
-    let (source_url, target_url) = (format!("{base}/{source}"), format!("{base}/{target}"));
-    let dir = std::env::temp_dir().join(format!("tsunagu-pgdump-{suffix}"));
+    let Some(server) = postgres_server() else { return };
+    let source_url = create_database(&server, "tsunagu_dump").await;
+    let target_url = create_database(&server, "tsunagu_restored").await;
+    let dir = std::env::temp_dir().join(format!("tsunagu-pgdump-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     // Some history with audit events: the demo, and a signed-in nurse's reads.
     nurse_session(&source_url).await;
@@ -160,10 +153,8 @@ async fn postgres_round_trips_through_pg_dump_and_pg_restore() {
     assert!(restored.status.success(), "{}", text(&restored));
     let verify = tsunagu(&dir, &["audit", "verify", "--database-url", &target_url]);
     assert!(verify.status.success() && text(&verify).contains("audit log intact"), "{}", text(&verify));
-    for name in [&source, &target] {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut conn)
-            .await;
+    for url in [&source_url, &target_url] {
+        drop_database(&server, url).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Server, nurse_session, request, start};
+use common::{Server, create_database, drop_database, nurse_session, postgres_server, request, start};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -23,18 +23,12 @@ async fn acknowledged_posts_and_audited_reads_survive_kill_9_on_sqlite() {
 /// The same on PostgreSQL, when TSUNAGU_TEST_POSTGRES_URL names a server (CI sets it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_posts_and_audited_reads_survive_kill_9_on_postgres() {
-    let Some(admin) = std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else { return };
-    use sqlx::Connection;
-    let name = format!("tsunagu_crash_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let Some(server) = postgres_server() else { return };
+    let db = create_database(&server, "tsunagu_crash").await;
     let dir = std::env::temp_dir().join(format!("tsunagu-crash-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
-    kill_under_load(dir, &format!("{base}/{name}")).await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut conn)
-        .await;
+    kill_under_load(dir, &db).await;
+    drop_database(&server, &db).await;
 }
 
 async fn strings(db: &str, sql: &'static str) -> Vec<String> {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Server, request, signed_in, start};
+use common::{Server, create_database, drop_database, postgres_server, request, signed_in, start};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,13 +41,8 @@ async fn body_of(addr: std::net::SocketAddr, raw: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_database_are_one_installation() {
-    let Some(admin) = std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else { return };
-    use sqlx::Connection;
-    let name = format!("tsunagu_two_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_owned();
-    let db = format!("{base}/{name}");
+    let Some(server) = postgres_server() else { return };
+    let db = create_database(&server, "tsunagu_two").await;
     let dir = std::env::temp_dir().join(format!("tsunagu-two-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -113,8 +108,6 @@ async fn two_servers_on_one_postgres_database_are_one_installation() {
         .unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
     drop((_a, _b));
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut conn)
-        .await;
+    drop_database(&server, &db).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -101,3 +101,28 @@ pub async fn request(stream: &mut TcpStream, raw: &[u8]) -> Option<u16> {
         }
     }
 }
+
+/// The PostgreSQL server named by TSUNAGU_TEST_POSTGRES_URL (CI sets it), if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TSUNAGU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh database on the test server, dropped with `drop_database`.
+pub async fn create_database(server: &str, prefix: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(server).await.expect("PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
+    format!("{base}/{name}")
+}
+
+pub async fn drop_database(server: &str, url: &str) {
+    use sqlx::Connection;
+    let Some((_, name)) = url.rsplit_once('/') else { return };
+    if let Ok(mut conn) = sqlx::PgConnection::connect(server).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut conn)
+            .await;
+    }
+}

@@ -54,18 +54,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     add(&mut nurse, &patient, "ph.kobayashi", "pharmacist").await;
     let entry = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "チーム内の急変")]).await;
     let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
-    let page = format!("/patients/{patient}");
-    let invited = nurse
-        .submit(
-            &page,
-            &format!("{page}/family"),
-            &[("login_id", "kashiwa.son"), ("name", "柏 一郎"), ("relation", "長男")],
-        )
-        .await;
-    let code = invited.by_id("issued-code").unwrap_or_else(|| panic!("no invitation code: {}", invited.body));
-    let mut family = t.client();
-    family.redeem(&code, "kashiwa.son", crate::helpers::PASSWORD).await;
-    family.sign_in_and_enrol(&t, "kashiwa.son", crate::helpers::PASSWORD).await;
+    let mut family = crate::patients::invite_family(&t, &mut nurse, &patient).await;
     let for_family =
         post(&mut nurse, &patient, &[("kind", "message"), ("body", "ご家族へ"), ("audience", "family")]).await;
     assert_eq!(family.get(&format!("/entries/{for_family}")).await.status.as_u16(), 200, "what is shared with them");

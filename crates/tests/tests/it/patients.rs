@@ -115,6 +115,25 @@ pub async fn add(client: &mut Client, patient: &str, login: &str, role: &str) {
     assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
 }
 
+/// The nurse invites the patient's son (`kashiwa.son`), who redeems the code
+/// and signs in; returns his client.
+pub async fn invite_family(t: &crate::helpers::TestApp, nurse: &mut Client, patient: &str) -> Client {
+    let page = format!("/patients/{patient}");
+    let invited = nurse
+        .submit(
+            &page,
+            &format!("{page}/family"),
+            &[("login_id", "kashiwa.son"), ("name", "柏 一郎"), ("relation", "長男")],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+    let code = invited.by_id("issued-code").unwrap_or_else(|| panic!("no invitation code: {}", invited.body));
+    let mut family = t.client();
+    family.redeem(&code, "kashiwa.son", crate::helpers::PASSWORD).await;
+    family.sign_in_and_enrol(t, "kashiwa.son", crate::helpers::PASSWORD).await;
+    family
+}
+
 /// Posts an entry; returns its id.
 pub async fn post(client: &mut Client, patient: &str, fields: &[(&str, &str)]) -> String {
     let page = format!("/patients/{patient}");
@@ -677,18 +696,7 @@ async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db:
     .await;
     doctor.get(&page).await;
 
-    let invited = nurse
-        .submit(
-            &page,
-            &format!("{page}/family"),
-            &[("login_id", "kashiwa.son"), ("name", "柏 一郎"), ("relation", "長男")],
-        )
-        .await;
-    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
-    let code = invited.by_id("issued-code").unwrap_or_else(|| panic!("no code"));
-    let mut family = t.client();
-    family.redeem(&code, "kashiwa.son", crate::helpers::PASSWORD).await;
-    family.sign_in_and_enrol(&t, "kashiwa.son", crate::helpers::PASSWORD).await;
+    let mut family = invite_family(&t, &mut nurse, &patient).await;
     let home = family.get("/home").await;
     assert!(home.body.contains("柏 花子") && !home.body.contains("患者さんを登録"));
     let seen = family.get(&page).await;

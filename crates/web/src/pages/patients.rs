@@ -416,6 +416,20 @@ async fn patient_template(
     })
 }
 
+/// The patient page again, with what went wrong with a form on it.
+async fn patient_with_error(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: Uuid,
+    e: tsunagu_app::AppError,
+) -> Result<Response, WebError> {
+    let (status, message) = ctx.form_error(e)?;
+    let page =
+        patient_template(state, ctx, patient, &PatientQuery::default(), EntryFormValues::default(), Some(message))
+            .await?;
+    Ok((status, page).into_response())
+}
+
 pub(crate) async fn patient(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -566,15 +580,7 @@ pub(crate) async fn record_consent(
     };
     match state.app.record_consent(session, id, &form, files.first(), &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=consent")).into_response()),
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
@@ -589,15 +595,7 @@ pub(crate) async fn withdraw_consent(
     ctx.check_csrf(&v.csrf)?;
     match state.app.withdraw_consent(session, id, &v.reason, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
@@ -622,15 +620,7 @@ pub(crate) async fn add_member(
     let login = v.member.split_whitespace().next().unwrap_or_default();
     match state.app.add_team_member(session, id, login, &v.team_role, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
@@ -646,15 +636,7 @@ pub(crate) async fn remove_member(
     ctx.check_csrf(&v.csrf)?;
     match state.app.remove_team_member(session, id, membership, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
@@ -872,15 +854,7 @@ pub(crate) async fn change_status(
     ctx.check_csrf(&v.csrf)?;
     match state.app.change_patient_status(session, id, &v.status, &v.outcome, &v.outcome_date, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
@@ -1007,15 +981,7 @@ pub(crate) async fn invite_family(
             let expires = ctx.t.when(&issued.expires_at);
             Ok(FamilyInvitedTemplate { t: ctx.t, c: ctx.chrome(None), patient: id, issued, expires }.into_response())
         }
-        Err(e) => {
-            let (status, message) = ctx.form_error(e)?;
-            Ok((
-                status,
-                patient_template(&state, &ctx, id, &PatientQuery::default(), EntryFormValues::default(), Some(message))
-                    .await?,
-            )
-                .into_response())
-        }
+        Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
 }
 
