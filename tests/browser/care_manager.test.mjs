@@ -56,6 +56,7 @@ test('a care manager coordinates the team from a phone', async () => {
     const mails = c.locator('#email-notifications');
     await mails.getByLabel(/お知らせをメールで受け取る/).check();
     await mails.getByRole('button').click();
+    await c.waitForURL(/notice=saved/);
     await c.reload();
     assert.ok(await c.locator('#email-notifications').getByLabel(/cm\.yamamoto@example\.jp/).isChecked());
 

@@ -19,25 +19,30 @@ export function installation() {
   return { dir, run, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `tsunagu serve` on a free port and waits until /readyz answers. */
+/** Starts `tsunagu serve` on a free port and waits until /readyz answers.
+ * Ports come from below the kernel's ephemeral range (32768+), where outgoing
+ * connections take theirs; a port taken anyway is retried with another. */
 export async function serve(inst) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const env = { ...process.env };
-  delete env.TSUNAGU_DATABASE_URL;
-  const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`], { cwd: inst.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  server.stdout.on('data', (d) => { log += d; });
-  server.stderr.on('data', (d) => { log += d; });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${base}/readyz`);
-      if (r.ok) return { base, stop: () => server.kill('SIGTERM'), log: () => log };
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const env = { ...process.env };
+    delete env.TSUNAGU_DATABASE_URL;
+    const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`], { cwd: inst.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    server.stdout.on('data', (d) => { log += d; });
+    server.stderr.on('data', (d) => { log += d; });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100 && server.exitCode === null; i++) {
+      try {
+        const r = await fetch(`${base}/readyz`);
+        if (r.ok) return { base, stop: () => server.kill('SIGTERM'), log: () => log };
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    server.kill('SIGKILL');
+    if (!log.includes('Address already in use')) throw new Error(`server did not start:\n${log}`);
   }
-  server.kill('SIGKILL');
-  throw new Error(`server did not start:\n${log}`);
+  throw new Error('no free port after five attempts');
 }
 
 /** Headless Chromium (Debian's) sized like a phone. */
