@@ -241,6 +241,124 @@ pub fn record_consent(actor: &Actor, patient: &PatientScope) -> Decision {
     }
 }
 
+/// The backup system's pages (groups, rosters, coverage, backup beds): the
+/// municipality's professionals and those who run it.
+pub fn view_backup_system(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.in_municipality(municipality))
+}
+
+/// Creating a physician group: whoever runs the municipality's network.
+pub fn create_physician_group(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.runs(municipality))
+}
+
+/// Changing a group's members or its roster: the group's coordinator, or
+/// whoever runs the municipality's network.
+pub fn manage_physician_group(actor: &Actor, municipality: MunicipalityId, coordinator: Option<AccountId>) -> Decision {
+    scoped(actor, municipality, actor.runs(municipality) || coordinator == Some(actor.account_id))
+}
+
+/// Recording or cancelling a physician's absence: the physician, the
+/// coordinator of one of their groups, or whoever runs the network.
+pub fn record_absence(
+    actor: &Actor,
+    municipality: MunicipalityId,
+    physician: AccountId,
+    coordinators: &[AccountId],
+) -> Decision {
+    let allowed =
+        physician == actor.account_id || coordinators.contains(&actor.account_id) || actor.runs(municipality);
+    scoped(actor, municipality, actor.in_municipality(municipality) && allowed)
+}
+
+/// Keeping a hospital's backup beds current: its staff, or whoever runs the network.
+pub fn update_backup_beds(actor: &Actor, municipality: MunicipalityId, hospital: FacilityId) -> Decision {
+    scoped(actor, municipality, actor.member_of.contains(&hospital) || actor.runs(municipality))
+}
+
+/// What the policy needs to know about an urgent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestScope {
+    pub patient: PatientScope,
+    /// Physicians the escalation has called so far.
+    pub called_physicians: Vec<AccountId>,
+    /// Hospitals the escalation has called so far.
+    pub called_hospitals: Vec<FacilityId>,
+    /// False once an outcome is recorded: then only the team reads it.
+    pub active: bool,
+}
+
+impl RequestScope {
+    fn called_hospital_of(&self, actor: &Actor) -> bool {
+        self.called_hospitals.iter().any(|h| actor.member_of.contains(h))
+    }
+
+    fn called(&self, actor: &Actor) -> bool {
+        self.active && (self.called_physicians.contains(&actor.account_id) || self.called_hospital_of(actor))
+    }
+}
+
+/// Reading an urgent request (with the patient summary it carries): the team,
+/// and — while it is active — the physicians and hospital staff it called
+/// (invariant 1: the backup hospital on an escalation; every read is audited).
+pub fn read_urgent_request(actor: &Actor, request: &RequestScope) -> Decision {
+    match read_patient(actor, &request.patient) {
+        Decision::Allow => Decision::Allow,
+        _ if actor.in_municipality(request.patient.municipality_id) && request.called(actor) => Decision::Allow,
+        other => other,
+    }
+}
+
+/// Raising an urgent request: members who are not family, while consent is in force.
+pub fn raise_urgent_request(actor: &Actor, patient: &PatientScope, is_family: bool) -> Decision {
+    act_for_team(actor, patient, is_family)
+}
+
+/// "I'll take it": a physician the escalation called, or a physician of the team.
+pub fn acknowledge_urgent_request(actor: &Actor, request: &RequestScope, is_team_physician: bool) -> Decision {
+    match read_urgent_request(actor, request) {
+        Decision::Allow
+            if request.active && (request.called_physicians.contains(&actor.account_id) || is_team_physician) =>
+        {
+            Decision::Allow
+        }
+        Decision::Allow => Decision::Deny,
+        other => other,
+    }
+}
+
+/// Accepting or declining admission: staff of a hospital the escalation called.
+pub fn answer_as_hospital(actor: &Actor, request: &RequestScope) -> Decision {
+    match read_urgent_request(actor, request) {
+        Decision::Allow if request.active && request.called_hospital_of(actor) => Decision::Allow,
+        Decision::Allow => Decision::Deny,
+        other => other,
+    }
+}
+
+/// Recording the outcome, or asking the hospitals at once: members of the team
+/// who are not family, and the physicians the escalation called.
+pub fn act_on_urgent_request(actor: &Actor, request: &RequestScope, is_family: bool) -> Decision {
+    if !request.active {
+        return match read_urgent_request(actor, request) {
+            Decision::Allow => Decision::Deny,
+            other => other,
+        };
+    }
+    match act_for_team(actor, &request.patient, is_family) {
+        Decision::Allow => Decision::Allow,
+        _ if request.called_physicians.contains(&actor.account_id)
+            && actor.in_municipality(request.patient.municipality_id) =>
+        {
+            Decision::Allow
+        }
+        _ => match read_urgent_request(actor, request) {
+            Decision::Allow => Decision::Deny,
+            other => other,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +504,72 @@ mod tests {
         assert_eq!(read_patient(&admin, &p), Decision::Hidden);
         assert_eq!(read_patient(&operator, &p), Decision::Hidden);
         assert_eq!(create_patient(&operator, kashiwa), Decision::Hidden);
+    }
+
+    #[test]
+    fn a_called_hospital_reads_and_answers_only_while_the_request_is_active() {
+        let kashiwa = MunicipalityId::new();
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        let hospital = FacilityId::new();
+        let ward = Actor { member_of: vec![hospital], ..actor(kashiwa, &[Role::Professional]) };
+        let other_ward = Actor { member_of: vec![FacilityId::new()], ..actor(kashiwa, &[Role::Professional]) };
+        let p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
+        let mut request =
+            RequestScope { patient: p, called_physicians: vec![], called_hospitals: vec![], active: true };
+        assert_eq!(read_urgent_request(&ward, &request), Decision::Hidden, "not called yet");
+        request.called_hospitals = vec![hospital];
+        assert_eq!(read_urgent_request(&ward, &request), Decision::Allow);
+        assert_eq!(answer_as_hospital(&ward, &request), Decision::Allow);
+        assert_eq!(read_urgent_request(&other_ward, &request), Decision::Hidden);
+        assert_eq!(answer_as_hospital(&nurse, &request), Decision::Deny, "the team does not answer for a hospital");
+        assert_eq!(act_on_urgent_request(&nurse, &request, false), Decision::Allow);
+        assert_eq!(act_on_urgent_request(&nurse, &request, true), Decision::Deny, "family do not close requests");
+        request.active = false;
+        assert_eq!(read_urgent_request(&ward, &request), Decision::Hidden, "access ends with the request");
+        assert_eq!(read_urgent_request(&nurse, &request), Decision::Allow);
+        assert_eq!(act_on_urgent_request(&nurse, &request, false), Decision::Deny);
+    }
+
+    #[test]
+    fn called_physicians_acknowledge_strangers_do_not() {
+        let kashiwa = MunicipalityId::new();
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        let on_call = actor(kashiwa, &[Role::Professional]);
+        let stranger = actor(kashiwa, &[Role::Professional]);
+        let p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
+        let request =
+            RequestScope { patient: p, called_physicians: vec![on_call.account_id], called_hospitals: vec![], active: true };
+        assert_eq!(acknowledge_urgent_request(&on_call, &request, false), Decision::Allow);
+        assert_eq!(acknowledge_urgent_request(&nurse, &request, false), Decision::Deny, "a nurse does not take it");
+        assert_eq!(acknowledge_urgent_request(&stranger, &request, false), Decision::Hidden);
+        assert_eq!(act_on_urgent_request(&stranger, &request, false), Decision::Hidden);
+        let elsewhere = Actor { account_id: on_call.account_id, ..actor(MunicipalityId::new(), &[Role::Professional]) };
+        assert_eq!(read_urgent_request(&elsewhere, &request), Decision::Hidden);
+    }
+
+    #[test]
+    fn groups_are_run_by_their_coordinator_and_absences_by_the_physician() {
+        let kashiwa = MunicipalityId::new();
+        let admin = actor(kashiwa, &[Role::MunicipalityAdmin]);
+        let coordinator = actor(kashiwa, &[Role::Professional]);
+        let doctor = actor(kashiwa, &[Role::Professional]);
+        assert_eq!(create_physician_group(&admin, kashiwa), Decision::Allow);
+        assert_eq!(create_physician_group(&doctor, kashiwa), Decision::Deny);
+        assert_eq!(manage_physician_group(&coordinator, kashiwa, Some(coordinator.account_id)), Decision::Allow);
+        assert_eq!(manage_physician_group(&doctor, kashiwa, Some(coordinator.account_id)), Decision::Deny);
+        assert_eq!(record_absence(&doctor, kashiwa, doctor.account_id, &[]), Decision::Allow);
+        assert_eq!(record_absence(&doctor, kashiwa, coordinator.account_id, &[]), Decision::Deny);
+        assert_eq!(
+            record_absence(&coordinator, kashiwa, doctor.account_id, &[coordinator.account_id]),
+            Decision::Allow
+        );
+        let elsewhere = MunicipalityId::new();
+        assert_eq!(manage_physician_group(&admin, elsewhere, None), Decision::Hidden);
+        assert_eq!(view_backup_system(&doctor, elsewhere), Decision::Hidden);
+        let hospital = FacilityId::new();
+        let ward = Actor { member_of: vec![hospital], ..actor(kashiwa, &[Role::Professional]) };
+        assert_eq!(update_backup_beds(&ward, kashiwa, hospital), Decision::Allow);
+        assert_eq!(update_backup_beds(&doctor, kashiwa, hospital), Decision::Deny);
     }
 
     fn any_role() -> impl Strategy<Value = Role> {
