@@ -12,6 +12,7 @@ mod error;
 mod facilities;
 pub mod mail;
 mod municipalities;
+pub mod on_call;
 pub mod patients;
 pub mod scale;
 mod sessions;

@@ -265,7 +265,7 @@ fn corrupt(what: &str, value: &str) -> AppError {
     AppError::Store(tsunagu_store::StoreError::Corrupt(format!("{what} {value:?}")))
 }
 
-fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
+pub(crate) fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
     Ok(PatientView {
         id: r.id,
         name: format!("{} {}", r.family_name, r.given_name),
@@ -318,24 +318,24 @@ fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
 }
 
 /// A patient's row, consents, team and the policy's view of them.
-struct Loaded {
-    grants: Vec<BreakGlassRow>,
-    row: PatientRow,
-    consents: Vec<ConsentRow>,
-    team: Vec<TeamMemberRow>,
-    scope: PatientScope,
+pub(crate) struct Loaded {
+    pub(crate) grants: Vec<BreakGlassRow>,
+    pub(crate) row: PatientRow,
+    pub(crate) consents: Vec<ConsentRow>,
+    pub(crate) team: Vec<TeamMemberRow>,
+    pub(crate) scope: PatientScope,
 }
 
 impl Loaded {
     /// The account's role in the team, if it is an active member.
-    fn role_of(&self, account: Uuid) -> Option<TeamRole> {
+    pub(crate) fn role_of(&self, account: Uuid) -> Option<TeamRole> {
         self.team
             .iter()
             .find(|m| m.account_id == account && m.left_at.is_none())
             .and_then(|m| TeamRole::parse(&m.team_role).ok())
     }
 
-    fn is_family(&self, account: Uuid) -> bool {
+    pub(crate) fn is_family(&self, account: Uuid) -> bool {
         self.role_of(account) == Some(TeamRole::Family)
     }
 
@@ -345,7 +345,7 @@ impl Loaded {
     }
 }
 
-async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
+pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
     let row = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
     let consents = tx.consents(patient).await?;
     let team = tx.team(patient).await?;
@@ -1164,7 +1164,7 @@ impl App {
 
 /// An in-app notification, and (for those who opted in) a queued "something
 /// new" mail, in the caller's transaction: neither is lost if the other is kept.
-async fn notify(tx: &mut dyn StoreTx, n: &NewNotification) -> Result<(), AppError> {
+pub(crate) async fn notify(tx: &mut dyn StoreTx, n: &NewNotification) -> Result<(), AppError> {
     tx.insert_notification(n).await?;
     tx.enqueue_mail(Uuid::now_v7(), n.account_id, n.created_at).await?;
     Ok(())
@@ -1556,17 +1556,17 @@ pub struct AttachmentView {
 }
 
 /// An audit event about one patient's data.
-struct PatientEvent {
-    at: OffsetDateTime,
-    action: AuditAction,
-    target_kind: &'static str,
-    target: Option<Uuid>,
-    details: serde_json::Value,
+pub(crate) struct PatientEvent {
+    pub(crate) at: OffsetDateTime,
+    pub(crate) action: AuditAction,
+    pub(crate) target_kind: &'static str,
+    pub(crate) target: Option<Uuid>,
+    pub(crate) details: serde_json::Value,
 }
 
 impl App {
     /// Appends a patient-data audit event to the patient's municipality chain, in `tx`.
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         tx: &mut dyn StoreTx,
         loaded: &Loaded,

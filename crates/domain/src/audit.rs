@@ -53,6 +53,23 @@ coded_enum!(
         EmailNotificationsChanged = "email_notifications_changed", "メール通知の設定を変更", "Changed e-mail notifications";
         SyntheticDataGenerated = "synthetic_data_generated", "合成データを生成", "Generated synthetic data";
         BreakGlassRefused = "break_glass_refused", "緊急閲覧の照会（該当なし）", "Break-glass lookup without a match";
+        PhysicianGroupCreated = "physician_group_created", "医師グループを作成", "Created a physician group";
+        PhysicianGroupChanged = "physician_group_changed", "医師グループのメンバーを変更", "Changed a physician group's members";
+        RosterChanged = "roster_changed", "当番表を変更", "Changed an on-call roster";
+        AbsenceRecorded = "absence_recorded", "不在を登録", "Recorded an absence";
+        AbsenceCancelled = "absence_cancelled", "不在を取り消し", "Cancelled an absence";
+        BackupBedsUpdated = "backup_beds_updated", "バックアップ病床を更新", "Updated backup beds";
+        BackupHospitalSet = "backup_hospital_set", "バックアップ病院を設定", "Set a patient's backup hospital";
+        ResponderChainViewed = "responder_chain_viewed", "連絡先（対応医）を確認", "Viewed who answers for a patient";
+        UrgentRequestRaised = "urgent_request_raised", "急変時の依頼を発信", "Raised an urgent request";
+        UrgentRequestViewed = "urgent_request_viewed", "急変時の依頼を閲覧", "Viewed an urgent request";
+        EscalationStepFired = "escalation_step_fired", "依頼を次の連絡先へ", "Called the next responder";
+        UrgentRequestAcknowledged = "urgent_request_acknowledged", "急変時の依頼に応答", "Acknowledged an urgent request";
+        UrgentRequestAccepted = "urgent_request_accepted", "入院受け入れ", "Accepted an admission";
+        UrgentRequestDeclined = "urgent_request_declined", "受け入れ不可と回答", "Declined an admission";
+        HospitalsAsked = "hospitals_asked", "バックアップ病院へ依頼", "Asked the backup hospitals";
+        UrgentRequestUnanswered = "urgent_request_unanswered", "依頼に応答なし", "An urgent request went unanswered";
+        UrgentRequestClosed = "urgent_request_closed", "急変時の依頼の転帰を記録", "Recorded an urgent request's outcome";
     }
 );
 

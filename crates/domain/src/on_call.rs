@@ -158,6 +158,36 @@ pub fn check_roster(shifts: &[Shift], members: &[AccountId], absences: &[Absence
     problems
 }
 
+/// Fills the holes of a roster in turn: each hole goes to the member with the
+/// fewest shifts so far who is not away during it and did not have the slot
+/// before (nobody works two slots running if someone else can). Assigned
+/// slots are kept. Holes stay holes when every member is away.
+pub fn fill_holes(shifts: &[Shift], members: &[AccountId], absences: &[Absence]) -> Vec<Shift> {
+    let mut count: Vec<usize> =
+        members.iter().map(|m| shifts.iter().filter(|s| s.physician == Some(*m)).count()).collect();
+    let mut out: Vec<Shift> = Vec::with_capacity(shifts.len());
+    for shift in shifts {
+        if shift.physician.is_some() {
+            out.push(*shift);
+            continue;
+        }
+        let previous = out.last().and_then(|s| s.physician);
+        let available = |i: &usize| {
+            let m = members[*i];
+            !absences.iter().any(|a| a.account == m && a.span.overlaps(&shift.span))
+        };
+        let pick = (0..members.len())
+            .filter(available)
+            .min_by_key(|i| (previous == Some(members[*i]), count[*i], *i));
+        let physician = pick.map(|i| {
+            count[i] += 1;
+            members[i]
+        });
+        out.push(Shift { span: shift.span, physician });
+    }
+    out
+}
+
 /// Everything "who answers now" looks at for one patient.
 #[derive(Debug, Clone, Default)]
 pub struct ChainInput {
@@ -442,6 +472,25 @@ mod tests {
             month_span(2026, Month::December).map(|s| s.end),
             Some(datetime!(2026-12-31 15:00 UTC)) // 1 January 2027, 0:00 JST
         );
+    }
+
+    #[test]
+    fn filling_holes_rotates_and_skips_the_absent() {
+        let slots = roster_slots(2026, Month::December);
+        let shifts: Vec<Shift> = slots.iter().map(|s| Shift { span: s.span, physician: None }).collect();
+        let away = absence(1, datetime!(2026-12-01 0:00 UTC), datetime!(2026-12-08 0:00 UTC));
+        let members = [id(1), id(2), id(3)];
+        let filled = fill_holes(&shifts, &members, std::slice::from_ref(&away));
+        assert!(check_roster(&filled, &members, std::slice::from_ref(&away)).is_empty());
+        for pair in filled.windows(2) {
+            assert_ne!(pair[0].physician, pair[1].physician, "two slots running");
+        }
+        let per: Vec<usize> = members.iter().map(|m| filled.iter().filter(|s| s.physician == Some(*m)).count()).collect();
+        assert!(per.iter().max().zip(per.iter().min()).is_some_and(|(a, b)| a - b <= 3), "{per:?}");
+        // Everyone away: the holes stay.
+        let all_away: Vec<Absence> = members.iter().map(|m| Absence { account: *m, ..away.clone() }).collect();
+        let first_week = fill_holes(&shifts[..3], &members, &all_away);
+        assert!(first_week.iter().all(|s| s.physician.is_none()));
     }
 
     fn arbitrary_input() -> impl Strategy<Value = (ChainInput, i64)> {

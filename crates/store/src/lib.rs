@@ -3,6 +3,7 @@
 //! Only this crate knows SQL. Both implementations share their query text
 //! (see [`sql`]); their schemas live in `migrations/<backend>/` and move in lockstep.
 
+pub mod backup_system;
 mod error;
 mod group_commit;
 pub mod records;
@@ -12,6 +13,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub use backup_system::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -62,7 +64,7 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: Send {
+pub trait StoreTx: BackupSystemTx + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

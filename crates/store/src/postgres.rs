@@ -33,6 +33,7 @@ impl PostgresStore {
 }
 
 impl_store_tx!(PostgresTx, Postgres);
+crate::backup_system::impl_backup_system_tx!(PostgresTx);
 
 #[async_trait]
 impl Store for PostgresStore {

@@ -39,6 +39,7 @@ impl SqliteStore {
 }
 
 impl_store_tx!(SqliteTx, Sqlite);
+crate::backup_system::impl_backup_system_tx!(SqliteTx);
 
 #[async_trait]
 impl Store for SqliteStore {
