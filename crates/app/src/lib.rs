@@ -9,6 +9,7 @@ pub mod backup;
 pub mod credentials;
 mod demo;
 mod error;
+pub mod escalation;
 mod facilities;
 pub mod mail;
 mod municipalities;
@@ -24,7 +25,7 @@ pub use audit::{ChainReport, VerifyReport};
 pub use demo::{DemoAccount, DemoSummary};
 pub use error::AppError;
 pub use sessions::{Enrolment, Session, SessionStage, SignedIn};
-pub use settings::Settings;
+pub use settings::{Settings, WebhookSettings};
 
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;

@@ -230,6 +230,9 @@ pub struct PatientPage {
     pub emergency_until: Option<OffsetDateTime>,
     /// Up to 20 recent measurements, oldest first (for the trend chart).
     pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
+    /// Who answers now: physicians, on call, backup hospitals, with numbers.
+    pub responders: crate::on_call::ChainView,
+    pub urgent_requests: Vec<crate::escalation::RequestLine>,
 }
 
 /// One entry with its history and who has read it.
@@ -578,6 +581,10 @@ impl App {
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         let attachment_rows = tx.attachments_of_patient(patient).await?;
+        let now = self.now();
+        let chain = crate::on_call::chain_data(tx.as_mut(), &loaded, now - time::Duration::days(1), now + time::Duration::days(1)).await?;
+        let responders = chain.view(&loaded, now);
+        let urgent_requests = crate::escalation::RequestLine::requests_of_patient(tx.as_mut(), patient).await?;
         drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();
@@ -614,6 +621,8 @@ impl App {
             timeline,
             latest_vitals,
             vitals_trend,
+            responders,
+            urgent_requests,
             emergency_until: if loaded.scope.active_members.contains(&actor.account_id) {
                 None
             } else {

@@ -22,6 +22,18 @@ pub struct Settings {
     pub totp_issuer: String,
     /// Where attachment files live (outside the database).
     pub attachments_dir: std::path::PathBuf,
+    /// How long each link of an escalation has to answer, and the most it may
+    /// take to reach a backup hospital.
+    pub escalation: tsunagu_domain::escalation::EscalationPolicy,
+    /// The outgoing webhook for escalation events, if configured.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// Where escalation events are posted (e.g. a municipality's SMS or phone gateway).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The base address of this installation, for links in the events.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -37,6 +49,8 @@ impl Default for Settings {
             argon2_iterations: 2,
             totp_issuer: "tsunagu".to_owned(),
             attachments_dir: std::path::PathBuf::from("data").join("attachments"),
+            escalation: tsunagu_domain::escalation::EscalationPolicy::default(),
+            webhook: None,
         }
     }
 }

@@ -34,6 +34,32 @@ pub struct FileConfig {
     pub metrics_token: Option<String>,
     /// E-mail notifications: off unless all three are set.
     pub mail: Option<MailConfig>,
+    pub escalation: Option<EscalationConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// `[escalation]`: how long each responder has before the next is called.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// Minutes each physician or hospital has to answer (default 10).
+    pub step_minutes: Option<u32>,
+    /// The most it may take to reach the first backup hospital (default 30).
+    pub to_hospital_minutes: Option<u32>,
+    /// How often each instance looks for due steps, in seconds (default 15).
+    pub check_seconds: Option<u64>,
+}
+
+/// `[webhook]`: where escalation events are posted as JSON (an SMS or phone
+/// gateway). Plain `http://` only: put a TLS-terminating relay in front for
+/// anything beyond the local network.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// E.g. "http://127.0.0.1:9000/tsunagu".
+    pub url: String,
+    /// The installation's public address, for the link in each event.
+    pub public_url: String,
 }
 
 /// `[mail]`: how notification mails leave (through a local mail program that

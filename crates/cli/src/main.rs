@@ -1,6 +1,7 @@
 //! The `tsunagu` binary: configuration, start-up and the subcommands.
 
 mod config;
+mod webhook;
 
 use clap::{Args, Parser, Subcommand};
 use config::{DatabaseUrl, FileConfig};
@@ -161,6 +162,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(h) = file.session_absolute_hours {
         settings.session_absolute_timeout = time::Duration::hours(h.clamp(1, 24 * 7));
     }
+    if let Some(e) = &file.escalation {
+        settings.escalation = tsunagu_domain::escalation::EscalationPolicy::from_minutes(
+            e.step_minutes.unwrap_or(10),
+            e.to_hospital_minutes.unwrap_or(30),
+        );
+    }
+    if let Some(w) = &file.webhook {
+        settings.webhook = Some(tsunagu_app::WebhookSettings { public_url: w.public_url.clone() });
+    }
     if let Command::Restore { backup } = &cli.command {
         // Before connecting: the database file is about to be replaced.
         return restore(&url, backup, settings).await;
@@ -225,11 +235,26 @@ async fn serve(
             None
         }
     };
+    let check = file.escalation.as_ref().and_then(|e| e.check_seconds).unwrap_or(15).clamp(1, 300);
+    let instance = format!("{}:{}", listen, std::process::id());
+    let timers = tokio::spawn(fire_escalations(app.clone(), instance, check));
+    let webhook = match &file.webhook {
+        Some(w) => {
+            let sender = webhook::HttpWebhook::new(&w.url)?;
+            tracing::info!(url = %w.url, "escalation webhook is on");
+            Some(tokio::spawn(deliver_webhooks(app.clone(), sender, check)))
+        }
+        None => None,
+    };
     let router = tsunagu_web::router(app, config);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    timers.abort();
+    if let Some(webhook) = webhook {
+        webhook.abort();
+    }
     if let Some(mailer) = mailer {
         mailer.abort();
     }
@@ -249,6 +274,35 @@ async fn deliver_mail(app: App, sender: Arc<dyn tsunagu_app::mail::MailSender>, 
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not deliver notification mails"),
+        }
+    }
+}
+
+/// Fires escalation steps whose timers have run out. Every instance runs
+/// this; the store lets exactly one of them fire each step.
+async fn fire_escalations(app: App, instance: String, every_seconds: u64) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+    loop {
+        every.tick().await;
+        match app.fire_due_steps(&instance, 100).await {
+            Ok(done) if done.fired > 0 => tracing::info!(fired = done.fired, "escalation steps"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not fire escalation steps"),
+        }
+    }
+}
+
+/// Posts queued webhook events (retries back off inside the app).
+async fn deliver_webhooks(app: App, sender: webhook::HttpWebhook, every_seconds: u64) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+    loop {
+        every.tick().await;
+        match app.deliver_webhooks(&sender, 100).await {
+            Ok(done) if done.delivered + done.failed > 0 => {
+                tracing::info!(delivered = done.delivered, failed = done.failed, "webhook events");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not deliver webhook events"),
         }
     }
 }

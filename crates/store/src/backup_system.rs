@@ -249,7 +249,7 @@ pub trait BackupSystemTx: Send {
 
     // Webhook
     async fn enqueue_webhook(&mut self, w: &WebhookRow) -> Result<(), StoreError>;
-    async fn pending_webhooks(&mut self, now: OffsetDateTime, limit: i64) -> Result<Vec<WebhookRow>, StoreError>;
+    async fn pending_webhooks(&mut self, now: OffsetDateTime, max_attempts: i64, limit: i64) -> Result<Vec<WebhookRow>, StoreError>;
     async fn record_webhook_attempt(
         &mut self,
         id: Uuid,
@@ -537,11 +537,12 @@ macro_rules! impl_backup_system_tx {
                 Ok(())
             }
 
-            async fn pending_webhooks(&mut self, now: time::OffsetDateTime, limit: i64) -> Result<Vec<$crate::WebhookRow>, $crate::StoreError> {
+            async fn pending_webhooks(&mut self, now: time::OffsetDateTime, max_attempts: i64, limit: i64) -> Result<Vec<$crate::WebhookRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT * FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
+                    "SELECT * FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND attempts < $2 \
+                     ORDER BY next_attempt_at, id LIMIT $3",
                 )
-                .bind(now).bind(limit).fetch_all(self.conn()).await?)
+                .bind(now).bind(max_attempts).bind(limit).fetch_all(self.conn()).await?)
             }
 
             async fn record_webhook_attempt(&mut self, id: uuid::Uuid, delivered_at: Option<time::OffsetDateTime>, status: Option<i64>, error: Option<&str>, next_attempt_at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {

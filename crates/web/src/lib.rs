@@ -54,7 +54,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, ops, patients};
+    use pages::{account, admin, auth, backup, ops, patients};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -90,6 +90,23 @@ fn route_table() -> Vec<Route> {
         ("POST", "/patients/{patient}/family", post(patients::invite_family)),
         ("GET", "/patients/{patient}/access", get(patients::access_log)),
         ("POST", "/patients/{patient}/team/{membership}/remove", post(patients::remove_member)),
+        ("POST", "/patients/{patient}/urgent-requests", post(backup::raise)),
+        ("POST", "/patients/{patient}/backup-hospital", post(backup::set_backup_hospital)),
+        ("GET", "/urgent/{request}", get(backup::urgent)),
+        ("POST", "/urgent/{request}/acknowledge", post(backup::acknowledge)),
+        ("POST", "/urgent/{request}/hospitals", post(backup::ask_hospitals)),
+        ("POST", "/urgent/{request}/answer", post(backup::answer)),
+        ("POST", "/urgent/{request}/outcome", post(backup::outcome)),
+        ("GET", "/backup", get(backup::overview)),
+        ("POST", "/backup/groups", post(backup::create_group)),
+        ("GET", "/backup/groups/{group}", get(backup::group)),
+        ("POST", "/backup/groups/{group}/members", post(backup::add_member)),
+        ("POST", "/backup/groups/{group}/members/{account}/remove", post(backup::remove_member)),
+        ("POST", "/backup/groups/{group}/roster", post(backup::save_roster)),
+        ("POST", "/backup/hospitals/{facility}", post(backup::update_beds)),
+        ("GET", "/absences", get(backup::absences)),
+        ("POST", "/absences", post(backup::record_absence)),
+        ("POST", "/absences/{absence}/cancel", post(backup::cancel_absence)),
         ("GET", "/entries/{entry}", get(patients::entry)),
         ("GET", "/entries/{entry}/correct", get(patients::correct_page)),
         ("POST", "/entries/{entry}/correct", post(patients::correct)),

@@ -4,6 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod backup;
 pub(crate) mod ops;
 pub(crate) mod patients;
 
@@ -40,6 +41,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("consent", "patient.consent_recorded"),
     ("corrected", "patient.corrected"),
     ("acknowledged", "patient.acknowledged"),
+    ("raised", "urgent.raised"),
 ];
 
 impl Ctx {

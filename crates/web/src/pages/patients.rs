@@ -40,6 +40,8 @@ struct HomePage {
     /// Which actions to offer (the use cases check again).
     can_register: bool,
     can_break_glass: bool,
+    /// Urgent requests that have called me or my hospital and wait for an answer.
+    waiting: Vec<tsunagu_app::escalation::WaitingView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -64,8 +66,13 @@ pub(crate) async fn home(
         Some(_) => state.app.notifications(session).await.map_err(|e| ctx.fail(e))?,
         None => Vec::new(),
     };
+    let waiting = match session.account.municipality_id {
+        Some(_) => state.app.requests_waiting_for_me(session).await.map_err(|e| ctx.fail(e))?,
+        None => Vec::new(),
+    };
     let roles = session.account.all_roles();
     Ok(HomePage {
+        waiting,
         notifications,
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
@@ -326,6 +333,9 @@ struct PatientTemplate {
     author: String,
     from: String,
     to: String,
+    /// The municipality's hospitals (to pick the backup hospital), for those who act for the team.
+    hospitals: Vec<(Uuid, String)>,
+    request_kinds: &'static [tsunagu_domain::escalation::RequestKind],
 }
 
 impl PatientTemplate {
@@ -390,7 +400,14 @@ async fn patient_template(
             authors.push((m.account_id, m.display_name.clone()));
         }
     }
+    let hospitals = if p.can_act_for_team {
+        state.app.hospitals(session).await.map_err(|e| ctx.fail(e))?
+    } else {
+        Vec::new()
+    };
     Ok(PatientTemplate {
+        hospitals,
+        request_kinds: super::backup::REQUEST_KINDS,
         t: ctx.t,
         c,
         p,
@@ -417,7 +434,7 @@ async fn patient_template(
 }
 
 /// The patient page again, with what went wrong with a form on it.
-async fn patient_with_error(
+pub(crate) async fn patient_with_error(
     state: &AppState,
     ctx: &Ctx,
     patient: Uuid,
@@ -1047,7 +1064,8 @@ struct ColleagueOptions {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct ColleagueQuery {
-    /// What has been typed into the team form's member field.
+    /// What has been typed into the team form's member field (or a group's).
+    #[serde(alias = "login_id", alias = "coordinator")]
     member: String,
 }
 
