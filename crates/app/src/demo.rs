@@ -235,6 +235,7 @@ impl App {
             self.demo_account(summary, Some(kashiwa.id), *person, &facility_ids, &actor).await?;
         }
         self.demo_patients().await?;
+        self.demo_backup_system().await?;
         // A second municipality shows that tenants never see each other.
         let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
         let form = FacilityForm {
@@ -388,6 +389,32 @@ impl App {
             )?;
             self.post_entry(&doctor, p.id, &answer, Some(asked), &[], &meta).await?;
         }
+        Ok(())
+    }
+
+    /// A physician group with this month's and next month's roster filled in
+    /// turn, and the demo hospital taking part in hospital backup.
+    async fn demo_backup_system(&self) -> Result<(), AppError> {
+        use crate::on_call::GroupForm;
+        let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu demo".into()) };
+        let admin = self.demo_session("city.admin").await?;
+        let form = GroupForm { name: "柏中央在宅医グループ", area: "柏中央・豊四季台", coordinator_login: "dr.sato" };
+        let group = self.create_physician_group(&admin, &form, &meta).await?;
+        self.add_group_member(&admin, group, "dr.sato", "090-0000-0101", &meta).await?;
+        self.add_group_member(&admin, group, "dr.suzuki", "090-0000-0102", &meta).await?;
+        let today = self.now().to_offset(tsunagu_domain::clock::JST).date();
+        let next = if today.month() == time::Month::December {
+            (today.year() + 1, time::Month::January)
+        } else {
+            (today.year(), today.month().next())
+        };
+        for (year, month) in [(today.year(), today.month()), next] {
+            let code = format!("{year:04}-{:02}", u8::from(month));
+            self.save_roster(&admin, group, &code, &[], true, &meta).await?;
+        }
+        let ward = self.demo_session("msw.watanabe").await?;
+        let hospital = ward.account.memberships.first().map(|m| m.facility_id.0).ok_or(AppError::NotFound)?;
+        self.update_backup_beds(&ward, hospital, true, "2", "個室2床（夜間は当直医が判断）", &meta).await?;
         Ok(())
     }
 

@@ -121,8 +121,8 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
-        let kind = RequestKind::parse(kind.trim()).map_err(|_| ValidationError::new("kind", "unknown"))?;
-        let note = tsunagu_domain::text::required("note", note, 1000)?;
+        let kind = RequestKind::parse(kind.trim()).map_err(|_| ValidationError::new("request_kind", "unknown"))?;
+        let note = tsunagu_domain::text::required("situation", note, 1000)?;
         let mut tx = self.begin().await?;
         let now = self.now();
         let loaded = load(tx.as_mut(), patient, now).await?;
@@ -548,9 +548,9 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
-        let reason = tsunagu_domain::text::optional("reason", reason, 500)?;
+        let reason = tsunagu_domain::text::optional("decline_reason", reason, 500)?;
         if !accept && reason.is_none() {
-            return Err(ValidationError::new("reason", "required").into());
+            return Err(ValidationError::new("decline_reason", "required").into());
         }
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;

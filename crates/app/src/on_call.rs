@@ -702,7 +702,7 @@ impl App {
         let start = on_call::parse_local_datetime("starts_at", form.starts_at)?;
         let end = on_call::parse_local_datetime("ends_at", form.ends_at)?;
         let span = Span::parse(start, end)?;
-        let reason = AbsenceReason::parse(form.reason.trim()).map_err(|_| ValidationError::new("reason", "unknown"))?;
+        let reason = AbsenceReason::parse(form.reason.trim()).map_err(|_| ValidationError::new("absence_reason", "unknown"))?;
         let note = tsunagu_domain::text::optional("note", form.note, 200)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         let physician = match form.physician.trim() {

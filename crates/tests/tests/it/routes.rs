@@ -144,6 +144,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/api/v1/me"
                     // Searches one's own municipality only (tested in patients).
                     || *pattern == "/colleagues"
+                    // One's own municipality's backup system and one's own absences.
+                    || *pattern == "/backup"
+                    || *pattern == "/absences"
                     || *pattern == "/api/v1/patients"
                     || *pattern == "/api/v1/notifications");
             if !public && !own_pages && !browsing_directory {
