@@ -398,7 +398,9 @@ impl App {
         use crate::on_call::GroupForm;
         let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu demo".into()) };
         let admin = self.demo_session("city.admin").await?;
-        let form = GroupForm { name: "柏中央在宅医グループ", area: "柏中央・豊四季台", coordinator_login: "dr.sato" };
+        let form = GroupForm {
+            name: "柏中央在宅医グループ", area: "柏中央・豊四季台", coordinator_login: "dr.sato"
+        };
         let group = self.create_physician_group(&admin, &form, &meta).await?;
         self.add_group_member(&admin, group, "dr.sato", "090-0000-0101", &meta).await?;
         self.add_group_member(&admin, group, "dr.suzuki", "090-0000-0102", &meta).await?;

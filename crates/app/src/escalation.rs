@@ -259,7 +259,15 @@ impl App {
             }
             self.webhook(tx, request, step, "urgent_request.unanswered", None, now).await?;
             let details = json!({ "patient": request.patient_id });
-            let record = audit_record(now, Some(municipality), &system, AuditAction::UrgentRequestUnanswered, "urgent_request", Some(request.id), details);
+            let record = audit_record(
+                now,
+                Some(municipality),
+                &system,
+                AuditAction::UrgentRequestUnanswered,
+                "urgent_request",
+                Some(request.id),
+                details,
+            );
             tx.append_audit(&record).await?;
             return Ok(());
         }
@@ -295,7 +303,15 @@ impl App {
         self.webhook(tx, request, step, "urgent_request.called", Some(&view), now).await?;
         let details = json!({ "patient": request.patient_id, "seq": step.seq, "role": role.code(),
             "account": step.account_id, "facility": step.facility_id });
-        let record = audit_record(now, Some(municipality), &system, AuditAction::EscalationStepFired, "urgent_request", Some(request.id), details);
+        let record = audit_record(
+            now,
+            Some(municipality),
+            &system,
+            AuditAction::EscalationStepFired,
+            "urgent_request",
+            Some(request.id),
+            details,
+        );
         tx.append_audit(&record).await?;
         Ok(())
     }
@@ -364,13 +380,15 @@ impl App {
         let me = actor.account_id;
         let mut tx = self.store.begin_read().await?;
         let (row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
-        let data = chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
+        let data =
+            chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
         let accounts = tx.accounts(Some(row.municipality_id)).await?;
         drop(tx);
-        let name_of = |id: Option<Uuid>| id.and_then(|id| accounts.iter().find(|a| a.id == id)).map(|a| a.display_name.clone());
-        let hospital_name = row.accepted_facility_id.and_then(|f| {
-            data.describe(&loaded, ChainRole::Hospital, Responder::Hospital(FacilityId(f))).name.into()
-        });
+        let name_of =
+            |id: Option<Uuid>| id.and_then(|id| accounts.iter().find(|a| a.id == id)).map(|a| a.display_name.clone());
+        let hospital_name = row
+            .accepted_facility_id
+            .and_then(|f| data.describe(&loaded, ChainRole::Hospital, Responder::Hospital(FacilityId(f))).name.into());
         let is_family = loaded.is_family(me.0);
         let is_team_physician = loaded.role_of(me.0).is_some_and(|r| r.is_physician());
         let view = RequestPage {
@@ -425,7 +443,6 @@ impl App {
         tx.commit().await?;
         Ok(view)
     }
-
 }
 
 /// A patient's recent requests, newest first (for the patient page).
@@ -439,10 +456,7 @@ pub struct RequestLine {
 
 impl RequestLine {
     /// A patient's requests, newest first (for the patient page).
-    pub(crate) async fn requests_of_patient(
-        tx: &mut dyn StoreTx,
-        patient: Uuid,
-    ) -> Result<Vec<RequestLine>, AppError> {
+    pub(crate) async fn requests_of_patient(tx: &mut dyn StoreTx, patient: Uuid) -> Result<Vec<RequestLine>, AppError> {
         let rows = tx.urgent_requests_of_patient(patient, 5).await?;
         Ok(rows
             .iter()
@@ -482,7 +496,14 @@ impl App {
                 StepAnswer::Cancelled
             };
             if s.answer.is_none() {
-                tx.answer_step(s.id, answer.code(), now, Some(actor.account_id.0).filter(|_| answer == StepAnswer::Acknowledged), None).await?;
+                tx.answer_step(
+                    s.id,
+                    answer.code(),
+                    now,
+                    Some(actor.account_id.0).filter(|_| answer == StepAnswer::Acknowledged),
+                    None,
+                )
+                .await?;
             }
         }
         row.state = RequestState::Acknowledged.code().to_owned();
@@ -490,7 +511,13 @@ impl App {
         row.acknowledged_at = Some(now);
         tx.update_urgent_request(&row).await?;
         notify(tx.as_mut(), &notification(row.raised_by, &row, "urgent_acknowledged", now)).await?;
-        let event = PatientEvent { at: now, action: AuditAction::UrgentRequestAcknowledged, target_kind: "urgent_request", target: Some(id), details: json!({ "patient": row.patient_id }) };
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::UrgentRequestAcknowledged,
+            target_kind: "urgent_request",
+            target: Some(id),
+            details: json!({ "patient": row.patient_id }),
+        };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(())
@@ -524,7 +551,13 @@ impl App {
         tx.insert_escalation_step(&step_row(id, base + plan.len() as i64, None, now + end)).await?;
         row.state = RequestState::Open.code().to_owned();
         tx.update_urgent_request(&row).await?;
-        let event = PatientEvent { at: now, action: AuditAction::HospitalsAsked, target_kind: "urgent_request", target: Some(id), details: json!({ "patient": row.patient_id, "hospitals": plan.len() }) };
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::HospitalsAsked,
+            target_kind: "urgent_request",
+            target: Some(id),
+            details: json!({ "patient": row.patient_id, "hospitals": plan.len() }),
+        };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         // The first hospital is called now.
         let first = tx.escalation_steps(id).await?.into_iter().find(|s| s.seq == base);
@@ -583,7 +616,11 @@ impl App {
             .await?;
         } else {
             tx.answer_step(step.id, StepAnswer::Declined.code(), now, me, reason.as_deref()).await?;
-            if let Some(next) = steps.iter().filter(|s| s.seq > step.seq && s.fired_at.is_none() && s.answer.is_none()).min_by_key(|s| s.seq) {
+            if let Some(next) = steps
+                .iter()
+                .filter(|s| s.seq > step.seq && s.fired_at.is_none() && s.answer.is_none())
+                .min_by_key(|s| s.seq)
+            {
                 tx.bring_step_forward(next.id, now).await?;
             }
         }
@@ -592,7 +629,13 @@ impl App {
             notify(tx.as_mut(), &notification(m.account_id, &row, kind, now)).await?;
         }
         let action = if accept { AuditAction::UrgentRequestAccepted } else { AuditAction::UrgentRequestDeclined };
-        let event = PatientEvent { at: now, action, target_kind: "urgent_request", target: Some(id), details: json!({ "patient": row.patient_id, "hospital": step.facility_id, "reason": reason }) };
+        let event = PatientEvent {
+            at: now,
+            action,
+            target_kind: "urgent_request",
+            target: Some(id),
+            details: json!({ "patient": row.patient_id, "hospital": step.facility_id, "reason": reason }),
+        };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(())
@@ -623,7 +666,13 @@ impl App {
         row.outcome_by = Some(actor.account_id.0);
         row.outcome_at = Some(now);
         tx.update_urgent_request(&row).await?;
-        let event = PatientEvent { at: now, action: AuditAction::UrgentRequestClosed, target_kind: "urgent_request", target: Some(id), details: json!({ "patient": row.patient_id, "outcome": outcome.code() }) };
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::UrgentRequestClosed,
+            target_kind: "urgent_request",
+            target: Some(id),
+            details: json!({ "patient": row.patient_id, "outcome": outcome.code() }),
+        };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(())
@@ -633,7 +682,9 @@ impl App {
     pub async fn requests_waiting_for_me(&self, session: &Session) -> Result<Vec<WaitingView>, AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let rows = tx.requests_waiting_for(actor.account_id.0, &actor.member_of.iter().map(|f| f.0).collect::<Vec<_>>()).await?;
+        let rows = tx
+            .requests_waiting_for(actor.account_id.0, &actor.member_of.iter().map(|f| f.0).collect::<Vec<_>>())
+            .await?;
         Ok(rows
             .iter()
             .filter_map(|r| {
@@ -659,7 +710,9 @@ impl App {
 
 fn hospital_step_waiting<'a>(steps: &'a [EscalationStepRow], actor: &policy::Actor) -> Option<&'a EscalationStepRow> {
     steps.iter().find(|s| {
-        s.fired_at.is_some() && s.answer.is_none() && s.facility_id.is_some_and(|f| actor.member_of.contains(&FacilityId(f)))
+        s.fired_at.is_some()
+            && s.answer.is_none()
+            && s.facility_id.is_some_and(|f| actor.member_of.contains(&FacilityId(f)))
     })
 }
 
@@ -672,7 +725,12 @@ fn responder_of(step: &EscalationStepRow) -> Result<(ChainRole, Responder), AppE
     }
 }
 
-fn step_row(request: Uuid, seq: i64, link: Option<tsunagu_domain::on_call::Link>, due_at: OffsetDateTime) -> EscalationStepRow {
+fn step_row(
+    request: Uuid,
+    seq: i64,
+    link: Option<tsunagu_domain::on_call::Link>,
+    due_at: OffsetDateTime,
+) -> EscalationStepRow {
     let (role, account_id, facility_id) = match link {
         None => (END_OF_CHAIN.to_owned(), None, None),
         Some(l) => match l.responder {
@@ -749,7 +807,8 @@ impl App {
                 }
                 Ok(status) => {
                     let error = format!("HTTP {status}");
-                    tx.record_webhook_attempt(event.id, None, Some(i64::from(status)), Some(&error), now + backoff).await?;
+                    tx.record_webhook_attempt(event.id, None, Some(i64::from(status)), Some(&error), now + backoff)
+                        .await?;
                     done.failed += 1;
                 }
                 Err(error) => {

@@ -82,9 +82,8 @@ pub(crate) async fn chain_data(
 ) -> Result<ChainData, AppError> {
     let municipality = loaded.row.municipality_id;
     let active = loaded.team.iter().filter(|m| m.left_at.is_none());
-    let with_role = |role: TeamRole| {
-        active.clone().filter(move |m| m.team_role == role.code()).map(|m| AccountId(m.account_id))
-    };
+    let with_role =
+        |role: TeamRole| active.clone().filter(move |m| m.team_role == role.code()).map(|m| AccountId(m.account_id));
     let primary = with_role(TeamRole::PrimaryPhysician).next();
     let backup: Vec<AccountId> = with_role(TeamRole::BackupPhysician).collect();
     let members = tx.group_members(municipality, None).await?;
@@ -96,7 +95,8 @@ pub(crate) async fn chain_data(
     let absences = tx.absences_between(municipality, from, to).await?.iter().filter_map(absence_of).collect();
     let backup_hospital = tx.patient_backup_hospital(loaded.row.id).await?;
     let hospitals = tx.backup_hospitals(municipality).await?;
-    let input = ChainInput { primary, backup, shifts, absences, hospitals: hospital_order(&hospitals, backup_hospital) };
+    let input =
+        ChainInput { primary, backup, shifts, absences, hospitals: hospital_order(&hospitals, backup_hospital) };
     Ok(ChainData { input, members, hospitals, backup_hospital })
 }
 
@@ -136,7 +136,8 @@ pub(crate) fn absence_of(r: &AbsenceRow) -> Option<Absence> {
 impl ChainData {
     /// The chain at `at`, with names and numbers.
     pub(crate) fn view(&self, loaded: &Loaded, at: OffsetDateTime) -> ChainView {
-        let responders = on_call::who_answers(&self.input, at).iter().map(|l| self.describe(loaded, l.role, l.responder)).collect();
+        let responders =
+            on_call::who_answers(&self.input, at).iter().map(|l| self.describe(loaded, l.role, l.responder)).collect();
         let team_physicians = self.input.primary.into_iter().chain(self.input.backup.iter().copied());
         let away = team_physicians
             .filter_map(|p| {
@@ -154,7 +155,8 @@ impl ChainData {
                 let team = loaded.team.iter().find(|m| m.account_id == p.0);
                 let group = self.members.iter().find(|m| m.account_id == p.0);
                 let name = team.map(|m| m.display_name.clone()).or_else(|| group.map(|m| m.display_name.clone()));
-                let place = team.and_then(|m| m.facility_name.clone()).or_else(|| group.and_then(|m| m.facility_name.clone()));
+                let place =
+                    team.and_then(|m| m.facility_name.clone()).or_else(|| group.and_then(|m| m.facility_name.clone()));
                 // The number given for on-call duty comes first: a clinic's line is not answered at night.
                 let phone = group
                     .and_then(|m| m.phone.clone())
@@ -323,12 +325,7 @@ impl App {
         AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
     }
 
-    async fn group_in(
-        &self,
-        tx: &mut dyn StoreTx,
-        actor: &Actor,
-        group: Uuid,
-    ) -> Result<PhysicianGroupRow, AppError> {
+    async fn group_in(&self, tx: &mut dyn StoreTx, actor: &Actor, group: Uuid) -> Result<PhysicianGroupRow, AppError> {
         let row = tx.physician_group(group).await?.ok_or(AppError::NotFound)?;
         enforce(policy::view_backup_system(actor, MunicipalityId(row.municipality_id)))?;
         Ok(row)
@@ -354,9 +351,8 @@ impl App {
             .iter()
             .map(|g| {
                 let filled = shifts.iter().filter(|s| s.group_id == g.id && s.account_id.is_some()).map(shift_of);
-                let holes = coming_slots(window)
-                    .filter(|slot| !filled.clone().any(|s| s.span.start == slot.start))
-                    .count();
+                let holes =
+                    coming_slots(window).filter(|slot| !filled.clone().any(|s| s.span.start == slot.start)).count();
                 GroupSummary {
                     id: g.id,
                     name: g.name.clone(),
@@ -568,7 +564,8 @@ impl App {
             })
             .collect();
         let holes = problems.iter().filter(|p| matches!(p, RosterProblem::Hole { .. })).count();
-        let gaps = group_gaps(group, &all_members, &assignments, &shifts, &domain_absences, Span { start: now, end: horizon });
+        let gaps =
+            group_gaps(group, &all_members, &assignments, &shifts, &domain_absences, Span { start: now, end: horizon });
         let member_views = members
             .iter()
             .map(|m| MemberView {
@@ -635,8 +632,10 @@ impl App {
         let existing = tx.shifts_between(municipality.0, Some(group), span.start, span.end + Duration::days(1)).await?;
         let mut roster = month_roster(group, year, month, &existing);
         for (start, physician) in assignments {
-            let at = OffsetDateTime::from_unix_timestamp(*start).map_err(|_| ValidationError::new("slot", "unknown"))?;
-            let shift = roster.iter_mut().find(|s| s.span.start == at).ok_or(ValidationError::new("slot", "unknown"))?;
+            let at =
+                OffsetDateTime::from_unix_timestamp(*start).map_err(|_| ValidationError::new("slot", "unknown"))?;
+            let shift =
+                roster.iter_mut().find(|s| s.span.start == at).ok_or(ValidationError::new("slot", "unknown"))?;
             let physician = physician.map(AccountId);
             if physician.is_some_and(|p| !members.contains(&p)) {
                 return Err(ValidationError::new("physician", "not_in_group").into());
@@ -644,8 +643,12 @@ impl App {
             shift.physician = physician;
         }
         if fill {
-            let absences: Vec<Absence> =
-                tx.absences_between(municipality.0, span.start, span.end + Duration::days(1)).await?.iter().filter_map(absence_of).collect();
+            let absences: Vec<Absence> = tx
+                .absences_between(municipality.0, span.start, span.end + Duration::days(1))
+                .await?
+                .iter()
+                .filter_map(absence_of)
+                .collect();
             roster = on_call::fill_holes(&roster, &members, &absences);
         }
         let now = self.now();
@@ -674,8 +677,15 @@ impl App {
         if changed > 0 {
             let who = Self::audit_actor(session, meta);
             let details = json!({ "month": format!("{year:04}-{:02}", u8::from(month)), "slots_changed": changed, "filled": fill });
-            let record =
-                audit_record(now, Some(municipality), &who, AuditAction::RosterChanged, "physician_group", Some(group), details);
+            let record = audit_record(
+                now,
+                Some(municipality),
+                &who,
+                AuditAction::RosterChanged,
+                "physician_group",
+                Some(group),
+                details,
+            );
             tx.append_audit(&record).await?;
         }
         tx.commit().await?;
@@ -702,7 +712,8 @@ impl App {
         let start = on_call::parse_local_datetime("starts_at", form.starts_at)?;
         let end = on_call::parse_local_datetime("ends_at", form.ends_at)?;
         let span = Span::parse(start, end)?;
-        let reason = AbsenceReason::parse(form.reason.trim()).map_err(|_| ValidationError::new("absence_reason", "unknown"))?;
+        let reason =
+            AbsenceReason::parse(form.reason.trim()).map_err(|_| ValidationError::new("absence_reason", "unknown"))?;
         let note = tsunagu_domain::text::optional("note", form.note, 200)?.unwrap_or_default();
         let mut tx = self.begin().await?;
         let physician = match form.physician.trim() {
@@ -727,8 +738,10 @@ impl App {
         };
         tx.insert_absence(&row).await?;
         let who = Self::audit_actor(session, meta);
-        let details = json!({ "physician": physician, "reason": reason.code(), "starts_at": span.start, "ends_at": span.end });
-        let record = audit_record(now, Some(municipality), &who, AuditAction::AbsenceRecorded, "absence", Some(row.id), details);
+        let details =
+            json!({ "physician": physician, "reason": reason.code(), "starts_at": span.start, "ends_at": span.end });
+        let record =
+            audit_record(now, Some(municipality), &who, AuditAction::AbsenceRecorded, "absence", Some(row.id), details);
         tx.append_audit(&record).await?;
         tx.commit().await?;
         Ok(row.id)
@@ -816,8 +829,15 @@ impl App {
         .await?;
         let who = Self::audit_actor(session, meta);
         let details = json!({ "participates": participates, "beds_available": beds });
-        let record =
-            audit_record(now, Some(municipality), &who, AuditAction::BackupBedsUpdated, "facility", Some(hospital), details);
+        let record = audit_record(
+            now,
+            Some(municipality),
+            &who,
+            AuditAction::BackupBedsUpdated,
+            "facility",
+            Some(hospital),
+            details,
+        );
         tx.append_audit(&record).await?;
         tx.commit().await?;
         Ok(())
@@ -991,7 +1011,9 @@ fn group_gaps(
             *by_gap.entry(key).or_default() += 1;
         }
     }
-    let name_of = |id: Option<Uuid>| id.and_then(|id| members.iter().find(|m| m.account_id == id)).map(|m| m.display_name.clone());
+    let name_of = |id: Option<Uuid>| {
+        id.and_then(|id| members.iter().find(|m| m.account_id == id)).map(|m| m.display_name.clone())
+    };
     let mut gaps: Vec<GapView> = by_gap
         .into_iter()
         .map(|((start, end, p, b), patients)| GapView { start, end, patients, primary: name_of(p), backup: name_of(b) })

@@ -582,7 +582,13 @@ impl App {
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         let attachment_rows = tx.attachments_of_patient(patient).await?;
         let now = self.now();
-        let chain = crate::on_call::chain_data(tx.as_mut(), &loaded, now - time::Duration::days(1), now + time::Duration::days(1)).await?;
+        let chain = crate::on_call::chain_data(
+            tx.as_mut(),
+            &loaded,
+            now - time::Duration::days(1),
+            now + time::Duration::days(1),
+        )
+        .await?;
         let responders = chain.view(&loaded, now);
         let urgent_requests = crate::escalation::RequestLine::requests_of_patient(tx.as_mut(), patient).await?;
         drop(tx);

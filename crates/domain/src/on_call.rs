@@ -176,9 +176,7 @@ pub fn fill_holes(shifts: &[Shift], members: &[AccountId], absences: &[Absence])
             let m = members[*i];
             !absences.iter().any(|a| a.account == m && a.span.overlaps(&shift.span))
         };
-        let pick = (0..members.len())
-            .filter(available)
-            .min_by_key(|i| (previous == Some(members[*i]), count[*i], *i));
+        let pick = (0..members.len()).filter(available).min_by_key(|i| (previous == Some(members[*i]), count[*i], *i));
         let physician = pick.map(|i| {
             count[i] += 1;
             members[i]
@@ -358,7 +356,8 @@ mod tests {
     #[test]
     fn public_holidays_get_a_daytime_slot() {
         // 2027-01-11 is 成人の日 (second Monday), 2026-11-23 is 勤労感謝の日 (a Monday).
-        for (y, m, d) in [(2027, Month::January, date!(2027 - 01 - 11)), (2026, Month::November, date!(2026 - 11 - 23))] {
+        for (y, m, d) in [(2027, Month::January, date!(2027 - 01 - 11)), (2026, Month::November, date!(2026 - 11 - 23))]
+        {
             let slots = roster_slots(y, m);
             assert!(slots.iter().any(|s| s.date == d && s.kind == SlotKind::DayOff), "{d}");
         }
@@ -485,7 +484,8 @@ mod tests {
         for pair in filled.windows(2) {
             assert_ne!(pair[0].physician, pair[1].physician, "two slots running");
         }
-        let per: Vec<usize> = members.iter().map(|m| filled.iter().filter(|s| s.physician == Some(*m)).count()).collect();
+        let per: Vec<usize> =
+            members.iter().map(|m| filled.iter().filter(|s| s.physician == Some(*m)).count()).collect();
         assert!(per.iter().max().zip(per.iter().min()).is_some_and(|(a, b)| a - b <= 3), "{per:?}");
         // Everyone away: the holes stay.
         let all_away: Vec<Absence> = members.iter().map(|m| Absence { account: *m, ..away.clone() }).collect();

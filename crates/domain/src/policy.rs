@@ -266,8 +266,7 @@ pub fn record_absence(
     physician: AccountId,
     coordinators: &[AccountId],
 ) -> Decision {
-    let allowed =
-        physician == actor.account_id || coordinators.contains(&actor.account_id) || actor.runs(municipality);
+    let allowed = physician == actor.account_id || coordinators.contains(&actor.account_id) || actor.runs(municipality);
     scoped(actor, municipality, actor.in_municipality(municipality) && allowed)
 }
 
@@ -537,8 +536,12 @@ mod tests {
         let on_call = actor(kashiwa, &[Role::Professional]);
         let stranger = actor(kashiwa, &[Role::Professional]);
         let p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
-        let request =
-            RequestScope { patient: p, called_physicians: vec![on_call.account_id], called_hospitals: vec![], active: true };
+        let request = RequestScope {
+            patient: p,
+            called_physicians: vec![on_call.account_id],
+            called_hospitals: vec![],
+            active: true,
+        };
         assert_eq!(acknowledge_urgent_request(&on_call, &request, false), Decision::Allow);
         assert_eq!(acknowledge_urgent_request(&nurse, &request, false), Decision::Deny, "a nurse does not take it");
         assert_eq!(acknowledge_urgent_request(&stranger, &request, false), Decision::Hidden);

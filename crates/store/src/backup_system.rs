@@ -245,11 +245,17 @@ pub trait BackupSystemTx: Send {
 
     // Coverage
     /// Active primary and backup physicians of the municipality's patients living at home.
-    async fn physician_assignments(&mut self, municipality_id: Uuid) -> Result<Vec<PhysicianAssignmentRow>, StoreError>;
+    async fn physician_assignments(&mut self, municipality_id: Uuid)
+    -> Result<Vec<PhysicianAssignmentRow>, StoreError>;
 
     // Webhook
     async fn enqueue_webhook(&mut self, w: &WebhookRow) -> Result<(), StoreError>;
-    async fn pending_webhooks(&mut self, now: OffsetDateTime, max_attempts: i64, limit: i64) -> Result<Vec<WebhookRow>, StoreError>;
+    async fn pending_webhooks(
+        &mut self,
+        now: OffsetDateTime,
+        max_attempts: i64,
+        limit: i64,
+    ) -> Result<Vec<WebhookRow>, StoreError>;
     async fn record_webhook_attempt(
         &mut self,
         id: Uuid,

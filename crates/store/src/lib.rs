@@ -12,8 +12,8 @@ mod sql;
 pub mod postgres;
 pub mod sqlite;
 
-pub use error::StoreError;
 pub use backup_system::*;
+pub use error::StoreError;
 pub use records::*;
 
 use async_trait::async_trait;

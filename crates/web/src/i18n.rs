@@ -173,7 +173,11 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("urgent.note", "状況", "Situation"),
     ("urgent.note_hint", "例：SpO2 88%、呼吸苦あり。往診をお願いします。", "e.g. SpO2 88%, short of breath"),
     ("urgent.send", "依頼を送る", "Send the request"),
-    ("urgent.raised", "依頼を送りました。応答がなければ自動で次の連絡先へ回ります。", "Request sent. Without an answer it moves on to the next responder by itself."),
+    (
+        "urgent.raised",
+        "依頼を送りました。応答がなければ自動で次の連絡先へ回ります。",
+        "Request sent. Without an answer it moves on to the next responder by itself.",
+    ),
     ("urgent.waiting", "あなた宛ての急変時の依頼", "Urgent requests waiting for you"),
     ("urgent.called_as", "依頼先", "Called as"),
     ("urgent.patient", "患者", "Patient"),
@@ -189,7 +193,11 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("urgent.accept", "受け入れる", "Accept"),
     ("urgent.decline", "受け入れできない", "Decline"),
     ("urgent.steps", "連絡の経過", "Steps"),
-    ("urgent.end_of_chain", "応答がなければ「応答なし」としてチームに知らせます", "If nobody answers, the team is told"),
+    (
+        "urgent.end_of_chain",
+        "応答がなければ「応答なし」としてチームに知らせます",
+        "If nobody answers, the team is told",
+    ),
     ("urgent.called_at", "連絡", "Called"),
     ("urgent.due_at", "予定", "Due"),
     ("urgent.ask_hospitals", "いますぐバックアップ病院へ依頼", "Ask the backup hospitals now"),
@@ -213,7 +221,11 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.month.format", "月は 2026-12 の形で指定してください。", "Give the month as 2026-12."),
     ("error.month.out_of_range", "その月の当番表は作れません。", "No roster can be made for that month."),
     ("error.absence_reason.unknown", "理由を選んでください。", "Choose a reason."),
-    ("error.decline_reason.required", "受け入れできない理由を入力してください。", "Please give the reason for declining."),
+    (
+        "error.decline_reason.required",
+        "受け入れできない理由を入力してください。",
+        "Please give the reason for declining.",
+    ),
     ("error.beds_available.number", "病床数は数字で入力してください。", "Enter the number of beds."),
     ("error.beds_available.range", "病床数は0〜500で入力してください。", "Beds must be between 0 and 500."),
     ("error.login_id.not_a_physician", "医師のアカウントではありません。", "That account is not a physician's."),
@@ -224,7 +236,11 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.slot.unknown", "当番表の枠が正しくありません。再読み込みしてください。", "Unknown slot; please reload."),
     ("error.request.not_open", "この依頼はすでに対応済みです。", "This request has already been handled."),
     ("error.request.not_waiting", "あなたの病院への依頼はありません。", "Nothing is waiting for your hospital."),
-    ("error.hospital.none_taking_part", "バックアップに参加している病院がありません。", "No hospital takes part in backup."),
+    (
+        "error.hospital.none_taking_part",
+        "バックアップに参加している病院がありません。",
+        "No hospital takes part in backup.",
+    ),
     ("error.hospital.unknown", "その病院が見つかりません。", "That hospital was not found."),
     ("error.facility.not_a_hospital", "病院ではありません。", "That facility is not a hospital."),
     ("error.request_kind.unknown", "依頼の種類を選んでください。", "Choose a kind of request."),
@@ -233,7 +249,6 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.situation.too_long", "状況は1000文字までです。", "At most 1000 characters."),
     ("error.answer.unknown", "受け入れるかどうかを選んでください。", "Choose accept or decline."),
 ];
-
 
 const ENTRIES: &[(&str, &str, &str)] = &[
     // Layout

@@ -19,7 +19,7 @@ pub use rate_limit::WriteLimit;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use std::time::Duration;
 use tsunagu_app::App;
 
@@ -149,6 +149,17 @@ fn route_table() -> Vec<Route> {
         ("POST", "/api/v1/entries/{entry}/corrections", post(api::correct_entry)),
         ("POST", "/api/v1/entries/{entry}/acknowledgement", post(api::acknowledge_entry)),
         ("GET", "/api/v1/notifications", get(api::notifications)),
+        ("GET", "/api/v1/patients/{patient}/who-answers", get(api::who_answers)),
+        ("POST", "/api/v1/patients/{patient}/urgent-requests", post(api::raise_urgent_request)),
+        ("GET", "/api/v1/urgent-requests/{request}", get(api::urgent_request)),
+        ("POST", "/api/v1/urgent-requests/{request}/acknowledgement", post(api::acknowledge_urgent_request)),
+        ("POST", "/api/v1/urgent-requests/{request}/hospital-request", post(api::ask_hospitals)),
+        ("POST", "/api/v1/urgent-requests/{request}/hospital-answer", post(api::answer_as_hospital)),
+        ("POST", "/api/v1/urgent-requests/{request}/outcome", post(api::record_urgent_outcome)),
+        ("POST", "/api/v1/absences", post(api::record_absence)),
+        ("GET", "/api/v1/physician-groups/{group}", get(api::physician_group)),
+        ("POST", "/api/v1/physician-groups/{group}/roster", post(api::save_roster)),
+        ("PUT", "/api/v1/hospitals/{facility}/backup-beds", put(api::update_backup_beds)),
         ("GET", "/colleagues", get(patients::colleagues)),
         ("GET", "/healthz", get(ops::healthz)),
         ("GET", "/readyz", get(ops::readyz)),

@@ -5,8 +5,10 @@
 //! `X-CSRF-Token`. (API clients with their own tokens come with the
 //! interoperability work.)
 
+mod backup;
 mod care;
 
+pub(crate) use backup::*;
 pub(crate) use care::*;
 
 use crate::AppState;
@@ -457,7 +459,18 @@ pub(crate) async fn post_entry(
         entry_detail,
         correct_entry,
         acknowledge_entry,
-        notifications
+        notifications,
+        who_answers,
+        raise_urgent_request,
+        urgent_request,
+        acknowledge_urgent_request,
+        ask_hospitals,
+        answer_as_hospital,
+        record_urgent_outcome,
+        record_absence,
+        physician_group,
+        save_roster,
+        update_backup_beds
     )
 )]
 pub(crate) struct ApiDoc;

@@ -133,8 +133,10 @@ async fn group_template(
     let session = ctx.signed_in()?;
     let g = state.app.group_page(session, group, month).await.map_err(|e| ctx.fail(e))?;
     let (y, m) = (g.year, g.month);
-    let previous = if m == time::Month::January { month_code(y - 1, time::Month::December) } else { month_code(y, m.previous()) };
-    let next = if m == time::Month::December { month_code(y + 1, time::Month::January) } else { month_code(y, m.next()) };
+    let previous =
+        if m == time::Month::January { month_code(y - 1, time::Month::December) } else { month_code(y, m.previous()) };
+    let next =
+        if m == time::Month::December { month_code(y + 1, time::Month::January) } else { month_code(y, m.next()) };
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(GroupTemplate { t: ctx.t, c, month: month_code(y, m), g, previous, next, reasons: AbsenceReason::ALL })
@@ -221,13 +223,31 @@ pub(crate) async fn save_roster(
         let Some(start) = key.strip_prefix("slot_") else { continue };
         let start: i64 = match start.parse() {
             Ok(s) => s,
-            Err(_) => return group_with_error(&state, &ctx, group, &month, tsunagu_domain::ValidationError::new("slot", "unknown").into()).await,
+            Err(_) => {
+                return group_with_error(
+                    &state,
+                    &ctx,
+                    group,
+                    &month,
+                    tsunagu_domain::ValidationError::new("slot", "unknown").into(),
+                )
+                .await;
+            }
         };
         let physician = match value.trim() {
             "" => None,
             raw => match Uuid::parse_str(raw) {
                 Ok(id) => Some(id),
-                Err(_) => return group_with_error(&state, &ctx, group, &month, tsunagu_domain::ValidationError::new("physician", "not_in_group").into()).await,
+                Err(_) => {
+                    return group_with_error(
+                        &state,
+                        &ctx,
+                        group,
+                        &month,
+                        tsunagu_domain::ValidationError::new("physician", "not_in_group").into(),
+                    )
+                    .await;
+                }
             },
         };
         assignments.push((start, physician));

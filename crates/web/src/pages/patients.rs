@@ -400,11 +400,8 @@ async fn patient_template(
             authors.push((m.account_id, m.display_name.clone()));
         }
     }
-    let hospitals = if p.can_act_for_team {
-        state.app.hospitals(session).await.map_err(|e| ctx.fail(e))?
-    } else {
-        Vec::new()
-    };
+    let hospitals =
+        if p.can_act_for_team { state.app.hospitals(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
     Ok(PatientTemplate {
         hospitals,
         request_kinds: super::backup::REQUEST_KINDS,
