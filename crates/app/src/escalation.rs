@@ -192,10 +192,10 @@ impl App {
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         // The first link is called now, in this same transaction.
         let steps = tx.escalation_steps(id).await?;
-        if let Some(first) = steps.first().filter(|s| s.due_at <= now) {
-            if tx.claim_step(first.id, now, "request").await? {
-                self.call(tx.as_mut(), &loaded, &row, first, now).await?;
-            }
+        if let Some(first) = steps.first().filter(|s| s.due_at <= now)
+            && tx.claim_step(first.id, now, "request").await?
+        {
+            self.call(tx.as_mut(), &loaded, &row, first, now).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -561,10 +561,10 @@ impl App {
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         // The first hospital is called now.
         let first = tx.escalation_steps(id).await?.into_iter().find(|s| s.seq == base);
-        if let Some(first) = first {
-            if tx.claim_step(first.id, now, "request").await? {
-                self.call(tx.as_mut(), &loaded, &row, &first, now).await?;
-            }
+        if let Some(first) = first
+            && tx.claim_step(first.id, now, "request").await?
+        {
+            self.call(tx.as_mut(), &loaded, &row, &first, now).await?;
         }
         tx.commit().await?;
         Ok(())
