@@ -86,6 +86,17 @@ pub struct WaitingView {
     pub called_as: ChainRole,
 }
 
+/// One webhook event and how its delivery went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryView {
+    pub event: String,
+    pub created_at: OffsetDateTime,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// What one run of the timers did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FiredSteps {
@@ -281,16 +292,7 @@ impl App {
                     notify(tx, &notification(p.0, request, "urgent_request", now)).await?;
                 } else {
                     // The on-call physician covering gets time-limited access (invariant 1).
-                    tx.insert_break_glass(&BreakGlassRow {
-                        id: Uuid::now_v7(),
-                        patient_id: request.patient_id,
-                        account_id: p.0,
-                        reason_kind: "on_call".to_owned(),
-                        reason: "急変時の依頼（当番医）".to_owned(),
-                        granted_at: now,
-                        expires_at: now + CALLED_ACCESS,
-                    })
-                    .await?;
+                    grant_access(tx, loaded, request, p.0, "on_call", "急変時の依頼（当番医）", now).await?;
                     tx.enqueue_mail(Uuid::now_v7(), p.0, now).await?;
                 }
             }
@@ -603,17 +605,9 @@ impl App {
             row.accepted_facility_id = step.facility_id;
             row.accepted_at = Some(now);
             tx.update_urgent_request(&row).await?;
-            // The admitting doctor reads the record for the next hours (invariant 1).
-            tx.insert_break_glass(&BreakGlassRow {
-                id: Uuid::now_v7(),
-                patient_id: row.patient_id,
-                account_id: actor.account_id.0,
-                reason_kind: "hospital_backup".to_owned(),
-                reason: "病院バックアップ（入院受け入れ）".to_owned(),
-                granted_at: now,
-                expires_at: now + CALLED_ACCESS,
-            })
-            .await?;
+            // The admitting staff read the record for the next hours (invariant 1).
+            let reason = "病院バックアップ（入院受け入れ）";
+            grant_access(tx.as_mut(), &loaded, &row, actor.account_id.0, "hospital_backup", reason, now).await?;
         } else {
             tx.answer_step(step.id, StepAnswer::Declined.code(), now, me, reason.as_deref()).await?;
             if let Some(next) = steps
@@ -699,12 +693,23 @@ impl App {
     }
 
     /// A municipality's webhook deliveries (for whoever runs the network).
-    pub async fn webhook_deliveries(&self, session: &Session) -> Result<Vec<tsunagu_store::WebhookRow>, AppError> {
+    pub async fn webhook_deliveries(&self, session: &Session) -> Result<Vec<DeliveryView>, AppError> {
         let actor = session.actor()?;
         let municipality = actor.municipality_id.ok_or(AppError::NotFound)?;
         enforce(policy::read_audit_log(&actor, municipality))?;
         let mut tx = self.store.begin_read().await?;
-        Ok(tx.webhook_deliveries(municipality.0, 50).await?)
+        let rows = tx.webhook_deliveries(municipality.0, 50).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DeliveryView {
+                event: r.event,
+                created_at: r.created_at,
+                delivered_at: r.delivered_at,
+                attempts: r.attempts,
+                last_status: r.last_status,
+                last_error: r.last_error,
+            })
+            .collect())
     }
 }
 
@@ -753,6 +758,60 @@ fn step_row(
         answered_by: None,
         answer_reason: None,
     }
+}
+
+/// A time-limited grant to the whole record for someone outside the team the
+/// escalation called (invariant 1): audited as a break-glass, and the team's
+/// physicians are told.
+async fn grant_access(
+    tx: &mut dyn StoreTx,
+    loaded: &Loaded,
+    request: &UrgentRequestRow,
+    account: Uuid,
+    reason_kind: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let expires_at = now + CALLED_ACCESS;
+    tx.insert_break_glass(&BreakGlassRow {
+        id: Uuid::now_v7(),
+        patient_id: request.patient_id,
+        account_id: account,
+        reason_kind: reason_kind.to_owned(),
+        reason: reason.to_owned(),
+        granted_at: now,
+        expires_at,
+    })
+    .await?;
+    let system = AuditActor { account_id: Some(AccountId(account)), label: "system", meta: &RequestMeta::default() };
+    let details = json!({ "reason_kind": reason_kind, "reason": reason, "request": request.id,
+        "expires_at": expires_at.unix_timestamp() });
+    let record = audit_record(
+        now,
+        Some(MunicipalityId(request.municipality_id)),
+        &system,
+        AuditAction::BreakGlassGranted,
+        "patient",
+        Some(request.patient_id),
+        details,
+    );
+    tx.append_audit(&record).await?;
+    let physicians = loaded.team.iter().filter(|m| {
+        m.left_at.is_none() && TeamRole::parse(&m.team_role).is_ok_and(|r| r.is_physician()) && m.account_id != account
+    });
+    for m in physicians {
+        let n = NewNotification {
+            id: Uuid::now_v7(),
+            account_id: m.account_id,
+            patient_id: request.patient_id,
+            entry_id: None,
+            kind: "break_glass".to_owned(),
+            actor_id: account,
+            created_at: now,
+        };
+        notify(tx, &n).await?;
+    }
+    Ok(())
 }
 
 fn notification(account: Uuid, request: &UrgentRequestRow, kind: &str, now: OffsetDateTime) -> NewNotification {

@@ -1728,6 +1728,7 @@ impl App {
             AuditAction::AcpViewed,
             AuditAction::BreakGlassGranted,
             AuditAction::AccessLogViewed,
+            AuditAction::UrgentRequestViewed,
         ];
         let names: std::collections::HashMap<Uuid, String> =
             loaded.team.iter().map(|m| (m.account_id, m.display_name.clone())).collect();

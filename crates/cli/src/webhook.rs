@@ -47,3 +47,51 @@ impl tsunagu_app::escalation::WebhookSender for HttpWebhook {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tsunagu_app::escalation::WebhookSender;
+
+    /// A receiver that records each body and answers with `status`.
+    async fn receiver(status: u16) -> (String, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let record = record.clone();
+                async move {
+                    record.lock().unwrap().push(body);
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("http://{addr}/hook"), seen)
+    }
+
+    #[tokio::test]
+    async fn posts_the_event_and_reports_the_status() {
+        let (url, seen) = receiver(204).await;
+        let hook = HttpWebhook::new(&url).unwrap();
+        assert_eq!(hook.post(r#"{"event":"urgent_request.called"}"#).await, Ok(204));
+        assert_eq!(seen.lock().unwrap().as_slice(), [r#"{"event":"urgent_request.called"}"#]);
+        let (url, _) = receiver(503).await;
+        assert_eq!(HttpWebhook::new(&url).unwrap().post("{}").await, Ok(503));
+    }
+
+    #[tokio::test]
+    async fn refuses_what_it_cannot_send() {
+        assert!(HttpWebhook::new("https://example.jp/hook").is_err(), "https needs a relay");
+        assert!(HttpWebhook::new("not a url").is_err());
+        // Nobody listens here: an error, not a panic, and the app retries later.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let hook = HttpWebhook::new(&format!("http://{closed}/hook")).unwrap();
+        assert!(hook.post("{}").await.is_err());
+    }
+}

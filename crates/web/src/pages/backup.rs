@@ -24,6 +24,20 @@ struct BackupTemplate {
     t: Tr,
     c: Chrome,
     o: BackupOverview,
+    /// The webhook's delivery record, for those who read the municipality's audit log.
+    deliveries: Vec<tsunagu_app::escalation::DeliveryView>,
+}
+
+/// The overview with the delivery record when the reader may see it.
+async fn backup_template(state: &AppState, ctx: &Ctx, c: Chrome) -> Result<BackupTemplate, WebError> {
+    let session = ctx.signed_in()?;
+    let o = state.app.backup_overview(session).await.map_err(|e| ctx.fail(e))?;
+    let deliveries = match state.app.webhook_deliveries(session).await {
+        Ok(d) => d,
+        Err(tsunagu_app::AppError::Forbidden | tsunagu_app::AppError::NotFound) => Vec::new(),
+        Err(e) => return Err(ctx.fail(e)),
+    };
+    Ok(BackupTemplate { t: ctx.t, c, o, deliveries })
 }
 
 pub(crate) async fn overview(
@@ -31,18 +45,14 @@ pub(crate) async fn overview(
     ctx: Ctx,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let session = ctx.signed_in()?;
-    let o = state.app.backup_overview(session).await.map_err(|e| ctx.fail(e))?;
-    Ok(BackupTemplate { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), o }.into_response())
+    Ok(backup_template(&state, &ctx, ctx.chrome(q.notice.as_deref())).await?.into_response())
 }
 
 async fn overview_with_error(state: &AppState, ctx: &Ctx, e: tsunagu_app::AppError) -> Result<Response, WebError> {
     let (status, message) = ctx.form_error(e)?;
-    let session = ctx.signed_in()?;
-    let o = state.app.backup_overview(session).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(None);
     c.error = Some(message);
-    Ok((status, BackupTemplate { t: ctx.t, c, o }).into_response())
+    Ok((status, backup_template(state, ctx, c).await?).into_response())
 }
 
 #[derive(Deserialize, Default)]
