@@ -48,7 +48,7 @@ test('a care manager coordinates the team from a phone', async () => {
     await c.getByLabel('最期を迎えたい場所').selectOption('home');
     await c.getByRole('button', { name: '記録する' }).click();
     await c.getByText('本人、長女、ケアマネジャー、訪問看護師').first().waitFor();
-    const overflow = await c.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await c.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
 
     // She asks for notification mails (they carry no patient data).

@@ -53,7 +53,7 @@ test('nurse and doctor share a patient record on phones', async () => {
     await n.getByText('投稿しました').waitFor();
     await n.locator('.timeline').getByText('初回訪問。呼吸状態安定。').waitFor();
     assert.match(await n.locator('#latest-vitals').textContent(), /SpO2 94%/);
-    const overflow = await n.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await n.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the patient page is ${overflow}px wider than the phone`);
     await n.screenshot({ path: '../../target/browser-patient.png', fullPage: true });
 

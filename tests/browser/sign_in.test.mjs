@@ -38,7 +38,7 @@ test('invitation, password and TOTP sign-in on a phone', async () => {
     await page.screenshot({ path: '../../target/browser-home.png', fullPage: true });
 
     // The page fits a phone: nothing wider than the screen.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
 
     await page.getByRole('button', { name: 'サインアウト' }).click();

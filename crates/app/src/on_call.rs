@@ -153,7 +153,9 @@ impl ChainData {
         match responder {
             Responder::Physician(p) => {
                 let team = loaded.team.iter().find(|m| m.account_id == p.0);
-                let group = self.members.iter().find(|m| m.account_id == p.0);
+                // Of the physician's groups, one that holds an on-call number.
+                let mut memberships = self.members.iter().filter(|m| m.account_id == p.0);
+                let group = memberships.clone().find(|m| m.phone.is_some()).or_else(|| memberships.next());
                 let name = team.map(|m| m.display_name.clone()).or_else(|| group.map(|m| m.display_name.clone()));
                 let place =
                     team.and_then(|m| m.facility_name.clone()).or_else(|| group.and_then(|m| m.facility_name.clone()));

@@ -308,8 +308,9 @@ pub(crate) struct NewAbsence {
     ends_at: String,
     reason: String,
     note: String,
-    /// Where to go back to (a group page when a coordinator records it).
+    /// Where to go back to (a group page when a coordinator records it, at its month).
     group: String,
+    month: String,
 }
 
 pub(crate) async fn record_absence(
@@ -329,11 +330,14 @@ pub(crate) async fn record_absence(
     let group: Option<Uuid> = f.group.parse().ok();
     match state.app.record_absence(session, &form, &ctx.meta).await {
         Ok(_) => match group {
-            Some(g) => Ok(Redirect::to(&format!("/backup/groups/{g}?notice=saved#absences")).into_response()),
+            Some(g) => {
+                let month: String = f.month.chars().filter(|c| c.is_ascii_digit() || *c == '-').take(7).collect();
+                Ok(Redirect::to(&format!("/backup/groups/{g}?month={month}&notice=saved#absences")).into_response())
+            }
             None => Ok(Redirect::to("/absences?notice=saved").into_response()),
         },
         Err(e) => match group {
-            Some(g) => group_with_error(&state, &ctx, g, "", e).await,
+            Some(g) => group_with_error(&state, &ctx, g, &f.month, e).await,
             None => {
                 let (status, message) = ctx.form_error(e)?;
                 Ok((status, absences_template(&state, &ctx, None, Some(message)).await?).into_response())
