@@ -452,3 +452,171 @@ pub(crate) async fn update_backup_beds(
     state.app.update_backup_beds(s, id, b.participates, &beds, &b.note, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A physician group, as listed.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct GroupSummary {
+    id: Uuid,
+    name: String,
+    area: String,
+    coordinator: Option<String>,
+    members: usize,
+    /// Roster holes in the coming 30 days.
+    holes: usize,
+}
+
+/// A hospital and its backup beds.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BackupHospital {
+    facility_id: Uuid,
+    name: String,
+    phone: Option<String>,
+    participates: bool,
+    beds_available: i64,
+    note: String,
+    updated_at: Option<String>,
+}
+
+/// The municipality's backup system at a glance.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BackupOverview {
+    groups: Vec<GroupSummary>,
+    hospitals: Vec<BackupHospital>,
+    clinics_in_groups: usize,
+    physicians_in_groups: usize,
+}
+
+/// Physician groups (with roster holes in the next 30 days) and backup hospitals with their beds.
+#[utoipa::path(get, path = "/api/v1/physician-groups",
+    responses((status = 200, body = BackupOverview), (status = 401, body = ApiError)))]
+pub(crate) async fn physician_groups(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<BackupOverview>, ApiError> {
+    let s = session(&ctx)?;
+    let o = state.app.backup_overview(s).await.map_err(failed(&ctx))?;
+    Ok(Json(BackupOverview {
+        groups: o
+            .groups
+            .into_iter()
+            .map(|g| GroupSummary {
+                id: g.id,
+                name: g.name,
+                area: g.area,
+                coordinator: g.coordinator,
+                members: g.members,
+                holes: g.holes,
+            })
+            .collect(),
+        hospitals: o
+            .hospitals
+            .into_iter()
+            .map(|h| BackupHospital {
+                facility_id: h.facility_id,
+                name: h.name,
+                phone: h.phone,
+                participates: h.participates,
+                beds_available: h.beds_available,
+                note: h.note,
+                updated_at: h.updated_at.map(rfc3339),
+            })
+            .collect(),
+        clinics_in_groups: o.clinics_in_groups,
+        physicians_in_groups: o.physicians_in_groups,
+    }))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct NewGroup {
+    name: String,
+    area: String,
+    /// The coordinator's login id (optional).
+    coordinator: String,
+}
+
+/// Creates a physician group (municipality admins and the coordination centre).
+#[utoipa::path(post, path = "/api/v1/physician-groups", request_body = NewGroup,
+    responses((status = 201, body = Created), (status = 422, body = ApiError), (status = 403, body = ApiError)))]
+pub(crate) async fn create_physician_group(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    JsonBody(g): JsonBody<NewGroup>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let s = writer(&ctx, &headers)?;
+    let form = tsunagu_app::on_call::GroupForm { name: &g.name, area: &g.area, coordinator_login: &g.coordinator };
+    let id = state.app.create_physician_group(s, &form, &ctx.meta).await.map_err(failed(&ctx))?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub(crate) struct NewGroupMember {
+    login_id: String,
+    /// The number to call when on call (optional).
+    phone: String,
+}
+
+/// Adds a physician to a group, or changes their on-call number (the coordinator).
+#[utoipa::path(post, path = "/api/v1/physician-groups/{group}/members", params(("group" = Uuid, Path)),
+    request_body = NewGroupMember,
+    responses((status = 204), (status = 422, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn add_group_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(group): Path<String>,
+    JsonBody(m): JsonBody<NewGroupMember>,
+) -> Result<StatusCode, ApiError> {
+    let s = writer(&ctx, &headers)?;
+    let id = parse_uuid(&ctx, &group)?;
+    state.app.add_group_member(s, id, &m.login_id, &m.phone, &ctx.meta).await.map_err(failed(&ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An absence as listed.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Absence {
+    id: Uuid,
+    starts_at: String,
+    ends_at: String,
+    reason: String,
+    note: String,
+    cancelled: bool,
+}
+
+/// One's own absences that have not ended.
+#[utoipa::path(get, path = "/api/v1/absences",
+    responses((status = 200, body = [Absence]), (status = 401, body = ApiError)))]
+pub(crate) async fn my_absences(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Vec<Absence>>, ApiError> {
+    let s = session(&ctx)?;
+    let list = state.app.my_absences(s).await.map_err(failed(&ctx))?;
+    Ok(Json(
+        list.into_iter()
+            .map(|a| Absence {
+                id: a.id,
+                starts_at: rfc3339(a.starts_at),
+                ends_at: rfc3339(a.ends_at),
+                reason: a.reason.code().to_owned(),
+                note: a.note,
+                cancelled: a.cancelled,
+            })
+            .collect(),
+    ))
+}
+
+/// Cancels an absence (the physician, or a coordinator of one of their groups).
+#[utoipa::path(post, path = "/api/v1/absences/{absence}/cancellation", params(("absence" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn cancel_absence(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(absence): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let s = writer(&ctx, &headers)?;
+    let id = parse_uuid(&ctx, &absence)?;
+    state.app.cancel_absence(s, id, &ctx.meta).await.map_err(failed(&ctx))?;
+    Ok(StatusCode::NO_CONTENT)
+}

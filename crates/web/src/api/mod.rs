@@ -470,7 +470,12 @@ pub(crate) async fn post_entry(
         record_absence,
         physician_group,
         save_roster,
-        update_backup_beds
+        update_backup_beds,
+        physician_groups,
+        create_physician_group,
+        add_group_member,
+        my_absences,
+        cancel_absence
     )
 )]
 pub(crate) struct ApiDoc;
