@@ -166,6 +166,8 @@ pub struct TimelineQuery<'a> {
     /// YYYY-MM-DD, JST, inclusive.
     pub from: &'a str,
     pub to: &'a str,
+    /// Also work out who answers now (the page shows it; the JSON record has its own endpoint).
+    pub with_responders: bool,
 }
 
 /// One revision of the advance care plan (人生会議).
@@ -230,8 +232,8 @@ pub struct PatientPage {
     pub emergency_until: Option<OffsetDateTime>,
     /// Up to 20 recent measurements, oldest first (for the trend chart).
     pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
-    /// Who answers now: physicians, on call, backup hospitals, with numbers.
-    pub responders: crate::on_call::ChainView,
+    /// Who answers now: physicians, on call, backup hospitals, with numbers (when asked for).
+    pub responders: Option<crate::on_call::ChainView>,
     pub urgent_requests: Vec<crate::escalation::RequestLine>,
 }
 
@@ -582,15 +584,14 @@ impl App {
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         let attachment_rows = tx.attachments_of_patient(patient).await?;
         let now = self.now();
-        let chain = crate::on_call::chain_data(
-            tx.as_mut(),
-            &loaded,
-            now - time::Duration::days(1),
-            now + time::Duration::days(1),
-        )
-        .await?;
-        let responders = chain.view(&loaded, now);
-        let urgent_requests = crate::escalation::RequestLine::requests_of_patient(tx.as_mut(), patient).await?;
+        let (responders, urgent_requests) = if query.with_responders {
+            let day = time::Duration::days(1);
+            let chain = crate::on_call::chain_data(tx.as_mut(), &loaded, now - day, now + day).await?;
+            let requests = crate::escalation::RequestLine::requests_of_patient(tx.as_mut(), patient).await?;
+            (Some(chain.view(&loaded, now)), requests)
+        } else {
+            (None, Vec::new())
+        };
         drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();

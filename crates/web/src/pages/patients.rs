@@ -378,6 +378,7 @@ async fn patient_template(
         author: &view.author,
         from: &view.from,
         to: &view.to,
+        with_responders: true,
     };
     let p = state.app.patient_page(session, patient, &query, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(view.notice.as_deref());
