@@ -610,12 +610,16 @@ impl App {
             grant_access(tx.as_mut(), &loaded, &row, actor.account_id.0, "hospital_backup", reason, now).await?;
         } else {
             tx.answer_step(step.id, StepAnswer::Declined.code(), now, me, reason.as_deref()).await?;
-            if let Some(next) = steps
+            // The next link is called now, in this transaction (no waiting for a timer run).
+            let next = steps
                 .iter()
                 .filter(|s| s.seq > step.seq && s.fired_at.is_none() && s.answer.is_none())
-                .min_by_key(|s| s.seq)
-            {
+                .min_by_key(|s| s.seq);
+            if let Some(next) = next {
                 tx.bring_step_forward(next.id, now).await?;
+                if tx.claim_step(next.id, now, "decline").await? {
+                    self.call(tx.as_mut(), &loaded, &row, next, now).await?;
+                }
             }
         }
         for m in loaded.team.iter().filter(|m| m.left_at.is_none() && m.team_role != TeamRole::Family.code()) {

@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod api;
 mod audit;
+mod backup_system;
 mod mail;
 mod matrix;
 mod ops;

@@ -170,7 +170,12 @@ async fn group_with_error(
     e: tsunagu_app::AppError,
 ) -> Result<Response, WebError> {
     let (status, message) = ctx.form_error(e)?;
-    Ok((status, group_template(state, ctx, group, month, None, Some(message)).await?).into_response())
+    // A month that cannot be shown (it may be what was wrong) falls back to this month.
+    let page = match group_template(state, ctx, group, month, None, Some(message.clone())).await {
+        Ok(page) => page,
+        Err(_) => group_template(state, ctx, group, "", None, Some(message)).await?,
+    };
+    Ok((status, page).into_response())
 }
 
 #[derive(Deserialize, Default)]
