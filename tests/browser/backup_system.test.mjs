@@ -8,6 +8,8 @@
 // same two physicians (with on-call mobiles) and the hospital taking part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { installation, serve, phone, firstSignIn } from './harness.mjs';
 
 const PASSWORD = 'tsunagu-demo-2026';
@@ -253,6 +255,65 @@ test('groups, rosters, absences, backup beds and an escalated admission request 
     assert.deepEqual([...admin.errors, ...hospital.errors, ...nurse.errors], [], 'no script or CSP errors');
   } finally {
     await admin.browser.close();
+    server.stop();
+    inst.remove();
+  }
+});
+
+// Nobody answers: the request climbs the chain by itself (timers in the
+// database, checked every second; drill timing of two seconds per link) until
+// the backup hospital is called; the hospital, answering late, still takes
+// the patient, and every step is on the page with its time.
+test('an unanswered urgent visit climbs to the backup hospital by itself', async () => {
+  const inst = installation();
+  inst.run('demo');
+  writeFileSync(join(inst.dir, 'tsunagu.toml'), '[escalation]\ncheck_seconds = 1\ndrill_step_seconds = 2\n');
+  const server = await serve(inst);
+  const nurse = await phone();
+  const hospital = await phone(nurse.browser);
+  try {
+    const h = hospital.page;
+    await firstSignIn(h, server.base, 'msw.watanabe', PASSWORD);
+    const n = nurse.page;
+    await firstSignIn(n, server.base, 'ns.tanaka', PASSWORD);
+    await n.locator('#patient-list li', { hasText: '増尾 勝' }).getByRole('link').click();
+    await n.locator('details#raise-request summary').click();
+    await n.locator('details#raise-request textarea[name=note]').fill('疼痛増強、レスキュー無効。往診をお願いします。');
+    await n.locator('details#raise-request button[type=submit]').click();
+    await n.waitForURL(/\/urgent\/[0-9a-f-]{36}\?notice=raised/);
+    const requestUrl = n.url().split('?')[0];
+
+    // Reload until the hospital has been called (at most 30 s).
+    const hospitalStep = n.locator('ol.steps li.step.fired', { hasText: HOSPITAL });
+    for (let i = 0; i < 60 && (await hospitalStep.count()) === 0; i++) {
+      await n.waitForTimeout(500);
+      await n.goto(requestUrl);
+    }
+    await hospitalStep.waitFor();
+    const physicians = n.locator('ol.steps li.step', { hasText: /主治医|副主治医/ });
+    assert.ok((await physicians.count()) >= 2, 'the primary and the backup were called first');
+    for (const text of await physicians.allTextContents()) {
+      assert.match(text, /連絡 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/, 'each call has its time');
+      assert.match(text, /応答なし（次へ）/, 'and moved on when nobody answered');
+    }
+
+    // The hospital sees it waiting (even if the chain has run out by now) and accepts.
+    await h.goto(`${server.base}/home`);
+    const waiting = h.locator('section#waiting-requests li', { hasText: '往診依頼' });
+    await waiting.waitFor();
+    await waiting.getByRole('link').click();
+    await h.waitForURL(requestUrl);
+    await h.locator('form#hospital-answer button[name=answer][value=accept]').click();
+    await h.waitForURL(/notice=saved/);
+    await h.locator('#accepted-by strong', { hasText: HOSPITAL }).waitFor();
+    assert.match(await h.locator('#request-state').textContent(), /病院が受け入れ/);
+    assert.match(await h.locator('ol.steps li.step', { hasText: HOSPITAL }).textContent(), /受け入れ/);
+
+    await n.goto(requestUrl);
+    await n.locator('#accepted-by strong', { hasText: HOSPITAL }).waitFor();
+    assert.deepEqual([...nurse.errors, ...hospital.errors], [], 'no script or CSP errors');
+  } finally {
+    await nurse.browser.close();
     server.stop();
     inst.remove();
   }

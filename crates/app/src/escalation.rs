@@ -427,10 +427,10 @@ impl App {
                 .collect(),
             viewer_in_team: loaded.scope.active_members.contains(&me),
             can_acknowledge: policy::acknowledge_urgent_request(&actor, &scope, is_team_physician).is_allowed()
-                && row.state == RequestState::Open.code(),
+                && state_of(&row)?.awaits_answer(),
             can_answer_as_hospital: policy::answer_as_hospital(&actor, &scope).is_allowed()
                 && hospital_step_waiting(&steps, &actor).is_some()
-                && row.state == RequestState::Open.code(),
+                && state_of(&row)?.awaits_answer(),
             can_act: policy::act_on_urgent_request(&actor, &scope, is_family).is_allowed(),
         };
         let mut tx = self.begin().await?;
@@ -487,25 +487,19 @@ impl App {
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
         let is_team_physician = loaded.role_of(actor.account_id.0).is_some_and(|r| r.is_physician());
         enforce(policy::acknowledge_urgent_request(&actor, &scope, is_team_physician))?;
-        if row.state != RequestState::Open.code() {
+        if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
         let now = self.now();
         for s in &steps {
-            let answer = if s.account_id == Some(actor.account_id.0) && s.fired_at.is_some() {
-                StepAnswer::Acknowledged
-            } else {
-                StepAnswer::Cancelled
-            };
-            if s.answer.is_none() {
-                tx.answer_step(
-                    s.id,
-                    answer.code(),
-                    now,
-                    Some(actor.account_id.0).filter(|_| answer == StepAnswer::Acknowledged),
-                    None,
-                )
-                .await?;
+            let mine = s.account_id == Some(actor.account_id.0) && s.fired_at.is_some();
+            let timed_out = s.answer.as_deref() == Some(StepAnswer::TimedOut.code());
+            if mine && (s.answer.is_none() || timed_out) {
+                // Late or not, the physician who was called answers their own step.
+                let by = Some(actor.account_id.0);
+                tx.answer_step(s.id, StepAnswer::Acknowledged.code(), now, by, None).await?;
+            } else if s.answer.is_none() {
+                tx.answer_step(s.id, StepAnswer::Cancelled.code(), now, None, None).await?;
             }
         }
         row.state = RequestState::Acknowledged.code().to_owned();
@@ -590,7 +584,7 @@ impl App {
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
         enforce(policy::answer_as_hospital(&actor, &scope))?;
-        if row.state != RequestState::Open.code() {
+        if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
         let step = hospital_step_waiting(&steps, &actor).ok_or(ValidationError::new("request", "not_waiting"))?.clone();
@@ -717,10 +711,12 @@ impl App {
     }
 }
 
+/// The called step of one of the actor's hospitals that still takes an answer:
+/// unanswered, or timed out (a late "we have a bed" is still welcome).
 fn hospital_step_waiting<'a>(steps: &'a [EscalationStepRow], actor: &policy::Actor) -> Option<&'a EscalationStepRow> {
     steps.iter().find(|s| {
         s.fired_at.is_some()
-            && s.answer.is_none()
+            && s.answer.as_deref().is_none_or(|a| a == StepAnswer::TimedOut.code())
             && s.facility_id.is_some_and(|f| actor.member_of.contains(&FacilityId(f)))
     })
 }

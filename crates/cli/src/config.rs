@@ -48,6 +48,9 @@ pub struct EscalationConfig {
     pub to_hospital_minutes: Option<u32>,
     /// How often each instance looks for due steps, in seconds (default 15).
     pub check_seconds: Option<u64>,
+    /// For drills (訓練): the same two times in seconds, overriding the minutes.
+    pub drill_step_seconds: Option<u32>,
+    pub drill_to_hospital_seconds: Option<u32>,
 }
 
 /// `[webhook]`: where escalation events are posted as JSON (an SMS or phone

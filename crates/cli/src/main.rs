@@ -163,10 +163,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         settings.session_absolute_timeout = time::Duration::hours(h.clamp(1, 24 * 7));
     }
     if let Some(e) = &file.escalation {
-        settings.escalation = tsunagu_domain::escalation::EscalationPolicy::from_minutes(
-            e.step_minutes.unwrap_or(10),
-            e.to_hospital_minutes.unwrap_or(30),
-        );
+        use tsunagu_domain::escalation::EscalationPolicy;
+        settings.escalation = match (e.drill_step_seconds, e.drill_to_hospital_seconds) {
+            (Some(step), to_hospital) => {
+                tracing::warn!(step, "escalation runs in drill mode (seconds, not minutes)");
+                EscalationPolicy::from_seconds(step, to_hospital.unwrap_or(step.saturating_mul(3)))
+            }
+            (None, _) => {
+                EscalationPolicy::from_minutes(e.step_minutes.unwrap_or(10), e.to_hospital_minutes.unwrap_or(30))
+            }
+        };
     }
     if let Some(w) = &file.webhook {
         settings.webhook = Some(tsunagu_app::WebhookSettings { public_url: w.public_url.clone() });

@@ -53,6 +53,12 @@ impl RequestState {
         self == RequestState::Open
     }
 
+    /// Someone called can still answer: while calling, and after the chain ran
+    /// out (a late answer is better than none).
+    pub fn awaits_answer(self) -> bool {
+        matches!(self, RequestState::Open | RequestState::Unanswered)
+    }
+
     /// An outcome can still be recorded.
     pub fn is_active(self) -> bool {
         !matches!(self, RequestState::Closed)
@@ -76,8 +82,13 @@ impl Default for EscalationPolicy {
 impl EscalationPolicy {
     /// Minutes as the configuration gives them; `to_hospital` is at least one step.
     pub fn from_minutes(step: u32, to_hospital: u32) -> Self {
-        let step = Duration::minutes(i64::from(step.max(1)));
-        let to_hospital = Duration::minutes(i64::from(to_hospital.max(1))).max(step);
+        Self::from_seconds(step.max(1).saturating_mul(60), to_hospital.max(1).saturating_mul(60))
+    }
+
+    /// Seconds, for drills (訓練) and tests that watch a chain run in real time.
+    pub fn from_seconds(step: u32, to_hospital: u32) -> Self {
+        let step = Duration::seconds(i64::from(step.max(1)));
+        let to_hospital = Duration::seconds(i64::from(to_hospital.max(1))).max(step);
         Self { step, to_hospital }
     }
 }
@@ -170,6 +181,8 @@ mod tests {
         let p = EscalationPolicy::from_minutes(0, 0);
         assert_eq!(p.step, Duration::minutes(1));
         assert_eq!(p.to_hospital, Duration::minutes(1));
+        let drill = EscalationPolicy::from_seconds(2, 1);
+        assert_eq!((drill.step, drill.to_hospital), (Duration::seconds(2), Duration::seconds(2)));
     }
 
     proptest! {

@@ -225,7 +225,8 @@ pub trait BackupSystemTx: Send {
     /// Fires a step if nobody has: true for exactly one caller, whichever
     /// instance it runs in (the row's condition decides, under its lock).
     async fn claim_step(&mut self, id: Uuid, at: OffsetDateTime, instance: &str) -> Result<bool, StoreError>;
-    /// Answers a step that has no answer yet; false if it had one.
+    /// Answers a step that has no answer yet, or whose time ran out (a late
+    /// answer replaces "timed out"); false if it had another answer.
     async fn answer_step(
         &mut self,
         id: Uuid,
@@ -236,7 +237,8 @@ pub trait BackupSystemTx: Send {
     ) -> Result<bool, StoreError>;
     /// Brings a step's timer forward (never back).
     async fn bring_step_forward(&mut self, id: Uuid, due_at: OffsetDateTime) -> Result<(), StoreError>;
-    /// Requests still looking for an answer that have called this account or one of these facilities.
+    /// Requests still looking for an answer (calling, or run out) that have
+    /// called this account or one of these facilities, which has not answered.
     async fn requests_waiting_for(
         &mut self,
         account_id: Uuid,
@@ -491,7 +493,7 @@ macro_rules! impl_backup_system_tx {
             async fn answer_step(&mut self, id: uuid::Uuid, answer: &str, at: time::OffsetDateTime, by: Option<uuid::Uuid>, reason: Option<&str>) -> Result<bool, $crate::StoreError> {
                 let done = sqlx::query(
                     "UPDATE escalation_steps SET answer = $2, answered_at = $3, answered_by = $4, answer_reason = $5 \
-                     WHERE id = $1 AND answer IS NULL",
+                     WHERE id = $1 AND (answer IS NULL OR answer = 'timed_out')",
                 )
                 .bind(id).bind(answer).bind(at).bind(by).bind(reason).execute(self.conn()).await?;
                 Ok(done.rows_affected() == 1)
@@ -510,7 +512,8 @@ macro_rules! impl_backup_system_tx {
                 macro_rules! waiting { ($who:literal) => { concat!(
                     "SELECT r.id AS request_id, r.kind, r.raised_at, s.role, s.fired_at FROM escalation_steps s \
                      JOIN urgent_requests r ON r.id = s.request_id \
-                     WHERE s.fired_at IS NOT NULL AND s.answer IS NULL AND r.state = 'open' AND ", $who) } }
+                     WHERE s.fired_at IS NOT NULL AND (s.answer IS NULL OR s.answer = 'timed_out') \
+                     AND r.state IN ('open', 'unanswered') AND ", $who) } }
                 let mine: Vec<$crate::WaitingRequestRow> = sqlx::query_as(waiting!("s.account_id = $1"))
                     .bind(account_id).fetch_all(self.conn()).await?;
                 out.extend(mine);

@@ -215,7 +215,6 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("field.ends_at", "終了", "Until"),
     ("field.month", "月", "Month"),
     ("field.beds_available", "病床数", "Beds"),
-    ("field.outcome", "転帰", "Outcome"),
     ("field.situation", "状況", "Situation"),
     ("field.area", "地域", "Area"),
     ("error.ends_at.before_start", "終了は開始より後にしてください。", "The end must be after the start."),
