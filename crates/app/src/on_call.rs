@@ -86,7 +86,7 @@ pub(crate) async fn chain_data(
         |role: TeamRole| active.clone().filter(move |m| m.team_role == role.code()).map(|m| AccountId(m.account_id));
     let primary = with_role(TeamRole::PrimaryPhysician).next();
     let backup: Vec<AccountId> = with_role(TeamRole::BackupPhysician).collect();
-    let members = tx.group_members(municipality, None).await?;
+    let members = tx.members_of_groups_with(primary.map(|p| p.0), backup.first().map(|b| b.0)).await?;
     let groups = groups_for(&members, primary, &backup);
     let mut shifts = Vec::new();
     for g in &groups {

@@ -134,6 +134,7 @@ impl App {
         let now = self.now();
         let history_start = now - time::Duration::days(365);
         let staff = self.generate_staff(municipality.id, spec.staff_per_profession(), history_start).await?;
+        self.generate_groups(municipality.id, &staff.physicians, now).await?;
 
         let mut written = 0;
         let mut entries = Vec::with_capacity(20_000);
@@ -141,10 +142,11 @@ impl App {
         for index in 0..spec.patients {
             let team = [
                 (staff.physicians[index % staff.physicians.len()], "primary_physician"),
+                (staff.physicians[(index + 1) % staff.physicians.len()], "backup_physician"),
                 (staff.nurses[index % staff.nurses.len()], "visiting_nurse"),
                 (staff.care_managers[index % staff.care_managers.len()], "care_manager"),
             ];
-            let patient = synthetic_patient(index, municipality.id, team[1].0, history_start);
+            let patient = synthetic_patient(index, municipality.id, team[2].0, history_start);
             tx.insert_patient(&patient).await?;
             tx.insert_consent(&ConsentRow {
                 id: Uuid::now_v7(),
@@ -154,7 +156,7 @@ impl App {
                 proxy_name: None,
                 proxy_relation: None,
                 scope: "在宅療養に関わる多職種での情報共有".into(),
-                recorded_by: team[1].0,
+                recorded_by: team[2].0,
                 recorded_at: history_start,
                 withdrawn_at: None,
                 withdrawn_by: None,
@@ -168,7 +170,7 @@ impl App {
                     patient_id: patient.id,
                     account_id,
                     team_role: team_role.into(),
-                    added_by: team[1].0,
+                    added_by: team[2].0,
                     joined_at: history_start,
                 })
                 .await?;
@@ -209,6 +211,78 @@ impl App {
             entries: written,
             staff: staff.total(),
         })
+    }
+
+    /// Physician groups of ten with this month's and next month's rosters
+    /// filled in turn, and one physician in twenty away for the coming week:
+    /// what "who answers now" and the coverage view work through.
+    async fn generate_groups(
+        &self,
+        municipality: Uuid,
+        physicians: &[Uuid],
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        use tsunagu_domain::ids::AccountId;
+        use tsunagu_domain::on_call::{self, Shift};
+        let today = now.to_offset(tsunagu_domain::clock::JST).date();
+        let next = if today.month() == time::Month::December {
+            (today.year() + 1, time::Month::January)
+        } else {
+            (today.year(), today.month().next())
+        };
+        let mut tx = self.begin().await?;
+        for (g, members) in physicians.chunks(10).enumerate() {
+            let group = tsunagu_store::PhysicianGroupRow {
+                id: Uuid::now_v7(),
+                municipality_id: municipality,
+                name: format!("合成グループ {g}"),
+                area: String::new(),
+                coordinator_id: members.first().copied(),
+                created_at: now,
+            };
+            tx.insert_physician_group(&group).await?;
+            for (i, m) in members.iter().enumerate() {
+                tx.upsert_group_member(group.id, *m, Some(&format!("090-0000-{:04}", (g * 10 + i) % 10_000)), now)
+                    .await?;
+            }
+            let ids: Vec<AccountId> = members.iter().copied().map(AccountId).collect();
+            for (year, month) in [(today.year(), today.month()), next] {
+                let empty: Vec<Shift> = on_call::roster_slots(year, month)
+                    .iter()
+                    .map(|s| Shift { span: s.span, physician: None })
+                    .collect();
+                for (slot, shift) in
+                    on_call::roster_slots(year, month).iter().zip(on_call::fill_holes(&empty, &ids, &[]))
+                {
+                    tx.upsert_shift(&tsunagu_store::ShiftRow {
+                        group_id: group.id,
+                        starts_at: slot.span.start,
+                        ends_at: slot.span.end,
+                        kind: slot.kind.code().to_owned(),
+                        account_id: shift.physician.map(|p| p.0),
+                        updated_by: members[0],
+                        updated_at: now,
+                    })
+                    .await?;
+                }
+            }
+        }
+        for (i, p) in physicians.iter().enumerate().filter(|(i, _)| i % 20 == 0) {
+            tx.insert_absence(&tsunagu_store::AbsenceRow {
+                id: Uuid::now_v7(),
+                account_id: *p,
+                starts_at: now - time::Duration::hours(1),
+                ends_at: now + time::Duration::days(7),
+                reason: if i % 40 == 0 { "conference" } else { "leave" }.into(),
+                note: String::new(),
+                created_by: *p,
+                created_at: now,
+                cancelled_at: None,
+            })
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn generate_staff(
@@ -304,7 +378,7 @@ fn synthetic_patient(index: usize, municipality: Uuid, created_by: Uuid, at: Off
 /// Entry `n` of `count`, spread evenly over the history, authored in turn by the team.
 fn synthetic_entry(
     patient: Uuid,
-    team: &[(Uuid, &str); 3],
+    team: &[(Uuid, &str); 4],
     n: usize,
     count: usize,
     start: OffsetDateTime,
@@ -312,7 +386,7 @@ fn synthetic_entry(
 ) -> NewEntry {
     let span = (end - start).whole_minutes().max(1);
     let minute = span * i64::try_from(n).unwrap_or(0) / i64::try_from(count).unwrap_or(1).max(1);
-    let (author, _) = team[[1, 1, 1, 0, 2][n % 5]];
+    let (author, _) = team[[2, 2, 2, 0, 3][n % 5]];
     let (kind, body, vitals) = match n % 8 {
         0..=3 => ("visit_record", VISIT_NOTES[n % VISIT_NOTES.len()], String::from("{}")),
         4 | 5 => (
@@ -366,7 +440,12 @@ mod tests {
     #[test]
     fn generated_vitals_pass_the_same_validation_as_typed_ones() {
         let now = OffsetDateTime::now_utc();
-        let team = [(Uuid::nil(), "primary_physician"), (Uuid::nil(), "visiting_nurse"), (Uuid::nil(), "cm")];
+        let team = [
+            (Uuid::nil(), "primary_physician"),
+            (Uuid::nil(), "backup_physician"),
+            (Uuid::nil(), "visiting_nurse"),
+            (Uuid::nil(), "cm"),
+        ];
         for n in 0..200 {
             let e = synthetic_entry(Uuid::nil(), &team, n, 200, now - time::Duration::days(1), now);
             let stored: tsunagu_domain::care::VitalSigns = serde_json::from_str(&e.vitals).unwrap();

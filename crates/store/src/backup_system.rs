@@ -170,6 +170,14 @@ pub trait BackupSystemTx: Send {
         group: Option<Uuid>,
     ) -> Result<Vec<GroupMemberRow>, StoreError>;
 
+    /// Members of every group that `a` or `b` belongs to (what one patient's
+    /// chain needs: their groups' on-call physicians and numbers).
+    async fn members_of_groups_with(
+        &mut self,
+        a: Option<Uuid>,
+        b: Option<Uuid>,
+    ) -> Result<Vec<GroupMemberRow>, StoreError>;
+
     // Absences
     async fn insert_absence(&mut self, a: &AbsenceRow) -> Result<(), StoreError>;
     async fn absence(&mut self, id: Uuid) -> Result<Option<AbsenceRow>, StoreError>;
@@ -323,6 +331,20 @@ macro_rules! impl_backup_system_tx {
                      ORDER BY a.display_name_kana, a.display_name, a.id",
                 )
                 .bind(municipality_id).bind(group).fetch_all(self.conn()).await?)
+            }
+
+            async fn members_of_groups_with(&mut self, a: Option<uuid::Uuid>, b: Option<uuid::Uuid>) -> Result<Vec<$crate::GroupMemberRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT m.group_id, m.account_id, m.phone, m.joined_at, a.display_name, a.login_id, \
+                     (SELECT f.name FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_name, \
+                     (SELECT f.phone FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_phone \
+                     FROM physician_group_members m JOIN accounts a ON a.id = m.account_id \
+                     WHERE m.group_id IN (SELECT g.group_id FROM physician_group_members g WHERE g.account_id = $1 OR g.account_id = $2) \
+                     ORDER BY m.group_id, a.display_name, a.id",
+                )
+                .bind(a).bind(b).fetch_all(self.conn()).await?)
             }
 
             async fn insert_absence(&mut self, a: &$crate::AbsenceRow) -> Result<(), $crate::StoreError> {

@@ -106,11 +106,13 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         })
         .collect();
     let pages: Vec<Request> = caseload.iter().map(|p| get(format!("/patients/{p}"))).collect();
+    let chains: Vec<Request> = caseload.iter().map(|p| get(format!("/api/v1/patients/{p}/who-answers"))).collect();
     let scenarios: Vec<(&str, Vec<Request>)> = vec![
         ("GET /healthz (ceiling)", vec![Request { path: "/healthz".into(), cookie: None, body: None, csrf: None }]),
         ("timeline read: GET /api/v1/patients/{id}", reads),
         ("durable post: POST .../entries", posts),
         ("patient page (HTML, summary + chart)", pages),
+        ("who answers now: GET .../who-answers", chains),
         ("GET /home (caseload with counts)", vec![get("/home".into())]),
     ];
     println!("{:<42} {:>9} {:>8} {:>8} {:>8} {:>9}", "scenario", "req/s", "ceiling", "p50 ms", "p99 ms", "/batch");

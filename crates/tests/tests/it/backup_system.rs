@@ -533,10 +533,7 @@ async fn an_unanswered_request_climbs_the_chain_until_a_hospital_accepts(db: &Te
     assert!(s[1].fired && !s[1].badge("応答なし（次へ）"), "{:?}", s[1]);
     assert!(!s[2].fired);
     assert!(waiting(&home(&mut w.suzuki).await).is_some_and(|s| s.contains(&url)));
-    assert!(
-        waiting(&home(&mut w.sato).await).is_some_and(|s| s.contains(&url)),
-        "the primary may still answer late"
-    );
+    assert!(waiting(&home(&mut w.sato).await).is_some_and(|s| s.contains(&url)), "the primary may still answer late");
     // Hospital B's staff cannot see it before B is called.
     assert_eq!(w.hp_b.get(&url).await.status, StatusCode::NOT_FOUND);
     assert!(waiting(&home(&mut w.hp_b).await).is_none());
