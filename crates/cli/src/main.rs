@@ -68,6 +68,12 @@ enum Command {
         /// A backup generation directory (tsunagu-backup-...).
         backup: PathBuf,
     },
+    /// Import government open data into the resource registry (idempotent:
+    /// a newer file updates, rows it no longer lists are closed).
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -78,6 +84,26 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// 介護サービス情報公表システム open data (one CSV per service type).
+    CareOffices(ImportFiles),
+    /// 医療情報ネット open data (hospitals, clinics, dental clinics, pharmacies).
+    MedicalInstitutions(ImportFiles),
+    /// 届出受理医療機関名簿（医科）: the regional health bureau's list (.xlsx or .csv).
+    FacilityStandards(ImportFiles),
+}
+
+#[derive(Args)]
+struct ImportFiles {
+    /// CSV (UTF-8, with or without BOM, or Shift_JIS) or .xlsx files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// 全国地方公共団体コード of the municipality to import into (default: the only one).
+    #[arg(long)]
+    municipality: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +228,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Demo { .. } => demo(&app).await,
         Command::Backup { out, keep } => backup(&app, &out, keep).await,
         Command::Restore { .. } => Err("unreachable: restore runs before the database opens".into()),
+        Command::Import { source } => import(&app, source).await,
         Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
         Command::User { command } => user(&app, command).await,
     }
@@ -282,6 +309,50 @@ async fn deliver_mail(app: App, sender: Arc<dyn tsunagu_app::mail::MailSender>, 
             Err(e) => tracing::warn!(error = %e, "could not deliver notification mails"),
         }
     }
+}
+
+/// Imports each file and prints its report; fails when none could be imported.
+async fn import(app: &App, source: ImportSource) -> Result<ExitCode, Failure> {
+    use tsunagu_import::Source;
+    let (source, files) = match source {
+        ImportSource::CareOffices(f) => (Source::CareOffices, f),
+        ImportSource::MedicalInstitutions(f) => (Source::MedicalInstitutions, f),
+        ImportSource::FacilityStandards(f) => (Source::FacilityStandards, f),
+    };
+    let mut anything = false;
+    for path in &files.files {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let report = app
+            .import_registry_from_shell(files.municipality.as_deref(), source, &name, &bytes)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(why) = &report.refused {
+            println!("{}: not imported: {why}", path.display());
+            continue;
+        }
+        println!(
+            "{} ({}): {} added, {} updated, {} unchanged, {} closed, {} rejected, {} of other municipalities",
+            path.display(),
+            report.encoding,
+            report.added,
+            report.updated,
+            report.unchanged,
+            report.closed,
+            report.rejected.len(),
+            report.elsewhere
+        );
+        for r in &report.rejected {
+            println!(
+                "  line {}{}: {}",
+                r.line,
+                r.source_id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(),
+                r.message
+            );
+        }
+        anything |= report.imported_anything();
+    }
+    Ok(if anything { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Fires escalation steps whose timers have run out. Every instance runs

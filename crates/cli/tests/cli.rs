@@ -149,3 +149,28 @@ async fn demo_generates_a_history_at_scale_once() {
     let verify = inst.run(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
 }
+
+#[test]
+fn import_reports_each_file_and_fails_when_nothing_could_be_imported() {
+    let inst = Installation::new();
+    assert!(inst.run(&["demo"]).status.success());
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../import/tests/fixtures");
+    let standards = format!("{fixtures}/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.xlsx");
+    // Two municipalities in the demo: the tenant must be named.
+    let unnamed = inst.run(&["import", "facility-standards", &standards]);
+    assert!(!unnamed.status.success(), "{}", text(&unnamed));
+    let first = inst.run(&["import", "facility-standards", &standards, "--municipality", "122173"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("(xlsx): 9 added, 0 updated, 0 unchanged"), "{}", text(&first));
+    let again = inst.run(&["import", "facility-standards", &standards, "--municipality", "122173"]);
+    assert!(text(&again).contains("0 added, 0 updated, 9 unchanged"), "{}", text(&again));
+    // The wrong kind of file: nothing imported, the reason given, a failing exit status.
+    let wrong = inst.run(&["import", "care-offices", &standards, "--municipality", "122173"]);
+    assert!(!wrong.status.success());
+    assert!(text(&wrong).contains("not imported"), "{}", text(&wrong));
+    // Bad rows are listed with their line and reason; the good ones are imported.
+    let care = format!("{fixtures}/jigyosho_130_synthetic.csv");
+    let offices = inst.run(&["import", "care-offices", &care, "--municipality", "122173"]);
+    assert!(offices.status.success(), "{}", text(&offices));
+    assert!(text(&offices).contains("line 4 (1260000003)"), "{}", text(&offices));
+}

@@ -70,6 +70,7 @@ coded_enum!(
         HospitalsAsked = "hospitals_asked", "バックアップ病院へ依頼", "Asked the backup hospitals";
         UrgentRequestUnanswered = "urgent_request_unanswered", "依頼に応答なし", "An urgent request went unanswered";
         UrgentRequestClosed = "urgent_request_closed", "急変時の依頼の転帰を記録", "Recorded an urgent request's outcome";
+        FacilitiesImported = "facilities_imported", "公開データから事業所を取り込み", "Imported facilities from open data";
     }
 );
 

@@ -7,6 +7,7 @@ pub mod backup_system;
 mod error;
 mod group_commit;
 pub mod records;
+pub mod registry;
 mod sql;
 
 pub mod postgres;
@@ -15,6 +16,7 @@ pub mod sqlite;
 pub use backup_system::*;
 pub use error::StoreError;
 pub use records::*;
+pub use registry::*;
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -64,7 +66,7 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: BackupSystemTx + Send {
+pub trait StoreTx: BackupSystemTx + RegistryTx + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

@@ -12,5 +12,6 @@ mod mail;
 mod matrix;
 mod ops;
 mod patients;
+mod registry;
 mod routes;
 mod sign_in;

@@ -1,0 +1,491 @@
+//! Importing government open data into the resource registry (item ア):
+//! idempotent (a re-import updates, never duplicates), rows that disappear
+//! from a newer file are closed (not deleted), status flags keep their start
+//! and end, every change is kept as a snapshot, and a report says what was
+//! added, updated, unchanged, closed, rejected (with the reason) or left to
+//! another municipality. Parsing is `tsunagu_import`'s; this applies it in
+//! one transaction with its audit event.
+
+use crate::municipalities::enforce;
+use crate::sessions::Session;
+use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use time::OffsetDateTime;
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::ids::MunicipalityId;
+use tsunagu_domain::policy;
+use tsunagu_import::{Flag, Parsed, Row, Source};
+use tsunagu_store::{
+    FacilityFlagRow, FacilityHistoryRow, FacilitySourceRow, ImportRunRow, MunicipalityRow, RegistryFacility, StoreTx,
+};
+use uuid::Uuid;
+
+/// A row that was not imported, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    pub line: usize,
+    pub source_id: Option<String>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What an import did (or, for a preview, would do).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportReport {
+    pub file_name: String,
+    pub encoding: &'static str,
+    /// Set when the whole file was refused: nothing was imported.
+    pub refused: Option<String>,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub closed: usize,
+    /// Rows of other municipalities, left alone.
+    pub elsewhere: usize,
+    pub rejected: Vec<RejectedRow>,
+    /// False for a preview.
+    pub applied: bool,
+}
+
+impl ImportReport {
+    /// Whether anything could be imported (the CLI's exit status).
+    pub fn imported_anything(&self) -> bool {
+        self.refused.is_none() && self.added + self.updated + self.unchanged + self.closed > 0
+    }
+}
+
+/// The stable name of a source, as stored.
+pub fn source_code(source: Source) -> &'static str {
+    match source {
+        Source::CareOffices => "care_offices",
+        Source::MedicalInstitutions => "medical_institutions",
+        Source::FacilityStandards => "facility_standards",
+    }
+}
+
+/// Parses `care-offices`, `medical-institutions` or `facility-standards`.
+pub fn parse_source(raw: &str) -> Option<Source> {
+    match raw.trim() {
+        "care-offices" | "care_offices" => Some(Source::CareOffices),
+        "medical-institutions" | "medical_institutions" => Some(Source::MedicalInstitutions),
+        "facility-standards" | "facility_standards" => Some(Source::FacilityStandards),
+        _ => None,
+    }
+}
+
+/// The municipality an address names: after the prefecture, up to the first
+/// 市, 区, 町 or 村 (「千葉県柏市柏1-1」→「柏市」, 「千葉市中央区…」→「千葉市」).
+pub fn municipality_of_address(address: &str) -> Option<String> {
+    // A prefecture is two or three characters and 都, 道, 府 or 県 (京都府: the 府).
+    let prefecture_end = ["都", "道", "府", "県"]
+        .iter()
+        .filter_map(|p| address.match_indices(p).map(|(i, _)| i).find(|i| (6..=9).contains(i)).map(|i| i + p.len()))
+        .max();
+    let rest = prefecture_end.and_then(|end| address.get(end..)).unwrap_or(address);
+    let end = rest.char_indices().find(|(_, c)| matches!(c, '市' | '区' | '町' | '村'))?;
+    Some(rest[..end.0 + end.1.len_utf8()].to_owned())
+}
+
+/// Whether a row belongs to the municipality: by its code where the file has
+/// one, else by the name the file (or the address) gives.
+fn belongs_to(row: &Row, municipality: &MunicipalityRow) -> bool {
+    if let Some(code) = row.municipality_code.as_deref().filter(|c| c.len() >= 5) {
+        return code.get(..5) == municipality.code.get(..5);
+    }
+    let name = row.municipality_name.clone().or_else(|| municipality_of_address(&row.address));
+    name.is_none_or(|n| n == municipality.name)
+}
+
+fn scope_of(source: Source, row: &Row) -> String {
+    match source {
+        Source::CareOffices => row.service.clone().unwrap_or_else(|| row.kind.code().to_owned()),
+        Source::MedicalInstitutions => row.kind.code().to_owned(),
+        Source::FacilityStandards => "all".to_owned(),
+    }
+}
+
+/// The facility as a row would make it, on top of what was there.
+fn merged(
+    existing: Option<&RegistryFacility>,
+    source: Source,
+    row: &Row,
+    municipality: Uuid,
+    now: OffsetDateTime,
+) -> RegistryFacility {
+    let base = existing.cloned().unwrap_or_else(|| RegistryFacility {
+        id: Uuid::now_v7(),
+        municipality_id: municipality,
+        kind: row.kind.code().to_owned(),
+        name: row.name.clone(),
+        name_kana: None,
+        medical_institution_code: None,
+        care_provider_number: None,
+        postal_code: None,
+        address: row.address.clone(),
+        phone: None,
+        fax: None,
+        service: None,
+        latitude: None,
+        longitude: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+    });
+    // The notification list is thin on contact data: it only fills gaps; the
+    // two facility lists are the reference for what they publish.
+    let fill_only = existing.is_some() && source == Source::FacilityStandards;
+    let pick = |new: Option<String>, old: Option<String>| if fill_only { old.or(new) } else { new.or(old) };
+    let mut f = RegistryFacility {
+        kind: if fill_only { base.kind.clone() } else { row.kind.code().to_owned() },
+        name: if fill_only { base.name.clone() } else { row.name.clone() },
+        name_kana: pick(row.name_kana.clone(), base.name_kana.clone()),
+        postal_code: pick(row.postal_code.clone(), base.postal_code.clone()),
+        address: if fill_only { base.address.clone() } else { row.address.clone() },
+        phone: pick(row.phone.clone(), base.phone.clone()),
+        fax: pick(row.fax.clone(), base.fax.clone()),
+        service: pick(row.service.clone(), base.service.clone()),
+        latitude: if fill_only { base.latitude.or(row.latitude) } else { row.latitude.or(base.latitude) },
+        longitude: if fill_only { base.longitude.or(row.longitude) } else { row.longitude.or(base.longitude) },
+        closed_at: None,
+        ..base
+    };
+    match source {
+        Source::CareOffices => f.care_provider_number = Some(row.source_id.clone()),
+        Source::FacilityStandards => f.medical_institution_code = Some(row.source_id.clone()),
+        Source::MedicalInstitutions => {}
+    }
+    f
+}
+
+/// Whether two versions differ in anything a person would see.
+fn differs(a: &RegistryFacility, b: &RegistryFacility) -> bool {
+    let strip = |f: &RegistryFacility| RegistryFacility {
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        updated_at: OffsetDateTime::UNIX_EPOCH,
+        ..f.clone()
+    };
+    strip(a) != strip(b)
+}
+
+fn snapshot(f: &RegistryFacility, flags: &[String]) -> String {
+    json!({
+        "kind": f.kind, "name": f.name, "name_kana": f.name_kana, "address": f.address, "postal_code": f.postal_code,
+        "phone": f.phone, "fax": f.fax, "service": f.service, "latitude": f.latitude, "longitude": f.longitude,
+        "medical_institution_code": f.medical_institution_code, "care_provider_number": f.care_provider_number,
+        "closed": f.closed_at.is_some(), "flags": flags,
+    })
+    .to_string()
+}
+
+fn history(f: &RegistryFacility, by: &str, change: &str, flags: &[String], at: OffsetDateTime) -> FacilityHistoryRow {
+    FacilityHistoryRow {
+        id: Uuid::now_v7(),
+        facility_id: f.id,
+        changed_at: at,
+        changed_by: by.to_owned(),
+        change: change.to_owned(),
+        snapshot: snapshot(f, flags),
+    }
+}
+
+impl App {
+    /// An import from the command line, as the installation (no session):
+    /// into the municipality `code`, or the only one when `None`.
+    pub async fn import_registry_from_shell(
+        &self,
+        code: Option<&str>,
+        source: Source,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ImportReport, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let municipality = match code {
+            Some(c) => tx.municipality_by_code(c).await?.ok_or(AppError::NotFound)?,
+            None => {
+                let all = tx.municipalities().await?;
+                match all.as_slice() {
+                    [only] => only.clone(),
+                    _ => return Err(tsunagu_domain::ValidationError::new("municipality", "choose_one").into()),
+                }
+            }
+        };
+        drop(tx);
+        let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu import".into()) };
+        let actor = AuditActor { account_id: None, label: "tsunagu import", meta: &meta };
+        self.import_into(&municipality, &actor, source, file_name, bytes, true).await
+    }
+
+    /// An import by whoever runs the municipality's network, from the admin
+    /// pages: a preview (`apply: false`) changes nothing.
+    pub async fn import_registry(
+        &self,
+        session: &Session,
+        source: Source,
+        file_name: &str,
+        bytes: &[u8],
+        apply: bool,
+        meta: &RequestMeta,
+    ) -> Result<ImportReport, AppError> {
+        let actor = session.actor()?;
+        let municipality = actor.municipality_id.ok_or(AppError::NotFound)?;
+        enforce(policy::create_facility(&actor, municipality))?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.municipality(municipality.0).await?.ok_or(AppError::NotFound)?;
+        drop(tx);
+        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        self.import_into(&row, &who, source, file_name, bytes, apply).await
+    }
+
+    async fn import_into(
+        &self,
+        municipality: &MunicipalityRow,
+        who: &AuditActor<'_>,
+        source: Source,
+        file_name: &str,
+        bytes: &[u8],
+        apply: bool,
+    ) -> Result<ImportReport, AppError> {
+        let mut report = ImportReport { file_name: file_name.to_owned(), applied: apply, ..ImportReport::default() };
+        let parsed: Parsed = match tsunagu_import::parse(source, file_name, bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                report.refused = Some(e.message_ja());
+                report.applied = false;
+                return Ok(report);
+            }
+        };
+        report.encoding = parsed.encoding;
+        report.rejected = parsed
+            .rejected
+            .iter()
+            .map(|r| RejectedRow {
+                line: r.line,
+                source_id: r.source_id.clone(),
+                code: r.reason.code(),
+                message: r.reason.message_ja(),
+            })
+            .collect();
+        let now = self.now();
+        let by =
+            if who.account_id.is_some() { who.label.to_owned() } else { format!("import:{}", source_code(source)) };
+        let mut tx: Box<dyn StoreTx> = if apply { self.begin().await? } else { self.store.begin_read().await? };
+        self.apply_rows(tx.as_mut(), municipality, source, &parsed.rows, &by, now, &mut report).await?;
+        if apply {
+            let rejected = serde_json::to_string(
+                &report
+                    .rejected
+                    .iter()
+                    .map(|r| json!({ "line": r.line, "id": r.source_id, "reason": r.code }))
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+            let run = ImportRunRow {
+                id: Uuid::now_v7(),
+                municipality_id: municipality.id,
+                source: source_code(source).to_owned(),
+                file_name: file_name.to_owned(),
+                imported_at: now,
+                imported_by: by.clone(),
+                added: report.added as i64,
+                updated: report.updated as i64,
+                unchanged: report.unchanged as i64,
+                closed: report.closed as i64,
+                rejected: report.rejected.len() as i64,
+                elsewhere: report.elsewhere as i64,
+                report: rejected,
+            };
+            tx.insert_import_run(&run).await?;
+            let details = json!({ "source": run.source, "file": file_name, "added": run.added, "updated": run.updated,
+                "unchanged": run.unchanged, "closed": run.closed, "rejected": run.rejected, "elsewhere": run.elsewhere });
+            let record = audit_record(
+                now,
+                Some(MunicipalityId(municipality.id)),
+                who,
+                AuditAction::FacilitiesImported,
+                "import_run",
+                Some(run.id),
+                details,
+            );
+            tx.append_audit(&record).await?;
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_rows(
+        &self,
+        tx: &mut dyn StoreTx,
+        municipality: &MunicipalityRow,
+        source: Source,
+        rows: &[Row],
+        by: &str,
+        now: OffsetDateTime,
+        report: &mut ImportReport,
+    ) -> Result<(), AppError> {
+        let code = source_code(source);
+        let facilities = tx.registry_facilities(municipality.id).await?;
+        let links = tx.facility_sources(municipality.id).await?;
+        let flags = tx.current_flags(municipality.id).await?;
+        let by_id: HashMap<Uuid, &RegistryFacility> = facilities.iter().map(|f| (f.id, f)).collect();
+        let linked: HashMap<&str, Uuid> =
+            links.iter().filter(|l| l.source == code).map(|l| (l.source_id.as_str(), l.facility_id)).collect();
+        let by_medical: HashMap<&str, Uuid> =
+            facilities.iter().filter_map(|f| Some((f.medical_institution_code.as_deref()?, f.id))).collect();
+        let by_care: HashMap<&str, Uuid> =
+            facilities.iter().filter_map(|f| Some((f.care_provider_number.as_deref()?, f.id))).collect();
+        let mut flags_of: HashMap<Uuid, Vec<&FacilityFlagRow>> = HashMap::new();
+        for g in flags.iter().filter(|g| g.source == code) {
+            flags_of.entry(g.facility_id).or_default().push(g);
+        }
+
+        let (mut inserts, mut sources, mut new_flags, mut histories) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut scopes: HashSet<String> = HashSet::new();
+        for row in rows {
+            if !belongs_to(row, municipality) {
+                report.elsewhere += 1;
+                continue;
+            }
+            seen.insert(row.source_id.as_str());
+            let scope = scope_of(source, row);
+            scopes.insert(scope.clone());
+            let existing_id = linked.get(row.source_id.as_str()).copied().or_else(|| match source {
+                Source::CareOffices => by_care.get(row.source_id.as_str()).copied(),
+                Source::FacilityStandards => by_medical.get(row.source_id.as_str()).copied(),
+                Source::MedicalInstitutions => None,
+            });
+            let existing = existing_id.and_then(|id| by_id.get(&id).copied());
+            let mut f = merged(existing, source, row, municipality.id, now);
+            // Flags: the file says which hold now and since when.
+            let wanted: Vec<(String, Option<time::Date>)> =
+                row.flags.iter().map(|(g, since)| (g.code(), *since)).collect();
+            let held: Vec<&FacilityFlagRow> =
+                existing.map(|e| flags_of.get(&e.id).cloned().unwrap_or_default()).unwrap_or_default();
+            let mut flags_changed = false;
+            for g in &held {
+                if !wanted.iter().any(|(code, since)| *code == g.flag && *since == g.since) {
+                    tx.end_flag(g.id, now).await?;
+                    flags_changed = true;
+                }
+            }
+            for (flag, since) in &wanted {
+                if !held.iter().any(|g| g.flag == *flag && g.since == *since) {
+                    new_flags.push(FacilityFlagRow {
+                        id: Uuid::now_v7(),
+                        facility_id: f.id,
+                        flag: flag.clone(),
+                        since: *since,
+                        source: code.to_owned(),
+                        recorded_at: now,
+                        ended_at: None,
+                    });
+                    flags_changed = true;
+                }
+            }
+            let flag_names: Vec<String> = wanted.iter().map(|(g, _)| g.clone()).collect();
+            match existing {
+                None => {
+                    histories.push(history(&f, by, "added", &flag_names, now));
+                    inserts.push(f.clone());
+                    report.added += 1;
+                }
+                Some(old) if differs(old, &f) || flags_changed => {
+                    f.updated_at = now;
+                    let change = if old.closed_at.is_some() {
+                        "reopened"
+                    } else if differs(old, &f) {
+                        "updated"
+                    } else {
+                        "flags"
+                    };
+                    histories.push(history(&f, by, change, &flag_names, now));
+                    tx.update_registry_facility(&f).await?;
+                    report.updated += 1;
+                }
+                Some(_) => report.unchanged += 1,
+            }
+            let first_seen = links
+                .iter()
+                .find(|l| l.source == code && l.source_id == row.source_id)
+                .map_or(now, |l| l.first_seen_at);
+            sources.push(FacilitySourceRow {
+                municipality_id: municipality.id,
+                source: code.to_owned(),
+                source_id: row.source_id.clone(),
+                facility_id: f.id,
+                scope,
+                first_seen_at: first_seen,
+                last_seen_at: now,
+            });
+        }
+        tx.insert_registry_facilities(&inserts).await?;
+        tx.upsert_facility_sources(&sources).await?;
+        tx.insert_flags(&new_flags).await?;
+
+        // What the newer file no longer lists: closed (the facility lists),
+        // or its flags ended (the notification list: a clinic that gives up
+        // 支援診 is still a clinic).
+        for link in links.iter().filter(|l| l.source == code && scopes.contains(&l.scope)) {
+            if seen.contains(link.source_id.as_str()) {
+                continue;
+            }
+            let Some(old) = by_id.get(&link.facility_id) else { continue };
+            match source {
+                Source::FacilityStandards => {
+                    let held = flags_of.get(&old.id).cloned().unwrap_or_default();
+                    if held.is_empty() {
+                        continue;
+                    }
+                    for g in held {
+                        tx.end_flag(g.id, now).await?;
+                    }
+                    histories.push(history(old, by, "flags", &[], now));
+                    report.closed += 1;
+                }
+                Source::CareOffices | Source::MedicalInstitutions => {
+                    if old.closed_at.is_some() {
+                        continue;
+                    }
+                    let closed = RegistryFacility { closed_at: Some(now), updated_at: now, ..(*old).clone() };
+                    tx.update_registry_facility(&closed).await?;
+                    histories.push(history(&closed, by, "closed", &[], now));
+                    report.closed += 1;
+                }
+            }
+        }
+        tx.insert_facility_history(&histories).await?;
+        Ok(())
+    }
+}
+
+/// A flag's stable code and Japanese label, for pages.
+pub fn flag_label(code: &str) -> String {
+    Flag::parse(code).label_ja()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn municipality_from_an_address() {
+        assert_eq!(municipality_of_address("千葉県柏市柏4-10-11").as_deref(), Some("柏市"));
+        assert_eq!(municipality_of_address("柏市藤心６５０").as_deref(), Some("柏市"));
+        assert_eq!(municipality_of_address("千葉県千葉市中央区千葉港1-1").as_deref(), Some("千葉市"));
+        assert_eq!(municipality_of_address("東京都千代田区霞が関1-2-2").as_deref(), Some("千代田区"));
+        assert_eq!(municipality_of_address("北海道札幌市北区").as_deref(), Some("札幌市"));
+        assert_eq!(municipality_of_address("京都府京都市左京区").as_deref(), Some("京都市"));
+        assert_eq!(municipality_of_address("神奈川県横浜市").as_deref(), Some("横浜市"));
+        assert_eq!(municipality_of_address("府中市宮西町2-24").as_deref(), Some("府中市"));
+        assert_eq!(municipality_of_address("所在地なし"), None);
+    }
+
+    #[test]
+    fn sources_by_their_cli_names() {
+        assert_eq!(parse_source("care-offices"), Some(Source::CareOffices));
+        assert_eq!(parse_source("facility-standards"), Some(Source::FacilityStandards));
+        assert_eq!(parse_source("pharmacies"), None);
+    }
+}

@@ -1,0 +1,58 @@
+-- The resource registry's imports (item ア): where each facility's data came
+-- from, status flags with the dates they started and ended (the indicators ask
+-- "how many support clinics were there in April 2016"), every change kept as
+-- a snapshot, and a report per import run. Lockstep with ../postgres.
+ALTER TABLE facilities ADD COLUMN fax TEXT;
+ALTER TABLE facilities ADD COLUMN service TEXT;
+ALTER TABLE facilities ADD COLUMN closed_at TEXT;
+
+CREATE TABLE facility_sources (
+    municipality_id BLOB NOT NULL REFERENCES municipalities(id),
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    facility_id BLOB NOT NULL REFERENCES facilities(id),
+    scope TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (municipality_id, source, source_id)
+);
+CREATE INDEX facility_sources_by_facility ON facility_sources(facility_id);
+
+CREATE TABLE facility_flags (
+    id BLOB PRIMARY KEY NOT NULL,
+    facility_id BLOB NOT NULL REFERENCES facilities(id),
+    flag TEXT NOT NULL,
+    since TEXT,
+    source TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE INDEX facility_flags_by_facility ON facility_flags(facility_id, flag);
+CREATE INDEX facility_flags_by_flag ON facility_flags(flag, since);
+
+CREATE TABLE facility_history (
+    id BLOB PRIMARY KEY NOT NULL,
+    facility_id BLOB NOT NULL REFERENCES facilities(id),
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    change TEXT NOT NULL,
+    snapshot TEXT NOT NULL
+);
+CREATE INDEX facility_history_by_facility ON facility_history(facility_id, changed_at);
+
+CREATE TABLE import_runs (
+    id BLOB PRIMARY KEY NOT NULL,
+    municipality_id BLOB NOT NULL REFERENCES municipalities(id),
+    source TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    added BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL,
+    closed BIGINT NOT NULL,
+    rejected BIGINT NOT NULL,
+    elsewhere BIGINT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX import_runs_by_municipality ON import_runs(municipality_id, imported_at);

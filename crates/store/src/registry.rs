@@ -1,0 +1,263 @@
+//! The resource registry's storage: facilities as imported from government
+//! open data (with where each came from), their status flags over time, the
+//! history of every change, and the report of each import run. Bulk writes
+//! are multi-row statements, in chunks under both backends' bind limits.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// A facility with the registry's columns (`facilities` row).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RegistryFacility {
+    pub id: Uuid,
+    pub municipality_id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub medical_institution_code: Option<String>,
+    pub care_provider_number: Option<String>,
+    pub postal_code: Option<String>,
+    pub address: String,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub service: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Which row of which published file a facility is.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FacilitySourceRow {
+    pub municipality_id: Uuid,
+    /// care_offices, medical_institutions or facility_standards
+    pub source: String,
+    pub source_id: String,
+    pub facility_id: Uuid,
+    /// What one file of that source covers (a service type, a kind): rows of
+    /// the same scope missing from a newer file are closed.
+    pub scope: String,
+    pub first_seen_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
+
+/// A status flag (在宅療養支援診療所 ...) from `since`, until `ended_at` if it ended.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FacilityFlagRow {
+    pub id: Uuid,
+    pub facility_id: Uuid,
+    pub flag: String,
+    pub since: Option<Date>,
+    pub source: String,
+    pub recorded_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// One change of a facility, with what it looked like after.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FacilityHistoryRow {
+    pub id: Uuid,
+    pub facility_id: Uuid,
+    pub changed_at: OffsetDateTime,
+    /// Who or what: a login id, or "import:<source>".
+    pub changed_by: String,
+    /// added, updated, closed, reopened, flags
+    pub change: String,
+    /// JSON of the facility after the change.
+    pub snapshot: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ImportRunRow {
+    pub id: Uuid,
+    pub municipality_id: Uuid,
+    pub source: String,
+    pub file_name: String,
+    pub imported_at: OffsetDateTime,
+    pub imported_by: String,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub closed: i64,
+    pub rejected: i64,
+    pub elsewhere: i64,
+    /// JSON: the rejected rows with their reasons.
+    pub report: String,
+}
+
+#[async_trait]
+pub trait RegistryTx: Send {
+    /// Every facility of a municipality, closed ones too.
+    async fn registry_facilities(&mut self, municipality_id: Uuid) -> Result<Vec<RegistryFacility>, StoreError>;
+    async fn facility_sources(&mut self, municipality_id: Uuid) -> Result<Vec<FacilitySourceRow>, StoreError>;
+    async fn insert_registry_facilities(&mut self, rows: &[RegistryFacility]) -> Result<(), StoreError>;
+    async fn update_registry_facility(&mut self, f: &RegistryFacility) -> Result<(), StoreError>;
+    async fn upsert_facility_sources(&mut self, rows: &[FacilitySourceRow]) -> Result<(), StoreError>;
+    /// Flags of a municipality's facilities that have not ended.
+    async fn current_flags(&mut self, municipality_id: Uuid) -> Result<Vec<FacilityFlagRow>, StoreError>;
+    async fn insert_flags(&mut self, rows: &[FacilityFlagRow]) -> Result<(), StoreError>;
+    async fn end_flag(&mut self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn insert_facility_history(&mut self, rows: &[FacilityHistoryRow]) -> Result<(), StoreError>;
+    async fn facility_history(&mut self, facility_id: Uuid) -> Result<Vec<FacilityHistoryRow>, StoreError>;
+    async fn insert_import_run(&mut self, r: &ImportRunRow) -> Result<(), StoreError>;
+    /// Facilities of a municipality holding a flag starting with `prefix` on
+    /// the day `on` (whose end is `at`): started by then (a flag without a
+    /// start date counts from when it was recorded) and not ended by then.
+    async fn count_flagged_on(
+        &mut self,
+        municipality_id: Uuid,
+        prefix: &str,
+        on: Date,
+        at: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
+}
+
+/// Stamps out [`RegistryTx`] for a backend (see `sql.rs`).
+macro_rules! impl_registry_tx {
+    ($tx:ident, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::registry::RegistryTx for $tx {
+            async fn registry_facilities(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::RegistryFacility>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, municipality_id, kind, name, name_kana, medical_institution_code, care_provider_number, \
+                     postal_code, address, phone, fax, service, latitude, longitude, closed_at, created_at, updated_at \
+                     FROM facilities WHERE municipality_id = $1",
+                )
+                .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn facility_sources(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::FacilitySourceRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facility_sources WHERE municipality_id = $1")
+                    .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_registry_facilities(&mut self, rows: &[$crate::RegistryFacility]) -> Result<(), $crate::StoreError> {
+                for chunk in rows.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO facilities (id, municipality_id, kind, name, name_kana, medical_institution_code, \
+                         care_provider_number, postal_code, address, phone, fax, service, latitude, longitude, closed_at, \
+                         created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, f| {
+                        row.push_bind(f.id).push_bind(f.municipality_id).push_bind(&f.kind).push_bind(&f.name)
+                            .push_bind(&f.name_kana).push_bind(&f.medical_institution_code)
+                            .push_bind(&f.care_provider_number).push_bind(&f.postal_code).push_bind(&f.address)
+                            .push_bind(&f.phone).push_bind(&f.fax).push_bind(&f.service).push_bind(f.latitude)
+                            .push_bind(f.longitude).push_bind(f.closed_at).push_bind(f.created_at).push_bind(f.updated_at);
+                    });
+                    q.build().execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn update_registry_facility(&mut self, f: &$crate::RegistryFacility) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "UPDATE facilities SET kind = $2, name = $3, name_kana = $4, medical_institution_code = $5, \
+                     care_provider_number = $6, postal_code = $7, address = $8, phone = $9, fax = $10, service = $11, \
+                     latitude = $12, longitude = $13, closed_at = $14, updated_at = $15 WHERE id = $1",
+                )
+                .bind(f.id).bind(&f.kind).bind(&f.name).bind(&f.name_kana).bind(&f.medical_institution_code)
+                .bind(&f.care_provider_number).bind(&f.postal_code).bind(&f.address).bind(&f.phone).bind(&f.fax)
+                .bind(&f.service).bind(f.latitude).bind(f.longitude).bind(f.closed_at).bind(f.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn upsert_facility_sources(&mut self, rows: &[$crate::FacilitySourceRow]) -> Result<(), $crate::StoreError> {
+                for chunk in rows.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO facility_sources (municipality_id, source, source_id, facility_id, scope, \
+                         first_seen_at, last_seen_at) ",
+                    );
+                    q.push_values(chunk, |mut row, s| {
+                        row.push_bind(s.municipality_id).push_bind(&s.source).push_bind(&s.source_id)
+                            .push_bind(s.facility_id).push_bind(&s.scope).push_bind(s.first_seen_at)
+                            .push_bind(s.last_seen_at);
+                    });
+                    q.push(
+                        " ON CONFLICT (municipality_id, source, source_id) DO UPDATE SET \
+                         facility_id = excluded.facility_id, scope = excluded.scope, last_seen_at = excluded.last_seen_at",
+                    );
+                    q.build().execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn current_flags(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::FacilityFlagRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.* FROM facility_flags g JOIN facilities f ON f.id = g.facility_id \
+                     WHERE f.municipality_id = $1 AND g.ended_at IS NULL ORDER BY g.facility_id, g.flag",
+                )
+                .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_flags(&mut self, rows: &[$crate::FacilityFlagRow]) -> Result<(), $crate::StoreError> {
+                for chunk in rows.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO facility_flags (id, facility_id, flag, since, source, recorded_at, ended_at) ",
+                    );
+                    q.push_values(chunk, |mut row, g| {
+                        row.push_bind(g.id).push_bind(g.facility_id).push_bind(&g.flag).push_bind(g.since)
+                            .push_bind(&g.source).push_bind(g.recorded_at).push_bind(g.ended_at);
+                    });
+                    q.build().execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn end_flag(&mut self, id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE facility_flags SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
+                    .bind(id).bind(at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn insert_facility_history(&mut self, rows: &[$crate::FacilityHistoryRow]) -> Result<(), $crate::StoreError> {
+                for chunk in rows.chunks(1_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO facility_history (id, facility_id, changed_at, changed_by, change, snapshot) ",
+                    );
+                    q.push_values(chunk, |mut row, h| {
+                        row.push_bind(h.id).push_bind(h.facility_id).push_bind(h.changed_at).push_bind(&h.changed_by)
+                            .push_bind(&h.change).push_bind(&h.snapshot);
+                    });
+                    q.build().execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn facility_history(&mut self, facility_id: uuid::Uuid) -> Result<Vec<$crate::FacilityHistoryRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facility_history WHERE facility_id = $1 ORDER BY changed_at, id")
+                    .bind(facility_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn insert_import_run(&mut self, r: &$crate::ImportRunRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO import_runs (id, municipality_id, source, file_name, imported_at, imported_by, added, \
+                     updated, unchanged, closed, rejected, elsewhere, report) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(r.id).bind(r.municipality_id).bind(&r.source).bind(&r.file_name).bind(r.imported_at)
+                .bind(&r.imported_by).bind(r.added).bind(r.updated).bind(r.unchanged).bind(r.closed).bind(r.rejected)
+                .bind(r.elsewhere).bind(&r.report)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn count_flagged_on(&mut self, municipality_id: uuid::Uuid, prefix: &str, on: time::Date, at: time::OffsetDateTime) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(DISTINCT g.facility_id) FROM facility_flags g JOIN facilities f ON f.id = g.facility_id \
+                     WHERE f.municipality_id = $1 AND g.flag LIKE $2 \
+                     AND (g.since <= $3 OR (g.since IS NULL AND g.recorded_at <= $4)) \
+                     AND (g.ended_at IS NULL OR g.ended_at > $4)",
+                )
+                .bind(municipality_id).bind(format!("{prefix}%")).bind(on).bind(at)
+                .fetch_one(self.conn()).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_registry_tx;
