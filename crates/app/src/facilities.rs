@@ -79,6 +79,15 @@ impl App {
         };
         apply(&mut row, &details);
         tx.insert_facility(&row).await.map_err(facility_conflict)?;
+        tx.insert_facility_history(&[tsunagu_store::FacilityHistoryRow {
+            id: uuid::Uuid::now_v7(),
+            facility_id: row.id,
+            changed_at: now,
+            changed_by: actor.label.to_owned(),
+            change: "added".to_owned(),
+            snapshot: describe(&row).to_string(),
+        }])
+        .await?;
         tx.append_audit(&audit_record(
             now,
             Some(municipality),
@@ -112,6 +121,16 @@ impl App {
         apply(&mut row, &details);
         row.updated_at = self.now();
         tx.update_facility(&row).await.map_err(facility_conflict)?;
+        // The registry keeps every change (the indicators ask what was true when).
+        tx.insert_facility_history(&[tsunagu_store::FacilityHistoryRow {
+            id: uuid::Uuid::now_v7(),
+            facility_id: row.id,
+            changed_at: row.updated_at,
+            changed_by: session.account.login_id.clone(),
+            change: "edited".to_owned(),
+            snapshot: describe(&row).to_string(),
+        }])
+        .await?;
         let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
         tx.append_audit(&audit_record(
             self.now(),

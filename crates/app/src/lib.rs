@@ -15,6 +15,7 @@ pub mod mail;
 mod municipalities;
 pub mod on_call;
 pub mod patients;
+pub mod public_map;
 pub mod registry;
 pub mod scale;
 mod sessions;

@@ -489,3 +489,284 @@ mod tests {
         assert_eq!(parse_source("pharmacies"), None);
     }
 }
+
+/// A facility's status flag, as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagView {
+    pub code: String,
+    pub label: String,
+    pub since: Option<time::Date>,
+}
+
+/// One change of a facility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryView {
+    pub at: OffsetDateTime,
+    pub by: String,
+    pub change: String,
+}
+
+/// What the facility says about itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProfileView {
+    pub services: Vec<tsunagu_domain::registry::FacilityService>,
+    pub opening_hours: Option<String>,
+    pub accepting: Option<tsunagu_domain::registry::Accepting>,
+    pub accepting_confirmed_on: Option<time::Date>,
+    pub contact_person: Option<String>,
+    pub languages: Option<String>,
+    pub note: Option<String>,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl ProfileView {
+    pub fn offers(&self, service: &tsunagu_domain::registry::FacilityService) -> bool {
+        self.services.contains(service)
+    }
+}
+
+/// The registry's part of a facility's page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryDetail {
+    pub profile: ProfileView,
+    pub flags: Vec<FlagView>,
+    pub history: Vec<HistoryView>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub can_edit: bool,
+}
+
+/// An import as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRunView {
+    pub at: OffsetDateTime,
+    pub source: String,
+    pub file_name: String,
+    pub by: String,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub closed: i64,
+    pub rejected: i64,
+    pub elsewhere: i64,
+}
+
+/// An uploaded file waiting for "apply" after its preview.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Staged {
+    source: String,
+    file_name: String,
+    municipality: Uuid,
+    account: Uuid,
+}
+
+/// How long a previewed file waits to be applied.
+const STAGED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn profile_view(row: Option<tsunagu_store::FacilityProfileRow>) -> ProfileView {
+    use tsunagu_domain::registry::{Accepting, services_from_code};
+    row.map(|p| ProfileView {
+        services: services_from_code(&p.services),
+        opening_hours: p.opening_hours,
+        accepting: p.accepting.as_deref().and_then(|a| Accepting::parse(a).ok()),
+        accepting_confirmed_on: p.accepting_confirmed_on,
+        contact_person: p.contact_person,
+        languages: p.languages,
+        note: p.note,
+        updated_at: Some(p.updated_at),
+    })
+    .unwrap_or_default()
+}
+
+impl App {
+    /// The registry's view of a facility: flags, profile, history.
+    pub async fn registry_detail(
+        &self,
+        session: &Session,
+        facility: tsunagu_domain::ids::FacilityId,
+    ) -> Result<RegistryDetail, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.facility(facility.0).await?.ok_or(AppError::NotFound)?;
+        let municipality = MunicipalityId(row.municipality_id);
+        enforce(policy::view_facilities(&actor, municipality))?;
+        let profile = profile_view(tx.facility_profile(facility.0).await?);
+        let flags = tx
+            .current_flags(municipality.0)
+            .await?
+            .into_iter()
+            .filter(|g| g.facility_id == facility.0)
+            .map(|g| FlagView { label: flag_label(&g.flag), code: g.flag, since: g.since })
+            .collect();
+        let history = tx
+            .facility_history(facility.0)
+            .await?
+            .into_iter()
+            .rev()
+            .map(|h| HistoryView { at: h.changed_at, by: h.changed_by, change: h.change })
+            .collect();
+        let closed_at = tx
+            .registry_facilities(municipality.0)
+            .await?
+            .into_iter()
+            .find(|f| f.id == facility.0)
+            .and_then(|f| f.closed_at);
+        Ok(RegistryDetail {
+            profile,
+            flags,
+            history,
+            closed_at,
+            can_edit: policy::edit_facility(&actor, municipality, facility).is_allowed(),
+        })
+    }
+
+    /// The facility's own staff (or whoever runs the network) keep its profile current.
+    pub async fn update_facility_profile(
+        &self,
+        session: &Session,
+        facility: tsunagu_domain::ids::FacilityId,
+        form: &tsunagu_domain::registry::FacilityProfileForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let now = self.now();
+        let today = now.to_offset(tsunagu_domain::clock::JST).date();
+        let profile = tsunagu_domain::registry::FacilityProfile::parse(form, today)?;
+        let mut tx = self.begin().await?;
+        let row = tx.facility(facility.0).await?.ok_or(AppError::NotFound)?;
+        let municipality = MunicipalityId(row.municipality_id);
+        enforce(policy::edit_facility(&actor, municipality, facility))?;
+        let stored = tsunagu_store::FacilityProfileRow {
+            facility_id: facility.0,
+            services: profile.services_code(),
+            opening_hours: profile.opening_hours.clone(),
+            accepting: profile.accepting.map(|a| a.code().to_owned()),
+            accepting_confirmed_on: profile.accepting_confirmed_on,
+            contact_person: profile.contact_person.clone(),
+            languages: profile.languages.clone(),
+            note: profile.note.clone(),
+            updated_by: actor.account_id.0,
+            updated_at: now,
+        };
+        tx.upsert_facility_profile(&stored).await?;
+        let snapshot = json!({ "services": stored.services, "opening_hours": stored.opening_hours,
+            "accepting": stored.accepting, "accepting_confirmed_on": stored.accepting_confirmed_on.map(|d| d.to_string()),
+            "contact_person": stored.contact_person, "languages": stored.languages, "note": stored.note });
+        tx.insert_facility_history(&[FacilityHistoryRow {
+            id: Uuid::now_v7(),
+            facility_id: facility.0,
+            changed_at: now,
+            changed_by: session.account.login_id.clone(),
+            change: "profile".to_owned(),
+            snapshot: snapshot.to_string(),
+        }])
+        .await?;
+        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let record = audit_record(
+            now,
+            Some(municipality),
+            &who,
+            AuditAction::FacilityUpdated,
+            "facility",
+            Some(facility.0),
+            json!({ "profile": snapshot }),
+        );
+        tx.append_audit(&record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A municipality's recent imports (for those who may import).
+    pub async fn import_runs(&self, session: &Session) -> Result<Vec<ImportRunView>, AppError> {
+        let actor = session.actor()?;
+        let municipality = actor.municipality_id.ok_or(AppError::NotFound)?;
+        enforce(policy::create_facility(&actor, municipality))?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .import_runs(municipality.0, 20)
+            .await?
+            .into_iter()
+            .map(|r| ImportRunView {
+                at: r.imported_at,
+                source: r.source,
+                file_name: r.file_name,
+                by: r.imported_by,
+                added: r.added,
+                updated: r.updated,
+                unchanged: r.unchanged,
+                closed: r.closed,
+                rejected: r.rejected,
+                elsewhere: r.elsewhere,
+            })
+            .collect())
+    }
+
+    /// Previews an uploaded file (nothing changes) and keeps it for an hour,
+    /// so that the same bytes can be applied after a look at the report.
+    pub async fn stage_import(
+        &self,
+        session: &Session,
+        source: Source,
+        file_name: &str,
+        bytes: &[u8],
+        meta: &RequestMeta,
+    ) -> Result<(Option<Uuid>, ImportReport), AppError> {
+        let report = self.import_registry(session, source, file_name, bytes, false, meta).await?;
+        if report.refused.is_some() {
+            return Ok((None, report));
+        }
+        let actor = session.actor()?;
+        let id = Uuid::now_v7();
+        let dir = self.settings.attachments_dir.join("imports");
+        let staged = Staged {
+            source: source_code(source).to_owned(),
+            file_name: file_name.to_owned(),
+            municipality: actor.municipality_id.map(|m| m.0).unwrap_or_default(),
+            account: actor.account_id.0,
+        };
+        let meta_json = serde_json::to_vec(&staged).map_err(|e| AppError::Internal(e.to_string()))?;
+        let data = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(format!("{id}.data")), data)?;
+            std::fs::write(dir.join(format!("{id}.json")), meta_json)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("cannot keep the uploaded file: {e}")))?;
+        Ok((Some(id), report))
+    }
+
+    /// Applies a previewed file (by the person who uploaded it, within the hour).
+    pub async fn apply_staged_import(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<ImportReport, AppError> {
+        let actor = session.actor()?;
+        let dir = self.settings.attachments_dir.join("imports");
+        let (data_path, meta_path) = (dir.join(format!("{id}.data")), dir.join(format!("{id}.json")));
+        let loaded =
+            tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, Vec<u8>, std::time::SystemTime)> {
+                let modified = std::fs::metadata(&data_path)?.modified()?;
+                Ok((std::fs::read(&data_path)?, std::fs::read(&meta_path)?, modified))
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let Ok((bytes, meta_json, modified)) = loaded else { return Err(AppError::NotFound) };
+        let staged: Staged = serde_json::from_slice(&meta_json).map_err(|_| AppError::NotFound)?;
+        let fresh = modified.elapsed().is_ok_and(|age| age < STAGED_FOR);
+        if staged.account != actor.account_id.0 || !fresh {
+            return Err(AppError::NotFound);
+        }
+        let source = parse_source(&staged.source).ok_or(AppError::NotFound)?;
+        let report = self.import_registry(session, source, &staged.file_name, &bytes, true, meta).await?;
+        let dir = self.settings.attachments_dir.join("imports");
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_file(dir.join(format!("{id}.data")));
+            let _ = std::fs::remove_file(dir.join(format!("{id}.json")));
+        })
+        .await;
+        Ok(report)
+    }
+}

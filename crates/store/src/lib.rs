@@ -6,6 +6,7 @@
 pub mod backup_system;
 mod error;
 mod group_commit;
+pub mod public_map;
 pub mod records;
 pub mod registry;
 mod sql;
@@ -15,6 +16,7 @@ pub mod sqlite;
 
 pub use backup_system::*;
 pub use error::StoreError;
+pub use public_map::*;
 pub use records::*;
 pub use registry::*;
 
@@ -66,7 +68,7 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: BackupSystemTx + RegistryTx + Send {
+pub trait StoreTx: BackupSystemTx + PublicMapTx + RegistryTx + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

@@ -89,8 +89,28 @@ pub struct ImportRunRow {
     pub report: String,
 }
 
+/// What a facility says about itself.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FacilityProfileRow {
+    pub facility_id: Uuid,
+    /// Comma-separated service codes.
+    pub services: String,
+    pub opening_hours: Option<String>,
+    pub accepting: Option<String>,
+    pub accepting_confirmed_on: Option<Date>,
+    pub contact_person: Option<String>,
+    pub languages: Option<String>,
+    pub note: Option<String>,
+    pub updated_by: Uuid,
+    pub updated_at: OffsetDateTime,
+}
+
 #[async_trait]
 pub trait RegistryTx: Send {
+    async fn facility_profile(&mut self, facility_id: Uuid) -> Result<Option<FacilityProfileRow>, StoreError>;
+    async fn upsert_facility_profile(&mut self, p: &FacilityProfileRow) -> Result<(), StoreError>;
+    /// A municipality's newest import runs, newest first.
+    async fn import_runs(&mut self, municipality_id: Uuid, limit: i64) -> Result<Vec<ImportRunRow>, StoreError>;
     /// Every facility of a municipality, closed ones too.
     async fn registry_facilities(&mut self, municipality_id: Uuid) -> Result<Vec<RegistryFacility>, StoreError>;
     async fn facility_sources(&mut self, municipality_id: Uuid) -> Result<Vec<FacilitySourceRow>, StoreError>;
@@ -121,6 +141,31 @@ macro_rules! impl_registry_tx {
     ($tx:ident, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::registry::RegistryTx for $tx {
+            async fn facility_profile(&mut self, facility_id: uuid::Uuid) -> Result<Option<$crate::FacilityProfileRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM facility_profiles WHERE facility_id = $1")
+                    .bind(facility_id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn upsert_facility_profile(&mut self, p: &$crate::FacilityProfileRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO facility_profiles (facility_id, services, opening_hours, accepting, accepting_confirmed_on, \
+                     contact_person, languages, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (facility_id) DO UPDATE SET services = excluded.services, opening_hours = excluded.opening_hours, \
+                     accepting = excluded.accepting, accepting_confirmed_on = excluded.accepting_confirmed_on, \
+                     contact_person = excluded.contact_person, languages = excluded.languages, note = excluded.note, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(p.facility_id).bind(&p.services).bind(&p.opening_hours).bind(&p.accepting).bind(p.accepting_confirmed_on)
+                .bind(&p.contact_person).bind(&p.languages).bind(&p.note).bind(p.updated_by).bind(p.updated_at)
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn import_runs(&mut self, municipality_id: uuid::Uuid, limit: i64) -> Result<Vec<$crate::ImportRunRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM import_runs WHERE municipality_id = $1 ORDER BY imported_at DESC, id DESC LIMIT $2")
+                    .bind(municipality_id).bind(limit).fetch_all(self.conn()).await?)
+            }
+
             async fn registry_facilities(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::RegistryFacility>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT id, municipality_id, kind, name, name_kana, medical_institution_code, care_provider_number, \

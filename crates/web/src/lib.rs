@@ -54,7 +54,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, backup, ops, patients};
+    use pages::{account, admin, auth, backup, imports, ops, patients};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -127,6 +127,11 @@ fn route_table() -> Vec<Route> {
         ("GET", "/admin/m/{municipality}/audit", get(admin::audit)),
         ("GET", "/admin/facilities/{facility}", get(admin::facility)),
         ("POST", "/admin/facilities/{facility}", post(admin::update_facility)),
+        ("POST", "/admin/facilities/{facility}/profile", post(admin::update_profile)),
+        ("GET", "/admin/imports", get(imports::imports)),
+        // Open-data files: a national file of one service type is tens of MB.
+        ("POST", "/admin/imports", post(imports::preview).layer(DefaultBodyLimit::max(64 * 1024 * 1024))),
+        ("POST", "/admin/imports/{import}/apply", post(imports::apply)),
         ("GET", "/admin/accounts/{account}", get(admin::account)),
         ("POST", "/admin/accounts/{account}/status", post(admin::set_status)),
         ("POST", "/admin/accounts/{account}/reissue", post(admin::reissue)),

@@ -1,9 +1,12 @@
-//! A limit on state-changing requests per client address (a token bucket per
-//! address, in memory, per instance): a script or a stolen session cannot
-//! flood an installation with writes. Reads are not limited; sign-in has its
-//! own throttling in the database. Loopback clients (local tools, health
-//! checks) are not limited; behind a proxy the client address comes from
-//! `X-Forwarded-For`, as for the audit log.
+//! Limits per client address (a token bucket per address, in memory, per
+//! instance): on state-changing requests, so that a script or a stolen session
+//! cannot flood an installation with writes; and, more generously, on the
+//! public reads anyone may make without signing in (`/m/...` pages and
+//! `/api/public/...`), so that nobody scrapes the map hard enough to slow it
+//! for others. Other reads are not limited; sign-in has its own throttling in
+//! the database. Loopback clients (local tools, health checks) are not
+//! limited; behind a proxy the client address comes from `X-Forwarded-For`,
+//! as for the audit log.
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -19,6 +22,19 @@ use std::time::{Duration, Instant};
 pub struct WriteLimit {
     pub per_minute: u32,
     pub burst: u32,
+}
+
+/// Public reads (`GET /m/...`, `GET /api/public/...`) allowed per address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicReadLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl From<PublicReadLimit> for WriteLimit {
+    fn from(l: PublicReadLimit) -> Self {
+        WriteLimit { per_minute: l.per_minute, burst: l.burst }
+    }
 }
 
 pub(crate) struct Limiter {
@@ -70,18 +86,38 @@ pub(crate) async fn limit_writes(State(limiter): State<Arc<Limiter>>, request: R
         && let Some(ip) = limiter.client(&request).filter(|ip| !ip.is_loopback())
         && let Err(wait) = limiter.take(ip, Instant::now())
     {
-        let seconds = wait.as_secs().max(1);
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            "短時間に多くの操作がありました。しばらく待ってからもう一度お試しください。\nToo many requests: please wait a moment and try again.\n",
-        )
-            .into_response();
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert("retry-after", value);
-        }
-        return response;
+        return too_many(wait);
     }
     next.run(request).await
+}
+
+/// Whether a request is one of the public reads (the map pages and the public API).
+fn public_read(request: &Request) -> bool {
+    let path = request.uri().path();
+    matches!(*request.method(), Method::GET | Method::HEAD) && (path.starts_with("/m/") || path.starts_with("/api/public/"))
+}
+
+pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
+    if public_read(&request)
+        && let Some(ip) = limiter.client(&request).filter(|ip| !ip.is_loopback())
+        && let Err(wait) = limiter.take(ip, Instant::now())
+    {
+        return too_many(wait);
+    }
+    next.run(request).await
+}
+
+fn too_many(wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        "短時間に多くの操作がありました。しばらく待ってからもう一度お試しください。\nToo many requests: please wait a moment and try again.\n",
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -100,5 +136,18 @@ mod tests {
         assert!(limiter.take(IpAddr::from([192, 0, 2, 2]), start).is_ok(), "another address has its own bucket");
         assert!(limiter.take(ip, start + Duration::from_millis(1_100)).is_ok(), "refilled after a second");
         assert!(limiter.take(ip, start + Duration::from_millis(1_200)).is_err());
+    }
+
+    #[test]
+    fn only_public_gets_count_as_public_reads() {
+        let request = |method: Method, path: &str| {
+            Request::builder().method(method).uri(path).body(axum::body::Body::empty()).unwrap_or_default()
+        };
+        assert!(public_read(&request(Method::GET, "/m/122173/map")));
+        assert!(public_read(&request(Method::GET, "/api/public/v1/m/122173/facilities?kind=clinic")));
+        assert!(!public_read(&request(Method::POST, "/m/122173/map")), "writes have their own limit");
+        assert!(!public_read(&request(Method::GET, "/home")));
+        assert!(!public_read(&request(Method::GET, "/static/app.css")));
+        assert!(!public_read(&request(Method::GET, "/api/v1/patients")));
     }
 }

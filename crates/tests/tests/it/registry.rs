@@ -5,7 +5,7 @@
 //! whole files refused when they are not what they claim, Shift_JIS accepted,
 //! other municipalities' rows left alone.
 
-use crate::admin::{kashiwa, municipality};
+use crate::admin::{facility, kashiwa, municipality};
 use crate::helpers::{TestApp, TestDb};
 use time::OffsetDateTime;
 use tsunagu_app::registry::ImportReport;
@@ -16,6 +16,8 @@ crate::on_both_databases!(
     the_notification_list_imports_once_and_keeps_its_history,
     care_offices_are_updated_closed_and_rejected_row_by_row,
     files_that_are_not_what_they_claim_import_nothing,
+    admins_preview_then_apply_an_import_in_the_browser,
+    a_facility_keeps_its_own_profile_current_with_history,
 );
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -201,4 +203,107 @@ async fn files_that_are_not_what_they_claim_import_nothing(db: &TestDb) {
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(tx.recent_audit_events(m.0, 100).await.unwrap_or_else(|e| panic!("{e}")).len(), audit_before);
     let _ = OffsetDateTime::now_utc();
+}
+
+async fn admins_preview_then_apply_an_import_in_the_browser(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let (mut nurse, _) = t.signed_in("ns.plain", Some("122173"), "nurse", &[], None).await;
+    let page = admin.get("/admin/imports").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let csrf = page.input_value("csrf").unwrap_or_default();
+    let xlsx = fixture(STANDARDS_XLSX);
+    let files: &[(&str, &str, &str, &[u8])] = &[("file", STANDARDS_XLSX, "application/octet-stream", &xlsx)];
+    let preview =
+        admin.send_multipart("/admin/imports", &[("csrf", &csrf), ("source", "facility_standards")], files).await;
+    assert_eq!(preview.status, axum::http::StatusCode::OK, "{}", preview.body);
+    let counts =
+        preview.body.split("id=\"report-counts\"").nth(1).and_then(|r| r.split("</table>").next()).unwrap_or_default();
+    assert!(counts.contains("<th>追加</th><td class=\"num\">9</td>"), "{counts}");
+    assert!(registry(&t, m).await.is_empty(), "a preview changes nothing");
+    let apply =
+        preview.body.split("action=\"/admin/imports/").nth(1).and_then(|r| r.split('/').next()).unwrap_or_default();
+    assert_eq!(apply.len(), 36, "{}", preview.body);
+    // Only the uploader applies it.
+    let (mut other, _) =
+        t.signed_in("city.admin2", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let stolen = other.submit("/admin/imports", &format!("/admin/imports/{apply}/apply"), &[]).await;
+    assert_eq!(stolen.status, axum::http::StatusCode::NOT_FOUND);
+    let applied = admin.submit("/admin/imports", &format!("/admin/imports/{apply}/apply"), &[]).await;
+    assert_eq!(applied.status, axum::http::StatusCode::OK, "{}", applied.body);
+    assert!(applied.body.contains("反映しました"));
+    assert_eq!(registry(&t, m).await.len(), 9);
+    let runs = admin.get("/admin/imports").await.body;
+    let runs = runs.split("id=\"import-runs\"").nth(1).and_then(|r| r.split("</ul>").next()).unwrap_or_default();
+    assert!(runs.contains(STANDARDS_XLSX), "{runs}");
+    // Applied once: the staged file is gone.
+    let twice = admin.submit("/admin/imports", &format!("/admin/imports/{apply}/apply"), &[]).await;
+    assert_eq!(twice.status, axum::http::StatusCode::NOT_FOUND);
+    // The wrong kind of file: refused with the reason, nothing to apply.
+    let csrf = admin.get("/admin/imports").await.input_value("csrf").unwrap_or_default();
+    let wrong = admin.send_multipart("/admin/imports", &[("csrf", &csrf), ("source", "care_offices")], files).await;
+    assert!(wrong.by_id("refused").is_some(), "{}", wrong.body);
+    assert!(!wrong.body.contains("/apply"));
+    // A professional without an admin role may not import.
+    assert_eq!(nurse.get("/admin/imports").await.status, axum::http::StatusCode::FORBIDDEN);
+    let csrf = nurse
+        .get("/home")
+        .await
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let refused =
+        nurse.send_multipart("/admin/imports", &[("csrf", &csrf), ("source", "facility_standards")], files).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(registry(&t, m).await.len(), 9);
+}
+
+async fn a_facility_keeps_its_own_profile_current_with_history(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let station = facility(&mut admin, m, "home_nursing_station", "訪問看護ステーションつなぐ").await;
+    let (mut manager, _) = t.signed_in("ns.manager", Some("122173"), "nurse", &["facility_admin"], Some(station)).await;
+    let (mut staff, _) = t.signed_in("ns.staff", Some("122173"), "nurse", &[], Some(station)).await;
+    let page = format!("/admin/facilities/{}", station.0);
+    let action = format!("{page}/profile");
+    let saved = manager
+        .submit(
+            &page,
+            &action,
+            &[
+                ("services", "ventilator"),
+                ("services", "home_death"),
+                ("accepting", "yes"),
+                ("opening_hours", "24時間"),
+                ("contact_person", "管理者 田中"),
+            ],
+        )
+        .await;
+    assert!(saved.redirects_to(&page), "{} {}", saved.status, saved.body);
+    let shown = manager.get(&page).await.body;
+    assert!(shown.contains("人工呼吸器") && shown.contains("在宅看取り"), "{shown}");
+    let accepting = manager.get(&page).await.by_id("accepting").unwrap_or_default();
+    assert_eq!(accepting, "受け入れ可");
+    assert!(shown.contains("時点"), "the answer is dated");
+    // Bad input: a clear error, nothing changed.
+    let bad = manager.submit(&page, &action, &[("services", "teleportation"), ("accepting", "no")]).await;
+    assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("一覧から選んで"), "{}", bad.body);
+    assert!(manager.get(&page).await.by_id("accepting").unwrap_or_default().contains("受け入れ可"));
+    // Staff without the admin role cannot change it.
+    let refused = staff.submit(&page, &action, &[("accepting", "no")]).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    // Every change is in the history, the first being the registration.
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let history = tx.facility_history(station.0).await.unwrap_or_else(|e| panic!("{e}"));
+    let changes: Vec<&str> = history.iter().map(|h| h.change.as_str()).collect();
+    assert_eq!(changes, vec!["added", "profile"]);
+    assert!(history[1].snapshot.contains("ventilator"));
 }

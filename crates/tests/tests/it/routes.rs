@@ -147,6 +147,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     // One's own municipality's backup system and one's own absences.
                     || *pattern == "/backup"
                     || *pattern == "/absences"
+                    // One's own municipality's imports (admins only; tested in registry).
+                    || *pattern == "/admin/imports"
                     || *pattern == "/api/v1/physician-groups"
                     || *pattern == "/api/v1/absences"
                     || *pattern == "/api/v1/patients"

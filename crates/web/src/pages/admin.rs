@@ -227,6 +227,9 @@ struct FacilityPage {
     can_edit: bool,
     kinds: &'static [FacilityKind],
     form: FacilityFormValues,
+    registry: tsunagu_app::registry::RegistryDetail,
+    services: &'static [tsunagu_domain::registry::FacilityService],
+    acceptings: &'static [tsunagu_domain::registry::Accepting],
 }
 
 async fn facility_page(
@@ -241,9 +244,13 @@ async fn facility_page(
     let (facility, staff) = state.app.facility(session, id).await.map_err(|e| ctx.fail(e))?;
     let municipality = state.app.municipality(session, facility.municipality_id).await.map_err(|e| ctx.fail(e))?;
     let actor = session.actor().map_err(|e| ctx.fail(e))?;
+    let registry = state.app.registry_detail(session, id).await.map_err(|e| ctx.fail(e))?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(FacilityPage {
+        registry,
+        services: tsunagu_domain::registry::FacilityService::ALL,
+        acceptings: tsunagu_domain::registry::Accepting::ALL,
         t: ctx.t,
         c,
         is_operator: is_operator(session),
@@ -280,6 +287,35 @@ pub(crate) async fn update_facility(
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
             Ok((status, facility_page(&state, &ctx, id, Some(form), None, Some(message)).await?).into_response())
+        }
+    }
+}
+
+/// The facility's profile form: services are repeated checkboxes, so the
+/// body is read as pairs.
+pub(crate) async fn update_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: FacilityId = parse_id(&ctx, &id)?;
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    ctx.check_csrf(value("csrf"))?;
+    let form = tsunagu_domain::registry::FacilityProfileForm {
+        services: pairs.iter().filter(|(k, _)| k == "services").map(|(_, v)| v.as_str()).collect(),
+        opening_hours: value("opening_hours"),
+        accepting: value("accepting"),
+        contact_person: value("contact_person"),
+        languages: value("languages"),
+        note: value("note"),
+    };
+    match state.app.update_facility_profile(session, id, &form, &ctx.meta).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved#profile", id.0)).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, facility_page(&state, &ctx, id, None, None, Some(message)).await?).into_response())
         }
     }
 }

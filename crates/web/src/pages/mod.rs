@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod backup;
+pub(crate) mod imports;
 pub(crate) mod ops;
 pub(crate) mod patients;
 

@@ -1,0 +1,497 @@
+//! The public resource map (item ア/キ), without signing in: a municipality's
+//! open facilities, filtered by kind, status flag (在宅療養支援診療所 ...), area
+//! and name, or sorted by distance from a point; one facility with its current
+//! flags; an A4 list grouped by area. Public data only — name, kind, address,
+//! phone, fax, service, flags and coordinates — read in a read transaction; no
+//! session, nothing about patients or accounts, and (public data) no audit event.
+
+use crate::{App, AppError};
+use std::collections::HashMap;
+use time::Date;
+use tsunagu_domain::ValidationError;
+use tsunagu_domain::facility::{FacilityKind, Location};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::text;
+use tsunagu_import::Flag;
+use tsunagu_store::{PublicFacilityRow, PublicFilter, PublicFlagRow, StoreTx, like_contains, like_prefix};
+use uuid::Uuid;
+
+tsunagu_domain::coded_enum!(
+    /// The status flags a citizen can look for: each is the prefix of the
+    /// stored flag codes it covers (支援診１〜３ are all support clinics).
+    FlagFilter {
+        HomeCareSupportClinic = "home_care_support_clinic", "在宅療養支援診療所", "Home care support clinic";
+        HomeCareSupportHospital = "home_care_support_hospital", "在宅療養支援病院", "Home care support hospital";
+        EnhancedPalliative = "enhanced_palliative", "在宅緩和ケア充実診療所・病院", "Enhanced home palliative care";
+        ComprehensiveHomeMedicalManagement = "comprehensive_home_medical_management", "在宅時医学総合管理料の届出",
+            "Comprehensive home medical management";
+        HomeCancerCare = "home_cancer_care", "在宅がん医療総合診療料の届出", "Comprehensive home cancer care";
+    }
+);
+
+/// Facilities per page of the list.
+pub const PAGE_SIZE: i64 = 20;
+/// The most facilities one answer holds (the map's markers, the printed list).
+pub const MAX_LIMIT: i64 = 2_000;
+/// The last page that may be asked for.
+const MAX_PAGE: i64 = 1_000;
+/// A bound on one box query: far above any municipality's number of facilities.
+const BOX_CAP: i64 = 50_000;
+/// The radii (metres) of the boxes tried in turn when looking for the nearest.
+const RADII_M: [f64; 5] = [1_000.0, 3_000.0, 10_000.0, 30_000.0, 100_000.0];
+
+/// The query as typed (a GET form or the API's parameters); empty is "any".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicQueryForm<'a> {
+    pub kind: &'a str,
+    pub flag: &'a str,
+    pub area: &'a str,
+    pub name: &'a str,
+    pub lat: &'a str,
+    pub lng: &'a str,
+    pub page: &'a str,
+    pub limit: &'a str,
+}
+
+/// A parsed query of the public list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicQuery {
+    pub kind: Option<FacilityKind>,
+    pub flag: Option<FlagFilter>,
+    /// Text the address contains (a town, 「豊四季台」).
+    pub area: Option<String>,
+    /// Text the name or its furigana contains.
+    pub name: Option<String>,
+    /// Sort by distance from here (facilities without coordinates drop out).
+    pub near: Option<Location>,
+    /// From 1.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+fn number(
+    field: &'static str,
+    raw: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ValidationError> {
+    let raw = text::fold_full_width_ascii(raw.trim());
+    if raw.is_empty() {
+        return Ok(default);
+    }
+    let n: i64 = raw.parse().map_err(|_| ValidationError::new(field, "number"))?;
+    if range.contains(&n) { Ok(n) } else { Err(ValidationError::new(field, "out_of_range")) }
+}
+
+impl PublicQuery {
+    /// Parses the filters; `per_page` is the page size unless `limit` says otherwise (up to [`MAX_LIMIT`]).
+    pub fn parse(form: &PublicQueryForm<'_>, per_page: i64) -> Result<Self, ValidationError> {
+        let kind = match form.kind.trim() {
+            "" => None,
+            k => Some(FacilityKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
+        };
+        let flag = match form.flag.trim() {
+            "" => None,
+            f => Some(FlagFilter::parse(f).map_err(|_| ValidationError::new("flag", "unknown"))?),
+        };
+        Ok(Self {
+            kind,
+            flag,
+            area: text::optional("area", form.area, 50)?,
+            name: text::optional("name", form.name, 100)?,
+            near: Location::parse(form.lat, form.lng)?,
+            page: number("page", form.page, 1, 1..=MAX_PAGE)?,
+            per_page: number("limit", form.limit, per_page, 1..=MAX_LIMIT)?,
+        })
+    }
+
+    /// The store's filter for this query.
+    fn filter(&self) -> PublicFilter {
+        PublicFilter {
+            kind: self.kind.map(|k| k.code().to_owned()),
+            flag_pattern: self.flag.map(|f| like_prefix(f.code())),
+            address_pattern: self.area.as_deref().map(like_contains),
+            name_pattern: self.name.as_deref().map(like_contains),
+            kana_pattern: self.name.as_deref().map(|n| like_contains(&text::katakana_search_key(n))),
+            located_only: self.near.is_some(),
+        }
+    }
+
+    fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicMunicipality {
+    pub code: String,
+    pub name: String,
+}
+
+/// A status flag a facility holds now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicFlag {
+    pub code: String,
+    pub label_ja: String,
+    pub label_en: String,
+    /// 算定開始年月日, when the list gives one.
+    pub since: Option<Date>,
+    /// One of the home-care flags (not another notification of the list).
+    pub home_care: bool,
+}
+
+/// What anyone may know of a facility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicFacility {
+    pub id: Uuid,
+    pub kind: FacilityKind,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub address: String,
+    /// The town part of the address (see [`area_of_address`]); empty when there is none.
+    pub area: String,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub service: Option<String>,
+    pub location: Option<Location>,
+    /// Home-care flags first.
+    pub flags: Vec<PublicFlag>,
+    /// From the query's point, when it has one.
+    pub distance_m: Option<f64>,
+}
+
+impl PublicFacility {
+    /// The number for a `tel:` link: digits (and a leading +) only.
+    pub fn tel(&self) -> Option<String> {
+        self.phone.as_deref().map(tel_digits).filter(|t| !t.is_empty())
+    }
+
+    pub fn home_care_flags(&self) -> impl Iterator<Item = &PublicFlag> {
+        self.flags.iter().filter(|f| f.home_care)
+    }
+
+    pub fn other_flags(&self) -> impl Iterator<Item = &PublicFlag> {
+        self.flags.iter().filter(|f| !f.home_care)
+    }
+
+    /// The distance as people read it: 「350 m」, 「1.2 km」.
+    pub fn distance_text(&self) -> Option<String> {
+        self.distance_m.map(format_distance)
+    }
+}
+
+/// A page of the public list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicList {
+    pub municipality: PublicMunicipality,
+    pub query: PublicQuery,
+    pub facilities: Vec<PublicFacility>,
+    /// Matching facilities on every page (with coordinates, when sorting by distance).
+    pub total: i64,
+    pub pages: i64,
+    /// Sorting by distance: matching facilities left out for want of coordinates.
+    pub unlocated: i64,
+}
+
+/// The printed list: every matching facility, grouped by area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicPrint {
+    pub municipality: PublicMunicipality,
+    pub query: PublicQuery,
+    /// (area, its facilities), areas in order, the unnamed area last.
+    pub groups: Vec<(String, Vec<PublicFacility>)>,
+    pub total: i64,
+    /// More matched than one printout holds ([`MAX_LIMIT`]).
+    pub truncated: bool,
+}
+
+/// Digits of a phone number for `tel:` (full-width digits folded).
+pub fn tel_digits(phone: &str) -> String {
+    text::fold_full_width_ascii(phone)
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect()
+}
+
+pub fn format_distance(metres: f64) -> String {
+    if metres < 1_000.0 {
+        format!("{} m", (metres / 10.0).round() * 10.0)
+    } else {
+        format!("{:.1} km", metres / 1_000.0)
+    }
+}
+
+/// The town of an address: what follows the municipality's name, up to the
+/// first digit (「千葉県柏市豊四季台1丁目2-3」→「豊四季台」, 「柏市柏４－１０」→「柏」).
+/// An address that does not name the municipality is read from its start.
+pub fn area_of_address(address: &str, municipality_name: &str) -> String {
+    let rest = match address.find(municipality_name).filter(|_| !municipality_name.is_empty()) {
+        Some(at) => &address[at + municipality_name.len()..],
+        None => address,
+    };
+    rest.chars()
+        .take_while(|c| !c.is_ascii_digit() && !('０'..='９').contains(c) && !c.is_whitespace() && *c != '\u{3000}')
+        .collect::<String>()
+        .trim_end_matches(['-', '－', '‐'])
+        .to_owned()
+}
+
+fn flags_of(rows: &[PublicFlagRow]) -> HashMap<Uuid, Vec<PublicFlag>> {
+    let mut by_facility: HashMap<Uuid, Vec<PublicFlag>> = HashMap::new();
+    for row in rows {
+        let flag = Flag::parse(&row.flag);
+        by_facility.entry(row.facility_id).or_default().push(PublicFlag {
+            code: row.flag.clone(),
+            label_ja: flag.label_ja(),
+            label_en: flag.label_en(),
+            since: row.since,
+            home_care: flag.is_home_care(),
+        });
+    }
+    for flags in by_facility.values_mut() {
+        flags.sort_by(|a, b| b.home_care.cmp(&a.home_care).then_with(|| a.code.cmp(&b.code)));
+    }
+    by_facility
+}
+
+fn location_of(row: &PublicFacilityRow) -> Option<Location> {
+    match (row.latitude, row.longitude) {
+        (Some(latitude), Some(longitude)) => Some(Location { latitude, longitude }),
+        _ => None,
+    }
+}
+
+/// Views of rows, with their flags and (from `near`) distances.
+async fn views(
+    tx: &mut dyn StoreTx,
+    municipality: &PublicMunicipality,
+    rows: Vec<PublicFacilityRow>,
+    near: Option<Location>,
+) -> Result<Vec<PublicFacility>, AppError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut flags = flags_of(&tx.public_flags(&ids).await?);
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let location = location_of(&row);
+            PublicFacility {
+                id: row.id,
+                kind: FacilityKind::parse(&row.kind).unwrap_or(FacilityKind::Other),
+                area: area_of_address(&row.address, &municipality.name),
+                flags: flags.remove(&row.id).unwrap_or_default(),
+                distance_m: near.zip(location).map(|(p, l)| p.distance_m(&l)),
+                location,
+                name: row.name,
+                name_kana: row.name_kana,
+                address: row.address,
+                phone: row.phone,
+                fax: row.fax,
+                service: row.service,
+            }
+        })
+        .collect())
+}
+
+/// The `n` located facilities nearest to `point` that pass `filter`, nearest
+/// first: boxes of growing radius are read (an index range) until `n` lie
+/// within the radius — then no facility outside the box can be nearer.
+async fn nearest(
+    tx: &mut dyn StoreTx,
+    municipality_id: Uuid,
+    filter: &PublicFilter,
+    point: Location,
+    n: usize,
+) -> Result<Vec<PublicFacilityRow>, AppError> {
+    let by_distance = |rows: Vec<PublicFacilityRow>| {
+        let mut measured: Vec<(f64, PublicFacilityRow)> =
+            rows.into_iter().filter_map(|r| location_of(&r).map(|l| (point.distance_m(&l), r))).collect();
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        measured
+    };
+    for radius in RADII_M {
+        let b = point.bounding_box(radius);
+        let rows = tx
+            .public_facilities_in_box(
+                municipality_id,
+                filter,
+                (b.min_latitude, b.max_latitude),
+                (b.min_longitude, b.max_longitude),
+                BOX_CAP,
+            )
+            .await?;
+        let measured = by_distance(rows);
+        if measured.iter().filter(|(d, _)| *d <= radius).count() >= n {
+            return Ok(measured.into_iter().take(n).map(|(_, r)| r).collect());
+        }
+    }
+    // Fewer than n within the largest radius: every located facility, by distance.
+    let rows = tx.public_facilities_in_box(municipality_id, filter, (-90.0, 90.0), (-180.0, 180.0), BOX_CAP).await?;
+    Ok(by_distance(rows).into_iter().take(n).map(|(_, r)| r).collect())
+}
+
+impl App {
+    /// The municipality a public URL names by its code; an unknown or
+    /// malformed code is "not found".
+    pub async fn public_municipality(&self, code: &str) -> Result<PublicMunicipality, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(municipality(tx.as_mut(), code).await?.1)
+    }
+
+    /// A page of the public list: in furigana order, or nearest first when
+    /// the query has a point.
+    pub async fn public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let filter = query.filter();
+        let total = tx.count_public_facilities(id, &filter).await?;
+        let (rows, unlocated) = match query.near {
+            None => (tx.public_facilities(id, &filter, query.per_page, query.offset()).await?, 0),
+            Some(point) => {
+                let all =
+                    tx.count_public_facilities(id, &PublicFilter { located_only: false, ..filter.clone() }).await?;
+                let wanted = usize::try_from(query.offset().saturating_add(query.per_page)).unwrap_or(usize::MAX);
+                let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+                let rows = nearest(tx.as_mut(), id, &filter, point, wanted).await?;
+                (rows.into_iter().skip(skip).collect(), all - total)
+            }
+        };
+        let facilities = views(tx.as_mut(), &m, rows, query.near).await?;
+        let pages = ((total + query.per_page - 1) / query.per_page).max(1);
+        Ok(PublicList { municipality: m, query: query.clone(), facilities, total, pages, unlocated })
+    }
+
+    /// One open facility of the municipality with its current flags.
+    pub async fn public_facility(
+        &self,
+        code: &str,
+        facility: Uuid,
+    ) -> Result<(PublicMunicipality, PublicFacility), AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let row = tx.public_facility(id, facility).await?.ok_or(AppError::NotFound)?;
+        let mut found = views(tx.as_mut(), &m, vec![row], None).await?;
+        let f = found.pop().ok_or(AppError::NotFound)?;
+        Ok((m, f))
+    }
+
+    /// Every matching facility (up to [`MAX_LIMIT`]) grouped by area, for printing.
+    pub async fn public_print(&self, code: &str, query: &PublicQuery) -> Result<PublicPrint, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let filter = PublicFilter { located_only: false, ..query.filter() };
+        let total = tx.count_public_facilities(id, &filter).await?;
+        let rows = tx.public_facilities(id, &filter, MAX_LIMIT, 0).await?;
+        let mut groups: Vec<(String, Vec<PublicFacility>)> = Vec::new();
+        for f in views(tx.as_mut(), &m, rows, None).await? {
+            match groups.iter_mut().find(|(area, _)| *area == f.area) {
+                Some((_, members)) => members.push(f),
+                None => groups.push((f.area.clone(), vec![f])),
+            }
+        }
+        // Areas in order, the unnamed one last; in each, by kind then furigana (the query's order).
+        groups.sort_by(|a, b| a.0.is_empty().cmp(&b.0.is_empty()).then_with(|| a.0.cmp(&b.0)));
+        for (_, members) in &mut groups {
+            members.sort_by_key(|f| FacilityKind::ALL.iter().position(|k| *k == f.kind));
+        }
+        Ok(PublicPrint { municipality: m, query: query.clone(), groups, total, truncated: total > MAX_LIMIT })
+    }
+}
+
+async fn municipality(tx: &mut dyn StoreTx, code: &str) -> Result<(Uuid, PublicMunicipality), AppError> {
+    let code = MunicipalityCode::parse(code).map_err(|_| AppError::NotFound)?;
+    let row = tx.municipality_by_code(code.as_str()).await?.ok_or(AppError::NotFound)?;
+    Ok((row.id, PublicMunicipality { code: row.code, name: row.name }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(form: PublicQueryForm<'_>) -> Result<PublicQuery, ValidationError> {
+        PublicQuery::parse(&form, PAGE_SIZE)
+    }
+
+    #[test]
+    fn an_empty_query_is_everything_on_page_one() {
+        let q = parse(PublicQueryForm::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (q.kind, q.flag, &q.area, &q.name, q.near, q.page, q.per_page),
+            (None, None, &None, &None, None, 1, 20)
+        );
+        assert_eq!(q.filter(), PublicFilter::default());
+    }
+
+    #[test]
+    fn filters_become_escaped_patterns() {
+        let q = parse(PublicQueryForm {
+            kind: "home_nursing_station",
+            flag: "home_care_support_clinic",
+            area: " 豊四季台 ",
+            name: "さくら",
+            lat: "35.86",
+            lng: "139.97",
+            page: "２",
+            limit: "",
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(q.kind, Some(FacilityKind::HomeNursingStation));
+        assert_eq!(q.near, Some(Location { latitude: 35.86, longitude: 139.97 }));
+        assert_eq!((q.page, q.offset()), (2, 20));
+        let f = q.filter();
+        assert_eq!(f.kind.as_deref(), Some("home_nursing_station"));
+        assert_eq!(f.flag_pattern.as_deref(), Some("home\\_care\\_support\\_clinic%"));
+        assert_eq!(f.address_pattern.as_deref(), Some("%豊四季台%"));
+        assert_eq!(f.name_pattern.as_deref(), Some("%さくら%"));
+        assert_eq!(f.kana_pattern.as_deref(), Some("%サクラ%"), "hiragana finds the katakana furigana");
+        assert!(f.located_only, "sorting by distance needs coordinates");
+        let wild = parse(PublicQueryForm { name: "100%", ..PublicQueryForm::default() });
+        assert_eq!(wild.map(|q| q.filter().name_pattern), Ok(Some("%100\\%%".to_owned())));
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let bad = |form: PublicQueryForm<'_>| parse(form).err();
+        let d = PublicQueryForm::default();
+        assert_eq!(
+            bad(PublicQueryForm { lat: "91", lng: "139.9", ..d }),
+            Some(ValidationError::new("latitude", "outside_japan"))
+        );
+        assert_eq!(
+            bad(PublicQueryForm { lat: "35.8", lng: "", ..d }),
+            Some(ValidationError::new("longitude", "number"))
+        );
+        assert_eq!(
+            bad(PublicQueryForm { lat: "x", lng: "139", ..d }),
+            Some(ValidationError::new("latitude", "number"))
+        );
+        assert_eq!(bad(PublicQueryForm { kind: "spaceport", ..d }), Some(ValidationError::new("kind", "unknown")));
+        assert_eq!(bad(PublicQueryForm { flag: "secret", ..d }), Some(ValidationError::new("flag", "unknown")));
+        assert_eq!(bad(PublicQueryForm { page: "0", ..d }), Some(ValidationError::new("page", "out_of_range")));
+        assert_eq!(bad(PublicQueryForm { limit: "5000", ..d }), Some(ValidationError::new("limit", "out_of_range")));
+        assert_eq!(bad(PublicQueryForm { limit: "ten", ..d }), Some(ValidationError::new("limit", "number")));
+        let long = "柏".repeat(51);
+        assert_eq!(bad(PublicQueryForm { area: &long, ..d }), Some(ValidationError::new("area", "too_long")));
+    }
+
+    #[test]
+    fn areas_are_the_town_part_of_the_address() {
+        assert_eq!(area_of_address("千葉県柏市豊四季台1丁目2-3", "柏市"), "豊四季台");
+        assert_eq!(area_of_address("柏市柏４－１０－１１", "柏市"), "柏");
+        assert_eq!(area_of_address("千葉県柏市見本町１－２－３見本ビル２階", "柏市"), "見本町");
+        assert_eq!(area_of_address("千葉県柏市若柴178-4", "柏市"), "若柴");
+        assert_eq!(area_of_address("千葉県柏市十余二 字 中野", "柏市"), "十余二", "stops at a space too");
+        assert_eq!(area_of_address("千葉県柏市1-1", "柏市"), "");
+        assert_eq!(area_of_address("藤心650", "柏市"), "藤心", "read from the start when the city is not named");
+    }
+
+    #[test]
+    fn phone_numbers_and_distances_for_people() {
+        assert_eq!(tel_digits("04-7164-0111"), "0471640111");
+        assert_eq!(tel_digits("０４－００００－０００３"), "0400000003");
+        assert_eq!(tel_digits("+81 4-7100-0000"), "+81471000000");
+        assert_eq!(format_distance(349.0), "350 m");
+        assert_eq!(format_distance(1_234.0), "1.2 km");
+    }
+}
