@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 (cd ../.. && cargo build --quiet -p tsunagu)
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+{ [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ]; } || npm ci --no-audit --no-fund
 node --test

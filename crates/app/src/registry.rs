@@ -199,6 +199,20 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<ImportReport, AppError> {
+        self.import_registry_from_shell_with(code, source, file_name, bytes, false).await
+    }
+
+    /// As [`App::import_registry_from_shell`]; with `all_rows`, every row goes
+    /// to the one tenant whatever municipality it names (an installation run
+    /// by a prefecture, or a national benchmark).
+    pub async fn import_registry_from_shell_with(
+        &self,
+        code: Option<&str>,
+        source: Source,
+        file_name: &str,
+        bytes: &[u8],
+        all_rows: bool,
+    ) -> Result<ImportReport, AppError> {
         let mut tx = self.store.begin_read().await?;
         let municipality = match code {
             Some(c) => tx.municipality_by_code(c).await?.ok_or(AppError::NotFound)?,
@@ -213,7 +227,7 @@ impl App {
         drop(tx);
         let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu import".into()) };
         let actor = AuditActor { account_id: None, label: "tsunagu import", meta: &meta };
-        self.import_into(&municipality, &actor, source, file_name, bytes, true).await
+        self.import_into(&municipality, &actor, source, file_name, bytes, true, all_rows).await
     }
 
     /// An import by whoever runs the municipality's network, from the admin
@@ -234,9 +248,10 @@ impl App {
         let row = tx.municipality(municipality.0).await?.ok_or(AppError::NotFound)?;
         drop(tx);
         let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
-        self.import_into(&row, &who, source, file_name, bytes, apply).await
+        self.import_into(&row, &who, source, file_name, bytes, apply, false).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn import_into(
         &self,
         municipality: &MunicipalityRow,
@@ -245,6 +260,7 @@ impl App {
         file_name: &str,
         bytes: &[u8],
         apply: bool,
+        all_rows: bool,
     ) -> Result<ImportReport, AppError> {
         let mut report = ImportReport { file_name: file_name.to_owned(), applied: apply, ..ImportReport::default() };
         let parsed: Parsed = match tsunagu_import::parse(source, file_name, bytes) {
@@ -270,7 +286,7 @@ impl App {
         let by =
             if who.account_id.is_some() { who.label.to_owned() } else { format!("import:{}", source_code(source)) };
         let mut tx: Box<dyn StoreTx> = if apply { self.begin().await? } else { self.store.begin_read().await? };
-        self.apply_rows(tx.as_mut(), municipality, source, &parsed.rows, &by, now, &mut report).await?;
+        self.apply_rows(tx.as_mut(), municipality, source, &parsed.rows, &by, now, all_rows, &mut report).await?;
         if apply {
             let rejected = serde_json::to_string(
                 &report
@@ -322,6 +338,7 @@ impl App {
         rows: &[Row],
         by: &str,
         now: OffsetDateTime,
+        all_rows: bool,
         report: &mut ImportReport,
     ) -> Result<(), AppError> {
         let code = source_code(source);
@@ -329,8 +346,8 @@ impl App {
         let links = tx.facility_sources(municipality.id).await?;
         let flags = tx.current_flags(municipality.id).await?;
         let by_id: HashMap<Uuid, &RegistryFacility> = facilities.iter().map(|f| (f.id, f)).collect();
-        let linked: HashMap<&str, Uuid> =
-            links.iter().filter(|l| l.source == code).map(|l| (l.source_id.as_str(), l.facility_id)).collect();
+        let linked: HashMap<&str, &FacilitySourceRow> =
+            links.iter().filter(|l| l.source == code).map(|l| (l.source_id.as_str(), l)).collect();
         let by_medical: HashMap<&str, Uuid> =
             facilities.iter().filter_map(|f| Some((f.medical_institution_code.as_deref()?, f.id))).collect();
         let by_care: HashMap<&str, Uuid> =
@@ -344,14 +361,14 @@ impl App {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut scopes: HashSet<String> = HashSet::new();
         for row in rows {
-            if !belongs_to(row, municipality) {
+            if !all_rows && !belongs_to(row, municipality) {
                 report.elsewhere += 1;
                 continue;
             }
             seen.insert(row.source_id.as_str());
             let scope = scope_of(source, row);
             scopes.insert(scope.clone());
-            let existing_id = linked.get(row.source_id.as_str()).copied().or_else(|| match source {
+            let existing_id = linked.get(row.source_id.as_str()).map(|l| l.facility_id).or_else(|| match source {
                 Source::CareOffices => by_care.get(row.source_id.as_str()).copied(),
                 Source::FacilityStandards => by_medical.get(row.source_id.as_str()).copied(),
                 Source::MedicalInstitutions => None,
@@ -406,10 +423,7 @@ impl App {
                 }
                 Some(_) => report.unchanged += 1,
             }
-            let first_seen = links
-                .iter()
-                .find(|l| l.source == code && l.source_id == row.source_id)
-                .map_or(now, |l| l.first_seen_at);
+            let first_seen = linked.get(row.source_id.as_str()).map_or(now, |l| l.first_seen_at);
             sources.push(FacilitySourceRow {
                 municipality_id: municipality.id,
                 source: code.to_owned(),

@@ -32,10 +32,41 @@ pub struct FileConfig {
     pub writes_per_minute: Option<u32>,
     /// Bearer token for /metrics (without one, only the local machine may read it).
     pub metrics_token: Option<String>,
+    /// Public map reads (`GET /m/...`, `/api/public/...`) allowed per client
+    /// address per minute (0: no limit; default 600).
+    pub public_reads_per_minute: Option<u32>,
+    /// The public map's background tiles (default: 地理院タイル).
+    pub map: Option<MapConfig>,
     /// E-mail notifications: off unless all three are set.
     pub mail: Option<MailConfig>,
     pub escalation: Option<EscalationConfig>,
     pub webhook: Option<WebhookConfig>,
+}
+
+/// `[map]`: where the public map's tiles come from and the credit they need.
+/// Whatever is not set keeps the default (地理院タイル, 標準地図).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// A Leaflet URL template, e.g. "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png".
+    pub tile_url: Option<String>,
+    /// The credit the tile server asks for, e.g. "地理院タイル".
+    pub attribution: Option<String>,
+    /// Where the credit links to.
+    pub attribution_url: Option<String>,
+    pub max_zoom: Option<u8>,
+}
+
+impl MapConfig {
+    pub fn tiles(&self) -> tsunagu_web::MapTiles {
+        let d = tsunagu_web::MapTiles::default();
+        tsunagu_web::MapTiles {
+            url: self.tile_url.clone().unwrap_or(d.url),
+            attribution: self.attribution.clone().unwrap_or(d.attribution),
+            attribution_url: self.attribution_url.clone().unwrap_or(d.attribution_url),
+            max_zoom: self.max_zoom.unwrap_or(d.max_zoom),
+        }
+    }
 }
 
 /// `[escalation]`: how long each responder has before the next is called.
@@ -181,5 +212,11 @@ mod tests {
         let mail = "[mail]\ncommand = \"/usr/sbin/sendmail -t -i\"\nfrom = \"a@example.jp\"\npublic_url = \"https://t.example.jp\"";
         assert!(toml::from_str::<FileConfig>(mail).is_ok_and(|c| c.mail.is_some()));
         assert!(toml::from_str::<FileConfig>("[mail]\ncommand = \"sendmail\"").is_err(), "all three are needed");
+        let map =
+            toml::from_str::<FileConfig>("public_reads_per_minute = 0\n[map]\nattribution = \"地理院タイル（淡色）\"");
+        let tiles = map.ok().and_then(|c| c.map).map(|m| m.tiles()).unwrap_or_default();
+        assert_eq!(tiles.attribution, "地理院タイル（淡色）");
+        assert!(tiles.url.starts_with("https://cyberjapandata.gsi.go.jp/"), "the rest keeps its default");
+        assert!(toml::from_str::<FileConfig>("[map]\ntiles = \"x\"").is_err());
     }
 }

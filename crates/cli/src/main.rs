@@ -104,6 +104,10 @@ struct ImportFiles {
     /// 全国地方公共団体コード of the municipality to import into (default: the only one).
     #[arg(long)]
     municipality: Option<String>,
+    /// Import every row into that municipality, whatever municipality a row
+    /// names (an installation run by a prefecture). Default: only its own rows.
+    #[arg(long)]
+    all_rows: bool,
 }
 
 #[derive(Subcommand)]
@@ -250,6 +254,12 @@ async fn serve(
             n => Some(tsunagu_web::WriteLimit { per_minute: n, burst: n.clamp(10, 100) }),
         },
         metrics_token: file.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        // Off with 0; twice the writes' default: a page and its markers per view.
+        public_read_limit: match file.public_reads_per_minute.unwrap_or(600) {
+            0 => None,
+            n => Some(tsunagu_web::PublicReadLimit { per_minute: n, burst: n.clamp(20, 200) }),
+        },
+        map_tiles: file.map.as_ref().map(config::MapConfig::tiles).unwrap_or_default(),
     };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -324,7 +334,7 @@ async fn import(app: &App, source: ImportSource) -> Result<ExitCode, Failure> {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let report = app
-            .import_registry_from_shell(files.municipality.as_deref(), source, &name, &bytes)
+            .import_registry_from_shell_with(files.municipality.as_deref(), source, &name, &bytes, files.all_rows)
             .await
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(why) = &report.refused {

@@ -81,7 +81,11 @@ pub trait PublicMapTx: Send {
         offset: i64,
     ) -> Result<Vec<PublicFacilityRow>, StoreError>;
     /// How many open facilities of a municipality pass `filter`.
-    async fn count_public_facilities(&mut self, municipality_id: Uuid, filter: &PublicFilter) -> Result<i64, StoreError>;
+    async fn count_public_facilities(
+        &mut self,
+        municipality_id: Uuid,
+        filter: &PublicFilter,
+    ) -> Result<i64, StoreError>;
     /// Open facilities passing `filter` whose coordinates lie in the box
     /// (degrees, inclusive), at most `limit`.
     async fn public_facilities_in_box(
@@ -93,7 +97,11 @@ pub trait PublicMapTx: Send {
         limit: i64,
     ) -> Result<Vec<PublicFacilityRow>, StoreError>;
     /// One open facility of the municipality.
-    async fn public_facility(&mut self, municipality_id: Uuid, id: Uuid) -> Result<Option<PublicFacilityRow>, StoreError>;
+    async fn public_facility(
+        &mut self,
+        municipality_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<PublicFacilityRow>, StoreError>;
     /// The current (not ended) flags of these facilities, by facility and flag.
     async fn public_flags(&mut self, facility_ids: &[Uuid]) -> Result<Vec<PublicFlagRow>, StoreError>;
 }

@@ -136,6 +136,12 @@ pub trait RegistryTx: Send {
     ) -> Result<i64, StoreError>;
 }
 
+/// Rows per multi-row statement: PostgreSQL takes 65,535 bound values,
+/// SQLite 32,766 (its default since 3.32); the widest row here has 17.
+pub(crate) fn chunk_rows(backend: &str) -> usize {
+    if backend == "PostgreSQL" { 3_500 } else { 1_800 }
+}
+
 /// Stamps out [`RegistryTx`] for a backend (see `sql.rs`).
 macro_rules! impl_registry_tx {
     ($tx:ident, $db:ty) => {
@@ -181,7 +187,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_registry_facilities(&mut self, rows: &[$crate::RegistryFacility]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks(1_000) {
+                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO facilities (id, municipality_id, kind, name, name_kana, medical_institution_code, \
                          care_provider_number, postal_code, address, phone, fax, service, latitude, longitude, closed_at, \
@@ -213,7 +219,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn upsert_facility_sources(&mut self, rows: &[$crate::FacilitySourceRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks(1_000) {
+                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO facility_sources (municipality_id, source, source_id, facility_id, scope, \
                          first_seen_at, last_seen_at) ",
@@ -241,7 +247,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_flags(&mut self, rows: &[$crate::FacilityFlagRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks(1_000) {
+                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO facility_flags (id, facility_id, flag, since, source, recorded_at, ended_at) ",
                     );
@@ -261,7 +267,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_facility_history(&mut self, rows: &[$crate::FacilityHistoryRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks(1_000) {
+                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO facility_history (id, facility_id, changed_at, changed_by, change, snapshot) ",
                     );

@@ -76,8 +76,9 @@ impl Tr {
     }
 }
 
-static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| ENTRIES.iter().chain(BACKUP_ENTRIES).map(|(k, ja, en)| (*k, (*ja, *en))).collect());
+static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).map(|(k, ja, en)| (*k, (*ja, *en))).collect()
+});
 
 /// The backup system's text (groups, rosters, absences, urgent requests).
 const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
@@ -949,14 +950,97 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The public resource map's text (no sign-in: citizens and professionals).
+const PUBLIC_ENTRIES: &[(&str, &str, &str)] = &[
+    ("public.title", "在宅医療・介護の資源マップ", "Home care resource map"),
+    (
+        "public.intro",
+        "訪問診療をする診療所、訪問看護ステーション、ケアマネジャーの事業所、薬局など、自宅での療養を支える施設を探せます。",
+        "Find the clinics that visit patients at home, home nursing stations, care managers, pharmacies and others who support care at home.",
+    ),
+    ("public.search", "条件で探す", "Search"),
+    ("public.kind_any", "すべての種別", "All kinds"),
+    ("public.flag", "在宅医療の届出", "Home-care notification"),
+    ("public.flag_any", "指定しない", "Any"),
+    ("public.area", "地域（町名など）", "Area (town name)"),
+    ("public.area_hint", "例：豊四季台", "e.g. 豊四季台"),
+    ("public.name", "名称・よみがな", "Name or reading"),
+    ("public.near", "地点の近くから探す", "Near a point"),
+    (
+        "public.near_help",
+        "「現在地の近くを探す」を押すか地図をタップすると、近い順に並びます。緯度・経度を入力することもできます。",
+        "Press “Near my location” or tap the map to sort by distance. You can also type a latitude and longitude.",
+    ),
+    ("public.locate", "現在地の近くを探す", "Near my location"),
+    ("public.locating", "現在地を確かめています…", "Finding your location…"),
+    (
+        "public.locate_failed",
+        "現在地がわかりませんでした。地図をタップして地点を選んでください。",
+        "Your location could not be found. Tap the map to choose a point.",
+    ),
+    ("public.search_here", "この地点の近くを探す", "Search near this point"),
+    ("public.submit", "検索する", "Search"),
+    ("public.clear", "条件をクリア", "Clear the search"),
+    ("public.map", "地図", "Map"),
+    ("public.map_label", "施設の地図", "Map of the facilities"),
+    ("public.skip_map", "地図をとばして一覧へ", "Skip the map to the list"),
+    ("public.map_loading", "地図を読み込んでいます…", "Loading the map…"),
+    (
+        "public.map_failed",
+        "地図の情報を読み込めませんでした。一覧をご覧ください。",
+        "The map could not be loaded. Please use the list.",
+    ),
+    ("public.results", "検索結果", "Results"),
+    ("public.count", "件", " facilities"),
+    ("public.by_distance", "近い順", "nearest first"),
+    ("public.unlocated", "位置情報がないため距離順に並べられない施設", "Facilities left out for want of a location"),
+    (
+        "public.none",
+        "条件に合う施設はありません。条件を変えてお試しください。",
+        "No facility matches. Please try other conditions.",
+    ),
+    ("public.distance", "ここから約", "About"),
+    ("public.page", "ページ", "Page"),
+    ("public.previous", "前のページ", "Previous page"),
+    ("public.next", "次のページ", "Next page"),
+    ("public.pages", "ページ移動", "Pages"),
+    ("public.print", "印刷用の一覧（A4・地域別）", "Printable list (A4, by area)"),
+    ("public.print_title", "在宅医療・介護の資源一覧", "Home care resources"),
+    ("public.print_conditions", "条件", "Conditions"),
+    ("public.print_all", "すべての施設", "All facilities"),
+    (
+        "public.print_truncated",
+        "件数が多いため先頭の2,000件だけを載せています。条件で絞り込んでください。",
+        "Only the first 2,000 are listed: please narrow the search.",
+    ),
+    ("public.area_other", "その他の地域", "Other areas"),
+    ("public.back_to_map", "地図と一覧にもどる", "Back to the map and list"),
+    ("public.fax", "FAX", "Fax"),
+    ("public.service", "サービス", "Service"),
+    ("public.since", "算定開始", "Since"),
+    ("public.other_flags", "その他の届出", "Other notifications"),
+    ("public.no_location", "この施設の位置情報はありません。", "This facility has no location on the map."),
+    ("public.here", "選んだ地点", "The point you chose"),
+    ("public.call", "電話", "Phone"),
+    (
+        "public.source",
+        "国の公開データ（介護サービス情報公表システム、医療情報ネット、地方厚生局の届出受理医療機関名簿）などをもとに作成しています。受け入れ状況などは各施設にお問い合わせください。",
+        "Made from the national open data (the long-term care service information system, the medical information net, the regional health bureaus' lists of notifications) and others. Please ask each facility whether it can take you on.",
+    ),
+    ("field.flag", "在宅医療の届出", "Home-care notification"),
+    ("field.page", "ページ", "Page"),
+    ("field.limit", "件数", "Number of results"),
+    ("error.out_of_range", "範囲外の値です", "is out of range"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_are_unique_and_complete() {
-        assert_eq!(CATALOG.len(), ENTRIES.len() + BACKUP_ENTRIES.len(), "a key is listed twice");
-        for (key, ja, en) in ENTRIES.iter().chain(BACKUP_ENTRIES) {
+        assert_eq!(CATALOG.len(), ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len(), "a key is listed twice");
+        for (key, ja, en) in ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES) {
             assert!(!ja.is_empty() && !en.is_empty(), "{key}");
         }
     }

@@ -15,7 +15,7 @@ mod rate_limit;
 mod security;
 
 pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
-pub use rate_limit::WriteLimit;
+pub use rate_limit::{PublicReadLimit, WriteLimit};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,11 +35,47 @@ pub struct WebConfig {
     pub write_limit: Option<WriteLimit>,
     /// Bearer token for /metrics; without one, /metrics answers only to the local machine.
     pub metrics_token: Option<String>,
+    /// Limit the public map's reads (`/m/...`, `/api/public/...`) per client address (`None`: no limit).
+    pub public_read_limit: Option<PublicReadLimit>,
+    /// The public map's background tiles.
+    pub map_tiles: MapTiles,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: true, behind_proxy: false, write_limit: None, metrics_token: None }
+        Self {
+            secure_cookies: true,
+            behind_proxy: false,
+            write_limit: None,
+            metrics_token: None,
+            public_read_limit: None,
+            map_tiles: MapTiles::default(),
+        }
+    }
+}
+
+/// Where the public map's background comes from, and the credit it must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A Leaflet URL template (`{z}/{x}/{y}`, optionally `{s}`). The pages'
+    /// CSP allows images from its origin on the map pages only.
+    pub url: String,
+    /// The credit shown on the map (tile servers require one).
+    pub attribution: String,
+    /// Where the credit links to.
+    pub attribution_url: String,
+    pub max_zoom: u8,
+}
+
+impl Default for MapTiles {
+    /// 地理院タイル (標準地図) of the Geospatial Information Authority of Japan.
+    fn default() -> Self {
+        Self {
+            url: "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png".to_owned(),
+            attribution: "地理院タイル".to_owned(),
+            attribution_url: "https://maps.gsi.go.jp/development/ichiran.html".to_owned(),
+            max_zoom: 18,
+        }
     }
 }
 
@@ -54,7 +90,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, backup, imports, ops, patients};
+    use pages::{account, admin, auth, backup, imports, ops, patients, public};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -175,6 +211,12 @@ fn route_table() -> Vec<Route> {
         ("GET", "/readyz", get(ops::readyz)),
         ("GET", "/metrics", get(ops::metrics)),
         ("GET", "/static/{file}", get(ops::static_file)),
+        // The public resource map (no sign-in): pages, the print layout, JSON, vendored map scripts.
+        ("GET", "/m/{code}/map", get(public::map)),
+        ("GET", "/m/{code}/map/print", get(public::print)),
+        ("GET", "/m/{code}/facilities/{facility}", get(public::facility)),
+        ("GET", "/api/public/v1/m/{code}/facilities", get(api::public_facilities)),
+        ("GET", "/static/vendor/{*file}", get(ops::vendor_file)),
     ]
 }
 
@@ -188,9 +230,14 @@ pub fn router(app: App, config: WebConfig) -> Router {
         let limiter = rate_limit::Limiter::new(limit, config.behind_proxy);
         router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit_writes));
     }
+    if let Some(limit) = config.public_read_limit {
+        let limiter = rate_limit::Limiter::new(limit.into(), config.behind_proxy);
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit_public_reads));
+    }
+    let security = security::Security::new(config.secure_cookies, &config.map_tiles.url);
     router
         .fallback(pages::ops::not_found)
-        .layer(axum::middleware::from_fn_with_state(config.secure_cookies, security::headers))
+        .layer(axum::middleware::from_fn_with_state(security, security::headers))
         .layer(axum::middleware::from_fn(metrics::count))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -94,7 +94,8 @@ pub(crate) async fn limit_writes(State(limiter): State<Arc<Limiter>>, request: R
 /// Whether a request is one of the public reads (the map pages and the public API).
 fn public_read(request: &Request) -> bool {
     let path = request.uri().path();
-    matches!(*request.method(), Method::GET | Method::HEAD) && (path.starts_with("/m/") || path.starts_with("/api/public/"))
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && (path.starts_with("/m/") || path.starts_with("/api/public/"))
 }
 
 pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {

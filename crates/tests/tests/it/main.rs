@@ -12,6 +12,7 @@ mod mail;
 mod matrix;
 mod ops;
 mod patients;
+mod public_map;
 mod registry;
 mod routes;
 mod sign_in;

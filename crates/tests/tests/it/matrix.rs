@@ -65,6 +65,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         ("{attachment}", attachment),
         ("{lang}", "ja".to_owned()),
         ("{file}", "app.css".to_owned()),
+        ("{code}", "122173".to_owned()),
     ];
     let mut people: Vec<(Role, Client)> =
         vec![(Role::Nurse, nurse), (Role::Physician, doctor), (Role::Pharmacist, pharmacist), (Role::Family, family)];

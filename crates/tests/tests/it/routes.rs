@@ -18,6 +18,12 @@ const PUBLIC: &[&str] = &[
     "/metrics",
     "/static/{file}",
     "/api/openapi.json",
+    // The public resource map: a municipality's facilities, for anyone (no staff, no patients).
+    "/m/{code}/map",
+    "/m/{code}/map/print",
+    "/m/{code}/facilities/{facility}",
+    "/api/public/v1/m/{code}/facilities",
+    "/static/vendor/{*file}",
 ];
 
 fn fill(path: &str, ids: &[(&str, String)]) -> String {
@@ -72,6 +78,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         ("attachment", attachment),
         ("lang", "en".to_owned()),
         ("file", "app.css".to_owned()),
+        ("code", "122173".to_owned()),
     ];
 
     let (other_admin, _) =
@@ -114,8 +121,10 @@ async fn every_route_refuses_strangers(db: &TestDb) {
             };
             assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{who} {method} {path}");
             // Everyone in Kashiwa may browse its facility directory (with each facility's staff).
+            // And anyone may browse its public map, which lists its facilities (never their staff).
             let browsing_directory =
-                who.starts_with("same municipality") && *method == "GET" && pattern.contains("/facilit");
+                (who.starts_with("same municipality") && *method == "GET" && pattern.contains("/facilit"))
+                    || (PUBLIC.contains(pattern) && pattern.contains("{code}"));
             if !browsing_directory {
                 assert!(!reply.body.contains("柏の秘密の診療所"), "{who} {method} {path} saw Kashiwa's facility");
                 assert!(!reply.body.contains("kashiwa.nurse"), "{who} {method} {path} saw Kashiwa's staff");

@@ -7,9 +7,11 @@
 
 mod backup;
 mod care;
+mod public;
 
 pub(crate) use backup::*;
 pub(crate) use care::*;
+pub(crate) use public::public_facilities;
 
 use crate::AppState;
 use crate::context::Ctx;
@@ -475,7 +477,8 @@ pub(crate) async fn post_entry(
         create_physician_group,
         add_group_member,
         my_absences,
-        cancel_absence
+        cancel_absence,
+        public::public_facilities
     )
 )]
 pub(crate) struct ApiDoc;

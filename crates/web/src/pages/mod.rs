@@ -8,6 +8,7 @@ pub(crate) mod backup;
 pub(crate) mod imports;
 pub(crate) mod ops;
 pub(crate) mod patients;
+pub(crate) mod public;
 
 use crate::context::{ANON_CSRF_COOKIE, Ctx};
 use crate::error::{WebError, describe};

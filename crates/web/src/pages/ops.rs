@@ -54,10 +54,68 @@ const STATIC_FILES: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../../static/htmx.min.js")),
     ("htmx.LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../../static/htmx.LICENSE.txt")),
+    ("public.css", "text/css; charset=utf-8", include_bytes!("../../static/public.css")),
+    ("public_map.js", "text/javascript; charset=utf-8", include_bytes!("../../static/public_map.js")),
+    ("README.vendored.txt", "text/plain; charset=utf-8", include_bytes!("../../static/README.vendored.txt")),
+];
+
+/// Third-party front-end files, unchanged from their packages, in their own
+/// directories (Leaflet's stylesheet finds its images by relative path).
+const VENDOR_FILES: &[(&str, &str, &[u8])] = &[
+    ("leaflet/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../../static/vendor/leaflet/leaflet.js")),
+    ("leaflet/leaflet.css", "text/css; charset=utf-8", include_bytes!("../../static/vendor/leaflet/leaflet.css")),
+    ("leaflet/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/leaflet/LICENSE")),
+    (
+        "leaflet/images/marker-icon.png",
+        "image/png",
+        include_bytes!("../../static/vendor/leaflet/images/marker-icon.png"),
+    ),
+    (
+        "leaflet/images/marker-icon-2x.png",
+        "image/png",
+        include_bytes!("../../static/vendor/leaflet/images/marker-icon-2x.png"),
+    ),
+    (
+        "leaflet/images/marker-shadow.png",
+        "image/png",
+        include_bytes!("../../static/vendor/leaflet/images/marker-shadow.png"),
+    ),
+    ("leaflet/images/layers.png", "image/png", include_bytes!("../../static/vendor/leaflet/images/layers.png")),
+    ("leaflet/images/layers-2x.png", "image/png", include_bytes!("../../static/vendor/leaflet/images/layers-2x.png")),
+    (
+        "leaflet.markercluster/leaflet.markercluster.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/leaflet.markercluster/leaflet.markercluster.js"),
+    ),
+    (
+        "leaflet.markercluster/MarkerCluster.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/vendor/leaflet.markercluster/MarkerCluster.css"),
+    ),
+    (
+        "leaflet.markercluster/MarkerCluster.Default.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+    ),
+    (
+        "leaflet.markercluster/MIT-LICENCE.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/leaflet.markercluster/MIT-LICENCE.txt"),
+    ),
 ];
 
 pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
-    match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {
+    serve(STATIC_FILES, &file)
+}
+
+/// `/static/vendor/<package>/<file>`: only the names in the table, so no path
+/// can reach anything else.
+pub(crate) async fn vendor_file(Path(file): Path<String>) -> Response {
+    serve(VENDOR_FILES, &file)
+}
+
+fn serve(table: &[(&str, &'static str, &'static [u8])], file: &str) -> Response {
+    match table.iter().find(|(name, _, _)| *name == file) {
         Some((_, mime, body)) => {
             ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
         }

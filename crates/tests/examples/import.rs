@@ -1,0 +1,62 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Import benchmark: a national-size synthetic 介護サービス情報公表 CSV
+//! imported into one installation, then imported again (idempotent: all
+//! unchanged). Run:
+//!
+//!     cargo run --release -p tsunagu-tests --example import -- 200000
+//!
+//! SQLite in a temp dir by default; set TSUNAGU_BENCH_DATABASE_URL to a
+//! PostgreSQL server URL to measure PostgreSQL (a fresh database tsunagu_bench_import).
+
+use std::sync::Arc;
+use std::time::Instant;
+use tsunagu_app::{App, Settings, SystemClock};
+use tsunagu_import::Source;
+
+#[tokio::main]
+async fn main() {
+    let rows: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let dir = std::env::temp_dir().join(format!("tsunagu-bench-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = match std::env::var("TSUNAGU_BENCH_DATABASE_URL") {
+        Ok(server) => {
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+            for sql in ["DROP DATABASE IF EXISTS tsunagu_bench_import", "CREATE DATABASE tsunagu_bench_import"] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut admin).await.unwrap();
+            }
+            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
+            format!("{base}/tsunagu_bench_import")
+        }
+        Err(_) => format!("sqlite://{}", dir.join("bench.db").display()),
+    };
+    let store = tsunagu_store::connect(&url).await.unwrap();
+    let backend = store.backend();
+    let app = App::new(store, Arc::new(SystemClock), Settings::default());
+    app.create_demo().await.unwrap();
+    let csv = tsunagu_import::synthetic_care_offices_csv(rows);
+    println!("{backend}: {rows} synthetic care-office rows ({:.1} MB)", csv.len() as f64 / 1e6);
+
+    let parse = Instant::now();
+    let parsed = tsunagu_import::parse(Source::CareOffices, "jigyosho_synthetic.csv", &csv).unwrap();
+    println!("parse only:            {:>7.2} s ({} rows)", parse.elapsed().as_secs_f64(), parsed.rows.len());
+
+    for (label, expect_added) in [("first import (added)", true), ("same file again", false)] {
+        let started = Instant::now();
+        let report = app
+            .import_registry_from_shell_with(Some("122173"), Source::CareOffices, "jigyosho_synthetic.csv", &csv, true)
+            .await
+            .unwrap();
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "{label:<22} {took:>7.2} s: {} added, {} updated, {} unchanged, {} rejected ({:.0} rows/s)",
+            report.added,
+            report.updated,
+            report.unchanged,
+            report.rejected.len(),
+            rows as f64 / took
+        );
+        assert_eq!(report.added == rows, expect_added, "{report:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,171 @@
+//! The public resource map as JSON (`/api/public/v1/...`): no sign-in, public
+//! data only, for the map's markers and for anyone who reuses the list. It
+//! calls the same use case as the map page. Reads are limited per client
+//! address (see `rate_limit.rs`), not by a session.
+
+use super::ApiError;
+use crate::AppState;
+use crate::context::Ctx;
+use crate::i18n::Lang;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tsunagu_app::public_map::{PublicFacility, PublicQuery, PublicQueryForm};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Facilities per answer unless `limit` says otherwise.
+const DEFAULT_LIMIT: i64 = 100;
+
+#[derive(Deserialize, Default, IntoParams)]
+#[serde(default)]
+pub(crate) struct PublicFacilitiesQuery {
+    /// A facility kind: clinic, hospital, dental_clinic, pharmacy, home_nursing_station,
+    /// care_management_office, home_help_office, community_support_center, ...
+    kind: String,
+    /// A home-care notification: home_care_support_clinic, home_care_support_hospital,
+    /// enhanced_palliative, comprehensive_home_medical_management or home_cancer_care.
+    flag: String,
+    /// Text the address contains (a town name).
+    area: String,
+    /// Text the name or its reading (kana) contains.
+    name: String,
+    /// With `lng`: facilities nearest to this point first (those without coordinates left out).
+    lat: String,
+    lng: String,
+    /// From 1.
+    page: String,
+    /// Facilities per page, 1 to 2000 (default 100).
+    limit: String,
+}
+
+/// A status flag (届出) the facility holds now.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicFlagJson {
+    /// e.g. home_care_support_clinic_2; other notifications by their 受理記号.
+    code: String,
+    /// In the caller's language.
+    label: String,
+    /// YYYY-MM-DD (算定開始年月日), when known.
+    since: Option<String>,
+    home_care: bool,
+}
+
+/// What anyone may know of a facility.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicFacilityJson {
+    id: Uuid,
+    kind: String,
+    /// The kind in the caller's language.
+    kind_label: String,
+    name: String,
+    name_kana: Option<String>,
+    address: String,
+    /// The town part of the address.
+    area: String,
+    phone: Option<String>,
+    fax: Option<String>,
+    service: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    /// Metres from (`lat`, `lng`), when given.
+    distance_m: Option<f64>,
+    flags: Vec<PublicFlagJson>,
+    /// The facility's public page.
+    url: String,
+}
+
+/// A page of a municipality's facilities.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicFacilityList {
+    municipality_code: String,
+    municipality_name: String,
+    /// Matching facilities on every page (with coordinates, when sorted by distance).
+    total: i64,
+    page: i64,
+    pages: i64,
+    per_page: i64,
+    /// Sorted by distance: matching facilities left out for want of coordinates.
+    unlocated: i64,
+    facilities: Vec<PublicFacilityJson>,
+}
+
+fn facility_json(f: &PublicFacility, code: &str, lang: Lang) -> PublicFacilityJson {
+    let (kind_label, flag_label): (&str, fn(&tsunagu_app::public_map::PublicFlag) -> String) = match lang {
+        Lang::Ja => (f.kind.label_ja(), |g| g.label_ja.clone()),
+        Lang::En => (f.kind.label_en(), |g| g.label_en.clone()),
+    };
+    PublicFacilityJson {
+        id: f.id,
+        kind: f.kind.code().to_owned(),
+        kind_label: kind_label.to_owned(),
+        name: f.name.clone(),
+        name_kana: f.name_kana.clone(),
+        address: f.address.clone(),
+        area: f.area.clone(),
+        phone: f.phone.clone(),
+        fax: f.fax.clone(),
+        service: f.service.clone(),
+        latitude: f.location.map(|l| l.latitude),
+        longitude: f.location.map(|l| l.longitude),
+        distance_m: f.distance_m.map(|d| d.round()),
+        flags: f
+            .flags
+            .iter()
+            .map(|g| PublicFlagJson {
+                code: g.code.clone(),
+                label: flag_label(g),
+                since: g.since.map(|d| d.to_string()),
+                home_care: g.home_care,
+            })
+            .collect(),
+        url: format!("/m/{code}/facilities/{}", f.id),
+    }
+}
+
+/// A municipality's open facilities, filtered, a page at a time — or nearest
+/// first from a point. No sign-in. Errors: 404 for an unknown municipality,
+/// 422 for bad filters or coordinates (with `field` and `code`), 429 when one
+/// address asks too often.
+#[utoipa::path(get, path = "/api/public/v1/m/{code}/facilities", tag = "public",
+    params(("code" = String, Path, description = "全国地方公共団体コード (6 digits), e.g. 122173"), PublicFacilitiesQuery),
+    responses((status = 200, body = PublicFacilityList), (status = 404, body = ApiError), (status = 422, body = ApiError),
+        (status = 429, description = "Too many requests from this address; see Retry-After")))]
+pub(crate) async fn public_facilities(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<PublicFacilitiesQuery>,
+) -> Result<Response, ApiError> {
+    let fail = |e| ApiError::from_app(e, &ctx);
+    // An unknown municipality is "not found" before any filter is judged.
+    state.app.public_municipality(&code).await.map_err(fail)?;
+    let form = PublicQueryForm {
+        kind: &q.kind,
+        flag: &q.flag,
+        area: &q.area,
+        name: &q.name,
+        lat: &q.lat,
+        lng: &q.lng,
+        page: &q.page,
+        limit: &q.limit,
+    };
+    let query = PublicQuery::parse(&form, DEFAULT_LIMIT).map_err(|e| fail(e.into()))?;
+    let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
+    let body = PublicFacilityList {
+        facilities: list.facilities.iter().map(|f| facility_json(f, &list.municipality.code, ctx.t.lang)).collect(),
+        municipality_code: list.municipality.code,
+        municipality_name: list.municipality.name,
+        total: list.total,
+        page: list.query.page,
+        pages: list.pages,
+        per_page: list.query.per_page,
+        unlocated: list.unlocated,
+    };
+    let mut response = Json(body).into_response();
+    // Open data: any site may read it (no cookies are involved).
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
