@@ -58,5 +58,32 @@ async fn main() {
         );
         assert_eq!(report.added == rows, expect_added, "{report:?}");
     }
+    // "The 20 nearest facilities offering a service", in-process, at points
+    // spread over the synthetic area (the public map's nearest search).
+    let mut times = Vec::new();
+    for i in 0..200u32 {
+        let lat = format!("{:.4}", 27.0 + f64::from(i % 17));
+        let lng = format!("{:.4}", 128.0 + f64::from(i * 7 % 15));
+        let form = tsunagu_app::public_map::PublicQueryForm {
+            kind: "home_nursing_station",
+            lat: &lat,
+            lng: &lng,
+            limit: "20",
+            ..Default::default()
+        };
+        let query = tsunagu_app::public_map::PublicQuery::parse(&form, 20).unwrap();
+        let started = Instant::now();
+        let found = app.public_facilities("122173", &query).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(!found.facilities.is_empty());
+    }
+    times.sort_by(f64::total_cmp);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    println!(
+        "nearest 20 訪問看護 to a point ({} facilities): mean {mean:.2} ms, p50 {:.2} ms, p99 {:.2} ms",
+        rows + 13,
+        times[times.len() / 2],
+        times[times.len() * 99 / 100]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
