@@ -51,6 +51,10 @@ pub struct PublicQueryForm<'a> {
     pub lng: &'a str,
     pub page: &'a str,
     pub limit: &'a str,
+    /// A service the facility says it offers (its profile), e.g. `ventilator`.
+    pub service: &'a str,
+    /// "yes": only those that say they accept new patients now.
+    pub accepting: &'a str,
 }
 
 /// A parsed query of the public list.
@@ -64,6 +68,9 @@ pub struct PublicQuery {
     pub name: Option<String>,
     /// Sort by distance from here (facilities without coordinates drop out).
     pub near: Option<Location>,
+    pub service: Option<tsunagu_domain::registry::FacilityService>,
+    /// Only facilities accepting new patients now.
+    pub accepting_only: bool,
     /// From 1.
     pub page: i64,
     pub per_page: i64,
@@ -100,6 +107,18 @@ impl PublicQuery {
             area: text::optional("area", form.area, 50)?,
             name: text::optional("name", form.name, 100)?,
             near: Location::parse(form.lat, form.lng)?,
+            service: match form.service.trim() {
+                "" => None,
+                s => Some(
+                    tsunagu_domain::registry::FacilityService::parse(s)
+                        .map_err(|_| ValidationError::new("service", "unknown"))?,
+                ),
+            },
+            accepting_only: match form.accepting.trim() {
+                "" => false,
+                "yes" | "on" | "1" | "true" => true,
+                _ => return Err(ValidationError::new("accepting", "unknown")),
+            },
             page: number("page", form.page, 1, 1..=MAX_PAGE)?,
             per_page: number("limit", form.limit, per_page, 1..=MAX_LIMIT)?,
         })
@@ -114,6 +133,8 @@ impl PublicQuery {
             name_pattern: self.name.as_deref().map(like_contains),
             kana_pattern: self.name.as_deref().map(|n| like_contains(&text::katakana_search_key(n))),
             located_only: self.near.is_some(),
+            service_pattern: self.service.map(|s| like_contains(&format!(",{},", s.code()))),
+            accepting_only: self.accepting_only,
         }
     }
 
@@ -434,9 +455,13 @@ mod tests {
             lng: "139.97",
             page: "２",
             limit: "",
+            service: "ventilator",
+            accepting: "yes",
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(q.kind, Some(FacilityKind::HomeNursingStation));
+        assert_eq!(q.filter().service_pattern.as_deref(), Some("%,ventilator,%"));
+        assert!(q.filter().accepting_only);
         assert_eq!(q.near, Some(Location { latitude: 35.86, longitude: 139.97 }));
         assert_eq!((q.page, q.offset()), (2, 20));
         let f = q.filter();

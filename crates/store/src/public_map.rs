@@ -48,6 +48,10 @@ pub struct PublicFilter {
     pub kana_pattern: Option<String>,
     /// Only facilities with coordinates.
     pub located_only: bool,
+    /// Facilities whose profile lists this service (a pattern over ",code,").
+    pub service_pattern: Option<String>,
+    /// Only facilities whose profile says they accept new patients.
+    pub accepting_only: bool,
 }
 
 /// A `LIKE` pattern for "contains `text`", its wildcards escaped with `\`.
@@ -120,10 +124,11 @@ macro_rules! impl_public_map_tx {
             ) -> Result<Vec<$crate::PublicFacilityRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(concat!(
                     $crate::public_map::public_facilities_where!(),
-                    " ORDER BY COALESCE(f.name_kana, f.name), f.name, f.id LIMIT $8 OFFSET $9"
+                    " ORDER BY COALESCE(f.name_kana, f.name), f.name, f.id LIMIT $10 OFFSET $11"
                 ))
                 .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern).bind(&filter.address_pattern)
                 .bind(&filter.name_pattern).bind(&filter.kana_pattern).bind(filter.located_only)
+                .bind(&filter.service_pattern).bind(filter.accepting_only)
                 .bind(limit).bind(offset)
                 .fetch_all(self.conn()).await?)
             }
@@ -137,7 +142,7 @@ macro_rules! impl_public_map_tx {
                 Ok(sqlx::query_scalar(sql)
                     .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern)
                     .bind(&filter.address_pattern).bind(&filter.name_pattern).bind(&filter.kana_pattern)
-                    .bind(filter.located_only)
+                    .bind(filter.located_only).bind(&filter.service_pattern).bind(filter.accepting_only)
                     .fetch_one(self.conn()).await?)
             }
 
@@ -152,10 +157,11 @@ macro_rules! impl_public_map_tx {
                 // The box is the index's range (municipality, latitude, longitude).
                 Ok(sqlx::query_as(concat!(
                     $crate::public_map::public_facilities_where!(),
-                    " AND f.latitude BETWEEN $8 AND $9 AND f.longitude BETWEEN $10 AND $11 LIMIT $12"
+                    " AND f.latitude BETWEEN $10 AND $11 AND f.longitude BETWEEN $12 AND $13 LIMIT $14"
                 ))
                 .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern).bind(&filter.address_pattern)
                 .bind(&filter.name_pattern).bind(&filter.kana_pattern).bind(true)
+                .bind(&filter.service_pattern).bind(filter.accepting_only)
                 .bind(latitudes.0).bind(latitudes.1).bind(longitudes.0).bind(longitudes.1).bind(limit)
                 .fetch_all(self.conn()).await?)
             }
@@ -195,7 +201,8 @@ pub(crate) use impl_public_map_tx;
 
 /// The public list's query: open facilities of municipality `$1`; `$2` kind,
 /// `$3` a current flag's pattern, `$4` the address's, `$5`/`$6` the name's or
-/// the furigana's, `$7` with coordinates only. `NULL` (false) is "any".
+/// the furigana's, `$7` with coordinates only, `$8` a service's pattern in the
+/// profile, `$9` accepting new patients only. `NULL` (false) is "any".
 macro_rules! public_facilities_where {
     () => {
         "SELECT f.id, f.kind, f.name, f.name_kana, f.address, f.phone, f.fax, f.service, f.latitude, f.longitude \
@@ -205,7 +212,10 @@ macro_rules! public_facilities_where {
               WHERE g.facility_id = f.id AND g.ended_at IS NULL AND g.flag LIKE $3 ESCAPE '\\')) \
          AND ($4 IS NULL OR f.address LIKE $4 ESCAPE '\\') \
          AND ($5 IS NULL OR f.name LIKE $5 ESCAPE '\\' OR f.name_kana LIKE $6 ESCAPE '\\') \
-         AND (NOT $7 OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))"
+         AND (NOT $7 OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL)) \
+         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM facility_profiles p \
+              WHERE p.facility_id = f.id AND (',' || p.services || ',') LIKE $8 ESCAPE '\\')) \
+         AND (NOT $9 OR EXISTS (SELECT 1 FROM facility_profiles p WHERE p.facility_id = f.id AND p.accepting = 'yes'))"
     };
 }
 pub(crate) use public_facilities_where;

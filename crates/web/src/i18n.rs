@@ -302,6 +302,8 @@ const BACKUP_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.source.unknown", "ファイルの種類を選んでください。", "Choose the kind of file."),
     ("error.services.unknown", "対応できることは一覧から選んでください。", "Choose services from the list."),
     ("error.accepting.unknown", "新規の受け入れは一覧から選んでください。", "Choose from the list."),
+    ("public.accepting_only", "新規の利用者・患者を受け入れ中の事業所だけ", "Only those accepting new patients now"),
+    ("error.service.unknown", "対応できることは一覧から選んでください。", "Choose a service from the list."),
 ];
 
 const ENTRIES: &[(&str, &str, &str)] = &[

@@ -24,6 +24,7 @@ crate::on_both_databases!(
     a_facility_page_shows_its_flags_and_closed_ones_are_gone,
     other_municipalities_and_bad_input_stay_out,
     the_json_api_is_documented_open_and_limited,
+    citizens_find_those_accepting_new_patients_and_offering_a_service,
 );
 
 const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
@@ -474,4 +475,39 @@ async fn call(
     request.extensions_mut().insert(ConnectInfo(SocketAddr::from((address, 40000))));
     let response = router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
     (response.status(), response.headers().clone())
+}
+
+async fn citizens_find_those_accepting_new_patients_and_offering_a_service(db: &TestDb) {
+    let t = kashiwa_with_registry(db).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let sakura = id_of(&t, "122173", "さくら").await;
+    let momiji = id_of(&t, "122173", "もみじ").await;
+    for (id, form) in [
+        (&sakura, vec![("services", "ventilator"), ("services", "home_death"), ("accepting", "yes")]),
+        (&momiji, vec![("services", "home_death"), ("accepting", "no")]),
+    ] {
+        let page = format!("/admin/facilities/{id}");
+        let saved = admin.submit(&page, &format!("{page}/profile"), &form).await;
+        assert!(saved.redirects_to(&page), "{} {}", saved.status, saved.body);
+    }
+    let accepting = names(&public_json(&t, "/api/public/v1/m/122173/facilities?accepting=yes").await);
+    assert_eq!(accepting.len(), 1, "{accepting:?}");
+    assert!(accepting[0].contains("さくら"), "{accepting:?}");
+    let ventilator = names(&public_json(&t, "/api/public/v1/m/122173/facilities?service=ventilator").await);
+    assert_eq!(ventilator, accepting);
+    let home_death = names(&public_json(&t, "/api/public/v1/m/122173/facilities?service=home_death").await);
+    assert_eq!(home_death.len(), 2, "{home_death:?}");
+    // The nearest station accepting new patients, from a point, on the page without JavaScript.
+    let mut citizen = t.client();
+    let page = citizen.get("/m/122173/map?kind=home_nursing_station&accepting=yes&lat=35.86&lng=139.97").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let found = listed(&page);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("さくら"), "{found:?}");
+    // Bad choices are refused clearly.
+    let bad = t.client().send_json("GET", "/api/public/v1/m/122173/facilities?service=teleportation", None, &[]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = citizen.get("/m/122173/map?accepting=perhaps").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

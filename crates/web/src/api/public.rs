@@ -37,6 +37,11 @@ pub(crate) struct PublicFacilitiesQuery {
     lng: String,
     /// From 1.
     page: String,
+    /// A service the facility offers by its own account: scheduled_home_visit, urgent_visit,
+    /// around_the_clock, home_death, palliative_opioids, home_oxygen, ventilator, ...
+    service: String,
+    /// "yes": only facilities that accept new patients now.
+    accepting: String,
     /// Facilities per page, 1 to 2000 (default 100).
     limit: String,
 }
@@ -151,6 +156,8 @@ pub(crate) async fn public_facilities(
         lng: &q.lng,
         page: &q.page,
         limit: &q.limit,
+        service: &q.service,
+        accepting: &q.accepting,
     };
     let query = PublicQuery::parse(&form, DEFAULT_LIMIT).map_err(|e| fail(e.into()))?;
     let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;

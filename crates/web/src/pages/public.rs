@@ -34,6 +34,8 @@ pub(crate) struct MapQuery {
     lat: String,
     lng: String,
     page: String,
+    service: String,
+    accepting: String,
 }
 
 impl MapQuery {
@@ -47,19 +49,28 @@ impl MapQuery {
             lng: &self.lng,
             page: &self.page,
             limit: "",
+            service: &self.service,
+            accepting: &self.accepting,
         }
     }
 
     /// `kind=...&flag=...` of the filters that are set (not the page), for links.
     fn filters(&self, with_point: bool) -> String {
         let point = [("lat", &self.lat), ("lng", &self.lng)];
-        [("kind", &self.kind), ("flag", &self.flag), ("area", &self.area), ("name", &self.name)]
-            .into_iter()
-            .chain(point.into_iter().filter(|_| with_point))
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v.trim())))
-            .collect::<Vec<_>>()
-            .join("&")
+        [
+            ("kind", &self.kind),
+            ("flag", &self.flag),
+            ("area", &self.area),
+            ("name", &self.name),
+            ("service", &self.service),
+            ("accepting", &self.accepting),
+        ]
+        .into_iter()
+        .chain(point.into_iter().filter(|_| with_point))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
@@ -98,6 +109,7 @@ struct MapPage {
     l: Option<PublicList>,
     kinds: &'static [FacilityKind],
     flags: &'static [FlagFilter],
+    services: &'static [tsunagu_domain::registry::FacilityService],
     tiles: MapTiles,
     /// The JSON of the markers: the same filters, every page.
     markers: String,
@@ -164,6 +176,7 @@ pub(crate) async fn map(
         l,
         kinds: FacilityKind::ALL,
         flags: FlagFilter::ALL,
+        services: tsunagu_domain::registry::FacilityService::ALL,
         tiles: state.config.map_tiles.clone(),
         markers,
         previous,
