@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { installation, serve, phone } from './harness.mjs';
+import { installation, serve, phone, firstSignIn } from './harness.mjs';
 
 const fixtures = resolve('../../crates/import/tests/fixtures');
 const axePath = resolve('node_modules/axe-core/axe.min.js');
@@ -125,6 +125,46 @@ test('the list page and a facility page pass an automated accessibility check', 
     await check('a facility');
     await page.goto(`${server.base}/m/122173/map/print`);
     await check('the printed list');
+    assert.deepEqual(citizen.errors, [], 'no script or CSP errors');
+  } finally {
+    await citizen.browser.close();
+  }
+});
+
+test('a citizen finds the nearest station that accepts new patients, as the station said', async () => {
+  // The station says so on its own page (here the municipality's admin for it).
+  const admin = await phone();
+  try {
+    const a = admin.page;
+    await firstSignIn(a, server.base, 'city.admin', 'tsunagu-demo-2026');
+    const found = await (await fetch(`${server.base}/api/public/v1/m/122173/facilities?name=${encodeURIComponent('さくら')}`)).json();
+    const sakura = found.facilities[0];
+    assert.match(sakura.name, /さくら/);
+    await a.goto(`${server.base}/admin/facilities/${sakura.id}`);
+    await a.locator('details#profile summary').click();
+    await a.locator('details#profile input[name=services][value=ventilator]').check();
+    await a.locator('#accepting-select').selectOption('yes');
+    await a.locator('details#profile button[type=submit]').click();
+    await a.waitForURL(/notice=saved/);
+    assert.equal((await a.locator('#accepting').textContent()).trim().split(/\s/)[0], '受け入れ可');
+  } finally {
+    await admin.browser.close();
+  }
+
+  // Standing next to ひまわり (which has said nothing), the citizen ticks "accepting".
+  const citizen = await citizenAt(35.8990, 139.9600);
+  try {
+    const page = citizen.page;
+    await page.goto(`${server.base}/m/122173/map`);
+    await markersLoaded(page);
+    await page.getByLabel('種別').selectOption({ label: '訪問看護ステーション' });
+    await page.locator('#accepting').check();
+    await page.getByRole('button', { name: '現在地の近くを探す' }).click();
+    await page.waitForURL(/accepting=yes/);
+    const first = page.locator('#results > li').first();
+    await first.waitFor();
+    assert.match(await first.getByRole('heading', { level: 3 }).textContent(), /さくら/);
+    assert.equal(await page.locator('#results > li', { hasText: 'ひまわり' }).count(), 0);
     assert.deepEqual(citizen.errors, [], 'no script or CSP errors');
   } finally {
     await citizen.browser.close();
