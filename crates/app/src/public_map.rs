@@ -397,6 +397,15 @@ impl App {
         Ok((m, f))
     }
 
+    /// What an open facility says about itself (services, hours, accepting
+    /// new patients): public by nature, shown on its public page.
+    pub async fn public_profile(&self, code: &str, facility: Uuid) -> Result<crate::registry::ProfileView, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let (id, _) = municipality(tx.as_mut(), code).await?;
+        tx.public_facility(id, facility).await?.ok_or(AppError::NotFound)?;
+        Ok(crate::registry::profile_view(tx.facility_profile(facility).await?))
+    }
+
     /// Every matching facility (up to [`MAX_LIMIT`]) grouped by area, for printing.
     pub async fn public_print(&self, code: &str, query: &PublicQuery) -> Result<PublicPrint, AppError> {
         let mut tx = self.store.begin_read().await?;

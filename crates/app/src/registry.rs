@@ -576,7 +576,7 @@ struct Staged {
 /// How long a previewed file waits to be applied.
 const STAGED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
 
-fn profile_view(row: Option<tsunagu_store::FacilityProfileRow>) -> ProfileView {
+pub(crate) fn profile_view(row: Option<tsunagu_store::FacilityProfileRow>) -> ProfileView {
     use tsunagu_domain::registry::{Accepting, services_from_code};
     row.map(|p| ProfileView {
         services: services_from_code(&p.services),

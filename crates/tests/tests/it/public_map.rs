@@ -505,6 +505,15 @@ async fn citizens_find_those_accepting_new_patients_and_offering_a_service(db: &
     let found = listed(&page);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("さくら"), "{found:?}");
+    // Its public page says so too, with the date it was confirmed.
+    let detail = citizen.get(&format!("/m/122173/facilities/{sakura}")).await;
+    assert_eq!(
+        detail.by_id("facility-accepting").as_deref().map(|a| a.starts_with("受け入れ可")),
+        Some(true),
+        "{}",
+        detail.body
+    );
+    assert!(detail.body.contains("人工呼吸器"));
     // Bad choices are refused clearly.
     let bad = t.client().send_json("GET", "/api/public/v1/m/122173/facilities?service=teleportation", None, &[]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -192,6 +192,8 @@ struct FacilityPage {
     c: Chrome,
     m: PublicMunicipality,
     f: PublicFacility,
+    /// What the facility says about itself.
+    profile: tsunagu_app::registry::ProfileView,
     tiles: MapTiles,
 }
 
@@ -209,7 +211,9 @@ pub(crate) async fn facility(
 ) -> Result<Response, WebError> {
     let id: Uuid = super::parse_id(&ctx, &facility)?;
     let (m, f) = state.app.public_facility(&code, id).await.map_err(|e| ctx.fail(e))?;
-    Ok(FacilityPage { t: ctx.t, c: ctx.chrome(None), m, f, tiles: state.config.map_tiles.clone() }.into_response())
+    let profile = state.app.public_profile(&code, id).await.map_err(|e| ctx.fail(e))?;
+    Ok(FacilityPage { t: ctx.t, c: ctx.chrome(None), m, f, profile, tiles: state.config.map_tiles.clone() }
+        .into_response())
 }
 
 #[derive(Template, WebTemplate)]
