@@ -325,6 +325,11 @@ impl App {
             );
             tx.append_audit(&record).await?;
             tx.commit().await?;
+            // After a large import the planner's statistics are stale (the
+            // nearest search would scan instead of using its index).
+            if report.added + report.updated >= 10_000 {
+                self.store.optimize_after_import().await?;
+            }
         }
         Ok(report)
     }

@@ -59,11 +59,13 @@ async fn main() {
         assert_eq!(report.added == rows, expect_added, "{report:?}");
     }
     // "The 20 nearest facilities offering a service", in-process, at points
-    // spread over the synthetic area (the public map's nearest search).
+    // beside synthetic facilities (as a citizen stands somewhere people live;
+    // the generator puts offices on a lattice: see synthetic_care_offices_csv).
     let mut times = Vec::new();
     for i in 0..200u32 {
-        let lat = format!("{:.4}", 27.0 + f64::from(i % 17));
-        let lng = format!("{:.4}", 128.0 + f64::from(i * 7 % 15));
+        let k = f64::from(i.wrapping_mul(7919) % 32_300);
+        let lat = format!("{:.4}", 26.0 + (k % 1900.0) * 0.01 + 0.003);
+        let lng = format!("{:.4}", 127.0 + (k % 1700.0) * 0.01 + 0.002);
         let form = tsunagu_app::public_map::PublicQueryForm {
             kind: "home_nursing_station",
             lat: &lat,
