@@ -6,7 +6,7 @@
 use crate::municipalities::enforce;
 use crate::patients::{Loaded, PatientEvent, load};
 use crate::sessions::Session;
-use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
+use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
 use std::collections::HashMap;
 use time::{Date, Duration, Month, OffsetDateTime};
@@ -323,10 +323,6 @@ fn today_month(now: OffsetDateTime) -> (i32, Month) {
 }
 
 impl App {
-    fn audit_actor<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
-    }
-
     async fn group_in(&self, tx: &mut dyn StoreTx, actor: &Actor, group: Uuid) -> Result<PhysicianGroupRow, AppError> {
         let row = tx.physician_group(group).await?.ok_or(AppError::NotFound)?;
         enforce(policy::view_backup_system(actor, MunicipalityId(row.municipality_id)))?;
@@ -421,7 +417,7 @@ impl App {
             created_at: now,
         };
         tx.insert_physician_group(&row).await?;
-        let who = Self::audit_actor(session, meta);
+        let who = session.audit_actor(meta);
         let details = json!({ "name": row.name, "coordinator": coordinator });
         let record = audit_record(
             now,
@@ -476,7 +472,7 @@ impl App {
         }
         let now = self.now();
         tx.upsert_group_member(group, account, phone.as_deref(), now).await?;
-        let who = Self::audit_actor(session, meta);
+        let who = session.audit_actor(meta);
         let details = json!({ "added": account, "phone_given": phone.is_some() });
         let record = audit_record(
             now,
@@ -507,7 +503,7 @@ impl App {
         if !tx.remove_group_member(group, account).await? {
             return Err(AppError::NotFound);
         }
-        let who = Self::audit_actor(session, meta);
+        let who = session.audit_actor(meta);
         let record = audit_record(
             self.now(),
             Some(municipality),
@@ -677,7 +673,7 @@ impl App {
             changed += 1;
         }
         if changed > 0 {
-            let who = Self::audit_actor(session, meta);
+            let who = session.audit_actor(meta);
             let details = json!({ "month": format!("{year:04}-{:02}", u8::from(month)), "slots_changed": changed, "filled": fill });
             let record = audit_record(
                 now,
@@ -739,7 +735,7 @@ impl App {
             cancelled_at: None,
         };
         tx.insert_absence(&row).await?;
-        let who = Self::audit_actor(session, meta);
+        let who = session.audit_actor(meta);
         let details =
             json!({ "physician": physician, "reason": reason.code(), "starts_at": span.start, "ends_at": span.end });
         let record =
@@ -762,7 +758,7 @@ impl App {
         enforce(policy::record_absence(&actor, municipality, AccountId(row.account_id), &coordinators))?;
         let now = self.now();
         if tx.cancel_absence(absence, now).await? {
-            let who = Self::audit_actor(session, meta);
+            let who = session.audit_actor(meta);
             let record = audit_record(
                 now,
                 Some(municipality),
@@ -829,7 +825,7 @@ impl App {
             updated_at: now,
         })
         .await?;
-        let who = Self::audit_actor(session, meta);
+        let who = session.audit_actor(meta);
         let details = json!({ "participates": participates, "beds_available": beds });
         let record = audit_record(
             now,

@@ -74,27 +74,15 @@ pub fn parse_source(raw: &str) -> Option<Source> {
     }
 }
 
-/// The municipality an address names: after the prefecture, up to the first
-/// 市, 区, 町 or 村 (「千葉県柏市柏1-1」→「柏市」, 「千葉市中央区…」→「千葉市」).
-pub fn municipality_of_address(address: &str) -> Option<String> {
-    // A prefecture is two or three characters and 都, 道, 府 or 県 (京都府: the 府).
-    let prefecture_end = ["都", "道", "府", "県"]
-        .iter()
-        .filter_map(|p| address.match_indices(p).map(|(i, _)| i).find(|i| (6..=9).contains(i)).map(|i| i + p.len()))
-        .max();
-    let rest = prefecture_end.and_then(|end| address.get(end..)).unwrap_or(address);
-    let end = rest.char_indices().find(|(_, c)| matches!(c, '市' | '区' | '町' | '村'))?;
-    Some(rest[..end.0 + end.1.len_utf8()].to_owned())
-}
-
 /// Whether a row belongs to the municipality: by its code where the file has
 /// one, else by the name the file (or the address) gives.
 fn belongs_to(row: &Row, municipality: &MunicipalityRow) -> bool {
     if let Some(code) = row.municipality_code.as_deref().filter(|c| c.len() >= 5) {
         return code.get(..5) == municipality.code.get(..5);
     }
-    let name = row.municipality_name.clone().or_else(|| municipality_of_address(&row.address));
-    name.is_none_or(|n| n == municipality.name)
+    // The parser takes the name from the file, else from the address (keeping
+    // the ward of a designated city: 千葉市中央区 belongs to 千葉市).
+    row.municipality_name.as_deref().is_none_or(|n| n.starts_with(municipality.name.as_str()))
 }
 
 fn scope_of(source: Source, row: &Row) -> String {
@@ -247,7 +235,7 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let row = tx.municipality(municipality.0).await?.ok_or(AppError::NotFound)?;
         drop(tx);
-        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let who = session.audit_actor(meta);
         self.import_into(&row, &who, source, file_name, bytes, apply, false).await
     }
 
@@ -479,27 +467,9 @@ impl App {
     }
 }
 
-/// A flag's stable code and Japanese label, for pages.
-pub fn flag_label(code: &str) -> String {
-    Flag::parse(code).label_ja()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn municipality_from_an_address() {
-        assert_eq!(municipality_of_address("千葉県柏市柏4-10-11").as_deref(), Some("柏市"));
-        assert_eq!(municipality_of_address("柏市藤心６５０").as_deref(), Some("柏市"));
-        assert_eq!(municipality_of_address("千葉県千葉市中央区千葉港1-1").as_deref(), Some("千葉市"));
-        assert_eq!(municipality_of_address("東京都千代田区霞が関1-2-2").as_deref(), Some("千代田区"));
-        assert_eq!(municipality_of_address("北海道札幌市北区").as_deref(), Some("札幌市"));
-        assert_eq!(municipality_of_address("京都府京都市左京区").as_deref(), Some("京都市"));
-        assert_eq!(municipality_of_address("神奈川県横浜市").as_deref(), Some("横浜市"));
-        assert_eq!(municipality_of_address("府中市宮西町2-24").as_deref(), Some("府中市"));
-        assert_eq!(municipality_of_address("所在地なし"), None);
-    }
 
     #[test]
     fn sources_by_their_cli_names() {
@@ -614,7 +584,7 @@ impl App {
             .await?
             .into_iter()
             .filter(|g| g.facility_id == facility.0)
-            .map(|g| FlagView { label: flag_label(&g.flag), code: g.flag, since: g.since })
+            .map(|g| FlagView { label: Flag::parse(&g.flag).label_ja(), code: g.flag, since: g.since })
             .collect();
         let history = tx
             .facility_history(facility.0)
@@ -679,7 +649,7 @@ impl App {
             snapshot: snapshot.to_string(),
         }])
         .await?;
-        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let who = session.audit_actor(meta);
         let record = audit_record(
             now,
             Some(municipality),

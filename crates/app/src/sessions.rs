@@ -68,7 +68,7 @@ impl Session {
         Ok(actor_of(&self.account))
     }
 
-    fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
+    pub(crate) fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
         AuditActor { account_id: Some(self.account.id), label: &self.account.login_id, meta }
     }
 }

@@ -45,7 +45,8 @@ enum Command {
     /// Create a synthetic demo municipality with facilities and accounts;
     /// with --patients, also a synthetic history at that scale (for benchmarks).
     Demo {
-        /// Generate this many synthetic patients (with consent and a team of three).
+        /// Generate this many synthetic patients (with consent and a team of four:
+        /// primary and backup physician, nurse, care manager; in physician groups with rosters).
         #[arg(long, requires = "entries")]
         patients: Option<usize>,
         /// Spread this many timeline entries over them.
