@@ -16,6 +16,7 @@ mod municipalities;
 pub mod on_call;
 pub mod patients;
 pub mod public_map;
+pub mod public_pages;
 pub mod registry;
 pub mod scale;
 mod sessions;

@@ -366,7 +366,7 @@ pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTim
 }
 
 impl App {
-    fn today(&self) -> Date {
+    pub(crate) fn today(&self) -> Date {
         self.now().to_offset(JST).date()
     }
 

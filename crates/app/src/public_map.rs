@@ -13,7 +13,9 @@ use tsunagu_domain::facility::{FacilityKind, Location};
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::text;
 use tsunagu_import::Flag;
-use tsunagu_store::{PublicFacilityRow, PublicFilter, PublicFlagRow, StoreTx, like_contains, like_prefix};
+use tsunagu_store::{
+    PublicFacilityRow, PublicFilter, PublicFlagRow, PublicLocationRow, StoreTx, like_contains, like_prefix,
+};
 use uuid::Uuid;
 
 tsunagu_domain::coded_enum!(
@@ -207,11 +209,12 @@ pub struct PublicList {
     pub municipality: PublicMunicipality,
     pub query: PublicQuery,
     pub facilities: Vec<PublicFacility>,
-    /// Matching facilities on every page (with coordinates, when sorting by distance).
-    pub total: i64,
-    pub pages: i64,
-    /// Sorting by distance: matching facilities left out for want of coordinates.
-    pub unlocated: i64,
+    /// Matching facilities on every page; not counted when sorting by
+    /// distance (facilities without coordinates are left out then).
+    pub total: Option<i64>,
+    pub pages: Option<i64>,
+    /// There is a page after this one.
+    pub has_next: bool,
 }
 
 /// The printed list: every matching facility, grouped by area.
@@ -316,8 +319,9 @@ async fn views(
 }
 
 /// The `n` located facilities nearest to `point` that pass `filter`, nearest
-/// first: boxes of growing radius are read (an index range) until `n` lie
-/// within the radius — then no facility outside the box can be nearer.
+/// first: boxes of growing radius are read (index ranges, locations only)
+/// until `n` lie within the radius — then no facility outside the box can be
+/// nearer — and only the `n` found are read whole.
 async fn nearest(
     tx: &mut dyn StoreTx,
     municipality_id: Uuid,
@@ -325,16 +329,19 @@ async fn nearest(
     point: Location,
     n: usize,
 ) -> Result<Vec<PublicFacilityRow>, AppError> {
-    let by_distance = |rows: Vec<PublicFacilityRow>| {
-        let mut measured: Vec<(f64, PublicFacilityRow)> =
-            rows.into_iter().filter_map(|r| location_of(&r).map(|l| (point.distance_m(&l), r))).collect();
-        measured.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let by_distance = |rows: Vec<PublicLocationRow>| {
+        let mut measured: Vec<(f64, Uuid)> = rows
+            .into_iter()
+            .map(|r| (point.distance_m(&Location { latitude: r.latitude, longitude: r.longitude }), r.id))
+            .collect();
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         measured
     };
+    let mut found = None;
     for radius in RADII_M {
         let b = point.bounding_box(radius);
         let rows = tx
-            .public_facilities_in_box(
+            .public_locations_in_box(
                 municipality_id,
                 filter,
                 (b.min_latitude, b.max_latitude),
@@ -344,12 +351,21 @@ async fn nearest(
             .await?;
         let measured = by_distance(rows);
         if measured.iter().filter(|(d, _)| *d <= radius).count() >= n {
-            return Ok(measured.into_iter().take(n).map(|(_, r)| r).collect());
+            found = Some(measured);
+            break;
         }
     }
-    // Fewer than n within the largest radius: every located facility, by distance.
-    let rows = tx.public_facilities_in_box(municipality_id, filter, (-90.0, 90.0), (-180.0, 180.0), BOX_CAP).await?;
-    Ok(by_distance(rows).into_iter().take(n).map(|(_, r)| r).collect())
+    let measured = match found {
+        Some(m) => m,
+        // Fewer than n within the largest radius: every located facility.
+        None => by_distance(
+            tx.public_locations_in_box(municipality_id, filter, (-90.0, 90.0), (-180.0, 180.0), BOX_CAP).await?,
+        ),
+    };
+    let ids: Vec<Uuid> = measured.into_iter().take(n).map(|(_, id)| id).collect();
+    let mut rows: HashMap<Uuid, PublicFacilityRow> =
+        tx.public_facilities_by_id(municipality_id, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 impl App {
@@ -366,21 +382,27 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let (id, m) = municipality(tx.as_mut(), code).await?;
         let filter = query.filter();
-        let total = tx.count_public_facilities(id, &filter).await?;
-        let (rows, unlocated) = match query.near {
-            None => (tx.public_facilities(id, &filter, query.per_page, query.offset()).await?, 0),
+        let list = match query.near {
+            None => {
+                let total = tx.count_public_facilities(id, &filter).await?;
+                let rows = tx.public_facilities(id, &filter, query.per_page, query.offset()).await?;
+                let pages = ((total + query.per_page - 1) / query.per_page).max(1);
+                let has_next = query.page < pages;
+                (rows, Some(total), Some(pages), has_next)
+            }
+            // Nearest first: no count of every match (it would cost more than
+            // the search); one more than the page tells whether there is a next.
             Some(point) => {
-                let all =
-                    tx.count_public_facilities(id, &PublicFilter { located_only: false, ..filter.clone() }).await?;
-                let wanted = usize::try_from(query.offset().saturating_add(query.per_page)).unwrap_or(usize::MAX);
                 let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
-                let rows = nearest(tx.as_mut(), id, &filter, point, wanted).await?;
-                (rows.into_iter().skip(skip).collect(), all - total)
+                let wanted = skip.saturating_add(usize::try_from(query.per_page).unwrap_or(usize::MAX));
+                let rows = nearest(tx.as_mut(), id, &filter, point, wanted.saturating_add(1)).await?;
+                let has_next = rows.len() > wanted;
+                (rows.into_iter().skip(skip).take(wanted - skip).collect(), None, None, has_next)
             }
         };
+        let (rows, total, pages, has_next) = list;
         let facilities = views(tx.as_mut(), &m, rows, query.near).await?;
-        let pages = ((total + query.per_page - 1) / query.per_page).max(1);
-        Ok(PublicList { municipality: m, query: query.clone(), facilities, total, pages, unlocated })
+        Ok(PublicList { municipality: m, query: query.clone(), facilities, total, pages, has_next })
     }
 
     /// One open facility of the municipality with its current flags.
@@ -429,7 +451,7 @@ impl App {
     }
 }
 
-async fn municipality(tx: &mut dyn StoreTx, code: &str) -> Result<(Uuid, PublicMunicipality), AppError> {
+pub(crate) async fn municipality(tx: &mut dyn StoreTx, code: &str) -> Result<(Uuid, PublicMunicipality), AppError> {
     let code = MunicipalityCode::parse(code).map_err(|_| AppError::NotFound)?;
     let row = tx.municipality_by_code(code.as_str()).await?.ok_or(AppError::NotFound)?;
     Ok((row.id, PublicMunicipality { code: row.code, name: row.name }))

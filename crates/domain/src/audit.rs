@@ -71,6 +71,9 @@ coded_enum!(
         UrgentRequestUnanswered = "urgent_request_unanswered", "依頼に応答なし", "An urgent request went unanswered";
         UrgentRequestClosed = "urgent_request_closed", "急変時の依頼の転帰を記録", "Recorded an urgent request's outcome";
         FacilitiesImported = "facilities_imported", "公開データから事業所を取り込み", "Imported facilities from open data";
+        ArticleSaved = "article_saved", "市民向けの記事を保存", "Saved a public article";
+        PublicEventSaved = "public_event_saved", "市民向けの催しを保存", "Saved a public event";
+        FigureEntered = "figure_entered", "公表する数値を入力", "Entered a published figure";
     }
 );
 

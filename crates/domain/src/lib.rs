@@ -15,6 +15,7 @@ pub mod municipality;
 pub mod on_call;
 pub mod patient;
 pub mod policy;
+pub mod public_pages;
 pub mod registry;
 pub mod text;
 

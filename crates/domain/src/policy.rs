@@ -88,6 +88,12 @@ pub fn view_facilities(actor: &Actor, municipality: MunicipalityId) -> Decision 
     scoped(actor, municipality, true)
 }
 
+/// Writing the municipality's public pages (articles, events, figures): its
+/// admins and the coordination centre, not installation operators.
+pub fn manage_public_pages(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.runs(municipality))
+}
+
 /// Adding a facility to a municipality's network.
 pub fn create_facility(actor: &Actor, municipality: MunicipalityId) -> Decision {
     scoped(actor, municipality, actor.is_operator() || actor.runs(municipality))
@@ -390,6 +396,20 @@ mod tests {
         assert_eq!(view_facilities(&admin, nagareyama), Decision::Hidden);
         assert_eq!(manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])), Decision::Hidden);
         assert_eq!(create_facility(&admin, kashiwa), Decision::Allow);
+    }
+
+    #[test]
+    fn the_municipality_writes_its_own_public_pages() {
+        let (kashiwa, nagareyama) = (MunicipalityId::new(), MunicipalityId::new());
+        for role in [Role::MunicipalityAdmin, Role::Coordinator] {
+            assert_eq!(manage_public_pages(&actor(kashiwa, &[role]), kashiwa), Decision::Allow);
+            assert_eq!(manage_public_pages(&actor(kashiwa, &[role]), nagareyama), Decision::Hidden);
+        }
+        for role in [Role::Professional, Role::FacilityAdmin] {
+            assert_eq!(manage_public_pages(&actor(kashiwa, &[role]), kashiwa), Decision::Deny);
+        }
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(manage_public_pages(&operator, kashiwa), Decision::Deny);
     }
 
     #[test]

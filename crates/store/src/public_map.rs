@@ -25,6 +25,21 @@ pub struct PublicFacilityRow {
     pub longitude: Option<f64>,
 }
 
+/// Where a facility lies.
+#[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
+pub struct PublicLocationRow {
+    pub id: Uuid,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// The band of the location index a latitude falls in (~1.1 km high): the
+/// same arithmetic as the generated column `facilities.lat_cell`
+/// (migration 0015), so that a box's bands are exactly the rows' bands.
+pub fn lat_cell(latitude: f64) -> i32 {
+    ((latitude + 90.0) * 100.0).floor() as i32
+}
+
 /// A status flag a facility holds now, from `since` (when known).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PublicFlagRow {
@@ -90,15 +105,21 @@ pub trait PublicMapTx: Send {
         municipality_id: Uuid,
         filter: &PublicFilter,
     ) -> Result<i64, StoreError>;
-    /// Open facilities passing `filter` whose coordinates lie in the box
-    /// (degrees, inclusive), at most `limit`.
-    async fn public_facilities_in_box(
+    /// Where the open facilities passing `filter` inside the box lie (degrees,
+    /// inclusive), at most `limit` of them: only what the distance needs.
+    async fn public_locations_in_box(
         &mut self,
         municipality_id: Uuid,
         filter: &PublicFilter,
         latitudes: (f64, f64),
         longitudes: (f64, f64),
         limit: i64,
+    ) -> Result<Vec<PublicLocationRow>, StoreError>;
+    /// These open facilities of the municipality (in no particular order).
+    async fn public_facilities_by_id(
+        &mut self,
+        municipality_id: Uuid,
+        ids: &[Uuid],
     ) -> Result<Vec<PublicFacilityRow>, StoreError>;
     /// One open facility of the municipality.
     async fn public_facility(
@@ -110,9 +131,40 @@ pub trait PublicMapTx: Send {
     async fn public_flags(&mut self, facility_ids: &[Uuid]) -> Result<Vec<PublicFlagRow>, StoreError>;
 }
 
-/// Stamps out [`PublicMapTx`] for a backend (see `sql.rs`): the same text on both.
+/// Stamps out [`PublicMapTx`] for a backend (see `sql.rs`): the same text on
+/// both. The filter's conditions are written only when asked for (every
+/// value bound), so that each backend's planner sees an indexable query.
 macro_rules! impl_public_map_tx {
     ($tx:ident, $db:ty) => {
+        /// `FROM facilities f WHERE` the open facilities of the municipality passing `filter`.
+        fn push_public_filter(q: &mut sqlx::QueryBuilder<$db>, municipality_id: uuid::Uuid, filter: &$crate::PublicFilter) {
+            q.push(" FROM facilities f WHERE f.closed_at IS NULL AND f.municipality_id = ").push_bind(municipality_id);
+            if let Some(kind) = &filter.kind {
+                q.push(" AND f.kind = ").push_bind(kind.clone());
+            }
+            if let Some(flag) = &filter.flag_pattern {
+                q.push(" AND EXISTS (SELECT 1 FROM facility_flags g WHERE g.facility_id = f.id AND g.ended_at IS NULL \
+                        AND g.flag LIKE ").push_bind(flag.clone()).push(" ESCAPE '\\')");
+            }
+            if let Some(address) = &filter.address_pattern {
+                q.push(" AND f.address LIKE ").push_bind(address.clone()).push(" ESCAPE '\\'");
+            }
+            if let Some(name) = &filter.name_pattern {
+                q.push(" AND (f.name LIKE ").push_bind(name.clone()).push(" ESCAPE '\\' OR f.name_kana LIKE ")
+                    .push_bind(filter.kana_pattern.clone().unwrap_or_else(|| name.clone())).push(" ESCAPE '\\')");
+            }
+            if filter.located_only {
+                q.push(" AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL");
+            }
+            if let Some(service) = &filter.service_pattern {
+                q.push(" AND EXISTS (SELECT 1 FROM facility_profiles p WHERE p.facility_id = f.id \
+                        AND (',' || p.services || ',') LIKE ").push_bind(service.clone()).push(" ESCAPE '\\')");
+            }
+            if filter.accepting_only {
+                q.push(" AND EXISTS (SELECT 1 FROM facility_profiles p WHERE p.facility_id = f.id AND p.accepting = 'yes')");
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::public_map::PublicMapTx for $tx {
             async fn public_facilities(
@@ -122,15 +174,11 @@ macro_rules! impl_public_map_tx {
                 limit: i64,
                 offset: i64,
             ) -> Result<Vec<$crate::PublicFacilityRow>, $crate::StoreError> {
-                Ok(sqlx::query_as(concat!(
-                    $crate::public_map::public_facilities_where!(),
-                    " ORDER BY COALESCE(f.name_kana, f.name), f.name, f.id LIMIT $10 OFFSET $11"
-                ))
-                .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern).bind(&filter.address_pattern)
-                .bind(&filter.name_pattern).bind(&filter.kana_pattern).bind(filter.located_only)
-                .bind(&filter.service_pattern).bind(filter.accepting_only)
-                .bind(limit).bind(offset)
-                .fetch_all(self.conn()).await?)
+                let mut q = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", $crate::public_map::public_columns!()));
+                push_public_filter(&mut q, municipality_id, filter);
+                q.push(" ORDER BY COALESCE(f.name_kana, f.name), f.name, f.id LIMIT ").push_bind(limit)
+                    .push(" OFFSET ").push_bind(offset);
+                Ok(q.build_query_as().fetch_all(self.conn()).await?)
             }
 
             async fn count_public_facilities(
@@ -138,32 +186,61 @@ macro_rules! impl_public_map_tx {
                 municipality_id: uuid::Uuid,
                 filter: &$crate::PublicFilter,
             ) -> Result<i64, $crate::StoreError> {
-                let sql = concat!("SELECT COUNT(*) FROM (", $crate::public_map::public_facilities_where!(), ") AS matching");
-                Ok(sqlx::query_scalar(sql)
-                    .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern)
-                    .bind(&filter.address_pattern).bind(&filter.name_pattern).bind(&filter.kana_pattern)
-                    .bind(filter.located_only).bind(&filter.service_pattern).bind(filter.accepting_only)
-                    .fetch_one(self.conn()).await?)
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*)");
+                push_public_filter(&mut q, municipality_id, filter);
+                Ok(q.build_query_scalar().fetch_one(self.conn()).await?)
             }
 
-            async fn public_facilities_in_box(
+            async fn public_locations_in_box(
                 &mut self,
                 municipality_id: uuid::Uuid,
                 filter: &$crate::PublicFilter,
                 latitudes: (f64, f64),
                 longitudes: (f64, f64),
                 limit: i64,
+            ) -> Result<Vec<$crate::PublicLocationRow>, $crate::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT f.id, f.latitude, f.longitude");
+                let located = $crate::PublicFilter { located_only: true, ..filter.clone() };
+                push_public_filter(&mut q, municipality_id, &located);
+                // One index range (municipality, band, longitudes) per band of
+                // the box, a band either side in case a rounding differs; a
+                // box too tall for a list of bands reads the latitudes instead.
+                let first = $crate::public_map::lat_cell(latitudes.0).saturating_sub(1);
+                let last = $crate::public_map::lat_cell(latitudes.1).saturating_add(1);
+                if last - first <= $crate::public_map::MAX_BANDS {
+                    q.push(" AND f.lat_cell IN (");
+                    let mut cells = q.separated(", ");
+                    for cell in first..=last {
+                        cells.push_bind(cell);
+                    }
+                    q.push(")");
+                }
+                q.push(" AND f.longitude BETWEEN ").push_bind(longitudes.0).push(" AND ").push_bind(longitudes.1)
+                    .push(" AND f.latitude BETWEEN ").push_bind(latitudes.0).push(" AND ").push_bind(latitudes.1)
+                    .push(" LIMIT ").push_bind(limit);
+                Ok(q.build_query_as().fetch_all(self.conn()).await?)
+            }
+
+            async fn public_facilities_by_id(
+                &mut self,
+                municipality_id: uuid::Uuid,
+                ids: &[uuid::Uuid],
             ) -> Result<Vec<$crate::PublicFacilityRow>, $crate::StoreError> {
-                // The box is the index's range (municipality, latitude, longitude).
-                Ok(sqlx::query_as(concat!(
-                    $crate::public_map::public_facilities_where!(),
-                    " AND f.latitude BETWEEN $10 AND $11 AND f.longitude BETWEEN $12 AND $13 LIMIT $14"
-                ))
-                .bind(municipality_id).bind(&filter.kind).bind(&filter.flag_pattern).bind(&filter.address_pattern)
-                .bind(&filter.name_pattern).bind(&filter.kana_pattern).bind(true)
-                .bind(&filter.service_pattern).bind(filter.accepting_only)
-                .bind(latitudes.0).bind(latitudes.1).bind(longitudes.0).bind(longitudes.1).bind(limit)
-                .fetch_all(self.conn()).await?)
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, kind, name, name_kana, address, phone, fax, service, latitude, longitude \
+                         FROM facilities WHERE closed_at IS NULL AND municipality_id = ",
+                    );
+                    q.push_bind(municipality_id).push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    out.extend(q.build_query_as::<$crate::PublicFacilityRow>().fetch_all(self.conn()).await?);
+                }
+                Ok(out)
             }
 
             async fn public_facility(
@@ -199,26 +276,16 @@ macro_rules! impl_public_map_tx {
 }
 pub(crate) use impl_public_map_tx;
 
-/// The public list's query: open facilities of municipality `$1`; `$2` kind,
-/// `$3` a current flag's pattern, `$4` the address's, `$5`/`$6` the name's or
-/// the furigana's, `$7` with coordinates only, `$8` a service's pattern in the
-/// profile, `$9` accepting new patients only. `NULL` (false) is "any".
-macro_rules! public_facilities_where {
+/// What a citizen may see of a facility, as selected from `facilities f`.
+macro_rules! public_columns {
     () => {
-        "SELECT f.id, f.kind, f.name, f.name_kana, f.address, f.phone, f.fax, f.service, f.latitude, f.longitude \
-         FROM facilities f WHERE f.municipality_id = $1 AND f.closed_at IS NULL \
-         AND ($2 IS NULL OR f.kind = $2) \
-         AND ($3 IS NULL OR EXISTS (SELECT 1 FROM facility_flags g \
-              WHERE g.facility_id = f.id AND g.ended_at IS NULL AND g.flag LIKE $3 ESCAPE '\\')) \
-         AND ($4 IS NULL OR f.address LIKE $4 ESCAPE '\\') \
-         AND ($5 IS NULL OR f.name LIKE $5 ESCAPE '\\' OR f.name_kana LIKE $6 ESCAPE '\\') \
-         AND (NOT $7 OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL)) \
-         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM facility_profiles p \
-              WHERE p.facility_id = f.id AND (',' || p.services || ',') LIKE $8 ESCAPE '\\')) \
-         AND (NOT $9 OR EXISTS (SELECT 1 FROM facility_profiles p WHERE p.facility_id = f.id AND p.accepting = 'yes'))"
+        "f.id, f.kind, f.name, f.name_kana, f.address, f.phone, f.fax, f.service, f.latitude, f.longitude"
     };
 }
-pub(crate) use public_facilities_where;
+pub(crate) use public_columns;
+
+/// The most latitude bands one box query lists (a 100 km box spans ~180).
+pub const MAX_BANDS: i32 = 400;
 
 #[cfg(test)]
 mod tests {

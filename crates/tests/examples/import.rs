@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tsunagu_app::{App, Settings, SystemClock};
 use tsunagu_import::Source;
+use tsunagu_tests::bench::{Request, run};
 
 #[tokio::main]
 async fn main() {
@@ -61,15 +62,21 @@ async fn main() {
     // "The 20 nearest facilities offering a service", in-process, at points
     // beside synthetic facilities (as a citizen stands somewhere people live;
     // the generator puts offices on a lattice: see synthetic_care_offices_csv).
+    let points: Vec<(String, String)> = (0..200u32)
+        .map(|i| {
+            let k = f64::from(i.wrapping_mul(7919) % 32_300);
+            (
+                format!("{:.4}", 26.0 + (k % 1900.0) * 0.01 + 0.003),
+                format!("{:.4}", 127.0 + (k % 1700.0) * 0.01 + 0.002),
+            )
+        })
+        .collect();
     let mut times = Vec::new();
-    for i in 0..200u32 {
-        let k = f64::from(i.wrapping_mul(7919) % 32_300);
-        let lat = format!("{:.4}", 26.0 + (k % 1900.0) * 0.01 + 0.003);
-        let lng = format!("{:.4}", 127.0 + (k % 1700.0) * 0.01 + 0.002);
+    for (lat, lng) in &points {
         let form = tsunagu_app::public_map::PublicQueryForm {
             kind: "home_nursing_station",
-            lat: &lat,
-            lng: &lng,
+            lat,
+            lng,
             limit: "20",
             ..Default::default()
         };
@@ -87,5 +94,46 @@ async fn main() {
         times[times.len() / 2],
         times[times.len() * 99 / 100]
     );
+
+    // The public map API through HTTP against the /healthz ceiling: the
+    // nearest 20 nursing stations at the same points, and the first page of a
+    // kind's list (with its count), 32 keep-alive clients, 10 s each. No
+    // per-address limit here (every client is 127.0.0.1; `serve` sets one).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, ..Default::default() };
+    let router = tsunagu_web::router(app.clone(), config);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    let nearest: Vec<Request> = points
+        .iter()
+        .map(|(lat, lng)| {
+            Request::get(format!(
+                "/api/public/v1/m/122173/facilities?kind=home_nursing_station&lat={lat}&lng={lng}&limit=20"
+            ))
+        })
+        .collect();
+    let scenarios: Vec<(&str, Vec<Request>)> = vec![
+        ("GET /healthz (ceiling)", vec![Request::get("/healthz")]),
+        ("public API: nearest 20 nursing stations", nearest),
+        (
+            "public API: a kind's first page (counted)",
+            vec![Request::get("/api/public/v1/m/122173/facilities?kind=home_nursing_station&limit=20")],
+        ),
+    ];
+    println!(
+        "{:<42} {:>9} {:>8} {:>8} {:>8}",
+        "scenario (32 connections, 10 s)", "req/s", "ceiling", "p50 ms", "p99 ms"
+    );
+    let mut ceiling = 0.0;
+    for (name, requests) in scenarios {
+        let (rate, _, p50, p99) = run(addr, &requests, 32, std::time::Duration::from_secs(10)).await;
+        if ceiling == 0.0 {
+            ceiling = rate;
+        }
+        println!("{name:<42} {rate:>9.0} {:>7.1}% {p50:>8.2} {p99:>8.2}", 100.0 * rate / ceiling);
+    }
+    server.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,11 +16,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tsunagu_app::scale::ScaleSpec;
 use tsunagu_app::{App, Settings, SystemClock};
 use tsunagu_domain::account::NewAccount;
+use tsunagu_tests::bench::{Request, run};
 
 #[tokio::main]
 async fn main() {
@@ -173,89 +172,4 @@ async fn join_caseload(store: &Arc<dyn tsunagu_store::Store>, nurse: uuid::Uuid)
     }
     tx.commit().await.unwrap();
     patients
-}
-
-struct Request {
-    path: String,
-    cookie: Option<String>,
-    body: Option<String>,
-    csrf: Option<String>,
-}
-
-impl Request {
-    fn bytes(&self) -> Vec<u8> {
-        let cookie = self.cookie.as_deref().map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-        let csrf = self.csrf.as_deref().map(|c| format!("X-CSRF-Token: {c}\r\n")).unwrap_or_default();
-        match &self.body {
-            None => format!("GET {} HTTP/1.1\r\nHost: bench\r\n{cookie}\r\n", self.path).into_bytes(),
-            Some(b) => format!(
-                "POST {} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{cookie}{csrf}\r\n{b}",
-                self.path,
-                b.len()
-            )
-            .into_bytes(),
-        }
-    }
-}
-
-/// Drives `connections` keep-alive clients for `length`; client `i` sends
-/// `requests[i % len]` over and over. Returns (req/s, count, p50 ms, p99 ms).
-async fn run(addr: SocketAddr, requests: &[Request], connections: usize, length: Duration) -> (f64, usize, f64, f64) {
-    let deadline = Instant::now() + length;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..connections {
-        let request = requests[i % requests.len()].bytes();
-        tasks.push(tokio::spawn(async move {
-            let mut stream = TcpStream::connect(addr).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let mut latencies = Vec::new();
-            let mut buf = vec![0u8; 8 * 1024 * 1024];
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                stream.write_all(&request).await.unwrap();
-                read_response(&mut stream, &mut buf).await;
-                latencies.push(t.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1e3)
-            .unwrap_or(0.0)
-    };
-    (all.len() as f64 / elapsed, all.len(), pct(0.50), pct(0.99))
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length body; panics on anything else.
-async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) {
-    let mut filled = 0;
-    loop {
-        let n = stream.read(&mut buf[filled..]).await.unwrap();
-        assert!(n > 0, "server closed the connection");
-        filled += n;
-        let head = &buf[..filled];
-        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            let headers = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
-            assert!(headers.starts_with("http/1.1 2") || headers.starts_with("http/1.1 3"), "{headers}");
-            let length: usize = headers
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map(|v| v.trim().parse().unwrap())
-                .unwrap_or(0);
-            while filled < end + 4 + length {
-                let n = stream.read(&mut buf[filled..]).await.unwrap();
-                assert!(n > 0);
-                filled += n;
-            }
-            return;
-        }
-    }
 }

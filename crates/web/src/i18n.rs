@@ -995,7 +995,11 @@ const PUBLIC_ENTRIES: &[(&str, &str, &str)] = &[
     ("public.results", "検索結果", "Results"),
     ("public.count", "件", " facilities"),
     ("public.by_distance", "近い順", "nearest first"),
-    ("public.unlocated", "位置情報がないため距離順に並べられない施設", "Facilities left out for want of a location"),
+    (
+        "public.unlocated",
+        "近い順では、位置情報（緯度・経度）が登録されていない施設は表示されません。",
+        "Sorted by distance, facilities without a recorded location are not shown.",
+    ),
     (
         "public.none",
         "条件に合う施設はありません。条件を変えてお試しください。",

@@ -229,13 +229,22 @@ async fn the_list_sorts_by_distance_from_a_point(db: &TestDb) {
         let expected = sakura.distance_m(&at).round();
         assert_eq!(f["distance_m"].as_f64(), Some(expected), "{}", f["name"]);
     }
-    let located = list["total"].as_i64().unwrap_or_default();
-    assert_eq!(located as usize, found.len());
-    assert!(list["unlocated"].as_i64().unwrap_or_default() >= 9, "the notification list has no coordinates: {list}");
+    // Every located facility, and only those; not counted (nearest first says "the next page" instead).
+    let everything = public_json(&t, "/api/public/v1/m/122173/facilities?limit=2000").await;
+    let facilities = everything["facilities"].as_array().cloned().unwrap_or_default();
+    let located = facilities.iter().filter(|f| f["latitude"].is_f64()).count();
+    assert!(facilities.len() >= located + 9, "the notification list has no coordinates");
+    assert_eq!(found.len(), located);
+    assert_eq!((list.get("total"), list.get("pages"), list["has_next"].as_bool()), (None, None, Some(false)), "{list}");
 
     // Pages of the nearest are slices of the whole order.
-    let second = names(&public_json(&t, &near("&limit=2&page=2")).await);
-    assert_eq!(second, found[2..4].to_vec());
+    let second = public_json(&t, &near("&limit=2&page=2")).await;
+    assert_eq!(names(&second), found[2..4].to_vec());
+    assert_eq!(second["has_next"].as_bool(), Some(true));
+    let last_page = (found.len() + 1) / 2;
+    let last = public_json(&t, &near(&format!("&limit=2&page={last_page}"))).await;
+    assert_eq!(names(&last), found[(last_page - 1) * 2..].to_vec());
+    assert_eq!(last["has_next"].as_bool(), Some(false));
     // With a kind: only nursing stations, still nearest first; the near one is
     // found in the first box, the far ones only as the box widens.
     let stations = names(&public_json(&t, &near("&kind=home_nursing_station&limit=2")).await);
@@ -386,6 +395,7 @@ async fn the_json_api_is_documented_open_and_limited(db: &TestDb) {
     assert_eq!((page["page"].as_i64(), page["per_page"].as_i64()), (Some(2), Some(5)));
     let total = page["total"].as_i64().unwrap_or_default();
     assert_eq!(page["pages"].as_i64(), Some((total + 4) / 5));
+    assert_eq!(page["has_next"].as_bool(), Some(total > 10));
     assert_eq!(page["facilities"].as_array().map(Vec::len), Some(5));
     let first = public_json(&t, "/api/public/v1/m/122173/facilities?limit=10").await;
     assert_eq!(names(&page), names(&first)[5..10].to_vec(), "page 2 follows page 1");

@@ -87,13 +87,16 @@ pub(crate) struct PublicFacilityJson {
 pub(crate) struct PublicFacilityList {
     municipality_code: String,
     municipality_name: String,
-    /// Matching facilities on every page (with coordinates, when sorted by distance).
-    total: i64,
+    /// Matching facilities on every page; absent when sorted by distance
+    /// (nearest first, facilities without coordinates are left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<i64>,
     page: i64,
-    pages: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<i64>,
     per_page: i64,
-    /// Sorted by distance: matching facilities left out for want of coordinates.
-    unlocated: i64,
+    /// There is a next page.
+    has_next: bool,
     facilities: Vec<PublicFacilityJson>,
 }
 
@@ -169,7 +172,7 @@ pub(crate) async fn public_facilities(
         page: list.query.page,
         pages: list.pages,
         per_page: list.query.per_page,
-        unlocated: list.unlocated,
+        has_next: list.has_next,
     };
     let mut response = Json(body).into_response();
     // Open data: any site may read it (no cookies are involved).

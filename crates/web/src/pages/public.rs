@@ -154,10 +154,9 @@ pub(crate) async fn map(
         format!("{base}?{filters}{sep}page={page}")
     };
     let (previous, next) = match &l {
-        Some(l) => (
-            (l.query.page > 1).then(|| page_link(l.query.page - 1)),
-            (l.query.page < l.pages).then(|| page_link(l.query.page + 1)),
-        ),
+        Some(l) => {
+            ((l.query.page > 1).then(|| page_link(l.query.page - 1)), l.has_next.then(|| page_link(l.query.page + 1)))
+        }
         None => (None, None),
     };
     let markers = format!(
