@@ -114,7 +114,8 @@ fn number<T: std::str::FromStr + PartialOrd>(
         return Ok(None);
     }
     let value: T = folded.parse().map_err(|_| ValidationError::new(field, "number"))?;
-    if value < min || value > max {
+    // Not `value < min || value > max`: NaN ("NaN" parses as an f64) is neither.
+    if !(min..=max).contains(&value) {
         return Err(ValidationError::new(field, "implausible"));
     }
     Ok(Some(value))
@@ -275,6 +276,17 @@ mod tests {
         ];
         for (f, (field, code)) in cases {
             assert_eq!(VitalSigns::parse(&f), Err(ValidationError::new(field, code)));
+        }
+    }
+
+    #[test]
+    fn not_a_number_is_refused() {
+        // Found by fuzzing (fuzz/, target domain_forms): "NaN" parsed as an f64 and passed the range check.
+        for raw in ["NaN", "nan", "-NaN", "ＮａＮ"] {
+            let t = VitalsForm { temperature_c: raw, ..VitalsForm::default() };
+            assert_eq!(VitalSigns::parse(&t), Err(ValidationError::new("temperature_c", "implausible")), "{raw}");
+            let w = VitalsForm { weight_kg: raw, ..VitalsForm::default() };
+            assert_eq!(VitalSigns::parse(&w), Err(ValidationError::new("weight_kg", "implausible")), "{raw}");
         }
     }
 
