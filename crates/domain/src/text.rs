@@ -112,7 +112,9 @@ fn half_to_full_katakana(raw: &str) -> String {
 /// widened, katakana folded to hiragana, lower-case, spaces removed. So "ｶｼﾜ",
 /// "カシワ" and "かしわ" all find 柏 (かしわ).
 pub fn search_key(raw: &str) -> String {
-    half_to_full_katakana(&fold_full_width_ascii(raw))
+    // Widen first: the half-width long-vowel mark becomes 'ー', which the folding then treats
+    // exactly like a typed 'ー', so a key is the same however it was typed (and stable).
+    fold_full_width_ascii(&half_to_full_katakana(raw))
         .chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
@@ -152,6 +154,17 @@ mod tests {
         assert_eq!(search_key("ｶﾞｯｺｳ ﾊﾟﾝ"), "がっこうぱん");
         assert_eq!(search_key("ＳＡＴＯ　一郎"), "sato一郎");
         assert_eq!(search_key("かしわ"), "かしわ");
+    }
+
+    #[test]
+    fn the_long_vowel_mark_folds_alike_in_either_width() {
+        // Found by fuzzing (fuzz/, target domain_forms): "ｰ" keyed as "ー" but "ー" as "-", so a
+        // name typed in half-width kana was not found by the same name typed in full width.
+        assert_eq!(search_key("ｺｰﾋｰ"), search_key("コーヒー"));
+        assert_eq!(katakana_search_key("ｺｰﾋｰ"), katakana_search_key("こーひー"));
+        for raw in ["ｰ", "ｰﾞ", "ｶﾞｰ", "ー"] {
+            assert_eq!(search_key(&search_key(raw)), search_key(raw), "{raw}");
+        }
     }
 
     #[test]
