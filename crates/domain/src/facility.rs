@@ -90,6 +90,10 @@ impl MedicalInstitutionCode {
             10 => digits,
             7 => {
                 let table = kind.fee_schedule_digit().ok_or(ValidationError::new(FIELD, "not_for_kind"))?;
+                // Only a 2-digit 都道府県コード completes it; without one the 10 digits are needed.
+                if prefecture.len() != 2 || !prefecture.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ValidationError::new(FIELD, "length"));
+                }
                 format!("{prefecture}{table}{digits}")
             }
             _ => return Err(ValidationError::new(FIELD, "length")),
@@ -306,6 +310,27 @@ mod tests {
             let parsed = MedicalInstitutionCode::parse(code, "12", FacilityKind::Clinic);
             assert_eq!(parsed.map(|c| c.0), Ok(format!("121{code}")), "{code}");
         }
+    }
+
+    #[test]
+    fn seven_digits_need_a_two_digit_prefecture() {
+        // Found by fuzzing (fuzz/, target domain_forms): with an empty prefecture "202621-1-"
+        // became the 8-digit code "12026211"; with "123-" the check digit underflowed (a panic
+        // in debug builds).
+        for prefecture in ["", "1", "123", "123-", "ab", "１２"] {
+            assert_eq!(
+                MedicalInstitutionCode::parse("202621-1-", prefecture, FacilityKind::Clinic),
+                Err(ValidationError::new("medical_institution_code", "length")),
+                "{prefecture:?}"
+            );
+            assert_eq!(
+                MedicalInstitutionCode::parse("2101129", prefecture, FacilityKind::Clinic),
+                Err(ValidationError::new("medical_institution_code", "length")),
+                "{prefecture:?}"
+            );
+        }
+        let full = MedicalInstitutionCode::parse("1212101129", "", FacilityKind::Clinic);
+        assert_eq!(full.map(|c| c.0), Ok("1212101129".to_owned()), "10 digits need no prefecture");
     }
 
     #[test]
