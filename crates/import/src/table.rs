@@ -5,9 +5,15 @@ use crate::FileError;
 use crate::fields::fold_ascii;
 use csv::StringRecord;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// How many leading rows may come before the header (the 厚生局 workbooks have three).
 const HEADER_SEARCH_ROWS: usize = 20;
+
+/// The most cells a workbook may give (counting the empty ones between filled cells of a row):
+/// a whole region's 届出受理医療機関名簿 has a few million; a few kilobytes of compressed XML can
+/// claim far more.
+const MAX_XLSX_CELLS: usize = 20_000_000;
 
 pub(crate) struct Table {
     pub encoding: &'static str,
@@ -159,23 +165,54 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileError> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
-    use calamine::Reader;
-    let not_xlsx = |e: calamine::XlsxError| FileError::NotXlsx(e.to_string());
+    use calamine::{DataRef, Reader, XlsxError};
+    let not_xlsx = |e: XlsxError| FileError::NotXlsx(e.to_string());
+    let too_large = || FileError::NotXlsx(format!("more than {MAX_XLSX_CELLS} cells"));
     let mut workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(not_xlsx)?;
-    let range = workbook.worksheet_range_at(0).ok_or_else(|| FileError::NotXlsx("no worksheet".to_owned()))?;
-    let range = range.map_err(not_xlsx)?;
-    let Some((first_row, _)) = range.start() else {
-        return Err(FileError::Empty);
+    let sheet =
+        workbook.sheet_names().into_iter().next().ok_or_else(|| FileError::NotXlsx("no worksheet".to_owned()))?;
+    // Cell by cell, keeping only cells that hold something. (`worksheet_range` allocates every
+    // cell between the first and the last: one cell at A1 and one at XFD1048576 made it ask
+    // for 17 billion, and the process aborted. Found by fuzzing.)
+    let mut reader = match workbook.worksheet_cells_reader(&sheet) {
+        Ok(reader) => reader,
+        Err(XlsxError::NotAWorksheet(_)) => return Err(FileError::Empty),
+        Err(e) => return Err(not_xlsx(e)),
     };
-    let records: Vec<Record> = range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| Record {
-            line: first_row as usize + i + 1,
-            fields: row.iter().map(cell_text).collect::<StringRecord>(),
-        })
-        .collect();
+    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let (mut cells, mut first_column) = (0usize, u32::MAX);
+    while let Some(cell) = reader.next_cell().map_err(not_xlsx)? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        cells += 1;
+        if cells > MAX_XLSX_CELLS {
+            return Err(too_large());
+        }
+        let (row, column) = cell.get_position();
+        first_column = first_column.min(column);
+        rows.entry(row).or_default().push((column, cell_text(&cell.get_value().clone().into())));
+    }
+    // Each row's fields start at the leftmost column used anywhere (as a range would), so a
+    // column has the same index in every record; the padding counts against the same limit.
+    let mut fields_total = 0usize;
+    let mut records = Vec::with_capacity(rows.len());
+    for (row, mut row_cells) in rows {
+        row_cells.sort_by_key(|&(column, _)| column);
+        let width = row_cells.last().map_or(0, |&(column, _)| (column - first_column) as usize + 1);
+        fields_total += width;
+        if fields_total > MAX_XLSX_CELLS {
+            return Err(too_large());
+        }
+        let mut fields = vec![String::new(); width];
+        for (column, text) in row_cells {
+            if let Some(field) = fields.get_mut((column - first_column) as usize) {
+                *field = text;
+            }
+        }
+        records.push(Record { line: row as usize + 1, fields: fields.into_iter().collect() });
+    }
     if records.iter().all(Record::is_blank) {
         return Err(FileError::Empty);
     }
@@ -245,6 +282,73 @@ mod tests {
         assert_eq!(read("a.csv", b"\xEF\xBB\xBF\r\n").err(), Some(FileError::Empty));
         assert!(matches!(read("a.xlsx", b"ID,name\n"), Err(FileError::NotXlsx(_))));
         assert!(matches!(read("a.csv", b"PK\x03\x04garbage"), Err(FileError::NotXlsx(_))));
+    }
+
+    /// A workbook of one sheet, stored (not compressed) in a zip archive.
+    fn xlsx(sheet_data: &str) -> Vec<u8> {
+        const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let workbook = format!(
+            r#"<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+        );
+        let rels = |id: &str, target: &str| {
+            format!(
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/{id}" Target="{target}"/></Relationships>"#
+            )
+        };
+        let sheet = format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#);
+        let files = [
+            ("_rels/.rels", rels("officeDocument", "xl/workbook.xml")),
+            ("xl/workbook.xml", workbook),
+            ("xl/_rels/workbook.xml.rels", rels("worksheet", "worksheets/sheet1.xml")),
+            ("xl/worksheets/sheet1.xml", sheet),
+        ];
+        let crc32 = |bytes: &[u8]| {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        };
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        for (name, data) in &files {
+            let offset = u32::try_from(out.len()).unwrap();
+            let (crc, size, name_len) =
+                (crc32(data.as_bytes()), u32::try_from(data.len()).unwrap(), u16::try_from(name.len()).unwrap());
+            // Signature, version(s), flags, method (0: stored), time, date; then CRC and sizes.
+            out.extend(0x0403_4b50u32.to_le_bytes().into_iter().chain([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+            out.extend([crc, size, size].iter().flat_map(|v| v.to_le_bytes()));
+            out.extend(name_len.to_le_bytes().into_iter().chain([0, 0]).chain(name.bytes()).chain(data.bytes()));
+            central.extend(0x0201_4b50u32.to_le_bytes().into_iter().chain([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+            central.extend([crc, size, size].iter().flat_map(|v| v.to_le_bytes()));
+            central.extend(name_len.to_le_bytes().into_iter().chain([0; 12]));
+            central.extend(offset.to_le_bytes().into_iter().chain(name.bytes()));
+        }
+        let (central_at, central_len) = (u32::try_from(out.len()).unwrap(), u32::try_from(central.len()).unwrap());
+        out.extend(central);
+        let count = u16::try_from(files.len()).unwrap().to_le_bytes();
+        out.extend(0x0605_4b50u32.to_le_bytes().into_iter().chain([0, 0, 0, 0]).chain(count).chain(count));
+        out.extend(central_len.to_le_bytes().into_iter().chain(central_at.to_le_bytes()).chain([0, 0]));
+        out
+    }
+
+    #[test]
+    fn cells_far_apart_do_not_fill_the_space_between() {
+        // Found by fuzzing (fuzz/, target import_xlsx_sheet): a sheet with cells at A1 and
+        // XFD1048576 made calamine's `worksheet_range` allocate 17 billion cells (an abort).
+        let bytes = xlsx(
+            r#"<row r="1"><c r="B1" t="inlineStr"><is><t>ID</t></is></c></row><row r="3"><c r="C3"><v>7</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+        );
+        let table = read("a.xlsx", &bytes).unwrap();
+        let lines: Vec<usize> = table.records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![1, 3, 1_048_576]);
+        assert_eq!(table.records[0].get(Some(0)), "ID", "fields start at the leftmost column used");
+        assert_eq!(table.records[1].get(Some(1)), "7");
+        assert_eq!(table.records[2].fields.len(), 16_383);
+        assert_eq!(read("a.xlsx", &xlsx("")).err(), Some(FileError::Empty));
     }
 
     #[test]
