@@ -363,10 +363,14 @@ impl App {
     }
 
     /// An article to edit (drafts too).
-    pub async fn article_for_edit(&self, session: &Session, article: Uuid) -> Result<ArticleView, AppError> {
+    pub async fn article_for_edit(
+        &self,
+        session: &Session,
+        article: Uuid,
+    ) -> Result<(PublicMunicipality, ArticleView), AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (m, _) = self.writing_municipality(tx.as_mut(), session).await?;
-        Ok(article_view(tx.article(m.0, article).await?.ok_or(AppError::NotFound)?))
+        let (m, municipality) = self.writing_municipality(tx.as_mut(), session).await?;
+        Ok((municipality, article_view(tx.article(m.0, article).await?.ok_or(AppError::NotFound)?)))
     }
 
     /// Writes a new article (`article` none) or a new text of one; returns its id.

@@ -176,9 +176,8 @@ pub fn choose_figure(metric: FigureMetric, own: Option<OwnCount>, entered: Optio
         (Some(o), None) => (o.value, FigureSource::Own, true),
         (None, None) => return None,
     };
-    let withheld = metric.is_about_people()
-        && source == FigureSource::Own
-        && (1..SMALLEST_PUBLISHED_COUNT).contains(&value);
+    let withheld =
+        metric.is_about_people() && source == FigureSource::Own && (1..SMALLEST_PUBLISHED_COUNT).contains(&value);
     let shown = if withheld { Shown::FewerThan(SMALLEST_PUBLISHED_COUNT) } else { Shown::Count(value) };
     Some(Figure { shown, source, partial })
 }
@@ -225,8 +224,8 @@ impl ArticleDraft {
 
     pub fn parse(title: &str, body: &str, published: bool) -> Result<Self, ValidationError> {
         let title = text::required("title", title, Self::MAX_TITLE)?;
-        let body = text::optional_multiline("body", body, Self::MAX_BODY)?
-            .ok_or(ValidationError::new("body", "required"))?;
+        let body =
+            text::optional_multiline("body", body, Self::MAX_BODY)?.ok_or(ValidationError::new("body", "required"))?;
         Ok(Self { title, body, published })
     }
 }
@@ -304,7 +303,15 @@ mod tests {
         assert_eq!(FiscalYear(2019).label_ja(), "令和元年度");
         assert_eq!(FiscalYear(2016).label_ja(), "平成28年度");
         assert_eq!(FiscalYear(1989).label_ja(), "平成元年度");
-        for (typed, year) in [("2025", 2025), ("２０２５年度", 2025), ("令和7", 2025), ("R7", 2025), ("平成28年度", 2016), ("H28", 2016), ("令和元", 2019)] {
+        for (typed, year) in [
+            ("2025", 2025),
+            ("２０２５年度", 2025),
+            ("令和7", 2025),
+            ("R7", 2025),
+            ("平成28年度", 2016),
+            ("H28", 2016),
+            ("令和元", 2019),
+        ] {
             assert_eq!(FiscalYear::parse("year", typed), Ok(FiscalYear(year)), "{typed}");
         }
         for typed in ["", "来年", "令和0", "1800", "R-1"] {
@@ -394,7 +401,10 @@ mod tests {
             EnteredFigure::parse("home_deaths", "2024", "-1", "").err(),
             Some(ValidationError::new("value", "out_of_range"))
         );
-        assert_eq!(EnteredFigure::parse("home_deaths", "2024", "", "").err(), Some(ValidationError::new("value", "required")));
+        assert_eq!(
+            EnteredFigure::parse("home_deaths", "2024", "", "").err(),
+            Some(ValidationError::new("value", "required"))
+        );
 
         assert_eq!(ArticleDraft::parse(" ", "本文", true).err(), Some(ValidationError::new("title", "required")));
         assert_eq!(ArticleDraft::parse("題", "  ", true).err(), Some(ValidationError::new("body", "required")));

@@ -77,7 +77,13 @@ impl Tr {
 }
 
 static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
-    ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).map(|(k, ja, en)| (*k, (*ja, *en))).collect()
+    ENTRIES
+        .iter()
+        .chain(BACKUP_ENTRIES)
+        .chain(PUBLIC_ENTRIES)
+        .chain(PAGES_ENTRIES)
+        .map(|(k, ja, en)| (*k, (*ja, *en)))
+        .collect()
 });
 
 /// The backup system's text (groups, rosters, absences, urgent requests).
@@ -1039,14 +1045,130 @@ const PUBLIC_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.out_of_range", "範囲外の値です", "is out of range"),
 ];
 
+/// The public pages (item キ) and the staff pages that write them.
+const PAGES_ENTRIES: &[(&str, &str, &str)] = &[
+    ("pages.title", "在宅医療・介護のご案内", "Home medical and long-term care"),
+    (
+        "pages.intro",
+        "住み慣れた家で、医療や介護を受けながら暮らすことができます。市内の診療所・訪問看護ステーションなどの探し方、市からのお知らせ、講座や相談会のご案内です。",
+        "You can live at home while receiving medical and long-term care. Find clinics and home nursing stations, read the city's news, and join its talks and consultations.",
+    ),
+    ("pages.links", "このページの内容", "On this site"),
+    ("pages.find_facilities", "近くの診療所・訪問看護などを探す", "Find clinics and nursing stations near you"),
+    ("pages.articles", "お知らせ・記事", "News and articles"),
+    ("pages.all_articles", "お知らせ・記事の一覧へ", "All news and articles"),
+    ("pages.events", "講座・相談会などの催し", "Talks and consultations"),
+    ("pages.news", "新着のお知らせ", "Latest news"),
+    ("pages.no_articles", "現在、お知らせはありません。", "No news at the moment."),
+    ("pages.upcoming", "これからの催し", "Coming events"),
+    ("pages.past", "終了した催し", "Past events"),
+    ("pages.no_events", "現在、予定している催しはありません。", "No events planned at the moment."),
+    ("pages.cancelled", "中止", "Cancelled"),
+    ("pages.place", "場所", "Place"),
+    ("pages.published", "掲載日", "Published"),
+    ("pages.updated", "更新日", "Updated"),
+    ("pages.figures", "数字で見る在宅医療", "Home care in figures"),
+    ("pages.no_figures", "まだ数値がありません。", "No figures yet."),
+    (
+        "pages.figures_caption",
+        "在宅医療を支える施設の数と、在宅での看取りの数",
+        "Facilities supporting home care, and deaths at home",
+    ),
+    ("pages.period", "時点・年度", "When"),
+    (
+        "pages.figures_when",
+        "施設の数は各年度の4月1日時点、在宅看取りは年度（4月〜翌年3月）の件数です。",
+        "Facilities are counted on April 1st of each fiscal year; deaths at home over the fiscal year (April to March).",
+    ),
+    ("pages.figures_entered", "＊ 市の統計による数値です。", "* From the city's statistics."),
+    (
+        "pages.figures_partial",
+        "† 年度の途中まで、またはこのシステムの利用開始後の分だけを数えた数値です。",
+        "† Counted for part of the year only (the year is under way, or the system started during it).",
+    ),
+    (
+        "pages.figures_small",
+        "在宅看取りの数が少ないときは、ご本人やご家族が特定されないよう「5未満」と表示します。",
+        "Small numbers of deaths at home are shown as \"fewer than 5\" so that nobody can be identified.",
+    ),
+    ("pages.figures_sources", "市の統計の出典", "Sources of the city's figures"),
+    ("pages.admin_title", "市民向けページの編集", "Public pages"),
+    (
+        "pages.admin_intro",
+        "お知らせ・催し・数値を市民向けページに掲載します。公開ページ:",
+        "Publish news, events and figures on the citizens' pages. Public page:",
+    ),
+    ("pages.state_published", "公開中", "Published"),
+    ("pages.state_draft", "下書き", "Draft"),
+    ("pages.new_article", "お知らせ・記事を書く", "Write an article"),
+    ("pages.edit_article", "お知らせ・記事の編集", "Edit the article"),
+    ("pages.article_title", "題名", "Title"),
+    ("pages.body", "本文", "Text"),
+    (
+        "pages.markdown_help",
+        "見出しは「# 見出し」、箇条書きは「- 項目」、リンクは「[文字](https://...)」と書けます（Markdown）。HTMLのタグはそのまま文字として表示されます。",
+        "Write headings as \"# Heading\", lists as \"- item\", links as \"[text](https://...)\" (Markdown). HTML tags are shown as text.",
+    ),
+    ("pages.publish", "公開する（チェックしないと下書きとして保存）", "Publish (unchecked: saved as a draft)"),
+    ("pages.public_at", "公開ページ:", "Public page:"),
+    ("pages.preview", "表示の確認", "Preview"),
+    ("pages.save", "保存する", "Save"),
+    ("pages.new_event", "催しを登録する", "Announce an event"),
+    ("pages.edit_event", "催しの編集", "Edit the event"),
+    ("pages.event_title", "催しの名前", "Name of the event"),
+    ("pages.date", "日付", "Date"),
+    ("pages.starts", "開始", "Starts"),
+    ("pages.ends", "終了（任意）", "Ends (optional)"),
+    ("pages.description", "内容・申込方法など（任意）", "What, and how to apply (optional)"),
+    ("pages.cancel_event", "この催しを中止にする", "Cancel this event"),
+    ("pages.reinstate", "中止を取り消す", "Reinstate the event"),
+    ("pages.cancelled_note", "この催しは中止として公開されています。", "This event is shown as cancelled."),
+    ("pages.enter_figure", "市の統計の数値を入力", "Enter a figure from the city's statistics"),
+    (
+        "pages.enter_figure_help",
+        "このシステムのデータがない年度の数値を入力します。システムのデータがある年度は、そちらが表示されます。",
+        "For years the system's own data does not cover; where it does, the system's figure is shown.",
+    ),
+    ("pages.metric", "項目", "Figure"),
+    ("pages.year", "年度", "Fiscal year"),
+    ("pages.value", "数値", "Value"),
+    ("pages.note", "出典（任意）", "Source (optional)"),
+    ("pages.note_hint", "例: 人口動態統計", "e.g. vital statistics"),
+    ("pages.entered", "入力済みの数値", "Entered figures"),
+    ("pages.remove", "取り消す", "Remove"),
+    ("field.title", "題名", "Title"),
+    ("field.place", "場所", "Place"),
+    ("field.description", "内容", "Description"),
+    ("field.metric", "項目", "Figure"),
+    ("field.year", "年度", "Fiscal year"),
+    ("field.value", "数値", "Value"),
+    ("field.note", "出典", "Source"),
+    ("field.starts", "開始", "Start"),
+    ("field.ends", "終了", "End"),
+    (
+        "error.year.fiscal_year",
+        "年度は 2024 や 令和6 のように入力してください。",
+        "Give the fiscal year as 2024 or 令和6.",
+    ),
+    ("error.year.out_of_range", "その年度は入力できません。", "That fiscal year cannot be entered."),
+    ("error.starts.time", "開始の時刻は 13:30 のように入力してください。", "Give the start time as 13:30."),
+    ("error.ends.time", "終了の時刻は 15:00 のように入力してください。", "Give the end time as 15:00."),
+    ("error.ends.before_start", "終了は開始より後の時刻にしてください。", "The end must be after the start."),
+    ("error.date.date", "日付を 2026-12-12 のように入力してください。", "Give the date as 2026-12-12."),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_are_unique_and_complete() {
-        assert_eq!(CATALOG.len(), ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len(), "a key is listed twice");
-        for (key, ja, en) in ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES) {
+        assert_eq!(
+            CATALOG.len(),
+            ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len() + PAGES_ENTRIES.len(),
+            "a key is listed twice"
+        );
+        for (key, ja, en) in ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).chain(PAGES_ENTRIES) {
             assert!(!ja.is_empty() && !en.is_empty(), "{key}");
         }
     }

@@ -8,6 +8,7 @@ mod chart;
 mod context;
 mod error;
 pub mod i18n;
+mod markdown;
 mod metrics;
 mod pages;
 mod qr;
@@ -90,7 +91,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, backup, imports, ops, patients, public};
+    use pages::{account, admin, auth, backup, imports, ops, patients, public, public_pages};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -168,6 +169,16 @@ fn route_table() -> Vec<Route> {
         // Open-data files: a national file of one service type is tens of MB.
         ("POST", "/admin/imports", post(imports::preview).layer(DefaultBodyLimit::max(64 * 1024 * 1024))),
         ("POST", "/admin/imports/{import}/apply", post(imports::apply)),
+        ("GET", "/admin/public", get(public_pages::admin)),
+        ("POST", "/admin/public/articles", post(public_pages::create_article)),
+        ("GET", "/admin/public/articles/{article}", get(public_pages::edit_article)),
+        ("POST", "/admin/public/articles/{article}", post(public_pages::update_article)),
+        ("POST", "/admin/public/events", post(public_pages::create_event)),
+        ("GET", "/admin/public/events/{event}", get(public_pages::edit_event)),
+        ("POST", "/admin/public/events/{event}", post(public_pages::update_event)),
+        ("POST", "/admin/public/events/{event}/cancellation", post(public_pages::cancel_event)),
+        ("POST", "/admin/public/figures", post(public_pages::enter_figure)),
+        ("POST", "/admin/public/figures/removal", post(public_pages::remove_figure)),
         ("GET", "/admin/accounts/{account}", get(admin::account)),
         ("POST", "/admin/accounts/{account}/status", post(admin::set_status)),
         ("POST", "/admin/accounts/{account}/reissue", post(admin::reissue)),
@@ -216,6 +227,13 @@ fn route_table() -> Vec<Route> {
         ("GET", "/m/{code}/map/print", get(public::print)),
         ("GET", "/m/{code}/facilities/{facility}", get(public::facility)),
         ("GET", "/api/public/v1/m/{code}/facilities", get(api::public_facilities)),
+        // The public pages (no sign-in): the municipality's home, articles, events, figures.
+        ("GET", "/m/{code}", get(public_pages::home)),
+        ("GET", "/m/{code}/articles", get(public_pages::articles)),
+        ("GET", "/m/{code}/articles/{article}", get(public_pages::article)),
+        ("GET", "/m/{code}/events", get(public_pages::events)),
+        ("GET", "/api/public/v1/m/{code}/figures", get(api::public_figures)),
+        ("GET", "/api/public/v1/m/{code}/events", get(api::public_events)),
         ("GET", "/static/vendor/{*file}", get(ops::vendor_file)),
     ]
 }

@@ -13,6 +13,7 @@ mod matrix;
 mod ops;
 mod patients;
 mod public_map;
+mod public_pages;
 mod registry;
 mod routes;
 mod sign_in;

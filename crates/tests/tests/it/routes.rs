@@ -24,6 +24,13 @@ const PUBLIC: &[&str] = &[
     "/m/{code}/facilities/{facility}",
     "/api/public/v1/m/{code}/facilities",
     "/static/vendor/{*file}",
+    // The public pages: the municipality's figures, published articles and events.
+    "/m/{code}",
+    "/m/{code}/articles",
+    "/m/{code}/articles/{article}",
+    "/m/{code}/events",
+    "/api/public/v1/m/{code}/figures",
+    "/api/public/v1/m/{code}/events",
 ];
 
 fn fill(path: &str, ids: &[(&str, String)]) -> String {
@@ -68,7 +75,28 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         .and_then(|s| s.split('/').next())
         .unwrap_or_default()
         .to_owned();
+    // Kashiwa's draft article (public nowhere) and its event.
+    let article_form = [("title", "柏の秘密の下書き"), ("body", "機密ではないが未公開")];
+    assert!(
+        kashiwa_admin.submit("/admin/public", "/admin/public/articles", &article_form).await.redirects_to("/admin")
+    );
+    let event_form = [
+        ("title", "柏の催し"),
+        ("date", "2030-01-10"),
+        ("starts", "10:00"),
+        ("ends", ""),
+        ("place", "柏"),
+        ("description", ""),
+    ];
+    assert!(kashiwa_admin.submit("/admin/public", "/admin/public/events", &event_form).await.redirects_to("/admin"));
+    let public_admin = kashiwa_admin.get("/admin/public").await.body;
+    let id_after = |prefix: &str| {
+        public_admin.split(prefix).nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
+    };
+    let (article, event) = (id_after("/admin/public/articles/"), id_after("/admin/public/events/"));
     let ids = [
+        ("article", article),
+        ("event", event),
         ("municipality", kashiwa.to_string()),
         ("facility", clinic.to_string()),
         ("account", nurse_id.to_string()),
@@ -129,6 +157,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                 assert!(!reply.body.contains("柏の秘密の診療所"), "{who} {method} {path} saw Kashiwa's facility");
                 assert!(!reply.body.contains("kashiwa.nurse"), "{who} {method} {path} saw Kashiwa's staff");
             }
+            assert!(!reply.body.contains("柏の秘密の下書き"), "{who} {method} {path} saw Kashiwa's draft");
             assert!(
                 !reply.body.contains("機密") && !reply.body.contains("ペニシリン"),
                 "{who} {method} {path} saw the patient"
@@ -158,6 +187,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/absences"
                     // One's own municipality's imports (admins only; tested in registry).
                     || *pattern == "/admin/imports"
+                    // One's own municipality's public pages (its admins only; tested in public_pages).
+                    || (*pattern == "/admin/public" && *method == "GET")
                     || *pattern == "/api/v1/physician-groups"
                     || *pattern == "/api/v1/absences"
                     || *pattern == "/api/v1/patients"

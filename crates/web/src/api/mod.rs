@@ -11,7 +11,7 @@ mod public;
 
 pub(crate) use backup::*;
 pub(crate) use care::*;
-pub(crate) use public::public_facilities;
+pub(crate) use public::{public_events, public_facilities, public_figures};
 
 use crate::AppState;
 use crate::context::Ctx;
@@ -478,7 +478,9 @@ pub(crate) async fn post_entry(
         add_group_member,
         my_absences,
         cancel_absence,
-        public::public_facilities
+        public::public_facilities,
+        public::public_figures,
+        public::public_events
     )
 )]
 pub(crate) struct ApiDoc;

@@ -179,3 +179,146 @@ pub(crate) async fn public_facilities(
     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     Ok(response)
 }
+
+/// One figure as published.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FigureJson {
+    /// home_care_support_clinics, home_care_support_hospitals, home_nursing_stations or home_deaths.
+    metric: String,
+    /// The count, unless it is withheld or unknown.
+    value: Option<i64>,
+    /// A small count of people from the system is withheld: "fewer than this".
+    fewer_than: Option<i64>,
+    /// "own" (counted by the system) or "entered" (the municipality's statistics); null: nothing known.
+    source: Option<String>,
+    /// Counted over part of the period only.
+    partial: bool,
+}
+
+/// A line of the figures table.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FigureLineJson {
+    /// "now" (facilities today, home deaths so far this fiscal year) or "year".
+    period: String,
+    /// The fiscal year (April to March) the line is about.
+    fiscal_year: i32,
+    /// The day facilities are counted on (today, or the year's April 1st).
+    as_of: String,
+    /// One per metric, in the same order on every line.
+    figures: Vec<FigureJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicFiguresJson {
+    municipality_code: String,
+    municipality_name: String,
+    lines: Vec<FigureLineJson>,
+}
+
+/// The programme's figures: support clinics and hospitals, home nursing
+/// stations (on April 1st of each fiscal year, and today) and home deaths (per
+/// fiscal year) — from the system's own data where it covers the period,
+/// otherwise as the municipality entered them. No sign-in.
+#[utoipa::path(get, path = "/api/public/v1/m/{code}/figures", tag = "public",
+    params(("code" = String, Path, description = "全国地方公共団体コード (6 digits)")),
+    responses((status = 200, body = PublicFiguresJson), (status = 404, body = ApiError)))]
+pub(crate) async fn public_figures(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    use tsunagu_app::public_pages::Period;
+    use tsunagu_domain::public_pages::{FigureSource, Shown};
+    let (m, figures) = state.app.public_figures(&code).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let lines = figures
+        .lines
+        .iter()
+        .map(|line| {
+            let (period, year, as_of) = match line.period {
+                Period::Now(day, year) => ("now", year, day),
+                Period::Year(year) => ("year", year, year.first_day()),
+            };
+            let values = figures
+                .metrics
+                .iter()
+                .zip(&line.cells)
+                .map(|(metric, cell)| FigureJson {
+                    metric: metric.code().to_owned(),
+                    value: cell.and_then(|f| match f.shown {
+                        Shown::Count(n) => Some(n),
+                        Shown::FewerThan(_) => None,
+                    }),
+                    fewer_than: cell.and_then(|f| match f.shown {
+                        Shown::FewerThan(n) => Some(n),
+                        Shown::Count(_) => None,
+                    }),
+                    source: cell.map(|f| if f.source == FigureSource::Own { "own" } else { "entered" }.to_owned()),
+                    partial: cell.is_some_and(|f| f.partial),
+                })
+                .collect();
+            FigureLineJson { period: period.to_owned(), fiscal_year: year.0, as_of: as_of.to_string(), figures: values }
+        })
+        .collect();
+    let body = PublicFiguresJson { municipality_code: m.code, municipality_name: m.name, lines };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicEventJson {
+    id: Uuid,
+    title: String,
+    /// RFC 3339, Japan's time.
+    starts_at: String,
+    ends_at: Option<String>,
+    place: String,
+    /// Markdown, as the municipality wrote it.
+    description: Option<String>,
+    cancelled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PublicEventsJson {
+    municipality_code: String,
+    municipality_name: String,
+    /// Soonest first; cancelled ones stay, marked.
+    upcoming: Vec<PublicEventJson>,
+}
+
+/// The municipality's coming public events (talks, consultations). No sign-in.
+#[utoipa::path(get, path = "/api/public/v1/m/{code}/events", tag = "public",
+    params(("code" = String, Path, description = "全国地方公共団体コード (6 digits)")),
+    responses((status = 200, body = PublicEventsJson), (status = 404, body = ApiError)))]
+pub(crate) async fn public_events(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let events = state.app.public_events(&code).await.map_err(|e| ApiError::from_app(e, &ctx))?;
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.to_offset(tsunagu_domain::clock::JST)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let body = PublicEventsJson {
+        municipality_code: events.municipality.code,
+        municipality_name: events.municipality.name,
+        upcoming: events
+            .upcoming
+            .into_iter()
+            .map(|e| PublicEventJson {
+                id: e.id,
+                title: e.title,
+                starts_at: rfc3339(e.starts_at),
+                ends_at: e.ends_at.map(rfc3339),
+                place: e.place,
+                description: e.description,
+                cancelled: e.cancelled,
+            })
+            .collect(),
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}

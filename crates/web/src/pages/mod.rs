@@ -9,6 +9,7 @@ pub(crate) mod imports;
 pub(crate) mod ops;
 pub(crate) mod patients;
 pub(crate) mod public;
+pub(crate) mod public_pages;
 
 use crate::context::{ANON_CSRF_COOKIE, Ctx};
 use crate::error::{WebError, describe};
