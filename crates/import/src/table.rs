@@ -174,7 +174,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
         workbook.sheet_names().into_iter().next().ok_or_else(|| FileError::NotXlsx("no worksheet".to_owned()))?;
     // Cell by cell, keeping only cells that hold something. (`worksheet_range` allocates every
     // cell between the first and the last: one cell at A1 and one at XFD1048576 made it ask
-    // for 17 billion, and the process aborted. Found by fuzzing.)
+    // for 17 billion, and the process aborted. Found while fuzzing: docs/fuzzing.md.)
     let mut reader = match workbook.worksheet_cells_reader(&sheet) {
         Ok(reader) => reader,
         Err(XlsxError::NotAWorksheet(_)) => return Err(FileError::Empty),
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn cells_far_apart_do_not_fill_the_space_between() {
-        // Found by fuzzing (fuzz/, target import_xlsx_sheet): a sheet with cells at A1 and
+        // Found while fuzzing (fuzz/, target import_xlsx_sheet): a sheet with cells at A1 and
         // XFD1048576 made calamine's `worksheet_range` allocate 17 billion cells (an abort).
         let bytes = xlsx(
             r#"<row r="1"><c r="B1" t="inlineStr"><is><t>ID</t></is></c></row><row r="3"><c r="C3"><v>7</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
