@@ -263,12 +263,14 @@ async fn figures(tx: &mut dyn StoreTx, municipality: Uuid, today: Date) -> Resul
     let first = FiscalYear(earliest.0.max(this_year.0 - FIGURE_YEARS));
     let mut periods = vec![Period::Now(today, this_year)];
     periods.extend((first.0..this_year.0).rev().map(|y| Period::Year(FiscalYear(y))));
+    // Past years about which nothing is known are left out (the present stays, even empty).
     let lines = periods
         .into_iter()
         .map(|period| FigureLine {
             period,
             cells: metrics.iter().zip(&counted_metrics).map(|(m, c)| cell(*m, c, period)).collect(),
         })
+        .filter(|line| matches!(line.period, Period::Now(..)) || line.cells.iter().any(Option::is_some))
         .collect();
     Ok(Figures { metrics, lines, entered })
 }

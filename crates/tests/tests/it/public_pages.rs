@@ -239,6 +239,7 @@ async fn figures_come_from_the_systems_data_or_the_citys_statistics(db: &TestDb)
     assert_eq!(cell(&line_2016, "home_care_support_clinics")["source"], "entered");
     assert!(cell(&line_2016, "home_deaths")["source"].is_null(), "nothing known of 2016's deaths");
     assert!(lines.len() as i32 <= tsunagu_app::public_pages::FIGURE_YEARS + 1);
+    assert!(fy(2017).is_none(), "a year nothing is known of is left out");
     let home = citizen.get("/m/122173").await;
     assert!(home.body.contains("平成28年度") && home.body.contains("24*") && home.body.contains("市の調べ"));
 
