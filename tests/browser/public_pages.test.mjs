@@ -108,9 +108,9 @@ test('the city writes its page and a citizen reads it on a phone', async () => {
     assert.ok(await overflow(page) <= 0, `at large text the page is ${await overflow(page)}px too wide`);
     await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
 
-    await page.getByRole('link', { name: '家で療養するという選択' }).click();
-    await page.getByRole('heading', { level: 1, name: '家で療養するという選択' }).waitFor();
-    await page.getByRole('heading', { level: 2, name: '在宅医療とは' }).waitFor();
+    await page.getByRole('link', { name: '家で療養するという選択', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: '家で療養するという選択', exact: true }).waitFor();
+    await page.locator('#article-body').getByRole('heading', { level: 2, name: '在宅医療とは' }).waitFor();
     assert.equal(await page.locator('#article-body li').count(), 2);
     assert.match(await page.locator('#article-body').textContent(), /<script>alert\(1\)<\/script>/, 'raw HTML is shown as text');
     await check('an article');

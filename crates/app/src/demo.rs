@@ -236,6 +236,7 @@ impl App {
         }
         self.demo_patients().await?;
         self.demo_backup_system().await?;
+        self.demo_public_pages().await?;
         // A second municipality shows that tenants never see each other.
         let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
         let form = FacilityForm {
@@ -417,6 +418,32 @@ impl App {
         let ward = self.demo_session("msw.watanabe").await?;
         let hospital = ward.account.memberships.first().map(|m| m.facility_id.0).ok_or(AppError::NotFound)?;
         self.update_backup_beds(&ward, hospital, true, "2", "個室2床（夜間は当直医が判断）", &meta).await?;
+        Ok(())
+    }
+
+    /// The city's page for citizens: an article and a talk three weeks ahead.
+    async fn demo_public_pages(&self) -> Result<(), AppError> {
+        use tsunagu_domain::public_pages::{ArticleDraft, PublicEventDraft, PublicEventForm};
+        let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu demo".into()) };
+        let admin = self.demo_session("city.admin").await?;
+        let article = ArticleDraft::parse(
+            "家で療養するという選択（サンプル記事）",
+            "# 在宅医療とは\n\n通院が難しくなっても、医師や看護師が**ご自宅に伺って**診療や看護を行います。\n\n\
+             - 訪問診療: 計画を立てて定期的に伺います\n- 往診: 急に具合が悪くなったときに伺います\n- 訪問看護: 看護師が療養を支えます\n\n\
+             ご相談は地域医療連携センターへ。近くの診療所や訪問看護ステーションは[在宅医療マップ](/m/122173/map)で探せます。",
+            true,
+        )?;
+        self.save_article(&admin, None, &article, &meta).await?;
+        let day = (self.now().to_offset(tsunagu_domain::clock::JST).date() + time::Duration::days(21)).to_string();
+        let talk = PublicEventDraft::parse(&PublicEventForm {
+            title: "在宅医療市民講座「住み慣れた家で最期まで」（サンプル）",
+            date: &day,
+            starts: "13:30",
+            ends: "15:00",
+            place: "柏市役所 本庁舎（架空）",
+            description: "申込は不要です。在宅医と訪問看護師がお話しします。",
+        })?;
+        self.save_public_event(&admin, None, &talk, &meta).await?;
         Ok(())
     }
 

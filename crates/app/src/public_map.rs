@@ -40,7 +40,10 @@ const MAX_PAGE: i64 = 1_000;
 /// A bound on one box query: far above any municipality's number of facilities.
 const BOX_CAP: i64 = 50_000;
 /// The radii (metres) of the boxes tried in turn when looking for the nearest.
-const RADII_M: [f64; 5] = [1_000.0, 3_000.0, 10_000.0, 30_000.0, 100_000.0];
+/// The first box's radius (metres): a town's nearest facilities lie within it.
+const FIRST_RADIUS_M: f64 = 2_000.0;
+/// The largest box; beyond it every located facility is read.
+const LAST_RADIUS_M: f64 = 600_000.0;
 
 /// The query as typed (a GET form or the API's parameters); empty is "any".
 #[derive(Debug, Clone, Copy, Default)]
@@ -318,6 +321,15 @@ async fn views(
         .collect())
 }
 
+/// The next box's radius when `within` of the `n` wanted lay within `radius`:
+/// from the density seen (area grows with the square of the radius), with a
+/// margin, so that one more round trip usually suffices; ×4 when none did.
+fn next_radius(radius: f64, within: usize, n: usize) -> f64 {
+    let grown =
+        if within == 0 { radius * 4.0 } else { (radius * (n as f64 / within as f64).sqrt() * 1.3).max(radius * 1.5) };
+    grown.min(LAST_RADIUS_M)
+}
+
 /// The `n` located facilities nearest to `point` that pass `filter`, nearest
 /// first: boxes of growing radius are read (index ranges, locations only)
 /// until `n` lie within the radius — then no facility outside the box can be
@@ -338,7 +350,8 @@ async fn nearest(
         measured
     };
     let mut found = None;
-    for radius in RADII_M {
+    let mut radius = FIRST_RADIUS_M;
+    loop {
         let b = point.bounding_box(radius);
         let rows = tx
             .public_locations_in_box(
@@ -350,10 +363,15 @@ async fn nearest(
             )
             .await?;
         let measured = by_distance(rows);
-        if measured.iter().filter(|(d, _)| *d <= radius).count() >= n {
+        let within = measured.iter().filter(|(d, _)| *d <= radius).count();
+        if within >= n {
             found = Some(measured);
             break;
         }
+        if radius >= LAST_RADIUS_M {
+            break;
+        }
+        radius = next_radius(radius, within, n);
     }
     let measured = match found {
         Some(m) => m,
@@ -540,6 +558,16 @@ mod tests {
         assert_eq!(area_of_address("千葉県柏市十余二 字 中野", "柏市"), "十余二", "stops at a space too");
         assert_eq!(area_of_address("千葉県柏市1-1", "柏市"), "");
         assert_eq!(area_of_address("藤心650", "柏市"), "藤心", "read from the start when the city is not named");
+    }
+
+    #[test]
+    fn boxes_grow_by_the_density_seen_and_stop_at_the_largest() {
+        assert_eq!(next_radius(2_000.0, 0, 20), 8_000.0);
+        // 5 of 20 within 2 km: four times the area, so twice the radius, with a margin.
+        assert_eq!(next_radius(2_000.0, 5, 20), 2_000.0 * 2.0 * 1.3);
+        // Almost there: at least half as far again.
+        assert_eq!(next_radius(10_000.0, 19, 20), 15_000.0);
+        assert_eq!(next_radius(500_000.0, 0, 20), LAST_RADIUS_M);
     }
 
     #[test]

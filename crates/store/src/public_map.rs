@@ -284,8 +284,8 @@ macro_rules! public_columns {
 }
 pub(crate) use public_columns;
 
-/// The most latitude bands one box query lists (a 100 km box spans ~180).
-pub const MAX_BANDS: i32 = 400;
+/// The most latitude bands one box query lists (a 600 km box spans ~1,080).
+pub const MAX_BANDS: i32 = 1_200;
 
 #[cfg(test)]
 mod tests {

@@ -95,6 +95,11 @@ async fn main() {
         times[times.len() * 99 / 100]
     );
 
+    // A municipality of ordinary size beside it (the demo's 流山市 with 2,000
+    // synthetic offices), for the list as citizens page through it.
+    let town = tsunagu_import::synthetic_care_offices_csv(2_000);
+    app.import_registry_from_shell_with(Some("122203"), Source::CareOffices, "town.csv", &town, true).await.unwrap();
+
     // The public map API through HTTP against the /healthz ceiling: the
     // nearest 20 nursing stations at the same points, and the first page of a
     // kind's list (with its count), 32 keep-alive clients, 10 s each. No
@@ -121,6 +126,12 @@ async fn main() {
             "public API: a kind's first page (counted)",
             vec![Request::get("/api/public/v1/m/122173/facilities?kind=home_nursing_station&limit=20")],
         ),
+        ("2,000-facility town: first page of all", vec![Request::get("/api/public/v1/m/122203/facilities?limit=20")]),
+        (
+            "2,000-facility town: a kind, page 2",
+            vec![Request::get("/api/public/v1/m/122203/facilities?kind=home_nursing_station&limit=20&page=2")],
+        ),
+        ("2,000-facility town: the map page (HTML)", vec![Request::get("/m/122203/map")]),
     ];
     println!(
         "{:<42} {:>9} {:>8} {:>8} {:>8}",
