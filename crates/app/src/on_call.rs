@@ -854,7 +854,12 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
-        let data = chain_data(tx.as_mut(), &loaded, at - Duration::days(1), at + Duration::days(1)).await?;
+        // A moment so far off that a day either side is no date at all is bad input, not a panic.
+        let (from, until) = at
+            .checked_sub(Duration::days(1))
+            .zip(at.checked_add(Duration::days(1)))
+            .ok_or(tsunagu_domain::ValidationError::new("at", "out_of_range"))?;
+        let data = chain_data(tx.as_mut(), &loaded, from, until).await?;
         drop(tx);
         let view = data.view(&loaded, at);
         let mut tx = self.begin().await?;

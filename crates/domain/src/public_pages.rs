@@ -368,12 +368,11 @@ mod tests {
         #[test]
         fn no_small_count_of_people_from_the_system_is_ever_shown(value in 0i64..100, complete: bool, entered: Option<i64>) {
             let own = Some(OwnCount { value, complete });
-            if let Some(f) = choose_figure(FigureMetric::HomeDeaths, own, entered) {
-                if f.source == FigureSource::Own {
-                    if let Shown::Count(n) = f.shown {
-                        prop_assert!(n == 0 || n >= SMALLEST_PUBLISHED_COUNT);
-                    }
-                }
+            if let Some(f) = choose_figure(FigureMetric::HomeDeaths, own, entered)
+                && f.source == FigureSource::Own
+                && let Shown::Count(n) = f.shown
+            {
+                prop_assert!(n == 0 || n >= SMALLEST_PUBLISHED_COUNT);
             }
         }
 

@@ -344,6 +344,9 @@ async fn who_answers_skips_an_absent_primary_and_names_the_backup_first(db: &Tes
     assert!(away_lines(&seen.body).is_empty());
     let who = section(&seen.body, "who-answers");
     assert!(who.contains("href=\"tel:04-7100-0000\""), "numbers to call: {who}");
+    // A moment at the end of time is refused, not a crash (found by fuzzing).
+    let api = format!("/api/v1{page}/who-answers?at=9999-12-31T12:00:00Z");
+    assert_eq!(w.nurse.send_json("GET", &api, None, &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // An absence that is not now changes nothing now; a refused one records nothing.
     let t0 = now(&w.t);

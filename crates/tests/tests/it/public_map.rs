@@ -241,7 +241,7 @@ async fn the_list_sorts_by_distance_from_a_point(db: &TestDb) {
     let second = public_json(&t, &near("&limit=2&page=2")).await;
     assert_eq!(names(&second), found[2..4].to_vec());
     assert_eq!(second["has_next"].as_bool(), Some(true));
-    let last_page = (found.len() + 1) / 2;
+    let last_page = found.len().div_ceil(2);
     let last = public_json(&t, &near(&format!("&limit=2&page={last_page}"))).await;
     assert_eq!(names(&last), found[(last_page - 1) * 2..].to_vec());
     assert_eq!(last["has_next"].as_bool(), Some(false));
