@@ -99,6 +99,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.public_lists.clear();
         row.try_into()
     }
 
@@ -143,6 +144,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.public_lists.clear();
         row.try_into()
     }
 

@@ -15,6 +15,7 @@ pub mod mail;
 mod municipalities;
 pub mod on_call;
 pub mod patients;
+mod public_cache;
 pub mod public_map;
 pub mod public_pages;
 pub mod registry;
@@ -51,11 +52,14 @@ pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    /// The public map's recent answers (public data only; see `public_cache.rs`).
+    public_lists: Arc<public_cache::PublicCache<public_map::PublicList>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self { store, clock, settings: Arc::new(settings) }
+        let public_lists = Arc::new(public_cache::PublicCache::new(settings.public_cache));
+        Self { store, clock, settings: Arc::new(settings), public_lists }
     }
 
     pub fn settings(&self) -> &Settings {

@@ -397,6 +397,16 @@ impl App {
     /// A page of the public list: in furigana order, or nearest first when
     /// the query has a point.
     pub async fn public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
+        let key = format!("{code}|{query:?}");
+        if let Some(kept) = self.public_lists.get(&key) {
+            return Ok(PublicList::clone(&kept));
+        }
+        let list = self.read_public_facilities(code, query).await?;
+        self.public_lists.put(key, std::sync::Arc::new(list.clone()));
+        Ok(list)
+    }
+
+    async fn read_public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
         let mut tx = self.store.begin_read().await?;
         let (id, m) = municipality(tx.as_mut(), code).await?;
         let filter = query.filter();

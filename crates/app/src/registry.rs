@@ -313,6 +313,7 @@ impl App {
             );
             tx.append_audit(&record).await?;
             tx.commit().await?;
+            self.public_lists.clear();
             // After a large import the planner's statistics are stale (the
             // nearest search would scan instead of using its index).
             if report.added + report.updated >= 10_000 {
@@ -661,6 +662,7 @@ impl App {
         );
         tx.append_audit(&record).await?;
         tx.commit().await?;
+        self.public_lists.clear();
         Ok(())
     }
 

@@ -27,6 +27,9 @@ pub struct Settings {
     pub escalation: tsunagu_domain::escalation::EscalationPolicy,
     /// The outgoing webhook for escalation events, if configured.
     pub webhook: Option<WebhookSettings>,
+    /// How long this instance reuses an answer of the public map (public data;
+    /// a write here empties it at once, other instances within this time).
+    pub public_cache: std::time::Duration,
 }
 
 /// Where escalation events are posted (e.g. a municipality's SMS or phone gateway).
@@ -51,6 +54,7 @@ impl Default for Settings {
             attachments_dir: std::path::PathBuf::from("data").join("attachments"),
             escalation: tsunagu_domain::escalation::EscalationPolicy::default(),
             webhook: None,
+            public_cache: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -493,6 +493,20 @@ async fn citizens_find_those_accepting_new_patients_and_offering_a_service(db: &
         t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
     let sakura = id_of(&t, "122173", "さくら").await;
     let momiji = id_of(&t, "122173", "もみじ").await;
+    // Asked before anyone says so: nobody accepts. The answer is kept a while
+    // (public data); a change made on this instance shows at once, on
+    // another instance once its copy has expired.
+    let accepting_now = "/api/public/v1/m/122173/facilities?accepting=yes";
+    assert!(names(&public_json(&t, accepting_now).await).is_empty());
+    let settings = tsunagu_app::Settings {
+        public_cache: std::time::Duration::from_millis(300),
+        ..tsunagu_app::Settings::default()
+    };
+    let other = tsunagu_app::App::new(t.store.clone(), std::sync::Arc::new(t.clock.clone()), settings);
+    let form = tsunagu_app::public_map::PublicQueryForm { accepting: "yes", ..Default::default() };
+    let query = tsunagu_app::public_map::PublicQuery::parse(&form, 100).unwrap_or_else(|e| panic!("{e}"));
+    let on_other = |list: tsunagu_app::public_map::PublicList| list.facilities.len();
+    assert_eq!(other.public_facilities("122173", &query).await.map(on_other).ok(), Some(0));
     for (id, form) in [
         (&sakura, vec![("services", "ventilator"), ("services", "home_death"), ("accepting", "yes")]),
         (&momiji, vec![("services", "home_death"), ("accepting", "no")]),
@@ -501,9 +515,12 @@ async fn citizens_find_those_accepting_new_patients_and_offering_a_service(db: &
         let saved = admin.submit(&page, &format!("{page}/profile"), &form).await;
         assert!(saved.redirects_to(&page), "{} {}", saved.status, saved.body);
     }
-    let accepting = names(&public_json(&t, "/api/public/v1/m/122173/facilities?accepting=yes").await);
+    let accepting = names(&public_json(&t, accepting_now).await);
     assert_eq!(accepting.len(), 1, "{accepting:?}");
     assert!(accepting[0].contains("さくら"), "{accepting:?}");
+    assert_eq!(other.public_facilities("122173", &query).await.map(on_other).ok(), Some(0), "the other's copy");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(other.public_facilities("122173", &query).await.map(on_other).ok(), Some(1), "expired, read again");
     let ventilator = names(&public_json(&t, "/api/public/v1/m/122173/facilities?service=ventilator").await);
     assert_eq!(ventilator, accepting);
     let home_death = names(&public_json(&t, "/api/public/v1/m/122173/facilities?service=home_death").await);

@@ -148,8 +148,6 @@ pub(crate) async fn public_facilities(
     Query(q): Query<PublicFacilitiesQuery>,
 ) -> Result<Response, ApiError> {
     let fail = |e| ApiError::from_app(e, &ctx);
-    // An unknown municipality is "not found" before any filter is judged.
-    state.app.public_municipality(&code).await.map_err(fail)?;
     let form = PublicQueryForm {
         kind: &q.kind,
         flag: &q.flag,
@@ -162,7 +160,14 @@ pub(crate) async fn public_facilities(
         service: &q.service,
         accepting: &q.accepting,
     };
-    let query = PublicQuery::parse(&form, DEFAULT_LIMIT).map_err(|e| fail(e.into()))?;
+    let query = match PublicQuery::parse(&form, DEFAULT_LIMIT) {
+        Ok(query) => query,
+        Err(e) => {
+            // An unknown municipality is "not found" whatever the filters.
+            state.app.public_municipality(&code).await.map_err(fail)?;
+            return Err(fail(e.into()));
+        }
+    };
     let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
     let body = PublicFacilityList {
         facilities: list.facilities.iter().map(|f| facility_json(f, &list.municipality.code, ctx.t.lang)).collect(),
