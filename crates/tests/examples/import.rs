@@ -33,7 +33,7 @@ async fn main() {
     };
     let store = tsunagu_store::connect(&url).await.unwrap();
     let backend = store.backend();
-    let app = App::new(store, Arc::new(SystemClock), Settings::default());
+    let app = App::new(store.clone(), Arc::new(SystemClock), Settings::default());
     app.create_demo().await.unwrap();
     let csv = tsunagu_import::synthetic_care_offices_csv(rows);
     println!("{backend}: {rows} synthetic care-office rows ({:.1} MB)", csv.len() as f64 / 1e6);
@@ -62,15 +62,7 @@ async fn main() {
     // "The 20 nearest facilities offering a service", in-process, at points
     // beside synthetic facilities (as a citizen stands somewhere people live;
     // the generator puts offices on a lattice: see synthetic_care_offices_csv).
-    let points: Vec<(String, String)> = (0..200u32)
-        .map(|i| {
-            let k = f64::from(i.wrapping_mul(7919) % 32_300);
-            (
-                format!("{:.4}", 26.0 + (k % 1900.0) * 0.01 + 0.003),
-                format!("{:.4}", 127.0 + (k % 1700.0) * 0.01 + 0.002),
-            )
-        })
-        .collect();
+    let points = points();
     let mut times = Vec::new();
     for (lat, lng) in &points {
         let form = tsunagu_app::public_map::PublicQueryForm {
@@ -104,6 +96,22 @@ async fn main() {
     // nearest 20 nursing stations at the same points, and the first page of a
     // kind's list (with its count), 32 keep-alive clients, 10 s each. No
     // per-address limit here (every client is 127.0.0.1; `serve` sets one).
+    // Served twice: as configured by default (answers kept 10 s: each client
+    // repeats its one request, so after the first these are cache hits), and
+    // with the cache off (every answer read from the database).
+    let uncached = App::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Settings { public_cache: std::time::Duration::ZERO, ..Settings::default() },
+    );
+    for (label, app) in [("cache on (default)", app.clone()), ("cache off", uncached)] {
+        println!("-- {label}");
+        serve_public_api(app).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn serve_public_api(app: App) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = tsunagu_web::WebConfig { secure_cookies: false, behind_proxy: false, ..Default::default() };
@@ -111,6 +119,7 @@ async fn main() {
     let server = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
+    let points: Vec<(String, String)> = points();
     let nearest: Vec<Request> = points
         .iter()
         .map(|(lat, lng)| {
@@ -146,5 +155,17 @@ async fn main() {
         println!("{name:<42} {rate:>9.0} {:>7.1}% {p50:>8.2} {p99:>8.2}", 100.0 * rate / ceiling);
     }
     server.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Points beside synthetic facilities (the generator puts offices on a lattice).
+fn points() -> Vec<(String, String)> {
+    (0..200u32)
+        .map(|i| {
+            let k = f64::from(i.wrapping_mul(7919) % 32_300);
+            (
+                format!("{:.4}", 26.0 + (k % 1900.0) * 0.01 + 0.003),
+                format!("{:.4}", 127.0 + (k % 1700.0) * 0.01 + 0.002),
+            )
+        })
+        .collect()
 }
