@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHmac } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const binary = resolve(process.env.TSUNAGU_BIN ?? '../../target/debug/tsunagu');
@@ -93,4 +94,26 @@ export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
   const offset = mac[mac.length - 1] & 0xf;
   const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return String(code).padStart(6, '0');
+}
+
+/** A blank 1×1 PNG for every map tile (the tests have no network). */
+export const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+/**
+ * Prepares `page` for accessibility checks and returns `check(what)`, which
+ * runs axe-core on the page as it is and fails on any serious or critical
+ * violation. axe-core is served from the tested origin: the CSP refuses
+ * inline scripts, which is what addScriptTag({ path }) would make of it.
+ */
+export async function accessibilityCheck(page, base) {
+  const axe = resolve('node_modules/axe-core/axe.min.js');
+  await page.route(`${base}/axe.min.js`, (route) => route.fulfill({ path: axe, contentType: 'text/javascript' }));
+  return async (what) => {
+    await page.addScriptTag({ url: `${base}/axe.min.js` });
+    const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    const serious = results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    assert.deepEqual(serious, [], `${what}: no serious or critical accessibility violations`);
+  };
 }

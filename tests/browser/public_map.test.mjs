@@ -8,12 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { installation, serve, phone, firstSignIn } from './harness.mjs';
+import { installation, serve, phone, firstSignIn, accessibilityCheck, TILE } from './harness.mjs';
 
 const fixtures = resolve('../../crates/import/tests/fixtures');
-const axePath = resolve('node_modules/axe-core/axe.min.js');
-// A 1×1 transparent PNG for every tile.
-const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 let inst;
 let server;
@@ -103,17 +100,7 @@ test('the list page and a facility page pass an automated accessibility check', 
   const citizen = await citizenAt(35.8615, 139.9726);
   try {
     const page = citizen.page;
-    // axe-core is loaded from this origin (the CSP refuses inline scripts,
-    // which is what addScriptTag({ path }) would make of it), from the file.
-    await page.route(`${server.base}/axe.min.js`, (route) => route.fulfill({ path: axePath, contentType: 'text/javascript' }));
-    const check = async (what) => {
-      await page.addScriptTag({ url: `${server.base}/axe.min.js` });
-      const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-      const serious = results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      assert.deepEqual(serious, [], `${what}: no serious or critical accessibility violations`);
-    };
+    const check = await accessibilityCheck(page, server.base);
     await page.goto(`${server.base}/m/122173/map`);
     await markersLoaded(page);
     await check('the list');

@@ -7,12 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { installation, serve, phone, firstSignIn } from './harness.mjs';
+import { installation, serve, phone, firstSignIn, accessibilityCheck, TILE } from './harness.mjs';
 
 const fixtures = resolve('../../crates/import/tests/fixtures');
-const axePath = resolve('node_modules/axe-core/axe.min.js');
-// A 1×1 transparent PNG for every map tile (the tests have no network).
-const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 let inst;
 let server;
@@ -81,15 +78,7 @@ test('the city writes its page and a citizen reads it on a phone', async () => {
   try {
     const page = citizen.page;
     await page.route(/cyberjapandata\.gsi\.go\.jp/, (route) => route.fulfill({ status: 200, contentType: 'image/png', body: TILE }));
-    await page.route(`${server.base}/axe.min.js`, (route) => route.fulfill({ path: axePath, contentType: 'text/javascript' }));
-    const check = async (what) => {
-      await page.addScriptTag({ url: `${server.base}/axe.min.js` });
-      const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-      const serious = results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      assert.deepEqual(serious, [], `${what}: no serious or critical accessibility violations`);
-    };
+    const check = await accessibilityCheck(page, server.base);
 
     await page.goto(`${server.base}/m/122173`);
     await page.getByRole('heading', { level: 1, name: '柏市 在宅医療・介護のご案内' }).waitFor();

@@ -275,6 +275,30 @@ async fn figures(tx: &mut dyn StoreTx, municipality: Uuid, today: Date) -> Resul
     Ok(Figures { metrics, lines, entered })
 }
 
+/// What a writer of the public pages did, for the audit log.
+struct Done {
+    action: AuditAction,
+    kind: &'static str,
+    target: Option<Uuid>,
+    details: serde_json::Value,
+}
+
+/// Appends the audit event of a write to the public pages and commits, in the write's transaction.
+async fn audited_commit(
+    mut tx: Box<dyn StoreTx>,
+    now: OffsetDateTime,
+    m: MunicipalityId,
+    session: &Session,
+    meta: &RequestMeta,
+    done: Done,
+) -> Result<(), AppError> {
+    let record =
+        audit_record(now, Some(m), &session.audit_actor(meta), done.action, done.kind, done.target, done.details);
+    tx.append_audit(&record).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 impl App {
     /// The municipality's public home page: figures, latest articles, coming events.
     pub async fn public_home(&self, code: &str) -> Result<PublicHome, AppError> {
@@ -422,17 +446,13 @@ impl App {
                 id
             }
         };
-        let record = audit_record(
-            now,
-            Some(m),
-            &session.audit_actor(meta),
-            AuditAction::ArticleSaved,
-            "article",
-            Some(id),
-            json!({ "title": draft.title, "published": draft.published, "new": article.is_none() }),
-        );
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
+        let done = Done {
+            action: AuditAction::ArticleSaved,
+            kind: "article",
+            target: Some(id),
+            details: json!({ "title": draft.title, "published": draft.published, "new": article.is_none() }),
+        };
+        audited_commit(tx, now, m, session, meta, done).await?;
         Ok(id)
     }
 
@@ -489,17 +509,13 @@ impl App {
                 id
             }
         };
-        let record = audit_record(
-            now,
-            Some(m),
-            &session.audit_actor(meta),
-            AuditAction::PublicEventSaved,
-            "public_event",
-            Some(id),
-            json!({ "title": draft.title, "starts_at": draft.starts_at.to_string(), "new": event.is_none() }),
-        );
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
+        let done = Done {
+            action: AuditAction::PublicEventSaved,
+            kind: "public_event",
+            target: Some(id),
+            details: json!({ "title": draft.title, "starts_at": draft.starts_at.to_string(), "new": event.is_none() }),
+        };
+        audited_commit(tx, now, m, session, meta, done).await?;
         Ok(id)
     }
 
@@ -523,17 +539,13 @@ impl App {
             ..before
         };
         tx.update_public_event(&row).await?;
-        let record = audit_record(
-            now,
-            Some(m),
-            &session.audit_actor(meta),
-            AuditAction::PublicEventSaved,
-            "public_event",
-            Some(event),
-            json!({ "title": row.title, "cancelled": cancelled }),
-        );
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
+        let done = Done {
+            action: AuditAction::PublicEventSaved,
+            kind: "public_event",
+            target: Some(event),
+            details: json!({ "title": row.title, "cancelled": cancelled }),
+        };
+        audited_commit(tx, now, m, session, meta, done).await?;
         Ok(())
     }
 
@@ -557,17 +569,13 @@ impl App {
             entered_at: now,
         })
         .await?;
-        let record = audit_record(
-            now,
-            Some(m),
-            &session.audit_actor(meta),
-            AuditAction::FigureEntered,
-            "public_figure",
-            None,
-            json!({ "metric": figure.metric.code(), "fiscal_year": figure.year.0, "value": figure.value, "note": figure.note }),
-        );
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
+        let done = Done {
+            action: AuditAction::FigureEntered,
+            kind: "public_figure",
+            target: None,
+            details: json!({ "metric": figure.metric.code(), "fiscal_year": figure.year.0, "value": figure.value, "note": figure.note }),
+        };
+        audited_commit(tx, now, m, session, meta, done).await?;
         Ok(())
     }
 
@@ -585,17 +593,13 @@ impl App {
         if !tx.delete_public_figure(m.0, metric.code(), year.0).await? {
             return Err(AppError::NotFound);
         }
-        let record = audit_record(
-            now,
-            Some(m),
-            &session.audit_actor(meta),
-            AuditAction::FigureEntered,
-            "public_figure",
-            None,
-            json!({ "metric": metric.code(), "fiscal_year": year.0, "removed": true }),
-        );
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
+        let done = Done {
+            action: AuditAction::FigureEntered,
+            kind: "public_figure",
+            target: None,
+            details: json!({ "metric": metric.code(), "fiscal_year": year.0, "removed": true }),
+        };
+        audited_commit(tx, now, m, session, meta, done).await?;
         Ok(())
     }
 }

@@ -228,11 +228,12 @@ macro_rules! impl_public_map_tx {
             ) -> Result<Vec<$crate::PublicFacilityRow>, $crate::StoreError> {
                 let mut out = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT id, kind, name, name_kana, address, phone, fax, service, latitude, longitude \
-                         FROM facilities WHERE closed_at IS NULL AND municipality_id = ",
-                    );
-                    q.push_bind(municipality_id).push(" AND id IN (");
+                    let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        $crate::public_map::public_columns!(),
+                        " FROM facilities f WHERE f.closed_at IS NULL AND f.municipality_id = "
+                    ));
+                    q.push_bind(municipality_id).push(" AND f.id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
@@ -249,8 +250,11 @@ macro_rules! impl_public_map_tx {
                 id: uuid::Uuid,
             ) -> Result<Option<$crate::PublicFacilityRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT id, kind, name, name_kana, address, phone, fax, service, latitude, longitude \
-                     FROM facilities WHERE id = $1 AND municipality_id = $2 AND closed_at IS NULL",
+                    concat!(
+                        "SELECT ",
+                        $crate::public_map::public_columns!(),
+                        " FROM facilities f WHERE f.id = $1 AND f.municipality_id = $2 AND f.closed_at IS NULL"
+                    ),
                 )
                 .bind(id).bind(municipality_id).fetch_optional(self.conn()).await?)
             }

@@ -301,11 +301,8 @@ pub(crate) async fn public_events(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let events = state.app.public_events(&code).await.map_err(|e| ApiError::from_app(e, &ctx))?;
-    let rfc3339 = |t: time::OffsetDateTime| {
-        t.to_offset(tsunagu_domain::clock::JST)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    // In Japan's time, as the events are announced.
+    let rfc3339 = |t: time::OffsetDateTime| super::rfc3339(t.to_offset(tsunagu_domain::clock::JST));
     let body = PublicEventsJson {
         municipality_code: events.municipality.code,
         municipality_name: events.municipality.name,

@@ -135,19 +135,21 @@ pub(crate) async fn map(
     Path(code): Path<String>,
     Query(q): Query<MapQuery>,
 ) -> Result<Response, WebError> {
-    let m = state.app.public_municipality(&code).await.map_err(|e| ctx.fail(e))?;
-    let base = format!("/m/{}/map", m.code);
     let mut c = ctx.chrome(None);
-    let (status, l) = match PublicQuery::parse(&q.form(), PAGE_SIZE) {
+    // The list names its municipality; only refused filters need it looked up alone.
+    let (status, m, l) = match PublicQuery::parse(&q.form(), PAGE_SIZE) {
         Ok(query) => {
-            (StatusCode::OK, Some(state.app.public_facilities(&m.code, &query).await.map_err(|e| ctx.fail(e))?))
+            let l = state.app.public_facilities(&code, &query).await.map_err(|e| ctx.fail(e))?;
+            (StatusCode::OK, l.municipality.clone(), Some(l))
         }
         Err(e) => {
+            let m = state.app.public_municipality(&code).await.map_err(|e| ctx.fail(e))?;
             let (status, message) = ctx.form_error(AppError::Invalid(e))?;
             c.error = Some(message);
-            (status, None)
+            (status, m, None)
         }
     };
+    let base = format!("/m/{}/map", m.code);
     let page_link = |page: i64| {
         let filters = q.filters(true);
         let sep = if filters.is_empty() { "" } else { "&" };
