@@ -77,7 +77,7 @@ pub(crate) fn invited_account_row(
 
 impl App {
     fn who<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
+        AuditActor { account_id: Some(session.account.id), label: &session.audit_label, meta }
     }
 
     /// Issues an ID in a municipality, optionally attached to a facility.

@@ -277,8 +277,11 @@ impl App {
             token_hash: Vec::new(),
             stage: crate::SessionStage::Full,
             csrf_token: String::new(),
+            audit_label: account.login_id.clone(),
             account,
             expires_at: self.now(),
+            scopes: None,
+            client: None,
         })
     }
 

@@ -46,7 +46,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<FacilityView, AppError> {
         enforce(policy::create_facility(&session.actor()?, municipality))?;
-        let actor = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let actor = AuditActor { account_id: Some(session.account.id), label: &session.audit_label, meta };
         self.insert_facility(municipality, form, &actor).await
     }
 
@@ -132,7 +132,7 @@ impl App {
             snapshot: describe(&row).to_string(),
         }])
         .await?;
-        let who = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let who = AuditActor { account_id: Some(session.account.id), label: &session.audit_label, meta };
         tx.append_audit(&audit_record(
             self.now(),
             Some(municipality),

@@ -3,6 +3,7 @@
 //! appends its audit event in that same transaction.
 
 mod accounts;
+pub mod api_tokens;
 pub mod attachments;
 mod audit;
 pub mod backup;
@@ -11,6 +12,7 @@ mod demo;
 mod error;
 pub mod escalation;
 mod facilities;
+pub mod fhir;
 pub mod mail;
 mod municipalities;
 pub mod on_call;

@@ -103,7 +103,7 @@ impl App {
         }
         let mut tx = self.begin().await?;
         tx.set_email_notifications(actor.account_id.0, on).await?;
-        let who = AuditActor { account_id: Some(actor.account_id), label: &session.account.login_id, meta };
+        let who = AuditActor { account_id: Some(actor.account_id), label: &session.audit_label, meta };
         tx.append_audit(&audit_record(
             self.now(),
             actor.municipality_id,

@@ -30,7 +30,7 @@ impl App {
     ) -> Result<MunicipalityView, AppError> {
         enforce(policy::manage_municipalities(&session.actor()?))?;
         let new = NewMunicipality::parse(code, name)?;
-        let actor = AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta };
+        let actor = AuditActor { account_id: Some(session.account.id), label: &session.audit_label, meta };
         self.insert_municipality(&new, &actor).await
     }
 

@@ -345,7 +345,7 @@ impl Loaded {
     }
 
     /// What `account` may see of the timeline.
-    fn filter_for(&self, account: Uuid) -> Vec<String> {
+    pub(crate) fn filter_for(&self, account: Uuid) -> Vec<String> {
         visible_audiences(self.role_of(account)).iter().map(|a| a.code().to_owned()).collect()
     }
 }
@@ -371,7 +371,7 @@ impl App {
     }
 
     fn audit_patient<'a>(session: &'a Session, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(session.account.id), label: &session.account.login_id, meta }
+        AuditActor { account_id: Some(session.account.id), label: &session.audit_label, meta }
     }
 
     /// Whether the signed-in person may register patients (and so be offered the form).
@@ -569,6 +569,7 @@ impl App {
             author,
             since,
             until,
+            with_vitals: false,
         };
         let rows = tx.timeline(patient, me, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {
@@ -996,7 +997,7 @@ impl App {
     }
 
     /// Loads an entry and its patient's scope, checking the actor may read it.
-    async fn readable_entry(
+    pub(crate) async fn readable_entry(
         &self,
         tx: &mut dyn StoreTx,
         actor: &Actor,
@@ -1738,6 +1739,12 @@ impl App {
             .filter_map(|e| {
                 let action = AuditAction::parse(&e.action).ok().filter(|a| readings.contains(a))?;
                 let who = e.actor_account_id.and_then(|a| names.get(&a).cloned()).unwrap_or(e.actor_label);
+                // Reads through an API token name the token too (e.g. the clinic's EHR).
+                let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+                let who = match details.get("client").and_then(|c| c.as_str()) {
+                    Some(client) => format!("{who}（{client}）"),
+                    None => who,
+                };
                 Some(AccessView { at: e.occurred_at, who, action })
             })
             .collect();

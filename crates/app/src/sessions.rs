@@ -57,6 +57,12 @@ pub struct Session {
     pub csrf_token: String,
     pub account: AccountView,
     pub expires_at: OffsetDateTime,
+    /// Who the audit log names: the login ID, and for an API token also its name.
+    pub audit_label: String,
+    /// An API token's scopes; `None` for a person signed in (no narrowing).
+    pub scopes: Option<tsunagu_domain::interop::Scopes>,
+    /// The API token's name, when the session is one.
+    pub client: Option<String>,
 }
 
 impl Session {
@@ -68,8 +74,16 @@ impl Session {
         Ok(actor_of(&self.account))
     }
 
+    /// Refuses what an API token's scopes do not cover (a person's session is not narrowed).
+    pub fn require_scope(&self, resource: &str, access: tsunagu_domain::interop::Access) -> Result<(), AppError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.allows(resource, access) => Err(AppError::Forbidden),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(self.account.id), label: &self.account.login_id, meta }
+        AuditActor { account_id: Some(self.account.id), label: &self.audit_label, meta }
     }
 }
 
@@ -224,7 +238,17 @@ impl App {
             tx.update_session(&SessionRow { last_seen_at: now, ..row.clone() }).await?;
             tx.commit().await?;
         }
-        Ok(Some(Session { token_hash: hash, stage, csrf_token: row.csrf_token, account, expires_at: row.expires_at }))
+        let audit_label = account.login_id.clone();
+        Ok(Some(Session {
+            token_hash: hash,
+            stage,
+            csrf_token: row.csrf_token,
+            account,
+            expires_at: row.expires_at,
+            audit_label,
+            scopes: None,
+            client: None,
+        }))
     }
 
     async fn half_session(

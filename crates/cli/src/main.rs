@@ -85,6 +85,30 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// API clients (the FHIR API): tokens for scripts, EHRs and devices.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Make an API token that acts for an account (narrowed by its scopes) and print it.
+    Create {
+        /// The account the token acts for (a professional of a municipality).
+        #[arg(long)]
+        login: String,
+        /// What the token is for, as the audit log will name it.
+        #[arg(long)]
+        name: String,
+        /// SMART-style scopes, e.g. "user/Patient.read user/Observation.write".
+        #[arg(long)]
+        scopes: String,
+        /// How many days it is valid (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -239,6 +263,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Import { source } => import(&app, source).await,
         Command::Audit { command: AuditCommand::Verify } => verify(&app).await,
         Command::User { command } => user(&app, command).await,
+        Command::Client { command: ClientCommand::Create { login, name, scopes, days } } => {
+            let made = app.create_api_token_for(&login, &name, &scopes, &days.to_string()).await?;
+            println!("token:           {}", made.token);
+            println!("valid until:     {} (JST)", format_jst(made.expires_at));
+            println!("Send it as Authorization: Bearer <token> to /fhir. It is shown only now.");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -74,6 +74,8 @@ coded_enum!(
         ArticleSaved = "article_saved", "市民向けの記事を保存", "Saved a public article";
         PublicEventSaved = "public_event_saved", "市民向けの催しを保存", "Saved a public event";
         FigureEntered = "figure_entered", "公表する数値を入力", "Entered a published figure";
+        ApiTokenCreated = "api_token_created", "APIトークンを発行", "Created an API token";
+        ApiTokenRevoked = "api_token_revoked", "APIトークンを失効", "Revoked an API token";
     }
 );
 

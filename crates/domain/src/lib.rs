@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod facility;
 pub mod holiday;
 pub mod ids;
+pub mod interop;
 pub mod mail;
 pub mod municipality;
 pub mod on_call;

@@ -190,6 +190,17 @@ pub fn create_patient(actor: &Actor, municipality: MunicipalityId) -> Decision {
     if actor.in_municipality(municipality) { Decision::Allow } else { Decision::Hidden }
 }
 
+/// Making an API token that acts for oneself: a professional of a
+/// municipality. Family accounts and installation operators make none (the
+/// first read only what is shared with them in the browser; the second have
+/// no patient data to reach).
+pub fn create_api_token(actor: &Actor, profession: crate::account::Profession) -> Decision {
+    match actor.municipality_id {
+        Some(_) if profession != crate::account::Profession::Family => Decision::Allow,
+        _ => Decision::Deny,
+    }
+}
+
 /// Seeing a patient's record. Anyone outside the active team is told "not found":
 /// the existence of a patient is itself patient data.
 pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
@@ -396,6 +407,17 @@ mod tests {
         assert_eq!(view_facilities(&admin, nagareyama), Decision::Hidden);
         assert_eq!(manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])), Decision::Hidden);
         assert_eq!(create_facility(&admin, kashiwa), Decision::Allow);
+    }
+
+    #[test]
+    fn api_tokens_are_for_professionals_of_a_municipality() {
+        use crate::account::Profession;
+        let kashiwa = MunicipalityId::new();
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        assert_eq!(create_api_token(&nurse, Profession::Nurse), Decision::Allow);
+        assert_eq!(create_api_token(&nurse, Profession::Family), Decision::Deny);
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(create_api_token(&operator, Profession::Other), Decision::Deny);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod backup_system;
 mod error;
 mod group_commit;
+pub mod interop;
 pub mod public_map;
 pub mod public_pages;
 pub mod records;
@@ -17,6 +18,7 @@ pub mod sqlite;
 
 pub use backup_system::*;
 pub use error::StoreError;
+pub use interop::{ApiTokenRow, InteropTx, PatientSearch};
 pub use public_map::*;
 pub use public_pages::{ArticleRow, FacilitySpanRow, FlagSpanRow, PublicEventRow, PublicFigureRow, PublicPagesTx};
 pub use records::*;
@@ -70,7 +72,7 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: BackupSystemTx + PublicMapTx + PublicPagesTx + RegistryTx + Send {
+pub trait StoreTx: BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RegistryTx + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

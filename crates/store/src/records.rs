@@ -272,6 +272,8 @@ pub struct TimelineFilter {
     /// Only entries written in `[since, until)`.
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
+    /// Only entries that carry vital signs (of any kind).
+    pub with_vitals: bool,
 }
 
 impl TimelineFilter {

@@ -557,7 +557,7 @@ macro_rules! impl_store_tx {
                      AND (e.author_id = $2 OR ($6 AND e.audience = 'team') OR ($7 AND e.audience = 'family') \
                           OR ($8 AND e.audience = 'physicians')) \
                      AND ($9 = '' OR a.profession = $9) AND e.created_at >= $10 AND e.created_at < $11 \
-                     AND (NOT $12 OR e.author_id = $13) \
+                     AND (NOT $12 OR e.author_id = $13) AND (NOT $14 OR v.vitals <> '{{}}') \
                      ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
                     TIMELINE_SELECT
                 );
@@ -568,7 +568,7 @@ macro_rules! impl_store_tx {
                     .bind(filter.like_pattern()).bind(limit)
                     .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
                     .bind(filter.profession.as_deref().unwrap_or_default()).bind(since).bind(until)
-                    .bind(filter.author.is_some()).bind(filter.author.unwrap_or_default())
+                    .bind(filter.author.is_some()).bind(filter.author.unwrap_or_default()).bind(filter.with_vitals)
                     .fetch_all(self.conn()).await?)
             }
 

@@ -36,7 +36,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
-fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
+pub(crate) fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
     if behind_proxy {
         let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         if let Some(first) = forwarded.and_then(|v| v.split(',').next()) {
@@ -46,7 +46,7 @@ fn client_address(parts: &Parts, behind_proxy: bool) -> Option<String> {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
 }
 
-fn language(headers: &HeaderMap, session: Option<&Session>) -> Lang {
+pub(crate) fn language(headers: &HeaderMap, session: Option<&Session>) -> Lang {
     if let Some(lang) = cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
         return lang;
     }

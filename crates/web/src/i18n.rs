@@ -82,6 +82,7 @@ static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = 
         .chain(BACKUP_ENTRIES)
         .chain(PUBLIC_ENTRIES)
         .chain(PAGES_ENTRIES)
+        .chain(INTEROP_ENTRIES)
         .map(|(k, ja, en)| (*k, (*ja, *en)))
         .collect()
 });
@@ -1157,6 +1158,46 @@ const PAGES_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.date.date", "日付を 2026-12-12 のように入力してください。", "Give the date as 2026-12-12."),
 ];
 
+/// API tokens (FHIR and device links) on the account page.
+const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
+    ("api_token.title", "APIトークン（電子カルテ・機器との連携）", "API tokens (EHR and device links)"),
+    (
+        "api_token.help",
+        "電子カルテやバイタル測定機器を、あなたの権限の範囲で tsunagu につなぐためのトークンです（FHIR API）。できることは選んだ範囲だけで、使われた記録は監査ログにトークン名つきで残ります。",
+        "A token lets an EHR or a measuring device reach tsunagu's FHIR API with your access rights, limited to what you choose. Everything it does is in the audit log under its name.",
+    ),
+    ("api_token.name", "名前（どこで使うか）", "Name (where it is used)"),
+    ("api_token.name_hint", "例: 〇〇クリニック電子カルテ", "e.g. Clinic EHR"),
+    ("api_token.scopes", "許可すること", "What it may do"),
+    ("api_token.scope.patient", "担当患者の基本情報を読む", "Read your patients' details"),
+    ("api_token.scope.team", "ケアチームを読む", "Read care teams"),
+    ("api_token.scope.vitals_read", "バイタルを読む", "Read vital signs"),
+    ("api_token.scope.vitals_write", "バイタルを記録する", "Record vital signs"),
+    ("api_token.valid_days", "有効期間", "Valid for"),
+    ("api_token.days_30", "30日", "30 days"),
+    ("api_token.days_90", "90日", "90 days"),
+    ("api_token.days_180", "180日", "180 days"),
+    ("api_token.days_366", "1年", "1 year"),
+    ("api_token.create", "トークンを発行", "Create a token"),
+    ("api_token.created", "APIトークンを発行しました", "API token created"),
+    (
+        "api_token.created_help",
+        "このトークンが表示されるのは今だけです。連携する機器やシステムに設定してください。なくしたときは失効させて、新しく発行してください。",
+        "This is the only time the token is shown. Put it into the system or device now. If it is lost, revoke it and create a new one.",
+    ),
+    ("api_token.expires", "有効期限", "Expires"),
+    ("api_token.revoke", "失効させる", "Revoke"),
+    ("api_token.revoked", "失効済み", "Revoked"),
+    ("api_token.expired", "期限切れ", "Expired"),
+    ("api_token.none", "発行したトークンはありません。", "You have no tokens."),
+    ("api_token.back", "アカウント設定へ戻る", "Back to your account"),
+    ("api_token.revoked_notice", "トークンを失効させました。", "The token was revoked."),
+    ("error.scopes.required", "許可することを一つ以上選んでください。", "Choose at least one thing it may do."),
+    ("error.scopes.unknown_scope", "許可の指定が正しくありません。", "Unknown permission."),
+    ("error.valid_days.out_of_range", "有効期間は1日から1年までです。", "A token is valid for 1 day to 1 year."),
+    ("error.valid_days.number", "有効期間を選んでください。", "Choose how long it is valid."),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1165,10 +1206,12 @@ mod tests {
     fn keys_are_unique_and_complete() {
         assert_eq!(
             CATALOG.len(),
-            ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len() + PAGES_ENTRIES.len(),
+            ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len() + PAGES_ENTRIES.len() + INTEROP_ENTRIES.len(),
             "a key is listed twice"
         );
-        for (key, ja, en) in ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).chain(PAGES_ENTRIES) {
+        for (key, ja, en) in
+            ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).chain(PAGES_ENTRIES).chain(INTEROP_ENTRIES)
+        {
             assert!(!ja.is_empty() && !en.is_empty(), "{key}");
         }
     }

@@ -7,6 +7,7 @@ mod api;
 mod chart;
 mod context;
 mod error;
+mod fhir;
 pub mod i18n;
 mod markdown;
 mod metrics;
@@ -154,6 +155,8 @@ fn route_table() -> Vec<Route> {
         ("POST", "/account/recovery-codes", post(account::regenerate_recovery_codes)),
         ("POST", "/account/language", post(account::set_language)),
         ("POST", "/account/email-notifications", post(account::set_email_notifications)),
+        ("POST", "/account/api-tokens", post(account::create_api_token)),
+        ("POST", "/account/api-tokens/{token}/revoke", post(account::revoke_api_token)),
         ("GET", "/admin", get(admin::index)),
         ("GET", "/admin/municipalities", get(admin::municipalities)),
         ("POST", "/admin/municipalities", post(admin::create_municipality)),
@@ -235,6 +238,16 @@ fn route_table() -> Vec<Route> {
         ("GET", "/api/public/v1/m/{code}/figures", get(api::public_figures)),
         ("GET", "/api/public/v1/m/{code}/events", get(api::public_events)),
         ("GET", "/static/vendor/{*file}", get(ops::vendor_file)),
+        // HL7 FHIR R4 (JP Core): API tokens, the web pages' access rules and audit.
+        ("GET", "/fhir/metadata", get(fhir::metadata)),
+        ("GET", "/fhir/Patient", get(fhir::search_patients)),
+        ("GET", "/fhir/Patient/{id}", get(fhir::read_patient)),
+        ("GET", "/fhir/Observation", get(fhir::search_observations)),
+        ("POST", "/fhir/Observation", post(fhir::create_observation)),
+        ("GET", "/fhir/Observation/{id}", get(fhir::read_observation)),
+        ("GET", "/fhir/CareTeam", get(fhir::search_care_teams)),
+        ("GET", "/fhir/CareTeam/{id}", get(fhir::read_care_team)),
+        ("GET", "/fhir/{*rest}", get(fhir::unsupported).post(fhir::unsupported)),
     ]
 }
 

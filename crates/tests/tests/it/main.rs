@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod audit;
 mod backup_system;
+mod fhir;
 mod mail;
 mod matrix;
 mod ops;

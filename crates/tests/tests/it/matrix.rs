@@ -10,7 +10,7 @@ use crate::patients::{PATIENT, Team, add, consent, post, register, team};
 
 crate::on_both_databases!(every_page_answers_each_team_role_as_the_policy_says);
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Role {
     Nurse,
     Physician,
@@ -41,6 +41,12 @@ fn expected(role: Role, pattern: &str) -> u16 {
         {
             404
         }
+        // The FHIR API: its CapabilityStatement for anyone; the rest with an
+        // API token, which family accounts cannot have; interactions it does
+        // not support are "not found".
+        "/fhir/metadata" => 200,
+        "/fhir/{*rest}" => 404,
+        p if p.starts_with("/fhir/") && role == Family => 401,
         _ => 200,
     }
 }
@@ -53,6 +59,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
     add(&mut nurse, &patient, "ph.kobayashi", "pharmacist").await;
     let entry = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "チーム内の急変")]).await;
+    let vitals = post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.2")]).await;
     let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
     let mut family = crate::patients::invite_family(&t, &mut nurse, &patient).await;
     let for_family =
@@ -67,6 +74,20 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         ("{file}", "app.css".to_owned()),
         ("{code}", "122173".to_owned()),
     ];
+    // The FHIR routes' ids, and an API token for each professional.
+    let fhir_path = |pattern: &str| match pattern {
+        "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
+        "/fhir/Observation" | "/fhir/CareTeam" => format!("{pattern}?patient={patient}"),
+        "/fhir/Observation/{id}" => format!("/fhir/Observation/{vitals}-bt"),
+        "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
+        p => p.replace("{id}", &patient),
+    };
+    let mut tokens = std::collections::HashMap::new();
+    for (role, login) in [(Role::Nurse, "ns.tanaka"), (Role::Physician, "dr.sato"), (Role::Pharmacist, "ph.kobayashi")]
+    {
+        let made = t.app.create_api_token_for(login, "matrix", "user/*.read", "30").await;
+        tokens.insert(role, made.unwrap_or_else(|e| panic!("{login}: {e}")).token);
+    }
     let mut people: Vec<(Role, Client)> =
         vec![(Role::Nurse, nurse), (Role::Physician, doctor), (Role::Pharmacist, pharmacist), (Role::Family, family)];
     let mut checked = 0;
@@ -77,11 +98,18 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
             continue;
         }
         let path = ids.iter().fold(pattern.to_owned(), |p, (k, v)| p.replace(k, v));
-        if path.contains('{') {
+        if path.contains('{') && !pattern.starts_with("/fhir/") {
             continue;
         }
         for (role, client) in people.iter_mut() {
-            let status = client.get(&path).await.status.as_u16();
+            let status = if pattern.starts_with("/fhir/") {
+                let auth = tokens.get(role).map(|token| format!("Bearer {token}")).unwrap_or_default();
+                let headers: Vec<(&str, &str)> =
+                    if auth.is_empty() { Vec::new() } else { vec![("authorization", auth.as_str())] };
+                client.send_json("GET", &fhir_path(pattern), None, &headers).await.status.as_u16()
+            } else {
+                client.get(&path).await.status.as_u16()
+            };
             assert_eq!(status, expected(*role, pattern), "{role:?} GET {pattern}");
             checked += 1;
         }

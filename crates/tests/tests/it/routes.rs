@@ -31,6 +31,8 @@ const PUBLIC: &[&str] = &[
     "/m/{code}/events",
     "/api/public/v1/m/{code}/figures",
     "/api/public/v1/m/{code}/events",
+    // What the FHIR API supports.
+    "/fhir/metadata",
 ];
 
 fn fill(path: &str, ids: &[(&str, String)]) -> String {
@@ -121,6 +123,32 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         ("same municipality, no admin role", same_town_professional),
         ("same municipality's admin, not on the team", same_town_admin),
     ];
+    // Each signed-in stranger also holds an API token that may do everything
+    // its owner may (the FHIR routes are called with it).
+    let mut tokens = std::collections::HashMap::new();
+    for (who, login) in [
+        ("other municipality's admin", "n.admin"),
+        ("other municipality's professional", "n.nurse"),
+        ("same municipality, no admin role", "k.pharm"),
+        ("same municipality's admin, not on the team", "city.admin"),
+    ] {
+        let made = t.app.create_api_token_for(login, "walk", "user/*.*", "30").await;
+        tokens.insert(who, made.unwrap_or_else(|e| panic!("{login}: {e}")).token);
+    }
+    let fhir_path = |pattern: &str| match pattern {
+        "/fhir/Patient" => "/fhir/Patient?name=%E6%A9%9F%E5%AF%86".to_owned(),
+        "/fhir/Observation" | "/fhir/CareTeam" => format!("{pattern}?patient={patient}"),
+        "/fhir/Observation/{id}" => format!("/fhir/Observation/{entry}-bt"),
+        "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
+        p => p.replace("{id}", &patient),
+    };
+    let observation = serde_json::json!({
+        "resourceType": "Observation", "status": "final",
+        "code": { "coding": [{ "system": "http://loinc.org", "code": "8310-5" }] },
+        "subject": { "reference": format!("Patient/{patient}") },
+        "valueQuantity": { "value": 36.5, "code": "Cel" },
+    })
+    .to_string();
 
     let mut routes = tsunagu_web::routes();
     // Routes that end the stranger's session go last, so every other route is
@@ -141,7 +169,14 @@ async fn every_route_refuses_strangers(db: &TestDb) {
             let csrf = client.get("/home").await.input_value("csrf").unwrap_or_default();
             // The API is called as a client would: JSON, with the CSRF header, so
             // that what refuses the stranger is the access check, not the token.
-            let reply = if pattern.starts_with("/api/v1/") {
+            let fhir = pattern.starts_with("/fhir/");
+            let reply = if fhir {
+                let auth = tokens.get(who).map(|token| format!("Bearer {token}")).unwrap_or_default();
+                let headers: Vec<(&str, &str)> =
+                    if auth.is_empty() { Vec::new() } else { vec![("authorization", auth.as_str())] };
+                let body = (*method == "POST").then_some(observation.as_str());
+                client.send_json(method, &fhir_path(pattern), body, &headers).await
+            } else if pattern.starts_with("/api/v1/") {
                 let body = (*method == "POST").then_some("{}");
                 client.send_json(method, &path, body, &[("x-csrf-token", &csrf)]).await
             } else {
@@ -162,7 +197,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                 !reply.body.contains("機密") && !reply.body.contains("ペニシリン"),
                 "{who} {method} {path} saw the patient"
             );
-            if patient_route && who != "anonymous" {
+            let patient_route = patient_route || (fhir && *pattern != "/fhir/metadata");
+            if patient_route && who != "anonymous" && !matches!(*pattern, "/fhir/Patient" | "/fhir/CareTeam") {
                 assert!(
                     matches!(
                         reply.status,
@@ -192,7 +228,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/api/v1/physician-groups"
                     || *pattern == "/api/v1/absences"
                     || *pattern == "/api/v1/patients"
-                    || *pattern == "/api/v1/notifications");
+                    || *pattern == "/api/v1/notifications"
+                    // Searches among one's own patients: an empty Bundle (checked above: nothing of the patient).
+                    || (*pattern == "/fhir/Patient" || *pattern == "/fhir/CareTeam") && *method == "GET");
             if !public && !own_pages && !browsing_directory {
                 assert!(!reply.status.is_success(), "{who} {method} {path} answered {}", reply.status);
             }

@@ -12,7 +12,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use tsunagu_app::api_tokens::ApiTokenView;
 use tsunagu_app::views::AccountView;
+use uuid::Uuid;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
@@ -23,6 +25,18 @@ struct SettingsPage {
     session_count: i64,
     recovery_codes: i64,
     email_notifications: bool,
+    /// `None` when the person may not have API tokens (family, operators).
+    api_tokens: Option<Vec<ApiTokenView>>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "api_token_created.html")]
+struct TokenCreatedPage {
+    t: Tr,
+    c: Chrome,
+    name: String,
+    token: String,
+    expires_on: String,
 }
 
 async fn settings_page(
@@ -35,6 +49,11 @@ async fn settings_page(
     let session_count = state.app.session_count(session).await.map_err(|e| ctx.fail(e))?;
     let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
     let email_notifications = state.app.email_notifications(session).await.map_err(|e| ctx.fail(e))?;
+    let api_tokens = if state.app.may_create_api_tokens(session) {
+        Some(state.app.api_tokens(session).await.map_err(|e| ctx.fail(e))?)
+    } else {
+        None
+    };
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(SettingsPage {
@@ -44,6 +63,7 @@ async fn settings_page(
         session_count,
         recovery_codes,
         email_notifications,
+        api_tokens,
     })
 }
 
@@ -144,4 +164,69 @@ pub(crate) async fn set_email_notifications(
             Ok((status, settings_page(&state, &ctx, None, Some(message)).await?).into_response())
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ApiTokenForm {
+    csrf: String,
+    name: String,
+    scope_patient: String,
+    scope_team: String,
+    scope_vitals_read: String,
+    scope_vitals_write: String,
+    valid_days: String,
+}
+
+impl ApiTokenForm {
+    /// The ticked boxes as SMART scopes.
+    fn scopes(&self) -> String {
+        [
+            (&self.scope_patient, "user/Patient.read"),
+            (&self.scope_team, "user/CareTeam.read"),
+            (&self.scope_vitals_read, "user/Observation.read"),
+            (&self.scope_vitals_write, "user/Observation.write"),
+        ]
+        .iter()
+        .filter(|(ticked, _)| ticked.as_str() == "on")
+        .map(|(_, scope)| *scope)
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+pub(crate) async fn create_api_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ApiTokenForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(&form.csrf)?;
+    match state.app.create_api_token(session, &form.name, &form.scopes(), &form.valid_days, &ctx.meta).await {
+        Ok(made) => Ok(TokenCreatedPage {
+            t: ctx.t,
+            c: ctx.chrome(None),
+            name: form.name.trim().to_owned(),
+            token: made.token,
+            expires_on: made.expires_at.to_offset(tsunagu_domain::clock::JST).date().to_string(),
+        }
+        .into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            Ok((status, settings_page(&state, &ctx, None, Some(message)).await?).into_response())
+        }
+    }
+}
+
+pub(crate) async fn revoke_api_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    ctx.check_csrf(&form.csrf)?;
+    let id: Uuid = token.parse().map_err(|_| ctx.fail(tsunagu_app::AppError::NotFound))?;
+    state.app.revoke_api_token(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to("/account?notice=token_revoked#api-tokens").into_response())
 }

@@ -39,6 +39,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("signed_out", "sign_in.signed_out"),
     ("redeemed", "sign_in.redeemed"),
     ("password_changed", "account.password_changed"),
+    ("token_revoked", "api_token.revoked_notice"),
     ("expired", "sign_in.expired"),
     ("posted", "patient.posted"),
     ("consent", "patient.consent_recorded"),

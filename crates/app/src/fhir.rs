@@ -1,0 +1,363 @@
+//! The use cases behind the FHIR API (issue 6). They are the web pages' rules
+//! exactly — the same policy call, the same audit events (naming the API
+//! token), the same "not found" for anyone outside the team — plus the
+//! token's scope. The FHIR JSON itself is shaped in the web crate.
+
+use crate::municipalities::enforce;
+use crate::patients::{PatientEvent, PatientView, load, patient_view};
+use crate::{App, AppError, RequestMeta, Session, audit_record};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+use tsunagu_domain::ValidationError;
+use tsunagu_domain::account::Profession;
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns};
+use tsunagu_domain::interop::Access;
+use tsunagu_domain::policy::{self, ConsentState, PatientScope};
+use tsunagu_domain::text::search_key;
+use tsunagu_store::{PatientRow, PatientSearch, TimelineFilter};
+use uuid::Uuid;
+
+/// The most patients one search looks through (a member's own patients).
+const SEARCH_CEILING: i64 = 10_000;
+
+/// A patient with their name in parts (FHIR keeps family and given apart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientRecord {
+    pub view: PatientView,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_name_kana: String,
+    pub given_name_kana: String,
+    pub updated_at: OffsetDateTime,
+}
+
+fn record(row: &PatientRow, today: Date) -> Result<PatientRecord, AppError> {
+    Ok(PatientRecord {
+        view: patient_view(row, today)?,
+        family_name: row.family_name.clone(),
+        given_name: row.given_name.clone(),
+        family_name_kana: row.family_name_kana.clone(),
+        given_name_kana: row.given_name_kana.clone(),
+        updated_at: row.updated_at,
+    })
+}
+
+/// A patient search; every part optional. Names match anywhere in the name
+/// (kanji or kana, width and hiragana/katakana folded).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatientQuery {
+    pub ids: Option<Vec<Uuid>>,
+    pub name: Option<String>,
+    pub family: Option<String>,
+    pub given: Option<String>,
+    pub born_from: Option<Date>,
+    pub born_to: Option<Date>,
+    pub sex: Option<String>,
+    pub count: usize,
+    pub offset: usize,
+}
+
+/// A page of a search: what is on it, and whether more follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+}
+
+/// A member of a care team, with when they joined and left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CareTeamMember {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub profession: Option<Profession>,
+    pub team_role: Option<TeamRole>,
+    pub joined_at: OffsetDateTime,
+    pub left_at: Option<OffsetDateTime>,
+    pub facility_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CareTeamRecord {
+    pub patient: PatientRecord,
+    pub consent: ConsentState,
+    pub members: Vec<CareTeamMember>,
+}
+
+/// An entry that carries vital signs (a vitals entry, or a visit record with some).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredEntry {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: String,
+    pub created_at: OffsetDateTime,
+    pub edited_at: OffsetDateTime,
+    pub version: i64,
+    pub vitals: VitalSigns,
+    pub note: String,
+}
+
+fn measured(r: tsunagu_store::TimelineRow) -> Option<MeasuredEntry> {
+    let vitals: VitalSigns = serde_json::from_str(&r.vitals).unwrap_or_default();
+    (!vitals.is_empty()).then_some(MeasuredEntry {
+        id: r.id,
+        patient_id: r.patient_id,
+        author_id: r.author_id,
+        author_name: r.author_name,
+        created_at: r.created_at,
+        edited_at: r.edited_at,
+        version: r.latest_version,
+        vitals,
+        note: r.body,
+    })
+}
+
+/// What a FHIR read's audit event says besides its action: the resource, and
+/// the API token's name (the patient's access history shows it).
+fn fhir_read(session: &Session, resource: &str) -> serde_json::Value {
+    json!({ "via": "fhir", "resource": resource, "client": session.client })
+}
+
+impl App {
+    /// One patient (`GET /fhir/Patient/{id}`).
+    pub async fn fhir_patient(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<PatientRecord, AppError> {
+        session.require_scope("Patient", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), id, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        drop(tx);
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(id),
+            details: fhir_read(session, "Patient"),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        record(&loaded.row, self.today())
+    }
+
+    /// A search among the caller's own patients (`GET /fhir/Patient?...`).
+    pub async fn fhir_search_patients(
+        &self,
+        session: &Session,
+        query: &PatientQuery,
+        meta: &RequestMeta,
+    ) -> Result<Page<PatientRecord>, AppError> {
+        session.require_scope("Patient", Access::Read)?;
+        let actor = session.actor()?;
+        let pattern = |raw: &str| {
+            let key = search_key(raw);
+            format!("%{}%", key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+        };
+        let keys: Vec<String> =
+            [&query.name, &query.family, &query.given].into_iter().flatten().map(|n| search_key(n)).collect();
+        if keys.iter().any(String::is_empty) {
+            return Err(ValidationError::new("name", "required").into());
+        }
+        let search = PatientSearch {
+            ids: query.ids.clone(),
+            // The longest of the name terms narrows in SQL; all are checked below.
+            key_pattern: [&query.name, &query.family, &query.given]
+                .into_iter()
+                .flatten()
+                .max_by_key(|n| n.chars().count())
+                .map(|n| pattern(n)),
+            born_from: query.born_from,
+            born_to: query.born_to,
+            sex: query.sex.clone(),
+        };
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.search_member_patients(actor.account_id.0, &search, SEARCH_CEILING, 0).await?;
+        drop(tx);
+        let contains = |part: &[&str], term: &Option<String>| {
+            term.as_deref().is_none_or(|t| part.iter().any(|p| search_key(p).contains(&search_key(t))))
+        };
+        let today = self.today();
+        let mut matching = Vec::new();
+        for member in rows {
+            let row = &member.patient;
+            let name_matches = query.name.as_deref().is_none_or(|t| row.search_key.contains(&search_key(t)))
+                && contains(&[&row.family_name, &row.family_name_kana], &query.family)
+                && contains(&[&row.given_name, &row.given_name_kana], &query.given);
+            let consent = match member.consent_in_force {
+                None => ConsentState::Pending,
+                Some(true) => ConsentState::Active,
+                Some(false) => ConsentState::Withdrawn,
+            };
+            // The query returned only patients of whom the actor is an active member.
+            let scope = PatientScope {
+                municipality_id: tsunagu_domain::ids::MunicipalityId(row.municipality_id),
+                created_by: tsunagu_domain::ids::AccountId(row.created_by),
+                consent,
+                active_members: vec![actor.account_id],
+                emergency_access: vec![],
+            };
+            if name_matches && policy::read_patient(&actor, &scope).is_allowed() {
+                matching.push(member.patient);
+            }
+        }
+        let has_next = matching.len() > query.offset + query.count;
+        let items: Vec<PatientRecord> =
+            matching.iter().skip(query.offset).take(query.count).map(|r| record(r, today)).collect::<Result<_, _>>()?;
+        if !items.is_empty() {
+            let mut tx = self.begin().await?;
+            tx.append_audit(&audit_record(
+                self.now(),
+                actor.municipality_id,
+                &session.audit_actor(meta),
+                AuditAction::PatientListViewed,
+                "patient_list",
+                None,
+                json!({ "via": "fhir", "patients": items.iter().map(|p| p.view.id).collect::<Vec<_>>() }),
+            ))
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(Page { items, has_next })
+    }
+
+    /// A patient's care team (`GET /fhir/CareTeam?patient=`), former members included.
+    pub async fn fhir_care_team(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<CareTeamRecord, AppError> {
+        session.require_scope("CareTeam", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        drop(tx);
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(patient),
+            details: fhir_read(session, "CareTeam"),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        let members = loaded
+            .team
+            .iter()
+            .map(|m| CareTeamMember {
+                account_id: m.account_id,
+                display_name: m.display_name.clone(),
+                profession: Profession::parse(&m.profession).ok(),
+                team_role: TeamRole::parse(&m.team_role).ok(),
+                joined_at: m.joined_at,
+                left_at: m.left_at,
+                facility_name: m.facility_name.clone(),
+                phone: m.facility_phone.clone().filter(|p| !p.is_empty()),
+            })
+            .collect();
+        Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
+    }
+
+    /// A patient's measured entries, newest first, in `[since, until)`
+    /// (`GET /fhir/Observation?patient=`): what the caller may read of the timeline.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fhir_measurements(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        since: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
+        count: usize,
+        offset: usize,
+        meta: &RequestMeta,
+    ) -> Result<Page<MeasuredEntry>, AppError> {
+        session.require_scope("Observation", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let me = actor.account_id.0;
+        let filter = TimelineFilter {
+            audiences: loaded.filter_for(me),
+            since,
+            until,
+            with_vitals: true,
+            ..TimelineFilter::default()
+        };
+        let wanted = (offset + count + 1) as i64;
+        let rows = tx.timeline(patient, me, &filter, wanted).await?;
+        drop(tx);
+        let has_next = rows.len() as i64 == wanted;
+        let items: Vec<MeasuredEntry> = rows.into_iter().skip(offset).take(count).filter_map(measured).collect();
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(patient),
+            details: json!({ "via": "fhir", "resource": "Observation", "client": session.client, "entries_shown": items.len() }),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        Ok(Page { items, has_next })
+    }
+
+    /// One measured entry (`GET /fhir/Observation/{id}`), if the caller may read it.
+    pub async fn fhir_measurement(
+        &self,
+        session: &Session,
+        entry: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<MeasuredEntry, AppError> {
+        session.require_scope("Observation", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        drop(tx);
+        let found = measured(row).ok_or(AppError::NotFound)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::EntryViewed,
+            target_kind: "entry",
+            target: Some(entry),
+            details: fhir_read(session, "Observation"),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// A device or an EHR records vital signs (`POST /fhir/Observation`): a
+    /// vitals entry on the patient's timeline, for the team, posted exactly
+    /// as the compose form does (policy, notifications, audit).
+    pub async fn fhir_record_measurement(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        vitals: VitalSigns,
+        note: &str,
+        meta: &RequestMeta,
+    ) -> Result<MeasuredEntry, AppError> {
+        session.require_scope("Observation", Access::Write)?;
+        let body = tsunagu_domain::text::optional_multiline("note", note, 4000)?.unwrap_or_default();
+        let draft = EntryDraft { kind: EntryKind::Vitals, body, vitals, needs_reply: false, audience: Audience::Team };
+        let id = self.post_entry(session, patient, &draft, None, &[], meta).await?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
+        measured(row).ok_or(AppError::Internal("a posted measurement has no vital signs".into()))
+    }
+}

@@ -1,0 +1,172 @@
+//! Storage for interoperability (issue 6): API tokens, and the patient search
+//! the FHIR API runs (only ever within one member's own patients). A trait
+//! of its own (a supertrait of [`crate::StoreTx`]), as [`crate::PublicMapTx`].
+
+use crate::StoreError;
+use async_trait::async_trait;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ApiTokenRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub scopes: String,
+    pub token_hash: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<Uuid>,
+}
+
+/// A search among one member's patients; every condition optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatientSearch {
+    /// Only these patients.
+    pub ids: Option<Vec<Uuid>>,
+    /// A `LIKE` pattern over the patient's search key (names and kana, folded).
+    pub key_pattern: Option<String>,
+    /// Birth dates in `[from, to]`.
+    pub born_from: Option<Date>,
+    pub born_to: Option<Date>,
+    pub sex: Option<String>,
+}
+
+#[async_trait]
+pub trait InteropTx: Send {
+    async fn insert_api_token(&mut self, t: &ApiTokenRow) -> Result<(), StoreError>;
+    async fn api_token_by_hash(&mut self, token_hash: &[u8]) -> Result<Option<ApiTokenRow>, StoreError>;
+    /// Newest first, revoked ones included.
+    async fn api_tokens_of_account(&mut self, account_id: Uuid) -> Result<Vec<ApiTokenRow>, StoreError>;
+    /// Revokes the account's token if it is live; whether it was.
+    async fn revoke_api_token(
+        &mut self,
+        id: Uuid,
+        account_id: Uuid,
+        by: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// The patients of whom `account_id` is an active member passing `search`,
+    /// in kana order, `limit` from `offset`.
+    async fn search_member_patients(
+        &mut self,
+        account_id: Uuid,
+        search: &PatientSearch,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<crate::MemberPatientRow>, StoreError>;
+}
+
+/// Stamps out [`InteropTx`] for a backend (see `sql.rs`): the same text on both.
+macro_rules! impl_interop_tx {
+    ($tx:ident, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::interop::InteropTx for $tx {
+            async fn insert_api_token(&mut self, t: &$crate::ApiTokenRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, account_id, name, scopes, token_hash, created_at, expires_at, \
+                     revoked_at, revoked_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(t.id)
+                .bind(t.account_id)
+                .bind(&t.name)
+                .bind(&t.scopes)
+                .bind(&t.token_hash)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .bind(t.revoked_at)
+                .bind(t.revoked_by)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn api_token_by_hash(
+                &mut self,
+                token_hash: &[u8],
+            ) -> Result<Option<$crate::ApiTokenRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM api_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(self.conn())
+                    .await?)
+            }
+
+            async fn api_tokens_of_account(
+                &mut self,
+                account_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::ApiTokenRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC, id DESC")
+                    .bind(account_id)
+                    .fetch_all(self.conn())
+                    .await?)
+            }
+
+            async fn revoke_api_token(
+                &mut self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                by: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $4, revoked_by = $3 \
+                     WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind(account_id)
+                .bind(by)
+                .bind(at)
+                .execute(self.conn())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn search_member_patients(
+                &mut self,
+                account_id: uuid::Uuid,
+                search: &$crate::PatientSearch,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<$crate::MemberPatientRow>, $crate::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT p.*, (SELECT c.withdrawn_at IS NULL FROM consents c WHERE c.patient_id = p.id \
+                       ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS consent_in_force \
+                     FROM patients p JOIN team_members m ON m.patient_id = p.id \
+                     WHERE m.left_at IS NULL AND m.account_id = ",
+                );
+                q.push_bind(account_id);
+                if let Some(ids) = &search.ids {
+                    q.push(" AND p.id IN (");
+                    let mut list = q.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    if ids.is_empty() {
+                        list.push("NULL");
+                    }
+                    q.push(")");
+                }
+                if let Some(pattern) = &search.key_pattern {
+                    q.push(" AND p.search_key LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+                }
+                if let Some(from) = search.born_from {
+                    q.push(" AND p.birth_date >= ").push_bind(from);
+                }
+                if let Some(to) = search.born_to {
+                    q.push(" AND p.birth_date <= ").push_bind(to);
+                }
+                if let Some(sex) = &search.sex {
+                    q.push(" AND p.sex = ").push_bind(sex.clone());
+                }
+                q.push(" ORDER BY p.family_name_kana, p.given_name_kana, p.id LIMIT ")
+                    .push_bind(limit)
+                    .push(" OFFSET ")
+                    .push_bind(offset);
+                Ok(q.build_query_as().fetch_all(self.conn()).await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_interop_tx;

@@ -1,0 +1,314 @@
+//! The FHIR API through HTTP, on both databases: an EHR-like client with a
+//! token finds a patient by kana, reads the team, posts vital signs that
+//! appear in the timeline; and every rule of the pages holds for tokens.
+
+use crate::helpers::{Client, Reply, TestDb};
+use crate::patients::{PATIENT, Team, add, consent, register, team};
+use axum::http::StatusCode;
+use serde_json::Value;
+
+crate::on_both_databases!(
+    an_ehr_finds_a_patient_reads_the_team_and_posts_vitals,
+    tokens_reach_no_further_than_their_owner_and_scopes,
+    searches_are_checked_and_paged
+);
+
+fn json(reply: &Reply) -> Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", reply.status, reply.body))
+}
+
+/// Makes a token on the account page, ticking `scopes` (patient, team, vitals_read, vitals_write).
+async fn make_token(client: &mut Client, name: &str, scopes: &[&str]) -> String {
+    make_token_for(client, name, scopes, "90").await
+}
+
+async fn make_token_for(client: &mut Client, name: &str, scopes: &[&str], days: &str) -> String {
+    let mut form: Vec<(String, String)> = vec![("name".into(), name.into()), ("valid_days".into(), days.into())];
+    form.extend(scopes.iter().map(|s| (format!("scope_{s}"), "on".to_owned())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let reply = client.submit("/account", "/account/api-tokens", &form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.location, reply.body);
+    let token = reply.input_value("token").unwrap_or_default();
+    assert!(token.starts_with("tsunagu_"), "{}", reply.body);
+    token
+}
+
+async fn fhir(t: &crate::helpers::TestApp, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
+    let auth = format!("Bearer {token}");
+    let mut client = t.client();
+    let headers: Vec<(&str, &str)> = if token.is_empty() {
+        vec![("host", "tsunagu.test")]
+    } else {
+        vec![("authorization", &auth), ("host", "tsunagu.test")]
+    };
+    client.send_json(method, path, body, &headers).await
+}
+
+fn temperature(patient: &str, value: f64) -> String {
+    serde_json::json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs" }] }],
+        "code": { "coding": [{ "system": "http://loinc.org", "code": "8310-5" }] },
+        "subject": { "reference": format!("Patient/{patient}") },
+        "effectiveDateTime": "2026-11-29T09:30:00+09:00",
+        "valueQuantity": { "value": value, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel" },
+        "note": [{ "text": "体温計から自動送信" }],
+    })
+    .to_string()
+}
+
+fn entries(bundle: &Value) -> Vec<Value> {
+    bundle["entry"].as_array().cloned().unwrap_or_default()
+}
+
+async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let token =
+        make_token(&mut doctor, "つなぐ在宅クリニック電子カルテ", &["patient", "team", "vitals_read", "vitals_write"])
+            .await;
+
+    // The CapabilityStatement needs no token and says what is supported.
+    let metadata = fhir(&t, "GET", "/fhir/metadata", "", None).await;
+    assert_eq!(metadata.status, StatusCode::OK);
+    let cs = json(&metadata);
+    assert_eq!((cs["resourceType"].as_str(), cs["fhirVersion"].as_str()), (Some("CapabilityStatement"), Some("4.0.1")));
+    let types: Vec<&str> =
+        cs["rest"][0]["resource"].as_array().into_iter().flatten().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(types, ["Patient", "Observation", "CareTeam"]);
+
+    // Found by kana typed in hiragana; JP Core names: kanji (IDE) and kana (SYL).
+    let found = fhir(&t, "GET", "/fhir/Patient?name=%E3%81%8B%E3%81%97%E3%82%8F", &token, None).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let bundle = json(&found);
+    assert_eq!((bundle["type"].as_str(), entries(&bundle).len()), (Some("searchset"), 1));
+    let p = &entries(&bundle)[0]["resource"];
+    assert_eq!(p["id"], patient.as_str());
+    assert_eq!(entries(&bundle)[0]["fullUrl"], format!("http://tsunagu.test/fhir/Patient/{patient}").as_str());
+    assert_eq!(p["name"][0]["text"], "柏 花子");
+    assert_eq!(p["name"][0]["extension"][0]["valueCode"], "IDE");
+    assert_eq!(p["name"][1]["text"], "カシワ ハナコ");
+    assert_eq!((p["name"][1]["family"].as_str(), p["name"][1]["given"][0].as_str()), (Some("カシワ"), Some("ハナコ")));
+    assert_eq!(p["name"][1]["extension"][0]["valueCode"], "SYL");
+    assert_eq!((p["gender"].as_str(), p["birthDate"].as_str()), (Some("female"), Some("1938-04-01")));
+    let read = fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &token, None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(
+        read.body.contains("\"JP_Patient\"")
+            || json(&read)["meta"]["profile"][0].as_str().unwrap_or("").ends_with("JP_Patient")
+    );
+
+    // The team, with roles and phone numbers.
+    let teams = json(&fhir(&t, "GET", &format!("/fhir/CareTeam?patient=Patient/{patient}"), &token, None).await);
+    let care_team = &entries(&teams)[0]["resource"];
+    assert_eq!(care_team["status"], "active");
+    let roles: Vec<&str> = care_team["participant"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["role"][0]["coding"][0]["code"].as_str())
+        .collect();
+    assert!(roles.contains(&"primary_physician") && roles.contains(&"visiting_nurse"), "{roles:?}");
+
+    // Vital signs posted by the EHR land on the timeline, for the nurse to read.
+    let posted = fhir(&t, "POST", "/fhir/Observation", &token, Some(&temperature(&patient, 37.8))).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    let observation = json(&posted);
+    let id = observation["id"].as_str().unwrap_or_default().to_owned();
+    assert!(posted.location.as_deref().is_some_and(|l| l.ends_with(&format!("/Observation/{id}/_history/1"))));
+    assert_eq!(observation["valueQuantity"]["value"], 37.8);
+    let record = json(&nurse.send_json("GET", &format!("/api/v1/patients/{patient}"), None, &[]).await);
+    assert_eq!(record["timeline"][0]["vitals"]["temperature_c"], 37.8);
+    assert!(record["timeline"][0]["body"].as_str().unwrap_or("").contains("体温計から自動送信"));
+
+    // An implausible value is refused and changes nothing.
+    let refused = fhir(&t, "POST", "/fhir/Observation", &token, Some(&temperature(&patient, 48.0))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(json(&refused)["resourceType"], "OperationOutcome");
+    let after = json(&nurse.send_json("GET", &format!("/api/v1/patients/{patient}"), None, &[]).await);
+    assert_eq!(after["timeline"].as_array().map(Vec::len), record["timeline"].as_array().map(Vec::len));
+
+    // Searching observations, with the patient included; reading one.
+    let search =
+        format!("/fhir/Observation?patient={patient}&code=http://loinc.org|8310-5&_include=Observation:patient");
+    let bundle = json(&fhir(&t, "GET", &search, &token, None).await);
+    let modes: Vec<String> =
+        entries(&bundle).iter().filter_map(|e| e["search"]["mode"].as_str().map(str::to_owned)).collect();
+    assert_eq!(modes, ["match", "include"]);
+    assert_eq!(entries(&bundle)[0]["resource"]["id"], id.as_str());
+    let one = fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await;
+    assert_eq!((one.status, json(&one)["code"]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("8310-5")));
+
+    // The patient's access history names the token.
+    let history = nurse.get(&format!("/patients/{patient}/access")).await;
+    assert!(history.body.contains("つなぐ在宅クリニック電子カルテ"), "{}", history.body);
+}
+
+async fn tokens_reach_no_further_than_their_owner_and_scopes(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, mut care_manager } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+
+    // No token, a made-up one: 401 with a challenge.
+    for token in ["", "tsunagu_not-a-real-token", "Basic abc"] {
+        let reply = fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), token, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token}");
+        assert_eq!(json(&reply)["issue"][0]["code"], "login");
+        assert!(!reply.body.contains("柏"));
+    }
+
+    // Someone outside the team: not found, nothing in searches, no writes.
+    let outsider = make_token(&mut care_manager, "script", &["patient", "team", "vitals_read", "vitals_write"]).await;
+    let hidden = fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &outsider, None).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert!(!hidden.body.contains("柏"));
+    let none = json(&fhir(&t, "GET", "/fhir/Patient?name=%E6%9F%8F", &outsider, None).await);
+    assert!(entries(&none).is_empty());
+    let teams = json(&fhir(&t, "GET", &format!("/fhir/CareTeam?patient={patient}"), &outsider, None).await);
+    assert!(entries(&teams).is_empty());
+    let write = fhir(&t, "POST", "/fhir/Observation", &outsider, Some(&temperature(&patient, 36.5))).await;
+    assert_eq!(write.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Observation?patient={patient}"), &outsider, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A read-only token may not write, nor read what its scopes leave out.
+    let read_only = make_token(&mut doctor, "閲覧のみ", &["patient"]).await;
+    assert_eq!(fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &read_only, None).await.status, StatusCode::OK);
+    let write = fhir(&t, "POST", "/fhir/Observation", &read_only, Some(&temperature(&patient, 36.5))).await;
+    assert_eq!((write.status, json(&write)["issue"][0]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let team = fhir(&t, "GET", &format!("/fhir/CareTeam/{patient}"), &read_only, None).await;
+    assert_eq!(team.status, StatusCode::FORBIDDEN);
+
+    // A token without scopes is refused at the form, and changes nothing.
+    let refused = doctor.submit("/account", "/account/api-tokens", &[("name", "空"), ("valid_days", "90")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("許可することを一つ以上選んでください"));
+
+    // Revoked: refused at once.
+    let writer = make_token(&mut doctor, "体温計", &["vitals_write"]).await;
+    let account = doctor.get("/account").await;
+    let marker = "/account/api-tokens/";
+    let revoke_paths: Vec<String> = account
+        .body
+        .match_indices(marker)
+        .filter_map(|(i, _)| account.body[i..].split('"').next().map(str::to_owned))
+        .collect();
+    assert_eq!(revoke_paths.len(), 2, "two live tokens listed");
+    // Newest first: the thermometer's token.
+    let revoked = doctor.submit("/account", &revoke_paths[0], &[]).await;
+    assert!(revoked.redirects_to("/account?notice=token_revoked"), "{}", revoked.status);
+    let after = fhir(&t, "POST", "/fhir/Observation", &writer, Some(&temperature(&patient, 36.5))).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &read_only, None).await.status, StatusCode::OK);
+
+    // After withdrawal the team reads but cannot write, through FHIR too.
+    let writer = make_token_for(&mut doctor, "一年", &["patient", "vitals_write"], "366").await;
+    let page = format!("/patients/{patient}");
+    let withdraw = nurse.submit(&page, &format!("{page}/consent/withdraw"), &[("reason", "撤回")]).await;
+    assert!(withdraw.redirects_to(&page), "{:?}", withdraw.location);
+    let write = fhir(&t, "POST", "/fhir/Observation", &writer, Some(&temperature(&patient, 36.5))).await;
+    assert_eq!(write.status, StatusCode::FORBIDDEN, "{}", write.body);
+    assert_eq!(fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &writer, None).await.status, StatusCode::OK);
+
+    // Expired after its days (90), while a year's token still works.
+    t.clock.advance(time::Duration::days(91));
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &read_only, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &writer, None).await.status, StatusCode::OK);
+}
+
+async fn searches_are_checked_and_paged(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    for (given, kana, born) in
+        [("一郎", "イチロウ", "1940-01-02"), ("二郎", "ジロウ", "1945-06-07"), ("三郎", "サブロウ", "1950-10-11")]
+    {
+        let fields: Vec<(&str, &str)> = PATIENT
+            .iter()
+            .map(|(k, v)| match *k {
+                "given_name" => (*k, given),
+                "given_name_kana" => (*k, kana),
+                "birth_date" => (*k, born),
+                "sex" => (*k, "male"),
+                _ => (*k, *v),
+            })
+            .collect();
+        let patient = register(&mut nurse, &fields).await;
+        consent(&mut nurse, &patient).await;
+    }
+    let token = make_token(&mut nurse, "集計スクリプト", &["patient"]).await;
+
+    // Unknown parameters and bad values are refused, each one named.
+    let refused = fhir(&t, "GET", "/fhir/Patient?nickname=x&_sort=name", &token, None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let outcome = json(&refused);
+    let named: Vec<&str> =
+        outcome["issue"].as_array().into_iter().flatten().filter_map(|i| i["expression"][0].as_str()).collect();
+    assert_eq!(named.len(), 2, "{}", refused.body);
+    for bad in ["birthdate=1940-13", "gender=man", "_count=0", "birthdate=sa1940"] {
+        let reply = fhir(&t, "GET", &format!("/fhir/Patient?{bad}"), &token, None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Dates with prefixes, gender, family and given.
+    let count = |b: &Value| entries(b).len();
+    assert_eq!(count(&json(&fhir(&t, "GET", "/fhir/Patient?birthdate=ge1945", &token, None).await)), 2);
+    assert_eq!(
+        count(&json(&fhir(&t, "GET", "/fhir/Patient?birthdate=lt1945-06-07&gender=male", &token, None).await)),
+        1
+    );
+    assert_eq!(count(&json(&fhir(&t, "GET", "/fhir/Patient?gender=female", &token, None).await)), 0);
+    assert_eq!(
+        count(&json(
+            &fhir(
+                &t,
+                "GET",
+                "/fhir/Patient?family=%E3%82%AB%E3%82%B7%E3%83%AF&given=%E3%81%98%E3%82%8D%E3%81%86",
+                &token,
+                None
+            )
+            .await
+        )),
+        1
+    );
+
+    // Paging: two, then one, with next and previous links.
+    let first = json(&fhir(&t, "GET", "/fhir/Patient?family=%E6%9F%8F&_count=2", &token, None).await);
+    assert_eq!(count(&first), 2);
+    let next = first["link"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["relation"] == "next")
+        .and_then(|l| l["url"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(next.starts_with("http://tsunagu.test/fhir/Patient?") && next.contains("_offset=2"), "{next}");
+    let path = next.trim_start_matches("http://tsunagu.test");
+    let second = json(&fhir(&t, "GET", path, &token, None).await);
+    assert_eq!(count(&second), 1);
+    assert!(second["link"].as_array().into_iter().flatten().all(|l| l["relation"] != "next"));
+    assert!(second["link"].as_array().into_iter().flatten().any(|l| l["relation"] == "previous"));
+    let ids: std::collections::HashSet<String> = entries(&first)
+        .iter()
+        .chain(entries(&second).iter())
+        .filter_map(|e| e["resource"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 3, "every patient once");
+
+    // Unsupported interactions answer with an OperationOutcome.
+    let unknown = fhir(&t, "GET", "/fhir/Medication/1", &token, None).await;
+    assert_eq!(
+        (unknown.status, json(&unknown)["resourceType"].as_str()),
+        (StatusCode::NOT_FOUND, Some("OperationOutcome"))
+    );
+    let text = fhir(&t, "POST", "/fhir/Observation", &token, Some("{not json")).await;
+    assert_eq!((text.status, json(&text)["issue"][0]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("structure")));
+}

@@ -1,0 +1,520 @@
+//! The FHIR interactions: read and search for Patient, Observation and
+//! CareTeam, create for Observation, and the CapabilityStatement.
+
+use super::outcome::{FhirError, Issue, Resource};
+use super::resources::{
+    CARE_TEAM_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team, names, observation,
+    observation_id, patient, searchset,
+};
+use super::search::{Params, bad_request, date_range, instant_range, reference_id};
+use crate::AppState;
+use crate::context::{client_address, language};
+use crate::i18n::Tr;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde_json::Value;
+use tsunagu_app::fhir::PatientQuery;
+use tsunagu_app::{RequestMeta, Session};
+use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
+use tsunagu_domain::patient::Sex;
+use uuid::Uuid;
+
+/// The caller of a FHIR interaction that needs a token.
+pub(crate) struct Caller {
+    session: Session,
+    meta: RequestMeta,
+    t: Tr,
+    base: String,
+}
+
+/// Where this server's FHIR API is, as the caller reached it (for fullUrl and links).
+fn base_url(parts: &Parts, state: &AppState) -> String {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost");
+    let forwarded = parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+    let scheme = match forwarded {
+        Some(p @ ("http" | "https")) if state.config.behind_proxy => p,
+        _ if state.config.secure_cookies => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}/fhir")
+}
+
+fn meta_of(parts: &Parts, state: &AppState) -> RequestMeta {
+    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta {
+        source_ip: client_address(parts, state.config.behind_proxy),
+        user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = FhirError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let t = Tr { lang: language(&parts.headers, None) };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = token else {
+            return Err(FhirError::unauthenticated(t));
+        };
+        let session = state.app.api_session(token).await.map_err(|e| FhirError::app(e, t))?;
+        let Some(session) = session else {
+            return Err(FhirError::unauthenticated(t));
+        };
+        Ok(Caller { session, meta: meta_of(parts, state), t, base: base_url(parts, state) })
+    }
+}
+
+/// The base URL without a token (for the CapabilityStatement).
+pub(crate) struct Base(String);
+
+impl FromRequestParts<AppState> for Base {
+    type Rejection = FhirError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Base(base_url(parts, state)))
+    }
+}
+
+type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+fn pairs(query: Pairs) -> Result<Vec<(String, String)>, FhirError> {
+    query.map(|Query(p)| p).map_err(|e| bad_request(vec![Issue::new("invalid", e.body_text(), None)]))
+}
+
+fn not_found(t: Tr) -> FhirError {
+    FhirError::app(tsunagu_app::AppError::NotFound, t)
+}
+
+/// `GET /fhir/metadata`: what this server supports (no token needed).
+pub(crate) async fn metadata(State(state): State<AppState>, Base(base): Base) -> Resource {
+    Resource::ok(capability_statement(&base, state.app.now()))
+}
+
+/// `GET /fhir/Patient/{id}`.
+pub(crate) async fn read_patient(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let record =
+        state.app.fhir_patient(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(Resource::ok(patient(&record)))
+}
+
+/// `GET /fhir/Patient?...`: among the caller's own patients.
+pub(crate) async fn search_patients(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(PATIENT_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let ids = params.one("_id")?.map(|raw| raw.split(',').filter_map(|id| id.trim().parse().ok()).collect());
+    let (born_from, born_to) = date_range("birthdate", &params.all("birthdate"))?;
+    let sex = match params.one("gender")? {
+        None => None,
+        Some(code) => Some(
+            Sex::parse(code)
+                .map_err(|_| {
+                    bad_request(vec![Issue::new("invalid", "gender: male | female | other | unknown", Some("gender"))])
+                })?
+                .code()
+                .to_owned(),
+        ),
+    };
+    let text = |name: &str| params.one(name).map(|v| v.map(str::to_owned));
+    let query = PatientQuery {
+        ids,
+        name: text("name")?,
+        family: text("family")?,
+        given: text("given")?,
+        born_from,
+        born_to,
+        sex,
+        count,
+        offset,
+    };
+    let page = state
+        .app
+        .fhir_search_patients(&caller.session, &query, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    let entries = page.items.iter().map(|p| (patient(p), "match")).collect();
+    let next = page.has_next.then(|| params.at_offset(offset + count, count));
+    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    Ok(Resource::ok(searchset(&caller.base, "Patient", &params.at_offset(offset, count), next, previous, entries)))
+}
+
+/// The patient a search is about (`patient` or `subject`), which it must name.
+fn patient_param(params: &Params) -> Result<Option<Uuid>, FhirError> {
+    let raw = match (params.one("patient")?, params.one("subject")?) {
+        (Some(p), None) => reference_id("patient", p, "Patient")?,
+        (None, Some(s)) => reference_id("subject", s, "Patient")?,
+        _ => {
+            return Err(bad_request(vec![Issue::new(
+                "required",
+                "patient（または subject）を一つ指定してください / give exactly one of patient or subject",
+                Some("patient"),
+            )]));
+        }
+    };
+    // An id that cannot be tsunagu's matches nothing.
+    Ok(raw.parse().ok())
+}
+
+/// `GET /fhir/Observation?patient=...`: the patient's measurements, newest first.
+pub(crate) async fn search_observations(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(OBSERVATION_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let patient_id = patient_param(&params)?;
+    let codes: Option<Vec<VitalCode>> =
+        params.one("code")?.map(|raw| raw.split(',').filter_map(|t| VitalCode::from_token(t.trim())).collect());
+    let category = params.one("category")?.map(|raw| raw.rsplit('|').next().unwrap_or(raw).to_owned());
+    let (since, until) = instant_range("date", &params.all("date"))?;
+    let mut include_patient = false;
+    for include in params.all("_include") {
+        match include {
+            "Observation:patient" | "Observation:subject" => include_patient = true,
+            other => {
+                return Err(bad_request(vec![Issue::new(
+                    "not-supported",
+                    format!("_include={other} には対応していません / unsupported"),
+                    Some("_include"),
+                )]));
+            }
+        }
+    }
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_id else {
+        return Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, None, None, Vec::new())));
+    };
+    let t = caller.t;
+    let page = state
+        .app
+        .fhir_measurements(&caller.session, patient_id, since, until, count, offset, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let wanted = |code: &VitalCode| {
+        codes.as_ref().is_none_or(|c| c.contains(code))
+            && category.as_deref().is_none_or(|c| c == if code.is_vital_sign() { "vital-signs" } else { "survey" })
+    };
+    let mut entries: Vec<(Value, &str)> = page
+        .items
+        .iter()
+        .flat_map(|m| VitalCode::ALL.into_iter().filter(wanted).filter_map(|code| observation(m, code)))
+        .map(|o| (o, "match"))
+        .collect();
+    if include_patient && !entries.is_empty() {
+        let record = state
+            .app
+            .fhir_patient(&caller.session, patient_id, &caller.meta)
+            .await
+            .map_err(|e| FhirError::app(e, t))?;
+        entries.push((patient(&record), "include"));
+    }
+    let next = page.has_next.then(|| params.at_offset(offset + count, count));
+    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/Observation/{entry}-{code}`.
+pub(crate) async fn read_observation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let (entry, suffix) = id.split_at_checked(36).ok_or_else(|| not_found(t))?;
+    let entry: Uuid = entry.parse().map_err(|_| not_found(t))?;
+    let code = suffix.strip_prefix('-').and_then(VitalCode::from_suffix).ok_or_else(|| not_found(t))?;
+    let m = state.app.fhir_measurement(&caller.session, entry, &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
+    observation(&m, code).map(Resource::ok).ok_or_else(|| not_found(t))
+}
+
+/// What a posted Observation says, once read.
+#[derive(Debug, PartialEq)]
+struct PostedMeasurement {
+    patient: Uuid,
+    code: VitalCode,
+    value: VitalValue,
+    unit: String,
+    note: String,
+}
+
+fn invalid(expression: &str, diagnostics: &str) -> Issue {
+    Issue::new("invalid", diagnostics, Some(expression))
+}
+
+/// A quantity's value and UCUM unit.
+fn quantity(q: &Value, at: &str) -> Result<(f64, String), Issue> {
+    let value =
+        q["value"].as_f64().ok_or_else(|| invalid(&format!("{at}.value"), "数値が必要です / a number is required"))?;
+    if q.get("system").is_some_and(|s| s != UCUM) {
+        return Err(invalid(&format!("{at}.system"), "単位は UCUM で / units must be UCUM"));
+    }
+    let unit = q["code"]
+        .as_str()
+        .or(q["unit"].as_str())
+        .ok_or_else(|| invalid(&format!("{at}.code"), "単位が必要です / a unit is required"))?;
+    Ok((value, unit.to_owned()))
+}
+
+fn read_measurement(body: &Value) -> Result<PostedMeasurement, Vec<Issue>> {
+    let mut issues = Vec::new();
+    if body["resourceType"] != "Observation" {
+        return Err(vec![invalid("Observation.resourceType", "Observation を送ってください / send an Observation")]);
+    }
+    if !matches!(body["status"].as_str(), Some("final" | "amended" | "corrected" | "preliminary")) {
+        issues.push(invalid("Observation.status", "status: final | amended | corrected | preliminary"));
+    }
+    let codings = body["code"]["coding"].as_array().cloned().unwrap_or_default();
+    let code = codings.iter().find_map(|c| {
+        let (system, code) = (c["system"].as_str()?, c["code"].as_str()?);
+        VitalCode::from_token(&format!("{system}|{code}"))
+    });
+    if code.is_none() {
+        issues.push(invalid(
+            "Observation.code",
+            "対応するコード: LOINC 8310-5, 85354-9, 8867-4, 59408-5, 9279-1, 29463-7, 2339-0, 72514-3 / supported codes",
+        ));
+    }
+    let patient = body["subject"]["reference"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("Patient/"))
+        .and_then(|id| id.parse::<Uuid>().ok());
+    if patient.is_none() {
+        issues.push(invalid("Observation.subject", "subject は Patient/{id} / subject must be Patient/{id}"));
+    }
+    let measured = match code {
+        Some(VitalCode::BloodPressure) => {
+            let components = body["component"].as_array().cloned().unwrap_or_default();
+            let part = |loinc: &str| -> Result<(f64, String), Issue> {
+                let c = components
+                    .iter()
+                    .find(|c| c["code"]["coding"].as_array().is_some_and(|cs| cs.iter().any(|x| x["code"] == loinc)))
+                    .ok_or_else(|| {
+                        invalid(
+                            "Observation.component",
+                            "収縮期と拡張期が必要です / systolic and diastolic are required",
+                        )
+                    })?;
+                quantity(&c["valueQuantity"], "Observation.component.valueQuantity")
+            };
+            match (part(SYSTOLIC_LOINC), part(DIASTOLIC_LOINC)) {
+                (Ok((s, unit)), Ok((d, unit2))) if unit == unit2 => {
+                    let whole = |x: f64| (x.fract() == 0.0 && (0.0..=1000.0).contains(&x)).then_some(x as u16);
+                    match (whole(s), whole(d)) {
+                        (Some(s), Some(d)) => Some((VitalValue::Pressure(s, d), unit)),
+                        _ => {
+                            issues.push(invalid(
+                                "Observation.component.valueQuantity.value",
+                                "血圧は整数で / whole numbers",
+                            ));
+                            None
+                        }
+                    }
+                }
+                (Ok(_), Ok(_)) => {
+                    issues.push(invalid(
+                        "Observation.component.valueQuantity.code",
+                        "単位をそろえてください / units differ",
+                    ));
+                    None
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    issues.push(e);
+                    None
+                }
+            }
+        }
+        Some(_) => match quantity(&body["valueQuantity"], "Observation.valueQuantity") {
+            Ok((x, unit)) => Some((VitalValue::One(x), unit)),
+            Err(e) => {
+                issues.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let mut note: Vec<String> = Vec::new();
+    if let Some(at) = body.get("effectiveDateTime") {
+        match at
+            .as_str()
+            .and_then(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        {
+            Some(at) => note.push(format!("測定日時 {}", super::resources::instant(at).replace('T', " "))),
+            None => {
+                issues.push(invalid("Observation.effectiveDateTime", "日時を読めません / cannot read the date-time"))
+            }
+        }
+    }
+    for n in body["note"].as_array().into_iter().flatten() {
+        if let Some(text) = n["text"].as_str() {
+            note.push(text.to_owned());
+        }
+    }
+    match (patient, code, measured) {
+        (Some(patient), Some(code), Some((value, unit))) if issues.is_empty() => {
+            Ok(PostedMeasurement { patient, code, value, unit, note: note.join("\n") })
+        }
+        _ => Err(issues),
+    }
+}
+
+/// `POST /fhir/Observation`: a measurement from a device or an EHR becomes a
+/// vitals entry on the patient's timeline.
+pub(crate) async fn create_observation(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !matches!(mime, "application/fhir+json" | "application/json") {
+        return Err(FhirError::one(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            "Content-Type は application/fhir+json / send application/fhir+json",
+        ));
+    }
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        bad_request(vec![Issue::new("structure", format!("JSON を読めません / invalid JSON: {e}"), None)])
+    })?;
+    let posted = read_measurement(&json).map_err(bad_request)?;
+    let vitals = posted.code.measurement(posted.value, &posted.unit).map_err(|e| {
+        let expression =
+            if e.code == "unit" { "Observation.valueQuantity.code" } else { "Observation.valueQuantity.value" };
+        FhirError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![Issue::new("invalid", t.error(e.field, e.code), Some(expression))],
+        )
+    })?;
+    let m = state
+        .app
+        .fhir_record_measurement(&caller.session, posted.patient, vitals, &posted.note, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let resource = observation(&m, posted.code)
+        .ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
+    let location = format!("{}/Observation/{}/_history/{}", caller.base, observation_id(m.id, posted.code), m.version);
+    Ok(Resource { status: StatusCode::CREATED, body: resource, location: Some(location) })
+}
+
+/// `GET /fhir/CareTeam/{patient}`: the team of one patient (its id is the patient's).
+pub(crate) async fn read_care_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let team =
+        state.app.fhir_care_team(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(Resource::ok(care_team(&team)))
+}
+
+/// `GET /fhir/CareTeam?patient=`.
+pub(crate) async fn search_care_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(CARE_TEAM_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_param(&params)? else {
+        return Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, Vec::new())));
+    };
+    let entries = match state.app.fhir_care_team(&caller.session, patient_id, &caller.meta).await {
+        Ok(team) if offset == 0 => vec![(care_team(&team), "match")],
+        Ok(_) => Vec::new(),
+        // Searching finds nothing where reading would say "not found".
+        Err(tsunagu_app::AppError::NotFound) => Vec::new(),
+        Err(e) => return Err(FhirError::app(e, caller.t)),
+    };
+    Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, entries)))
+}
+
+/// Anything else under `/fhir`: an OperationOutcome, not the HTML error page.
+pub(crate) async fn unsupported(headers: HeaderMap) -> FhirError {
+    let t = Tr { lang: language(&headers, None) };
+    FhirError::new(
+        StatusCode::NOT_FOUND,
+        vec![Issue::new(
+            "not-supported",
+            match t.lang {
+                crate::i18n::Lang::Ja => "この操作には対応していません（/fhir/metadata を参照）。",
+                crate::i18n::Lang::En => "This interaction is not supported (see /fhir/metadata).",
+            },
+            None,
+        )],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn temperature(value: Value) -> Value {
+        json!({
+            "resourceType": "Observation",
+            "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "8310-5" }] },
+            "subject": { "reference": "Patient/0192f3a0-0000-7000-8000-000000000001" },
+            "valueQuantity": value,
+        })
+    }
+
+    #[test]
+    fn a_posted_temperature_is_read() {
+        let m = read_measurement(&temperature(json!({ "value": 37.2, "unit": "Cel", "system": UCUM, "code": "Cel" })))
+            .unwrap();
+        assert_eq!((m.code, m.value, m.unit.as_str()), (VitalCode::Temperature, VitalValue::One(37.2), "Cel"));
+    }
+
+    #[test]
+    fn a_posted_blood_pressure_needs_both_components() {
+        let component = |code: &str, v: f64| json!({ "code": { "coding": [{ "system": "http://loinc.org", "code": code }] }, "valueQuantity": { "value": v, "code": "mm[Hg]", "system": UCUM } });
+        let mut bp = temperature(Value::Null);
+        bp["code"] = json!({ "coding": [{ "system": "http://loinc.org", "code": "85354-9" }] });
+        bp["component"] = json!([component("8480-6", 128.0), component("8462-4", 76.0)]);
+        assert_eq!(read_measurement(&bp).unwrap().value, VitalValue::Pressure(128, 76));
+        bp["component"] = json!([component("8480-6", 128.0)]);
+        assert_eq!(read_measurement(&bp).unwrap_err()[0].expression.as_deref(), Some("Observation.component"));
+    }
+
+    #[test]
+    fn every_problem_of_a_posted_observation_is_named() {
+        let mut bad = temperature(json!({ "value": "warm", "unit": "Cel" }));
+        bad["status"] = json!("registered");
+        bad["subject"] = json!({ "reference": "Group/1" });
+        let named: Vec<String> = read_measurement(&bad).unwrap_err().into_iter().filter_map(|i| i.expression).collect();
+        assert_eq!(named, ["Observation.status", "Observation.subject", "Observation.valueQuantity.value"]);
+        let wrong_system = temperature(json!({ "value": 37.0, "code": "Cel", "system": "http://example.org" }));
+        assert_eq!(
+            read_measurement(&wrong_system).unwrap_err()[0].expression.as_deref(),
+            Some("Observation.valueQuantity.system")
+        );
+        assert!(read_measurement(&json!({ "resourceType": "Patient" })).is_err());
+    }
+}

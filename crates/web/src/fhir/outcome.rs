@@ -1,0 +1,123 @@
+//! FHIR's answers: resources as `application/fhir+json`, and errors as an
+//! OperationOutcome with the HTTP status that goes with them.
+
+use crate::error::describe;
+use crate::i18n::Tr;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tsunagu_app::AppError;
+
+pub(crate) const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// A resource (or Bundle) to send.
+pub(crate) struct Resource {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: Option<String>,
+}
+
+impl Resource {
+    pub(crate) fn ok(body: Value) -> Self {
+        Self { status: StatusCode::OK, body, location: None }
+    }
+}
+
+impl IntoResponse for Resource {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, location);
+        }
+        response
+    }
+}
+
+/// One problem, as an OperationOutcome issue.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Issue {
+    /// FHIR's issue type: `invalid`, `not-supported`, `not-found`, `forbidden`, `login`, ...
+    pub code: &'static str,
+    pub diagnostics: String,
+    /// Where: a search parameter's name or a FHIRPath into the posted resource.
+    pub expression: Option<String>,
+}
+
+impl Issue {
+    pub(crate) fn new(code: &'static str, diagnostics: impl Into<String>, expression: Option<&str>) -> Self {
+        Self { code, diagnostics: diagnostics.into(), expression: expression.map(str::to_owned) }
+    }
+}
+
+/// A failed FHIR interaction.
+#[derive(Debug)]
+pub(crate) struct FhirError {
+    pub status: StatusCode,
+    pub issues: Vec<Issue>,
+    /// Sent as `WWW-Authenticate` with a 401.
+    pub challenge: bool,
+}
+
+impl FhirError {
+    pub(crate) fn new(status: StatusCode, issues: Vec<Issue>) -> Self {
+        Self { status, issues, challenge: false }
+    }
+
+    pub(crate) fn one(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
+        Self::new(status, vec![Issue::new(code, diagnostics, None)])
+    }
+
+    pub(crate) fn unauthenticated(t: Tr) -> Self {
+        let message = match t.lang {
+            crate::i18n::Lang::Ja => "有効なAPIトークンを Authorization: Bearer で送ってください。",
+            crate::i18n::Lang::En => "Send a valid API token as Authorization: Bearer.",
+        };
+        Self { challenge: true, ..Self::one(StatusCode::UNAUTHORIZED, "login", message) }
+    }
+
+    /// A use case's error, in the caller's language.
+    pub(crate) fn app(e: AppError, t: Tr) -> Self {
+        let (status, message) = describe(&e, t);
+        let (code, expression) = match &e {
+            AppError::Invalid(v) => ("invalid", Some(v.field)),
+            AppError::Conflict { field } => ("conflict", Some(*field)),
+            AppError::NotFound => ("not-found", None),
+            AppError::Forbidden => ("forbidden", None),
+            AppError::Unauthenticated | AppError::SignInRefused => return Self::unauthenticated(t),
+            AppError::Throttled => ("throttled", None),
+            AppError::Store(_) | AppError::Internal(_) => ("exception", None),
+        };
+        Self::new(status, vec![Issue::new(code, message, expression)])
+    }
+}
+
+pub(crate) fn operation_outcome(issues: &[Issue], severity: &str) -> Value {
+    let issues: Vec<Value> = issues
+        .iter()
+        .map(|i| {
+            let mut issue = json!({ "severity": severity, "code": i.code, "diagnostics": i.diagnostics });
+            if let Some(e) = &i.expression {
+                issue["expression"] = json!([e]);
+            }
+            issue
+        })
+        .collect();
+    json!({ "resourceType": "OperationOutcome", "issue": issues })
+}
+
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        let severity = if self.status.is_server_error() { "fatal" } else { "error" };
+        let body = operation_outcome(&self.issues, severity);
+        let mut response = Resource { status: self.status, body, location: None }.into_response();
+        if self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tsunagu\", error=\"invalid_token\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,283 @@
+//! tsunagu's data as FHIR R4 resources (JP Core where it applies), and the
+//! CapabilityStatement, built from the same tables of search parameters the
+//! handlers accept, so that it cannot claim more than they do.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tsunagu_app::fhir::{CareTeamRecord, MeasuredEntry, PatientRecord};
+use tsunagu_domain::clock::JST;
+use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
+use tsunagu_domain::patient::{PatientStatus, Sex};
+use tsunagu_domain::policy::ConsentState;
+
+pub(crate) const JP_PATIENT: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient";
+pub(crate) const JP_VITAL_SIGNS: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_VitalSigns";
+const NAME_REPRESENTATION: &str = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
+const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+const TEAM_ROLES: &str = "urn:tsunagu:team-role";
+
+/// (name, type) of each search parameter, per resource.
+pub(crate) const PATIENT_SEARCH: &[(&str, &str)] = &[
+    ("_id", "token"),
+    ("name", "string"),
+    ("family", "string"),
+    ("given", "string"),
+    ("birthdate", "date"),
+    ("gender", "token"),
+];
+pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
+    ("patient", "reference"),
+    ("subject", "reference"),
+    ("code", "token"),
+    ("category", "token"),
+    ("date", "date"),
+    ("_include", "special"),
+];
+pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
+
+pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
+    table.iter().map(|(n, _)| *n).collect()
+}
+
+/// An instant as FHIR writes it, in Japan time.
+pub(crate) fn instant(t: OffsetDateTime) -> String {
+    t.to_offset(JST).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 1e15 { json!(x as i64) } else { json!(x) }
+}
+
+fn gender(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Female => "female",
+        Sex::Male => "male",
+        Sex::Other => "other",
+        Sex::Unknown => "unknown",
+    }
+}
+
+/// JP_Patient: the kanji name (IDE) and the kana name (SYL) as two HumanNames,
+/// each with `text` = family + half-width space + given.
+pub(crate) fn patient(p: &PatientRecord) -> Value {
+    let name = |family: &str, given: &str, representation: &str| {
+        json!({
+            "extension": [{ "url": NAME_REPRESENTATION, "valueCode": representation }],
+            "use": "official",
+            "text": format!("{family} {given}"),
+            "family": family,
+            "given": [given],
+        })
+    };
+    let v = &p.view;
+    let mut resource = json!({
+        "resourceType": "Patient",
+        "id": v.id.to_string(),
+        "meta": { "lastUpdated": instant(p.updated_at), "profile": [JP_PATIENT] },
+        "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{}", v.id) }],
+        "active": v.status != PatientStatus::Ended,
+        "name": [
+            name(&p.family_name, &p.given_name, "IDE"),
+            name(&p.family_name_kana, &p.given_name_kana, "SYL"),
+        ],
+        "gender": gender(v.sex),
+        "birthDate": v.birth_date.to_string(),
+        "address": [{ "use": "home", "text": v.address, "country": "JP" }],
+    });
+    if let Some(phone) = &v.phone {
+        resource["telecom"] = json!([{ "system": "phone", "value": phone, "use": "home" }]);
+    }
+    if let Some(person) = &v.key_person {
+        let mut contact = json!({ "relationship": [{ "text": "キーパーソン" }], "name": { "text": person } });
+        if let Some(phone) = &v.key_person_phone {
+            contact["telecom"] = json!([{ "system": "phone", "value": phone }]);
+        }
+        resource["contact"] = json!([contact]);
+    }
+    resource
+}
+
+/// The Observation id of one measurement of an entry.
+pub(crate) fn observation_id(entry: uuid::Uuid, code: VitalCode) -> String {
+    format!("{entry}-{}", code.suffix())
+}
+
+/// One measurement of a measured entry, or `None` if the entry has no such value.
+pub(crate) fn observation(m: &MeasuredEntry, code: VitalCode) -> Option<Value> {
+    let value = code.values(&m.vitals)?;
+    let (system, loinc) = code.coding();
+    let (ja, en) = code.display();
+    let quantity = |x: f64| json!({ "value": number(x), "unit": code.unit(), "system": UCUM, "code": code.unit() });
+    let category = if code.is_vital_sign() { ("vital-signs", "Vital Signs") } else { ("survey", "Survey") };
+    let mut resource = json!({
+        "resourceType": "Observation",
+        "id": observation_id(m.id, code),
+        "meta": { "versionId": m.version.to_string(), "lastUpdated": instant(m.edited_at) },
+        "status": if m.version > 1 { "amended" } else { "final" },
+        "category": [{ "coding": [{ "system": OBSERVATION_CATEGORY, "code": category.0, "display": category.1 }] }],
+        "code": { "coding": [{ "system": system, "code": loinc, "display": en }], "text": ja },
+        "subject": { "reference": format!("Patient/{}", m.patient_id) },
+        "effectiveDateTime": instant(m.created_at),
+        "issued": instant(m.created_at),
+        "performer": [{ "display": m.author_name }],
+    });
+    if code.is_vital_sign() {
+        resource["meta"]["profile"] = json!([JP_VITAL_SIGNS]);
+    }
+    match value {
+        VitalValue::One(x) => resource["valueQuantity"] = quantity(x),
+        VitalValue::Pressure(s, d) => {
+            let component = |loinc: &str, display: &str, x: u16| {
+                json!({
+                    "code": { "coding": [{ "system": tsunagu_domain::interop::LOINC, "code": loinc, "display": display }] },
+                    "valueQuantity": quantity(f64::from(x)),
+                })
+            };
+            resource["component"] = json!([
+                component(SYSTOLIC_LOINC, "Systolic blood pressure", s),
+                component(DIASTOLIC_LOINC, "Diastolic blood pressure", d),
+            ]);
+        }
+    }
+    if !m.note.trim().is_empty() {
+        resource["note"] = json!([{ "text": m.note }]);
+    }
+    Some(resource)
+}
+
+/// A patient's care team, one per patient (its id is the patient's). Each
+/// member is a contained PractitionerRole, to carry their facility and phone.
+pub(crate) fn care_team(c: &CareTeamRecord) -> Value {
+    let patient = &c.patient.view;
+    let status = match (patient.status, c.consent) {
+        (PatientStatus::Ended, _) => "inactive",
+        (_, ConsentState::Pending) => "proposed",
+        (_, ConsentState::Withdrawn) => "suspended",
+        (_, ConsentState::Active) => "active",
+    };
+    let mut contained = Vec::new();
+    let mut participants = Vec::new();
+    for (i, m) in c.members.iter().enumerate() {
+        let local = format!("member{}", i + 1);
+        let role_code = m.team_role.map(|r| r.code()).unwrap_or("other");
+        let role_label = m.team_role.map(|r| r.label_ja()).unwrap_or("その他");
+        let mut role = json!({
+            "resourceType": "PractitionerRole",
+            "id": local,
+            "active": m.left_at.is_none(),
+            "practitioner": { "display": m.display_name },
+            "code": [{ "coding": [{ "system": TEAM_ROLES, "code": role_code, "display": role_label }], "text": role_label }],
+        });
+        if let Some(profession) = m.profession {
+            role["specialty"] = json!([{ "text": profession.label_ja() }]);
+        }
+        if let Some(facility) = &m.facility_name {
+            role["organization"] = json!({ "display": facility });
+        }
+        if let Some(phone) = &m.phone {
+            role["telecom"] = json!([{ "system": "phone", "value": phone, "use": "work" }]);
+        }
+        contained.push(role);
+        let mut period = json!({ "start": instant(m.joined_at) });
+        if let Some(left) = m.left_at {
+            period["end"] = json!(instant(left));
+        }
+        participants.push(json!({
+            "role": [{ "coding": [{ "system": TEAM_ROLES, "code": role_code, "display": role_label }], "text": role_label }],
+            "member": { "reference": format!("#{local}"), "display": m.display_name },
+            "period": period,
+        }));
+    }
+    let mut resource = json!({
+        "resourceType": "CareTeam",
+        "id": patient.id.to_string(),
+        "status": status,
+        "name": format!("{} 様の在宅ケアチーム", patient.name),
+        "subject": { "reference": format!("Patient/{}", patient.id), "display": patient.name },
+        "participant": participants,
+    });
+    if !contained.is_empty() {
+        resource["contained"] = json!(contained);
+    }
+    resource
+}
+
+/// A search result: `entries` are (resource, "match" | "include").
+pub(crate) fn searchset(
+    base: &str,
+    resource_type: &str,
+    query: &str,
+    next: Option<String>,
+    previous: Option<String>,
+    entries: Vec<(Value, &str)>,
+) -> Value {
+    let mut links = vec![json!({ "relation": "self", "url": format!("{base}/{resource_type}?{query}") })];
+    if let Some(next) = next {
+        links.push(json!({ "relation": "next", "url": format!("{base}/{resource_type}?{next}") }));
+    }
+    if let Some(previous) = previous {
+        links.push(json!({ "relation": "previous", "url": format!("{base}/{resource_type}?{previous}") }));
+    }
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|(resource, mode)| {
+            let url = format!(
+                "{base}/{}/{}",
+                resource["resourceType"].as_str().unwrap_or(""),
+                resource["id"].as_str().unwrap_or("")
+            );
+            json!({ "fullUrl": url, "resource": resource, "search": { "mode": mode } })
+        })
+        .collect();
+    json!({ "resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries })
+}
+
+/// What this server does, exactly.
+pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
+    let params = |table: &[(&str, &str)]| -> Vec<Value> {
+        table.iter().map(|(name, kind)| json!({ "name": name, "type": kind })).collect()
+    };
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": instant(now),
+        "publisher": "tsunagu",
+        "kind": "instance",
+        "software": { "name": "tsunagu", "version": env!("CARGO_PKG_VERSION") },
+        "implementation": { "description": "tsunagu: 在宅医療・介護連携の情報共有 FHIR API", "url": base },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Names match anywhere in the kanji or kana name (width and hiragana/katakana folded). \
+                A search returns only the caller's own patients. Paging: _count (1-100) and _offset. \
+                Observation searches need patient (or subject); _count counts the entries that carry measurements. \
+                Unsupported parameters are refused with an OperationOutcome.",
+            "security": {
+                "cors": false,
+                "service": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR" }] }],
+                "description": "Bearer API tokens (made on the account page, or with `tsunagu client create`), acting for their owner under the same access rules, narrowed by SMART-style scopes such as user/Patient.read and user/Observation.write.",
+            },
+            "resource": [
+                {
+                    "type": "Patient",
+                    "profile": JP_PATIENT,
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(PATIENT_SEARCH),
+                },
+                {
+                    "type": "Observation",
+                    "supportedProfile": [JP_VITAL_SIGNS],
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "searchInclude": ["Observation:patient", "Observation:subject"],
+                    "searchParam": params(OBSERVATION_SEARCH),
+                },
+                {
+                    "type": "CareTeam",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(CARE_TEAM_SEARCH),
+                },
+            ],
+        }],
+    })
+}
