@@ -5,6 +5,7 @@
 //!
 //!     cargo run --release -p tsunagu-tests --example load -- SECONDS CONNECTIONS PATIENTS:ENTRIES...
 //!     e.g. ... -- 10 32 200:10000 100000:5000000
+//!     TSUNAGU_BENCH_ONLY=fhir ... -- 10 32 100000:200000   (the FHIR scenarios only)
 //!
 //! SQLite in a temp dir by default; set TSUNAGU_BENCH_DATABASE_URL to a
 //! PostgreSQL server URL (its database is left alone: each scale gets a fresh
@@ -92,7 +93,15 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
 
-    let get = |path: String| Request { path, cookie: Some(cookie.clone()), body: None, csrf: None };
+    let get = |path: String| Request { path, cookie: Some(cookie.clone()), body: None, csrf: None, bearer: None };
+    // An EHR's API token for the same nurse (the FHIR scenarios).
+    let token = app.create_api_token_for("bench.nurse", "bench EHR", "user/*.read", "30").await.unwrap().token;
+    let fhir = |path: String| Request { path, cookie: None, body: None, csrf: None, bearer: Some(token.clone()) };
+    let first = {
+        let mut tx = store.begin_read().await.unwrap();
+        tx.patient(caseload[0]).await.unwrap().unwrap()
+    };
+    let encode = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
     let reads: Vec<Request> = caseload.iter().map(|p| get(format!("/api/v1/patients/{p}"))).collect();
     let post_body = r#"{"kind":"visit_record","body":"定期訪問。表情穏やか。血圧安定、食事は全量摂取。"}"#;
     let posts: Vec<Request> = caseload
@@ -102,12 +111,17 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
             cookie: Some(cookie.clone()),
             body: Some(post_body.to_owned()),
             csrf: Some(csrf.clone()),
+            bearer: None,
         })
         .collect();
     let pages: Vec<Request> = caseload.iter().map(|p| get(format!("/patients/{p}"))).collect();
     let chains: Vec<Request> = caseload.iter().map(|p| get(format!("/api/v1/patients/{p}/who-answers"))).collect();
+    let fhir_reads: Vec<Request> = caseload.iter().map(|p| fhir(format!("/fhir/Patient/{p}"))).collect();
     let scenarios: Vec<(&str, Vec<Request>)> = vec![
-        ("GET /healthz (ceiling)", vec![Request { path: "/healthz".into(), cookie: None, body: None, csrf: None }]),
+        ("GET /healthz (ceiling)", vec![Request::get("/healthz")]),
+        ("FHIR GET /fhir/Patient/{id}", fhir_reads),
+        ("FHIR Patient?name= (kana)", vec![fhir(format!("/fhir/Patient?name={}", encode(&first.family_name_kana)))]),
+        ("FHIR Patient?name= (kanji)", vec![fhir(format!("/fhir/Patient?name={}", encode(&first.family_name)))]),
         ("timeline read: GET /api/v1/patients/{id}", reads),
         ("durable post: POST .../entries", posts),
         ("patient page (HTML, summary + chart)", pages),
@@ -115,8 +129,15 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         ("GET /home (caseload with counts)", vec![get("/home".into())]),
     ];
     println!("{:<42} {:>9} {:>8} {:>8} {:>8} {:>9}", "scenario", "req/s", "ceiling", "p50 ms", "p99 ms", "/batch");
+    // TSUNAGU_BENCH_ONLY=fhir,timeline runs only the scenarios naming one of these (and the ceiling).
+    let only: Vec<String> = std::env::var("TSUNAGU_BENCH_ONLY")
+        .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).collect())
+        .unwrap_or_default();
     let mut ceiling = 0.0;
     for (name, requests) in scenarios {
+        if ceiling > 0.0 && !only.is_empty() && !only.iter().any(|o| name.to_lowercase().contains(o)) {
+            continue;
+        }
         let batches_before = app.write_batches();
         let (rate, count, p50, p99) = run(addr, &requests, connections, Duration::from_secs(seconds)).await;
         if ceiling == 0.0 {

@@ -15,17 +15,21 @@ pub struct Request {
     pub cookie: Option<String>,
     pub body: Option<String>,
     pub csrf: Option<String>,
+    /// An API token, sent as `Authorization: Bearer`.
+    pub bearer: Option<String>,
 }
 
 impl Request {
     /// A GET of `path` without a session.
     pub fn get(path: impl Into<String>) -> Self {
-        Self { path: path.into(), cookie: None, body: None, csrf: None }
+        Self { path: path.into(), cookie: None, body: None, csrf: None, bearer: None }
     }
 
     fn bytes(&self) -> Vec<u8> {
         let cookie = self.cookie.as_deref().map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
         let csrf = self.csrf.as_deref().map(|c| format!("X-CSRF-Token: {c}\r\n")).unwrap_or_default();
+        let bearer = self.bearer.as_deref().map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let cookie = format!("{cookie}{bearer}");
         match &self.body {
             None => format!("GET {} HTTP/1.1\r\nHost: bench\r\n{cookie}\r\n", self.path).into_bytes(),
             Some(b) => format!(

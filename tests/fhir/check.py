@@ -1,0 +1,148 @@
+"""Checks tsunagu's FHIR API with tools nobody on the project wrote.
+
+fhirpy (a FHIR client) finds a patient by kana, reads the care team and
+posts vital signs, as an EHR would; every resource the server returns on the
+way (and a few errors) must validate against the fhir.resources R4B models,
+and the JP Core name rules are asserted. Usage: check.py BASE_URL TOKEN
+"""
+
+import json
+import sys
+import urllib.error
+import urllib.request
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhirpy import SyncFHIRClient
+
+BASE, TOKEN = sys.argv[1], sys.argv[2]
+checked = 0
+
+
+def validate(resource: dict) -> None:
+    """Validates a resource (and, for a Bundle, each entry) against R4B."""
+    global checked
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    checked += 1
+    for entry in resource.get("entry", []):
+        validate(entry["resource"])
+
+
+def get(path: str, token: str | None = TOKEN) -> tuple[int, dict]:
+    request = urllib.request.Request(BASE + path, headers={"Accept": "application/fhir+json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request) as response:
+            assert response.headers["Content-Type"].startswith("application/fhir+json")
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def is_katakana(text: str) -> bool:
+    return all("\u30a0" <= c <= "\u30ff" for c in text.replace(" ", ""))
+
+
+def check_jp_core_names(patient: dict) -> None:
+    kanji, kana = patient["name"]
+    rep = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
+    assert kanji["extension"] == [{"url": rep, "valueCode": "IDE"}], kanji
+    assert kana["extension"] == [{"url": rep, "valueCode": "SYL"}], kana
+    for name in (kanji, kana):
+        assert name["text"] == f"{name['family']} {name['given'][0]}", name
+    assert is_katakana(kana["text"]), kana
+
+
+# The CapabilityStatement, without a token.
+status, metadata = get("/metadata", token=None)
+assert status == 200 and metadata["fhirVersion"] == "4.0.1", metadata
+validate(metadata)
+
+client = SyncFHIRClient(BASE, authorization=f"Bearer {TOKEN}", extra_headers={"Accept": "application/fhir+json"})
+
+# Find a patient by kana typed in hiragana (the demo's 柏木 トメ, カシワギ).
+patients = client.resources("Patient").search(name="かしわぎ").fetch()
+assert len(patients) == 1, patients
+patient = patients[0].serialize()
+validate(patient)
+check_jp_core_names(patient)
+assert patient["name"][0]["text"] == "柏木 トメ", patient["name"]
+status, bundle = get("/Patient?name=%E3%81%8B%E3%81%97%E3%82%8F%E3%81%8E")
+validate(bundle)
+
+# Every patient of the doctor, page by page: each validates.
+status, page = get("/Patient?_count=2")
+pages = 0
+while True:
+    assert status == 200, page
+    validate(page)
+    for entry in page.get("entry", []):
+        check_jp_core_names(entry["resource"])
+    pages += 1
+    following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+    if not following:
+        break
+    status, page = get(following[0][len(BASE):])
+assert pages >= 2, pages
+
+# The care team.
+teams = client.resources("CareTeam").search(patient=patient["id"]).fetch()
+assert len(teams) == 1
+team = teams[0].serialize()
+validate(team)
+roles = {p["role"][0]["coding"][0]["code"] for p in team["participant"]}
+assert {"primary_physician", "visiting_nurse"} <= roles, roles
+
+# Vital signs from a "device": a temperature and a blood pressure.
+reference = {"reference": f"Patient/{patient['id']}"}
+category = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}]
+ucum = "http://unitsofmeasure.org"
+temperature = client.resource(
+    "Observation",
+    status="final",
+    category=category,
+    code={"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+    subject=reference,
+    effectiveDateTime="2026-11-29T08:00:00+09:00",
+    valueQuantity={"value": 37.4, "unit": "Cel", "system": ucum, "code": "Cel"},
+)
+temperature.save()
+assert temperature.id and temperature["status"] == "final", temperature.serialize()
+validate(temperature.serialize())
+pressure = client.resource(
+    "Observation",
+    status="final",
+    category=category,
+    code={"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+    subject=reference,
+    component=[
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]}, "valueQuantity": {"value": 132, "system": ucum, "code": "mm[Hg]"}},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]}, "valueQuantity": {"value": 84, "system": ucum, "code": "mm[Hg]"}},
+    ],
+)
+pressure.save()
+validate(pressure.serialize())
+
+# Read back: the measurements with the patient included.
+found = client.resources("Observation").search(patient=patient["id"], code="http://loinc.org|8310-5").fetch()
+assert any(o.id == temperature.id for o in found), [o.id for o in found]
+status, bundle = get(f"/Observation?patient={patient['id']}&_include=Observation:patient")
+assert status == 200
+validate(bundle)
+assert any(e["search"]["mode"] == "include" for e in bundle["entry"])
+status, one = get(f"/Observation/{pressure.id}")
+assert status == 200 and [c["valueQuantity"]["value"] for c in one["component"]] == [132, 84], one
+validate(one)
+
+# Errors are OperationOutcomes that validate too.
+for path, token, expected in [
+    ("/Patient?nickname=x", TOKEN, 400),
+    ("/Patient/00000000-0000-7000-8000-000000000000", TOKEN, 404),
+    ("/Patient", None, 401),
+    ("/Encounter", TOKEN, 404),
+]:
+    status, outcome = get(path, token)
+    assert status == expected and outcome["resourceType"] == "OperationOutcome", (path, status, outcome)
+    validate(outcome)
+
+print(f"FHIR check passed: {checked} resources validated against fhir.resources R4B; fhirpy searched, read and posted.")
