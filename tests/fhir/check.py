@@ -134,6 +134,21 @@ status, one = get(f"/Observation/{pressure.id}")
 assert status == 200 and [c["valueQuantity"]["value"] for c in one["component"]] == [132, 84], one
 validate(one)
 
+# A note from the EHR to the team, and the timeline read back as Communications.
+note = client.resource(
+    "Communication",
+    status="completed",
+    category=[{"coding": [{"system": "urn:tsunagu:entry-kind", "code": "message"}]}],
+    subject=reference,
+    payload=[{"contentString": "本日の処方を変更しました。詳細は訪問時に説明します。"}],
+)
+note.save()
+validate(note.serialize())
+status, timeline = get(f"/Communication?patient={patient['id']}&_count=50")
+assert status == 200, timeline
+validate(timeline)
+assert any(e["resource"]["id"] == note.id for e in timeline["entry"]), "the note is on the timeline"
+
 # Errors are OperationOutcomes that validate too.
 for path, token, expected in [
     ("/Patient?nickname=x", TOKEN, 400),
@@ -145,4 +160,4 @@ for path, token, expected in [
     assert status == expected and outcome["resourceType"] == "OperationOutcome", (path, status, outcome)
     validate(outcome)
 
-print(f"FHIR check passed: {checked} resources validated against fhir.resources R4B; fhirpy searched, read and posted.")
+print(f"FHIR check passed: {checked} resources validated against fhir.resources R4B; fhirpy searched, read and posted (vital signs and a note).")

@@ -22,7 +22,7 @@ cd "$dir"
 unset TSUNAGU_DATABASE_URL TSUNAGU_CONFIG
 "$bin" demo >/dev/null
 token=$("$bin" client create --login dr.sato --name "FHIR check" \
-  --scopes "user/*.read user/Observation.write" --days 1 | awk '/^token:/ {print $2}')
+  --scopes "user/*.read user/Observation.write user/Communication.write" --days 1 | awk '/^token:/ {print $2}')
 for attempt in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 12000))
   "$bin" serve --listen "127.0.0.1:$port" >server.log 2>&1 &

@@ -85,23 +85,29 @@ pub struct CareTeamRecord {
     pub members: Vec<CareTeamMember>,
 }
 
-/// An entry that carries vital signs (a vitals entry, or a visit record with some).
+/// A timeline entry as FHIR shows it: every entry is a Communication; one
+/// that carries vital signs (a vitals entry, or a visit record with some)
+/// is also a set of Observations.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MeasuredEntry {
+pub struct TimelineEntry {
     pub id: Uuid,
     pub patient_id: Uuid,
+    pub kind: EntryKind,
     pub author_id: Uuid,
     pub author_name: String,
     pub created_at: OffsetDateTime,
     pub edited_at: OffsetDateTime,
     pub version: i64,
     pub vitals: VitalSigns,
+    /// The current text (for a measurement, its note).
     pub note: String,
+    pub reply_to: Option<Uuid>,
 }
 
-fn measured(r: tsunagu_store::TimelineRow) -> Option<MeasuredEntry> {
-    let vitals: VitalSigns = serde_json::from_str(&r.vitals).unwrap_or_default();
-    (!vitals.is_empty()).then_some(MeasuredEntry {
+fn timeline_entry(r: tsunagu_store::TimelineRow) -> TimelineEntry {
+    TimelineEntry {
+        vitals: serde_json::from_str(&r.vitals).unwrap_or_default(),
+        kind: EntryKind::parse(&r.kind).unwrap_or(EntryKind::Message),
         id: r.id,
         patient_id: r.patient_id,
         author_id: r.author_id,
@@ -109,9 +115,26 @@ fn measured(r: tsunagu_store::TimelineRow) -> Option<MeasuredEntry> {
         created_at: r.created_at,
         edited_at: r.edited_at,
         version: r.latest_version,
-        vitals,
         note: r.body,
-    })
+        reply_to: r.reply_to,
+    }
+}
+
+fn measured(r: tsunagu_store::TimelineRow) -> Option<TimelineEntry> {
+    Some(timeline_entry(r)).filter(|e| !e.vitals.is_empty())
+}
+
+/// Which timeline entries a search wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntrySearch {
+    /// `Observation` (entries with vital signs) or `Communication` (every entry).
+    pub resource: &'static str,
+    pub kind: Option<EntryKind>,
+    /// Entries written in `[since, until)`.
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub count: usize,
+    pub offset: usize,
 }
 
 /// What a FHIR read's audit event says besides its action: the resource, and
@@ -269,64 +292,68 @@ impl App {
         Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
     }
 
-    /// A patient's measured entries, newest first, in `[since, until)`
-    /// (`GET /fhir/Observation?patient=`): what the caller may read of the timeline.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn fhir_measurements(
+    /// A patient's timeline entries, newest first (`GET /fhir/Observation?patient=`,
+    /// `GET /fhir/Communication?patient=`): what the caller may read of the timeline.
+    pub async fn fhir_entries(
         &self,
         session: &Session,
         patient: Uuid,
-        since: Option<OffsetDateTime>,
-        until: Option<OffsetDateTime>,
-        count: usize,
-        offset: usize,
+        search: &EntrySearch,
         meta: &RequestMeta,
-    ) -> Result<Page<MeasuredEntry>, AppError> {
-        session.require_scope("Observation", Access::Read)?;
+    ) -> Result<Page<TimelineEntry>, AppError> {
+        session.require_scope(search.resource, Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
         let filter = TimelineFilter {
+            kind: search.kind.map(|k| k.code().to_owned()),
             audiences: loaded.filter_for(me),
-            since,
-            until,
-            with_vitals: true,
+            since: search.since,
+            until: search.until,
+            with_vitals: search.resource == "Observation",
             ..TimelineFilter::default()
         };
-        let wanted = (offset + count + 1) as i64;
+        let wanted = (search.offset + search.count + 1) as i64;
         let rows = tx.timeline(patient, me, &filter, wanted).await?;
         drop(tx);
         let has_next = rows.len() as i64 == wanted;
-        let items: Vec<MeasuredEntry> = rows.into_iter().skip(offset).take(count).filter_map(measured).collect();
+        let items: Vec<TimelineEntry> =
+            rows.into_iter().skip(search.offset).take(search.count).map(timeline_entry).collect();
         let now = self.now();
         let mut tx = self.begin().await?;
+        let details = json!({ "via": "fhir", "resource": search.resource, "client": session.client, "entries_shown": items.len() });
         let event = PatientEvent {
             at: now,
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(patient),
-            details: json!({ "via": "fhir", "resource": "Observation", "client": session.client, "entries_shown": items.len() }),
+            details,
         };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(Page { items, has_next })
     }
 
-    /// One measured entry (`GET /fhir/Observation/{id}`), if the caller may read it.
-    pub async fn fhir_measurement(
+    /// One timeline entry (`GET /fhir/Communication/{id}`, `GET /fhir/Observation/{id}-...`),
+    /// if the caller may read it; for `Observation`, only an entry with vital signs.
+    pub async fn fhir_entry(
         &self,
         session: &Session,
+        resource: &'static str,
         entry: Uuid,
         meta: &RequestMeta,
-    ) -> Result<MeasuredEntry, AppError> {
-        session.require_scope("Observation", Access::Read)?;
+    ) -> Result<TimelineEntry, AppError> {
+        session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         drop(tx);
-        let found = measured(row).ok_or(AppError::NotFound)?;
+        let found = timeline_entry(row);
+        if resource == "Observation" && found.vitals.is_empty() {
+            return Err(AppError::NotFound);
+        }
         let now = self.now();
         let mut tx = self.begin().await?;
         let event = PatientEvent {
@@ -334,11 +361,35 @@ impl App {
             action: AuditAction::EntryViewed,
             target_kind: "entry",
             target: Some(entry),
-            details: fhir_read(session, "Observation"),
+            details: fhir_read(session, resource),
         };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(found)
+    }
+
+    /// An EHR posts to the timeline (`POST /fhir/Communication`): a message,
+    /// visit record, medication or condition change, or urgent entry, for the
+    /// team, optionally in answer to another entry; exactly as the compose form.
+    pub async fn fhir_post_entry(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        kind: &str,
+        body: &str,
+        reply_to: Option<Uuid>,
+        meta: &RequestMeta,
+    ) -> Result<TimelineEntry, AppError> {
+        session.require_scope("Communication", Access::Write)?;
+        if kind == EntryKind::Vitals.code() {
+            // Vital signs come as Observations, with their codes and units.
+            return Err(ValidationError::new("category", "unknown").into());
+        }
+        let draft = EntryDraft::parse(kind, body, &tsunagu_domain::care::VitalsForm::default(), false)?;
+        let id = self.post_entry(session, patient, &draft, reply_to, &[], meta).await?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
+        Ok(timeline_entry(row))
     }
 
     /// A device or an EHR records vital signs (`POST /fhir/Observation`): a
@@ -351,7 +402,7 @@ impl App {
         vitals: VitalSigns,
         note: &str,
         meta: &RequestMeta,
-    ) -> Result<MeasuredEntry, AppError> {
+    ) -> Result<TimelineEntry, AppError> {
         session.require_scope("Observation", Access::Write)?;
         let body = tsunagu_domain::text::optional_multiline("note", note, 4000)?.unwrap_or_default();
         let draft = EntryDraft { kind: EntryKind::Vitals, body, vitals, needs_reply: false, audience: Audience::Team };

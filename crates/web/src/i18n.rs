@@ -1173,6 +1173,8 @@ const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
     ("api_token.scope.team", "ケアチームを読む", "Read care teams"),
     ("api_token.scope.vitals_read", "バイタルを読む", "Read vital signs"),
     ("api_token.scope.vitals_write", "バイタルを記録する", "Record vital signs"),
+    ("api_token.scope.notes_read", "記録・連絡を読む", "Read the timeline (notes, visit records)"),
+    ("api_token.scope.notes_write", "記録・連絡を書き込む", "Post notes and visit records"),
     ("api_token.valid_days", "有効期間", "Valid for"),
     ("api_token.days_30", "30日", "30 days"),
     ("api_token.days_90", "90日", "90 days"),

@@ -78,7 +78,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!((cs["resourceType"].as_str(), cs["fhirVersion"].as_str()), (Some("CapabilityStatement"), Some("4.0.1")));
     let types: Vec<&str> =
         cs["rest"][0]["resource"].as_array().into_iter().flatten().filter_map(|r| r["type"].as_str()).collect();
-    assert_eq!(types, ["Patient", "Observation", "CareTeam"]);
+    assert_eq!(types, ["Patient", "Observation", "Communication", "CareTeam"]);
 
     // Found by kana typed in hiragana; JP Core names: kanji (IDE) and kana (SYL).
     let found = fhir(&t, "GET", "/fhir/Patient?name=%E3%81%8B%E3%81%97%E3%82%8F", &token, None).await;
@@ -141,6 +141,52 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(entries(&bundle)[0]["resource"]["id"], id.as_str());
     let one = fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await;
     assert_eq!((one.status, json(&one)["code"]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("8310-5")));
+
+    // Notes: the EHR posts a visit record in answer to the nurse's message;
+    // the timeline shows it, and the timeline reads back as Communications.
+    let question = crate::patients::post(
+        &mut nurse,
+        &patient,
+        &[("kind", "message"), ("body", "明日の往診の時間を教えてください")],
+    )
+    .await;
+    let notes = make_token(&mut doctor, "カルテ連携（記録）", &["notes_read", "notes_write"]).await;
+    let answer = serde_json::json!({
+        "resourceType": "Communication", "status": "completed",
+        "category": [{ "coding": [{ "system": "urn:tsunagu:entry-kind", "code": "visit_record" }] }],
+        "subject": { "reference": format!("Patient/{patient}") },
+        "inResponseTo": [{ "reference": format!("Communication/{question}") }],
+        "payload": [{ "contentString": "往診は10時です。下肢の浮腫は軽減。" }],
+    })
+    .to_string();
+    let created = fhir(&t, "POST", "/fhir/Communication", &notes, Some(&answer)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let record = json(&nurse.send_json("GET", &format!("/api/v1/patients/{patient}"), None, &[]).await);
+    assert_eq!(
+        (record["timeline"][0]["kind"].as_str(), record["timeline"][0]["reply_to"].as_str()),
+        (Some("visit_record"), Some(question.as_str()))
+    );
+    let timeline = json(
+        &fhir(&t, "GET", &format!("/fhir/Communication?patient={patient}&category=visit_record"), &notes, None).await,
+    );
+    assert_eq!(entries(&timeline).len(), 1);
+    assert_eq!(entries(&timeline)[0]["resource"]["payload"][0]["contentString"], "往診は10時です。下肢の浮腫は軽減。");
+    let all = json(&fhir(&t, "GET", &format!("/fhir/Communication?patient={patient}"), &notes, None).await);
+    assert!(
+        entries(&all)
+            .iter()
+            .any(|e| e["resource"]["payload"][0]["contentString"].as_str().unwrap_or("").starts_with("体温 37.8")),
+        "vital signs read as a line too"
+    );
+    let vitals_as_note = serde_json::json!({
+        "resourceType": "Communication", "status": "completed",
+        "category": [{ "coding": [{ "code": "vitals" }] }],
+        "subject": { "reference": format!("Patient/{patient}") },
+        "payload": [{ "contentString": "37.0" }],
+    })
+    .to_string();
+    let refused = fhir(&t, "POST", "/fhir/Communication", &notes, Some(&vitals_as_note)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "vital signs come as Observations: {}", refused.body);
 
     // The patient's access history names the token.
     let history = nurse.get(&format!("/patients/{patient}/access")).await;

@@ -137,8 +137,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     }
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%A9%9F%E5%AF%86".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" => format!("{pattern}?patient={patient}"),
+        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" => format!("{pattern}?patient={patient}"),
         "/fhir/Observation/{id}" => format!("/fhir/Observation/{entry}-bt"),
+        "/fhir/Communication/{id}" => format!("/fhir/Communication/{entry}"),
         "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
         p => p.replace("{id}", &patient),
     };
@@ -147,6 +148,12 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         "code": { "coding": [{ "system": "http://loinc.org", "code": "8310-5" }] },
         "subject": { "reference": format!("Patient/{patient}") },
         "valueQuantity": { "value": 36.5, "code": "Cel" },
+    })
+    .to_string();
+    let message = serde_json::json!({
+        "resourceType": "Communication", "status": "completed",
+        "subject": { "reference": format!("Patient/{patient}") },
+        "payload": [{ "contentString": "よそ者からの書き込み" }],
     })
     .to_string();
 
@@ -174,7 +181,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                 let auth = tokens.get(who).map(|token| format!("Bearer {token}")).unwrap_or_default();
                 let headers: Vec<(&str, &str)> =
                     if auth.is_empty() { Vec::new() } else { vec![("authorization", auth.as_str())] };
-                let body = (*method == "POST").then_some(observation.as_str());
+                let posted = if pattern.contains("Communication") { &message } else { &observation };
+                let body = (*method == "POST").then_some(posted.as_str());
                 client.send_json(method, &fhir_path(pattern), body, &headers).await
             } else if pattern.starts_with("/api/v1/") {
                 let body = (*method == "POST").then_some("{}");

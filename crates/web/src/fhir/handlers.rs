@@ -3,8 +3,8 @@
 
 use super::outcome::{FhirError, Issue, Resource};
 use super::resources::{
-    CARE_TEAM_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team, names, observation,
-    observation_id, patient, searchset,
+    CARE_TEAM_SEARCH, COMMUNICATION_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team,
+    communication, entry_kind_of, names, observation, observation_id, patient, searchset,
 };
 use super::search::{Params, bad_request, date_range, instant_range, reference_id};
 use crate::AppState;
@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
-use tsunagu_app::fhir::PatientQuery;
+use tsunagu_app::fhir::{EntrySearch, PatientQuery};
 use tsunagu_app::{RequestMeta, Session};
 use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
 use tsunagu_domain::patient::Sex;
@@ -207,9 +207,10 @@ pub(crate) async fn search_observations(
         return Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, None, None, Vec::new())));
     };
     let t = caller.t;
+    let search = EntrySearch { resource: "Observation", kind: None, since, until, count, offset };
     let page = state
         .app
-        .fhir_measurements(&caller.session, patient_id, since, until, count, offset, &caller.meta)
+        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, t))?;
     let wanted = |code: &VitalCode| {
@@ -245,7 +246,11 @@ pub(crate) async fn read_observation(
     let (entry, suffix) = id.split_at_checked(36).ok_or_else(|| not_found(t))?;
     let entry: Uuid = entry.parse().map_err(|_| not_found(t))?;
     let code = suffix.strip_prefix('-').and_then(VitalCode::from_suffix).ok_or_else(|| not_found(t))?;
-    let m = state.app.fhir_measurement(&caller.session, entry, &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
+    let m = state
+        .app
+        .fhir_entry(&caller.session, "Observation", entry, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
     observation(&m, code).map(Resource::ok).ok_or_else(|| not_found(t))
 }
 
@@ -420,6 +425,170 @@ pub(crate) async fn create_observation(
     Ok(Resource { status: StatusCode::CREATED, body: resource, location: Some(location) })
 }
 
+/// `GET /fhir/Communication?patient=...`: the patient's timeline, newest first.
+pub(crate) async fn search_communications(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(COMMUNICATION_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let patient_id = patient_param(&params)?;
+    let kind = match params.one("category")? {
+        None => None,
+        Some(raw) => match entry_kind_of(raw) {
+            Some(kind) => Some(kind),
+            // A category tsunagu does not have matches nothing.
+            None => {
+                return Ok(Resource::ok(searchset(
+                    &caller.base,
+                    "Communication",
+                    &params.at_offset(offset, count),
+                    None,
+                    None,
+                    Vec::new(),
+                )));
+            }
+        },
+    };
+    let (since, until) = instant_range("sent", &params.all("sent"))?;
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_id else {
+        return Ok(Resource::ok(searchset(&caller.base, "Communication", &query_text, None, None, Vec::new())));
+    };
+    let t = caller.t;
+    let search = EntrySearch { resource: "Communication", kind, since, until, count, offset };
+    let page = state
+        .app
+        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
+    let next = page.has_next.then(|| params.at_offset(offset + count, count));
+    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    Ok(Resource::ok(searchset(&caller.base, "Communication", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/Communication/{entry}`.
+pub(crate) async fn read_communication(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let entry: Uuid = id.parse().map_err(|_| not_found(t))?;
+    let e = state
+        .app
+        .fhir_entry(&caller.session, "Communication", entry, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    Ok(Resource::ok(communication(&e)))
+}
+
+/// What a posted Communication says, once read.
+#[derive(Debug, PartialEq)]
+struct PostedMessage {
+    patient: Uuid,
+    kind: String,
+    text: String,
+    reply_to: Option<Uuid>,
+}
+
+fn read_message(body: &Value) -> Result<PostedMessage, Vec<Issue>> {
+    if body["resourceType"] != "Communication" {
+        return Err(vec![invalid(
+            "Communication.resourceType",
+            "Communication を送ってください / send a Communication",
+        )]);
+    }
+    let mut issues = Vec::new();
+    if !matches!(body["status"].as_str(), Some("completed" | "in-progress")) {
+        issues.push(invalid("Communication.status", "status: completed"));
+    }
+    let patient = body["subject"]["reference"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("Patient/"))
+        .and_then(|id| id.parse::<Uuid>().ok());
+    if patient.is_none() {
+        issues.push(invalid("Communication.subject", "subject は Patient/{id} / subject must be Patient/{id}"));
+    }
+    let texts: Vec<&str> =
+        body["payload"].as_array().into_iter().flatten().filter_map(|p| p["contentString"].as_str()).collect();
+    if texts.is_empty() {
+        issues.push(invalid(
+            "Communication.payload",
+            "payload.contentString に本文を / the text goes in payload.contentString",
+        ));
+    }
+    let category = body["category"].as_array().and_then(|c| c.first());
+    let kind = match category {
+        None => Some(tsunagu_domain::care::EntryKind::Message),
+        Some(c) => c["coding"].as_array().into_iter().flatten().find_map(|x| {
+            let code = x["code"].as_str()?;
+            entry_kind_of(&format!("{}|{code}", x["system"].as_str().unwrap_or("")))
+        }),
+    };
+    if kind.is_none() {
+        issues.push(invalid(
+            "Communication.category",
+            "category: message | visit_record | medication_change | condition_change | urgent",
+        ));
+    }
+    let reply_to = match body["inResponseTo"].as_array().and_then(|r| r.first()) {
+        None => None,
+        Some(r) => {
+            let id = r["reference"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("Communication/"))
+                .and_then(|id| id.parse::<Uuid>().ok());
+            if id.is_none() {
+                issues.push(invalid("Communication.inResponseTo", "inResponseTo は Communication/{id}"));
+            }
+            id
+        }
+    };
+    match (patient, kind) {
+        (Some(patient), Some(kind)) if issues.is_empty() => {
+            Ok(PostedMessage { patient, kind: kind.code().to_owned(), text: texts.join("\n"), reply_to })
+        }
+        _ => Err(issues),
+    }
+}
+
+/// `POST /fhir/Communication`: an EHR posts to the patient's timeline.
+pub(crate) async fn create_communication(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let json = fhir_body(&headers, &body)?;
+    let posted = read_message(&json).map_err(bad_request)?;
+    let entry = state
+        .app
+        .fhir_post_entry(&caller.session, posted.patient, &posted.kind, &posted.text, posted.reply_to, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let location = format!("{}/Communication/{}/_history/{}", caller.base, entry.id, entry.version);
+    Ok(Resource { status: StatusCode::CREATED, body: communication(&entry), location: Some(location) })
+}
+
+/// A posted body: FHIR JSON (or plain JSON), parsed.
+fn fhir_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, FhirError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !matches!(mime, "application/fhir+json" | "application/json") {
+        return Err(FhirError::one(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            "Content-Type は application/fhir+json / send application/fhir+json",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| bad_request(vec![Issue::new("structure", format!("JSON を読めません / invalid JSON: {e}"), None)]))
+}
+
 /// `GET /fhir/CareTeam/{patient}`: the team of one patient (its id is the patient's).
 pub(crate) async fn read_care_team(
     State(state): State<AppState>,
@@ -501,6 +670,26 @@ mod tests {
         assert_eq!(read_measurement(&bp).unwrap().value, VitalValue::Pressure(128, 76));
         bp["component"] = json!([component("8480-6", 128.0)]);
         assert_eq!(read_measurement(&bp).unwrap_err()[0].expression.as_deref(), Some("Observation.component"));
+    }
+
+    #[test]
+    fn a_posted_note_is_read_with_its_kind_and_parent() {
+        let parent = "0192f3a0-0000-7000-8000-000000000002";
+        let note = json!({
+            "resourceType": "Communication", "status": "completed",
+            "category": [{ "coding": [{ "system": "urn:tsunagu:entry-kind", "code": "visit_record" }] }],
+            "subject": { "reference": "Patient/0192f3a0-0000-7000-8000-000000000001" },
+            "inResponseTo": [{ "reference": format!("Communication/{parent}") }],
+            "payload": [{ "contentString": "訪問しました" }, { "contentString": "変わりなし" }],
+        });
+        let m = read_message(&note).unwrap();
+        assert_eq!((m.kind.as_str(), m.text.as_str()), ("visit_record", "訪問しました\n変わりなし"));
+        assert_eq!(m.reply_to.map(|r| r.to_string()).as_deref(), Some(parent));
+        let mut bad = note.clone();
+        bad["category"] = json!([{ "coding": [{ "system": "http://example.org", "code": "visit_record" }] }]);
+        bad["payload"] = json!([]);
+        let named: Vec<String> = read_message(&bad).unwrap_err().into_iter().filter_map(|i| i.expression).collect();
+        assert_eq!(named, ["Communication.payload", "Communication.category"]);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tsunagu_app::fhir::{CareTeamRecord, MeasuredEntry, PatientRecord};
+use tsunagu_app::fhir::{CareTeamRecord, PatientRecord, TimelineEntry};
+use tsunagu_domain::care::EntryKind;
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
 use tsunagu_domain::patient::{PatientStatus, Sex};
@@ -15,6 +16,45 @@ pub(crate) const JP_VITAL_SIGNS: &str = "http://jpfhir.jp/fhir/core/StructureDef
 const NAME_REPRESENTATION: &str = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const TEAM_ROLES: &str = "urn:tsunagu:team-role";
+/// The kinds of timeline entry (連絡, 訪問記録, ...), as Communication categories.
+pub(crate) const ENTRY_KINDS: &str = "urn:tsunagu:entry-kind";
+
+/// The entry kind a category token names: `code` or `urn:tsunagu:entry-kind|code`.
+pub(crate) fn entry_kind_of(token: &str) -> Option<EntryKind> {
+    let code = match token.split_once('|') {
+        Some((system, code)) if system.is_empty() || system == ENTRY_KINDS => code,
+        Some(_) => return None,
+        None => token,
+    };
+    EntryKind::parse(code).ok()
+}
+
+/// A timeline entry as a Communication: its kind, author, time, text (with
+/// any vital signs as a line), and the entry it answers.
+pub(crate) fn communication(e: &TimelineEntry) -> Value {
+    let mut text = e.note.clone();
+    if !e.vitals.is_empty() {
+        let summary = e.vitals.summary();
+        text = if text.trim().is_empty() { summary } else { format!("{summary}\n{text}") };
+    }
+    let mut resource = json!({
+        "resourceType": "Communication",
+        "id": e.id.to_string(),
+        "meta": { "versionId": e.version.to_string(), "lastUpdated": instant(e.edited_at) },
+        "status": "completed",
+        "category": [{ "coding": [{ "system": ENTRY_KINDS, "code": e.kind.code(), "display": e.kind.label_ja() }], "text": e.kind.label_ja() }],
+        "priority": if e.kind == EntryKind::Urgent { "urgent" } else { "routine" },
+        "subject": { "reference": format!("Patient/{}", e.patient_id) },
+        "recipient": [{ "reference": format!("CareTeam/{}", e.patient_id) }],
+        "sent": instant(e.created_at),
+        "sender": { "display": e.author_name },
+        "payload": [{ "contentString": text }],
+    });
+    if let Some(parent) = e.reply_to {
+        resource["inResponseTo"] = json!([{ "reference": format!("Communication/{parent}") }]);
+    }
+    resource
+}
 
 /// (name, type) of each search parameter, per resource.
 pub(crate) const PATIENT_SEARCH: &[(&str, &str)] = &[
@@ -33,6 +73,8 @@ pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
     ("date", "date"),
     ("_include", "special"),
 ];
+pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] =
+    &[("patient", "reference"), ("subject", "reference"), ("category", "token"), ("sent", "date")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -103,7 +145,7 @@ pub(crate) fn observation_id(entry: uuid::Uuid, code: VitalCode) -> String {
 }
 
 /// One measurement of a measured entry, or `None` if the entry has no such value.
-pub(crate) fn observation(m: &MeasuredEntry, code: VitalCode) -> Option<Value> {
+pub(crate) fn observation(m: &TimelineEntry, code: VitalCode) -> Option<Value> {
     let value = code.values(&m.vitals)?;
     let (system, loinc) = code.coding();
     let (ja, en) = code.display();
@@ -271,6 +313,11 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
                     "searchInclude": ["Observation:patient", "Observation:subject"],
                     "searchParam": params(OBSERVATION_SEARCH),
+                },
+                {
+                    "type": "Communication",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "searchParam": params(COMMUNICATION_SEARCH),
                 },
                 {
                     "type": "CareTeam",

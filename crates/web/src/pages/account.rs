@@ -175,6 +175,8 @@ pub(crate) struct ApiTokenForm {
     scope_team: String,
     scope_vitals_read: String,
     scope_vitals_write: String,
+    scope_notes_read: String,
+    scope_notes_write: String,
     valid_days: String,
 }
 
@@ -186,6 +188,8 @@ impl ApiTokenForm {
             (&self.scope_team, "user/CareTeam.read"),
             (&self.scope_vitals_read, "user/Observation.read"),
             (&self.scope_vitals_write, "user/Observation.write"),
+            (&self.scope_notes_read, "user/Communication.read"),
+            (&self.scope_notes_write, "user/Communication.write"),
         ]
         .iter()
         .filter(|(ticked, _)| ticked.as_str() == "on")
