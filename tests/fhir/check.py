@@ -149,6 +149,16 @@ assert status == 200, timeline
 validate(timeline)
 assert any(e["resource"]["id"] == note.id for e in timeline["entry"]), "the note is on the timeline"
 
+# The public registry, without a token: organizations and locations nearest first.
+anonymous = SyncFHIRClient(BASE, extra_headers={"Accept": "application/fhir+json"})
+organizations = anonymous.resources("Organization").search(**{"address-city": "122173"}).limit(100).fetch()
+assert organizations, "the demo's facilities"
+for organization in organizations:
+    validate(organization.serialize())
+status, near = get("/Location?address-city=122173&near=35.8617|139.9708|50|km&_count=10", token=None)
+assert status == 200, near
+validate(near)
+
 # Errors are OperationOutcomes that validate too.
 for path, token, expected in [
     ("/Patient?nickname=x", TOKEN, 400),

@@ -184,6 +184,9 @@ pub struct PublicFacility {
     pub flags: Vec<PublicFlag>,
     /// From the query's point, when it has one.
     pub distance_m: Option<f64>,
+    /// 医療機関コード (10 digits) and 介護保険事業所番号, when the registry has them.
+    pub medical_institution_code: Option<String>,
+    pub care_provider_number: Option<String>,
 }
 
 impl PublicFacility {
@@ -316,6 +319,8 @@ async fn views(
                 phone: row.phone,
                 fax: row.fax,
                 service: row.service,
+                medical_institution_code: row.medical_institution_code,
+                care_provider_number: row.care_provider_number,
             }
         })
         .collect())
@@ -445,6 +450,31 @@ impl App {
         let mut found = views(tx.as_mut(), &m, vec![row], None).await?;
         let f = found.pop().ok_or(AppError::NotFound)?;
         Ok((m, f))
+    }
+
+    /// The municipality whose public registry `city` names (its code or its
+    /// name, e.g. 柏市), or, when none is named, the installation's only one.
+    pub async fn public_registry_code(&self, city: Option<&str>) -> Result<String, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let all = tx.municipalities().await?;
+        let found = match city.map(str::trim) {
+            Some(c) => all.into_iter().find(|m| m.code == c || m.name == c),
+            None if all.len() == 1 => all.into_iter().next(),
+            None => return Err(ValidationError::new("address-city", "required").into()),
+        };
+        found.map(|m| m.code).ok_or(AppError::NotFound)
+    }
+
+    /// An open facility of any municipality, by its id (the FHIR registry's read).
+    pub async fn public_facility_by_id(
+        &self,
+        facility: Uuid,
+    ) -> Result<(PublicMunicipality, PublicFacility), AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.facility(facility).await?.ok_or(AppError::NotFound)?;
+        let m = tx.municipality(row.municipality_id).await?.ok_or(AppError::NotFound)?;
+        drop(tx);
+        self.public_facility(&m.code, facility).await
     }
 
     /// What an open facility says about itself (services, hours, accepting

@@ -120,6 +120,15 @@ impl ApiTokenDraft {
     }
 }
 
+/// A 医療機関コード's parts as JP Core's Organization carries them:
+/// (都道府県番号 2 digits, 点数表 1 digit, 医療機関番号 7 digits).
+pub fn medical_code_parts(code: &str) -> Option<(&str, &str, &str)> {
+    if code.len() != 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((&code[..2], &code[2..3], &code[3..]))
+}
+
 /// A vital sign as others code it: LOINC, the UCUM unit, and where it sits
 /// in [`VitalSigns`]. Blood pressure is one panel with two components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +338,13 @@ mod tests {
         assert_eq!(ApiTokenDraft::parse("", "user/*.read", "30").unwrap_err().field, "name");
         assert_eq!(ApiTokenDraft::parse("x", "user/*.read", "0").unwrap_err().field, "valid_days");
         assert_eq!(ApiTokenDraft::parse("x", "user/*.read", "367").unwrap_err().field, "valid_days");
+    }
+
+    #[test]
+    fn a_medical_institution_code_splits_as_jp_core_asks() {
+        assert_eq!(medical_code_parts("1210123456"), Some(("12", "1", "0123456")));
+        assert_eq!(medical_code_parts("121012345"), None);
+        assert_eq!(medical_code_parts("12101234５6"), None);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct PublicFacilityRow {
     pub service: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// 医療機関コード (10 digits) and 介護保険事業所番号: public, from the open data.
+    pub medical_institution_code: Option<String>,
+    pub care_provider_number: Option<String>,
 }
 
 /// Where a facility lies.
@@ -283,7 +286,8 @@ pub(crate) use impl_public_map_tx;
 /// What a citizen may see of a facility, as selected from `facilities f`.
 macro_rules! public_columns {
     () => {
-        "f.id, f.kind, f.name, f.name_kana, f.address, f.phone, f.fax, f.service, f.latitude, f.longitude"
+        "f.id, f.kind, f.name, f.name_kana, f.address, f.phone, f.fax, f.service, f.latitude, f.longitude, \
+         f.medical_institution_code, f.care_provider_number"
     };
 }
 pub(crate) use public_columns;

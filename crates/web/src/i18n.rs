@@ -1198,6 +1198,11 @@ const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
     ("error.scopes.unknown_scope", "許可の指定が正しくありません。", "Unknown permission."),
     ("error.valid_days.out_of_range", "有効期間は1日から1年までです。", "A token is valid for 1 day to 1 year."),
     ("error.valid_days.number", "有効期間を選んでください。", "Choose how long it is valid."),
+    (
+        "error.address-city.required",
+        "市区町村を address-city に名前かコードで指定してください（例: 柏市、122173）。",
+        "Name the municipality in address-city, by name or code (e.g. 柏市, 122173).",
+    ),
 ];
 
 #[cfg(test)]

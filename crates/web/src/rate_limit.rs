@@ -95,7 +95,10 @@ pub(crate) async fn limit_writes(State(limiter): State<Arc<Limiter>>, request: R
 fn public_read(request: &Request) -> bool {
     let path = request.uri().path();
     matches!(*request.method(), Method::GET | Method::HEAD)
-        && (path.starts_with("/m/") || path.starts_with("/api/public/"))
+        && (path.starts_with("/m/")
+            || path.starts_with("/api/public/")
+            || path.starts_with("/fhir/Organization")
+            || path.starts_with("/fhir/Location"))
 }
 
 pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {

@@ -10,7 +10,8 @@ use serde_json::Value;
 crate::on_both_databases!(
     an_ehr_finds_a_patient_reads_the_team_and_posts_vitals,
     tokens_reach_no_further_than_their_owner_and_scopes,
-    searches_are_checked_and_paged
+    searches_are_checked_and_paged,
+    the_public_registry_answers_without_a_token
 );
 
 fn json(reply: &Reply) -> Value {
@@ -78,7 +79,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!((cs["resourceType"].as_str(), cs["fhirVersion"].as_str()), (Some("CapabilityStatement"), Some("4.0.1")));
     let types: Vec<&str> =
         cs["rest"][0]["resource"].as_array().into_iter().flatten().filter_map(|r| r["type"].as_str()).collect();
-    assert_eq!(types, ["Patient", "Observation", "Communication", "CareTeam"]);
+    assert_eq!(types, ["Organization", "Location", "Patient", "Observation", "Communication", "CareTeam"]);
 
     // Found by kana typed in hiragana; JP Core names: kanji (IDE) and kana (SYL).
     let found = fhir(&t, "GET", "/fhir/Patient?name=%E3%81%8B%E3%81%97%E3%82%8F", &token, None).await;
@@ -357,4 +358,74 @@ async fn searches_are_checked_and_paged(db: &TestDb) {
     );
     let text = fhir(&t, "POST", "/fhir/Observation", &token, Some("{not json")).await;
     assert_eq!((text.status, json(&text)["issue"][0]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("structure")));
+}
+
+async fn the_public_registry_answers_without_a_token(db: &TestDb) {
+    let t = crate::public_map::kashiwa_with_registry(db).await;
+
+    // Organizations by name, as JP_Organization; the care office's number as an identifier.
+    let found = fhir(&t, "GET", "/fhir/Organization?name=%E3%81%95%E3%81%8F%E3%82%89", "", None).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let bundle = json(&found);
+    let sakura = entries(&bundle)
+        .into_iter()
+        .map(|e| e["resource"].clone())
+        .find(|o| o["name"].as_str().unwrap_or("").contains("さくら"))
+        .unwrap_or_default();
+    let identifiers: Vec<&str> =
+        sakura["identifier"].as_array().into_iter().flatten().filter_map(|i| i["value"].as_str()).collect();
+    assert!(identifiers.contains(&"1260000001"), "{sakura}");
+    assert_eq!(sakura["type"][0]["coding"][0]["code"], "home_nursing_station");
+
+    // A clinic of the 届出受理名簿: its 医療機関コード split into JP Core's extensions.
+    let clinics = json(&fhir(&t, "GET", "/fhir/Organization?type=clinic&_count=50", "", None).await);
+    let coded = entries(&clinics)
+        .into_iter()
+        .map(|e| e["resource"].clone())
+        .find(|o| o["extension"].is_array())
+        .unwrap_or_default();
+    let code = coded["identifier"][0]["value"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(code.len(), 10, "{coded}");
+    let extensions = coded["extension"].as_array().cloned().unwrap_or_default();
+    assert!(extensions[0]["url"].as_str().unwrap_or("").ends_with("JP_Organization_PrefectureNo"));
+    assert_eq!(extensions[0]["valueCoding"]["code"].as_str(), Some(&code[..2]));
+    assert_eq!(extensions[2]["valueIdentifier"]["value"].as_str(), Some(&code[3..]));
+    let other_kind = json(&fhir(&t, "GET", "/fhir/Organization?type=http://example.org|clinic", "", None).await);
+    assert!(entries(&other_kind).is_empty(), "another system's code matches nothing");
+
+    // Locations nearest first, within the distance asked, with how far.
+    let near = json(&fhir(&t, "GET", "/fhir/Location?near=35.8676|139.9758|1|km", "", None).await);
+    let first = &entries(&near)[0];
+    assert!(first["resource"]["name"].as_str().unwrap_or("").contains("さくら"), "{first}");
+    assert_eq!(first["search"]["extension"][0]["valueDistance"]["value"], 0);
+    assert!(
+        entries(&near)
+            .iter()
+            .all(|e| e["search"]["extension"][0]["valueDistance"]["value"].as_i64().unwrap_or(i64::MAX) <= 1000)
+    );
+    let id = first["resource"]["id"].as_str().unwrap_or_default().to_owned();
+    let location = json(&fhir(&t, "GET", &format!("/fhir/Location/{id}"), "", None).await);
+    assert_eq!(location["position"]["latitude"], 35.8676);
+    assert_eq!(location["managingOrganization"]["reference"], format!("Organization/{id}").as_str());
+    let organization = fhir(&t, "GET", &format!("/fhir/Organization/{id}"), "", None).await;
+    assert_eq!(organization.status, StatusCode::OK);
+    let missing = fhir(&t, "GET", "/fhir/Organization/00000000-0000-7000-8000-000000000000", "", None).await;
+    assert_eq!(
+        (missing.status, json(&missing)["resourceType"].as_str()),
+        (StatusCode::NOT_FOUND, Some("OperationOutcome"))
+    );
+    let bad = fhir(&t, "GET", "/fhir/Location?near=91|139", "", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // With a second municipality the city must be named (by name or code).
+    crate::admin::municipality(&t, "122203", "流山市").await;
+    let unnamed = fhir(&t, "GET", "/fhir/Organization", "", None).await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unnamed.body);
+    for city in ["%E6%9F%8F%E5%B8%82", "122173"] {
+        let named =
+            json(&fhir(&t, "GET", &format!("/fhir/Organization?address-city={city}&_count=100"), "", None).await);
+        assert!(entries(&named).len() >= 2, "{city}");
+    }
+    let nagareyama = json(&fhir(&t, "GET", "/fhir/Organization?address-city=122203", "", None).await);
+    assert!(entries(&nagareyama).is_empty());
 }

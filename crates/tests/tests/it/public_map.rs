@@ -45,7 +45,7 @@ async fn import(t: &TestApp, code: &str, source: Source, name: &str, bytes: &[u8
 }
 
 /// Kashiwa with the 9 institutions of the notification list and the care offices.
-async fn kashiwa_with_registry(db: &TestDb) -> TestApp {
+pub(crate) async fn kashiwa_with_registry(db: &TestDb) -> TestApp {
     let t = TestApp::start(db).await;
     kashiwa(&t).await;
     import(&t, "122173", Source::FacilityStandards, STANDARDS_CSV, &fixture(STANDARDS_CSV)).await;

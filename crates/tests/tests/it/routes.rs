@@ -31,8 +31,12 @@ const PUBLIC: &[&str] = &[
     "/m/{code}/events",
     "/api/public/v1/m/{code}/figures",
     "/api/public/v1/m/{code}/events",
-    // What the FHIR API supports.
+    // What the FHIR API supports, and the public registry in FHIR.
     "/fhir/metadata",
+    "/fhir/Organization",
+    "/fhir/Organization/{id}",
+    "/fhir/Location",
+    "/fhir/Location/{id}",
 ];
 
 fn fill(path: &str, ids: &[(&str, String)]) -> String {

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tsunagu_app::fhir::{CareTeamRecord, PatientRecord, TimelineEntry};
+use tsunagu_app::public_map::{PublicFacility, PublicMunicipality};
 use tsunagu_domain::care::EntryKind;
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
@@ -16,6 +17,101 @@ pub(crate) const JP_VITAL_SIGNS: &str = "http://jpfhir.jp/fhir/core/StructureDef
 const NAME_REPRESENTATION: &str = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const TEAM_ROLES: &str = "urn:tsunagu:team-role";
+pub(crate) const JP_ORGANIZATION: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Organization";
+/// What kind of facility (clinic, 訪問看護ステーション, 居宅介護支援, ...): tsunagu's own codes.
+pub(crate) const FACILITY_KINDS: &str = "urn:tsunagu:facility-kind";
+/// 介護保険事業所番号 (no JP Core identifier system exists for it).
+const CARE_PROVIDER_NUMBERS: &str = "urn:tsunagu:care-provider-number";
+const JP_CORE_EXTENSIONS: &str = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition";
+const MEDICAL_INSTITUTION_NUMBERS: &str = "http://jpfhir.jp/fhir/Common/IdSystem/insurance-medical-institution-no";
+
+fn facility_telecom(f: &PublicFacility) -> Vec<Value> {
+    let mut telecom = Vec::new();
+    if let Some(phone) = f.phone.as_deref().filter(|p| !p.is_empty()) {
+        telecom.push(json!({ "system": "phone", "value": phone, "use": "work" }));
+    }
+    if let Some(fax) = f.fax.as_deref().filter(|p| !p.is_empty()) {
+        telecom.push(json!({ "system": "fax", "value": fax, "use": "work" }));
+    }
+    telecom
+}
+
+fn facility_type(f: &PublicFacility) -> Value {
+    json!([{ "coding": [{ "system": FACILITY_KINDS, "code": f.kind.code(), "display": f.kind.label_ja() }], "text": f.kind.label_ja() }])
+}
+
+/// A facility of the public registry as JP_Organization: the 医療機関コード
+/// as an identifier and split into JP Core's three extensions, the
+/// 介護保険事業所番号 as an identifier, kind, names, phones, address.
+pub(crate) fn organization(m: &PublicMunicipality, f: &PublicFacility) -> Value {
+    let mut resource = json!({
+        "resourceType": "Organization",
+        "id": f.id.to_string(),
+        "meta": { "profile": [JP_ORGANIZATION] },
+        "active": true,
+        "type": facility_type(f),
+        "name": f.name,
+        "address": [{ "use": "work", "text": f.address, "city": m.name, "country": "JP" }],
+    });
+    let mut identifiers = Vec::new();
+    if let Some(code) = f.medical_institution_code.as_deref()
+        && let Some((prefecture, table, number)) = tsunagu_domain::interop::medical_code_parts(code)
+    {
+        identifiers.push(json!({ "system": MEDICAL_INSTITUTION_NUMBERS, "value": code }));
+        resource["extension"] = json!([
+            { "url": format!("{JP_CORE_EXTENSIONS}/JP_Organization_PrefectureNo"),
+              "valueCoding": { "system": "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/PrefectureNo-2digits", "code": prefecture } },
+            { "url": format!("{JP_CORE_EXTENSIONS}/JP_Organization_InsuranceOrganizationCategory"),
+              "valueCoding": { "system": "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationFeeScoreType", "code": table } },
+            { "url": format!("{JP_CORE_EXTENSIONS}/JP_Organization_InsuranceOrganizationNo"),
+              "valueIdentifier": { "system": "urn:oid:1.2.392.100495.20.3.23", "value": number } },
+        ]);
+    }
+    if let Some(number) = f.care_provider_number.as_deref().filter(|n| !n.is_empty()) {
+        identifiers.push(json!({ "system": CARE_PROVIDER_NUMBERS, "value": number }));
+    }
+    if !identifiers.is_empty() {
+        resource["identifier"] = json!(identifiers);
+    }
+    if let Some(kana) = f.name_kana.as_deref().filter(|k| !k.is_empty()) {
+        resource["alias"] = json!([kana]);
+    }
+    let telecom = facility_telecom(f);
+    if !telecom.is_empty() {
+        resource["telecom"] = json!(telecom);
+    }
+    resource
+}
+
+/// Where a facility of the public registry is (id = the facility's, as its Organization).
+pub(crate) fn location(m: &PublicMunicipality, f: &PublicFacility) -> Value {
+    let mut resource = json!({
+        "resourceType": "Location",
+        "id": f.id.to_string(),
+        "status": "active",
+        "mode": "instance",
+        "name": f.name,
+        "type": facility_type(f),
+        "address": { "use": "work", "text": f.address, "city": m.name, "country": "JP" },
+        "managingOrganization": { "reference": format!("Organization/{}", f.id), "display": f.name },
+    });
+    if let Some(at) = f.location {
+        resource["position"] = json!({ "latitude": at.latitude, "longitude": at.longitude });
+    }
+    let telecom = facility_telecom(f);
+    if !telecom.is_empty() {
+        resource["telecom"] = json!(telecom);
+    }
+    resource
+}
+
+/// The search extension FHIR defines for `near`: how far a Location is.
+pub(crate) fn distance_extension(metres: f64) -> Value {
+    json!([{
+        "url": "http://hl7.org/fhir/StructureDefinition/location-distance",
+        "valueDistance": { "value": (metres.round()) as i64, "unit": "m", "system": UCUM, "code": "m" },
+    }])
+}
 /// The kinds of timeline entry (連絡, 訪問記録, ...), as Communication categories.
 pub(crate) const ENTRY_KINDS: &str = "urn:tsunagu:entry-kind";
 
@@ -75,6 +171,10 @@ pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
 ];
 pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] =
     &[("patient", "reference"), ("subject", "reference"), ("category", "token"), ("sent", "date")];
+pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
+    &[("name", "string"), ("type", "token"), ("address-city", "string")];
+pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
+    &[("name", "string"), ("type", "token"), ("address-city", "string"), ("near", "special")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -301,6 +401,19 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                 "description": "Bearer API tokens (made on the account page, or with `tsunagu client create`), acting for their owner under the same access rules, narrowed by SMART-style scopes such as user/Patient.read and user/Observation.write.",
             },
             "resource": [
+                {
+                    "type": "Organization",
+                    "profile": JP_ORGANIZATION,
+                    "documentation": "The public resource registry: no token needed (rate-limited per address).",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(ORGANIZATION_SEARCH),
+                },
+                {
+                    "type": "Location",
+                    "documentation": "The public resource registry: no token needed. near=latitude|longitude|distance|unit (km or m), nearest first.",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(LOCATION_SEARCH),
+                },
                 {
                     "type": "Patient",
                     "profile": JP_PATIENT,
