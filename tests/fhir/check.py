@@ -149,6 +149,37 @@ assert status == 200, timeline
 validate(timeline)
 assert any(e["resource"]["id"] == note.id for e in timeline["entry"]), "the note is on the timeline"
 
+# A transaction Bundle with a conditional create, sent twice (a retry): the
+# second answer finds the first measurement instead of making another.
+spo2 = {
+    "resourceType": "Observation",
+    "status": "final",
+    "identifier": [{"system": "urn:example:oximeter", "value": "reading-1"}],
+    "category": category,
+    "code": {"coding": [{"system": "http://loinc.org", "code": "59408-5"}]},
+    "subject": reference,
+    "valueQuantity": {"value": 95, "unit": "%", "system": ucum, "code": "%"},
+}
+transaction = {
+    "resourceType": "Bundle",
+    "type": "transaction",
+    "entry": [{"resource": spo2, "request": {"method": "POST", "url": "Observation", "ifNoneExist": "identifier=urn:example:oximeter|reading-1"}}],
+}
+validate(transaction)
+answers = []
+for _ in range(2):
+    request = urllib.request.Request(
+        BASE,
+        data=json.dumps(transaction).encode(),
+        method="POST",
+        headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        answer = json.load(response)
+    validate(answer)
+    answers.append(answer["entry"][0]["response"]["status"])
+assert answers == ["201 Created", "200 OK"], answers
+
 # The public registry, without a token: organizations and locations nearest first.
 anonymous = SyncFHIRClient(BASE, extra_headers={"Accept": "application/fhir+json"})
 organizations = anonymous.resources("Organization").search(**{"address-city": "122173"}).limit(100).fetch()

@@ -120,10 +120,6 @@ fn timeline_entry(r: tsunagu_store::TimelineRow) -> TimelineEntry {
     }
 }
 
-fn measured(r: tsunagu_store::TimelineRow) -> Option<TimelineEntry> {
-    Some(timeline_entry(r)).filter(|e| !e.vitals.is_empty())
-}
-
 /// Which timeline entries a search wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntrySearch {
@@ -368,47 +364,94 @@ impl App {
         Ok(found)
     }
 
-    /// An EHR posts to the timeline (`POST /fhir/Communication`): a message,
-    /// visit record, medication or condition change, or urgent entry, for the
-    /// team, optionally in answer to another entry; exactly as the compose form.
-    pub async fn fhir_post_entry(
+    /// Posts to patients' timelines for another system (`POST /fhir/Observation`,
+    /// `POST /fhir/Communication`, and a transaction Bundle of them): all in
+    /// one transaction (every post or none), each exactly as the compose form
+    /// posts it (policy, notifications, audit), plus the identifiers the
+    /// system gave them. With `if_none_exist`, a post whose identifier the
+    /// patient already has makes nothing and answers the existing entry.
+    pub async fn fhir_post(
         &self,
         session: &Session,
-        patient: Uuid,
-        kind: &str,
-        body: &str,
-        reply_to: Option<Uuid>,
+        posts: &[FhirPost],
         meta: &RequestMeta,
-    ) -> Result<TimelineEntry, AppError> {
-        session.require_scope("Communication", Access::Write)?;
+    ) -> Result<Vec<Posted>, AppError> {
+        for post in posts {
+            session.require_scope(post.resource(), Access::Write)?;
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let mut outcome = Vec::with_capacity(posts.len());
+        for post in posts {
+            let loaded = load(tx.as_mut(), post.patient, now).await?;
+            if let (Some((system, value)), true) = (&post.identifier, post.if_none_exist) {
+                // Only a team member may learn that the identifier is taken.
+                enforce(policy::read_patient(&session.actor()?, &loaded.scope))?;
+                if let Some(existing) = tx.entry_by_identifier(post.patient, system, value).await? {
+                    outcome.push((existing, false));
+                    continue;
+                }
+            }
+            let id = self.write_entry(tx.as_mut(), &loaded, session, &post.draft, post.reply_to, meta, now).await?;
+            if let Some((system, value)) = &post.identifier {
+                tx.insert_entry_identifier(post.patient, system, value, id).await.map_err(|e| match e {
+                    tsunagu_store::StoreError::Conflict => AppError::Conflict { field: "identifier" },
+                    other => other.into(),
+                })?;
+            }
+            outcome.push((id, true));
+        }
+        tx.commit().await?;
+        let mut tx = self.store.begin_read().await?;
+        let mut posted = Vec::with_capacity(outcome.len());
+        for (id, created) in outcome {
+            let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
+            posted.push(Posted { entry: timeline_entry(row), created });
+        }
+        Ok(posted)
+    }
+}
+
+/// One post to a timeline from another system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FhirPost {
+    pub patient: Uuid,
+    pub draft: EntryDraft,
+    pub reply_to: Option<Uuid>,
+    /// (system, value) the posting system gave it.
+    pub identifier: Option<(String, String)>,
+    /// Conditional create: make nothing if the identifier is already the patient's.
+    pub if_none_exist: bool,
+}
+
+impl FhirPost {
+    /// A measurement (an Observation): a vitals entry for the team.
+    pub fn measurement(patient: Uuid, vitals: VitalSigns, note: &str) -> Result<Self, AppError> {
+        let body = tsunagu_domain::text::optional_multiline("note", note, 4000)?.unwrap_or_default();
+        let draft = EntryDraft { kind: EntryKind::Vitals, body, vitals, needs_reply: false, audience: Audience::Team };
+        Ok(Self { patient, draft, reply_to: None, identifier: None, if_none_exist: false })
+    }
+
+    /// A note (a Communication): a message, visit record, medication or
+    /// condition change, or urgent entry, for the team. Vital signs come as
+    /// measurements, with their codes and units.
+    pub fn note(patient: Uuid, kind: &str, body: &str, reply_to: Option<Uuid>) -> Result<Self, AppError> {
         if kind == EntryKind::Vitals.code() {
-            // Vital signs come as Observations, with their codes and units.
             return Err(ValidationError::new("category", "unknown").into());
         }
         let draft = EntryDraft::parse(kind, body, &tsunagu_domain::care::VitalsForm::default(), false)?;
-        let id = self.post_entry(session, patient, &draft, reply_to, &[], meta).await?;
-        let mut tx = self.store.begin_read().await?;
-        let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
-        Ok(timeline_entry(row))
+        Ok(Self { patient, draft, reply_to, identifier: None, if_none_exist: false })
     }
 
-    /// A device or an EHR records vital signs (`POST /fhir/Observation`): a
-    /// vitals entry on the patient's timeline, for the team, posted exactly
-    /// as the compose form does (policy, notifications, audit).
-    pub async fn fhir_record_measurement(
-        &self,
-        session: &Session,
-        patient: Uuid,
-        vitals: VitalSigns,
-        note: &str,
-        meta: &RequestMeta,
-    ) -> Result<TimelineEntry, AppError> {
-        session.require_scope("Observation", Access::Write)?;
-        let body = tsunagu_domain::text::optional_multiline("note", note, 4000)?.unwrap_or_default();
-        let draft = EntryDraft { kind: EntryKind::Vitals, body, vitals, needs_reply: false, audience: Audience::Team };
-        let id = self.post_entry(session, patient, &draft, None, &[], meta).await?;
-        let mut tx = self.store.begin_read().await?;
-        let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
-        measured(row).ok_or(AppError::Internal("a posted measurement has no vital signs".into()))
+    /// The FHIR resource type it arrives as (the scope it needs).
+    pub fn resource(&self) -> &'static str {
+        if self.draft.kind == EntryKind::Vitals { "Observation" } else { "Communication" }
     }
+}
+
+/// What a post came to: the entry, and whether it was made now (or found by its identifier).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    pub entry: TimelineEntry,
+    pub created: bool,
 }

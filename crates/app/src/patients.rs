@@ -922,6 +922,31 @@ impl App {
         }
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let now = self.now();
+        let id = self.write_entry(tx.as_mut(), &loaded, session, draft, reply_to, meta, now).await?;
+        for (attachment_id, kind, size, sha256) in stored {
+            tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, id, patient, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Writes one entry in `tx` for a member who may write: the entry, its
+    /// audit event and the team's notifications (the compose form's and the
+    /// FHIR API's posts alike). Checks the policy; `loaded` must come from `tx`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_entry(
+        &self,
+        tx: &mut dyn StoreTx,
+        loaded: &Loaded,
+        session: &Session,
+        draft: &EntryDraft,
+        reply_to: Option<Uuid>,
+        meta: &RequestMeta,
+        now: OffsetDateTime,
+    ) -> Result<Uuid, AppError> {
+        let actor = session.actor()?;
+        let patient = loaded.row.id;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
@@ -930,7 +955,6 @@ impl App {
                 return Err(ValidationError::new("reply_to", "unknown").into());
             }
         }
-        let now = self.now();
         let id = Uuid::now_v7();
         tx.insert_entry(&NewEntry {
             id,
@@ -946,8 +970,8 @@ impl App {
         })
         .await?;
         self.audit(
-            tx.as_mut(),
-            &loaded,
+            tx,
+            loaded,
             session,
             meta,
             PatientEvent {
@@ -959,9 +983,6 @@ impl App {
             },
         )
         .await?;
-        for (attachment_id, kind, size, sha256) in stored {
-            tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, id, patient, now)).await?;
-        }
         for (account_id, kind) in recipients(&loaded.team, actor.account_id.0, draft) {
             let n = NewNotification {
                 id: Uuid::now_v7(),
@@ -972,9 +993,8 @@ impl App {
                 actor_id: actor.account_id.0,
                 created_at: now,
             };
-            notify(tx.as_mut(), &n).await?;
+            notify(tx, &n).await?;
         }
-        tx.commit().await?;
         Ok(id)
     }
 

@@ -47,6 +47,21 @@ pub trait InteropTx: Send {
         by: Uuid,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Records the identifier another system gave an entry; a taken one is a conflict.
+    async fn insert_entry_identifier(
+        &mut self,
+        patient_id: Uuid,
+        system: &str,
+        value: &str,
+        entry_id: Uuid,
+    ) -> Result<(), StoreError>;
+    /// The entry of the patient that another system identified so, if any.
+    async fn entry_by_identifier(
+        &mut self,
+        patient_id: Uuid,
+        system: &str,
+        value: &str,
+    ) -> Result<Option<Uuid>, StoreError>;
     /// The patients of whom `account_id` is an active member passing `search`,
     /// in kana order, `limit` from `offset`.
     async fn search_member_patients(
@@ -120,6 +135,41 @@ macro_rules! impl_interop_tx {
                 .execute(self.conn())
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_entry_identifier(
+                &mut self,
+                patient_id: uuid::Uuid,
+                system: &str,
+                value: &str,
+                entry_id: uuid::Uuid,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO entry_identifiers (patient_id, system, value, entry_id) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(patient_id)
+                .bind(system)
+                .bind(value)
+                .bind(entry_id)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn entry_by_identifier(
+                &mut self,
+                patient_id: uuid::Uuid,
+                system: &str,
+                value: &str,
+            ) -> Result<Option<uuid::Uuid>, $crate::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT entry_id FROM entry_identifiers WHERE patient_id = $1 AND system = $2 AND value = $3",
+                )
+                .bind(patient_id)
+                .bind(system)
+                .bind(value)
+                .fetch_optional(self.conn())
+                .await?)
             }
 
             async fn search_member_patients(

@@ -240,6 +240,7 @@ fn route_table() -> Vec<Route> {
         ("GET", "/static/vendor/{*file}", get(ops::vendor_file)),
         // HL7 FHIR R4 (JP Core): API tokens, the web pages' access rules and audit.
         ("GET", "/fhir/metadata", get(fhir::metadata)),
+        ("POST", "/fhir", post(fhir::transaction)),
         ("GET", "/fhir/Organization", get(fhir::search_organizations)),
         ("GET", "/fhir/Organization/{id}", get(fhir::read_organization)),
         ("GET", "/fhir/Location", get(fhir::search_locations)),

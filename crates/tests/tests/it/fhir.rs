@@ -11,6 +11,7 @@ crate::on_both_databases!(
     an_ehr_finds_a_patient_reads_the_team_and_posts_vitals,
     tokens_reach_no_further_than_their_owner_and_scopes,
     searches_are_checked_and_paged,
+    retried_posts_make_one_entry_and_transactions_are_all_or_nothing,
     the_public_registry_answers_without_a_token
 );
 
@@ -428,4 +429,117 @@ async fn the_public_registry_answers_without_a_token(db: &TestDb) {
     }
     let nagareyama = json(&fhir(&t, "GET", "/fhir/Organization?address-city=122203", "", None).await);
     assert!(entries(&nagareyama).is_empty());
+}
+
+fn with_identifier(observation: &str, system: &str, value: &str) -> String {
+    let mut v: Value = serde_json::from_str(observation).unwrap_or_default();
+    v["identifier"] = serde_json::json!([{ "system": system, "value": value }]);
+    v.to_string()
+}
+
+async fn timeline_length(nurse: &mut Client, patient: &str) -> usize {
+    json(&nurse.send_json("GET", &format!("/api/v1/patients/{patient}"), None, &[]).await)["timeline"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+async fn retried_posts_make_one_entry_and_transactions_are_all_or_nothing(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, mut care_manager } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let token = make_token(&mut doctor, "体温計", &["vitals_write", "vitals_read", "notes_write"]).await;
+    let auth = format!("Bearer {token}");
+    let device = "urn:example:thermometer-42";
+
+    // A device retries a post (the answer was lost): one entry, the same resource back.
+    let body = with_identifier(&temperature(&patient, 37.1), device, "m-0001");
+    let headers = [("authorization", auth.as_str()), ("if-none-exist", "identifier=urn:example:thermometer-42|m-0001")];
+    let before = timeline_length(&mut nurse, &patient).await;
+    let first = t.client().send_json("POST", "/fhir/Observation", Some(&body), &headers).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = t.client().send_json("POST", "/fhir/Observation", Some(&body), &headers).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(json(&first)["id"], json(&again)["id"]);
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 1);
+    // Without the condition a taken identifier is a conflict, and changes nothing.
+    let plain = fhir(&t, "POST", "/fhir/Observation", &token, Some(&body)).await;
+    assert_eq!((plain.status, json(&plain)["issue"][0]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 1);
+    let other_condition = [("authorization", auth.as_str()), ("if-none-exist", "_lastUpdated=gt2026")];
+    let refused = t.client().send_json("POST", "/fhir/Observation", Some(&body), &other_condition).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+
+    // A transaction: a blood pressure and a note, together.
+    let pressure = serde_json::json!({
+        "resourceType": "Observation", "status": "final",
+        "code": { "coding": [{ "system": "http://loinc.org", "code": "85354-9" }] },
+        "subject": { "reference": format!("Patient/{patient}") },
+        "component": [
+            { "code": { "coding": [{ "system": "http://loinc.org", "code": "8480-6" }] }, "valueQuantity": { "value": 150, "code": "mm[Hg]" } },
+            { "code": { "coding": [{ "system": "http://loinc.org", "code": "8462-4" }] }, "valueQuantity": { "value": 92, "code": "mm[Hg]" } },
+        ],
+    });
+    let note = serde_json::json!({
+        "resourceType": "Communication", "status": "completed",
+        "subject": { "reference": format!("Patient/{patient}") },
+        "payload": [{ "contentString": "血圧が高めです。降圧薬の確認をお願いします。" }],
+    });
+    let bundle = |entries: Vec<Value>| {
+        serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries }).to_string()
+    };
+    let post = |url: &str, resource: &Value, condition: Option<&str>| {
+        let mut request = serde_json::json!({ "method": "POST", "url": url });
+        if let Some(c) = condition {
+            request["ifNoneExist"] = serde_json::json!(c);
+        }
+        serde_json::json!({ "resource": resource, "request": request })
+    };
+    let mut identified = pressure.clone();
+    identified["identifier"] = serde_json::json!([{ "system": device, "value": "bp-7" }]);
+    let together = bundle(vec![
+        post("Observation", &identified, Some("identifier=urn:example:thermometer-42|bp-7")),
+        post("Communication", &note, None),
+    ]);
+    let before = timeline_length(&mut nurse, &patient).await;
+    let done = fhir(&t, "POST", "/fhir", &token, Some(&together)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let response = json(&done);
+    assert_eq!(response["type"], "transaction-response");
+    let statuses: Vec<&str> =
+        response["entry"].as_array().into_iter().flatten().filter_map(|e| e["response"]["status"].as_str()).collect();
+    assert_eq!(statuses, ["201 Created", "201 Created"]);
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 2);
+
+    // One bad entry: nothing of the transaction is written, and each problem is named.
+    let mut implausible = pressure.clone();
+    implausible["component"][0]["valueQuantity"]["value"] = serde_json::json!(400);
+    let mixed = bundle(vec![post("Communication", &note, None), post("Observation", &implausible, None)]);
+    let refused = fhir(&t, "POST", "/fhir", &token, Some(&mixed)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 2, "all or nothing");
+    let broken = bundle(vec![
+        post("Communication", &serde_json::json!({ "resourceType": "Communication" }), None),
+        post("Patient", &note, None),
+    ]);
+    let refused = json(&fhir(&t, "POST", "/fhir", &token, Some(&broken)).await);
+    let named: Vec<&str> =
+        refused["issue"].as_array().into_iter().flatten().filter_map(|i| i["expression"][0].as_str()).collect();
+    assert!(
+        named.iter().any(|e| e.starts_with("Bundle.entry[0].resource")) && named.contains(&"Bundle.entry[1].request"),
+        "{named:?}"
+    );
+
+    // Sent again (a retry): the conditional entry is found, the note is new.
+    let retry = json(&fhir(&t, "POST", "/fhir", &token, Some(&together)).await);
+    let statuses: Vec<&str> =
+        retry["entry"].as_array().into_iter().flatten().filter_map(|e| e["response"]["status"].as_str()).collect();
+    assert_eq!(statuses, ["200 OK", "201 Created"]);
+
+    // Someone outside the team: not found, and nothing written.
+    let outsider = make_token(&mut care_manager, "script", &["vitals_write", "notes_write"]).await;
+    let before = timeline_length(&mut nurse, &patient).await;
+    let hidden = fhir(&t, "POST", "/fhir", &outsider, Some(&together)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before);
 }

@@ -154,6 +154,12 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         "valueQuantity": { "value": 36.5, "code": "Cel" },
     })
     .to_string();
+    let transaction = serde_json::json!({
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [{ "resource": serde_json::from_str::<serde_json::Value>(&observation).unwrap_or_default(),
+                    "request": { "method": "POST", "url": "Observation" } }],
+    })
+    .to_string();
     let message = serde_json::json!({
         "resourceType": "Communication", "status": "completed",
         "subject": { "reference": format!("Patient/{patient}") },
@@ -185,7 +191,13 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                 let auth = tokens.get(who).map(|token| format!("Bearer {token}")).unwrap_or_default();
                 let headers: Vec<(&str, &str)> =
                     if auth.is_empty() { Vec::new() } else { vec![("authorization", auth.as_str())] };
-                let posted = if pattern.contains("Communication") { &message } else { &observation };
+                let posted = if pattern.contains("Communication") {
+                    &message
+                } else if *pattern == "/fhir" {
+                    &transaction
+                } else {
+                    &observation
+                };
                 let body = (*method == "POST").then_some(posted.as_str());
                 client.send_json(method, &fhir_path(pattern), body, &headers).await
             } else if pattern.starts_with("/api/v1/") {

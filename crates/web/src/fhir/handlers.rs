@@ -17,7 +17,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
-use tsunagu_app::fhir::{EntrySearch, PatientQuery};
+use tsunagu_app::fhir::{EntrySearch, FhirPost, PatientQuery, Posted};
 use tsunagu_app::{RequestMeta, Session};
 use tsunagu_domain::interop::{DIASTOLIC_LOINC, SYSTOLIC_LOINC, UCUM, VitalCode, VitalValue};
 use tsunagu_domain::patient::Sex;
@@ -407,6 +407,17 @@ pub(crate) async fn create_observation(
         bad_request(vec![Issue::new("structure", format!("JSON を読めません / invalid JSON: {e}"), None)])
     })?;
     let posted = read_measurement(&json).map_err(bad_request)?;
+    let post = measurement_post(&posted, t)?;
+    let post = with_identity(post, &json, &headers, "Observation")?;
+    let mut done =
+        state.app.fhir_post(&caller.session, &[post], &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
+    let posted_entry =
+        done.pop().ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
+    answer_post(&caller.base, &posted_entry, Some(posted.code))
+}
+
+/// The app's post for a read Observation: its value checked like the form's.
+fn measurement_post(posted: &PostedMeasurement, t: Tr) -> Result<FhirPost, FhirError> {
     let vitals = posted.code.measurement(posted.value, &posted.unit).map_err(|e| {
         let expression =
             if e.code == "unit" { "Observation.valueQuantity.code" } else { "Observation.valueQuantity.value" };
@@ -415,15 +426,217 @@ pub(crate) async fn create_observation(
             vec![Issue::new("invalid", t.error(e.field, e.code), Some(expression))],
         )
     })?;
-    let m = state
-        .app
-        .fhir_record_measurement(&caller.session, posted.patient, vitals, &posted.note, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
-    let resource = observation(&m, posted.code)
-        .ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
-    let location = format!("{}/Observation/{}/_history/{}", caller.base, observation_id(m.id, posted.code), m.version);
-    Ok(Resource { status: StatusCode::CREATED, body: resource, location: Some(location) })
+    FhirPost::measurement(posted.patient, vitals, &posted.note).map_err(|e| FhirError::app(e, t))
+}
+
+/// A resource's first identifier, as (system, value).
+fn identifier_of(resource: &Value, what: &str) -> Result<Option<(String, String)>, FhirError> {
+    let Some(first) = resource["identifier"].as_array().and_then(|ids| ids.first()) else {
+        return Ok(None);
+    };
+    match (first["system"].as_str(), first["value"].as_str()) {
+        (Some(system), Some(value))
+            if !system.is_empty() && !value.is_empty() && system.len() <= 200 && value.len() <= 200 =>
+        {
+            Ok(Some((system.to_owned(), value.to_owned())))
+        }
+        _ => Err(bad_request(vec![Issue::new(
+            "invalid",
+            "identifier には system と value を / identifier needs system and value",
+            Some(&format!("{what}.identifier")),
+        )])),
+    }
+}
+
+/// `If-None-Exist: identifier=system|value`: the only condition supported.
+fn condition(raw: Option<&str>) -> Result<Option<(String, String)>, FhirError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        bad_request(vec![Issue::new(
+            "not-supported",
+            "If-None-Exist は identifier=system|value のみ / only identifier=system|value is supported",
+            Some("If-None-Exist"),
+        )])
+    };
+    let value = raw.strip_prefix("identifier=").ok_or_else(bad)?;
+    let value = percent_decode(value).ok_or_else(bad)?;
+    match value.split_once('|') {
+        Some((system, v)) if !system.is_empty() && !v.is_empty() => Ok(Some((system.to_owned(), v.to_owned()))),
+        _ => Err(bad()),
+    }
+}
+
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Adds the posted resource's identifier and the If-None-Exist condition
+/// (which must name that same identifier) to a post.
+fn with_identity(post: FhirPost, resource: &Value, headers: &HeaderMap, what: &str) -> Result<FhirPost, FhirError> {
+    let header = headers.get("if-none-exist").and_then(|v| v.to_str().ok());
+    with_condition(post, resource, header, what)
+}
+
+fn with_condition(
+    mut post: FhirPost,
+    resource: &Value,
+    if_none_exist: Option<&str>,
+    what: &str,
+) -> Result<FhirPost, FhirError> {
+    let own = identifier_of(resource, what)?;
+    match condition(if_none_exist)? {
+        None => post.identifier = own,
+        Some(wanted) => {
+            if own.as_ref().is_some_and(|o| *o != wanted) {
+                return Err(bad_request(vec![Issue::new(
+                    "invalid",
+                    "If-None-Exist と identifier が違います / If-None-Exist names another identifier",
+                    Some("If-None-Exist"),
+                )]));
+            }
+            post.identifier = Some(wanted);
+            post.if_none_exist = true;
+        }
+    }
+    Ok(post)
+}
+
+/// 201 with the new resource, or 200 with the one a condition found.
+fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<Resource, FhirError> {
+    let e = &posted.entry;
+    let (body, location) = match code {
+        Some(code) => {
+            (observation(e, code), format!("{base}/Observation/{}/_history/{}", observation_id(e.id, code), e.version))
+        }
+        None => (Some(communication(e)), format!("{base}/Communication/{}/_history/{}", e.id, e.version)),
+    };
+    let body = body.ok_or_else(|| {
+        FhirError::one(StatusCode::CONFLICT, "conflict", "the identifier belongs to another kind of entry")
+    })?;
+    let status = if posted.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(Resource { status, body, location: Some(location) })
+}
+
+/// The most entries one transaction Bundle may hold.
+const MAX_TRANSACTION: usize = 100;
+
+/// `POST /fhir` with a transaction Bundle of Observations and Communications
+/// to create: every one or none (one database transaction), each with its
+/// optional `request.ifNoneExist`.
+pub(crate) async fn transaction(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let json = fhir_body(&headers, &body)?;
+    if json["resourceType"] != "Bundle" {
+        return Err(bad_request(vec![invalid("Bundle.resourceType", "Bundle を送ってください / send a Bundle")]));
+    }
+    match json["type"].as_str() {
+        Some("transaction") => {}
+        Some("batch") => {
+            return Err(bad_request(vec![Issue::new(
+                "not-supported",
+                "batch には未対応（transaction を）/ batch is not supported, send a transaction",
+                Some("Bundle.type"),
+            )]));
+        }
+        _ => return Err(bad_request(vec![invalid("Bundle.type", "type: transaction")])),
+    }
+    let entries = json["entry"].as_array().cloned().unwrap_or_default();
+    if entries.is_empty() || entries.len() > MAX_TRANSACTION {
+        return Err(bad_request(vec![invalid(
+            "Bundle.entry",
+            &format!("1〜{MAX_TRANSACTION} 件 / 1 to {MAX_TRANSACTION} entries"),
+        )]));
+    }
+    let mut posts = Vec::new();
+    let mut codes = Vec::new();
+    let mut failures: Vec<FhirError> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let at = format!("Bundle.entry[{i}]");
+        let resource = &entry["resource"];
+        let (method, url) = (entry["request"]["method"].as_str(), entry["request"]["url"].as_str());
+        let if_none_exist = entry["request"]["ifNoneExist"].as_str();
+        let post = match (method, url, resource["resourceType"].as_str()) {
+            (Some("POST"), Some("Observation"), Some("Observation")) => {
+                read_measurement(resource).map_err(bad_request).and_then(|m| {
+                    codes.push(Some(m.code));
+                    measurement_post(&m, t)
+                })
+            }
+            (Some("POST"), Some("Communication"), Some("Communication")) => {
+                read_message(resource).map_err(bad_request).and_then(|m| {
+                    codes.push(None);
+                    FhirPost::note(m.patient, &m.kind, &m.text, m.reply_to).map_err(|e| FhirError::app(e, t))
+                })
+            }
+            _ => Err(bad_request(vec![Issue::new(
+                "not-supported",
+                "POST の Observation か Communication のみ / only POST of Observation or Communication",
+                Some("request"),
+            )])),
+        };
+        match post.and_then(|p| with_condition(p, resource, if_none_exist, "Observation")) {
+            Ok(p) => posts.push(p),
+            Err(mut e) => {
+                // Name the entry: `Observation.valueQuantity` becomes `Bundle.entry[1].resource.valueQuantity`.
+                for issue in &mut e.issues {
+                    issue.expression = Some(match issue.expression.as_deref() {
+                        Some("request") => format!("{at}.request"),
+                        Some(path) => format!("{at}.resource{}", path.find('.').map_or("", |d| &path[d..])),
+                        None => format!("{at}.resource"),
+                    });
+                }
+                failures.push(e);
+            }
+        }
+    }
+    if !failures.is_empty() {
+        // Unreadable entries make it a bad request; otherwise values were refused (422).
+        let status = if failures.iter().any(|f| f.status == StatusCode::BAD_REQUEST) {
+            StatusCode::BAD_REQUEST
+        } else {
+            failures[0].status
+        };
+        return Err(FhirError::new(status, failures.into_iter().flat_map(|f| f.issues).collect()));
+    }
+    let done = state.app.fhir_post(&caller.session, &posts, &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
+    let mut response_entries = Vec::new();
+    for (posted, code) in done.iter().zip(codes) {
+        let answer = answer_post(&caller.base, posted, code)?;
+        response_entries.push(serde_json::json!({
+            "resource": answer.body,
+            "response": {
+                "status": if posted.created { "201 Created" } else { "200 OK" },
+                "location": answer.location,
+                "etag": format!("W/\"{}\"", posted.entry.version),
+            },
+        }));
+    }
+    Ok(Resource::ok(
+        serde_json::json!({ "resourceType": "Bundle", "type": "transaction-response", "entry": response_entries }),
+    ))
 }
 
 /// `GET /fhir/Communication?patient=...`: the patient's timeline, newest first.
@@ -566,13 +779,14 @@ pub(crate) async fn create_communication(
     let t = caller.t;
     let json = fhir_body(&headers, &body)?;
     let posted = read_message(&json).map_err(bad_request)?;
-    let entry = state
-        .app
-        .fhir_post_entry(&caller.session, posted.patient, &posted.kind, &posted.text, posted.reply_to, &caller.meta)
-        .await
+    let post = FhirPost::note(posted.patient, &posted.kind, &posted.text, posted.reply_to)
         .map_err(|e| FhirError::app(e, t))?;
-    let location = format!("{}/Communication/{}/_history/{}", caller.base, entry.id, entry.version);
-    Ok(Resource { status: StatusCode::CREATED, body: communication(&entry), location: Some(location) })
+    let post = with_identity(post, &json, &headers, "Communication")?;
+    let mut done =
+        state.app.fhir_post(&caller.session, &[post], &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
+    let posted_entry =
+        done.pop().ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
+    answer_post(&caller.base, &posted_entry, None)
 }
 
 /// A posted body: FHIR JSON (or plain JSON), parsed.

@@ -391,6 +391,7 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
+            "interaction": [{ "code": "transaction", "documentation": "Bundles of POSTed Observations and Communications (with request.ifNoneExist), all or nothing." }],
             "documentation": "Names match anywhere in the kanji or kana name (width and hiragana/katakana folded). \
                 A search returns only the caller's own patients. Paging: _count (1-100) and _offset. \
                 Observation searches need patient (or subject); _count counts the entries that carry measurements. \
@@ -424,12 +425,14 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "type": "Observation",
                     "supportedProfile": [JP_VITAL_SIGNS],
                     "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "conditionalCreate": true,
                     "searchInclude": ["Observation:patient", "Observation:subject"],
                     "searchParam": params(OBSERVATION_SEARCH),
                 },
                 {
                     "type": "Communication",
                     "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "conditionalCreate": true,
                     "searchParam": params(COMMUNICATION_SEARCH),
                 },
                 {
