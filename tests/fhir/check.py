@@ -180,6 +180,13 @@ for _ in range(2):
     answers.append(answer["entry"][0]["response"]["status"])
 assert answers == ["201 Created", "200 OK"], answers
 
+# The whole record for a transfer: every resource in it validates.
+status, record = get(f"/Patient/{patient['id']}/$everything")
+assert status == 200 and record["entry"][0]["resource"]["id"] == patient["id"], record
+validate(record)
+kinds = {e["resource"]["resourceType"] for e in record["entry"]}
+assert {"Patient", "CareTeam", "Consent", "Communication", "Observation"} <= kinds, kinds
+
 # The public registry, without a token: organizations and locations nearest first.
 anonymous = SyncFHIRClient(BASE, extra_headers={"Accept": "application/fhir+json"})
 organizations = anonymous.resources("Organization").search(**{"address-city": "122173"}).limit(100).fetch()

@@ -120,6 +120,21 @@ fn timeline_entry(r: tsunagu_store::TimelineRow) -> TimelineEntry {
     }
 }
 
+/// A patient's whole record, to hand over (`Patient/{id}/$everything`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientExport {
+    pub team: CareTeamRecord,
+    /// Every entry the caller may read, newest first.
+    pub entries: Vec<TimelineEntry>,
+    /// Newest first.
+    pub consents: Vec<crate::patients::ConsentView>,
+    /// Every revision of the advance care plan, newest first.
+    pub acp: Vec<crate::patients::AcpView>,
+}
+
+/// The most entries one export holds (decades of daily visits).
+const EXPORT_CEILING: i64 = 200_000;
+
 /// Which timeline entries a search wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntrySearch {
@@ -135,6 +150,23 @@ pub struct EntrySearch {
 
 /// What a FHIR read's audit event says besides its action: the resource, and
 /// the API token's name (the patient's access history shows it).
+fn members_of(loaded: &crate::patients::Loaded) -> Vec<CareTeamMember> {
+    loaded
+        .team
+        .iter()
+        .map(|m| CareTeamMember {
+            account_id: m.account_id,
+            display_name: m.display_name.clone(),
+            profession: Profession::parse(&m.profession).ok(),
+            team_role: TeamRole::parse(&m.team_role).ok(),
+            joined_at: m.joined_at,
+            left_at: m.left_at,
+            facility_name: m.facility_name.clone(),
+            phone: m.facility_phone.clone().filter(|p| !p.is_empty()),
+        })
+        .collect()
+}
+
 fn fhir_read(session: &Session, resource: &str) -> serde_json::Value {
     json!({ "via": "fhir", "resource": resource, "client": session.client })
 }
@@ -271,21 +303,59 @@ impl App {
         };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
-        let members = loaded
-            .team
-            .iter()
-            .map(|m| CareTeamMember {
-                account_id: m.account_id,
-                display_name: m.display_name.clone(),
-                profession: Profession::parse(&m.profession).ok(),
-                team_role: TeamRole::parse(&m.team_role).ok(),
-                joined_at: m.joined_at,
-                left_at: m.left_at,
-                facility_name: m.facility_name.clone(),
-                phone: m.facility_phone.clone().filter(|p| !p.is_empty()),
-            })
-            .collect();
+        let members = members_of(&loaded);
         Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
+    }
+
+    /// A patient's whole record as the caller may read it — profile, team,
+    /// consents, every ACP revision, the timeline — for a transfer to a
+    /// hospital or another municipality. Audited as an export.
+    pub async fn fhir_export(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<PatientExport, AppError> {
+        for resource in ["Patient", "CareTeam", "Communication", "Observation"] {
+            session.require_scope(resource, Access::Read)?;
+        }
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        if loaded.is_family(actor.account_id.0) {
+            // A transfer is the professionals' business; family read on the pages.
+            return Err(AppError::Forbidden);
+        }
+        let me = actor.account_id.0;
+        let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
+        let rows = tx.timeline(patient, me, &filter, EXPORT_CEILING).await?;
+        let acp = tx.acp_revisions(patient).await?.into_iter().map(crate::patients::acp_view).collect();
+        drop(tx);
+        let entries: Vec<TimelineEntry> = rows.into_iter().map(timeline_entry).collect();
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let details = json!({ "via": "fhir", "client": session.client, "entries": entries.len() });
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::RecordExported,
+            target_kind: "patient",
+            target: Some(patient),
+            details,
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        let members = members_of(&loaded);
+        Ok(PatientExport {
+            team: CareTeamRecord {
+                patient: record(&loaded.row, self.today())?,
+                consent: loaded.scope.consent,
+                members,
+            },
+            entries,
+            consents: loaded.consents.iter().map(crate::patients::consent_view).collect(),
+            acp,
+        })
     }
 
     /// A patient's timeline entries, newest first (`GET /fhir/Observation?patient=`,

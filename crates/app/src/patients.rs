@@ -185,7 +185,7 @@ pub struct AcpView {
     pub recorded_at: OffsetDateTime,
 }
 
-fn acp_view(r: AcpRow) -> AcpView {
+pub(crate) fn acp_view(r: AcpRow) -> AcpView {
     AcpView {
         discussed_on: r.discussed_on,
         participants: r.participants,
@@ -1276,7 +1276,7 @@ fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {
         .collect()
 }
 
-fn consent_view(c: &ConsentRow) -> ConsentView {
+pub(crate) fn consent_view(c: &ConsentRow) -> ConsentView {
     ConsentView {
         given_on: c.given_on,
         method: c.method.clone(),

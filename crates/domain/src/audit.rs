@@ -76,6 +76,7 @@ coded_enum!(
         FigureEntered = "figure_entered", "公表する数値を入力", "Entered a published figure";
         ApiTokenCreated = "api_token_created", "APIトークンを発行", "Created an API token";
         ApiTokenRevoked = "api_token_revoked", "APIトークンを失効", "Revoked an API token";
+        RecordExported = "record_exported", "記録を書き出し（FHIR）", "Exported a patient record (FHIR)";
     }
 );
 

@@ -190,6 +190,37 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     let refused = fhir(&t, "POST", "/fhir/Communication", &notes, Some(&vitals_as_note)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "vital signs come as Observations: {}", refused.body);
 
+    // The whole record for a transfer: one Bundle, through FHIR and from the page.
+    let acp = [
+        ("discussed_on", "2026-11-20"),
+        ("participants", "本人、長女、主治医"),
+        ("place_of_care", "home"),
+        ("place_of_death", "home"),
+        ("treatment", "comfort_only"),
+    ];
+    let saved = doctor.submit(&format!("/patients/{patient}/acp"), &format!("/patients/{patient}/acp"), &acp).await;
+    assert!(saved.status.is_redirection(), "{} {}", saved.status, saved.body);
+    let everything = fhir(&t, "GET", &format!("/fhir/Patient/{patient}/$everything"), &token, None).await;
+    assert_eq!(everything.status, StatusCode::FORBIDDEN, "the export needs every read scope: {}", everything.body);
+    let reader = make_token(&mut doctor, "転院先への送付", &["patient", "team", "vitals_read", "notes_read"]).await;
+    let bundle = json(&fhir(&t, "GET", &format!("/fhir/Patient/{patient}/$everything"), &reader, None).await);
+    let types: std::collections::BTreeSet<String> =
+        entries(&bundle).iter().filter_map(|e| e["resource"]["resourceType"].as_str().map(str::to_owned)).collect();
+    assert_eq!(
+        types.into_iter().collect::<Vec<_>>(),
+        ["CareTeam", "Communication", "Consent", "Observation", "Patient"]
+    );
+    let acp_text = entries(&bundle)
+        .iter()
+        .find(|e| e["resource"]["scope"]["coding"][0]["code"] == "adr")
+        .and_then(|e| e["resource"]["text"]["div"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(acp_text.contains("延命治療は望まず"), "{acp_text}");
+    let (status, content_type, bytes) = nurse.get_bytes(&format!("/patients/{patient}/export")).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/fhir+json; charset=utf-8"));
+    let downloaded: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(downloaded["entry"][0]["resource"]["id"], patient.as_str());
+
     // The patient's access history names the token.
     let history = nurse.get(&format!("/patients/{patient}/access")).await;
     assert!(history.body.contains("つなぐ在宅クリニック電子カルテ"), "{}", history.body);

@@ -33,6 +33,8 @@ fn expected(role: Role, pattern: &str) -> u16 {
         // Registering patients and break-glass are for professionals; break-glass
         // for clinicians only.
         "/patients/new" if role == Family => 403,
+        // A transfer export is the professionals' business.
+        "/patients/{patient}/export" if role == Family => 403,
         "/break-glass" if matches!(role, Family | Pharmacist) => 403,
         // The entry measured here is for the team (not the family): its page,
         // its correction form, its history in the API and its photo.

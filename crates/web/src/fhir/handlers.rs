@@ -33,13 +33,18 @@ pub(crate) struct Caller {
 
 /// Where this server's FHIR API is, as the caller reached it (for fullUrl and links).
 fn base_url(parts: &Parts, state: &AppState) -> String {
-    let host = parts
-        .headers
+    fhir_base(&parts.headers, state)
+}
+
+/// The FHIR base URL from a request's headers (Host, and X-Forwarded-Proto behind a proxy).
+pub(crate) fn fhir_base(headers: &HeaderMap, state: &AppState) -> String {
+    let parts_headers = headers;
+    let host = parts_headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
         .unwrap_or("localhost");
-    let forwarded = parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+    let forwarded = parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
     let scheme = match forwarded {
         Some(p @ ("http" | "https")) if state.config.behind_proxy => p,
         _ if state.config.secure_cookies => "https",
@@ -114,6 +119,20 @@ pub(crate) async fn read_patient(
     let record =
         state.app.fhir_patient(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
     Ok(Resource::ok(patient(&record)))
+}
+
+/// `GET /fhir/Patient/{id}/$everything`: the whole record, for a transfer.
+pub(crate) async fn patient_everything(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    Params::parse(pairs(query)?, &[])?;
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let export =
+        state.app.fhir_export(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(Resource::ok(super::resources::everything(&caller.base, &export)))
 }
 
 /// `GET /fhir/Patient?...`: among the caller's own patients.

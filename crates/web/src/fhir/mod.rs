@@ -10,3 +10,4 @@ mod resources;
 mod search;
 
 pub(crate) use handlers::*;
+pub(crate) use resources::everything;

@@ -419,6 +419,7 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "type": "Patient",
                     "profile": JP_PATIENT,
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "operation": [{ "name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything" }],
                     "searchParam": params(PATIENT_SEARCH),
                 },
                 {
@@ -443,4 +444,107 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
             ],
         }],
     })
+}
+
+/// Text for XHTML narrative.
+fn xml_escape(raw: &str) -> String {
+    raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A human-readable narrative: one paragraph per (label, value).
+fn narrative(lines: &[(&str, String)]) -> Value {
+    let body: String =
+        lines.iter().map(|(label, value)| format!("<p>{}: {}</p>", xml_escape(label), xml_escape(value))).collect();
+    json!({ "status": "generated", "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>") })
+}
+
+/// The patient's consent to sharing (newest first in `n`, numbered oldest = 1).
+pub(crate) fn consent(patient: uuid::Uuid, n: usize, c: &tsunagu_app::patients::ConsentView) -> Value {
+    let method = tsunagu_domain::patient::ConsentMethod::parse(&c.method).map(|m| m.label_ja()).unwrap_or("");
+    let mut lines = vec![("同意日", c.given_on.to_string()), ("方法", method.to_owned()), ("範囲", c.scope.clone())];
+    if let Some(proxy) = &c.proxy_name {
+        lines.push(("代理人", format!("{proxy}（{}）", c.proxy_relation.as_deref().unwrap_or(""))));
+    }
+    let mut period = json!({ "start": c.given_on.to_string() });
+    if let Some(w) = c.withdrawn_at {
+        lines.push(("撤回", instant(w)));
+        period["end"] = json!(instant(w));
+    }
+    json!({
+        "resourceType": "Consent",
+        "id": format!("{patient}-consent-{n}"),
+        "text": narrative(&lines),
+        "status": if c.withdrawn_at.is_none() { "active" } else { "inactive" },
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
+        "category": [{ "coding": [{ "system": tsunagu_domain::interop::LOINC, "code": "59284-0", "display": "Patient Consent" }], "text": "在宅医療・介護の情報共有への同意" }],
+        "patient": { "reference": format!("Patient/{patient}") },
+        "dateTime": c.given_on.to_string(),
+        "policyRule": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN" }] },
+        "provision": { "type": "permit", "period": period },
+    })
+}
+
+/// One revision of the advance care plan (人生会議) as an advance-directive Consent.
+pub(crate) fn advance_care_plan(
+    patient: uuid::Uuid,
+    n: usize,
+    current: bool,
+    a: &tsunagu_app::patients::AcpView,
+) -> Value {
+    let label = |v: Option<&'static str>| v.unwrap_or("未記入").to_owned();
+    let mut lines = vec![
+        ("話し合った日", a.discussed_on.to_string()),
+        ("参加者", a.participants.clone()),
+        ("療養したい場所", label(a.place_of_care.map(|p| p.label_ja()))),
+        ("最期を迎えたい場所", label(a.place_of_death.map(|p| p.label_ja()))),
+        ("延命治療について", label(a.treatment.map(|t| t.label_ja()))),
+    ];
+    if let Some(proxy) = &a.proxy_name {
+        lines.push(("代理意思決定者", format!("{proxy}（{}）", a.proxy_relation.as_deref().unwrap_or(""))));
+    }
+    if let Some(wishes) = &a.wishes {
+        lines.push(("本人の希望", wishes.clone()));
+    }
+    lines.push(("記録", format!("{} {}", a.recorder_name, instant(a.recorded_at))));
+    json!({
+        "resourceType": "Consent",
+        "id": format!("{patient}-acp-{n}"),
+        "text": narrative(&lines),
+        "status": if current { "active" } else { "inactive" },
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "adr" }] },
+        "category": [{ "coding": [{ "system": tsunagu_domain::interop::LOINC, "code": "75320-2", "display": "Advance directive" }], "text": "人生会議（ACP）" }],
+        "patient": { "reference": format!("Patient/{patient}") },
+        "dateTime": a.discussed_on.to_string(),
+        "policyRule": { "text": "人生会議（アドバンス・ケア・プランニング）での本人の意思" },
+        "provision": { "type": "permit" },
+    })
+}
+
+/// A patient's whole record as one Bundle: the Patient (match), then the
+/// care team, consents, every ACP revision, the timeline as Communications
+/// and its measurements as Observations.
+pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) -> Value {
+    let id = export.team.patient.view.id;
+    let mut entries: Vec<(Value, &str)> =
+        vec![(patient(&export.team.patient), "match"), (care_team(&export.team), "include")];
+    let total = export.consents.len();
+    for (i, c) in export.consents.iter().enumerate() {
+        entries.push((consent(id, total - i, c), "include"));
+    }
+    let total = export.acp.len();
+    for (i, a) in export.acp.iter().enumerate() {
+        entries.push((advance_care_plan(id, total - i, i == 0, a), "include"));
+    }
+    for e in &export.entries {
+        entries.push((communication(e), "include"));
+        for code in VitalCode::ALL {
+            if let Some(o) = observation(e, code) {
+                entries.push((o, "include"));
+            }
+        }
+    }
+    let mut bundle = searchset(base, &format!("Patient/{id}/$everything"), "", None, None, entries);
+    bundle["link"][0]["url"] = json!(format!("{base}/Patient/{id}/$everything"));
+    bundle["total"] = json!(1);
+    bundle
 }

@@ -900,6 +900,29 @@ pub(crate) async fn print(
     Ok(PrintTemplate { t: ctx.t, c: ctx.chrome(None), r }.into_response())
 }
 
+/// The whole record as a FHIR Bundle, downloaded for a transfer to a hospital
+/// or another municipality (the same export as `Patient/{id}/$everything`).
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let id: Uuid = parse_id(&ctx, &id)?;
+    let export = state.app.fhir_export(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let bundle = crate::fhir::everything(&crate::fhir::fhir_base(&headers, &state), &export);
+    let disposition = format!("attachment; filename=\"patient-{id}.fhir.json\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/fhir+json; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bundle.to_string(),
+    )
+        .into_response())
+}
+
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct BreakGlassForm {
