@@ -1160,6 +1160,7 @@ const PAGES_ENTRIES: &[(&str, &str, &str)] = &[
 
 /// API tokens (FHIR and device links) on the account page.
 const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
+    ("public.csv", "一覧をCSVでダウンロード", "Download the list (CSV)"),
     ("export.link", "転院・転居用に書き出す（FHIR）", "Export for a transfer (FHIR)"),
     ("api_token.title", "APIトークン（電子カルテ・機器との連携）", "API tokens (EHR and device links)"),
     (

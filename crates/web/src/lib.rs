@@ -231,6 +231,7 @@ fn route_table() -> Vec<Route> {
         ("GET", "/m/{code}/map/print", get(public::print)),
         ("GET", "/m/{code}/facilities/{facility}", get(public::facility)),
         ("GET", "/api/public/v1/m/{code}/facilities", get(api::public_facilities)),
+        ("GET", "/api/public/v1/m/{code}/facilities.csv", get(api::public_facilities_csv)),
         // The public pages (no sign-in): the municipality's home, articles, events, figures.
         ("GET", "/m/{code}", get(public_pages::home)),
         ("GET", "/m/{code}/articles", get(public_pages::articles)),

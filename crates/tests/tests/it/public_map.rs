@@ -25,6 +25,7 @@ crate::on_both_databases!(
     other_municipalities_and_bad_input_stay_out,
     the_json_api_is_documented_open_and_limited,
     citizens_find_those_accepting_new_patients_and_offering_a_service,
+    the_list_downloads_as_csv,
 );
 
 const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
@@ -546,4 +547,34 @@ async fn citizens_find_those_accepting_new_patients_and_offering_a_service(db: &
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad = citizen.get("/m/122173/map?accepting=perhaps").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The whole list as CSV for a spreadsheet, with the same filters as the JSON.
+async fn the_list_downloads_as_csv(db: &TestDb) {
+    let t = kashiwa_with_registry(db).await;
+    let json_total = public_json(&t, "/api/public/v1/m/122173/facilities").await["total"].as_i64().unwrap_or(-1);
+    let (status, content_type, bytes) = t.client().get_bytes("/api/public/v1/m/122173/facilities.csv").await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM, as the government's own files, so Excel reads it");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header: Vec<String> = reader.headers().map(|h| h.iter().map(str::to_owned).collect()).unwrap_or_default();
+    assert_eq!(header[..3], ["ID", "種別", "名称"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();
+    assert_eq!(rows.len() as i64, json_total, "every facility, in one file");
+    let sakura = rows.iter().find(|r| r[2].contains("さくら")).unwrap_or_else(|| panic!("さくら"));
+    assert_eq!((&sakura[1], &sakura[7], &sakura[10]), ("訪問看護ステーション", "35.8676", "1260000001"));
+    let coded = rows.iter().find(|r| !r[9].is_empty()).unwrap_or_else(|| panic!("a 医療機関コード"));
+    assert_eq!(coded[9].len(), 10);
+    assert!(rows.iter().any(|r| r[11].contains("在宅療養支援")), "the notifications");
+
+    let (_, _, stations) =
+        t.client().get_bytes("/api/public/v1/m/122173/facilities.csv?kind=home_nursing_station").await;
+    let stations = csv::Reader::from_reader(&stations[3..]).records().count();
+    assert!(stations >= 1 && (stations as i64) < json_total);
+    let (bad, _, _) = t.client().get_bytes("/api/public/v1/m/122173/facilities.csv?kind=castle").await;
+    assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY);
+    let (unknown, _, _) = t.client().get_bytes("/api/public/v1/m/999999/facilities.csv").await;
+    assert_eq!(unknown, StatusCode::NOT_FOUND);
+    let page = t.client().get("/m/122173/map").await;
+    assert!(page.body.contains("/api/public/v1/m/122173/facilities.csv"), "the map offers the download");
 }

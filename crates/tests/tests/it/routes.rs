@@ -23,6 +23,7 @@ const PUBLIC: &[&str] = &[
     "/m/{code}/map/print",
     "/m/{code}/facilities/{facility}",
     "/api/public/v1/m/{code}/facilities",
+    "/api/public/v1/m/{code}/facilities.csv",
     "/static/vendor/{*file}",
     // The public pages: the municipality's figures, published articles and events.
     "/m/{code}",

@@ -11,7 +11,7 @@ mod public;
 
 pub(crate) use backup::*;
 pub(crate) use care::*;
-pub(crate) use public::{public_events, public_facilities, public_figures};
+pub(crate) use public::{public_events, public_facilities, public_facilities_csv, public_figures};
 
 use crate::AppState;
 use crate::context::Ctx;
@@ -479,6 +479,7 @@ pub(crate) async fn post_entry(
         my_absences,
         cancel_absence,
         public::public_facilities,
+        public::public_facilities_csv,
         public::public_figures,
         public::public_events
     )

@@ -185,6 +185,110 @@ pub(crate) async fn public_facilities(
     Ok(response)
 }
 
+/// The most pages of [`tsunagu_app::public_map::MAX_LIMIT`] one CSV holds (300,000 facilities).
+const CSV_PAGES: i64 = 150;
+
+/// The same list as CSV (UTF-8 with BOM, as the government's open data), every
+/// matching facility in one file: for spreadsheets and for the municipality's
+/// own open-data catalogue. Filters as for the JSON; no paging.
+#[utoipa::path(get, path = "/api/public/v1/m/{code}/facilities.csv", tag = "public",
+    params(("code" = String, Path, description = "全国地方公共団体コード (6 digits), e.g. 122173"), PublicFacilitiesQuery),
+    responses((status = 200, description = "text/csv: ID, 種別, 名称, 名称（カナ）, 住所, 電話番号, FAX番号, 緯度, 経度, 医療機関コード, 介護保険事業所番号, 届出"),
+        (status = 404, body = ApiError), (status = 422, body = ApiError), (status = 429, description = "Too many requests")))]
+pub(crate) async fn public_facilities_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<PublicFacilitiesQuery>,
+) -> Result<Response, ApiError> {
+    let fail = |e| ApiError::from_app(e, &ctx);
+    let limit = tsunagu_app::public_map::MAX_LIMIT.to_string();
+    let mut facilities = Vec::new();
+    let mut municipality = None;
+    for page in 1..=CSV_PAGES {
+        let page_text = page.to_string();
+        let form = PublicQueryForm {
+            kind: &q.kind,
+            flag: &q.flag,
+            area: &q.area,
+            name: &q.name,
+            lat: &q.lat,
+            lng: &q.lng,
+            page: &page_text,
+            limit: &limit,
+            service: &q.service,
+            accepting: &q.accepting,
+        };
+        let query = match PublicQuery::parse(&form, tsunagu_app::public_map::MAX_LIMIT) {
+            Ok(query) => query,
+            Err(e) => {
+                state.app.public_municipality(&code).await.map_err(fail)?;
+                return Err(fail(e.into()));
+            }
+        };
+        let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
+        let more = list.has_next;
+        facilities.extend(list.facilities);
+        municipality = Some(list.municipality);
+        if !more {
+            break;
+        }
+    }
+    let m = municipality.ok_or_else(|| fail(tsunagu_app::AppError::NotFound))?;
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let internal = |e: csv::Error| fail(tsunagu_app::AppError::Internal(e.to_string()));
+    out.write_record([
+        "ID",
+        "種別",
+        "名称",
+        "名称（カナ）",
+        "住所",
+        "電話番号",
+        "FAX番号",
+        "緯度",
+        "経度",
+        "医療機関コード",
+        "介護保険事業所番号",
+        "届出",
+    ])
+    .map_err(internal)?;
+    for f in &facilities {
+        let flags: Vec<String> = f
+            .flags
+            .iter()
+            .map(|g| match g.since {
+                Some(since) => format!("{}（{since}〜）", g.label_ja),
+                None => g.label_ja.clone(),
+            })
+            .collect();
+        let coordinate = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        out.write_record([
+            f.id.to_string(),
+            f.kind.label_ja().to_owned(),
+            f.name.clone(),
+            f.name_kana.clone().unwrap_or_default(),
+            f.address.clone(),
+            f.phone.clone().unwrap_or_default(),
+            f.fax.clone().unwrap_or_default(),
+            coordinate(f.location.map(|l| l.latitude)),
+            coordinate(f.location.map(|l| l.longitude)),
+            f.medical_institution_code.clone().unwrap_or_default(),
+            f.care_provider_number.clone().unwrap_or_default(),
+            flags.join("、"),
+        ])
+        .map_err(internal)?;
+    }
+    let bytes = out.into_inner().map_err(|e| fail(tsunagu_app::AppError::Internal(e.to_string())))?;
+    let disposition = format!("attachment; filename=\"facilities-{}.csv\"", m.code);
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        bytes,
+    )
+        .into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
 /// One figure as published.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct FigureJson {

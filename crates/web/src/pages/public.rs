@@ -114,6 +114,8 @@ struct MapPage {
     /// The JSON of the markers: the same filters, every page.
     markers: String,
     print: String,
+    /// The same list as CSV.
+    csv: String,
     previous: Option<String>,
     next: Option<String>,
 }
@@ -172,6 +174,7 @@ pub(crate) async fn map(
         t: ctx.t,
         c,
         print: with_query(&format!("{base}/print"), &q.filters(false)),
+        csv: with_query(&format!("/api/public/v1/m/{}/facilities.csv", m.code), &q.filters(false)),
         m,
         q,
         l,
