@@ -4,10 +4,15 @@
 //! the use cases are the app layer's (`tsunagu_app::fhir`), so the policy,
 //! the audit trail and "not found" for outsiders are the web pages' own.
 
+mod caller;
 mod handlers;
 mod outcome;
+mod posted;
+mod registry;
 mod resources;
 mod search;
 
+pub(crate) use caller::{Base, Lang, fhir_base};
 pub(crate) use handlers::*;
+pub(crate) use registry::{read_location, read_organization, search_locations, search_organizations};
 pub(crate) use resources::everything;
