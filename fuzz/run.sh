@@ -35,7 +35,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 all_targets=(import_care_offices import_medical_institutions import_facility_standards import_xlsx_sheet
-  era_date domain_forms api_json)
+  era_date domain_forms api_json interop_input)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

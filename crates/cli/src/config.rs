@@ -35,6 +35,8 @@ pub struct FileConfig {
     /// Public map reads (`GET /m/...`, `/api/public/...`) allowed per client
     /// address per minute (0: no limit; default 600).
     pub public_reads_per_minute: Option<u32>,
+    /// FHIR API requests allowed per API token per minute (0: no limit; default 1200).
+    pub api_requests_per_minute: Option<u32>,
     /// Seconds an instance reuses an answer of the public map (0: never; default 10).
     pub public_cache_seconds: Option<u64>,
     /// The public map's background tiles (default: 地理院タイル).

@@ -295,6 +295,11 @@ async fn serve(
             n => Some(tsunagu_web::PublicReadLimit { per_minute: n, burst: n.clamp(20, 200) }),
         },
         map_tiles: file.map.as_ref().map(config::MapConfig::tiles).unwrap_or_default(),
+        // Off with 0; 20 a second sustained is plenty for an EHR's or a device's sync.
+        token_limit: match file.api_requests_per_minute.unwrap_or(1200) {
+            0 => None,
+            n => Some(tsunagu_web::TokenLimit { per_minute: n, burst: n.clamp(20, 200) }),
+        },
     };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -17,7 +17,7 @@ mod rate_limit;
 mod security;
 
 pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
-pub use rate_limit::{PublicReadLimit, WriteLimit};
+pub use rate_limit::{PublicReadLimit, TokenLimit, WriteLimit};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +41,8 @@ pub struct WebConfig {
     pub public_read_limit: Option<PublicReadLimit>,
     /// The public map's background tiles.
     pub map_tiles: MapTiles,
+    /// Limit each API token's requests (the FHIR API), per instance (`None`: no limit).
+    pub token_limit: Option<TokenLimit>,
 }
 
 impl Default for WebConfig {
@@ -52,6 +54,7 @@ impl Default for WebConfig {
             metrics_token: None,
             public_read_limit: None,
             map_tiles: MapTiles::default(),
+            token_limit: None,
         }
     }
 }
@@ -85,6 +88,8 @@ impl Default for MapTiles {
 pub(crate) struct AppState {
     pub app: App,
     pub config: WebConfig,
+    /// Each API token's bucket (see [`WebConfig::token_limit`]).
+    pub token_buckets: Option<std::sync::Arc<rate_limit::Buckets<Vec<u8>>>>,
 }
 
 type Route = (&'static str, &'static str, MethodRouter<AppState>);
@@ -286,7 +291,13 @@ pub fn router(app: App, config: WebConfig) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .with_state(AppState { app, config })
+        .with_state(AppState {
+            app,
+            token_buckets: config
+                .token_limit
+                .map(|l| std::sync::Arc::new(rate_limit::Buckets::new(l.per_minute, l.burst))),
+            config,
+        })
 }
 
 /// (method, path pattern) of every route.

@@ -3,7 +3,8 @@
 //! cannot flood an installation with writes; and, more generously, on the
 //! public reads anyone may make without signing in (`/m/...` pages and
 //! `/api/public/...`), so that nobody scrapes the map hard enough to slow it
-//! for others. Other reads are not limited; sign-in has its own throttling in
+//! for others. Each API token also has its own budget on the FHIR API, whatever
+//! address its requests come from. Other reads are not limited; sign-in has its own throttling in
 //! the database. Loopback clients (local tools, health checks) are not
 //! limited; behind a proxy the client address comes from `X-Forwarded-For`,
 //! as for the audit log.
@@ -37,28 +38,35 @@ impl From<PublicReadLimit> for WriteLimit {
     }
 }
 
-pub(crate) struct Limiter {
-    limit: WriteLimit,
-    behind_proxy: bool,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+/// Requests allowed per API token (the FHIR API), whatever address they come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLimit {
+    pub per_minute: u32,
+    pub burst: u32,
 }
 
-impl Limiter {
-    pub(crate) fn new(limit: WriteLimit, behind_proxy: bool) -> Arc<Self> {
-        Arc::new(Self { limit, behind_proxy, buckets: Mutex::new(HashMap::new()) })
+/// A token bucket per key (a client address, an API token's hash).
+pub(crate) struct Buckets<K> {
+    limit: WriteLimit,
+    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+}
+
+impl<K: std::hash::Hash + Eq> Buckets<K> {
+    pub(crate) fn new(per_minute: u32, burst: u32) -> Self {
+        Self { limit: WriteLimit { per_minute, burst }, buckets: Mutex::new(HashMap::new()) }
     }
 
-    /// Takes one token for `ip`; when none is left, how long until one is.
-    fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes one token for `key`; when none is left, how long until one is.
+    pub(crate) fn take(&self, key: K, now: Instant) -> Result<(), Duration> {
         let rate = f64::from(self.limit.per_minute.max(1)) / 60.0;
         let burst = f64::from(self.limit.burst.max(1));
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
         if buckets.len() > 100_000 {
-            // Forget addresses that have been quiet long enough to be full again.
+            // Forget keys that have been quiet long enough to be full again.
             let full_after = Duration::from_secs_f64(burst / rate);
             buckets.retain(|_, (_, at)| now.duration_since(*at) < full_after);
         }
-        let (tokens, at) = buckets.entry(ip).or_insert((burst, now));
+        let (tokens, at) = buckets.entry(key).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
         *at = now;
         if *tokens >= 1.0 {
@@ -67,6 +75,21 @@ impl Limiter {
         } else {
             Err(Duration::from_secs_f64((1.0 - *tokens) / rate))
         }
+    }
+}
+
+pub(crate) struct Limiter {
+    behind_proxy: bool,
+    buckets: Buckets<IpAddr>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limit: WriteLimit, behind_proxy: bool) -> Arc<Self> {
+        Arc::new(Self { behind_proxy, buckets: Buckets::new(limit.per_minute, limit.burst) })
+    }
+
+    fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.buckets.take(ip, now)
     }
 
     fn client(&self, request: &Request) -> Option<IpAddr> {
@@ -111,7 +134,7 @@ pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, requ
     next.run(request).await
 }
 
-fn too_many(wait: Duration) -> Response {
+pub(crate) fn too_many(wait: Duration) -> Response {
     let seconds = wait.as_secs().max(1);
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,

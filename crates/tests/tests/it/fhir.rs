@@ -12,7 +12,8 @@ crate::on_both_databases!(
     tokens_reach_no_further_than_their_owner_and_scopes,
     searches_are_checked_and_paged,
     retried_posts_make_one_entry_and_transactions_are_all_or_nothing,
-    the_public_registry_answers_without_a_token
+    the_public_registry_answers_without_a_token,
+    each_token_has_its_own_request_budget
 );
 
 fn json(reply: &Reply) -> Value {
@@ -573,4 +574,40 @@ async fn retried_posts_make_one_entry_and_transactions_are_all_or_nothing(db: &T
     let hidden = fhir(&t, "POST", "/fhir", &outsider, Some(&together)).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
     assert_eq!(timeline_length(&mut nurse, &patient).await, before);
+}
+
+async fn each_token_has_its_own_request_budget(db: &TestDb) {
+    use tower::ServiceExt;
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let busy = make_token(&mut nurse, "同期スクリプト", &["patient"]).await;
+    let other = make_token(&mut doctor, "別の連携", &["patient"]).await;
+    let config = tsunagu_web::WebConfig {
+        secure_cookies: false,
+        token_limit: Some(tsunagu_web::TokenLimit { per_minute: 60, burst: 3 }),
+        ..Default::default()
+    };
+    let router = tsunagu_web::router(t.app.clone(), config);
+    let call = |token: String, from: [u8; 4]| {
+        let router = router.clone();
+        async move {
+            let mut request = axum::http::Request::builder()
+                .uri("/fhir/Patient?name=%E6%9F%8F")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap_or_else(|e| panic!("{e}"));
+            request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+            let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
+            (response.status(), response.headers().get("retry-after").cloned())
+        }
+    };
+    // A burst of three, from two addresses: the budget is the token's, not the address's.
+    for from in [[192, 0, 2, 1], [192, 0, 2, 2], [192, 0, 2, 1]] {
+        assert_eq!(call(busy.clone(), from).await.0, StatusCode::OK);
+    }
+    let (status, retry) = call(busy.clone(), [192, 0, 2, 3]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some(), "says when to come back");
+    assert_eq!(call(other, [192, 0, 2, 1]).await.0, StatusCode::OK, "another token has its own budget");
 }

@@ -69,6 +69,12 @@ impl FromRequestParts<AppState> for Caller {
         let Some(session) = session else {
             return Err(FhirError::unauthenticated(t));
         };
+        // Each token has its own budget, wherever its requests come from.
+        if let Some(buckets) = &state.token_buckets
+            && let Err(wait) = buckets.take(session.token_hash.clone(), std::time::Instant::now())
+        {
+            return Err(FhirError::throttled(t, wait));
+        }
         Ok(Caller { session, meta: meta_of(parts, state), t, base: base_url(parts, state) })
     }
 }

@@ -58,11 +58,13 @@ pub(crate) struct FhirError {
     pub issues: Vec<Issue>,
     /// Sent as `WWW-Authenticate` with a 401.
     pub challenge: bool,
+    /// Sent as `Retry-After` with a 429.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl FhirError {
     pub(crate) fn new(status: StatusCode, issues: Vec<Issue>) -> Self {
-        Self { status, issues, challenge: false }
+        Self { status, issues, challenge: false, retry_after: None }
     }
 
     pub(crate) fn one(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
@@ -75,6 +77,15 @@ impl FhirError {
             crate::i18n::Lang::En => "Send a valid API token as Authorization: Bearer.",
         };
         Self { challenge: true, ..Self::one(StatusCode::UNAUTHORIZED, "login", message) }
+    }
+
+    /// The token has used up its requests for now.
+    pub(crate) fn throttled(t: Tr, wait: std::time::Duration) -> Self {
+        let message = match t.lang {
+            crate::i18n::Lang::Ja => "このトークンの要求が多すぎます。しばらく待ってからもう一度お試しください。",
+            crate::i18n::Lang::En => "Too many requests with this token: please wait and try again.",
+        };
+        Self { retry_after: Some(wait), ..Self::one(StatusCode::TOO_MANY_REQUESTS, "throttled", message) }
     }
 
     /// A use case's error, in the caller's language.
@@ -112,6 +123,11 @@ impl IntoResponse for FhirError {
         let severity = if self.status.is_server_error() { "fatal" } else { "error" };
         let body = operation_outcome(&self.issues, severity);
         let mut response = Resource { status: self.status, body, location: None }.into_response();
+        if let Some(wait) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if self.challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
