@@ -187,6 +187,11 @@ validate(record)
 kinds = {e["resource"]["resourceType"] for e in record["entry"]}
 assert {"Patient", "CareTeam", "Consent", "Communication", "Observation"} <= kinds, kinds
 
+# Who read the record: the access history as AuditEvents (this check's own reads included).
+status, history = get(f"/AuditEvent?patient={patient['id']}&_count=100")
+assert status == 200 and any("FHIR check" in e["resource"]["agent"][0]["who"]["display"] for e in history["entry"]), history
+validate(history)
+
 # The public registry, without a token: organizations and locations nearest first.
 anonymous = SyncFHIRClient(BASE, extra_headers={"Accept": "application/fhir+json"})
 organizations = anonymous.resources("Organization").search(**{"address-city": "122173"}).limit(100).fetch()

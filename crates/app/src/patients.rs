@@ -1672,6 +1672,8 @@ impl App {
 /// Someone who read a patient's record, as the patient and family see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessView {
+    /// The audit event's id.
+    pub id: Uuid,
     pub at: OffsetDateTime,
     pub who: String,
     pub action: AuditAction,
@@ -1737,6 +1739,7 @@ impl App {
         patient: Uuid,
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AccessView>), AppError> {
+        session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
@@ -1765,7 +1768,7 @@ impl App {
                     Some(client) => format!("{who}（{client}）"),
                     None => who,
                 };
-                Some(AccessView { at: e.occurred_at, who, action })
+                Some(AccessView { id: e.id, at: e.occurred_at, who, action })
             })
             .collect();
         let mut tx = self.begin().await?;

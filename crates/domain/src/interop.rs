@@ -7,7 +7,7 @@ use crate::ValidationError;
 use crate::care::{VitalSigns, VitalsForm};
 
 /// The FHIR resource types a token's scope may name.
-pub const SCOPED_RESOURCES: &[&str] = &["Patient", "Observation", "CareTeam", "Communication", "Practitioner"];
+pub const SCOPED_RESOURCES: &[&str] = &["Patient", "Observation", "CareTeam", "Communication", "AuditEvent"];
 
 /// Reading or writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,7 +81,10 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!((cs["resourceType"].as_str(), cs["fhirVersion"].as_str()), (Some("CapabilityStatement"), Some("4.0.1")));
     let types: Vec<&str> =
         cs["rest"][0]["resource"].as_array().into_iter().flatten().filter_map(|r| r["type"].as_str()).collect();
-    assert_eq!(types, ["Organization", "Location", "Patient", "Observation", "Communication", "CareTeam"]);
+    assert_eq!(
+        types,
+        ["Organization", "Location", "Patient", "Observation", "Communication", "AuditEvent", "CareTeam"]
+    );
 
     // Found by kana typed in hiragana; JP Core names: kanji (IDE) and kana (SYL).
     let found = fhir(&t, "GET", "/fhir/Patient?name=%E3%81%8B%E3%81%97%E3%82%8F", &token, None).await;
@@ -222,9 +225,19 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     let downloaded: Value = serde_json::from_slice(&bytes).unwrap_or_default();
     assert_eq!(downloaded["entry"][0]["resource"]["id"], patient.as_str());
 
-    // The patient's access history names the token.
+    // The patient's access history names the token, on the page and as AuditEvents.
     let history = nurse.get(&format!("/patients/{patient}/access")).await;
     assert!(history.body.contains("つなぐ在宅クリニック電子カルテ"), "{}", history.body);
+    let no_scope = fhir(&t, "GET", &format!("/fhir/AuditEvent?patient={patient}"), &token, None).await;
+    assert_eq!(no_scope.status, StatusCode::FORBIDDEN);
+    let auditor = make_token(&mut nurse, "閲覧履歴の確認", &["access"]).await;
+    let events =
+        json(&fhir(&t, "GET", &format!("/fhir/AuditEvent?patient={patient}&_count=100"), &auditor, None).await);
+    let who: Vec<String> = entries(&events)
+        .iter()
+        .filter_map(|e| e["resource"]["agent"][0]["who"]["display"].as_str().map(str::to_owned))
+        .collect();
+    assert!(who.iter().any(|w| w.contains("つなぐ在宅クリニック電子カルテ")), "{who:?}");
 }
 
 async fn tokens_reach_no_further_than_their_owner_and_scopes(db: &TestDb) {

@@ -81,7 +81,9 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     // The FHIR routes' ids, and an API token for each professional.
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" => format!("{pattern}?patient={patient}"),
+        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" => {
+            format!("{pattern}?patient={patient}")
+        }
         "/fhir/Observation/{id}" => format!("/fhir/Observation/{vitals}-bt"),
         "/fhir/Communication/{id}" => format!("/fhir/Communication/{entry}"),
         "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),

@@ -142,7 +142,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     }
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%A9%9F%E5%AF%86".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" => format!("{pattern}?patient={patient}"),
+        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" => {
+            format!("{pattern}?patient={patient}")
+        }
         "/fhir/Observation/{id}" => format!("/fhir/Observation/{entry}-bt"),
         "/fhir/Communication/{id}" => format!("/fhir/Communication/{entry}"),
         "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),

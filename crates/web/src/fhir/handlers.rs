@@ -462,6 +462,46 @@ pub(crate) async fn search_care_teams(
     Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, entries)))
 }
 
+/// `GET /fhir/AuditEvent?patient=`: who read the patient's record (the access history).
+pub(crate) async fn search_audit_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::AUDIT_EVENT_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let query_text = params.at_offset(offset, count);
+    let raw = match (params.one("patient")?, params.one("entity")?) {
+        (Some(p), None) => reference_id("patient", p, "Patient")?,
+        (None, Some(e)) => reference_id("entity", e, "Patient")?,
+        _ => {
+            return Err(bad_request(vec![Issue::new(
+                "required",
+                "patient を一つ指定してください / give one patient",
+                Some("patient"),
+            )]));
+        }
+    };
+    let Ok(patient_id) = raw.parse::<Uuid>() else {
+        return Ok(Resource::ok(searchset(&caller.base, "AuditEvent", &query_text, None, None, Vec::new())));
+    };
+    let (_, events) = state
+        .app
+        .access_history(&caller.session, patient_id, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    let has_next = events.len() > offset + count;
+    let entries = events
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|a| (super::resources::audit_event(patient_id, a), "match"))
+        .collect();
+    let next = has_next.then(|| params.at_offset(offset + count, count));
+    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    Ok(Resource::ok(searchset(&caller.base, "AuditEvent", &query_text, next, previous, entries)))
+}
+
 /// Anything else under `/fhir`: an OperationOutcome, not the HTML error page.
 pub(crate) async fn unsupported(headers: HeaderMap) -> FhirError {
     let t = Tr { lang: language(&headers, None) };

@@ -175,6 +175,7 @@ pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string")];
 pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string"), ("near", "special")];
+pub(crate) const AUDIT_EVENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("entity", "reference")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -437,6 +438,12 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "searchParam": params(COMMUNICATION_SEARCH),
                 },
                 {
+                    "type": "AuditEvent",
+                    "documentation": "Who read a patient's record (its access history), as the record's page shows it.",
+                    "interaction": [{ "code": "search-type" }],
+                    "searchParam": params(AUDIT_EVENT_SEARCH),
+                },
+                {
                     "type": "CareTeam",
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
                     "searchParam": params(CARE_TEAM_SEARCH),
@@ -547,4 +554,21 @@ pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) 
     bundle["link"][0]["url"] = json!(format!("{base}/Patient/{id}/$everything"));
     bundle["total"] = json!(1);
     bundle
+}
+
+/// One look at a patient's record (its access history) as an AuditEvent:
+/// who, when, what they did (the audit log's action), which record.
+pub(crate) fn audit_event(patient: uuid::Uuid, a: &tsunagu_app::patients::AccessView) -> Value {
+    json!({
+        "resourceType": "AuditEvent",
+        "id": a.id.to_string(),
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
+        "subtype": [{ "system": "urn:tsunagu:audit-action", "code": a.action.code(), "display": a.action.label_ja() }],
+        "action": "R",
+        "recorded": instant(a.at),
+        "outcome": "0",
+        "agent": [{ "who": { "display": a.who }, "requestor": true }],
+        "source": { "observer": { "display": "tsunagu" } },
+        "entity": [{ "what": { "reference": format!("Patient/{patient}") } }],
+    })
 }

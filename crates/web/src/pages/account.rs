@@ -177,6 +177,7 @@ pub(crate) struct ApiTokenForm {
     scope_vitals_write: String,
     scope_notes_read: String,
     scope_notes_write: String,
+    scope_access: String,
     valid_days: String,
 }
 
@@ -190,6 +191,7 @@ impl ApiTokenForm {
             (&self.scope_vitals_write, "user/Observation.write"),
             (&self.scope_notes_read, "user/Communication.read"),
             (&self.scope_notes_write, "user/Communication.write"),
+            (&self.scope_access, "user/AuditEvent.read"),
         ]
         .iter()
         .filter(|(ticked, _)| ticked.as_str() == "on")
