@@ -46,6 +46,7 @@ dict_for() {
     era_date) echo dict/era.dict ;;
     domain_forms) echo dict/forms.dict ;;
     api_json) echo dict/json.dict ;;
+    interop_input) echo dict/interop.dict ;;
   esac
 }
 
