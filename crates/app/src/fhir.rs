@@ -172,17 +172,20 @@ fn fhir_read(session: &Session, resource: &str) -> serde_json::Value {
 }
 
 impl App {
-    /// One patient (`GET /fhir/Patient/{id}`).
-    pub async fn fhir_patient(
+    /// A patient's record as a team member reads it through `resource`:
+    /// scope, policy, then the read's audit event committed (before anything
+    /// is returned).
+    async fn read_for_fhir(
         &self,
         session: &Session,
-        id: Uuid,
+        resource: &str,
+        patient: Uuid,
         meta: &RequestMeta,
-    ) -> Result<PatientRecord, AppError> {
-        session.require_scope("Patient", Access::Read)?;
+    ) -> Result<crate::patients::Loaded, AppError> {
+        session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), id, self.now()).await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         drop(tx);
         let now = self.now();
@@ -191,11 +194,22 @@ impl App {
             at: now,
             action: AuditAction::PatientViewed,
             target_kind: "patient",
-            target: Some(id),
-            details: fhir_read(session, "Patient"),
+            target: Some(patient),
+            details: fhir_read(session, resource),
         };
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
+        Ok(loaded)
+    }
+
+    /// One patient (`GET /fhir/Patient/{id}`).
+    pub async fn fhir_patient(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<PatientRecord, AppError> {
+        let loaded = self.read_for_fhir(session, "Patient", id, meta).await?;
         record(&loaded.row, self.today())
     }
 
@@ -286,23 +300,7 @@ impl App {
         patient: Uuid,
         meta: &RequestMeta,
     ) -> Result<CareTeamRecord, AppError> {
-        session.require_scope("CareTeam", Access::Read)?;
-        let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
-        drop(tx);
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let event = PatientEvent {
-            at: now,
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details: fhir_read(session, "CareTeam"),
-        };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        let loaded = self.read_for_fhir(session, "CareTeam", patient, meta).await?;
         let members = members_of(&loaded);
         Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
     }

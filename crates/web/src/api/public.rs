@@ -46,6 +46,24 @@ pub(crate) struct PublicFacilitiesQuery {
     limit: String,
 }
 
+impl PublicFacilitiesQuery {
+    /// The filters as the use case reads them, at `page` of `limit`.
+    fn form<'a>(&'a self, page: &'a str, limit: &'a str) -> PublicQueryForm<'a> {
+        PublicQueryForm {
+            kind: &self.kind,
+            flag: &self.flag,
+            area: &self.area,
+            name: &self.name,
+            lat: &self.lat,
+            lng: &self.lng,
+            page,
+            limit,
+            service: &self.service,
+            accepting: &self.accepting,
+        }
+    }
+}
+
 /// A status flag (届出) the facility holds now.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PublicFlagJson {
@@ -148,18 +166,7 @@ pub(crate) async fn public_facilities(
     Query(q): Query<PublicFacilitiesQuery>,
 ) -> Result<Response, ApiError> {
     let fail = |e| ApiError::from_app(e, &ctx);
-    let form = PublicQueryForm {
-        kind: &q.kind,
-        flag: &q.flag,
-        area: &q.area,
-        name: &q.name,
-        lat: &q.lat,
-        lng: &q.lng,
-        page: &q.page,
-        limit: &q.limit,
-        service: &q.service,
-        accepting: &q.accepting,
-    };
+    let form = q.form(&q.page, &q.limit);
     let query = match PublicQuery::parse(&form, DEFAULT_LIMIT) {
         Ok(query) => query,
         Err(e) => {
@@ -207,18 +214,7 @@ pub(crate) async fn public_facilities_csv(
     let mut municipality = None;
     for page in 1..=CSV_PAGES {
         let page_text = page.to_string();
-        let form = PublicQueryForm {
-            kind: &q.kind,
-            flag: &q.flag,
-            area: &q.area,
-            name: &q.name,
-            lat: &q.lat,
-            lng: &q.lng,
-            page: &page_text,
-            limit: &limit,
-            service: &q.service,
-            accepting: &q.accepting,
-        };
+        let form = q.form(&page_text, &limit);
         let query = match PublicQuery::parse(&form, tsunagu_app::public_map::MAX_LIMIT) {
             Ok(query) => query,
             Err(e) => {

@@ -95,8 +95,7 @@ pub(crate) async fn search_patients(
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     let entries = page.items.iter().map(|p| (patient(p), "match")).collect();
-    let next = page.has_next.then(|| params.at_offset(offset + count, count));
-    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Patient", &params.at_offset(offset, count), next, previous, entries)))
 }
 
@@ -172,8 +171,7 @@ pub(crate) async fn search_observations(
             .map_err(|e| FhirError::app(e, t))?;
         entries.push((patient(&record), "include"));
     }
-    let next = page.has_next.then(|| params.at_offset(offset + count, count));
-    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, next, previous, entries)))
 }
 
@@ -387,8 +385,7 @@ pub(crate) async fn search_communications(
         .await
         .map_err(|e| FhirError::app(e, t))?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
-    let next = page.has_next.then(|| params.at_offset(offset + count, count));
-    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Communication", &query_text, next, previous, entries)))
 }
 
@@ -497,8 +494,7 @@ pub(crate) async fn search_audit_events(
         .take(count)
         .map(|a| (super::resources::audit_event(patient_id, a), "match"))
         .collect();
-    let next = has_next.then(|| params.at_offset(offset + count, count));
-    let previous = (offset > 0).then(|| params.at_offset(offset.saturating_sub(count), count));
+    let (next, previous) = params.neighbours(offset, count, has_next);
     Ok(Resource::ok(searchset(&caller.base, "AuditEvent", &query_text, next, previous, entries)))
 }
 

@@ -156,8 +156,7 @@ async fn search_registry(
         };
         bundle_entries.push((resource, "match"));
     }
-    let next = (list.has_next && !cut).then(|| params.at_offset(offset + count, count));
-    let previous = (offset > 0).then(|| params.at_offset(offset - count, count));
+    let (next, previous) = params.neighbours(offset, count, list.has_next && !cut);
     let mut bundle = searchset(base, resource_type, &params.at_offset(offset, count), next, previous, bundle_entries);
     if let Some(entries) = bundle["entry"].as_array_mut() {
         for (entry, f) in entries.iter_mut().zip(&shown) {

@@ -88,6 +88,13 @@ impl Params {
         }
     }
 
+    /// The queries of the next page (when there is one) and of the previous one.
+    pub(crate) fn neighbours(&self, offset: usize, count: usize, has_next: bool) -> (Option<String>, Option<String>) {
+        let next = has_next.then(|| self.at_offset(offset + count, count));
+        let previous = (offset > 0).then(|| self.at_offset(offset.saturating_sub(count), count));
+        (next, previous)
+    }
+
     /// The query string of this search at another offset (for paging links).
     pub(crate) fn at_offset(&self, offset: usize, count: usize) -> String {
         let mut parts: Vec<String> = self
