@@ -201,6 +201,9 @@ for organization in organizations:
 status, near = get("/Location?address-city=122173&near=35.8617|139.9708|50|km&_count=10", token=None)
 assert status == 200, near
 validate(near)
+status, services = get("/HealthcareService?address-city=122173&_count=50", token=None)
+assert status == 200 and services.get("entry"), services
+validate(services)
 
 # Errors are OperationOutcomes that validate too.
 for path, token, expected in [

@@ -252,6 +252,8 @@ fn route_table() -> Vec<Route> {
         ("GET", "/fhir/Organization/{id}", get(fhir::read_organization)),
         ("GET", "/fhir/Location", get(fhir::search_locations)),
         ("GET", "/fhir/Location/{id}", get(fhir::read_location)),
+        ("GET", "/fhir/HealthcareService", get(fhir::search_healthcare_services)),
+        ("GET", "/fhir/HealthcareService/{id}", get(fhir::read_healthcare_service)),
         ("GET", "/fhir/Patient", get(fhir::search_patients)),
         ("GET", "/fhir/Patient/{id}", get(fhir::read_patient)),
         ("GET", "/fhir/Patient/{id}/$everything", get(fhir::patient_everything)),

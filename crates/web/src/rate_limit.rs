@@ -121,7 +121,8 @@ fn public_read(request: &Request) -> bool {
         && (path.starts_with("/m/")
             || path.starts_with("/api/public/")
             || path.starts_with("/fhir/Organization")
-            || path.starts_with("/fhir/Location"))
+            || path.starts_with("/fhir/Location")
+            || path.starts_with("/fhir/HealthcareService"))
 }
 
 pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {

@@ -83,7 +83,16 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         cs["rest"][0]["resource"].as_array().into_iter().flatten().filter_map(|r| r["type"].as_str()).collect();
     assert_eq!(
         types,
-        ["Organization", "Location", "Patient", "Observation", "Communication", "AuditEvent", "CareTeam"]
+        [
+            "Organization",
+            "Location",
+            "HealthcareService",
+            "Patient",
+            "Observation",
+            "Communication",
+            "AuditEvent",
+            "CareTeam"
+        ]
     );
 
     // Found by kana typed in hiragana; JP Core names: kanji (IDE) and kana (SYL).
@@ -462,6 +471,35 @@ async fn the_public_registry_answers_without_a_token(db: &TestDb) {
     );
     let bad = fhir(&t, "GET", "/fhir/Location?near=91|139", "", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // What a facility offers and whether it takes new patients, by its own account.
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let profile = [
+        ("services", "ventilator"),
+        ("services", "home_death"),
+        ("accepting", "yes"),
+        ("opening_hours", "月〜金 9:00〜17:00"),
+    ];
+    let page = format!("/admin/facilities/{id}");
+    assert!(admin.submit(&page, &format!("{page}/profile"), &profile).await.redirects_to(&page));
+    let service = json(&fhir(&t, "GET", &format!("/fhir/HealthcareService/{id}"), "", None).await);
+    let mut offered: Vec<&str> =
+        service["type"].as_array().into_iter().flatten().filter_map(|c| c["coding"][0]["code"].as_str()).collect();
+    offered.sort_unstable();
+    assert_eq!(offered, ["home_death", "ventilator"], "{service}");
+    assert_eq!(service["characteristic"][0]["coding"][0]["code"], "yes");
+    assert_eq!(service["providedBy"]["reference"], format!("Organization/{id}").as_str());
+    let ventilators =
+        json(&fhir(&t, "GET", "/fhir/HealthcareService?service-type=ventilator&characteristic=yes", "", None).await);
+    assert_eq!(entries(&ventilators).len(), 1);
+    assert_eq!(entries(&ventilators)[0]["resource"]["id"], id.as_str());
+    let nobody = json(&fhir(&t, "GET", "/fhir/HealthcareService?service-type=paediatric", "", None).await);
+    assert!(entries(&nobody).is_empty());
+    let unknown = json(&fhir(&t, "GET", "/fhir/HealthcareService?service-type=teleportation", "", None).await);
+    assert!(entries(&unknown).is_empty(), "an unknown service matches nothing");
+    let refused = fhir(&t, "GET", "/fhir/HealthcareService?characteristic=wheelchair", "", None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
 
     // With a second municipality the city must be named (by name or code).
     crate::admin::municipality(&t, "122203", "流山市").await;

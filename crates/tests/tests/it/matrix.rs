@@ -46,9 +46,9 @@ fn expected(role: Role, pattern: &str) -> u16 {
         // The FHIR API: its CapabilityStatement for anyone; the rest with an
         // API token, which family accounts cannot have; interactions it does
         // not support are "not found".
-        "/fhir/metadata" | "/fhir/Organization" | "/fhir/Location" => 200,
+        "/fhir/metadata" | "/fhir/Organization" | "/fhir/Location" | "/fhir/HealthcareService" => 200,
         // Registry reads with a patient's id find no facility.
-        "/fhir/Organization/{id}" | "/fhir/Location/{id}" => 404,
+        "/fhir/Organization/{id}" | "/fhir/Location/{id}" | "/fhir/HealthcareService/{id}" => 404,
         "/fhir/{*rest}" => 404,
         p if p.starts_with("/fhir/") && role == Family => 401,
         _ => 200,

@@ -38,6 +38,8 @@ const PUBLIC: &[&str] = &[
     "/fhir/Organization/{id}",
     "/fhir/Location",
     "/fhir/Location/{id}",
+    "/fhir/HealthcareService",
+    "/fhir/HealthcareService/{id}",
 ];
 
 fn fill(path: &str, ids: &[(&str, String)]) -> String {

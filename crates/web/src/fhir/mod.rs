@@ -14,5 +14,8 @@ mod search;
 
 pub(crate) use caller::{Base, Lang, fhir_base};
 pub(crate) use handlers::*;
-pub(crate) use registry::{read_location, read_organization, search_locations, search_organizations};
+pub(crate) use registry::{
+    read_healthcare_service, read_location, read_organization, search_healthcare_services, search_locations,
+    search_organizations,
+};
 pub(crate) use resources::everything;

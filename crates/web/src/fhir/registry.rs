@@ -4,7 +4,8 @@
 use super::caller::{Pairs, not_found, pairs};
 use super::outcome::{FhirError, Issue, Resource};
 use super::resources::{
-    FACILITY_KINDS, LOCATION_SEARCH, ORGANIZATION_SEARCH, distance_extension, location, names, organization, searchset,
+    ACCEPTING, FACILITY_KINDS, FACILITY_SERVICES, HEALTHCARE_SERVICE_SEARCH, LOCATION_SEARCH, ORGANIZATION_SEARCH,
+    distance_extension, healthcare_service, location, names, organization, searchset,
 };
 use super::search::{Params, bad_request};
 use super::{Base, Lang};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 enum Registry {
     Organization,
     Location,
+    HealthcareService,
 }
 
 async fn read_registry(state: &AppState, t: Tr, id: &str, what: Registry) -> Result<Resource, FhirError> {
@@ -26,6 +28,10 @@ async fn read_registry(state: &AppState, t: Tr, id: &str, what: Registry) -> Res
     Ok(Resource::ok(match what {
         Registry::Organization => organization(&m, &f),
         Registry::Location => location(&m, &f),
+        Registry::HealthcareService => {
+            let profile = state.app.public_profile(&m.code, f.id).await.map_err(|e| FhirError::app(e, t))?;
+            healthcare_service(&m, &f, &profile)
+        }
     }))
 }
 
@@ -86,6 +92,7 @@ async fn search_registry(
     let (table, resource_type) = match what {
         Registry::Organization => (ORGANIZATION_SEARCH, "Organization"),
         Registry::Location => (LOCATION_SEARCH, "Location"),
+        Registry::HealthcareService => (HEALTHCARE_SERVICE_SEARCH, "HealthcareService"),
     };
     let params = Params::parse(pairs(query)?, &names(table))?;
     let (count, offset) = (params.count()?, params.offset()?);
@@ -100,12 +107,7 @@ async fn search_registry(
     let kind = match params.one("type")? {
         None => String::new(),
         Some(raw) => {
-            let code = match raw.split_once('|') {
-                Some((system, code)) if system.is_empty() || system == FACILITY_KINDS => Some(code),
-                Some(_) => None,
-                None => Some(raw),
-            };
-            match code.filter(|c| tsunagu_domain::facility::FacilityKind::parse(c).is_ok()) {
+            match own_code(raw, FACILITY_KINDS).filter(|c| tsunagu_domain::facility::FacilityKind::parse(c).is_ok()) {
                 Some(c) => c.to_owned(),
                 None => {
                     let empty =
@@ -113,6 +115,36 @@ async fn search_registry(
                     return Ok(Resource::ok(empty));
                 }
             }
+        }
+    };
+    // A service or an answer tsunagu does not have matches nothing, as a kind does.
+    let service = match params.one("service-type")? {
+        None => String::new(),
+        Some(raw) => match own_code(raw, FACILITY_SERVICES)
+            .filter(|c| tsunagu_domain::registry::FacilityService::parse(c).is_ok())
+        {
+            Some(c) => c.to_owned(),
+            None => {
+                return Ok(Resource::ok(searchset(
+                    base,
+                    resource_type,
+                    &params.at_offset(offset, count),
+                    None,
+                    None,
+                    Vec::new(),
+                )));
+            }
+        },
+    };
+    let accepting = match params.one("characteristic")? {
+        None => "",
+        Some(raw) if own_code(raw, ACCEPTING) == Some("yes") => "yes",
+        Some(_) => {
+            return Err(bad_request(vec![Issue::new(
+                "not-supported",
+                "characteristic は urn:tsunagu:accepting-new-patients|yes のみ / only accepting-new-patients|yes",
+                Some("characteristic"),
+            )]));
         }
     };
     let (point, limit) = match params.one("near")? {
@@ -133,6 +165,8 @@ async fn search_registry(
         lng: &lng,
         page: &page,
         limit: &limit_text,
+        service: &service,
+        accepting,
         ..Default::default()
     };
     let parsed = tsunagu_app::public_map::PublicQuery::parse(&form, count as i64).map_err(|e| {
@@ -153,6 +187,10 @@ async fn search_registry(
         let resource = match what {
             Registry::Organization => organization(&list.municipality, f),
             Registry::Location => location(&list.municipality, f),
+            Registry::HealthcareService => {
+                let profile = state.app.public_profile(&code, f.id).await.map_err(|e| FhirError::app(e, t))?;
+                healthcare_service(&list.municipality, f, &profile)
+            }
         };
         bundle_entries.push((resource, "match"));
     }
@@ -166,6 +204,34 @@ async fn search_registry(
         }
     }
     Ok(Resource::ok(bundle))
+}
+
+/// The code of a token in `system` (`code`, `|code` or `system|code`); another system's is none.
+fn own_code<'a>(raw: &'a str, system: &str) -> Option<&'a str> {
+    match raw.split_once('|') {
+        Some((s, code)) if s.is_empty() || s == system => Some(code),
+        Some(_) => None,
+        None => Some(raw),
+    }
+}
+
+/// `GET /fhir/HealthcareService/{id}`: what a facility offers (no token).
+pub(crate) async fn read_healthcare_service(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    read_registry(&state, t, &id, Registry::HealthcareService).await
+}
+
+/// `GET /fhir/HealthcareService?...`: who offers what, who takes new patients (no token).
+pub(crate) async fn search_healthcare_services(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    Base(base): Base,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    search_registry(&state, t, &base, query, Registry::HealthcareService).await
 }
 
 /// `GET /fhir/Organization?...`: the public registry (no token).

@@ -176,6 +176,17 @@ pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
 pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string"), ("near", "special")];
 pub(crate) const AUDIT_EVENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("entity", "reference")];
+pub(crate) const HEALTHCARE_SERVICE_SEARCH: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("type", "token"),
+    ("address-city", "string"),
+    ("service-type", "token"),
+    ("characteristic", "token"),
+];
+/// What a facility offers by its own account (訪問診療, 人工呼吸器, ...).
+pub(crate) const FACILITY_SERVICES: &str = "urn:tsunagu:facility-service";
+/// Whether a facility takes new patients now (`yes`, `limited`, `no`).
+pub(crate) const ACCEPTING: &str = "urn:tsunagu:accepting-new-patients";
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -417,6 +428,12 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "searchParam": params(LOCATION_SEARCH),
                 },
                 {
+                    "type": "HealthcareService",
+                    "documentation": "What each facility of the public registry offers and whether it takes new patients now: no token needed.",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(HEALTHCARE_SERVICE_SEARCH),
+                },
+                {
                     "type": "Patient",
                     "profile": JP_PATIENT,
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
@@ -571,4 +588,52 @@ pub(crate) fn audit_event(patient: uuid::Uuid, a: &tsunagu_app::patients::Access
         "source": { "observer": { "display": "tsunagu" } },
         "entity": [{ "what": { "reference": format!("Patient/{patient}") } }],
     })
+}
+
+/// What a facility of the public registry offers, by its own account: its
+/// services, whether it takes new patients now (and when that was confirmed),
+/// opening hours and languages (id = the facility's).
+pub(crate) fn healthcare_service(
+    m: &PublicMunicipality,
+    f: &PublicFacility,
+    profile: &tsunagu_app::registry::ProfileView,
+) -> Value {
+    let mut resource = json!({
+        "resourceType": "HealthcareService",
+        "id": f.id.to_string(),
+        "active": true,
+        "providedBy": { "reference": format!("Organization/{}", f.id), "display": f.name },
+        "location": [{ "reference": format!("Location/{}", f.id) }],
+        "category": facility_type(f),
+        "name": f.name,
+        "coverageArea": [{ "display": m.name }],
+    });
+    if !profile.services.is_empty() {
+        resource["type"] = json!(profile
+            .services
+            .iter()
+            .map(|s| json!({ "coding": [{ "system": FACILITY_SERVICES, "code": s.code(), "display": s.label_ja() }], "text": s.label_ja() }))
+            .collect::<Vec<_>>());
+    }
+    if let Some(accepting) = profile.accepting {
+        let text = match profile.accepting_confirmed_on {
+            Some(on) => format!("新規の受け入れ: {}（{on} 確認）", accepting.label_ja()),
+            None => format!("新規の受け入れ: {}", accepting.label_ja()),
+        };
+        resource["characteristic"] = json!([{ "coding": [{ "system": ACCEPTING, "code": accepting.code(), "display": accepting.label_ja() }], "text": text }]);
+    }
+    if let Some(hours) = profile.opening_hours.as_deref().filter(|h| !h.is_empty()) {
+        resource["availabilityExceptions"] = json!(hours);
+    }
+    if let Some(languages) = profile.languages.as_deref().filter(|l| !l.is_empty()) {
+        resource["communication"] = json!([{ "text": languages }]);
+    }
+    if let Some(note) = profile.note.as_deref().filter(|n| !n.is_empty()) {
+        resource["comment"] = json!(note);
+    }
+    let telecom = facility_telecom(f);
+    if !telecom.is_empty() {
+        resource["telecom"] = json!(telecom);
+    }
+    resource
 }
