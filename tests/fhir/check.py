@@ -93,6 +93,15 @@ validate(team)
 roles = {p["role"][0]["coding"][0]["code"] for p in team["participant"]}
 assert {"primary_physician", "visiting_nurse"} <= roles, roles
 
+# The team's members as Practitioners (JP_Practitioner), and colleagues by name.
+member = team["contained"][0]["practitioner"]["reference"]
+status, practitioner = get("/" + member)
+assert status == 200, practitioner
+validate(practitioner)
+status, colleagues = get("/Practitioner?name=suzuki")
+assert status == 200 and colleagues.get("entry"), colleagues
+validate(colleagues)
+
 # Vital signs from a "device": a temperature and a blood pressure.
 reference = {"reference": f"Patient/{patient['id']}"}
 category = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}]

@@ -65,6 +65,22 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
+/// A colleague as the staff directory shows them (no contact details but
+/// their facilities').
+#[derive(Debug, Clone, PartialEq)]
+pub struct PractitionerRecord {
+    pub id: Uuid,
+    pub display_name: String,
+    pub display_name_kana: Option<String>,
+    pub profession: Profession,
+    pub active: bool,
+    /// The facilities they work at.
+    pub facilities: Vec<String>,
+}
+
+/// The most colleagues one search answers.
+const COLLEAGUE_LIMIT: i64 = 50;
+
 /// A member of a care team, with when they joined and left.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CareTeamMember {
@@ -150,6 +166,17 @@ pub struct EntrySearch {
 
 /// What a FHIR read's audit event says besides its action: the resource, and
 /// the API token's name (the patient's access history shows it).
+fn practitioner_record(account: &crate::views::AccountView) -> PractitionerRecord {
+    PractitionerRecord {
+        id: account.id.0,
+        display_name: account.display_name.clone(),
+        display_name_kana: account.display_name_kana.clone(),
+        profession: account.profession,
+        active: account.status == tsunagu_domain::account::AccountStatus::Active,
+        facilities: account.memberships.iter().map(|m| m.facility_name.clone()).collect(),
+    }
+}
+
 fn members_of(loaded: &crate::patients::Loaded) -> Vec<CareTeamMember> {
     loaded
         .team
@@ -200,6 +227,45 @@ impl App {
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(loaded)
+    }
+
+    /// A colleague (`GET /fhir/Practitioner/{id}`): someone of the caller's municipality.
+    pub async fn fhir_practitioner(&self, session: &Session, id: Uuid) -> Result<PractitionerRecord, AppError> {
+        session.require_scope("Practitioner", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.account(id).await?.ok_or(AppError::NotFound)?;
+        let account = crate::sessions::load_account(tx.as_mut(), row).await?;
+        enforce(policy::see_colleague(
+            &actor,
+            session.account.profession,
+            account.municipality_id,
+            account.profession,
+        ))?;
+        Ok(practitioner_record(&account))
+    }
+
+    /// Colleagues by name, kana or login (`GET /fhir/Practitioner?name=`).
+    pub async fn fhir_practitioners(&self, session: &Session, name: &str) -> Result<Vec<PractitionerRecord>, AppError> {
+        session.require_scope("Practitioner", Access::Read)?;
+        let actor = session.actor()?;
+        let Some(municipality) = actor.municipality_id else { return Ok(Vec::new()) };
+        let text = tsunagu_domain::text::fold_full_width_ascii(name.trim()).to_lowercase();
+        let kana = tsunagu_domain::text::katakana_search_key(name);
+        if text.is_empty() {
+            return Err(ValidationError::new("name", "required").into());
+        }
+        let mut tx = self.store.begin_read().await?;
+        let mut found = Vec::new();
+        for row in tx.search_colleagues(municipality.0, &text, &kana, COLLEAGUE_LIMIT).await? {
+            let account = crate::sessions::load_account(tx.as_mut(), row).await?;
+            if policy::see_colleague(&actor, session.account.profession, account.municipality_id, account.profession)
+                .is_allowed()
+            {
+                found.push(practitioner_record(&account));
+            }
+        }
+        Ok(found)
     }
 
     /// One patient (`GET /fhir/Patient/{id}`).

@@ -7,7 +7,8 @@ use crate::ValidationError;
 use crate::care::{VitalSigns, VitalsForm};
 
 /// The FHIR resource types a token's scope may name.
-pub const SCOPED_RESOURCES: &[&str] = &["Patient", "Observation", "CareTeam", "Communication", "AuditEvent"];
+pub const SCOPED_RESOURCES: &[&str] =
+    &["Patient", "Observation", "CareTeam", "Communication", "AuditEvent", "Practitioner"];
 
 /// Reading or writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

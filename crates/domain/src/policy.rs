@@ -190,6 +190,28 @@ pub fn create_patient(actor: &Actor, municipality: MunicipalityId) -> Decision {
     if actor.in_municipality(municipality) { Decision::Allow } else { Decision::Hidden }
 }
 
+/// Looking up a colleague (name, profession, where they work): professionals
+/// of the same municipality see each other, as when adding someone to a team.
+/// Family accounts neither see nor are seen; other municipalities are hidden.
+pub fn see_colleague(
+    actor: &Actor,
+    actor_profession: crate::account::Profession,
+    colleague_municipality: Option<MunicipalityId>,
+    colleague_profession: crate::account::Profession,
+) -> Decision {
+    use crate::account::Profession;
+    match colleague_municipality {
+        Some(m) if actor.in_municipality(m) => {
+            if actor_profession == Profession::Family || colleague_profession == Profession::Family {
+                Decision::Hidden
+            } else {
+                Decision::Allow
+            }
+        }
+        _ => Decision::Hidden,
+    }
+}
+
 /// Making an API token that acts for oneself: a professional of a
 /// municipality. Family accounts and installation operators make none (the
 /// first read only what is shared with them in the browser; the second have
@@ -407,6 +429,18 @@ mod tests {
         assert_eq!(view_facilities(&admin, nagareyama), Decision::Hidden);
         assert_eq!(manage_account(&admin, &target(nagareyama, &[Role::Professional], &[])), Decision::Hidden);
         assert_eq!(create_facility(&admin, kashiwa), Decision::Allow);
+    }
+
+    #[test]
+    fn colleagues_see_each_other_within_their_municipality_only() {
+        use crate::account::Profession;
+        let (kashiwa, nagareyama) = (MunicipalityId::new(), MunicipalityId::new());
+        let nurse = actor(kashiwa, &[Role::Professional]);
+        assert_eq!(see_colleague(&nurse, Profession::Nurse, Some(kashiwa), Profession::Physician), Decision::Allow);
+        assert_eq!(see_colleague(&nurse, Profession::Nurse, Some(nagareyama), Profession::Physician), Decision::Hidden);
+        assert_eq!(see_colleague(&nurse, Profession::Nurse, None, Profession::Other), Decision::Hidden);
+        assert_eq!(see_colleague(&nurse, Profession::Nurse, Some(kashiwa), Profession::Family), Decision::Hidden);
+        assert_eq!(see_colleague(&nurse, Profession::Family, Some(kashiwa), Profession::Physician), Decision::Hidden);
     }
 
     #[test]

@@ -264,6 +264,8 @@ fn route_table() -> Vec<Route> {
         ("POST", "/fhir/Communication", post(fhir::create_communication)),
         ("GET", "/fhir/Communication/{id}", get(fhir::read_communication)),
         ("GET", "/fhir/AuditEvent", get(fhir::search_audit_events)),
+        ("GET", "/fhir/Practitioner", get(fhir::search_practitioners)),
+        ("GET", "/fhir/Practitioner/{id}", get(fhir::read_practitioner)),
         ("GET", "/fhir/CareTeam", get(fhir::search_care_teams)),
         ("GET", "/fhir/CareTeam/{id}", get(fhir::read_care_team)),
         ("GET", "/fhir/{*rest}", get(fhir::unsupported).post(fhir::unsupported)),

@@ -90,6 +90,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
             "Patient",
             "Observation",
             "Communication",
+            "Practitioner",
             "AuditEvent",
             "CareTeam"
         ]
@@ -127,6 +128,28 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         .filter_map(|m| m["role"][0]["coding"][0]["code"].as_str())
         .collect();
     assert!(roles.contains(&"primary_physician") && roles.contains(&"visiting_nurse"), "{roles:?}");
+
+    // Each member is a Practitioner the token may look up (with that scope), colleagues by name too.
+    let colleague_token = make_token(&mut doctor, "職員検索", &["colleagues"]).await;
+    let member = care_team["contained"][0]["practitioner"]["reference"].as_str().unwrap_or_default().to_owned();
+    let practitioner = json(&fhir(&t, "GET", &format!("/fhir/{member}"), &colleague_token, None).await);
+    assert_eq!(practitioner["resourceType"], "Practitioner", "{practitioner}");
+    assert!(practitioner["name"][0]["text"].as_str().unwrap_or("").ends_with("さん"));
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/{member}"), &token, None).await.status,
+        StatusCode::FORBIDDEN,
+        "not in its scopes"
+    );
+    let sato = json(&fhir(&t, "GET", "/fhir/Practitioner?name=sato", &colleague_token, None).await);
+    assert_eq!(entries(&sato)[0]["resource"]["qualification"][0]["code"]["coding"][0]["code"], "physician");
+    crate::admin::municipality(&t, "122203", "流山市").await;
+    t.signed_in("n.nurse", Some("122203"), "nurse", &[], None).await;
+    let elsewhere = crate::admin::account_id(&t, "n.nurse").await;
+    let hidden = fhir(&t, "GET", &format!("/fhir/Practitioner/{elsewhere}"), &colleague_token, None).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "another municipality's staff");
+    assert!(
+        entries(&json(&fhir(&t, "GET", "/fhir/Practitioner?name=n.nurse", &colleague_token, None).await)).is_empty()
+    );
 
     // Vital signs posted by the EHR land on the timeline, for the nurse to read.
     let posted = fhir(&t, "POST", "/fhir/Observation", &token, Some(&temperature(&patient, 37.8))).await;

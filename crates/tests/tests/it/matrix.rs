@@ -49,6 +49,8 @@ fn expected(role: Role, pattern: &str) -> u16 {
         "/fhir/metadata" | "/fhir/Organization" | "/fhir/Location" | "/fhir/HealthcareService" => 200,
         // Registry reads with a patient's id find no facility.
         "/fhir/Organization/{id}" | "/fhir/Location/{id}" | "/fhir/HealthcareService/{id}" => 404,
+        // A patient's id is nobody's account.
+        "/fhir/Practitioner/{id}" if role != Family => 404,
         "/fhir/{*rest}" => 404,
         p if p.starts_with("/fhir/") && role == Family => 401,
         _ => 200,
@@ -86,6 +88,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         }
         "/fhir/Observation/{id}" => format!("/fhir/Observation/{vitals}-bt"),
         "/fhir/Communication/{id}" => format!("/fhir/Communication/{entry}"),
+        "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
         "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
         p => p.replace("{id}", &patient),
     };

@@ -459,6 +459,34 @@ pub(crate) async fn search_care_teams(
     Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, entries)))
 }
 
+/// `GET /fhir/Practitioner/{id}`: a colleague of the caller's municipality.
+pub(crate) async fn read_practitioner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let found = state.app.fhir_practitioner(&caller.session, id).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(Resource::ok(super::resources::practitioner(&found)))
+}
+
+/// `GET /fhir/Practitioner?name=`: colleagues by name, kana or login ID.
+pub(crate) async fn search_practitioners(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::PRACTITIONER_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let Some(name) = params.one("name")? else {
+        return Err(bad_request(vec![Issue::new("required", "name を指定してください / give a name", Some("name"))]));
+    };
+    let found = state.app.fhir_practitioners(&caller.session, name).await.map_err(|e| FhirError::app(e, caller.t))?;
+    let entries = found.iter().skip(offset).take(count).map(|p| (super::resources::practitioner(p), "match")).collect();
+    let (next, previous) = params.neighbours(offset, count, found.len() > offset + count);
+    Ok(Resource::ok(searchset(&caller.base, "Practitioner", &params.at_offset(offset, count), next, previous, entries)))
+}
+
 /// `GET /fhir/AuditEvent?patient=`: who read the patient's record (the access history).
 pub(crate) async fn search_audit_events(
     State(state): State<AppState>,

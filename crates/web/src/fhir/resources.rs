@@ -187,6 +187,9 @@ pub(crate) const HEALTHCARE_SERVICE_SEARCH: &[(&str, &str)] = &[
 pub(crate) const FACILITY_SERVICES: &str = "urn:tsunagu:facility-service";
 /// Whether a facility takes new patients now (`yes`, `limited`, `no`).
 pub(crate) const ACCEPTING: &str = "urn:tsunagu:accepting-new-patients";
+pub(crate) const PRACTITIONER_SEARCH: &[(&str, &str)] = &[("name", "string")];
+pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
+const PROFESSIONS: &str = "urn:tsunagu:profession";
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -319,7 +322,7 @@ pub(crate) fn care_team(c: &CareTeamRecord) -> Value {
             "resourceType": "PractitionerRole",
             "id": local,
             "active": m.left_at.is_none(),
-            "practitioner": { "display": m.display_name },
+            "practitioner": { "reference": format!("Practitioner/{}", m.account_id), "display": m.display_name },
             "code": [{ "coding": [{ "system": TEAM_ROLES, "code": role_code, "display": role_label }], "text": role_label }],
         });
         if let Some(profession) = m.profession {
@@ -453,6 +456,13 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
                     "conditionalCreate": true,
                     "searchParam": params(COMMUNICATION_SEARCH),
+                },
+                {
+                    "type": "Practitioner",
+                    "profile": JP_PRACTITIONER,
+                    "documentation": "Colleagues of the caller's municipality (as when adding someone to a team).",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(PRACTITIONER_SEARCH),
                 },
                 {
                     "type": "AuditEvent",
@@ -634,6 +644,39 @@ pub(crate) fn healthcare_service(
     let telecom = facility_telecom(f);
     if !telecom.is_empty() {
         resource["telecom"] = json!(telecom);
+    }
+    resource
+}
+
+/// A colleague (JP_Practitioner): the name (and its kana, when known) as
+/// HumanNames like a patient's, the profession, where they work.
+pub(crate) fn practitioner(p: &tsunagu_app::fhir::PractitionerRecord) -> Value {
+    let name = |text: &str, representation: &str| {
+        let mut n = json!({
+            "extension": [{ "url": NAME_REPRESENTATION, "valueCode": representation }],
+            "use": "official",
+            "text": text,
+        });
+        if let Some((family, given)) = text.split_once([' ', '　']) {
+            n["family"] = json!(family);
+            n["given"] = json!([given.trim()]);
+        }
+        n
+    };
+    let mut names = vec![name(&p.display_name, "IDE")];
+    if let Some(kana) = p.display_name_kana.as_deref().filter(|k| !k.is_empty()) {
+        names.push(name(kana, "SYL"));
+    }
+    let mut resource = json!({
+        "resourceType": "Practitioner",
+        "id": p.id.to_string(),
+        "meta": { "profile": [JP_PRACTITIONER] },
+        "active": p.active,
+        "name": names,
+        "qualification": [{ "code": { "coding": [{ "system": PROFESSIONS, "code": p.profession.code(), "display": p.profession.label_ja() }], "text": p.profession.label_ja() } }],
+    });
+    if !p.facilities.is_empty() {
+        resource["text"] = narrative(&[("勤務先", p.facilities.join("、"))]);
     }
     resource
 }

@@ -178,6 +178,7 @@ pub(crate) struct ApiTokenForm {
     scope_notes_read: String,
     scope_notes_write: String,
     scope_access: String,
+    scope_colleagues: String,
     valid_days: String,
 }
 
@@ -192,6 +193,7 @@ impl ApiTokenForm {
             (&self.scope_notes_read, "user/Communication.read"),
             (&self.scope_notes_write, "user/Communication.write"),
             (&self.scope_access, "user/AuditEvent.read"),
+            (&self.scope_colleagues, "user/Practitioner.read"),
         ]
         .iter()
         .filter(|(ticked, _)| ticked.as_str() == "on")
