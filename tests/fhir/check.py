@@ -132,6 +132,14 @@ pressure = client.resource(
 pressure.save()
 validate(pressure.serialize())
 
+# The Location the server answered is readable (vread), and so is the history.
+status, version = get(f"/Observation/{temperature.id}/_history/1")
+assert status == 200 and version["id"] == temperature.id, version
+validate(version)
+status, history = get(f"/Communication/{temperature.id.split('-bt')[0]}/_history")
+assert status == 200 and history["type"] == "history", history
+validate(history)
+
 # Read back: the measurements with the patient included.
 found = client.resources("Observation").search(patient=patient["id"], code="http://loinc.org|8310-5").fetch()
 assert any(o.id == temperature.id for o in found), [o.id for o in found]

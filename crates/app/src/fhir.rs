@@ -498,6 +498,51 @@ impl App {
         Ok(found)
     }
 
+    /// Every version of a timeline entry, newest first (`/_history`), if the
+    /// caller may read it; for `Observation`, only an entry with vital signs.
+    /// Corrections keep the old versions (真正性), and here they are.
+    pub async fn fhir_entry_history(
+        &self,
+        session: &Session,
+        resource: &'static str,
+        entry: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<Vec<TimelineEntry>, AppError> {
+        session.require_scope(resource, Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let versions = tx.entry_versions(entry).await?;
+        drop(tx);
+        let current = timeline_entry(row);
+        let history: Vec<TimelineEntry> = versions
+            .into_iter()
+            .map(|v| TimelineEntry {
+                vitals: serde_json::from_str(&v.vitals).unwrap_or_default(),
+                note: v.body,
+                edited_at: v.edited_at,
+                version: v.version,
+                ..current.clone()
+            })
+            .collect();
+        if resource == "Observation" && history.iter().all(|v| v.vitals.is_empty()) {
+            return Err(AppError::NotFound);
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let details = json!({ "via": "fhir", "resource": resource, "client": session.client, "history": true });
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::EntryViewed,
+            target_kind: "entry",
+            target: Some(entry),
+            details,
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        Ok(history)
+    }
+
     /// Posts to patients' timelines for another system (`POST /fhir/Observation`,
     /// `POST /fhir/Communication`, and a transaction Bundle of them): all in
     /// one transaction (every post or none), each exactly as the compose form

@@ -180,6 +180,26 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     let one = fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await;
     assert_eq!((one.status, json(&one)["code"]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("8310-5")));
 
+    // A correction on the page is a new version; the old one stays readable (vread, history).
+    let entry = id.split_at(36).0.to_owned();
+    let fix = [("kind", "vitals"), ("temperature_c", "37.6"), ("body", "体温計から自動送信"), ("reason", "再測定")];
+    let corrected =
+        doctor.submit(&format!("/entries/{entry}/correct"), &format!("/entries/{entry}/correct"), &fix).await;
+    assert!(corrected.status.is_redirection(), "{} {}", corrected.status, corrected.body);
+    let now = json(&fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await);
+    assert_eq!(
+        (now["valueQuantity"]["value"].as_f64(), now["status"].as_str(), now["meta"]["versionId"].as_str()),
+        (Some(37.6), Some("amended"), Some("2"))
+    );
+    let first = json(&fhir(&t, "GET", &format!("/fhir/Observation/{id}/_history/1"), &token, None).await);
+    assert_eq!(first["valueQuantity"]["value"], 37.8);
+    let history = json(&fhir(&t, "GET", &format!("/fhir/Observation/{id}/_history"), &token, None).await);
+    assert_eq!((history["type"].as_str(), history["total"].as_u64()), (Some("history"), Some(2)));
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Observation/{id}/_history/3"), &token, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
     // Notes: the EHR posts a visit record in answer to the nurse's message;
     // the timeline shows it, and the timeline reads back as Communications.
     let question = crate::patients::post(
@@ -213,7 +233,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert!(
         entries(&all)
             .iter()
-            .any(|e| e["resource"]["payload"][0]["contentString"].as_str().unwrap_or("").starts_with("体温 37.8")),
+            .any(|e| e["resource"]["payload"][0]["contentString"].as_str().unwrap_or("").starts_with("体温 37.6")),
         "vital signs read as a line too"
     );
     let vitals_as_note = serde_json::json!({

@@ -86,8 +86,10 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" => {
             format!("{pattern}?patient={patient}")
         }
-        "/fhir/Observation/{id}" => format!("/fhir/Observation/{vitals}-bt"),
-        "/fhir/Communication/{id}" => format!("/fhir/Communication/{entry}"),
+        p if p.starts_with("/fhir/Observation/{id}") => {
+            p.replace("{id}", &format!("{vitals}-bt")).replace("{vid}", "1")
+        }
+        p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
         "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
         p => p.replace("{id}", &patient),

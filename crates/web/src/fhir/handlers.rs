@@ -182,9 +182,8 @@ pub(crate) async fn read_observation(
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
     let t = caller.t;
-    let (entry, suffix) = id.split_at_checked(36).ok_or_else(|| not_found(t))?;
-    let entry: Uuid = entry.parse().map_err(|_| not_found(t))?;
-    let code = suffix.strip_prefix('-').and_then(VitalCode::from_suffix).ok_or_else(|| not_found(t))?;
+    let (entry, code) = entry_of(&id, true, t)?;
+    let code = code.ok_or_else(|| not_found(t))?;
     let m = state
         .app
         .fhir_entry(&caller.session, "Observation", entry, &caller.meta)
@@ -457,6 +456,118 @@ pub(crate) async fn search_care_teams(
         Err(e) => return Err(FhirError::app(e, caller.t)),
     };
     Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, entries)))
+}
+
+/// An entry id and (for an Observation id, `{entry}-{code}`) its measurement.
+fn entry_of(id: &str, observation: bool, t: Tr) -> Result<(Uuid, Option<VitalCode>), FhirError> {
+    if !observation {
+        return Ok((id.parse().map_err(|_| not_found(t))?, None));
+    }
+    let (entry, suffix) = id.split_at_checked(36).ok_or_else(|| not_found(t))?;
+    let code = suffix.strip_prefix('-').and_then(VitalCode::from_suffix).ok_or_else(|| not_found(t))?;
+    Ok((entry.parse().map_err(|_| not_found(t))?, Some(code)))
+}
+
+/// One version as its resource, if it holds that measurement (or is a Communication).
+fn version_resource(e: &tsunagu_app::fhir::TimelineEntry, code: Option<VitalCode>) -> Option<Value> {
+    match code {
+        Some(code) => observation(e, code),
+        None => Some(communication(e)),
+    }
+}
+
+async fn history_of(
+    state: &AppState,
+    caller: &Caller,
+    resource: &'static str,
+    id: &str,
+) -> Result<Vec<(Value, i64, time::OffsetDateTime)>, FhirError> {
+    let t = caller.t;
+    let (entry, code) = entry_of(id, resource == "Observation", t)?;
+    let versions = state
+        .app
+        .fhir_entry_history(&caller.session, resource, entry, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let found: Vec<_> =
+        versions.iter().filter_map(|v| version_resource(v, code).map(|r| (r, v.version, v.edited_at))).collect();
+    if found.is_empty() {
+        return Err(not_found(t));
+    }
+    Ok(found)
+}
+
+/// `GET /fhir/{Observation|Communication}/{id}/_history`: every version, newest first.
+async fn history(state: &AppState, caller: &Caller, resource: &'static str, id: &str) -> Result<Resource, FhirError> {
+    let versions = history_of(state, caller, resource, id).await?;
+    let entries: Vec<Value> = versions
+        .into_iter()
+        .map(|(r, version, at)| {
+            let url = format!("{}/{resource}/{id}/_history/{version}", caller.base);
+            serde_json::json!({
+                "fullUrl": format!("{}/{resource}/{id}", caller.base),
+                "resource": r,
+                "request": { "method": if version == 1 { "POST" } else { "PUT" }, "url": format!("{resource}/{id}") },
+                "response": { "status": if version == 1 { "201" } else { "200" }, "location": url, "lastModified": super::resources::instant(at) },
+            })
+        })
+        .collect();
+    Ok(Resource::ok(serde_json::json!({
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": entries.len(),
+        "link": [{ "relation": "self", "url": format!("{}/{resource}/{id}/_history", caller.base) }],
+        "entry": entries,
+    })))
+}
+
+/// `GET /fhir/{Observation|Communication}/{id}/_history/{vid}`: one version (vread).
+async fn vread(
+    state: &AppState,
+    caller: &Caller,
+    resource: &'static str,
+    id: &str,
+    vid: &str,
+) -> Result<Resource, FhirError> {
+    let wanted: i64 = vid.parse().map_err(|_| not_found(caller.t))?;
+    let versions = history_of(state, caller, resource, id).await?;
+    versions
+        .into_iter()
+        .find(|(_, v, _)| *v == wanted)
+        .map(|(r, _, _)| Resource::ok(r))
+        .ok_or_else(|| not_found(caller.t))
+}
+
+pub(crate) async fn observation_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    history(&state, &caller, "Observation", &id).await
+}
+
+pub(crate) async fn communication_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    history(&state, &caller, "Communication", &id).await
+}
+
+pub(crate) async fn observation_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, vid)): Path<(String, String)>,
+) -> Result<Resource, FhirError> {
+    vread(&state, &caller, "Observation", &id, &vid).await
+}
+
+pub(crate) async fn communication_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, vid)): Path<(String, String)>,
+) -> Result<Resource, FhirError> {
+    vread(&state, &caller, "Communication", &id, &vid).await
 }
 
 /// `GET /fhir/Practitioner/{id}`: a colleague of the caller's municipality.

@@ -446,14 +446,16 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                 {
                     "type": "Observation",
                     "supportedProfile": [JP_VITAL_SIGNS],
-                    "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "history-instance" }, { "code": "search-type" }, { "code": "create" }],
+                    "versioning": "versioned",
                     "conditionalCreate": true,
                     "searchInclude": ["Observation:patient", "Observation:subject"],
                     "searchParam": params(OBSERVATION_SEARCH),
                 },
                 {
                     "type": "Communication",
-                    "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                    "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "history-instance" }, { "code": "search-type" }, { "code": "create" }],
+                    "versioning": "versioned",
                     "conditionalCreate": true,
                     "searchParam": params(COMMUNICATION_SEARCH),
                 },
