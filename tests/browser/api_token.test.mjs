@@ -56,7 +56,7 @@ test('a doctor makes a token for the EHR, and revokes it', async () => {
 
     await p.getByRole('link', { name: 'アカウント設定へ戻る' }).click();
     const listed = p.locator('#api-tokens li', { hasText: 'つなぐ在宅クリニック電子カルテ' });
-    await listed.getByText('user/Observation.write').waitFor();
+    await listed.getByText(/バイタルを記録する/).waitFor();
     assert.equal(await p.locator('#api-tokens').textContent().then((t) => t.includes(token)), false, 'the token is never shown again');
     await listed.getByRole('button', { name: '失効させる' }).click();
     await p.waitForURL(/notice=token_revoked/);

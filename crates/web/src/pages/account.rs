@@ -26,7 +26,30 @@ struct SettingsPage {
     recovery_codes: i64,
     email_notifications: bool,
     /// `None` when the person may not have API tokens (family, operators).
-    api_tokens: Option<Vec<ApiTokenView>>,
+    api_tokens: Option<Vec<TokenLine>>,
+}
+
+/// A token in the list, its scopes as people read them.
+struct TokenLine {
+    token: ApiTokenView,
+    allows: String,
+}
+
+/// What a scope lets a token do, as the creation form says it.
+fn scope_label(t: Tr, scope: &str) -> String {
+    let key = match scope {
+        "user/Patient.read" => "api_token.scope.patient",
+        "user/CareTeam.read" => "api_token.scope.team",
+        "user/Observation.read" => "api_token.scope.vitals_read",
+        "user/Observation.write" => "api_token.scope.vitals_write",
+        "user/Communication.read" => "api_token.scope.notes_read",
+        "user/Communication.write" => "api_token.scope.notes_write",
+        "user/AuditEvent.read" => "api_token.scope.access",
+        "user/Practitioner.read" => "api_token.scope.colleagues",
+        // Made from the shell with other scopes (`user/*.read`, ...): shown as written.
+        other => return other.to_owned(),
+    };
+    t.s(key).to_owned()
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,7 +73,16 @@ async fn settings_page(
     let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
     let email_notifications = state.app.email_notifications(session).await.map_err(|e| ctx.fail(e))?;
     let api_tokens = if state.app.may_create_api_tokens(session) {
-        Some(state.app.api_tokens(session).await.map_err(|e| ctx.fail(e))?)
+        let tokens = state.app.api_tokens(session).await.map_err(|e| ctx.fail(e))?;
+        Some(
+            tokens
+                .into_iter()
+                .map(|token| TokenLine {
+                    allows: token.scopes.split(' ').map(|s| scope_label(ctx.t, s)).collect::<Vec<_>>().join("、"),
+                    token,
+                })
+                .collect(),
+        )
     } else {
         None
     };
