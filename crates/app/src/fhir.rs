@@ -251,7 +251,7 @@ impl App {
         let actor = session.actor()?;
         let Some(municipality) = actor.municipality_id else { return Ok(Vec::new()) };
         let text = tsunagu_domain::text::fold_full_width_ascii(name.trim()).to_lowercase();
-        let kana = tsunagu_domain::text::katakana_search_key(name);
+        let kana = tsunagu_domain::text::furigana_search_key(name);
         if text.is_empty() {
             return Err(ValidationError::new("name", "required").into());
         }

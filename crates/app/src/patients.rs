@@ -1184,7 +1184,7 @@ impl App {
             return Ok(Vec::new());
         }
         let text = tsunagu_domain::text::fold_full_width_ascii(query).to_lowercase();
-        let kana = tsunagu_domain::text::katakana_search_key(query);
+        let kana = tsunagu_domain::text::furigana_search_key(query);
         let mut tx = self.store.begin_read().await?;
         Ok(tx
             .search_colleagues(municipality.0, &text, &kana, 20)

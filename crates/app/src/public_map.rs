@@ -136,7 +136,7 @@ impl PublicQuery {
             flag_pattern: self.flag.map(|f| like_prefix(f.code())),
             address_pattern: self.area.as_deref().map(like_contains),
             name_pattern: self.name.as_deref().map(like_contains),
-            kana_pattern: self.name.as_deref().map(|n| like_contains(&text::katakana_search_key(n))),
+            kana_pattern: self.name.as_deref().map(|n| like_contains(&text::furigana_search_key(n))),
             located_only: self.near.is_some(),
             service_pattern: self.service.map(|s| like_contains(&format!(",{},", s.code()))),
             accepting_only: self.accepting_only,

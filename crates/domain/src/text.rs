@@ -136,9 +136,23 @@ pub fn katakana_search_key(raw: &str) -> String {
         .collect()
 }
 
+/// The key furigana as published (full-width katakana with 'ー', as in the
+/// open data) is searched by: [`katakana_search_key`], with the long-vowel
+/// mark kept as 'ー' (the search key turns it into '-').
+pub fn furigana_search_key(raw: &str) -> String {
+    katakana_search_key(raw).replace('-', "ー")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn furigana_keys_keep_the_long_vowel_mark() {
+        assert_eq!(furigana_search_key("すてーしょん"), "ステーション");
+        assert_eq!(furigana_search_key("ｽﾃｰｼｮﾝ"), "ステーション");
+        assert_eq!(furigana_search_key("ステーション さくら"), "ステーションサクラ");
+    }
 
     #[test]
     fn katakana_keys_match_furigana_however_typed() {

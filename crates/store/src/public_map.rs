@@ -153,7 +153,9 @@ macro_rules! impl_public_map_tx {
                 q.push(" AND f.address LIKE ").push_bind(address.clone()).push(" ESCAPE '\\'");
             }
             if let Some(name) = &filter.name_pattern {
-                q.push(" AND (f.name LIKE ").push_bind(name.clone()).push(" ESCAPE '\\' OR f.name_kana LIKE ")
+                // Furigana as published may hold spaces; the pattern has none.
+                q.push(" AND (f.name LIKE ").push_bind(name.clone())
+                    .push(" ESCAPE '\\' OR REPLACE(REPLACE(f.name_kana, ' ', ''), '　', '') LIKE ")
                     .push_bind(filter.kana_pattern.clone().unwrap_or_else(|| name.clone())).push(" ESCAPE '\\')");
             }
             if filter.located_only {

@@ -26,6 +26,7 @@ crate::on_both_databases!(
     the_json_api_is_documented_open_and_limited,
     citizens_find_those_accepting_new_patients_and_offering_a_service,
     the_list_downloads_as_csv,
+    furigana_with_a_long_vowel_mark_is_found_however_typed,
 );
 
 const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
@@ -577,4 +578,14 @@ async fn the_list_downloads_as_csv(db: &TestDb) {
     assert_eq!(unknown, StatusCode::NOT_FOUND);
     let page = t.client().get("/m/122173/map").await;
     assert!(page.body.contains("/api/public/v1/m/122173/facilities.csv"), "the map offers the download");
+}
+
+/// ステーション in the furigana: found by hiragana with ー, half-width ｰ, or with spaces.
+async fn furigana_with_a_long_vowel_mark_is_found_however_typed(db: &TestDb) {
+    let t = kashiwa_with_registry(db).await;
+    for typed in ["すてーしょんさくら", "ｽﾃｰｼｮﾝｻｸﾗ", "すてーしょん　さくら"] {
+        let list = public_json(&t, &format!("/api/public/v1/m/122173/facilities?name={}", q(typed))).await;
+        let found = names(&list);
+        assert!(found.iter().any(|n| n.contains("さくら")), "{typed}: {found:?}");
+    }
 }
