@@ -204,6 +204,11 @@ validate(record)
 kinds = {e["resource"]["resourceType"] for e in record["entry"]}
 assert {"Patient", "CareTeam", "Consent", "Communication", "Observation"} <= kinds, kinds
 
+# Visit records as Encounters.
+status, visits = get(f"/Encounter?patient={patient['id']}")
+assert status == 200, visits
+validate(visits)
+
 # Who read the record: the access history as AuditEvents (this check's own reads included).
 status, history = get(f"/AuditEvent?patient={patient['id']}&_count=100")
 assert status == 200 and any("FHIR check" in e["resource"]["agent"][0]["who"]["display"] for e in history["entry"]), history
@@ -227,7 +232,7 @@ for path, token, expected in [
     ("/Patient?nickname=x", TOKEN, 400),
     ("/Patient/00000000-0000-7000-8000-000000000000", TOKEN, 404),
     ("/Patient", None, 401),
-    ("/Encounter", TOKEN, 404),
+    ("/Medication", TOKEN, 404),
 ]:
     status, outcome = get(path, token)
     assert status == expected and outcome["resourceType"] == "OperationOutcome", (path, status, outcome)

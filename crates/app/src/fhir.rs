@@ -154,7 +154,8 @@ const EXPORT_CEILING: i64 = 200_000;
 /// Which timeline entries a search wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntrySearch {
-    /// `Observation` (entries with vital signs) or `Communication` (every entry).
+    /// `Observation` (entries with vital signs), `Encounter` (visit records) or
+    /// `Communication` (every entry).
     pub resource: &'static str,
     pub kind: Option<EntryKind>,
     /// Entries written in `[since, until)`.
@@ -437,8 +438,9 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
+        let kind = if search.resource == "Encounter" { Some(EntryKind::VisitRecord) } else { search.kind };
         let filter = TimelineFilter {
-            kind: search.kind.map(|k| k.code().to_owned()),
+            kind: kind.map(|k| k.code().to_owned()),
             audiences: loaded.filter_for(me),
             since: search.since,
             until: search.until,
@@ -481,7 +483,9 @@ impl App {
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         drop(tx);
         let found = timeline_entry(row);
-        if resource == "Observation" && found.vitals.is_empty() {
+        if (resource == "Observation" && found.vitals.is_empty())
+            || (resource == "Encounter" && found.kind != EntryKind::VisitRecord)
+        {
             return Err(AppError::NotFound);
         }
         let now = self.now();

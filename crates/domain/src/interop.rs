@@ -8,7 +8,7 @@ use crate::care::{VitalSigns, VitalsForm};
 
 /// The FHIR resource types a token's scope may name.
 pub const SCOPED_RESOURCES: &[&str] =
-    &["Patient", "Observation", "CareTeam", "Communication", "AuditEvent", "Practitioner"];
+    &["Patient", "Observation", "CareTeam", "Communication", "Encounter", "AuditEvent", "Practitioner"];
 
 /// Reading or writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -267,6 +267,8 @@ fn route_table() -> Vec<Route> {
         ("GET", "/fhir/Communication/{id}", get(fhir::read_communication)),
         ("GET", "/fhir/Communication/{id}/_history", get(fhir::communication_history)),
         ("GET", "/fhir/Communication/{id}/_history/{vid}", get(fhir::communication_version)),
+        ("GET", "/fhir/Encounter", get(fhir::search_encounters)),
+        ("GET", "/fhir/Encounter/{id}", get(fhir::read_encounter)),
         ("GET", "/fhir/AuditEvent", get(fhir::search_audit_events)),
         ("GET", "/fhir/Practitioner", get(fhir::search_practitioners)),
         ("GET", "/fhir/Practitioner/{id}", get(fhir::read_practitioner)),

@@ -90,6 +90,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
             "Patient",
             "Observation",
             "Communication",
+            "Encounter",
             "Practitioner",
             "AuditEvent",
             "CareTeam"
@@ -236,6 +237,17 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
             .any(|e| e["resource"]["payload"][0]["contentString"].as_str().unwrap_or("").starts_with("体温 37.6")),
         "vital signs read as a line too"
     );
+    let visits = json(&fhir(&t, "GET", &format!("/fhir/Encounter?patient={patient}"), &notes, None).await);
+    assert_eq!(entries(&visits).len(), 1, "the visit record is an Encounter");
+    let visit = &entries(&visits)[0]["resource"];
+    assert_eq!((visit["class"]["code"].as_str(), visit["status"].as_str()), (Some("HH"), Some("finished")));
+    let visit_id = visit["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(fhir(&t, "GET", &format!("/fhir/Encounter/{visit_id}"), &notes, None).await.status, StatusCode::OK);
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Encounter/{question}"), &notes, None).await.status,
+        StatusCode::NOT_FOUND,
+        "a message is no visit"
+    );
     let vitals_as_note = serde_json::json!({
         "resourceType": "Communication", "status": "completed",
         "category": [{ "coding": [{ "code": "vitals" }] }],
@@ -264,7 +276,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         entries(&bundle).iter().filter_map(|e| e["resource"]["resourceType"].as_str().map(str::to_owned)).collect();
     assert_eq!(
         types.into_iter().collect::<Vec<_>>(),
-        ["CareTeam", "Communication", "Consent", "Observation", "Patient"]
+        ["CareTeam", "Communication", "Consent", "Encounter", "Observation", "Patient"]
     );
     let acp_text = entries(&bundle)
         .iter()

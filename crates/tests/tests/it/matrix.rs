@@ -66,6 +66,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     add(&mut nurse, &patient, "ph.kobayashi", "pharmacist").await;
     let entry = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "チーム内の急変")]).await;
     let vitals = post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.2")]).await;
+    let visit = post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "定期訪問。変わりなし。")]).await;
     let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
     let mut family = crate::patients::invite_family(&t, &mut nurse, &patient).await;
     let for_family =
@@ -83,7 +84,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     // The FHIR routes' ids, and an API token for each professional.
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" => {
+        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" | "/fhir/Encounter" => {
             format!("{pattern}?patient={patient}")
         }
         p if p.starts_with("/fhir/Observation/{id}") => {
@@ -91,7 +92,8 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         }
         p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
-        "/fhir/{*rest}" => "/fhir/Encounter".to_owned(),
+        "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{visit}"),
+        "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
         p => p.replace("{id}", &patient),
     };
     let mut tokens = std::collections::HashMap::new();

@@ -570,6 +570,48 @@ pub(crate) async fn communication_version(
     vread(&state, &caller, "Communication", &id, &vid).await
 }
 
+/// `GET /fhir/Encounter?patient=...`: the patient's visits, newest first.
+pub(crate) async fn search_encounters(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::ENCOUNTER_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let patient_id = patient_param(&params)?;
+    let (since, until) = instant_range("date", &params.all("date"))?;
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_id else {
+        return Ok(Resource::ok(searchset(&caller.base, "Encounter", &query_text, None, None, Vec::new())));
+    };
+    let t = caller.t;
+    let search = EntrySearch { resource: "Encounter", kind: None, since, until, count, offset };
+    let page = state
+        .app
+        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
+    let (next, previous) = params.neighbours(offset, count, page.has_next);
+    Ok(Resource::ok(searchset(&caller.base, "Encounter", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/Encounter/{entry}`: one visit record.
+pub(crate) async fn read_encounter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let t = caller.t;
+    let entry: Uuid = id.parse().map_err(|_| not_found(t))?;
+    let e = state
+        .app
+        .fhir_entry(&caller.session, "Encounter", entry, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, t))?;
+    Ok(Resource::ok(super::resources::encounter(&e)))
+}
+
 /// `GET /fhir/Practitioner/{id}`: a colleague of the caller's municipality.
 pub(crate) async fn read_practitioner(
     State(state): State<AppState>,

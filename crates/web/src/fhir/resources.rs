@@ -190,6 +190,9 @@ pub(crate) const ACCEPTING: &str = "urn:tsunagu:accepting-new-patients";
 pub(crate) const PRACTITIONER_SEARCH: &[(&str, &str)] = &[("name", "string")];
 pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
 const PROFESSIONS: &str = "urn:tsunagu:profession";
+pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
+    &[("patient", "reference"), ("subject", "reference"), ("date", "date")];
+pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -460,6 +463,13 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "searchParam": params(COMMUNICATION_SEARCH),
                 },
                 {
+                    "type": "Encounter",
+                    "profile": JP_ENCOUNTER,
+                    "documentation": "Visit records (訪問記録) as home-health encounters.",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(ENCOUNTER_SEARCH),
+                },
+                {
                     "type": "Practitioner",
                     "profile": JP_PRACTITIONER,
                     "documentation": "Colleagues of the caller's municipality (as when adding someone to a team).",
@@ -573,6 +583,9 @@ pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) 
     }
     for e in &export.entries {
         entries.push((communication(e), "include"));
+        if e.kind == EntryKind::VisitRecord {
+            entries.push((encounter(e), "include"));
+        }
         for code in VitalCode::ALL {
             if let Some(o) = observation(e, code) {
                 entries.push((o, "include"));
@@ -681,4 +694,21 @@ pub(crate) fn practitioner(p: &tsunagu_app::fhir::PractitionerRecord) -> Value {
         resource["text"] = narrative(&[("勤務先", p.facilities.join("、"))]);
     }
     resource
+}
+
+/// A visit record (訪問記録) as a home-health Encounter: who visited, when;
+/// what was done and found is the record's text (and its Communication).
+pub(crate) fn encounter(e: &TimelineEntry) -> Value {
+    json!({
+        "resourceType": "Encounter",
+        "id": e.id.to_string(),
+        "meta": { "versionId": e.version.to_string(), "lastUpdated": instant(e.edited_at), "profile": [JP_ENCOUNTER] },
+        "status": "finished",
+        "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HH", "display": "home health" },
+        "type": [{ "text": EntryKind::VisitRecord.label_ja() }],
+        "subject": { "reference": format!("Patient/{}", e.patient_id) },
+        "participant": [{ "individual": { "reference": format!("Practitioner/{}", e.author_id), "display": e.author_name } }],
+        "period": { "start": instant(e.created_at) },
+        "reasonCode": [{ "text": e.note.chars().take(200).collect::<String>() }],
+    })
 }

@@ -42,7 +42,7 @@ fn scope_label(t: Tr, scope: &str) -> String {
         "user/CareTeam.read" => "api_token.scope.team",
         "user/Observation.read" => "api_token.scope.vitals_read",
         "user/Observation.write" => "api_token.scope.vitals_write",
-        "user/Communication.read" => "api_token.scope.notes_read",
+        "user/Communication.read" | "user/Encounter.read" => "api_token.scope.notes_read",
         "user/Communication.write" => "api_token.scope.notes_write",
         "user/AuditEvent.read" => "api_token.scope.access",
         "user/Practitioner.read" => "api_token.scope.colleagues",
@@ -78,7 +78,15 @@ async fn settings_page(
             tokens
                 .into_iter()
                 .map(|token| TokenLine {
-                    allows: token.scopes.split(' ').map(|s| scope_label(ctx.t, s)).collect::<Vec<_>>().join("、"),
+                    allows: {
+                        let mut labels: Vec<String> = Vec::new();
+                        for label in token.scopes.split(' ').map(|s| scope_label(ctx.t, s)) {
+                            if !labels.contains(&label) {
+                                labels.push(label);
+                            }
+                        }
+                        labels.join("、")
+                    },
                     token,
                 })
                 .collect(),
@@ -222,7 +230,7 @@ impl ApiTokenForm {
             (&self.scope_team, "user/CareTeam.read"),
             (&self.scope_vitals_read, "user/Observation.read"),
             (&self.scope_vitals_write, "user/Observation.write"),
-            (&self.scope_notes_read, "user/Communication.read"),
+            (&self.scope_notes_read, "user/Communication.read user/Encounter.read"),
             (&self.scope_notes_write, "user/Communication.write"),
             (&self.scope_access, "user/AuditEvent.read"),
             (&self.scope_colleagues, "user/Practitioner.read"),
