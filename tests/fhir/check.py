@@ -209,6 +209,11 @@ status, visits = get(f"/Encounter?patient={patient['id']}")
 assert status == 200, visits
 validate(visits)
 
+# Photos and PDFs of the timeline (the demo may have none: the Bundle still validates).
+status, documents = get(f"/DocumentReference?patient={patient['id']}")
+assert status == 200, documents
+validate(documents)
+
 # Who read the record: the access history as AuditEvents (this check's own reads included).
 status, history = get(f"/AuditEvent?patient={patient['id']}&_count=100")
 assert status == 200 and any("FHIR check" in e["resource"]["agent"][0]["who"]["display"] for e in history["entry"]), history

@@ -78,6 +78,19 @@ pub struct PractitionerRecord {
     pub facilities: Vec<String>,
 }
 
+/// A photo or PDF attached to a timeline entry (its bytes are read apart, audited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRecord {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub entry_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
 /// The most colleagues one search answers.
 const COLLEAGUE_LIMIT: i64 = 50;
 
@@ -146,6 +159,8 @@ pub struct PatientExport {
     pub consents: Vec<crate::patients::ConsentView>,
     /// Every revision of the advance care plan, newest first.
     pub acp: Vec<crate::patients::AcpView>,
+    /// The attachments of the entries above (descriptions; bytes at Binary/{id}).
+    pub documents: Vec<DocumentRecord>,
 }
 
 /// The most entries one export holds (decades of daily visits).
@@ -167,6 +182,19 @@ pub struct EntrySearch {
 
 /// What a FHIR read's audit event says besides its action: the resource, and
 /// the API token's name (the patient's access history shows it).
+fn document(a: tsunagu_store::AttachmentRow) -> DocumentRecord {
+    DocumentRecord {
+        id: a.id,
+        patient_id: a.patient_id,
+        entry_id: a.entry_id,
+        file_name: a.file_name,
+        content_type: a.content_type,
+        size_bytes: a.size_bytes,
+        sha256: a.sha256,
+        created_at: a.created_at,
+    }
+}
+
 fn practitioner_record(account: &crate::views::AccountView) -> PractitionerRecord {
     PractitionerRecord {
         id: account.id.0,
@@ -228,6 +256,68 @@ impl App {
         self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
         tx.commit().await?;
         Ok(loaded)
+    }
+
+    /// The attachments of a patient's timeline the caller may read (their
+    /// entries' audiences, as on the page), newest first (`GET /fhir/DocumentReference?patient=`).
+    pub async fn fhir_documents(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<Vec<DocumentRecord>, AppError> {
+        session.require_scope("DocumentReference", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let me = actor.account_id.0;
+        let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
+        let visible: std::collections::HashSet<Uuid> =
+            tx.timeline(patient, me, &filter, EXPORT_CEILING).await?.into_iter().map(|r| r.id).collect();
+        let mut rows: Vec<_> =
+            tx.attachments_of_patient(patient).await?.into_iter().filter(|a| visible.contains(&a.entry_id)).collect();
+        drop(tx);
+        rows.sort_by_key(|a| std::cmp::Reverse((a.created_at, a.id)));
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(patient),
+            details: fhir_read(session, "DocumentReference"),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(document).collect())
+    }
+
+    /// One attachment's description (`GET /fhir/DocumentReference/{id}`), if its entry is readable.
+    pub async fn fhir_document(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<DocumentRecord, AppError> {
+        session.require_scope("DocumentReference", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
+        let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, a.entry_id).await?;
+        drop(tx);
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(a.patient_id),
+            details: fhir_read(session, "DocumentReference"),
+        };
+        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        tx.commit().await?;
+        Ok(document(a))
     }
 
     /// A colleague (`GET /fhir/Practitioner/{id}`): someone of the caller's municipality.
@@ -396,6 +486,14 @@ impl App {
         let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
         let rows = tx.timeline(patient, me, &filter, EXPORT_CEILING).await?;
         let acp = tx.acp_revisions(patient).await?.into_iter().map(crate::patients::acp_view).collect();
+        let visible: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+        let documents = tx
+            .attachments_of_patient(patient)
+            .await?
+            .into_iter()
+            .filter(|a| visible.contains(&a.entry_id))
+            .map(document)
+            .collect();
         drop(tx);
         let entries: Vec<TimelineEntry> = rows.into_iter().map(timeline_entry).collect();
         let now = self.now();
@@ -420,6 +518,7 @@ impl App {
             entries,
             consents: loaded.consents.iter().map(crate::patients::consent_view).collect(),
             acp,
+            documents,
         })
     }
 

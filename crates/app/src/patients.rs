@@ -1642,6 +1642,7 @@ impl App {
         id: Uuid,
         meta: &RequestMeta,
     ) -> Result<(String, String, Vec<u8>), AppError> {
+        session.require_scope("DocumentReference", tsunagu_domain::interop::Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;

@@ -7,8 +7,16 @@ use crate::ValidationError;
 use crate::care::{VitalSigns, VitalsForm};
 
 /// The FHIR resource types a token's scope may name.
-pub const SCOPED_RESOURCES: &[&str] =
-    &["Patient", "Observation", "CareTeam", "Communication", "Encounter", "AuditEvent", "Practitioner"];
+pub const SCOPED_RESOURCES: &[&str] = &[
+    "Patient",
+    "Observation",
+    "CareTeam",
+    "Communication",
+    "Encounter",
+    "DocumentReference",
+    "AuditEvent",
+    "Practitioner",
+];
 
 /// Reading or writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1177,6 +1177,7 @@ const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
     ("api_token.scope.vitals_write", "バイタルを記録する", "Record vital signs"),
     ("api_token.scope.notes_read", "記録・連絡を読む", "Read the timeline (notes, visit records)"),
     ("api_token.scope.notes_write", "記録・連絡を書き込む", "Post notes and visit records"),
+    ("api_token.scope.documents", "添付の写真・PDFを読む", "Read attached photos and PDFs"),
     ("api_token.scope.colleagues", "同じ市区町村の職員を調べる", "Look up colleagues"),
     ("api_token.scope.access", "閲覧履歴（誰が記録を見たか）を読む", "Read who looked at a record"),
     ("api_token.valid_days", "有効期間", "Valid for"),

@@ -91,6 +91,8 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
             "Observation",
             "Communication",
             "Encounter",
+            "DocumentReference",
+            "Binary",
             "Practitioner",
             "AuditEvent",
             "CareTeam"
@@ -258,6 +260,34 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     let refused = fhir(&t, "POST", "/fhir/Communication", &notes, Some(&vitals_as_note)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "vital signs come as Observations: {}", refused.body);
 
+    // Photos and PDFs: described as DocumentReferences, their bytes at Binary/{id}.
+    let (_, photo) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
+    let documents_token = make_token(&mut doctor, "画像連携", &["documents"]).await;
+    let documents =
+        json(&fhir(&t, "GET", &format!("/fhir/DocumentReference?patient={patient}"), &documents_token, None).await);
+    let described = &entries(&documents)[0]["resource"];
+    assert_eq!(described["id"], photo.as_str());
+    let url = described["content"][0]["attachment"]["url"].as_str().unwrap_or_default().to_owned();
+    assert!(url.ends_with(&format!("/fhir/Binary/{photo}")), "{url}");
+    let auth = format!("Bearer {documents_token}");
+    let (status, content_type, bytes) = {
+        let mut c = t.client();
+        let reply =
+            c.send_json("GET", &format!("/fhir/Binary/{photo}"), None, &[("authorization", auth.as_str())]).await;
+        (
+            reply.status,
+            described["content"][0]["attachment"]["contentType"].as_str().unwrap_or_default().to_owned(),
+            reply.body.len(),
+        )
+    };
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("image/") && bytes > 0);
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Binary/{photo}"), &token, None).await.status,
+        StatusCode::FORBIDDEN,
+        "not in its scopes"
+    );
+
     // The whole record for a transfer: one Bundle, through FHIR and from the page.
     let acp = [
         ("discussed_on", "2026-11-20"),
@@ -276,7 +306,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         entries(&bundle).iter().filter_map(|e| e["resource"]["resourceType"].as_str().map(str::to_owned)).collect();
     assert_eq!(
         types.into_iter().collect::<Vec<_>>(),
-        ["CareTeam", "Communication", "Consent", "Encounter", "Observation", "Patient"]
+        ["CareTeam", "Communication", "Consent", "DocumentReference", "Encounter", "Observation", "Patient"]
     );
     let acp_text = entries(&bundle)
         .iter()

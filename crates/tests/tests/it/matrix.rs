@@ -76,7 +76,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     let ids = [
         ("{patient}", patient.clone()),
         ("{entry}", entry.clone()),
-        ("{attachment}", attachment),
+        ("{attachment}", attachment.clone()),
         ("{lang}", "ja".to_owned()),
         ("{file}", "app.css".to_owned()),
         ("{code}", "122173".to_owned()),
@@ -84,7 +84,12 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     // The FHIR routes' ids, and an API token for each professional.
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" | "/fhir/Encounter" => {
+        "/fhir/Observation"
+        | "/fhir/CareTeam"
+        | "/fhir/Communication"
+        | "/fhir/AuditEvent"
+        | "/fhir/Encounter"
+        | "/fhir/DocumentReference" => {
             format!("{pattern}?patient={patient}")
         }
         p if p.starts_with("/fhir/Observation/{id}") => {
@@ -92,6 +97,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         }
         p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
+        "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
         "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{visit}"),
         "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
         p => p.replace("{id}", &patient),

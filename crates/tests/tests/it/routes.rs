@@ -112,7 +112,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         ("patient", patient.clone()),
         ("entry", entry.clone()),
         ("membership", membership),
-        ("attachment", attachment),
+        ("attachment", attachment.clone()),
         ("lang", "en".to_owned()),
         ("file", "app.css".to_owned()),
         ("code", "122173".to_owned()),
@@ -144,12 +144,18 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     }
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%A9%9F%E5%AF%86".to_owned(),
-        "/fhir/Observation" | "/fhir/CareTeam" | "/fhir/Communication" | "/fhir/AuditEvent" | "/fhir/Encounter" => {
+        "/fhir/Observation"
+        | "/fhir/CareTeam"
+        | "/fhir/Communication"
+        | "/fhir/AuditEvent"
+        | "/fhir/Encounter"
+        | "/fhir/DocumentReference" => {
             format!("{pattern}?patient={patient}")
         }
         p if p.starts_with("/fhir/Observation/{id}") => p.replace("{id}", &format!("{entry}-bt")).replace("{vid}", "1"),
         p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
+        "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
         "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{entry}"),
         "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
         p => p.replace("{id}", &patient),

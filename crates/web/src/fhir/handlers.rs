@@ -612,6 +612,58 @@ pub(crate) async fn read_encounter(
     Ok(Resource::ok(super::resources::encounter(&e)))
 }
 
+/// `GET /fhir/DocumentReference?patient=`: the photos and PDFs of the timeline.
+pub(crate) async fn search_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::DOCUMENT_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_param(&params)? else {
+        return Ok(Resource::ok(searchset(&caller.base, "DocumentReference", &query_text, None, None, Vec::new())));
+    };
+    let found = state
+        .app
+        .fhir_documents(&caller.session, patient_id, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    let entries = found
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|d| (super::resources::document_reference(&caller.base, d), "match"))
+        .collect();
+    let (next, previous) = params.neighbours(offset, count, found.len() > offset + count);
+    Ok(Resource::ok(searchset(&caller.base, "DocumentReference", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/DocumentReference/{id}`.
+pub(crate) async fn read_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let d =
+        state.app.fhir_document(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(Resource::ok(super::resources::document_reference(&caller.base, &d)))
+}
+
+/// `GET /fhir/Binary/{id}`: an attachment's bytes, as stored.
+pub(crate) async fn read_binary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, FhirError> {
+    use axum::response::IntoResponse;
+    let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
+    let (content_type, _, bytes) =
+        state.app.attachment(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
 /// `GET /fhir/Practitioner/{id}`: a colleague of the caller's municipality.
 pub(crate) async fn read_practitioner(
     State(state): State<AppState>,

@@ -193,6 +193,7 @@ const PROFESSIONS: &str = "urn:tsunagu:profession";
 pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
     &[("patient", "reference"), ("subject", "reference"), ("date", "date")];
 pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
+pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
@@ -470,6 +471,17 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "searchParam": params(ENCOUNTER_SEARCH),
                 },
                 {
+                    "type": "DocumentReference",
+                    "documentation": "Photos and PDFs attached to the timeline; the bytes at Binary/{id}.",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(DOCUMENT_SEARCH),
+                },
+                {
+                    "type": "Binary",
+                    "documentation": "An attachment's bytes, as stored (SHA-256 checked on every read).",
+                    "interaction": [{ "code": "read" }],
+                },
+                {
                     "type": "Practitioner",
                     "profile": JP_PRACTITIONER,
                     "documentation": "Colleagues of the caller's municipality (as when adding someone to a team).",
@@ -592,6 +604,9 @@ pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) 
             }
         }
     }
+    for d in &export.documents {
+        entries.push((document_reference(base, d), "include"));
+    }
     let mut bundle = searchset(base, &format!("Patient/{id}/$everything"), "", None, None, entries);
     bundle["link"][0]["url"] = json!(format!("{base}/Patient/{id}/$everything"));
     bundle["total"] = json!(1);
@@ -710,5 +725,28 @@ pub(crate) fn encounter(e: &TimelineEntry) -> Value {
         "participant": [{ "individual": { "reference": format!("Practitioner/{}", e.author_id), "display": e.author_name } }],
         "period": { "start": instant(e.created_at) },
         "reasonCode": [{ "text": e.note.chars().take(200).collect::<String>() }],
+    })
+}
+
+/// An attachment (a photo or a PDF on a timeline entry) as a DocumentReference;
+/// its bytes are at `Binary/{id}` (read with the same token, audited).
+pub(crate) fn document_reference(base: &str, d: &tsunagu_app::fhir::DocumentRecord) -> Value {
+    let kind = if d.content_type.starts_with("image/") { "写真" } else { "PDF" };
+    json!({
+        "resourceType": "DocumentReference",
+        "id": d.id.to_string(),
+        "status": "current",
+        "type": { "text": kind },
+        "subject": { "reference": format!("Patient/{}", d.patient_id) },
+        "date": instant(d.created_at),
+        "description": d.file_name,
+        "content": [{ "attachment": {
+            "contentType": d.content_type,
+            "url": format!("{base}/Binary/{}", d.id),
+            "size": d.size_bytes,
+            "title": d.file_name,
+            "creation": instant(d.created_at),
+        } }],
+        "context": { "related": [{ "reference": format!("Communication/{}", d.entry_id) }] },
     })
 }

@@ -46,6 +46,7 @@ fn scope_label(t: Tr, scope: &str) -> String {
         "user/Communication.write" => "api_token.scope.notes_write",
         "user/AuditEvent.read" => "api_token.scope.access",
         "user/Practitioner.read" => "api_token.scope.colleagues",
+        "user/DocumentReference.read" => "api_token.scope.documents",
         // Made from the shell with other scopes (`user/*.read`, ...): shown as written.
         other => return other.to_owned(),
     };
@@ -219,6 +220,7 @@ pub(crate) struct ApiTokenForm {
     scope_notes_write: String,
     scope_access: String,
     scope_colleagues: String,
+    scope_documents: String,
     valid_days: String,
 }
 
@@ -234,6 +236,7 @@ impl ApiTokenForm {
             (&self.scope_notes_write, "user/Communication.write"),
             (&self.scope_access, "user/AuditEvent.read"),
             (&self.scope_colleagues, "user/Practitioner.read"),
+            (&self.scope_documents, "user/DocumentReference.read"),
         ]
         .iter()
         .filter(|(ticked, _)| ticked.as_str() == "on")
