@@ -54,8 +54,24 @@ pub struct PatientQuery {
     pub born_from: Option<Date>,
     pub born_to: Option<Date>,
     pub sex: Option<String>,
+    /// Changed in `[since, until)` (`_lastUpdated`).
+    pub updated_since: Option<OffsetDateTime>,
+    pub updated_until: Option<OffsetDateTime>,
+    pub sort: PatientSort,
+    /// Largest first.
+    pub descending: bool,
     pub count: usize,
     pub offset: usize,
+}
+
+/// The order of a patient search (`_sort`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PatientSort {
+    /// By kana (family, then given): the default, as the patient list.
+    #[default]
+    Kana,
+    BirthDate,
+    LastUpdated,
 }
 
 /// A page of a search: what is on it, and whether more follow.
@@ -429,6 +445,19 @@ impl App {
             if name_matches && policy::read_patient(&actor, &scope).is_allowed() {
                 matching.push(member.patient);
             }
+        }
+        matching.retain(|p| {
+            query.updated_since.is_none_or(|since| p.updated_at >= since)
+                && query.updated_until.is_none_or(|until| p.updated_at < until)
+        });
+        match query.sort {
+            // The store's order already.
+            PatientSort::Kana => {}
+            PatientSort::BirthDate => matching.sort_by_key(|p| (p.birth_date, p.id)),
+            PatientSort::LastUpdated => matching.sort_by_key(|p| (p.updated_at, p.id)),
+        }
+        if query.descending {
+            matching.reverse();
         }
         let has_next = matching.len() > query.offset + query.count;
         let items: Vec<PatientRecord> =

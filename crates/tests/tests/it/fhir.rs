@@ -433,7 +433,7 @@ async fn searches_are_checked_and_paged(db: &TestDb) {
     let token = make_token(&mut nurse, "集計スクリプト", &["patient"]).await;
 
     // Unknown parameters and bad values are refused, each one named.
-    let refused = fhir(&t, "GET", "/fhir/Patient?nickname=x&_sort=name", &token, None).await;
+    let refused = fhir(&t, "GET", "/fhir/Patient?nickname=x&_summary=true", &token, None).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let outcome = json(&refused);
     let named: Vec<&str> =
@@ -465,6 +465,25 @@ async fn searches_are_checked_and_paged(db: &TestDb) {
         )),
         1
     );
+
+    // Sorted by birth date either way, by when changed; found by the identifier every Patient carries.
+    let given =
+        |b: &Value, i: usize| entries(b)[i]["resource"]["name"][0]["given"][0].as_str().unwrap_or_default().to_owned();
+    let oldest_first = json(&fhir(&t, "GET", "/fhir/Patient?_sort=birthdate", &token, None).await);
+    assert_eq!((given(&oldest_first, 0), given(&oldest_first, 2)), ("一郎".to_owned(), "三郎".to_owned()));
+    let youngest_first = json(&fhir(&t, "GET", "/fhir/Patient?_sort=-birthdate", &token, None).await);
+    assert_eq!(given(&youngest_first, 0), "三郎");
+    assert_eq!(fhir(&t, "GET", "/fhir/Patient?_sort=shoe_size", &token, None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        count(&json(&fhir(&t, "GET", "/fhir/Patient?_lastUpdated=ge2000&_sort=-_lastUpdated", &token, None).await)),
+        3
+    );
+    assert_eq!(count(&json(&fhir(&t, "GET", "/fhir/Patient?_lastUpdated=lt2000", &token, None).await)), 0);
+    let id = entries(&oldest_first)[1]["resource"]["id"].as_str().unwrap_or_default().to_owned();
+    let by_identifier = json(
+        &fhir(&t, "GET", &format!("/fhir/Patient?identifier=urn:ietf:rfc:3986%7Curn:uuid:{id}"), &token, None).await,
+    );
+    assert_eq!((count(&by_identifier), given(&by_identifier, 0)), (1, "二郎".to_owned()));
 
     // Paging: two, then one, with next and previous links.
     let first = json(&fhir(&t, "GET", "/fhir/Patient?family=%E6%9F%8F&_count=2", &token, None).await);

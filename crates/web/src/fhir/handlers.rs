@@ -20,7 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use tsunagu_app::fhir::{EntrySearch, FhirPost, PatientQuery, Posted};
+use tsunagu_app::fhir::{EntrySearch, FhirPost, PatientQuery, PatientSort, Posted};
 use tsunagu_domain::interop::VitalCode;
 use tsunagu_domain::patient::Sex;
 use uuid::Uuid;
@@ -64,7 +64,41 @@ pub(crate) async fn search_patients(
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(PATIENT_SEARCH))?;
     let (count, offset) = (params.count()?, params.offset()?);
-    let ids = params.one("_id")?.map(|raw| raw.split(',').filter_map(|id| id.trim().parse().ok()).collect());
+    // `_id`, or the identifier every Patient carries (`urn:ietf:rfc:3986|urn:uuid:{id}`).
+    let from_identifier = params.one("identifier")?.map(|raw| {
+        raw.split(',')
+            .filter_map(|token| {
+                token.trim().strip_prefix("urn:ietf:rfc:3986|").unwrap_or(token.trim()).strip_prefix("urn:uuid:")
+            })
+            .filter_map(|id| id.parse().ok())
+            .collect::<Vec<Uuid>>()
+    });
+    let by_id =
+        params.one("_id")?.map(|raw| raw.split(',').filter_map(|id| id.trim().parse().ok()).collect::<Vec<Uuid>>());
+    let ids = match (by_id, from_identifier) {
+        (Some(a), Some(b)) => Some(a.into_iter().filter(|id| b.contains(id)).collect()),
+        (a, b) => a.or(b),
+    };
+    let (updated_since, updated_until) = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
+    let (sort, descending) = match params.one("_sort")? {
+        None => (PatientSort::Kana, false),
+        Some(raw) => {
+            let (descending, key) = raw.strip_prefix('-').map_or((false, raw), |k| (true, k));
+            let sort = match key {
+                "name" | "family" => PatientSort::Kana,
+                "birthdate" => PatientSort::BirthDate,
+                "_lastUpdated" => PatientSort::LastUpdated,
+                _ => {
+                    return Err(bad_request(vec![Issue::new(
+                        "not-supported",
+                        "_sort: name | birthdate | _lastUpdated（- で降順）/ one of these, - for descending",
+                        Some("_sort"),
+                    )]));
+                }
+            };
+            (sort, descending)
+        }
+    };
     let (born_from, born_to) = date_range("birthdate", &params.all("birthdate"))?;
     let sex = match params.one("gender")? {
         None => None,
@@ -86,6 +120,10 @@ pub(crate) async fn search_patients(
         born_from,
         born_to,
         sex,
+        updated_since,
+        updated_until,
+        sort,
+        descending,
         count,
         offset,
     };

@@ -155,11 +155,14 @@ pub(crate) fn communication(e: &TimelineEntry) -> Value {
 /// (name, type) of each search parameter, per resource.
 pub(crate) const PATIENT_SEARCH: &[(&str, &str)] = &[
     ("_id", "token"),
+    ("identifier", "token"),
     ("name", "string"),
     ("family", "string"),
     ("given", "string"),
     ("birthdate", "date"),
     ("gender", "token"),
+    ("_lastUpdated", "date"),
+    ("_sort", "special"),
 ];
 pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
     ("patient", "reference"),
