@@ -182,12 +182,40 @@ pub struct PatientExport {
 /// The most entries one export holds (decades of daily visits).
 const EXPORT_CEILING: i64 = 200_000;
 
+/// The FHIR resources a timeline entry is read as: every entry is a
+/// Communication; one with vital signs is also Observations; a visit record
+/// is also an Encounter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineResource {
+    Observation,
+    Communication,
+    Encounter,
+}
+
+impl TimelineResource {
+    /// The resource type, which is also the scope's resource.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineResource::Observation => "Observation",
+            TimelineResource::Communication => "Communication",
+            TimelineResource::Encounter => "Encounter",
+        }
+    }
+
+    /// Whether this entry (or this version of it) is read as this resource.
+    pub fn shows(self, e: &TimelineEntry) -> bool {
+        match self {
+            TimelineResource::Observation => !e.vitals.is_empty(),
+            TimelineResource::Communication => true,
+            TimelineResource::Encounter => e.kind == EntryKind::VisitRecord,
+        }
+    }
+}
+
 /// Which timeline entries a search wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntrySearch {
-    /// `Observation` (entries with vital signs), `Encounter` (visit records) or
-    /// `Communication` (every entry).
-    pub resource: &'static str,
+    pub resource: TimelineResource,
     pub kind: Option<EntryKind>,
     /// Entries written in `[since, until)`.
     pub since: Option<OffsetDateTime>,
@@ -260,17 +288,14 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         drop(tx);
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(patient),
             details: fhir_read(session, resource),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(loaded)
     }
 
@@ -289,23 +314,16 @@ impl App {
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
         let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
-        let visible: std::collections::HashSet<Uuid> =
-            tx.timeline(patient, me, &filter, EXPORT_CEILING).await?.into_iter().map(|r| r.id).collect();
-        let mut rows: Vec<_> =
-            tx.attachments_of_patient(patient).await?.into_iter().filter(|a| visible.contains(&a.entry_id)).collect();
+        let rows = tx.visible_attachments(patient, me, &filter).await?;
         drop(tx);
-        rows.sort_by_key(|a| std::cmp::Reverse((a.created_at, a.id)));
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(patient),
             details: fhir_read(session, "DocumentReference"),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(rows.into_iter().map(document).collect())
     }
 
@@ -322,17 +340,14 @@ impl App {
         let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
         let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, a.entry_id).await?;
         drop(tx);
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(a.patient_id),
             details: fhir_read(session, "DocumentReference"),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(document(a))
     }
 
@@ -525,18 +540,15 @@ impl App {
             .collect();
         drop(tx);
         let entries: Vec<TimelineEntry> = rows.into_iter().map(timeline_entry).collect();
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let details = json!({ "via": "fhir", "client": session.client, "entries": entries.len() });
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::RecordExported,
             target_kind: "patient",
             target: Some(patient),
             details,
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         let members = members_of(&loaded);
         Ok(PatientExport {
             team: CareTeamRecord {
@@ -560,19 +572,20 @@ impl App {
         search: &EntrySearch,
         meta: &RequestMeta,
     ) -> Result<Page<TimelineEntry>, AppError> {
-        session.require_scope(search.resource, Access::Read)?;
+        session.require_scope(search.resource.name(), Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let me = actor.account_id.0;
-        let kind = if search.resource == "Encounter" { Some(EntryKind::VisitRecord) } else { search.kind };
+        let kind =
+            if search.resource == TimelineResource::Encounter { Some(EntryKind::VisitRecord) } else { search.kind };
         let filter = TimelineFilter {
             kind: kind.map(|k| k.code().to_owned()),
             audiences: loaded.filter_for(me),
             since: search.since,
             until: search.until,
-            with_vitals: search.resource == "Observation",
+            with_vitals: search.resource == TimelineResource::Observation,
             ..TimelineFilter::default()
         };
         let wanted = (search.offset + search.count + 1) as i64;
@@ -581,18 +594,15 @@ impl App {
         let has_next = rows.len() as i64 == wanted;
         let items: Vec<TimelineEntry> =
             rows.into_iter().skip(search.offset).take(search.count).map(timeline_entry).collect();
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let details = json!({ "via": "fhir", "resource": search.resource, "client": session.client, "entries_shown": items.len() });
+        let details = json!({ "via": "fhir", "resource": search.resource.name(), "client": session.client, "entries_shown": items.len() });
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(patient),
             details,
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(Page { items, has_next })
     }
 
@@ -601,32 +611,27 @@ impl App {
     pub async fn fhir_entry(
         &self,
         session: &Session,
-        resource: &'static str,
+        resource: TimelineResource,
         entry: Uuid,
         meta: &RequestMeta,
     ) -> Result<TimelineEntry, AppError> {
-        session.require_scope(resource, Access::Read)?;
+        session.require_scope(resource.name(), Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         drop(tx);
         let found = timeline_entry(row);
-        if (resource == "Observation" && found.vitals.is_empty())
-            || (resource == "Encounter" && found.kind != EntryKind::VisitRecord)
-        {
+        if !resource.shows(&found) {
             return Err(AppError::NotFound);
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::EntryViewed,
             target_kind: "entry",
             target: Some(entry),
-            details: fhir_read(session, resource),
+            details: fhir_read(session, resource.name()),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(found)
     }
 
@@ -636,11 +641,11 @@ impl App {
     pub async fn fhir_entry_history(
         &self,
         session: &Session,
-        resource: &'static str,
+        resource: TimelineResource,
         entry: Uuid,
         meta: &RequestMeta,
     ) -> Result<Vec<TimelineEntry>, AppError> {
-        session.require_scope(resource, Access::Read)?;
+        session.require_scope(resource.name(), Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
@@ -657,21 +662,18 @@ impl App {
                 ..current.clone()
             })
             .collect();
-        if resource == "Observation" && history.iter().all(|v| v.vitals.is_empty()) {
+        if !history.iter().any(|v| resource.shows(v)) {
             return Err(AppError::NotFound);
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let details = json!({ "via": "fhir", "resource": resource, "client": session.client, "history": true });
+        let details = json!({ "via": "fhir", "resource": resource.name(), "client": session.client, "history": true });
         let event = PatientEvent {
-            at: now,
+            at: self.now(),
             action: AuditAction::EntryViewed,
             target_kind: "entry",
             target: Some(entry),
             details,
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
-        tx.commit().await?;
+        self.record_read(&loaded, session, meta, event).await?;
         Ok(history)
     }
 
@@ -688,7 +690,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<Posted>, AppError> {
         for post in posts {
-            session.require_scope(post.resource(), Access::Write)?;
+            session.require_scope(post.resource().name(), Access::Write)?;
         }
         let now = self.now();
         let mut tx = self.begin().await?;
@@ -755,8 +757,12 @@ impl FhirPost {
     }
 
     /// The FHIR resource type it arrives as (the scope it needs).
-    pub fn resource(&self) -> &'static str {
-        if self.draft.kind == EntryKind::Vitals { "Observation" } else { "Communication" }
+    pub fn resource(&self) -> TimelineResource {
+        if self.draft.kind == EntryKind::Vitals {
+            TimelineResource::Observation
+        } else {
+            TimelineResource::Communication
+        }
     }
 }
 

@@ -1602,6 +1602,21 @@ pub(crate) struct PatientEvent {
 }
 
 impl App {
+    /// Records a read of patient data: its audit event in a short write
+    /// transaction, committed (durable) before the data is returned.
+    pub(crate) async fn record_read(
+        &self,
+        loaded: &Loaded,
+        session: &Session,
+        meta: &RequestMeta,
+        e: PatientEvent,
+    ) -> Result<(), AppError> {
+        let mut tx = self.begin().await?;
+        self.audit(tx.as_mut(), loaded, session, meta, e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Appends a patient-data audit event to the patient's municipality chain, in `tx`.
     pub(crate) async fn audit(
         &self,

@@ -452,6 +452,15 @@ impl App {
         Ok((m, f))
     }
 
+    /// What each of these facilities (from a public list or read) says about
+    /// itself, in their order, in one query; one without a profile has the empty one.
+    pub async fn public_profiles(&self, facilities: &[Uuid]) -> Result<Vec<crate::registry::ProfileView>, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let mut rows: HashMap<Uuid, tsunagu_store::FacilityProfileRow> =
+            tx.facility_profiles(facilities).await?.into_iter().map(|p| (p.facility_id, p)).collect();
+        Ok(facilities.iter().map(|id| crate::registry::profile_view(rows.remove(id))).collect())
+    }
+
     /// The municipality whose public registry `city` names (its code or its
     /// name, e.g. 柏市), or, when none is named, the installation's only one.
     pub async fn public_registry_code(&self, city: Option<&str>) -> Result<String, AppError> {

@@ -62,6 +62,14 @@ pub trait InteropTx: Send {
         system: &str,
         value: &str,
     ) -> Result<Option<Uuid>, StoreError>;
+    /// The attachments of a patient's entries that `reader` may see (their own,
+    /// and those whose audience `filter` shows), newest first.
+    async fn visible_attachments(
+        &mut self,
+        patient_id: Uuid,
+        reader: Uuid,
+        filter: &crate::TimelineFilter,
+    ) -> Result<Vec<crate::AttachmentRow>, StoreError>;
     /// The patients of whom `account_id` is an active member passing `search`,
     /// in kana order, `limit` from `offset`.
     async fn search_member_patients(
@@ -169,6 +177,28 @@ macro_rules! impl_interop_tx {
                 .bind(system)
                 .bind(value)
                 .fetch_optional(self.conn())
+                .await?)
+            }
+
+            // The audience condition is tsunagu_domain::care::visible_audiences in SQL, as in `timeline`.
+            async fn visible_attachments(
+                &mut self,
+                patient_id: uuid::Uuid,
+                reader: uuid::Uuid,
+                filter: &$crate::TimelineFilter,
+            ) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT a.* FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.patient_id = $1 \
+                     AND (e.author_id = $2 OR ($3 AND e.audience = 'team') OR ($4 AND e.audience = 'family') \
+                          OR ($5 AND e.audience = 'physicians')) \
+                     ORDER BY a.created_at DESC, a.id DESC",
+                )
+                .bind(patient_id)
+                .bind(reader)
+                .bind(filter.shows("team"))
+                .bind(filter.shows("family"))
+                .bind(filter.shows("physicians"))
+                .fetch_all(self.conn())
                 .await?)
             }
 

@@ -108,6 +108,8 @@ pub struct FacilityProfileRow {
 #[async_trait]
 pub trait RegistryTx: Send {
     async fn facility_profile(&mut self, facility_id: Uuid) -> Result<Option<FacilityProfileRow>, StoreError>;
+    /// The profiles of these facilities (those that have one), in one query.
+    async fn facility_profiles(&mut self, facility_ids: &[Uuid]) -> Result<Vec<FacilityProfileRow>, StoreError>;
     async fn upsert_facility_profile(&mut self, p: &FacilityProfileRow) -> Result<(), StoreError>;
     /// A municipality's newest import runs, newest first.
     async fn import_runs(&mut self, municipality_id: Uuid, limit: i64) -> Result<Vec<ImportRunRow>, StoreError>;
@@ -150,6 +152,20 @@ macro_rules! impl_registry_tx {
             async fn facility_profile(&mut self, facility_id: uuid::Uuid) -> Result<Option<$crate::FacilityProfileRow>, $crate::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM facility_profiles WHERE facility_id = $1")
                     .bind(facility_id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn facility_profiles(&mut self, facility_ids: &[uuid::Uuid]) -> Result<Vec<$crate::FacilityProfileRow>, $crate::StoreError> {
+                let mut out = Vec::with_capacity(facility_ids.len());
+                for chunk in facility_ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT * FROM facility_profiles WHERE facility_id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(*id);
+                    }
+                    q.push(")");
+                    out.extend(q.build_query_as::<$crate::FacilityProfileRow>().fetch_all(self.conn()).await?);
+                }
+                Ok(out)
             }
 
             async fn upsert_facility_profile(&mut self, p: &$crate::FacilityProfileRow) -> Result<(), $crate::StoreError> {

@@ -28,13 +28,12 @@ pub(super) fn base_url(parts: &Parts, state: &AppState) -> String {
 
 /// The FHIR base URL from a request's headers (Host, and X-Forwarded-Proto behind a proxy).
 pub(crate) fn fhir_base(headers: &HeaderMap, state: &AppState) -> String {
-    let parts_headers = headers;
-    let host = parts_headers
+    let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
         .unwrap_or("localhost");
-    let forwarded = parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+    let forwarded = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
     let scheme = match forwarded {
         Some(p @ ("http" | "https")) if state.config.behind_proxy => p,
         _ if state.config.secure_cookies => "https",

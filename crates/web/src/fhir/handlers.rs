@@ -20,7 +20,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use tsunagu_app::fhir::{EntrySearch, FhirPost, PatientQuery, PatientSort, Posted};
+use tsunagu_app::fhir::{
+    EntrySearch, FhirPost, Page, PatientQuery, PatientSort, Posted, TimelineEntry, TimelineResource,
+};
 use tsunagu_domain::interop::VitalCode;
 use tsunagu_domain::patient::Sex;
 use uuid::Uuid;
@@ -182,15 +184,11 @@ pub(crate) async fn search_observations(
     }
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
-        return Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "Observation", &query_text));
     };
+    let search = EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, count, offset };
+    let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let t = caller.t;
-    let search = EntrySearch { resource: "Observation", kind: None, since, until, count, offset };
-    let page = state
-        .app
-        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
     let wanted = |code: &VitalCode| {
         codes.as_ref().is_none_or(|c| c.contains(code))
             && category.as_deref().is_none_or(|c| c == if code.is_vital_sign() { "vital-signs" } else { "survey" })
@@ -219,15 +217,8 @@ pub(crate) async fn read_observation(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    let t = caller.t;
-    let (entry, code) = entry_of(&id, true, t)?;
-    let code = code.ok_or_else(|| not_found(t))?;
-    let m = state
-        .app
-        .fhir_entry(&caller.session, "Observation", entry, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
-    observation(&m, code).map(Resource::ok).ok_or_else(|| not_found(t))
+    let (m, code) = read_entry(&state, &caller, TimelineResource::Observation, &id).await?;
+    code.and_then(|code| observation(&m, code)).map(Resource::ok).ok_or_else(|| not_found(caller.t))
 }
 
 /// `POST /fhir/Observation`: a measurement from a device or an EHR becomes a
@@ -341,7 +332,10 @@ pub(crate) async fn transaction(
                 Some("request"),
             )])),
         };
-        match post.and_then(|p| with_condition(p, resource, if_none_exist, "Observation")) {
+        match post.and_then(|p| {
+            let what = p.resource().name();
+            with_condition(p, resource, if_none_exist, what)
+        }) {
             Ok(p) => posts.push(p),
             Err(mut e) => {
                 // Name the entry: `Observation.valueQuantity` becomes `Bundle.entry[1].resource.valueQuantity`.
@@ -397,30 +391,16 @@ pub(crate) async fn search_communications(
         Some(raw) => match entry_kind_of(raw) {
             Some(kind) => Some(kind),
             // A category tsunagu does not have matches nothing.
-            None => {
-                return Ok(Resource::ok(searchset(
-                    &caller.base,
-                    "Communication",
-                    &params.at_offset(offset, count),
-                    None,
-                    None,
-                    Vec::new(),
-                )));
-            }
+            None => return Ok(no_match(&caller.base, "Communication", &params.at_offset(offset, count))),
         },
     };
     let (since, until) = instant_range("sent", &params.all("sent"))?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
-        return Ok(Resource::ok(searchset(&caller.base, "Communication", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "Communication", &query_text));
     };
-    let t = caller.t;
-    let search = EntrySearch { resource: "Communication", kind, since, until, count, offset };
-    let page = state
-        .app
-        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
+    let search = EntrySearch { resource: TimelineResource::Communication, kind, since, until, count, offset };
+    let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Communication", &query_text, next, previous, entries)))
@@ -432,13 +412,7 @@ pub(crate) async fn read_communication(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    let t = caller.t;
-    let entry: Uuid = id.parse().map_err(|_| not_found(t))?;
-    let e = state
-        .app
-        .fhir_entry(&caller.session, "Communication", entry, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
+    let (e, _) = read_entry(&state, &caller, TimelineResource::Communication, &id).await?;
     Ok(Resource::ok(communication(&e)))
 }
 
@@ -484,7 +458,7 @@ pub(crate) async fn search_care_teams(
     let (count, offset) = (params.count()?, params.offset()?);
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_param(&params)? else {
-        return Ok(Resource::ok(searchset(&caller.base, "CareTeam", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "CareTeam", &query_text));
     };
     let entries = match state.app.fhir_care_team(&caller.session, patient_id, &caller.meta).await {
         Ok(team) if offset == 0 => vec![(care_team(&team), "match")],
@@ -497,8 +471,8 @@ pub(crate) async fn search_care_teams(
 }
 
 /// An entry id and (for an Observation id, `{entry}-{code}`) its measurement.
-fn entry_of(id: &str, observation: bool, t: Tr) -> Result<(Uuid, Option<VitalCode>), FhirError> {
-    if !observation {
+fn entry_of(id: &str, resource: TimelineResource, t: Tr) -> Result<(Uuid, Option<VitalCode>), FhirError> {
+    if resource != TimelineResource::Observation {
         return Ok((id.parse().map_err(|_| not_found(t))?, None));
     }
     let (entry, suffix) = id.split_at_checked(36).ok_or_else(|| not_found(t))?;
@@ -506,8 +480,43 @@ fn entry_of(id: &str, observation: bool, t: Tr) -> Result<(Uuid, Option<VitalCod
     Ok((entry.parse().map_err(|_| not_found(t))?, Some(code)))
 }
 
+/// A page of a patient's timeline as the use case reads it.
+async fn timeline_page(
+    state: &AppState,
+    caller: &Caller,
+    patient: Uuid,
+    search: &EntrySearch,
+) -> Result<Page<TimelineEntry>, FhirError> {
+    state
+        .app
+        .fhir_entries(&caller.session, patient, search, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))
+}
+
+/// One timeline entry read as `resource` (with the measurement an Observation id names).
+async fn read_entry(
+    state: &AppState,
+    caller: &Caller,
+    resource: TimelineResource,
+    id: &str,
+) -> Result<(TimelineEntry, Option<VitalCode>), FhirError> {
+    let (entry, code) = entry_of(id, resource, caller.t)?;
+    let found = state
+        .app
+        .fhir_entry(&caller.session, resource, entry, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    Ok((found, code))
+}
+
+/// An empty search result (nothing can match).
+fn no_match(base: &str, resource_type: &str, query: &str) -> Resource {
+    Resource::ok(searchset(base, resource_type, query, None, None, Vec::new()))
+}
+
 /// One version as its resource, if it holds that measurement (or is a Communication).
-fn version_resource(e: &tsunagu_app::fhir::TimelineEntry, code: Option<VitalCode>) -> Option<Value> {
+fn version_resource(e: &TimelineEntry, code: Option<VitalCode>) -> Option<Value> {
     match code {
         Some(code) => observation(e, code),
         None => Some(communication(e)),
@@ -517,11 +526,11 @@ fn version_resource(e: &tsunagu_app::fhir::TimelineEntry, code: Option<VitalCode
 async fn history_of(
     state: &AppState,
     caller: &Caller,
-    resource: &'static str,
+    resource: TimelineResource,
     id: &str,
 ) -> Result<Vec<(Value, i64, time::OffsetDateTime)>, FhirError> {
     let t = caller.t;
-    let (entry, code) = entry_of(id, resource == "Observation", t)?;
+    let (entry, code) = entry_of(id, resource, t)?;
     let versions = state
         .app
         .fhir_entry_history(&caller.session, resource, entry, &caller.meta)
@@ -536,8 +545,14 @@ async fn history_of(
 }
 
 /// `GET /fhir/{Observation|Communication}/{id}/_history`: every version, newest first.
-async fn history(state: &AppState, caller: &Caller, resource: &'static str, id: &str) -> Result<Resource, FhirError> {
+async fn history(
+    state: &AppState,
+    caller: &Caller,
+    resource: TimelineResource,
+    id: &str,
+) -> Result<Resource, FhirError> {
     let versions = history_of(state, caller, resource, id).await?;
+    let resource = resource.name();
     let entries: Vec<Value> = versions
         .into_iter()
         .map(|(r, version, at)| {
@@ -563,7 +578,7 @@ async fn history(state: &AppState, caller: &Caller, resource: &'static str, id: 
 async fn vread(
     state: &AppState,
     caller: &Caller,
-    resource: &'static str,
+    resource: TimelineResource,
     id: &str,
     vid: &str,
 ) -> Result<Resource, FhirError> {
@@ -581,7 +596,7 @@ pub(crate) async fn observation_history(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    history(&state, &caller, "Observation", &id).await
+    history(&state, &caller, TimelineResource::Observation, &id).await
 }
 
 pub(crate) async fn communication_history(
@@ -589,7 +604,7 @@ pub(crate) async fn communication_history(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    history(&state, &caller, "Communication", &id).await
+    history(&state, &caller, TimelineResource::Communication, &id).await
 }
 
 pub(crate) async fn observation_version(
@@ -597,7 +612,7 @@ pub(crate) async fn observation_version(
     caller: Caller,
     Path((id, vid)): Path<(String, String)>,
 ) -> Result<Resource, FhirError> {
-    vread(&state, &caller, "Observation", &id, &vid).await
+    vread(&state, &caller, TimelineResource::Observation, &id, &vid).await
 }
 
 pub(crate) async fn communication_version(
@@ -605,7 +620,7 @@ pub(crate) async fn communication_version(
     caller: Caller,
     Path((id, vid)): Path<(String, String)>,
 ) -> Result<Resource, FhirError> {
-    vread(&state, &caller, "Communication", &id, &vid).await
+    vread(&state, &caller, TimelineResource::Communication, &id, &vid).await
 }
 
 /// `GET /fhir/Encounter?patient=...`: the patient's visits, newest first.
@@ -620,15 +635,10 @@ pub(crate) async fn search_encounters(
     let (since, until) = instant_range("date", &params.all("date"))?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
-        return Ok(Resource::ok(searchset(&caller.base, "Encounter", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "Encounter", &query_text));
     };
-    let t = caller.t;
-    let search = EntrySearch { resource: "Encounter", kind: None, since, until, count, offset };
-    let page = state
-        .app
-        .fhir_entries(&caller.session, patient_id, &search, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
+    let search = EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, count, offset };
+    let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Encounter", &query_text, next, previous, entries)))
@@ -640,13 +650,7 @@ pub(crate) async fn read_encounter(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    let t = caller.t;
-    let entry: Uuid = id.parse().map_err(|_| not_found(t))?;
-    let e = state
-        .app
-        .fhir_entry(&caller.session, "Encounter", entry, &caller.meta)
-        .await
-        .map_err(|e| FhirError::app(e, t))?;
+    let (e, _) = read_entry(&state, &caller, TimelineResource::Encounter, &id).await?;
     Ok(Resource::ok(super::resources::encounter(&e)))
 }
 
@@ -660,7 +664,7 @@ pub(crate) async fn search_documents(
     let (count, offset) = (params.count()?, params.offset()?);
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_param(&params)? else {
-        return Ok(Resource::ok(searchset(&caller.base, "DocumentReference", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "DocumentReference", &query_text));
     };
     let found = state
         .app
@@ -751,7 +755,7 @@ pub(crate) async fn search_audit_events(
         }
     };
     let Ok(patient_id) = raw.parse::<Uuid>() else {
-        return Ok(Resource::ok(searchset(&caller.base, "AuditEvent", &query_text, None, None, Vec::new())));
+        return Ok(no_match(&caller.base, "AuditEvent", &query_text));
     };
     let (_, events) = state
         .app

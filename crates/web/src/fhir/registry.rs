@@ -29,7 +29,9 @@ async fn read_registry(state: &AppState, t: Tr, id: &str, what: Registry) -> Res
         Registry::Organization => organization(&m, &f),
         Registry::Location => location(&m, &f),
         Registry::HealthcareService => {
-            let profile = state.app.public_profile(&m.code, f.id).await.map_err(|e| FhirError::app(e, t))?;
+            // The facility was just found open in its municipality: its profile only.
+            let profiles = state.app.public_profiles(&[f.id]).await.map_err(|e| FhirError::app(e, t))?;
+            let profile = profiles.into_iter().next().ok_or_else(|| not_found(t))?;
             healthcare_service(&m, &f, &profile)
         }
     }))
@@ -182,18 +184,16 @@ async fn search_registry(
         |f: &&tsunagu_app::public_map::PublicFacility| limit.is_none_or(|l| f.distance_m.is_some_and(|d| d <= l));
     let shown: Vec<&tsunagu_app::public_map::PublicFacility> = list.facilities.iter().filter(within).collect();
     let cut = shown.len() < list.facilities.len();
-    let mut bundle_entries = Vec::new();
-    for f in &shown {
-        let resource = match what {
-            Registry::Organization => organization(&list.municipality, f),
-            Registry::Location => location(&list.municipality, f),
-            Registry::HealthcareService => {
-                let profile = state.app.public_profile(&code, f.id).await.map_err(|e| FhirError::app(e, t))?;
-                healthcare_service(&list.municipality, f, &profile)
-            }
-        };
-        bundle_entries.push((resource, "match"));
-    }
+    let bundle_entries: Vec<(serde_json::Value, &str)> = match what {
+        Registry::Organization => shown.iter().map(|f| (organization(&list.municipality, f), "match")).collect(),
+        Registry::Location => shown.iter().map(|f| (location(&list.municipality, f), "match")).collect(),
+        Registry::HealthcareService => {
+            // The profiles of the whole page in one query.
+            let ids: Vec<Uuid> = shown.iter().map(|f| f.id).collect();
+            let profiles = state.app.public_profiles(&ids).await.map_err(|e| FhirError::app(e, t))?;
+            shown.iter().zip(&profiles).map(|(f, p)| (healthcare_service(&list.municipality, f, p), "match")).collect()
+        }
+    };
     let (next, previous) = params.neighbours(offset, count, list.has_next && !cut);
     let mut bundle = searchset(base, resource_type, &params.at_offset(offset, count), next, previous, bundle_entries);
     if let Some(entries) = bundle["entry"].as_array_mut() {
