@@ -20,6 +20,7 @@ pub mod patients;
 mod public_cache;
 pub mod public_map;
 pub mod public_pages;
+pub mod rate_limits;
 pub mod registry;
 pub mod scale;
 mod sessions;

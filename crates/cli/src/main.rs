@@ -329,11 +329,16 @@ async fn serve(
         }
         None => None,
     };
-    let router = tsunagu_web::router(app, config);
+    let (router, limits) = tsunagu_web::router_with_limits(app.clone(), config);
+    // A SQLite installation is one process: nobody to share with.
+    let sharer = (app.backend() == "postgres").then(|| tokio::spawn(share_rate_limits(app, limits)));
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    if let Some(sharer) = sharer {
+        sharer.abort();
+    }
     timers.abort();
     if let Some(webhook) = webhook {
         webhook.abort();
@@ -403,6 +408,19 @@ async fn import(app: &App, source: ImportSource) -> Result<ExitCode, Failure> {
         anything |= report.imported_anything();
     }
     Ok(if anything { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Shares this instance's rate-limit usage with the others every second, so
+/// that a client spread over several instances gets one budget.
+async fn share_rate_limits(app: App, limits: Arc<tsunagu_web::RateLimits>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = limits.share(&app).await {
+            tracing::warn!(error = %e, "could not share rate-limit usage");
+        }
+    }
 }
 
 /// Fires escalation steps whose timers have run out. Every instance runs

@@ -111,3 +111,44 @@ async fn two_servers_on_one_postgres_database_are_one_installation() {
     drop_database(&server, &db).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A client that spreads its writes over two instances gets one budget: what
+/// one instance let through is taken from the other's bucket within a second
+/// or two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_limit_a_client_together() {
+    let Some(server) = postgres_server() else { return };
+    let db = create_database(&server, "tsunagu_limits").await;
+    let dir = std::env::temp_dir().join(format!("tsunagu-limits-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Ten writes at once, then one every ten seconds; the client address is
+    // the proxy's X-Forwarded-For.
+    std::fs::write(dir.join("tsunagu.toml"), "behind_proxy = true\nwrites_per_minute = 6\n").unwrap();
+    let (a, addr_a) = start(&dir, &db).await;
+    let (b, addr_b) = start(&dir, &db).await;
+    let _a = Server { child: a, dir: dir.join("a") };
+    let _b = Server { child: b, dir: dir.join("b") };
+    let write = |from: &str| {
+        format!("POST /sign-out HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: {from}\r\nContent-Length: 0\r\n\r\n")
+    };
+
+    let mut to_a = TcpStream::connect(addr_a).await.unwrap();
+    for n in 0..10 {
+        let status = request(&mut to_a, write("203.0.113.7").as_bytes()).await;
+        assert!(matches!(status, Some(s) if s != 429), "write {n} through A: {status:?}");
+    }
+    assert_eq!(request(&mut to_a, write("203.0.113.7").as_bytes()).await, Some(429), "A's own budget is spent");
+    // Within a couple of sharing rounds, B knows what A let through.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut to_b = TcpStream::connect(addr_b).await.unwrap();
+    assert_eq!(
+        request(&mut to_b, write("203.0.113.7").as_bytes()).await,
+        Some(429),
+        "B refuses the client that used its budget on A"
+    );
+    let other = request(&mut to_b, write("198.51.100.20").as_bytes()).await;
+    assert!(matches!(other, Some(s) if s != 429), "another address has its own budget: {other:?}");
+    drop((_a, _b));
+    drop_database(&server, &db).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ mod group_commit;
 pub mod interop;
 pub mod public_map;
 pub mod public_pages;
+pub mod rate_usage;
 pub mod records;
 pub mod registry;
 mod sql;
@@ -21,6 +22,7 @@ pub use error::StoreError;
 pub use interop::{ApiTokenRow, InteropTx, PatientSearch};
 pub use public_map::*;
 pub use public_pages::{ArticleRow, FacilitySpanRow, FlagSpanRow, PublicEventRow, PublicFigureRow, PublicPagesTx};
+pub use rate_usage::RateUsageTx;
 pub use records::*;
 pub use registry::*;
 
@@ -72,7 +74,7 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RegistryTx + Send {
+pub trait StoreTx: BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RateUsageTx + RegistryTx + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

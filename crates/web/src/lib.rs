@@ -17,7 +17,7 @@ mod rate_limit;
 mod security;
 
 pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
-pub use rate_limit::{PublicReadLimit, TokenLimit, WriteLimit};
+pub use rate_limit::{PublicReadLimit, RateLimits, TokenLimit, WriteLimit};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,7 +41,7 @@ pub struct WebConfig {
     pub public_read_limit: Option<PublicReadLimit>,
     /// The public map's background tiles.
     pub map_tiles: MapTiles,
-    /// Limit each API token's requests (the FHIR API), per instance (`None`: no limit).
+    /// Limit each API token's requests (the FHIR API) (`None`: no limit).
     pub token_limit: Option<TokenLimit>,
 }
 
@@ -283,20 +283,25 @@ fn route_table() -> Vec<Route> {
 
 /// The whole web application.
 pub fn router(app: App, config: WebConfig) -> Router {
+    router_with_limits(app, config).0
+}
+
+/// The web application and its rate limits, which an installation of several
+/// instances shares by calling [`RateLimits::share`] about once a second.
+pub fn router_with_limits(app: App, config: WebConfig) -> (Router, std::sync::Arc<RateLimits>) {
+    let limits = std::sync::Arc::new(RateLimits::new(&config));
     let mut router = Router::new();
     for (_, path, method_router) in route_table() {
         router = router.route(path, method_router);
     }
-    if let Some(limit) = config.write_limit {
-        let limiter = rate_limit::Limiter::new(limit, config.behind_proxy);
+    if let Some(limiter) = limits.writes.clone() {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit_writes));
     }
-    if let Some(limit) = config.public_read_limit {
-        let limiter = rate_limit::Limiter::new(limit.into(), config.behind_proxy);
+    if let Some(limiter) = limits.public_reads.clone() {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit_public_reads));
     }
     let security = security::Security::new(config.secure_cookies, &config.map_tiles.url);
-    router
+    let router = router
         .fallback(pages::ops::not_found)
         .layer(axum::middleware::from_fn_with_state(security, security::headers))
         .layer(axum::middleware::from_fn(metrics::count))
@@ -305,13 +310,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .with_state(AppState {
-            app,
-            token_buckets: config
-                .token_limit
-                .map(|l| std::sync::Arc::new(rate_limit::Buckets::new(l.per_minute, l.burst))),
-            config,
-        })
+        .with_state(AppState { app, token_buckets: limits.tokens.clone(), config });
+    (router, limits)
 }
 
 /// (method, path pattern) of every route.

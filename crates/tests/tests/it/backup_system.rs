@@ -248,7 +248,7 @@ fn waiting(home: &str) -> Option<&str> {
 }
 
 /// Raises a request as `client`; returns its id.
-async fn raise(client: &mut Client, patient: &str, kind: &str, note: &str) -> String {
+pub(crate) async fn raise(client: &mut Client, patient: &str, kind: &str, note: &str) -> String {
     let page = format!("/patients/{patient}");
     let reply = client.submit(&page, &format!("{page}/urgent-requests"), &[("kind", kind), ("note", note)]).await;
     assert!(reply.redirects_to("/urgent/"), "raise: {} {}", reply.status, reply.body);

@@ -8,6 +8,7 @@ crate::on_both_databases!(
     pages_carry_security_headers_and_safe_cookies,
     writes_carry_on_after_the_database_drops_every_connection,
     writes_are_limited_per_address_and_reads_are_not,
+    instances_share_what_they_let_through,
     metrics_answer_the_configured_token_only
 );
 
@@ -92,6 +93,53 @@ async fn writes_carry_on_after_the_database_drops_every_connection(db: &TestDb) 
     assert_ne!(first, second);
     crate::patients::consent(&mut nurse, &second).await;
     assert!(t.app.verify_audit().await.unwrap().is_intact());
+}
+
+/// Two instances of one installation (here two routers on one database)
+/// limit a client together once they have shared their usage: what one let
+/// through is taken from the other's budget, and only once.
+async fn instances_share_what_they_let_through(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let config = tsunagu_web::WebConfig {
+        secure_cookies: false,
+        behind_proxy: true,
+        write_limit: Some(tsunagu_web::WriteLimit { per_minute: 1, burst: 3 }),
+        ..Default::default()
+    };
+    let (a, limits_a) = tsunagu_web::router_with_limits(t.app.clone(), config.clone());
+    let (b, limits_b) = tsunagu_web::router_with_limits(t.app.clone(), config);
+    let send = |router: &axum::Router, from: &str| {
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/sign-in")
+            .header("x-forwarded-for", from)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("login_id=nobody&password=x"))
+            .unwrap_or_default();
+        tower::ServiceExt::oneshot(router.clone(), request)
+    };
+    let status =
+        |r: Result<axum::response::Response, std::convert::Infallible>| r.unwrap_or_else(|e| match e {}).status();
+    let share = async |limits: &tsunagu_web::RateLimits| limits.share(&t.app).await.unwrap_or_else(|e| panic!("{e}"));
+    // Two writes through A; B has not heard of them yet and lets one through.
+    for _ in 0..2 {
+        assert_ne!(status(send(&a, "198.51.100.7").await), StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_ne!(status(send(&b, "198.51.100.7").await), StatusCode::TOO_MANY_REQUESTS);
+    share(&limits_a).await;
+    share(&limits_b).await;
+    share(&limits_a).await;
+    // Three of three used between them: both refuse, and nobody else.
+    assert_eq!(status(send(&a, "198.51.100.7").await), StatusCode::TOO_MANY_REQUESTS, "A learnt of B's one");
+    assert_eq!(status(send(&b, "198.51.100.7").await), StatusCode::TOO_MANY_REQUESTS, "B learnt of A's two");
+    assert_ne!(status(send(&b, "198.51.100.8").await), StatusCode::TOO_MANY_REQUESTS);
+    // Sharing again counts nothing twice: the other address still has two left on A.
+    share(&limits_b).await;
+    share(&limits_a).await;
+    share(&limits_b).await;
+    assert_ne!(status(send(&a, "198.51.100.8").await), StatusCode::TOO_MANY_REQUESTS);
+    assert_ne!(status(send(&a, "198.51.100.8").await), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(status(send(&a, "198.51.100.8").await), StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A flood of writes from one address is slowed with 429 and Retry-After;

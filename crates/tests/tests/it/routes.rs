@@ -122,12 +122,17 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         t.signed_in("n.admin", Some("122203"), "municipal_officer", &["municipality_admin"], None).await;
     let (other_professional, _) = t.signed_in("n.nurse", Some("122203"), "nurse", &[], None).await;
     let (same_town_professional, _) = t.signed_in("k.pharm", Some("122173"), "pharmacist", &[], None).await;
+    let other_station =
+        crate::admin::facility(&mut kashiwa_admin, kashiwa, "home_nursing_station", "柏の別の訪問看護").await;
+    let (other_facility_admin, _) =
+        t.signed_in("other.head", Some("122173"), "nurse", &["facility_admin"], Some(other_station)).await;
     let same_town_admin = kashiwa_admin.clone();
     let strangers: Vec<(&str, Client)> = vec![
         ("anonymous", t.client()),
         ("other municipality's admin", other_admin),
         ("other municipality's professional", other_professional),
         ("same municipality, no admin role", same_town_professional),
+        ("same municipality, another facility's admin", other_facility_admin),
         ("same municipality's admin, not on the team", same_town_admin),
     ];
     // Each signed-in stranger also holds an API token that may do everything
@@ -137,6 +142,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         ("other municipality's admin", "n.admin"),
         ("other municipality's professional", "n.nurse"),
         ("same municipality, no admin role", "k.pharm"),
+        ("same municipality, another facility's admin", "other.head"),
         ("same municipality's admin, not on the team", "city.admin"),
     ] {
         let made = t.app.create_api_token_for(login, "walk", "user/*.*", "30").await;
@@ -273,7 +279,13 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || (*pattern == "/fhir/Patient" || *pattern == "/fhir/CareTeam") && *method == "GET"
                     // Colleagues of one's own municipality, by name (none here is called sato).
                     || *pattern == "/fhir/Practitioner");
-            if !public && !own_pages && !browsing_directory {
+            // A facility admin administers its own facility's staff: the
+            // municipality's account list shows them only (that the clinic's
+            // nurse is not in it is checked above).
+            let own_facility = who.ends_with("another facility's admin")
+                && *method == "GET"
+                && *pattern == "/admin/m/{municipality}/accounts";
+            if !public && !own_pages && !browsing_directory && !own_facility {
                 assert!(!reply.status.is_success(), "{who} {method} {path} answered {}", reply.status);
             }
         }
