@@ -1,5 +1,5 @@
 //! The domain's parsers of typed-in text (every form field and query parameter ends in one of
-//! these): never a panic; what they accept is what their types promise; and a parsed value,
+//! these, the municipality's public pages included): never a panic; what they accept is what their types promise; and a parsed value,
 //! rendered as the pages and the API render it and parsed again, comes back unchanged.
 #![no_main]
 
@@ -18,6 +18,7 @@ use tsunagu_domain::on_call::{Span, parse_local_datetime, parse_month};
 use tsunagu_domain::patient::{
     AdvanceCarePlan, AdvanceCarePlanForm, ConsentDetails, PatientDetails, PatientForm, StatusChange, parse_date,
 };
+use tsunagu_domain::public_pages::{ArticleDraft, EnteredFigure, FiscalYear, PublicEventDraft, PublicEventForm};
 use tsunagu_domain::registry::{FacilityProfile, FacilityProfileForm, services_from_code};
 use tsunagu_domain::text;
 
@@ -40,6 +41,7 @@ fuzz_target!(|input: Input<'_>| {
     patient(s, &input.list);
     facility(s, &input.list);
     account(s, &input.list);
+    public_pages(s, input.flag);
     attachment(s, input.bytes);
 });
 
@@ -395,4 +397,41 @@ fn attachment(s: &[&str; 16], bytes: &[u8]) {
     assert!(!name.is_empty() && name.chars().count() <= 100, "{name:?}");
     assert!(!name.chars().any(|c| c.is_control() || matches!(c, '"' | '<' | '>' | ';' | '/' | '\\')), "{name:?}");
     assert_eq!(AttachmentFile::inspect(file.content_type, name, bytes).as_ref(), Ok(&file));
+}
+
+fn public_pages(s: &[&str; 16], published: bool) {
+    if let Ok(year) = FiscalYear::parse("year", s[0]) {
+        assert_eq!(FiscalYear::parse("year", &year.0.to_string()), Ok(year), "{:?}", s[0]);
+        assert!(year.first_day() < year.end(), "{year:?}");
+    }
+    if let Ok(f) = EnteredFigure::parse(s[1], s[2], s[3], s[4]) {
+        assert!((0..=10_000_000).contains(&f.value), "{f:?}");
+        let note = f.note.clone().unwrap_or_default();
+        let again = EnteredFigure::parse(f.metric.code(), &f.year.0.to_string(), &f.value.to_string(), &note);
+        assert_eq!(again.as_ref(), Ok(&f));
+    }
+    if let Ok(a) = ArticleDraft::parse(s[5], s[6], published) {
+        assert!(a.title.chars().count() <= ArticleDraft::MAX_TITLE && !a.body.is_empty(), "{a:?}");
+        assert_eq!(ArticleDraft::parse(&a.title, &a.body, published).as_ref(), Ok(&a));
+    }
+    let form = PublicEventForm { title: s[7], date: s[8], starts: s[9], ends: s[10], place: s[11], description: s[12] };
+    if let Ok(e) = PublicEventDraft::parse(&form) {
+        assert!(e.ends_at.is_none_or(|end| end > e.starts_at), "{e:?}");
+        let local = e.starts_at.to_offset(JST);
+        let clock = |t: OffsetDateTime| {
+            let t = t.to_offset(JST);
+            format!("{:02}:{:02}", t.hour(), t.minute())
+        };
+        let (date, starts, ends) = (iso(local.date()), clock(e.starts_at), e.ends_at.map(clock).unwrap_or_default());
+        let description = e.description.clone().unwrap_or_default();
+        let again = PublicEventForm {
+            title: &e.title,
+            date: &date,
+            starts: &starts,
+            ends: &ends,
+            place: &e.place,
+            description: &description,
+        };
+        assert_eq!(PublicEventDraft::parse(&again).as_ref(), Ok(&e));
+    }
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod escalation;
 pub mod facility;
+pub mod fhir_input;
 pub mod holiday;
 pub mod ids;
 pub mod interop;

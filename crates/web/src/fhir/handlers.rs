@@ -5,9 +5,7 @@
 
 use super::caller::{Base, Caller, Pairs, not_found, pairs};
 use super::outcome::{FhirError, Issue, Resource};
-use super::posted::{
-    PostedMeasurement, fhir_body, invalid, read_measurement, read_message, with_condition, with_identity,
-};
+use super::posted::{fhir_body, read_measurement, read_message, rejected, with_condition, with_identity};
 use super::resources::{
     CARE_TEAM_SEARCH, COMMUNICATION_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team,
     communication, entry_kind_of, names, observation, observation_id, patient, searchset,
@@ -231,7 +229,7 @@ pub(crate) async fn create_observation(
 ) -> Result<Resource, FhirError> {
     let t = caller.t;
     let json = fhir_body(&headers, &body)?;
-    let posted = read_measurement(&json).map_err(bad_request)?;
+    let posted = read_measurement(&json).map_err(rejected)?;
     let post = measurement_post(&posted, t)?;
     let post = with_identity(post, &json, &headers, "Observation")?;
     let mut done =
@@ -242,7 +240,7 @@ pub(crate) async fn create_observation(
 }
 
 /// The app's post for a read Observation: its value checked like the form's.
-fn measurement_post(posted: &PostedMeasurement, t: Tr) -> Result<FhirPost, FhirError> {
+fn measurement_post(posted: &tsunagu_domain::fhir_input::PostedMeasurement, t: Tr) -> Result<FhirPost, FhirError> {
     let vitals = posted.code.measurement(posted.value, &posted.unit).map_err(|e| {
         let expression =
             if e.code == "unit" { "Observation.valueQuantity.code" } else { "Observation.valueQuantity.value" };
@@ -285,7 +283,11 @@ pub(crate) async fn transaction(
     let t = caller.t;
     let json = fhir_body(&headers, &body)?;
     if json["resourceType"] != "Bundle" {
-        return Err(bad_request(vec![invalid("Bundle.resourceType", "Bundle を送ってください / send a Bundle")]));
+        return Err(bad_request(vec![Issue::new(
+            "invalid",
+            "Bundle を送ってください / send a Bundle",
+            Some("Bundle.resourceType"),
+        )]));
     }
     match json["type"].as_str() {
         Some("transaction") => {}
@@ -296,13 +298,14 @@ pub(crate) async fn transaction(
                 Some("Bundle.type"),
             )]));
         }
-        _ => return Err(bad_request(vec![invalid("Bundle.type", "type: transaction")])),
+        _ => return Err(bad_request(vec![Issue::new("invalid", "type: transaction", Some("Bundle.type"))])),
     }
     let entries = json["entry"].as_array().cloned().unwrap_or_default();
     if entries.is_empty() || entries.len() > MAX_TRANSACTION {
-        return Err(bad_request(vec![invalid(
-            "Bundle.entry",
-            &format!("1〜{MAX_TRANSACTION} 件 / 1 to {MAX_TRANSACTION} entries"),
+        return Err(bad_request(vec![Issue::new(
+            "invalid",
+            format!("1〜{MAX_TRANSACTION} 件 / 1 to {MAX_TRANSACTION} entries"),
+            Some("Bundle.entry"),
         )]));
     }
     let mut posts = Vec::new();
@@ -315,13 +318,13 @@ pub(crate) async fn transaction(
         let if_none_exist = entry["request"]["ifNoneExist"].as_str();
         let post = match (method, url, resource["resourceType"].as_str()) {
             (Some("POST"), Some("Observation"), Some("Observation")) => {
-                read_measurement(resource).map_err(bad_request).and_then(|m| {
+                read_measurement(resource).map_err(rejected).and_then(|m| {
                     codes.push(Some(m.code));
                     measurement_post(&m, t)
                 })
             }
             (Some("POST"), Some("Communication"), Some("Communication")) => {
-                read_message(resource).map_err(bad_request).and_then(|m| {
+                read_message(resource).map_err(rejected).and_then(|m| {
                     codes.push(None);
                     FhirPost::note(m.patient, &m.kind, &m.text, m.reply_to).map_err(|e| FhirError::app(e, t))
                 })
@@ -425,7 +428,7 @@ pub(crate) async fn create_communication(
 ) -> Result<Resource, FhirError> {
     let t = caller.t;
     let json = fhir_body(&headers, &body)?;
-    let posted = read_message(&json).map_err(bad_request)?;
+    let posted = read_message(&json).map_err(rejected)?;
     let post = FhirPost::note(posted.patient, &posted.kind, &posted.text, posted.reply_to)
         .map_err(|e| FhirError::app(e, t))?;
     let post = with_identity(post, &json, &headers, "Communication")?;

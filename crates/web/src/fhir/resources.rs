@@ -112,18 +112,7 @@ pub(crate) fn distance_extension(metres: f64) -> Value {
         "valueDistance": { "value": (metres.round()) as i64, "unit": "m", "system": UCUM, "code": "m" },
     }])
 }
-/// The kinds of timeline entry (連絡, 訪問記録, ...), as Communication categories.
-pub(crate) const ENTRY_KINDS: &str = "urn:tsunagu:entry-kind";
-
-/// The entry kind a category token names: `code` or `urn:tsunagu:entry-kind|code`.
-pub(crate) fn entry_kind_of(token: &str) -> Option<EntryKind> {
-    let code = match token.split_once('|') {
-        Some((system, code)) if system.is_empty() || system == ENTRY_KINDS => code,
-        Some(_) => return None,
-        None => token,
-    };
-    EntryKind::parse(code).ok()
-}
+pub(crate) use tsunagu_domain::fhir_input::{ENTRY_KINDS, entry_kind_of};
 
 /// A timeline entry as a Communication: its kind, author, time, text (with
 /// any vital signs as a line), and the entry it answers.
