@@ -45,6 +45,19 @@ pub struct FileConfig {
     pub mail: Option<MailConfig>,
     pub escalation: Option<EscalationConfig>,
     pub webhook: Option<WebhookConfig>,
+    /// Built-in TLS (HTTPS without a reverse proxy): off unless set.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: serve HTTPS directly, for a small installation without a reverse
+/// proxy. The files are PEM (e.g. certbot's fullchain.pem and privkey.pem) and
+/// are read again when they change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, the server's certificate first.
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
 }
 
 /// `[map]`: where the public map's tiles come from and the credit they need.

@@ -1,6 +1,7 @@
 //! The `tsunagu` binary: configuration, start-up and the subcommands.
 
 mod config;
+mod tls;
 mod webhook;
 
 use clap::{Args, Parser, Subcommand};
@@ -280,8 +281,17 @@ async fn serve(
     url: &DatabaseUrl,
 ) -> Result<ExitCode, Failure> {
     let listen = listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    // Read the certificate before anything else, so that bad files stop the start.
+    let tls = match &file.tls {
+        Some(t) => Some(tls::acceptor(&tls::TlsFiles {
+            certificate: t.certificate.clone(),
+            private_key: t.private_key.clone(),
+        })?),
+        None => None,
+    };
     let config = tsunagu_web::WebConfig {
-        secure_cookies: file.secure_cookies.unwrap_or(!listen.ip().is_loopback()),
+        // Over HTTPS (built in, or at a proxy) cookies are Secure and HSTS is sent.
+        secure_cookies: file.secure_cookies.unwrap_or(tls.is_some() || !listen.ip().is_loopback()),
         behind_proxy: file.behind_proxy.unwrap_or(false),
         // Off with 0; generous enough for a whole station working through one NAT.
         write_limit: match file.writes_per_minute.unwrap_or(300) {
@@ -303,8 +313,9 @@ async fn serve(
     };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(%listen, database = %url, backend = app.backend(), "tsunagu is serving");
-    println!("tsunagu: http://{listen}/  (database: {url})");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%listen, database = %url, backend = app.backend(), scheme, "tsunagu is serving");
+    println!("tsunagu: {scheme}://{listen}/  (database: {url})");
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
     let mailer = match &file.mail {
         Some(mail) => {
@@ -332,9 +343,21 @@ async fn serve(
     let (router, limits) = tsunagu_web::router_with_limits(app.clone(), config);
     // A SQLite installation is one process: nobody to share with.
     let sharer = (app.backend() == "postgres").then(|| tokio::spawn(share_rate_limits(app, limits)));
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    match tls {
+        Some(acceptor) => {
+            use axum::serve::ListenerExt;
+            // tap_io: the connection's address reaches the handlers as with plain TCP.
+            let listener = tls::TlsListener::new(listener, acceptor)?.tap_io(|_| {});
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        None => {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
     sweeper.abort();
     if let Some(sharer) = sharer {
         sharer.abort();
