@@ -101,6 +101,13 @@ validate(practitioner)
 status, colleagues = get("/Practitioner?name=suzuki")
 assert status == 200 and colleagues.get("entry"), colleagues
 validate(colleagues)
+# Their roles: profession and facility.
+status, roles = get(f"/PractitionerRole?practitioner={member}")
+assert status == 200 and roles["entry"][0]["resource"]["practitioner"]["reference"] == member, roles
+validate(roles)
+status, role = get(f"/PractitionerRole/{roles['entry'][0]['resource']['id']}")
+assert status == 200, role
+validate(role)
 
 # Vital signs from a "device": a temperature and a blood pressure.
 reference = {"reference": f"Patient/{patient['id']}"}
@@ -208,6 +215,15 @@ assert {"Patient", "CareTeam", "Consent", "Communication", "Observation"} <= kin
 status, visits = get(f"/Encounter?patient={patient['id']}")
 assert status == 200, visits
 validate(visits)
+
+# Consent to sharing and the advance care plans, searched and read one by one.
+status, consents = get(f"/Consent?patient={patient['id']}")
+assert status == 200 and consents["entry"], consents
+validate(consents)
+first = consents["entry"][0]["resource"]
+status, one = get(f"/Consent/{first['id']}")
+assert status == 200 and one == first, one
+validate(one)
 
 # Photos and PDFs of the timeline (the demo may have none: the Bundle still validates).
 status, documents = get(f"/DocumentReference?patient={patient['id']}")

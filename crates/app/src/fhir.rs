@@ -90,8 +90,24 @@ pub struct PractitionerRecord {
     pub display_name_kana: Option<String>,
     pub profession: Profession,
     pub active: bool,
-    /// The facilities they work at.
-    pub facilities: Vec<String>,
+    /// The facilities they work at, by facility id.
+    pub facilities: Vec<Workplace>,
+}
+
+/// A patient's consents to sharing and every revision of the advance care
+/// plan (`GET /fhir/Consent?patient=`), newest first in each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentRecord {
+    pub patient: Uuid,
+    pub consents: Vec<crate::patients::ConsentView>,
+    pub acp: Vec<crate::patients::AcpView>,
+}
+
+/// A facility a practitioner works at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workplace {
+    pub facility: Uuid,
+    pub name: String,
 }
 
 /// A photo or PDF attached to a timeline entry (its bytes are read apart, audited).
@@ -246,7 +262,11 @@ fn practitioner_record(account: &crate::views::AccountView) -> PractitionerRecor
         display_name_kana: account.display_name_kana.clone(),
         profession: account.profession,
         active: account.status == tsunagu_domain::account::AccountStatus::Active,
-        facilities: account.memberships.iter().map(|m| m.facility_name.clone()).collect(),
+        facilities: account
+            .memberships
+            .iter()
+            .map(|m| Workplace { facility: m.facility_id.0, name: m.facility_name.clone() })
+            .collect(),
     }
 }
 
@@ -297,6 +317,24 @@ impl App {
         };
         self.record_read(&loaded, session, meta, event).await?;
         Ok(loaded)
+    }
+
+    /// A patient's consents and advance care plans (`GET /fhir/Consent`): for
+    /// whoever may read the record, audited like any read of it.
+    pub async fn fhir_consents(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<ConsentRecord, AppError> {
+        let loaded = self.read_for_fhir(session, "Consent", patient, meta).await?;
+        let mut tx = self.store.begin_read().await?;
+        let acp = tx.acp_revisions(patient).await?.into_iter().map(crate::patients::acp_view).collect();
+        Ok(ConsentRecord {
+            patient,
+            consents: loaded.consents.iter().map(crate::patients::consent_view).collect(),
+            acp,
+        })
     }
 
     /// The attachments of a patient's timeline the caller may read (their
@@ -353,7 +391,17 @@ impl App {
 
     /// A colleague (`GET /fhir/Practitioner/{id}`): someone of the caller's municipality.
     pub async fn fhir_practitioner(&self, session: &Session, id: Uuid) -> Result<PractitionerRecord, AppError> {
-        session.require_scope("Practitioner", Access::Read)?;
+        self.colleague(session, id, "Practitioner").await
+    }
+
+    /// A colleague's roles (`GET /fhir/PractitionerRole?practitioner=`): their
+    /// profession at each facility they work at.
+    pub async fn fhir_practitioner_roles(&self, session: &Session, id: Uuid) -> Result<PractitionerRecord, AppError> {
+        self.colleague(session, id, "PractitionerRole").await
+    }
+
+    async fn colleague(&self, session: &Session, id: Uuid, resource: &str) -> Result<PractitionerRecord, AppError> {
+        session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.account(id).await?.ok_or(AppError::NotFound)?;

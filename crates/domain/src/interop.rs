@@ -9,6 +9,7 @@ use crate::care::{VitalSigns, VitalsForm};
 /// The FHIR resource types a token's scope may name.
 pub const SCOPED_RESOURCES: &[&str] = &[
     "Patient",
+    "Consent",
     "Observation",
     "CareTeam",
     "Communication",
@@ -16,6 +17,7 @@ pub const SCOPED_RESOURCES: &[&str] = &[
     "DocumentReference",
     "AuditEvent",
     "Practitioner",
+    "PractitionerRole",
 ];
 
 /// Reading or writing.

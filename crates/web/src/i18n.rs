@@ -1173,6 +1173,7 @@ const INTEROP_ENTRIES: &[(&str, &str, &str)] = &[
     ("api_token.scopes", "許可すること", "What it may do"),
     ("api_token.scope.patient", "担当患者の基本情報を読む", "Read your patients' details"),
     ("api_token.scope.team", "ケアチームを読む", "Read care teams"),
+    ("api_token.scope.consent", "同意と人生会議（ACP）を読む", "Read consents and advance care plans"),
     ("api_token.scope.vitals_read", "バイタルを読む", "Read vital signs"),
     ("api_token.scope.vitals_write", "バイタルを記録する", "Record vital signs"),
     ("api_token.scope.notes_read", "記録・連絡を読む", "Read the timeline (notes, visit records)"),

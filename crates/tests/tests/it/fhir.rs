@@ -13,7 +13,9 @@ crate::on_both_databases!(
     searches_are_checked_and_paged,
     retried_posts_make_one_entry_and_transactions_are_all_or_nothing,
     the_public_registry_answers_without_a_token,
-    each_token_has_its_own_request_budget
+    each_token_has_its_own_request_budget,
+    consents_and_care_plans_are_read_as_consent_resources,
+    a_colleague_s_roles_name_profession_and_facility
 );
 
 fn json(reply: &Reply) -> Value {
@@ -94,8 +96,10 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
             "DocumentReference",
             "Binary",
             "Practitioner",
+            "PractitionerRole",
             "AuditEvent",
-            "CareTeam"
+            "CareTeam",
+            "Consent"
         ]
     );
 
@@ -762,4 +766,132 @@ async fn each_token_has_its_own_request_budget(db: &TestDb) {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(retry.is_some(), "says when to come back");
     assert_eq!(call(other, [192, 0, 2, 1]).await.0, StatusCode::OK, "another token has its own budget");
+}
+
+/// The consent to sharing and every revision of the advance care plan, as
+/// Consent resources: searched by patient, category and status, read by id,
+/// withdrawal shown, audited, and hidden from anyone outside the team.
+async fn consents_and_care_plans_are_read_as_consent_resources(db: &TestDb) {
+    let Team { t, mut nurse, mut care_manager, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let page = format!("/patients/{patient}");
+    for (on, place) in [("2026-11-10", "home"), ("2026-11-20", "hospital")] {
+        let form = [
+            ("discussed_on", on),
+            ("participants", "本人、長女"),
+            ("place_of_care", "home"),
+            ("place_of_death", place),
+            ("treatment", "comfort_only"),
+        ];
+        let reply = nurse.submit(&format!("{page}/acp"), &format!("{page}/acp"), &form).await;
+        assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
+    }
+    let token = make_token(&mut nurse, "同意の確認", &["consent"]).await;
+    let all = json(&fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}"), &token, None).await);
+    let found = entries(&all);
+    let ids: Vec<&str> = found.iter().filter_map(|e| e["resource"]["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!("{patient}-consent-1"), format!("{patient}-acp-2"), format!("{patient}-acp-1")],
+        "the consent, then the plans newest first"
+    );
+    let statuses: Vec<&str> = found.iter().filter_map(|e| e["resource"]["status"].as_str()).collect();
+    assert_eq!(statuses, ["active", "active", "inactive"], "only the newest plan is in force");
+    assert!(found[1]["resource"]["text"]["div"].as_str().unwrap_or_default().contains("病院"), "{}", found[1]);
+
+    // By category and status.
+    let plans = json(
+        &fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}&category=http://loinc.org|75320-2"), &token, None)
+            .await,
+    );
+    assert_eq!(entries(&plans).len(), 2);
+    let current = json(
+        &fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}&category=75320-2&status=active"), &token, None)
+            .await,
+    );
+    assert_eq!(entries(&current).len(), 1);
+    for bad in ["category=12345-6", "status=proposed", "purpose=x"] {
+        let reply = fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}&{bad}"), &token, None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.body);
+    }
+
+    // One by id; a withdrawal ends the consent's period and makes it inactive.
+    let withdraw = nurse.submit(&page, &format!("{page}/consent/withdraw"), &[("reason", "ご本人の希望")]).await;
+    assert!(withdraw.redirects_to(&page));
+    let one = fhir(&t, "GET", &format!("/fhir/Consent/{patient}-consent-1"), &token, None).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    let one = json(&one);
+    assert_eq!((one["status"].as_str(), one["provision"]["period"]["end"].is_string()), (Some("inactive"), true));
+    for missing in [format!("{patient}-consent-2"), format!("{patient}-acp-9"), "not-a-patient-consent-1".to_owned()] {
+        assert_eq!(
+            fhir(&t, "GET", &format!("/fhir/Consent/{missing}"), &token, None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    // Each read is in the record's access history.
+    let history = nurse.get(&format!("{page}/access")).await;
+    assert!(history.body.contains("同意の確認"), "the token's name is in the access history");
+
+    // Outside the team: nothing, even with every scope; a token without the scope: refused.
+    let outsider = make_token(&mut care_manager, "script", &["patient", "consent"]).await;
+    let hidden = fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}"), &outsider, None).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert!(!hidden.body.contains("本人、長女"));
+    let unscoped = make_token(&mut nurse, "基本情報のみ", &["patient"]).await;
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/Consent?patient={patient}"), &unscoped, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// PractitionerRole: a colleague's profession at each facility they work at,
+/// for colleagues of the same municipality only.
+async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let sato = crate::admin::account_id(&t, "dr.sato").await;
+    let yamamoto = crate::admin::account_id(&t, "cm.yamamoto").await;
+    let token = make_token(&mut nurse, "名簿", &["colleagues"]).await;
+
+    let found =
+        json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner=Practitioner/{sato}"), &token, None).await);
+    let roles = entries(&found);
+    assert_eq!(roles.len(), 1, "{found}");
+    let role = &roles[0]["resource"];
+    assert_eq!(role["id"], format!("{sato}-1"));
+    assert_eq!(role["practitioner"]["reference"], format!("Practitioner/{sato}"));
+    assert_eq!(role["organization"]["display"], "つなぐ在宅クリニック");
+    assert_eq!(role["code"][0]["coding"][0]["code"], "physician");
+    let one = fhir(&t, "GET", &format!("/fhir/PractitionerRole/{sato}-1"), &token, None).await;
+    assert_eq!((one.status, json(&one)), (StatusCode::OK, role.clone()));
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/PractitionerRole/{sato}-2"), &token, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Someone who works at no registered facility: one role, without an organization.
+    let free = json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner={yamamoto}"), &token, None).await);
+    let free = entries(&free);
+    assert_eq!((free.len(), free[0]["resource"]["id"].as_str()), (1, Some(format!("{yamamoto}-0").as_str())));
+    assert!(free[0]["resource"].get("organization").is_none());
+
+    // Bad searches are named; another municipality's professional finds nobody here.
+    for bad in ["", "?name=sato", "?practitioner=Patient/x/y"] {
+        let reply = fhir(&t, "GET", &format!("/fhir/PractitionerRole{bad}"), &token, None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.body);
+    }
+    crate::admin::municipality(&t, "122203", "流山市").await;
+    let (mut stranger, _) = t.signed_in("n.nurse", Some("122203"), "nurse", &[], None).await;
+    let theirs = make_token(&mut stranger, "名簿", &["colleagues"]).await;
+    let none = json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner={sato}"), &theirs, None).await);
+    assert!(entries(&none).is_empty());
+    assert_eq!(
+        fhir(&t, "GET", &format!("/fhir/PractitionerRole/{sato}-1"), &theirs, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // A token without the colleagues' scope may not look.
+    let narrow = make_token(&mut nurse, "患者のみ", &["patient"]).await;
+    let refused = fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner={sato}"), &narrow, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

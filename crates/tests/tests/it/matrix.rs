@@ -87,12 +87,14 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         ("{code}", "122173".to_owned()),
     ];
     // The FHIR routes' ids, and an API token for each professional.
+    let doctor_id = crate::admin::account_id(&t, "dr.sato").await;
     let fhir_path = |pattern: &str| match pattern {
         "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
         "/fhir/Observation"
         | "/fhir/CareTeam"
         | "/fhir/Communication"
         | "/fhir/AuditEvent"
+        | "/fhir/Consent"
         | "/fhir/Encounter"
         | "/fhir/DocumentReference" => {
             format!("{pattern}?patient={patient}")
@@ -104,6 +106,9 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
         "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
         "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{visit}"),
+        "/fhir/Consent/{id}" => format!("/fhir/Consent/{patient}-consent-1"),
+        "/fhir/PractitionerRole" => format!("/fhir/PractitionerRole?practitioner={doctor_id}"),
+        "/fhir/PractitionerRole/{id}" => format!("/fhir/PractitionerRole/{doctor_id}-1"),
         "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
         p => p.replace("{id}", &patient),
     };

@@ -154,6 +154,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         | "/fhir/CareTeam"
         | "/fhir/Communication"
         | "/fhir/AuditEvent"
+        | "/fhir/Consent"
         | "/fhir/Encounter"
         | "/fhir/DocumentReference" => {
             format!("{pattern}?patient={patient}")
@@ -163,6 +164,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
         "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
         "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{entry}"),
+        "/fhir/Consent/{id}" => format!("/fhir/Consent/{patient}-consent-1"),
+        "/fhir/PractitionerRole" => format!("/fhir/PractitionerRole?practitioner=Practitioner/{nurse_id}"),
+        "/fhir/PractitionerRole/{id}" => format!("/fhir/PractitionerRole/{nurse_id}-1"),
         "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
         p => p.replace("{id}", &patient),
     };
@@ -228,9 +232,11 @@ async fn every_route_refuses_strangers(db: &TestDb) {
             assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{who} {method} {path}");
             // Everyone in Kashiwa may browse its facility directory (with each facility's staff).
             // And anyone may browse its public map, which lists its facilities (never their staff).
-            let browsing_directory =
-                (who.starts_with("same municipality") && *method == "GET" && pattern.contains("/facilit"))
-                    || (PUBLIC.contains(pattern) && pattern.contains("{code}"));
+            // Colleagues' roles name where they work, as the directory does.
+            let browsing_directory = (who.starts_with("same municipality")
+                && *method == "GET"
+                && (pattern.contains("/facilit") || pattern.starts_with("/fhir/PractitionerRole")))
+                || (PUBLIC.contains(pattern) && pattern.contains("{code}"));
             if !browsing_directory {
                 assert!(!reply.body.contains("柏の秘密の診療所"), "{who} {method} {path} saw Kashiwa's facility");
                 assert!(!reply.body.contains("kashiwa.nurse"), "{who} {method} {path} saw Kashiwa's staff");
@@ -240,10 +246,15 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                 !reply.body.contains("機密") && !reply.body.contains("ペニシリン"),
                 "{who} {method} {path} saw the patient"
             );
-            let patient_route = patient_route || (fhir && *pattern != "/fhir/metadata");
+            // A colleague of the same municipality may see the clinic nurse's role (not a patient's data).
+            let colleague = who.starts_with("same municipality") && *pattern == "/fhir/PractitionerRole/{id}";
+            let patient_route = patient_route || (fhir && *pattern != "/fhir/metadata" && !colleague);
             if patient_route
                 && who != "anonymous"
-                && !matches!(*pattern, "/fhir/Patient" | "/fhir/CareTeam" | "/fhir/Practitioner")
+                && !matches!(
+                    *pattern,
+                    "/fhir/Patient" | "/fhir/CareTeam" | "/fhir/Practitioner" | "/fhir/PractitionerRole"
+                )
             {
                 assert!(
                     matches!(
@@ -277,15 +288,17 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/api/v1/notifications"
                     // Searches among one's own patients: an empty Bundle (checked above: nothing of the patient).
                     || (*pattern == "/fhir/Patient" || *pattern == "/fhir/CareTeam") && *method == "GET"
-                    // Colleagues of one's own municipality, by name (none here is called sato).
-                    || *pattern == "/fhir/Practitioner");
+                    // Colleagues of one's own municipality, by name (none here is called sato),
+                    // and their roles (another municipality's nurse: an empty Bundle).
+                    || *pattern == "/fhir/Practitioner"
+                    || *pattern == "/fhir/PractitionerRole");
             // A facility admin administers its own facility's staff: the
             // municipality's account list shows them only (that the clinic's
             // nurse is not in it is checked above).
             let own_facility = who.ends_with("another facility's admin")
                 && *method == "GET"
                 && *pattern == "/admin/m/{municipality}/accounts";
-            if !public && !own_pages && !browsing_directory && !own_facility {
+            if !public && !own_pages && !browsing_directory && !own_facility && !colleague {
                 assert!(!reply.status.is_success(), "{who} {method} {path} answered {}", reply.status);
             }
         }

@@ -737,6 +737,57 @@ pub(crate) async fn search_practitioners(
     Ok(Resource::ok(searchset(&caller.base, "Practitioner", &params.at_offset(offset, count), next, previous, entries)))
 }
 
+/// `GET /fhir/PractitionerRole?practitioner=`: a colleague's roles.
+pub(crate) async fn search_practitioner_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::PRACTITIONER_ROLE_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let query_text = params.at_offset(offset, count);
+    let Some(raw) = params.one("practitioner")? else {
+        return Err(bad_request(vec![Issue::new(
+            "required",
+            "practitioner を指定してください / give a practitioner",
+            Some("practitioner"),
+        )]));
+    };
+    let Ok(id) = reference_id("practitioner", raw, "Practitioner")?.parse::<Uuid>() else {
+        return Ok(no_match(&caller.base, "PractitionerRole", &query_text));
+    };
+    let found = match state.app.fhir_practitioner_roles(&caller.session, id).await {
+        Ok(found) => found,
+        // Nobody the caller may see: an empty result, as a search answers.
+        Err(tsunagu_app::AppError::NotFound) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
+        Err(e) => return Err(FhirError::app(e, caller.t)),
+    };
+    let roles = super::resources::practitioner_roles(&found);
+    let has_next = roles.len() > offset + count;
+    let entries = roles.into_iter().skip(offset).take(count).map(|r| (r, "match")).collect();
+    let (next, previous) = params.neighbours(offset, count, has_next);
+    Ok(Resource::ok(searchset(&caller.base, "PractitionerRole", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/PractitionerRole/{practitioner}-{n}`.
+pub(crate) async fn read_practitioner_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    let practitioner = id.get(..36).and_then(|p| p.parse::<Uuid>().ok()).ok_or_else(|| not_found(caller.t))?;
+    let found = state
+        .app
+        .fhir_practitioner_roles(&caller.session, practitioner)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    super::resources::practitioner_roles(&found)
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+        .map(Resource::ok)
+        .ok_or_else(|| not_found(caller.t))
+}
+
 /// `GET /fhir/AuditEvent?patient=`: who read the patient's record (the access history).
 pub(crate) async fn search_audit_events(
     State(state): State<AppState>,
@@ -790,4 +841,92 @@ pub(crate) async fn unsupported(headers: HeaderMap) -> FhirError {
             None,
         )],
     )
+}
+
+/// The patient's consents to sharing and advance care plans (newest first in
+/// each) as Consent resources, with their ids (`{patient}-consent-{n}`,
+/// `{patient}-acp-{n}`, numbered from the oldest).
+fn consent_resources(record: &tsunagu_app::fhir::ConsentRecord) -> Vec<Value> {
+    let (consents, plans) = (record.consents.len(), record.acp.len());
+    let sharing =
+        record.consents.iter().enumerate().map(|(i, c)| super::resources::consent(record.patient, consents - i, c));
+    let acp = record
+        .acp
+        .iter()
+        .enumerate()
+        .map(|(i, a)| super::resources::advance_care_plan(record.patient, plans - i, i == 0, a));
+    sharing.chain(acp).collect()
+}
+
+/// `GET /fhir/Consent?patient=`: consent to sharing (LOINC 59284-0) and every
+/// revision of the advance care plan (75320-2), optionally by category and status.
+pub(crate) async fn search_consents(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Pairs,
+) -> Result<Resource, FhirError> {
+    let params = Params::parse(pairs(query)?, &names(super::resources::CONSENT_SEARCH))?;
+    let (count, offset) = (params.count()?, params.offset()?);
+    let category = match params.one("category")? {
+        None => None,
+        Some(raw) => match raw.rsplit('|').next() {
+            Some(code @ ("59284-0" | "75320-2"))
+                if raw.split_once('|').is_none_or(|(s, _)| s.is_empty() || s == tsunagu_domain::interop::LOINC) =>
+            {
+                Some(code)
+            }
+            _ => {
+                return Err(bad_request(vec![Issue::new(
+                    "not-supported",
+                    "category: 59284-0（情報共有への同意）| 75320-2（人生会議）",
+                    Some("category"),
+                )]));
+            }
+        },
+    };
+    let status = match params.one("status")? {
+        None => None,
+        Some(s @ ("active" | "inactive")) => Some(s),
+        Some(_) => {
+            return Err(bad_request(vec![Issue::new("not-supported", "status: active | inactive", Some("status"))]));
+        }
+    };
+    let query_text = params.at_offset(offset, count);
+    let Some(patient_id) = patient_param(&params)? else {
+        return Ok(no_match(&caller.base, "Consent", &query_text));
+    };
+    let record = state
+        .app
+        .fhir_consents(&caller.session, patient_id, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    let matching: Vec<Value> = consent_resources(&record)
+        .into_iter()
+        .filter(|c| category.is_none_or(|code| c["category"][0]["coding"][0]["code"] == code))
+        .filter(|c| status.is_none_or(|s| c["status"] == s))
+        .collect();
+    let has_next = matching.len() > offset + count;
+    let entries = matching.into_iter().skip(offset).take(count).map(|c| (c, "match")).collect();
+    let (next, previous) = params.neighbours(offset, count, has_next);
+    Ok(Resource::ok(searchset(&caller.base, "Consent", &query_text, next, previous, entries)))
+}
+
+/// `GET /fhir/Consent/{patient}-consent-{n}` or `.../{patient}-acp-{n}`.
+pub(crate) async fn read_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Resource, FhirError> {
+    // A patient's id is 36 characters; what follows names one of their consents.
+    let patient = id.get(..36).and_then(|p| p.parse::<Uuid>().ok()).ok_or_else(|| not_found(caller.t))?;
+    let record = state
+        .app
+        .fhir_consents(&caller.session, patient, &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
+    consent_resources(&record)
+        .into_iter()
+        .find(|c| c["id"] == id.as_str())
+        .map(Resource::ok)
+        .ok_or_else(|| not_found(caller.t))
 }

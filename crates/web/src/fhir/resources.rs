@@ -180,6 +180,7 @@ pub(crate) const FACILITY_SERVICES: &str = "urn:tsunagu:facility-service";
 /// Whether a facility takes new patients now (`yes`, `limited`, `no`).
 pub(crate) const ACCEPTING: &str = "urn:tsunagu:accepting-new-patients";
 pub(crate) const PRACTITIONER_SEARCH: &[(&str, &str)] = &[("name", "string")];
+pub(crate) const PRACTITIONER_ROLE_SEARCH: &[(&str, &str)] = &[("practitioner", "reference")];
 pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
 const PROFESSIONS: &str = "urn:tsunagu:profession";
 pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
@@ -187,6 +188,8 @@ pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
 pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
 pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
+pub(crate) const CONSENT_SEARCH: &[(&str, &str)] =
+    &[("patient", "reference"), ("subject", "reference"), ("category", "token"), ("status", "token")];
 
 pub(crate) fn names(table: &[(&'static str, &str)]) -> Vec<&'static str> {
     table.iter().map(|(n, _)| *n).collect()
@@ -481,6 +484,12 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "searchParam": params(PRACTITIONER_SEARCH),
                 },
                 {
+                    "type": "PractitionerRole",
+                    "documentation": "A colleague's profession at each facility they work at (team roles are in CareTeam).",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(PRACTITIONER_ROLE_SEARCH),
+                },
+                {
                     "type": "AuditEvent",
                     "documentation": "Who read a patient's record (its access history), as the record's page shows it.",
                     "interaction": [{ "code": "search-type" }],
@@ -490,6 +499,12 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
                     "type": "CareTeam",
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
                     "searchParam": params(CARE_TEAM_SEARCH),
+                },
+                {
+                    "type": "Consent",
+                    "documentation": "Consent to sharing (category LOINC 59284-0) and every revision of the advance care plan (人生会議, 75320-2; the current one active).",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": params(CONSENT_SEARCH),
                 },
             ],
         }],
@@ -698,9 +713,35 @@ pub(crate) fn practitioner(p: &tsunagu_app::fhir::PractitionerRecord) -> Value {
         "qualification": [{ "code": { "coding": [{ "system": PROFESSIONS, "code": p.profession.code(), "display": p.profession.label_ja() }], "text": p.profession.label_ja() } }],
     });
     if !p.facilities.is_empty() {
-        resource["text"] = narrative(&[("勤務先", p.facilities.join("、"))]);
+        let names: Vec<&str> = p.facilities.iter().map(|w| w.name.as_str()).collect();
+        resource["text"] = narrative(&[("勤務先", names.join("、"))]);
     }
     resource
+}
+
+/// A practitioner's roles: their profession at each facility they work at
+/// (`{practitioner}-{n}`, facilities in id order from 1), or one role without
+/// a facility (`{practitioner}-0`). Team roles (主治医, ...) are the CareTeam's.
+pub(crate) fn practitioner_roles(p: &tsunagu_app::fhir::PractitionerRecord) -> Vec<Value> {
+    let role = |id: String, workplace: Option<&tsunagu_app::fhir::Workplace>| {
+        let mut r = json!({
+            "resourceType": "PractitionerRole",
+            "id": id,
+            "active": p.active,
+            "practitioner": { "reference": format!("Practitioner/{}", p.id), "display": p.display_name },
+            "code": [{ "coding": [{ "system": PROFESSIONS, "code": p.profession.code(), "display": p.profession.label_ja() }], "text": p.profession.label_ja() }],
+        });
+        if let Some(w) = workplace {
+            r["organization"] = json!({ "reference": format!("Organization/{}", w.facility), "display": w.name });
+        }
+        r
+    };
+    let mut workplaces: Vec<&tsunagu_app::fhir::Workplace> = p.facilities.iter().collect();
+    workplaces.sort_by_key(|w| w.facility);
+    if workplaces.is_empty() {
+        return vec![role(format!("{}-0", p.id), None)];
+    }
+    workplaces.into_iter().enumerate().map(|(i, w)| role(format!("{}-{}", p.id, i + 1), Some(w))).collect()
 }
 
 /// A visit record (訪問記録) as a home-health Encounter: who visited, when;

@@ -40,12 +40,13 @@ fn scope_label(t: Tr, scope: &str) -> String {
     let key = match scope {
         "user/Patient.read" => "api_token.scope.patient",
         "user/CareTeam.read" => "api_token.scope.team",
+        "user/Consent.read" => "api_token.scope.consent",
         "user/Observation.read" => "api_token.scope.vitals_read",
         "user/Observation.write" => "api_token.scope.vitals_write",
         "user/Communication.read" | "user/Encounter.read" => "api_token.scope.notes_read",
         "user/Communication.write" => "api_token.scope.notes_write",
         "user/AuditEvent.read" => "api_token.scope.access",
-        "user/Practitioner.read" => "api_token.scope.colleagues",
+        "user/Practitioner.read" | "user/PractitionerRole.read" => "api_token.scope.colleagues",
         "user/DocumentReference.read" => "api_token.scope.documents",
         // Made from the shell with other scopes (`user/*.read`, ...): shown as written.
         other => return other.to_owned(),
@@ -214,6 +215,7 @@ pub(crate) struct ApiTokenForm {
     name: String,
     scope_patient: String,
     scope_team: String,
+    scope_consent: String,
     scope_vitals_read: String,
     scope_vitals_write: String,
     scope_notes_read: String,
@@ -230,12 +232,13 @@ impl ApiTokenForm {
         [
             (&self.scope_patient, "user/Patient.read"),
             (&self.scope_team, "user/CareTeam.read"),
+            (&self.scope_consent, "user/Consent.read"),
             (&self.scope_vitals_read, "user/Observation.read"),
             (&self.scope_vitals_write, "user/Observation.write"),
             (&self.scope_notes_read, "user/Communication.read user/Encounter.read"),
             (&self.scope_notes_write, "user/Communication.write"),
             (&self.scope_access, "user/AuditEvent.read"),
-            (&self.scope_colleagues, "user/Practitioner.read"),
+            (&self.scope_colleagues, "user/Practitioner.read user/PractitionerRole.read"),
             (&self.scope_documents, "user/DocumentReference.read"),
         ]
         .iter()
