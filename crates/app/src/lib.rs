@@ -3,6 +3,7 @@
 //! appends its audit event in that same transaction.
 
 mod accounts;
+pub mod analysis;
 pub mod api_tokens;
 pub mod attachments;
 mod audit;

@@ -2,6 +2,7 @@
 //! obey, the access policy and the audit chain. No I/O, no async, no SQL, no HTTP.
 
 pub mod account;
+pub mod analysis;
 pub mod audit;
 pub mod care;
 pub mod clock;

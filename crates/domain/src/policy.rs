@@ -94,6 +94,14 @@ pub fn manage_public_pages(actor: &Actor, municipality: MunicipalityId) -> Decis
     scoped(actor, municipality, actor.runs(municipality))
 }
 
+/// The analysts' de-identified export of the municipality's home-care
+/// patients (no names, no addresses, ages in bands): those who run the
+/// municipality's programme. Installation operators, who see no patient
+/// data at all, do not; nor does anyone of another municipality.
+pub fn export_for_analysis(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.runs(municipality))
+}
+
 /// Adding a facility to a municipality's network.
 pub fn create_facility(actor: &Actor, municipality: MunicipalityId) -> Decision {
     scoped(actor, municipality, actor.is_operator() || actor.runs(municipality))
@@ -452,6 +460,20 @@ mod tests {
         assert_eq!(create_api_token(&nurse, Profession::Family), Decision::Deny);
         let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
         assert_eq!(create_api_token(&operator, Profession::Other), Decision::Deny);
+    }
+
+    #[test]
+    fn only_those_who_run_the_programme_export_for_analysis() {
+        let (kashiwa, nagareyama) = (MunicipalityId::new(), MunicipalityId::new());
+        for role in [Role::MunicipalityAdmin, Role::Coordinator] {
+            assert_eq!(export_for_analysis(&actor(kashiwa, &[role]), kashiwa), Decision::Allow);
+            assert_eq!(export_for_analysis(&actor(kashiwa, &[role]), nagareyama), Decision::Hidden);
+        }
+        for role in [Role::Professional, Role::FacilityAdmin] {
+            assert_eq!(export_for_analysis(&actor(kashiwa, &[role]), kashiwa), Decision::Deny);
+        }
+        let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
+        assert_eq!(export_for_analysis(&operator, kashiwa), Decision::Deny, "operators see no patient data");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Only this crate knows SQL. Both implementations share their query text
 //! (see [`sql`]); their schemas live in `migrations/<backend>/` and move in lockstep.
 
+pub mod analysis;
 pub mod backup_system;
 mod error;
 mod group_commit;
@@ -17,6 +18,7 @@ mod sql;
 pub mod postgres;
 pub mod sqlite;
 
+pub use analysis::{AnalysisPatientRow, AnalysisTx};
 pub use backup_system::*;
 pub use error::StoreError;
 pub use interop::{ApiTokenRow, InteropTx, PatientSearch};
@@ -74,7 +76,9 @@ pub trait Store: Send + Sync {
 /// Everything the app layer does to the database, inside one transaction.
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
-pub trait StoreTx: BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RateUsageTx + RegistryTx + Send {
+pub trait StoreTx:
+    AnalysisTx + BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RateUsageTx + RegistryTx + Send
+{
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     // Municipalities

@@ -37,6 +37,7 @@ crate::backup_system::impl_backup_system_tx!(PostgresTx);
 crate::registry::impl_registry_tx!(PostgresTx, Postgres);
 crate::public_pages::impl_public_pages_tx!(PostgresTx);
 crate::rate_usage::impl_rate_usage_tx!(PostgresTx);
+crate::analysis::impl_analysis_tx!(PostgresTx);
 crate::interop::impl_interop_tx!(PostgresTx, Postgres);
 crate::public_map::impl_public_map_tx!(PostgresTx, Postgres);
 

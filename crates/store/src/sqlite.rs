@@ -43,6 +43,7 @@ crate::backup_system::impl_backup_system_tx!(SqliteTx);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);
 crate::rate_usage::impl_rate_usage_tx!(SqliteTx);
+crate::analysis::impl_analysis_tx!(SqliteTx);
 crate::interop::impl_interop_tx!(SqliteTx, Sqlite);
 crate::public_map::impl_public_map_tx!(SqliteTx, Sqlite);
 

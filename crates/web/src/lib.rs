@@ -97,7 +97,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, auth, backup, imports, ops, patients, public, public_pages};
+    use pages::{account, admin, analysis, auth, backup, imports, ops, patients, public, public_pages};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -179,6 +179,8 @@ fn route_table() -> Vec<Route> {
         ("POST", "/admin/imports", post(imports::preview).layer(DefaultBodyLimit::max(64 * 1024 * 1024))),
         ("POST", "/admin/imports/{import}/apply", post(imports::apply)),
         ("GET", "/admin/public", get(public_pages::admin)),
+        ("GET", "/admin/analysis", get(analysis::page)),
+        ("GET", "/admin/analysis.csv", get(analysis::csv)),
         ("POST", "/admin/public/articles", post(public_pages::create_article)),
         ("GET", "/admin/public/articles/{article}", get(public_pages::edit_article)),
         ("POST", "/admin/public/articles/{article}", post(public_pages::update_article)),

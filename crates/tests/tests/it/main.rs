@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod analysis;
 mod api;
 mod audit;
 mod backup_system;

@@ -282,6 +282,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/admin/imports"
                     // One's own municipality's public pages (its admins only; tested in public_pages).
                     || (*pattern == "/admin/public" && *method == "GET")
+                    // One's own municipality's export for analysis (its admins only; tested in analysis).
+                    || (pattern.starts_with("/admin/analysis") && who == "other municipality's admin")
                     || *pattern == "/api/v1/physician-groups"
                     || *pattern == "/api/v1/absences"
                     || *pattern == "/api/v1/patients"

@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 pub(crate) mod admin;
+pub(crate) mod analysis;
 pub(crate) mod auth;
 pub(crate) mod backup;
 pub(crate) mod imports;
