@@ -3,10 +3,12 @@
 // statistics; a citizen, without signing in, reads them on the city's page —
 // at twice the usual text size too, without the page growing sideways — and
 // the pages pass an automated accessibility check (axe-core: nothing serious
-// or critical).
+// or critical). And the coordination centre downloads the data for analysis,
+// which names nobody.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { installation, serve, phone, firstSignIn, accessibilityCheck, TILE } from './harness.mjs';
 
 const fixtures = resolve('../../crates/import/tests/fixtures');
@@ -113,5 +115,32 @@ test('the city writes its page and a citizen reads it on a phone', async () => {
     assert.deepEqual(citizen.errors, [], 'no script or CSP errors');
   } finally {
     await citizen.browser.close();
+  }
+});
+
+test('the coordination centre downloads the data for analysis, which names nobody', async () => {
+  const admin = await phone();
+  try {
+    const a = admin.page;
+    const check = await accessibilityCheck(a, server.base);
+    await firstSignIn(a, server.base, 'center.coord', 'tsunagu-demo-2026');
+    await a.goto(`${server.base}/admin`);
+    await a.locator('#admin-analysis-link').click();
+    await a.getByRole('heading', { level: 1, name: /分析用データの書き出し/ }).waitFor();
+    await a.getByText('含まれないもの').waitFor();
+    assert.ok(await overflow(a) <= 1, 'no sideways scrolling on a phone');
+    await check('the analysis page');
+    const [download] = await Promise.all([a.waitForEvent('download'), a.locator('#analysis-download').click()]);
+    assert.match(download.suggestedFilename(), /^analysis-122173\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const lines = csv.replace(/^\uFEFF/, '').trim().split('\n');
+    assert.match(lines[0], /^番号,年齢区分,性別,要介護度,日常生活圏域/);
+    assert.ok(lines.length > 1, 'the demo patients with consent are in it');
+    for (const secret of ['柏木', 'トメ', '増尾', 'カシワギ', '1936', '豊四季台', '膵臓がん', '慢性心不全']) {
+      assert.ok(!csv.includes(secret), `${secret} is in the export`);
+    }
+    assert.deepEqual(admin.errors, [], 'no script or CSP errors');
+  } finally {
+    await admin.browser.close();
   }
 });
