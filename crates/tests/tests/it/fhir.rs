@@ -183,6 +183,22 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(entries(&bundle)[0]["resource"]["id"], id.as_str());
     let one = fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await;
     assert_eq!((one.status, json(&one)["code"]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("8310-5")));
+    // Newest first is the order, and saying so is accepted; another order is refused by name.
+    let newest = json(&fhir(&t, "GET", &format!("{search}&_sort=-date"), &token, None).await);
+    assert_eq!(entries(&newest), entries(&bundle));
+    for (resource, sort) in
+        [("Observation", "date"), ("Observation", "-code"), ("Communication", "-date"), ("Encounter", "date")]
+    {
+        let reply = fhir(&t, "GET", &format!("/fhir/{resource}?patient={patient}&_sort={sort}"), &token, None).await;
+        assert_eq!(
+            (reply.status, json(&reply)["issue"][0]["expression"][0].as_str()),
+            (StatusCode::BAD_REQUEST, Some("_sort")),
+            "{resource} {sort}"
+        );
+    }
+    // (This token may not read notes: past the parameters, the scope refuses it.)
+    let sent = fhir(&t, "GET", &format!("/fhir/Communication?patient={patient}&_sort=-sent"), &token, None).await;
+    assert_eq!(sent.status, StatusCode::FORBIDDEN, "{}", sent.body);
 
     // A correction on the page is a new version; the old one stays readable (vread, history).
     let entry = id.split_at(36).0.to_owned();

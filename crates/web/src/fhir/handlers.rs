@@ -10,7 +10,7 @@ use super::resources::{
     CARE_TEAM_SEARCH, COMMUNICATION_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team,
     communication, entry_kind_of, names, observation, observation_id, patient, searchset,
 };
-use super::search::{Params, bad_request, date_range, instant_range, reference_id};
+use super::search::{Params, bad_request, date_range, instant_range, newest_first, reference_id};
 use crate::AppState;
 use crate::context::language;
 use crate::i18n::Tr;
@@ -161,6 +161,7 @@ pub(crate) async fn search_observations(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(OBSERVATION_SEARCH))?;
+    newest_first(&params, "date")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let codes: Option<Vec<VitalCode>> =
@@ -387,6 +388,7 @@ pub(crate) async fn search_communications(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(COMMUNICATION_SEARCH))?;
+    newest_first(&params, "sent")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let kind = match params.one("category")? {
@@ -633,6 +635,7 @@ pub(crate) async fn search_encounters(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(super::resources::ENCOUNTER_SEARCH))?;
+    newest_first(&params, "date")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let (since, until) = instant_range("date", &params.all("date"))?;

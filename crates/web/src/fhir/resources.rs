@@ -160,9 +160,15 @@ pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
     ("category", "token"),
     ("date", "date"),
     ("_include", "special"),
+    ("_sort", "special"),
 ];
-pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] =
-    &[("patient", "reference"), ("subject", "reference"), ("category", "token"), ("sent", "date")];
+pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] = &[
+    ("patient", "reference"),
+    ("subject", "reference"),
+    ("category", "token"),
+    ("sent", "date"),
+    ("_sort", "special"),
+];
 pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string")];
 pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
@@ -184,7 +190,7 @@ pub(crate) const PRACTITIONER_ROLE_SEARCH: &[(&str, &str)] = &[("practitioner", 
 pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
 const PROFESSIONS: &str = "urn:tsunagu:profession";
 pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
-    &[("patient", "reference"), ("subject", "reference"), ("date", "date")];
+    &[("patient", "reference"), ("subject", "reference"), ("date", "date"), ("_sort", "special")];
 pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
 pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];

@@ -24,6 +24,21 @@ fn invalid(param: &str, diagnostics: impl Into<String>) -> Issue {
     Issue::new("invalid", diagnostics, Some(param))
 }
 
+/// `_sort` on the timeline's resources (Observation, Communication,
+/// Encounter): they come newest first, so `-{by}` (`-date`, `-sent`) is that
+/// order and accepted; any other order is named as unsupported, not ignored.
+pub(crate) fn newest_first(params: &Params, by: &str) -> Result<(), FhirError> {
+    match params.one("_sort")? {
+        None => Ok(()),
+        Some(sort) if sort.strip_prefix('-') == Some(by) => Ok(()),
+        Some(other) => Err(bad_request(vec![Issue::new(
+            "not-supported",
+            format!("_sort={other}: -{by}（新しい順）のみ / only -{by}, newest first"),
+            Some("_sort"),
+        )])),
+    }
+}
+
 pub(crate) fn bad_request(issues: Vec<Issue>) -> FhirError {
     FhirError::new(StatusCode::BAD_REQUEST, issues)
 }
