@@ -60,6 +60,8 @@ pub struct PublicQueryForm<'a> {
     pub service: &'a str,
     /// "yes": only those that say they accept new patients now.
     pub accepting: &'a str,
+    /// A 10-digit 医療機関コード or 介護保険事業所番号 (any width).
+    pub code: &'a str,
 }
 
 /// A parsed query of the public list.
@@ -76,6 +78,8 @@ pub struct PublicQuery {
     pub service: Option<tsunagu_domain::registry::FacilityService>,
     /// Only facilities accepting new patients now.
     pub accepting_only: bool,
+    /// The facility with this 医療機関コード or 介護保険事業所番号 (10 digits).
+    pub code: Option<String>,
     /// From 1.
     pub page: i64,
     pub per_page: i64,
@@ -124,6 +128,11 @@ impl PublicQuery {
                 "yes" | "on" | "1" | "true" => true,
                 _ => return Err(ValidationError::new("accepting", "unknown")),
             },
+            code: match text::fold_full_width_ascii(form.code.trim()).replace(['-', ' '], "") {
+                c if c.is_empty() => None,
+                c if c.len() == 10 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c),
+                _ => return Err(ValidationError::new("code", "format")),
+            },
             page: number("page", form.page, 1, 1..=MAX_PAGE)?,
             per_page: number("limit", form.limit, per_page, 1..=MAX_LIMIT)?,
         })
@@ -140,6 +149,7 @@ impl PublicQuery {
             located_only: self.near.is_some(),
             service_pattern: self.service.map(|s| like_contains(&format!(",{},", s.code()))),
             accepting_only: self.accepting_only,
+            code: self.code.clone(),
         }
     }
 
@@ -555,6 +565,7 @@ mod tests {
             limit: "",
             service: "ventilator",
             accepting: "yes",
+            code: "",
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(q.kind, Some(FacilityKind::HomeNursingStation));
@@ -571,6 +582,11 @@ mod tests {
         assert!(f.located_only, "sorting by distance needs coordinates");
         let wild = parse(PublicQueryForm { name: "100%", ..PublicQueryForm::default() });
         assert_eq!(wild.map(|q| q.filter().name_pattern), Ok(Some("%100\\%%".to_owned())));
+        // A facility code in any width, with hyphens; ten digits or nothing.
+        let coded = parse(PublicQueryForm { code: "１２-１２３４５６７８", ..PublicQueryForm::default() });
+        assert_eq!(coded.map(|q| q.filter().code), Ok(Some("1212345678".to_owned())));
+        let short = parse(PublicQueryForm { code: "123456789", ..PublicQueryForm::default() });
+        assert_eq!(short.err(), Some(ValidationError::new("code", "format")));
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct PublicFilter {
     pub service_pattern: Option<String>,
     /// Only facilities whose profile says they accept new patients.
     pub accepting_only: bool,
+    /// The facility with this 医療機関コード or 介護保険事業所番号.
+    pub code: Option<String>,
 }
 
 /// A `LIKE` pattern for "contains `text`", its wildcards escaped with `\`.
@@ -167,6 +169,10 @@ macro_rules! impl_public_map_tx {
             }
             if filter.accepting_only {
                 q.push(" AND EXISTS (SELECT 1 FROM facility_profiles p WHERE p.facility_id = f.id AND p.accepting = 'yes')");
+            }
+            if let Some(code) = &filter.code {
+                q.push(" AND (f.medical_institution_code = ").push_bind(code.clone())
+                    .push(" OR f.care_provider_number = ").push_bind(code.clone()).push(")");
             }
         }
 

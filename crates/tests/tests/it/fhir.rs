@@ -569,6 +569,28 @@ async fn the_public_registry_answers_without_a_token(db: &TestDb) {
     let other_kind = json(&fhir(&t, "GET", "/fhir/Organization?type=http://example.org|clinic", "", None).await);
     assert!(entries(&other_kind).is_empty(), "another system's code matches nothing");
 
+    // Found by its 医療機関コード (with JP Core's system, or bare) or by the care office's number.
+    let id_of = |b: &Value| {
+        entries(b).iter().filter_map(|e| e["resource"]["id"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+    };
+    let system = "http://jpfhir.jp/fhir/Common/IdSystem/insurance-medical-institution-no";
+    for query in [format!("identifier={system}|{code}"), format!("identifier={code}")] {
+        let found = json(&fhir(&t, "GET", &format!("/fhir/Organization?{query}"), "", None).await);
+        assert_eq!(id_of(&found), [coded["id"].as_str().unwrap_or_default().to_owned()], "{query}");
+    }
+    let office = json(
+        &fhir(&t, "GET", "/fhir/Organization?identifier=urn:tsunagu:care-provider-number|1260000001", "", None).await,
+    );
+    assert_eq!(id_of(&office), [sakura["id"].as_str().unwrap_or_default().to_owned()]);
+    let elsewhere =
+        json(&fhir(&t, "GET", &format!("/fhir/Organization?identifier=http://example.org|{code}"), "", None).await);
+    assert!(entries(&elsewhere).is_empty());
+    let malformed = fhir(&t, "GET", "/fhir/Organization?identifier=12-34", "", None).await;
+    assert_eq!(
+        (malformed.status, json(&malformed)["issue"][0]["expression"][0].as_str()),
+        (StatusCode::BAD_REQUEST, Some("identifier"))
+    );
+
     // Locations nearest first, within the distance asked, with how far.
     let near = json(&fhir(&t, "GET", "/fhir/Location?near=35.8676|139.9758|1|km", "", None).await);
     let first = &entries(&near)[0];

@@ -60,6 +60,7 @@ impl PublicFacilitiesQuery {
             limit,
             service: &self.service,
             accepting: &self.accepting,
+            code: "",
         }
     }
 }

@@ -4,8 +4,9 @@
 use super::caller::{Pairs, not_found, pairs};
 use super::outcome::{FhirError, Issue, Resource};
 use super::resources::{
-    ACCEPTING, FACILITY_KINDS, FACILITY_SERVICES, HEALTHCARE_SERVICE_SEARCH, LOCATION_SEARCH, ORGANIZATION_SEARCH,
-    distance_extension, healthcare_service, location, names, organization, searchset,
+    ACCEPTING, CARE_PROVIDER_NUMBERS, FACILITY_KINDS, FACILITY_SERVICES, HEALTHCARE_SERVICE_SEARCH, LOCATION_SEARCH,
+    MEDICAL_INSTITUTION_NUMBERS, ORGANIZATION_SEARCH, distance_extension, healthcare_service, location, names,
+    organization, searchset,
 };
 use super::search::{Params, bad_request};
 use super::{Base, Lang};
@@ -149,6 +150,28 @@ async fn search_registry(
             )]));
         }
     };
+    // 医療機関コード or 介護保険事業所番号; another system's identifier matches nothing.
+    let identifier = match params.one("identifier")? {
+        None => "",
+        Some(raw) => match raw.split_once('|') {
+            None => raw,
+            Some((system, value))
+                if system.is_empty() || system == MEDICAL_INSTITUTION_NUMBERS || system == CARE_PROVIDER_NUMBERS =>
+            {
+                value
+            }
+            Some(_) => {
+                return Ok(Resource::ok(searchset(
+                    base,
+                    resource_type,
+                    &params.at_offset(offset, count),
+                    None,
+                    None,
+                    Vec::new(),
+                )));
+            }
+        },
+    };
     let (point, limit) = match params.one("near")? {
         Some(raw) => {
             let (p, l) = near_param(raw)?;
@@ -169,12 +192,14 @@ async fn search_registry(
         limit: &limit_text,
         service: &service,
         accepting,
+        code: identifier,
         ..Default::default()
     };
     let parsed = tsunagu_app::public_map::PublicQuery::parse(&form, count as i64).map_err(|e| {
         let field = match e.field {
             "kind" => "type",
             "latitude" | "longitude" => "near",
+            "code" => "identifier",
             other => other,
         };
         bad_request(vec![Issue::new("invalid", t.error(e.field, e.code), Some(field))])

@@ -21,9 +21,10 @@ pub(crate) const JP_ORGANIZATION: &str = "http://jpfhir.jp/fhir/core/StructureDe
 /// What kind of facility (clinic, 訪問看護ステーション, 居宅介護支援, ...): tsunagu's own codes.
 pub(crate) const FACILITY_KINDS: &str = "urn:tsunagu:facility-kind";
 /// 介護保険事業所番号 (no JP Core identifier system exists for it).
-const CARE_PROVIDER_NUMBERS: &str = "urn:tsunagu:care-provider-number";
+pub(crate) const CARE_PROVIDER_NUMBERS: &str = "urn:tsunagu:care-provider-number";
 const JP_CORE_EXTENSIONS: &str = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition";
-const MEDICAL_INSTITUTION_NUMBERS: &str = "http://jpfhir.jp/fhir/Common/IdSystem/insurance-medical-institution-no";
+pub(crate) const MEDICAL_INSTITUTION_NUMBERS: &str =
+    "http://jpfhir.jp/fhir/Common/IdSystem/insurance-medical-institution-no";
 
 fn facility_telecom(f: &PublicFacility) -> Vec<Value> {
     let mut telecom = Vec::new();
@@ -170,7 +171,7 @@ pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] = &[
     ("_sort", "special"),
 ];
 pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
-    &[("name", "string"), ("type", "token"), ("address-city", "string")];
+    &[("name", "string"), ("type", "token"), ("address-city", "string"), ("identifier", "token")];
 pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string"), ("near", "special")];
 pub(crate) const AUDIT_EVENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("entity", "reference")];

@@ -51,6 +51,7 @@ impl MapQuery {
             limit: "",
             service: &self.service,
             accepting: &self.accepting,
+            code: "",
         }
     }
 
