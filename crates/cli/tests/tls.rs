@@ -4,8 +4,11 @@
 //! and sends HSTS; a certificate that does not match its key stops the start
 //! with the reason.
 
+mod common;
+
+use common::{Server, start};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,25 +50,10 @@ fn connector() -> TlsConnector {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_speaks_https_with_the_configured_certificate() {
     let dir = installation("key-a.pem");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(&dir)
-        .env_remove("TSUNAGU_DATABASE_URL")
-        .env_remove("TSUNAGU_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut tcp = None;
-    for _ in 0..200 {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)).await {
-            tcp = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let tcp = tcp.expect("the server did not start");
+    let db = format!("sqlite://{}", dir.join("tsunagu.db").display());
+    let (child, addr) = start(&dir, &db).await;
+    let _server = Server { child, dir: dir.clone() };
+    let tcp = TcpStream::connect(addr).await.unwrap();
     let name = ServerName::try_from("127.0.0.1").unwrap();
     let mut tls = connector().connect(name, tcp).await.expect("handshake with the configured certificate");
     tls.write_all(b"GET /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
@@ -77,15 +65,11 @@ async fn the_server_speaks_https_with_the_configured_certificate() {
     assert!(answer.contains("set-cookie:") && answer.contains("; secure"), "secure cookies: {answer}");
 
     // Plain HTTP on the same port gets no page.
-    let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut plain = TcpStream::connect(addr).await.unwrap();
     plain.write_all(b"GET /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut raw = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut raw)).await;
     assert!(!String::from_utf8_lossy(&raw).contains("HTTP/1.1 200"));
-
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

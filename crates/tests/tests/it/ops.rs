@@ -95,6 +95,22 @@ async fn writes_carry_on_after_the_database_drops_every_connection(db: &TestDb) 
     assert!(t.app.verify_audit().await.unwrap().is_intact());
 }
 
+/// A failed sign-in (or, with GET, the sign-in page) from `from` behind the proxy.
+fn sign_in_attempt(
+    router: &axum::Router,
+    method: &str,
+    from: &str,
+) -> tower::util::Oneshot<axum::Router, axum::http::Request<axum::body::Body>> {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri("/sign-in")
+        .header("x-forwarded-for", from)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("login_id=nobody&password=x"))
+        .unwrap_or_default();
+    tower::ServiceExt::oneshot(router.clone(), request)
+}
+
 /// Two instances of one installation (here two routers on one database)
 /// limit a client together once they have shared their usage: what one let
 /// through is taken from the other's budget, and only once.
@@ -108,16 +124,7 @@ async fn instances_share_what_they_let_through(db: &TestDb) {
     };
     let (a, limits_a) = tsunagu_web::router_with_limits(t.app.clone(), config.clone());
     let (b, limits_b) = tsunagu_web::router_with_limits(t.app.clone(), config);
-    let send = |router: &axum::Router, from: &str| {
-        let request = axum::http::Request::builder()
-            .method("POST")
-            .uri("/sign-in")
-            .header("x-forwarded-for", from)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from("login_id=nobody&password=x"))
-            .unwrap_or_default();
-        tower::ServiceExt::oneshot(router.clone(), request)
-    };
+    let send = |router: &axum::Router, from: &str| sign_in_attempt(router, "POST", from);
     let status =
         |r: Result<axum::response::Response, std::convert::Infallible>| r.unwrap_or_else(|e| match e {}).status();
     let share = async |limits: &tsunagu_web::RateLimits| limits.share(&t.app).await.unwrap_or_else(|e| panic!("{e}"));
@@ -154,16 +161,7 @@ async fn writes_are_limited_per_address_and_reads_are_not(db: &TestDb) {
         ..Default::default()
     };
     let router = tsunagu_web::router(t.app.clone(), config);
-    let send = |method: &str, from: &str| {
-        let request = axum::http::Request::builder()
-            .method(method)
-            .uri("/sign-in")
-            .header("x-forwarded-for", from)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from("login_id=nobody&password=x"))
-            .unwrap_or_default();
-        tower::ServiceExt::oneshot(router.clone(), request)
-    };
+    let send = |method: &str, from: &str| sign_in_attempt(&router, method, from);
     for _ in 0..3 {
         let r = send("POST", "198.51.100.7").await.unwrap_or_else(|e| match e {});
         assert_ne!(r.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -106,17 +106,15 @@ async fn search_registry(
             Some("_offset"),
         )]));
     }
+    let no_match =
+        || Resource::ok(searchset(base, resource_type, &params.at_offset(offset, count), None, None, Vec::new()));
     // A kind tsunagu does not have (or another system's code) matches nothing.
     let kind = match params.one("type")? {
         None => String::new(),
         Some(raw) => {
             match own_code(raw, FACILITY_KINDS).filter(|c| tsunagu_domain::facility::FacilityKind::parse(c).is_ok()) {
                 Some(c) => c.to_owned(),
-                None => {
-                    let empty =
-                        searchset(base, resource_type, &params.at_offset(offset, count), None, None, Vec::new());
-                    return Ok(Resource::ok(empty));
-                }
+                None => return Ok(no_match()),
             }
         }
     };
@@ -128,14 +126,7 @@ async fn search_registry(
         {
             Some(c) => c.to_owned(),
             None => {
-                return Ok(Resource::ok(searchset(
-                    base,
-                    resource_type,
-                    &params.at_offset(offset, count),
-                    None,
-                    None,
-                    Vec::new(),
-                )));
+                return Ok(no_match());
             }
         },
     };
@@ -161,14 +152,7 @@ async fn search_registry(
                 value
             }
             Some(_) => {
-                return Ok(Resource::ok(searchset(
-                    base,
-                    resource_type,
-                    &params.at_offset(offset, count),
-                    None,
-                    None,
-                    Vec::new(),
-                )));
+                return Ok(no_match());
             }
         },
     };
