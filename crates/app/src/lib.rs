@@ -24,6 +24,7 @@ pub mod public_pages;
 pub mod rate_limits;
 pub mod registry;
 pub mod scale;
+pub mod sealing;
 mod sessions;
 mod settings;
 pub mod views;

@@ -319,7 +319,8 @@ impl App {
             tx.commit().await?;
             return Err(AppError::Throttled);
         }
-        let secret = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let stored = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let secret = self.open_secret(&stored, account.id.as_bytes())?;
         let now = self.now();
         let method = match credentials::check_totp(&secret, code, now.unix_timestamp())? {
             // The replay guard: a step, once accepted, is never accepted again.
@@ -366,10 +367,11 @@ impl App {
         let mut tx = self.begin().await?;
         let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
         let secret = match &row.pending_totp_secret {
-            Some(s) => s.clone(),
+            Some(s) => self.open_secret(s, &row.token_hash)?,
             None => {
                 let s = credentials::random_bytes::<20>()?.to_vec();
-                tx.update_session(&SessionRow { pending_totp_secret: Some(s.clone()), ..row.clone() }).await?;
+                let stored = self.seal_secret(&s, &row.token_hash)?;
+                tx.update_session(&SessionRow { pending_totp_secret: Some(stored), ..row.clone() }).await?;
                 s
             }
         };
@@ -390,7 +392,8 @@ impl App {
     ) -> Result<(SignedIn, Vec<String>), AppError> {
         let mut tx = self.begin().await?;
         let (row, account) = self.half_session(tx.as_mut(), token, SessionStage::Enrol).await?;
-        let secret = row.pending_totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let pending = row.pending_totp_secret.clone().ok_or(AppError::Unauthenticated)?;
+        let secret = self.open_secret(&pending, &row.token_hash)?;
         let now = self.now();
         let Some(step) = credentials::check_totp(&secret, code, now.unix_timestamp())? else {
             self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
@@ -398,7 +401,7 @@ impl App {
             tx.commit().await?;
             return Err(tsunagu_domain::ValidationError::new("code", "wrong_code").into());
         };
-        tx.set_totp(account.id, Some(&secret), now).await?;
+        tx.set_totp(account.id, Some(&self.seal_secret(&secret, account.id.as_bytes())?), now).await?;
         tx.advance_totp_step(account.id, i64::try_from(step).unwrap_or(i64::MAX)).await?;
         let codes = self.new_recovery_codes(tx.as_mut(), account.id).await?;
         let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };

@@ -47,6 +47,9 @@ pub struct FileConfig {
     pub webhook: Option<WebhookConfig>,
     /// Built-in TLS (HTTPS without a reverse proxy): off unless set.
     pub tls: Option<TlsConfig>,
+    /// The key that seals second-factor secrets (default: `secret.key` beside
+    /// the SQLite file, or `data/secret.key`); made on the first start.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// `[tls]`: serve HTTPS directly, for a small installation without a reverse

@@ -1,6 +1,7 @@
 //! The `tsunagu` binary: configuration, start-up and the subcommands.
 
 mod config;
+mod secret_key;
 mod tls;
 mod webhook;
 
@@ -236,6 +237,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(w) = &file.webhook {
         settings.webhook = Some(tsunagu_app::WebhookSettings { public_url: w.public_url.clone() });
     }
+    if let Command::Serve { .. } = &cli.command {
+        // Second-factor secrets are sealed with a key kept beside the database, not in it.
+        let path = file.secret_key_file.clone().unwrap_or_else(|| match url.sqlite_file() {
+            Some(db) => db.parent().map(|d| d.join("secret.key")).unwrap_or_else(|| PathBuf::from("secret.key")),
+            None => PathBuf::from("data").join("secret.key"),
+        });
+        let (key, made) = secret_key::load_or_create(&path)?;
+        if made {
+            tracing::info!(path = %path.display(), "made the installation's secret key: keep a copy apart from the backups");
+        }
+        settings.sealing_key = Some(key);
+    }
     if let Command::Restore { backup } = &cli.command {
         // Before connecting: the database file is about to be replaced.
         return restore(&url, backup, settings).await;
@@ -311,6 +324,10 @@ async fn serve(
             n => Some(tsunagu_web::TokenLimit { per_minute: n, burst: n.clamp(20, 200) }),
         },
     };
+    let sealed = app.seal_second_factors().await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed second-factor secrets stored before sealing existed");
+    }
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -111,6 +111,10 @@ pub trait StoreTx:
     async fn set_account_status(&mut self, id: Uuid, status: &str, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn set_password_hash(&mut self, id: Uuid, hash: Option<&str>, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn set_totp(&mut self, id: Uuid, secret: Option<&[u8]>, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Every (account, stored second-factor secret).
+    async fn totp_secrets(&mut self) -> Result<Vec<(Uuid, Vec<u8>)>, StoreError>;
+    /// Stores the same secret in another form (sealed), keeping the replay guard.
+    async fn replace_totp_secret(&mut self, id: Uuid, stored: &[u8]) -> Result<(), StoreError>;
     /// Records the accepted TOTP step only if it is later than the last one
     /// (the replay guard). Returns false if the step was already used.
     async fn advance_totp_step(&mut self, id: Uuid, step: i64) -> Result<bool, StoreError>;

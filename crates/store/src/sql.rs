@@ -152,6 +152,17 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn totp_secrets(&mut self) -> Result<Vec<(uuid::Uuid, Vec<u8>)>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT id, totp_secret FROM accounts WHERE totp_secret IS NOT NULL")
+                    .fetch_all(self.conn()).await?)
+            }
+
+            async fn replace_totp_secret(&mut self, id: uuid::Uuid, stored: &[u8]) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE accounts SET totp_secret = $2 WHERE id = $1")
+                    .bind(id).bind(stored).execute(self.conn()).await?;
+                Ok(())
+            }
+
             async fn advance_totp_step(&mut self, id: uuid::Uuid, step: i64) -> Result<bool, $crate::StoreError> {
                 let done = sqlx::query(
                     "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",

@@ -128,6 +128,9 @@ pub struct TestApp {
 
 pub const PASSWORD: &str = "a long enough pass phrase";
 
+/// The installation key of the test apps (tests only).
+pub const TEST_SEALING_KEY: [u8; 32] = [0x5e; 32];
+
 impl TestApp {
     pub async fn start(db: &TestDb) -> Self {
         let store = tsunagu_store::connect(&db.url).await.unwrap_or_else(|e| panic!("connect {}: {e}", db.url));
@@ -138,6 +141,8 @@ impl TestApp {
             argon2_memory_kib: 256,
             argon2_iterations: 1,
             attachments_dir: attachments.0.clone(),
+            // As `tsunagu serve` runs: second factors sealed in the database.
+            sealing_key: Some(tsunagu_app::sealing::SealingKey::from_bytes(TEST_SEALING_KEY)),
             ..Settings::default()
         };
         let app = App::new(store.clone(), Arc::new(clock.clone()), settings);

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 
 crate::on_both_databases!(
     first_sign_in_enrols_a_second_factor_which_is_then_required,
+    second_factors_are_sealed_in_the_database,
     a_totp_code_is_accepted_only_once,
     recovery_codes_work_once_each,
     refusals_do_not_reveal_whether_the_account_exists,
@@ -40,6 +41,71 @@ async fn first_sign_in_enrols_a_second_factor_which_is_then_required(db: &TestDb
     let right = client.submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret))]).await;
     assert!(right.redirects_to("/home"), "{} {:?}", right.status, right.location);
     assert_eq!(client.get("/home").await.status, StatusCode::OK);
+}
+
+/// The database holds no second-factor secret in the clear: not the enrolled
+/// one, not the one waiting for its first code. A secret stored before sealing
+/// existed is sealed at the next start and still works; the wrong key is
+/// refused before it could lock anyone out.
+async fn second_factors_are_sealed_in_the_database(db: &TestDb) {
+    use tsunagu_app::sealing::{SealingKey, is_sealed};
+    let t = TestApp::start(db).await;
+    let (mut client, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
+    let plain = totp_rs::Secret::try_from_base32(&secret).map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    assert_eq!(plain.len(), 20);
+    let id = crate::admin::account_id(&t, "operator1").await;
+    let stored = {
+        let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.totp_secrets().await.unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (_, mine) = stored.iter().find(|(a, _)| *a == id.0).unwrap_or_else(|| panic!("no secret stored"));
+    assert!(is_sealed(mine) && !mine.windows(plain.len()).any(|w| w == plain.as_slice()), "sealed, not in the clear");
+
+    // Half way through enrolment, the pending secret is sealed too.
+    let (mut newcomer, code) = {
+        let new = tsunagu_domain::account::NewAccount::parse("newcomer", "新人", "", "", "nurse", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let issued = t.app.issue_account_from_shell(None, &new, None).await.unwrap_or_else(|e| panic!("{e}"));
+        (t.client(), issued.code)
+    };
+    newcomer.redeem(&code, "newcomer", PASSWORD).await;
+    let enrol = newcomer.submit("/sign-in", "/sign-in", &[("login_id", "newcomer"), ("password", PASSWORD)]).await;
+    assert!(enrol.redirects_to("/sign-in/enrol"), "{:?}", enrol.location);
+    let page = newcomer.get("/sign-in/enrol").await;
+    let shown = page.by_id("totp-secret").unwrap_or_default();
+    let pending_plain =
+        totp_rs::Secret::try_from_base32(shown.trim()).map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    assert_eq!(pending_plain.len(), 20, "{}", page.body);
+    let token = newcomer.cookies.get("tsunagu_session").cloned().unwrap_or_default();
+    let pending = {
+        let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+        let row = tx.session(&tsunagu_app::credentials::digest(&token)).await.unwrap_or_else(|e| panic!("{e}"));
+        row.and_then(|s| s.pending_totp_secret).unwrap_or_default()
+    };
+    assert!(is_sealed(&pending) && !pending.windows(20).any(|w| w == pending_plain.as_slice()), "{pending:?}");
+
+    // A secret stored before sealing existed: sealed at the next start, and it still signs in.
+    {
+        let mut tx = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        tx.replace_totp_secret(id.0, &plain).await.unwrap_or_else(|e| panic!("{e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(t.app.seal_second_factors().await.unwrap_or_else(|e| panic!("{e}")), 1);
+    assert_eq!(t.app.seal_second_factors().await.unwrap_or_else(|e| panic!("{e}")), 0, "once");
+    client.submit("/home", "/sign-out", &[]).await;
+    t.clock.advance(time::Duration::seconds(31));
+    client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
+    let right = client.submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret))]).await;
+    assert!(right.redirects_to("/home"), "{} {:?}", right.status, right.location);
+
+    // Another key (a lost or swapped key file) is refused at start.
+    let settings = tsunagu_app::Settings {
+        sealing_key: Some(SealingKey::from_bytes([1; 32])),
+        ..tsunagu_app::Settings::default()
+    };
+    let swapped = tsunagu_app::App::new(t.store.clone(), std::sync::Arc::new(t.clock.clone()), settings);
+    let refused = swapped.seal_second_factors().await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("sealed with another key"), "{refused}");
 }
 
 async fn a_totp_code_is_accepted_only_once(db: &TestDb) {
