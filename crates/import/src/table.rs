@@ -62,12 +62,16 @@ impl Table {
     /// Refuses the file, naming the missing columns of the closest row, when none has.
     pub fn locate(&self, columns: &[Column]) -> Result<Located<'_>, FileError> {
         let mut best: Option<(usize, Vec<String>)> = None;
+        // Each name folded once, and each row's cells once into a map: a row of
+        // thousands of cells costs one pass, not one per column name.
+        let wanted: Vec<Vec<String>> = columns.iter().map(|c| c.names.iter().map(|n| key(n)).collect()).collect();
         for (index, record) in self.records.iter().enumerate().take(HEADER_SEARCH_ROWS) {
-            let keys: Vec<String> = record.fields.iter().map(key).collect();
-            let found: Vec<Option<usize>> = columns
-                .iter()
-                .map(|column| column.names.iter().find_map(|name| keys.iter().position(|k| *k == key(name))))
-                .collect();
+            let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            for (position, field) in record.fields.iter().enumerate() {
+                at.entry(key(field)).or_insert(position);
+            }
+            let found: Vec<Option<usize>> =
+                wanted.iter().map(|names| names.iter().find_map(|name| at.get(name).copied())).collect();
             let missing: Vec<String> = columns
                 .iter()
                 .zip(&found)
@@ -362,5 +366,20 @@ mod tests {
         assert_eq!(located.data[0].get(Some(9)), "");
         let missing = table.locate(&[required(&["ID"]), required(&["事業所番号"]), required(&["正式名称", "名称"])]);
         assert_eq!(missing.err(), Some(FileError::MissingColumns(vec!["事業所番号".into(), "正式名称 | 名称".into()])));
+    }
+
+    #[test]
+    fn a_header_row_of_thousands_of_cells_is_read_once() {
+        // Found while fuzzing (import_xlsx_sheet, a timeout): the header search compared every
+        // column name with every cell, folding the name again each time, so a few rows
+        // spanning the sheet's 16,384 columns took seconds. Now one pass per row.
+        let mut header: Vec<String> = (0..16_000).map(|i| format!("空き{i}")).collect();
+        header.extend(["ID".to_owned(), "名称".to_owned()]);
+        let mut csv = vec![header.join(",")];
+        csv.push(format!("{}1,ア", ",".repeat(16_000)));
+        let table = read("a.csv", csv.join("\n").as_bytes()).unwrap();
+        let located = table.locate(&[required(&["id"]), required(&["正式名称", "名称"])]).unwrap();
+        assert_eq!(located.columns, vec![Some(16_000), Some(16_001)]);
+        assert_eq!(located.data[0].get(Some(16_001)), "ア");
     }
 }
