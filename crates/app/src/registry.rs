@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::MunicipalityId;
 use tsunagu_domain::policy;
+use tsunagu_domain::registry::same_medical_facility;
 use tsunagu_import::{Flag, Parsed, Row, Source};
 use tsunagu_store::{
     FacilityFlagRow, FacilityHistoryRow, FacilitySourceRow, ImportRunRow, MunicipalityRow, RegistryFacility, StoreTx,
@@ -354,6 +355,8 @@ impl App {
         let (mut inserts, mut sources, mut new_flags, mut histories) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut seen: HashSet<&str> = HashSet::new();
         let mut scopes: HashSet<String> = HashSet::new();
+        let in_this_source: HashSet<Uuid> = links.iter().filter(|l| l.source == code).map(|l| l.facility_id).collect();
+        let mut matched: HashSet<Uuid> = HashSet::new();
         for row in rows {
             if !all_rows && !belongs_to(row, municipality) {
                 report.elsewhere += 1;
@@ -367,6 +370,27 @@ impl App {
                 Source::FacilityStandards => by_medical.get(row.source_id.as_str()).copied(),
                 Source::MedicalInstitutions => None,
             });
+            // The two medical lists share no code: the same clinic is found by its
+            // address and name (one candidate only, not yet in this list).
+            let existing_id = existing_id.or_else(|| {
+                if source == Source::CareOffices {
+                    return None;
+                }
+                let mut candidates = facilities.iter().filter(|f| {
+                    f.kind == row.kind.code()
+                        && f.closed_at.is_none()
+                        && !in_this_source.contains(&f.id)
+                        && !matched.contains(&f.id)
+                        && same_medical_facility(&f.name, &f.address, &row.name, &row.address)
+                });
+                match (candidates.next(), candidates.next()) {
+                    (Some(only), None) => Some(only.id),
+                    _ => None,
+                }
+            });
+            if let Some(id) = existing_id {
+                matched.insert(id);
+            }
             let existing = existing_id.and_then(|id| by_id.get(&id).copied());
             let mut f = merged(existing, source, row, municipality.id, now);
             // Flags: the file says which hold now and since when.

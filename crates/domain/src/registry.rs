@@ -95,6 +95,52 @@ pub fn services_from_code(code: &str) -> Vec<FacilityService> {
     code.split(',').filter_map(|c| FacilityService::parse(c.trim()).ok()).collect()
 }
 
+/// An address compared across lists: widths folded, spaces dropped, and
+/// 丁目・番地・番・号 written as the hyphens the other list uses
+/// (「柏４－６－１」 and 「柏4丁目6番1号」 are the same place).
+pub fn address_key(raw: &str) -> String {
+    let folded = text::fold_full_width_ascii(raw);
+    let mut key = String::with_capacity(folded.len());
+    let mut chars = folded.chars().filter(|c| !c.is_whitespace()).peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '丁' if chars.peek() == Some(&'目') => {
+                chars.next();
+                key.push('-');
+            }
+            '番' if chars.peek() == Some(&'地') => {
+                chars.next();
+                key.push('-');
+            }
+            '番' => key.push('-'),
+            '号' => {}
+            '−' | '‐' | '‑' | '–' | '—' => key.push('-'),
+            c => key.push(c),
+        }
+    }
+    key.trim_end_matches('-').to_owned()
+}
+
+fn name_key(raw: &str) -> String {
+    text::fold_full_width_ascii(raw).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Whether two lists that share no code name the same clinic or hospital
+/// (医療情報ネット has no 医療機関コード, the 厚生局 list no ID of 医療情報ネット):
+/// at the same address, with names that agree once spacing and width are set
+/// aside, or where one is the other with the corporation in front
+/// (「医療法人社団　康尚会　富田医院」 and 「富田医院」).
+pub fn same_medical_facility(a_name: &str, a_address: &str, b_name: &str, b_address: &str) -> bool {
+    let (a_address, b_address) = (address_key(a_address), address_key(b_address));
+    if a_address.is_empty() || a_address != b_address {
+        return false;
+    }
+    let (a, b) = (name_key(a_name), name_key(b_name));
+    let (short, long) = if a.chars().count() <= b.chars().count() { (&a, &b) } else { (&b, &a) };
+    // A bare 「医院」 or 「病院」 says nothing: the shorter name must be a name.
+    short.chars().count() >= 3 && long.ends_with(short.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +176,24 @@ mod tests {
         assert!(FacilityProfile::parse(&bad, date!(2026 - 11 - 25)).is_err());
         let silent = FacilityProfile::parse(&FacilityProfileForm::default(), date!(2026 - 11 - 25));
         assert_eq!(silent.map(|p| p.accepting_confirmed_on), Ok(None), "no answer, no date");
+    }
+
+    #[test]
+    fn the_same_clinic_is_recognised_across_lists_and_a_neighbour_is_not() {
+        assert_eq!(address_key("千葉県柏市柏４－６－１"), "千葉県柏市柏4-6-1");
+        assert_eq!(address_key("千葉県柏市柏4丁目6番1号"), "千葉県柏市柏4-6-1");
+        assert_eq!(address_key("千葉県 柏市 柏４丁目６番地１"), "千葉県柏市柏4-6-1");
+        let here = "千葉県柏市柏４－６－１";
+        assert!(same_medical_facility(
+            "医療法人社団　康尚会　富田医院",
+            here,
+            "医療法人社団康尚会 富田医院",
+            "千葉県柏市柏4-6-1"
+        ));
+        assert!(same_medical_facility("医療法人社団　康尚会　富田医院", here, "富田医院", "千葉県柏市柏4丁目6番1号"));
+        assert!(!same_medical_facility("富田医院", here, "富田医院", "千葉県柏市柏４－６－２"), "another address");
+        assert!(!same_medical_facility("富田医院", here, "柏駅前歯科", here), "another clinic in the same building");
+        assert!(!same_medical_facility("医療法人社団　康尚会　富田医院", here, "医院", here), "too short to tell");
+        assert!(!same_medical_facility("富田医院", "", "富田医院", ""), "no address, no match");
     }
 }

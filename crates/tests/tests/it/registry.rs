@@ -18,6 +18,7 @@ crate::on_both_databases!(
     files_that_are_not_what_they_claim_import_nothing,
     admins_preview_then_apply_an_import_in_the_browser,
     a_facility_keeps_its_own_profile_current_with_history,
+    the_two_medical_lists_make_one_facility_of_the_same_clinic,
 );
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -306,4 +307,67 @@ async fn a_facility_keeps_its_own_profile_current_with_history(db: &TestDb) {
     let changes: Vec<&str> = history.iter().map(|h| h.change.as_str()).collect();
     assert_eq!(changes, vec!["added", "profile"]);
     assert!(history[1].snapshot.contains("ventilator"));
+}
+
+/// 医療情報ネット has no 医療機関コード and the 厚生局 list no 医療情報ネット ID:
+/// the same clinic in both is found by address and name, and the map shows it
+/// once, with the code, the flags and the coordinates; a neighbour at the same
+/// address stays a facility of its own.
+async fn the_two_medical_lists_make_one_facility_of_the_same_clinic(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let standards = import(&t, Source::FacilityStandards, STANDARDS_CSV, &fixture(STANDARDS_CSV)).await;
+    assert_eq!(standards.added, 9);
+    // Two rows in the 医療情報ネット layout (synthetic, modelled on the excerpt's 富田医院):
+    // the clinic itself, written as that list writes it, and a dental clinic at the same address.
+    let header = String::from_utf8(fixture("02-1_clinic_facility_info_synthetic.csv"))
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let columns = header.split(',').count();
+    let row = |id: &str, name: &str, kind: &str, address: &str| {
+        let mut fields = vec![
+            format!("\"{id}\""),
+            format!("\"{name}\""),
+            "\"\"".to_owned(),
+            "\"\"".to_owned(),
+            "\"\"".to_owned(),
+            "\"\"".to_owned(),
+            format!("\"{kind}\""),
+            "\"12\"".to_owned(),
+            "\"217\"".to_owned(),
+            format!("\"{address}\""),
+            "35.8640".to_owned(),
+            "139.9770".to_owned(),
+        ];
+        fields.resize(columns, "\"\"".to_owned());
+        fields.join(",")
+    };
+    let file = format!(
+        "{header}\r\n{}\r\n{}\r\n",
+        row("1221799990001", "医療法人社団康尚会 富田医院", "2", "千葉県柏市柏4丁目6番1号"),
+        row("1221799990002", "柏駅前歯科（サンプル）", "3", "千葉県柏市柏4丁目6番1号"),
+    );
+    let navi = import(&t, Source::MedicalInstitutions, "02-1_clinic_facility_info_20261101.csv", file.as_bytes()).await;
+    assert!(navi.rejected.is_empty(), "{:?}", navi.rejected);
+    assert_eq!((navi.added, navi.updated), (1, 1), "the clinic joined its 厚生局 entry; the dentist is new: {navi:?}");
+    let facilities = registry(&t, m).await;
+    assert_eq!(facilities.len(), 10);
+    let tomita: Vec<_> = facilities.iter().filter(|f| f.name.contains("富田医院")).collect();
+    assert_eq!(tomita.len(), 1, "one 富田医院 on the map: {tomita:?}");
+    assert_eq!(tomita[0].medical_institution_code.as_deref(), Some("1212114627"));
+    assert_eq!(
+        (tomita[0].latitude, tomita[0].longitude),
+        (Some(35.864), Some(139.977)),
+        "coordinates from 医療情報ネット"
+    );
+    // Importing either list again changes nothing and duplicates nothing.
+    let again =
+        import(&t, Source::MedicalInstitutions, "02-1_clinic_facility_info_20261101.csv", file.as_bytes()).await;
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2), "{again:?}");
+    let standards = import(&t, Source::FacilityStandards, STANDARDS_CSV, &fixture(STANDARDS_CSV)).await;
+    assert_eq!((standards.added, standards.updated), (0, 0), "{standards:?}");
+    assert_eq!(registry(&t, m).await.len(), 10);
 }
