@@ -11,6 +11,7 @@ use time::Date;
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::facility::{FacilityKind, Location};
 use tsunagu_domain::municipality::MunicipalityCode;
+pub use tsunagu_domain::public_query::{FlagFilter, MAX_LIMIT, PAGE_SIZE, PublicQuery, PublicQueryForm};
 use tsunagu_domain::text;
 use tsunagu_import::Flag;
 use tsunagu_store::{
@@ -18,25 +19,6 @@ use tsunagu_store::{
 };
 use uuid::Uuid;
 
-tsunagu_domain::coded_enum!(
-    /// The status flags a citizen can look for: each is the prefix of the
-    /// stored flag codes it covers (支援診１〜３ are all support clinics).
-    FlagFilter {
-        HomeCareSupportClinic = "home_care_support_clinic", "在宅療養支援診療所", "Home care support clinic";
-        HomeCareSupportHospital = "home_care_support_hospital", "在宅療養支援病院", "Home care support hospital";
-        EnhancedPalliative = "enhanced_palliative", "在宅緩和ケア充実診療所・病院", "Enhanced home palliative care";
-        ComprehensiveHomeMedicalManagement = "comprehensive_home_medical_management", "在宅時医学総合管理料の届出",
-            "Comprehensive home medical management";
-        HomeCancerCare = "home_cancer_care", "在宅がん医療総合診療料の届出", "Comprehensive home cancer care";
-    }
-);
-
-/// Facilities per page of the list.
-pub const PAGE_SIZE: i64 = 20;
-/// The most facilities one answer holds (the map's markers, the printed list).
-pub const MAX_LIMIT: i64 = 2_000;
-/// The last page that may be asked for.
-const MAX_PAGE: i64 = 1_000;
 /// A bound on one box query: far above any municipality's number of facilities.
 const BOX_CAP: i64 = 50_000;
 /// The radii (metres) of the boxes tried in turn when looking for the nearest.
@@ -45,116 +27,18 @@ const FIRST_RADIUS_M: f64 = 2_000.0;
 /// The largest box; beyond it every located facility is read.
 const LAST_RADIUS_M: f64 = 600_000.0;
 
-/// The query as typed (a GET form or the API's parameters); empty is "any".
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PublicQueryForm<'a> {
-    pub kind: &'a str,
-    pub flag: &'a str,
-    pub area: &'a str,
-    pub name: &'a str,
-    pub lat: &'a str,
-    pub lng: &'a str,
-    pub page: &'a str,
-    pub limit: &'a str,
-    /// A service the facility says it offers (its profile), e.g. `ventilator`.
-    pub service: &'a str,
-    /// "yes": only those that say they accept new patients now.
-    pub accepting: &'a str,
-    /// A 10-digit 医療機関コード or 介護保険事業所番号 (any width).
-    pub code: &'a str,
-}
-
-/// A parsed query of the public list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PublicQuery {
-    pub kind: Option<FacilityKind>,
-    pub flag: Option<FlagFilter>,
-    /// Text the address contains (a town, 「豊四季台」).
-    pub area: Option<String>,
-    /// Text the name or its furigana contains.
-    pub name: Option<String>,
-    /// Sort by distance from here (facilities without coordinates drop out).
-    pub near: Option<Location>,
-    pub service: Option<tsunagu_domain::registry::FacilityService>,
-    /// Only facilities accepting new patients now.
-    pub accepting_only: bool,
-    /// The facility with this 医療機関コード or 介護保険事業所番号 (10 digits).
-    pub code: Option<String>,
-    /// From 1.
-    pub page: i64,
-    pub per_page: i64,
-}
-
-fn number(
-    field: &'static str,
-    raw: &str,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, ValidationError> {
-    let raw = text::fold_full_width_ascii(raw.trim());
-    if raw.is_empty() {
-        return Ok(default);
-    }
-    let n: i64 = raw.parse().map_err(|_| ValidationError::new(field, "number"))?;
-    if range.contains(&n) { Ok(n) } else { Err(ValidationError::new(field, "out_of_range")) }
-}
-
-impl PublicQuery {
-    /// Parses the filters; `per_page` is the page size unless `limit` says otherwise (up to [`MAX_LIMIT`]).
-    pub fn parse(form: &PublicQueryForm<'_>, per_page: i64) -> Result<Self, ValidationError> {
-        let kind = match form.kind.trim() {
-            "" => None,
-            k => Some(FacilityKind::parse(k).map_err(|_| ValidationError::new("kind", "unknown"))?),
-        };
-        let flag = match form.flag.trim() {
-            "" => None,
-            f => Some(FlagFilter::parse(f).map_err(|_| ValidationError::new("flag", "unknown"))?),
-        };
-        Ok(Self {
-            kind,
-            flag,
-            area: text::optional("area", form.area, 50)?,
-            name: text::optional("name", form.name, 100)?,
-            near: Location::parse(form.lat, form.lng)?,
-            service: match form.service.trim() {
-                "" => None,
-                s => Some(
-                    tsunagu_domain::registry::FacilityService::parse(s)
-                        .map_err(|_| ValidationError::new("service", "unknown"))?,
-                ),
-            },
-            accepting_only: match form.accepting.trim() {
-                "" => false,
-                "yes" | "on" | "1" | "true" => true,
-                _ => return Err(ValidationError::new("accepting", "unknown")),
-            },
-            code: match text::fold_full_width_ascii(form.code.trim()).replace(['-', ' '], "") {
-                c if c.is_empty() => None,
-                c if c.len() == 10 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c),
-                _ => return Err(ValidationError::new("code", "format")),
-            },
-            page: number("page", form.page, 1, 1..=MAX_PAGE)?,
-            per_page: number("limit", form.limit, per_page, 1..=MAX_LIMIT)?,
-        })
-    }
-
-    /// The store's filter for this query.
-    fn filter(&self) -> PublicFilter {
-        PublicFilter {
-            kind: self.kind.map(|k| k.code().to_owned()),
-            flag_pattern: self.flag.map(|f| like_prefix(f.code())),
-            address_pattern: self.area.as_deref().map(like_contains),
-            name_pattern: self.name.as_deref().map(like_contains),
-            kana_pattern: self.name.as_deref().map(|n| like_contains(&text::furigana_search_key(n))),
-            located_only: self.near.is_some(),
-            service_pattern: self.service.map(|s| like_contains(&format!(",{},", s.code()))),
-            accepting_only: self.accepting_only,
-            code: self.code.clone(),
-        }
-    }
-
-    fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
+/// The store's filter for a query.
+fn filter_of(q: &PublicQuery) -> PublicFilter {
+    PublicFilter {
+        kind: q.kind.map(|k| k.code().to_owned()),
+        flag_pattern: q.flag.map(|f| like_prefix(f.code())),
+        address_pattern: q.area.as_deref().map(like_contains),
+        name_pattern: q.name.as_deref().map(like_contains),
+        kana_pattern: q.name.as_deref().map(|n| like_contains(&text::furigana_search_key(n))),
+        located_only: q.near.is_some(),
+        service_pattern: q.service.map(|s| like_contains(&format!(",{},", s.code()))),
+        accepting_only: q.accepting_only,
+        code: q.code.clone(),
     }
 }
 
@@ -424,7 +308,7 @@ impl App {
     async fn read_public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
         let mut tx = self.store.begin_read().await?;
         let (id, m) = municipality(tx.as_mut(), code).await?;
-        let filter = query.filter();
+        let filter = filter_of(query);
         let list = match query.near {
             None => {
                 let total = tx.count_public_facilities(id, &filter).await?;
@@ -509,7 +393,7 @@ impl App {
     pub async fn public_print(&self, code: &str, query: &PublicQuery) -> Result<PublicPrint, AppError> {
         let mut tx = self.store.begin_read().await?;
         let (id, m) = municipality(tx.as_mut(), code).await?;
-        let filter = PublicFilter { located_only: false, ..query.filter() };
+        let filter = PublicFilter { located_only: false, ..filter_of(query) };
         let total = tx.count_public_facilities(id, &filter).await?;
         let rows = tx.public_facilities(id, &filter, MAX_LIMIT, 0).await?;
         let mut groups: Vec<(String, Vec<PublicFacility>)> = Vec::new();
@@ -549,7 +433,7 @@ mod tests {
             (q.kind, q.flag, &q.area, &q.name, q.near, q.page, q.per_page),
             (None, None, &None, &None, None, 1, 20)
         );
-        assert_eq!(q.filter(), PublicFilter::default());
+        assert_eq!(filter_of(&q), PublicFilter::default());
     }
 
     #[test]
@@ -569,11 +453,11 @@ mod tests {
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(q.kind, Some(FacilityKind::HomeNursingStation));
-        assert_eq!(q.filter().service_pattern.as_deref(), Some("%,ventilator,%"));
-        assert!(q.filter().accepting_only);
+        assert_eq!(filter_of(&q).service_pattern.as_deref(), Some("%,ventilator,%"));
+        assert!(filter_of(&q).accepting_only);
         assert_eq!(q.near, Some(Location { latitude: 35.86, longitude: 139.97 }));
         assert_eq!((q.page, q.offset()), (2, 20));
-        let f = q.filter();
+        let f = filter_of(&q);
         assert_eq!(f.kind.as_deref(), Some("home_nursing_station"));
         assert_eq!(f.flag_pattern.as_deref(), Some("home\\_care\\_support\\_clinic%"));
         assert_eq!(f.address_pattern.as_deref(), Some("%豊四季台%"));
@@ -581,10 +465,10 @@ mod tests {
         assert_eq!(f.kana_pattern.as_deref(), Some("%サクラ%"), "hiragana finds the katakana furigana");
         assert!(f.located_only, "sorting by distance needs coordinates");
         let wild = parse(PublicQueryForm { name: "100%", ..PublicQueryForm::default() });
-        assert_eq!(wild.map(|q| q.filter().name_pattern), Ok(Some("%100\\%%".to_owned())));
+        assert_eq!(wild.map(|q| filter_of(&q).name_pattern), Ok(Some("%100\\%%".to_owned())));
         // A facility code in any width, with hyphens; ten digits or nothing.
         let coded = parse(PublicQueryForm { code: "１２-１２３４５６７８", ..PublicQueryForm::default() });
-        assert_eq!(coded.map(|q| q.filter().code), Ok(Some("1212345678".to_owned())));
+        assert_eq!(coded.map(|q| filter_of(&q).code), Ok(Some("1212345678".to_owned())));
         let short = parse(PublicQueryForm { code: "123456789", ..PublicQueryForm::default() });
         assert_eq!(short.err(), Some(ValidationError::new("code", "format")));
     }

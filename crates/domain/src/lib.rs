@@ -19,6 +19,7 @@ pub mod on_call;
 pub mod patient;
 pub mod policy;
 pub mod public_pages;
+pub mod public_query;
 pub mod registry;
 pub mod text;
 
