@@ -126,3 +126,37 @@ impl PublicQuery {
         (self.page - 1).saturating_mul(self.per_page)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(form: PublicQueryForm<'_>) -> Result<PublicQuery, ValidationError> {
+        PublicQuery::parse(&form, PAGE_SIZE)
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let bad = |form: PublicQueryForm<'_>| parse(form).err();
+        let d = PublicQueryForm::default();
+        assert_eq!(
+            bad(PublicQueryForm { lat: "91", lng: "139.9", ..d }),
+            Some(ValidationError::new("latitude", "outside_japan"))
+        );
+        assert_eq!(
+            bad(PublicQueryForm { lat: "35.8", lng: "", ..d }),
+            Some(ValidationError::new("longitude", "number"))
+        );
+        assert_eq!(
+            bad(PublicQueryForm { lat: "x", lng: "139", ..d }),
+            Some(ValidationError::new("latitude", "number"))
+        );
+        assert_eq!(bad(PublicQueryForm { kind: "spaceport", ..d }), Some(ValidationError::new("kind", "unknown")));
+        assert_eq!(bad(PublicQueryForm { flag: "secret", ..d }), Some(ValidationError::new("flag", "unknown")));
+        assert_eq!(bad(PublicQueryForm { page: "0", ..d }), Some(ValidationError::new("page", "out_of_range")));
+        assert_eq!(bad(PublicQueryForm { limit: "5000", ..d }), Some(ValidationError::new("limit", "out_of_range")));
+        assert_eq!(bad(PublicQueryForm { limit: "ten", ..d }), Some(ValidationError::new("limit", "number")));
+        let long = "柏".repeat(51);
+        assert_eq!(bad(PublicQueryForm { area: &long, ..d }), Some(ValidationError::new("area", "too_long")));
+    }
+}
