@@ -1,5 +1,5 @@
 //! The domain's parsers of typed-in text (every form field and query parameter ends in one of
-//! these, the municipality's public pages included): never a panic; what they accept is what their types promise; and a parsed value,
+//! these, the municipality's public pages and the public map's query included): never a panic; what they accept is what their types promise; and a parsed value,
 //! rendered as the pages and the API render it and parsed again, comes back unchanged.
 #![no_main]
 
@@ -19,6 +19,7 @@ use tsunagu_domain::patient::{
     AdvanceCarePlan, AdvanceCarePlanForm, ConsentDetails, PatientDetails, PatientForm, StatusChange, parse_date,
 };
 use tsunagu_domain::public_pages::{ArticleDraft, EnteredFigure, FiscalYear, PublicEventDraft, PublicEventForm};
+use tsunagu_domain::public_query::{MAX_LIMIT, MAX_PAGE, PublicQuery, PublicQueryForm};
 use tsunagu_domain::registry::{FacilityProfile, FacilityProfileForm, services_from_code};
 use tsunagu_domain::text;
 
@@ -42,6 +43,7 @@ fuzz_target!(|input: Input<'_>| {
     facility(s, &input.list);
     account(s, &input.list);
     public_pages(s, input.flag);
+    public_query(s);
     attachment(s, input.bytes);
 });
 
@@ -434,4 +436,43 @@ fn public_pages(s: &[&str; 16], published: bool) {
         };
         assert_eq!(PublicEventDraft::parse(&again).as_ref(), Ok(&e));
     }
+}
+
+fn public_query(s: &[&str; 16]) {
+    let form = PublicQueryForm {
+        kind: s[0],
+        flag: s[1],
+        area: s[2],
+        name: s[3],
+        lat: s[4],
+        lng: s[5],
+        page: s[6],
+        limit: s[7],
+        service: s[8],
+        accepting: s[9],
+        code: s[10],
+    };
+    let Ok(q) = PublicQuery::parse(&form, 20) else { return };
+    assert!((1..=MAX_PAGE).contains(&q.page) && (1..=MAX_LIMIT).contains(&q.per_page), "{q:?}");
+    assert!(q.offset() >= 0, "{q:?}");
+    if let Some(code) = &q.code {
+        assert!(code.len() == 10 && code.bytes().all(|b| b.is_ascii_digit()), "{code:?}");
+    }
+    // Rendered as the map's links render it, it parses to the same query.
+    let (page, limit) = (q.page.to_string(), q.per_page.to_string());
+    let (lat, lng) = q.near.map(|l| (l.latitude.to_string(), l.longitude.to_string())).unwrap_or_default();
+    let again = PublicQueryForm {
+        kind: q.kind.map(|k| k.code()).unwrap_or(""),
+        flag: q.flag.map(|f| f.code()).unwrap_or(""),
+        area: q.area.as_deref().unwrap_or(""),
+        name: q.name.as_deref().unwrap_or(""),
+        lat: &lat,
+        lng: &lng,
+        page: &page,
+        limit: &limit,
+        service: q.service.map(|v| v.code()).unwrap_or(""),
+        accepting: if q.accepting_only { "yes" } else { "" },
+        code: q.code.as_deref().unwrap_or(""),
+    };
+    assert_eq!(PublicQuery::parse(&again, 20).as_ref(), Ok(&q));
 }
