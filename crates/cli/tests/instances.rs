@@ -2,8 +2,9 @@
 //! Two `tsunagu serve` processes on one PostgreSQL database behave as one
 //! installation: a session works on both, what one acknowledges the other
 //! shows, a mention posted through one is waiting in the other, sign-in
-//! throttling counts attempts made anywhere, and concurrent audited writes
-//! through both keep one unbroken audit chain. Runs when
+//! throttling counts attempts made anywhere, concurrent audited writes
+//! through both keep one unbroken audit chain, and a client's rate limit is
+//! one budget across both. Runs when
 //! TSUNAGU_TEST_POSTGRES_URL names a server (CI sets it).
 
 mod common;
