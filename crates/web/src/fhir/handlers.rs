@@ -766,10 +766,7 @@ pub(crate) async fn search_practitioner_roles(
         Err(e) => return Err(FhirError::app(e, caller.t)),
     };
     let roles = super::resources::practitioner_roles(&found);
-    let has_next = roles.len() > offset + count;
-    let entries = roles.into_iter().skip(offset).take(count).map(|r| (r, "match")).collect();
-    let (next, previous) = params.neighbours(offset, count, has_next);
-    Ok(Resource::ok(searchset(&caller.base, "PractitionerRole", &query_text, next, previous, entries)))
+    Ok(page_of(&caller, &params, "PractitionerRole", &query_text, roles, (offset, count)))
 }
 
 /// `GET /fhir/PractitionerRole/{practitioner}-{n}`.
@@ -778,17 +775,13 @@ pub(crate) async fn read_practitioner_role(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    let practitioner = id.get(..36).and_then(|p| p.parse::<Uuid>().ok()).ok_or_else(|| not_found(caller.t))?;
+    let practitioner = leading_uuid(&id, caller.t)?;
     let found = state
         .app
         .fhir_practitioner_roles(&caller.session, practitioner)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
-    super::resources::practitioner_roles(&found)
-        .into_iter()
-        .find(|r| r["id"] == id.as_str())
-        .map(Resource::ok)
-        .ok_or_else(|| not_found(caller.t))
+    the_one(super::resources::practitioner_roles(&found), &id, caller.t)
 }
 
 /// `GET /fhir/AuditEvent?patient=`: who read the patient's record (the access history).
@@ -908,10 +901,7 @@ pub(crate) async fn search_consents(
         .filter(|c| category.is_none_or(|code| c["category"][0]["coding"][0]["code"] == code))
         .filter(|c| status.is_none_or(|s| c["status"] == s))
         .collect();
-    let has_next = matching.len() > offset + count;
-    let entries = matching.into_iter().skip(offset).take(count).map(|c| (c, "match")).collect();
-    let (next, previous) = params.neighbours(offset, count, has_next);
-    Ok(Resource::ok(searchset(&caller.base, "Consent", &query_text, next, previous, entries)))
+    Ok(page_of(&caller, &params, "Consent", &query_text, matching, (offset, count)))
 }
 
 /// `GET /fhir/Consent/{patient}-consent-{n}` or `.../{patient}-acp-{n}`.
@@ -920,16 +910,37 @@ pub(crate) async fn read_consent(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
-    // A patient's id is 36 characters; what follows names one of their consents.
-    let patient = id.get(..36).and_then(|p| p.parse::<Uuid>().ok()).ok_or_else(|| not_found(caller.t))?;
+    let patient = leading_uuid(&id, caller.t)?;
     let record = state
         .app
         .fhir_consents(&caller.session, patient, &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
-    consent_resources(&record)
-        .into_iter()
-        .find(|c| c["id"] == id.as_str())
-        .map(Resource::ok)
-        .ok_or_else(|| not_found(caller.t))
+    the_one(consent_resources(&record), &id, caller.t)
+}
+
+/// A search answered from a list already in memory: the page asked for, with its links.
+fn page_of(
+    caller: &Caller,
+    params: &Params,
+    resource_type: &str,
+    query_text: &str,
+    all: Vec<Value>,
+    (offset, count): (usize, usize),
+) -> Resource {
+    let has_next = all.len() > offset + count;
+    let entries = all.into_iter().skip(offset).take(count).map(|r| (r, "match")).collect();
+    let (next, previous) = params.neighbours(offset, count, has_next);
+    Resource::ok(searchset(&caller.base, resource_type, query_text, next, previous, entries))
+}
+
+/// The UUID an id begins with (a patient's, a practitioner's: 36 characters);
+/// what follows names one of theirs.
+fn leading_uuid(id: &str, t: Tr) -> Result<Uuid, FhirError> {
+    id.get(..36).and_then(|p| p.parse::<Uuid>().ok()).ok_or_else(|| not_found(t))
+}
+
+/// The resource with `id` among `candidates`, or "not found".
+fn the_one(candidates: Vec<Value>, id: &str, t: Tr) -> Result<Resource, FhirError> {
+    candidates.into_iter().find(|r| r["id"] == id).map(Resource::ok).ok_or_else(|| not_found(t))
 }
