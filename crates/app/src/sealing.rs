@@ -151,6 +151,21 @@ impl crate::App {
             tx.replace_totp_secret(*id, &key.seal(secret, id.as_bytes())?).await?;
             sealed += 1;
         }
+        if sealed > 0 {
+            // A change to every such account's credentials: on the installation's record.
+            let meta = crate::RequestMeta { source_ip: None, user_agent: Some("tsunagu serve".into()) };
+            let actor = crate::AuditActor { account_id: None, label: "tsunagu serve", meta: &meta };
+            let record = crate::audit_record(
+                self.now(),
+                None,
+                &actor,
+                tsunagu_domain::audit::AuditAction::SecondFactorsSealed,
+                "installation",
+                None,
+                serde_json::json!({ "accounts": sealed }),
+            );
+            tx.append_audit(&record).await?;
+        }
         tx.commit().await?;
         Ok(sealed)
     }

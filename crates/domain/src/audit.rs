@@ -77,6 +77,7 @@ coded_enum!(
         ApiTokenCreated = "api_token_created", "APIトークンを発行", "Created an API token";
         ApiTokenRevoked = "api_token_revoked", "APIトークンを失効", "Revoked an API token";
         RecordExported = "record_exported", "記録を書き出し（FHIR）", "Exported a patient record (FHIR)";
+        SecondFactorsSealed = "second_factors_sealed", "二要素認証の秘密情報を暗号化", "Sealed stored second-factor secrets";
         AnalysisExported = "analysis_exported", "分析用データ（個人を特定しない）を書き出し", "Exported de-identified data for analysis";
     }
 );

@@ -92,6 +92,13 @@ async fn second_factors_are_sealed_in_the_database(db: &TestDb) {
     }
     assert_eq!(t.app.seal_second_factors().await.unwrap_or_else(|e| panic!("{e}")), 1);
     assert_eq!(t.app.seal_second_factors().await.unwrap_or_else(|e| panic!("{e}")), 0, "once");
+    let sealing_events = {
+        let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+        let chain = tsunagu_domain::audit::INSTALLATION_CHAIN;
+        let events = tx.recent_audit_events(chain, 100).await.unwrap_or_else(|e| panic!("{e}"));
+        events.iter().filter(|e| e.action == "second_factors_sealed").count()
+    };
+    assert_eq!(sealing_events, 1, "the sealing is on the installation's audit record, once");
     client.submit("/home", "/sign-out", &[]).await;
     t.clock.advance(time::Duration::seconds(31));
     client.submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD)]).await;
