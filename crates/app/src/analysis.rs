@@ -18,12 +18,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisExport {
     pub municipality_code: String,
-    pub municipality_name: String,
     pub rows: Vec<DeidentifiedRow>,
-    /// Rows whose daily living area was hidden (a small group).
-    pub areas_hidden: usize,
-    /// Rows whose age band was widened or hidden.
-    pub bands_widened: usize,
 }
 
 fn corrupt(what: &str, value: &str) -> AppError {
@@ -113,7 +108,9 @@ impl App {
         let areas_hidden = rows.iter().filter(|r| r.area_hidden).count();
         let bands_widened = rows.iter().filter(|r| r.age_widened).count();
 
-        let details = serde_json::json!({ "rows": rows.len(), "areas_hidden": areas_hidden });
+        // How much the small-group rule changed, for whoever reviews the exports.
+        let details =
+            serde_json::json!({ "rows": rows.len(), "areas_hidden": areas_hidden, "bands_widened": bands_widened });
         let record = audit_record(
             self.now(),
             Some(m),
@@ -126,12 +123,6 @@ impl App {
         let mut tx = self.begin().await?;
         tx.append_audit(&record).await?;
         tx.commit().await?;
-        Ok(AnalysisExport {
-            municipality_code: municipality.code,
-            municipality_name: municipality.name,
-            rows,
-            areas_hidden,
-            bands_widened,
-        })
+        Ok(AnalysisExport { municipality_code: municipality.code, rows })
     }
 }

@@ -403,3 +403,47 @@ fn encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// What a walk of the FHIR routes fills their patterns with.
+pub struct FhirIds<'a> {
+    /// `name=` of the Patient search (percent-encoded).
+    pub name: &'a str,
+    pub patient: &'a str,
+    /// An entry with a temperature (its Observation is `{entry}-bt`).
+    pub vitals: &'a str,
+    /// Any entry (its Communication).
+    pub entry: &'a str,
+    /// A visit record (its Encounter).
+    pub visit: &'a str,
+    pub attachment: &'a str,
+    /// An account working at a facility (its Practitioner and first PractitionerRole).
+    pub practitioner: &'a str,
+}
+
+/// A path for a FHIR route pattern of the router, with searches that name
+/// the patient (or the practitioner) the walk is about.
+pub fn fhir_path(pattern: &str, ids: &FhirIds<'_>) -> String {
+    let FhirIds { name, patient, vitals, entry, visit, attachment, practitioner } = ids;
+    match pattern {
+        "/fhir/Patient" => format!("/fhir/Patient?name={name}"),
+        "/fhir/Observation"
+        | "/fhir/CareTeam"
+        | "/fhir/Communication"
+        | "/fhir/AuditEvent"
+        | "/fhir/Consent"
+        | "/fhir/Encounter"
+        | "/fhir/DocumentReference" => format!("{pattern}?patient={patient}"),
+        p if p.starts_with("/fhir/Observation/{id}") => {
+            p.replace("{id}", &format!("{vitals}-bt")).replace("{vid}", "1")
+        }
+        p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", entry).replace("{vid}", "1"),
+        "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
+        "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", attachment),
+        "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{visit}"),
+        "/fhir/Consent/{id}" => format!("/fhir/Consent/{patient}-consent-1"),
+        "/fhir/PractitionerRole" => format!("/fhir/PractitionerRole?practitioner=Practitioner/{practitioner}"),
+        "/fhir/PractitionerRole/{id}" => format!("/fhir/PractitionerRole/{practitioner}-1"),
+        "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
+        p => p.replace("{id}", patient),
+    }
+}

@@ -88,30 +88,17 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     ];
     // The FHIR routes' ids, and an API token for each professional.
     let doctor_id = crate::admin::account_id(&t, "dr.sato").await;
-    let fhir_path = |pattern: &str| match pattern {
-        "/fhir/Patient" => "/fhir/Patient?name=%E6%9F%8F".to_owned(),
-        "/fhir/Observation"
-        | "/fhir/CareTeam"
-        | "/fhir/Communication"
-        | "/fhir/AuditEvent"
-        | "/fhir/Consent"
-        | "/fhir/Encounter"
-        | "/fhir/DocumentReference" => {
-            format!("{pattern}?patient={patient}")
-        }
-        p if p.starts_with("/fhir/Observation/{id}") => {
-            p.replace("{id}", &format!("{vitals}-bt")).replace("{vid}", "1")
-        }
-        p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
-        "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
-        "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
-        "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{visit}"),
-        "/fhir/Consent/{id}" => format!("/fhir/Consent/{patient}-consent-1"),
-        "/fhir/PractitionerRole" => format!("/fhir/PractitionerRole?practitioner={doctor_id}"),
-        "/fhir/PractitionerRole/{id}" => format!("/fhir/PractitionerRole/{doctor_id}-1"),
-        "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
-        p => p.replace("{id}", &patient),
+    let doctor_id = doctor_id.to_string();
+    let fhir_ids = crate::helpers::FhirIds {
+        name: "%E6%9F%8F",
+        patient: &patient,
+        vitals: &vitals,
+        entry: &entry,
+        visit: &visit,
+        attachment: &attachment,
+        practitioner: &doctor_id,
     };
+    let fhir_path = |pattern: &str| crate::helpers::fhir_path(pattern, &fhir_ids);
     let mut tokens = std::collections::HashMap::new();
     for (role, login) in [(Role::Nurse, "ns.tanaka"), (Role::Physician, "dr.sato"), (Role::Pharmacist, "ph.kobayashi")]
     {

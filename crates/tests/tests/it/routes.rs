@@ -148,28 +148,18 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         let made = t.app.create_api_token_for(login, "walk", "user/*.*", "30").await;
         tokens.insert(who, made.unwrap_or_else(|e| panic!("{login}: {e}")).token);
     }
-    let fhir_path = |pattern: &str| match pattern {
-        "/fhir/Patient" => "/fhir/Patient?name=%E6%A9%9F%E5%AF%86".to_owned(),
-        "/fhir/Observation"
-        | "/fhir/CareTeam"
-        | "/fhir/Communication"
-        | "/fhir/AuditEvent"
-        | "/fhir/Consent"
-        | "/fhir/Encounter"
-        | "/fhir/DocumentReference" => {
-            format!("{pattern}?patient={patient}")
-        }
-        p if p.starts_with("/fhir/Observation/{id}") => p.replace("{id}", &format!("{entry}-bt")).replace("{vid}", "1"),
-        p if p.starts_with("/fhir/Communication/{id}") => p.replace("{id}", &entry).replace("{vid}", "1"),
-        "/fhir/Practitioner" => "/fhir/Practitioner?name=sato".to_owned(),
-        "/fhir/DocumentReference/{id}" | "/fhir/Binary/{id}" => pattern.replace("{id}", &attachment),
-        "/fhir/Encounter/{id}" => format!("/fhir/Encounter/{entry}"),
-        "/fhir/Consent/{id}" => format!("/fhir/Consent/{patient}-consent-1"),
-        "/fhir/PractitionerRole" => format!("/fhir/PractitionerRole?practitioner=Practitioner/{nurse_id}"),
-        "/fhir/PractitionerRole/{id}" => format!("/fhir/PractitionerRole/{nurse_id}-1"),
-        "/fhir/{*rest}" => "/fhir/Medication".to_owned(),
-        p => p.replace("{id}", &patient),
+    let nurse_text = nurse_id.to_string();
+    // The urgent entry stands for every kind of entry (it has no temperature: its Observation is not found).
+    let fhir_ids = crate::helpers::FhirIds {
+        name: "%E6%A9%9F%E5%AF%86",
+        patient: &patient,
+        vitals: &entry,
+        entry: &entry,
+        visit: &entry,
+        attachment: &attachment,
+        practitioner: &nurse_text,
     };
+    let fhir_path = |pattern: &str| crate::helpers::fhir_path(pattern, &fhir_ids);
     let observation = serde_json::json!({
         "resourceType": "Observation", "status": "final",
         "code": { "coding": [{ "system": "http://loinc.org", "code": "8310-5" }] },
