@@ -155,6 +155,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(IssuedCode { account, code, expires_at })
     }
 
@@ -254,6 +255,7 @@ impl App {
         let updated = tx.account(row.id).await?.ok_or(AppError::NotFound)?;
         let view = load_account(tx.as_mut(), updated).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(view)
     }
 
@@ -280,6 +282,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(IssuedCode { account, code, expires_at })
     }
 
@@ -319,6 +322,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 
@@ -345,6 +349,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 
@@ -377,6 +382,7 @@ impl App {
             _ => {
                 tx.record_sign_in_failure(&address, now).await?;
                 tx.commit().await?;
+                self.sessions_changed();
                 return Err(ValidationError::new("code", "invalid_or_expired").into());
             }
         };
@@ -401,6 +407,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(account.login_id)
     }
 
@@ -453,6 +460,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(IssuedCode { account, code, expires_at })
     }
 }

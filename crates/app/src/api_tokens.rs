@@ -5,6 +5,7 @@
 
 use crate::credentials::{digest, new_token};
 use crate::municipalities::enforce;
+use crate::session_cache::Known;
 use crate::sessions::{SessionStage, load_account};
 use crate::{App, AppError, AuditActor, RequestMeta, Session, audit_record};
 use serde_json::json;
@@ -136,6 +137,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(NewApiToken { id: row.id, token, expires_at: row.expires_at })
     }
 
@@ -170,6 +172,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 
@@ -181,6 +184,12 @@ impl App {
             return Ok(None);
         }
         let hash = digest(token);
+        if let Some(known) = self.sessions.get(&hash)
+            && known.session.expires_at > self.now()
+        {
+            return Ok(Some(known.session));
+        }
+        let generation = self.sessions.generation();
         let mut tx = self.store.begin_read().await?;
         let Some(row) = tx.api_token_by_hash(&hash).await? else {
             return Ok(None);
@@ -196,8 +205,8 @@ impl App {
             return Ok(None);
         }
         let scopes = Scopes::parse(&row.scopes)?;
-        Ok(Some(Session {
-            token_hash: hash,
+        let session = Session {
+            token_hash: hash.clone(),
             stage: SessionStage::Full,
             csrf_token: String::new(),
             audit_label: format!("{} ({})", account.login_id, row.name),
@@ -205,6 +214,8 @@ impl App {
             expires_at: row.expires_at,
             scopes: Some(scopes),
             client: Some(row.name),
-        }))
+        };
+        self.sessions.put(hash, Known { session: session.clone(), last_seen_at: None }, generation);
+        Ok(Some(session))
     }
 }

@@ -99,6 +99,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         self.public_lists.clear();
         row.try_into()
     }
@@ -144,6 +145,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         self.public_lists.clear();
         row.try_into()
     }

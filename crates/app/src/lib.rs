@@ -22,9 +22,11 @@ mod public_cache;
 pub mod public_map;
 pub mod public_pages;
 pub mod rate_limits;
+mod read_traces;
 pub mod registry;
 pub mod scale;
 pub mod sealing;
+mod session_cache;
 mod sessions;
 mod settings;
 pub mod views;
@@ -59,12 +61,23 @@ pub struct App {
     settings: Arc<Settings>,
     /// The public map's recent answers (public data only; see `public_cache.rs`).
     public_lists: Arc<public_cache::PublicCache<public_map::PublicList>>,
+    /// Reads' audit events and receipts, written for many readers at once (see `read_traces.rs`).
+    read_traces: Arc<read_traces::ReadTraces>,
+    /// Recent session and token look-ups (see `session_cache.rs`).
+    sessions: Arc<session_cache::SessionCache>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         let public_lists = Arc::new(public_cache::PublicCache::new(settings.public_cache));
-        Self { store, clock, settings: Arc::new(settings), public_lists }
+        let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache));
+        Self { store, clock, settings: Arc::new(settings), public_lists, read_traces: Arc::default(), sessions }
+    }
+
+    /// Sessions, tokens, accounts, memberships or facilities changed: no
+    /// remembered session look-up may be used any more.
+    pub(crate) fn sessions_changed(&self) {
+        self.sessions.clear();
     }
 
     pub fn settings(&self) -> &Settings {

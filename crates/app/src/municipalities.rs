@@ -60,6 +60,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(row.into())
     }
 

@@ -3,13 +3,14 @@
 //! the patient policy once and appends its audit event in the same transaction.
 
 use crate::municipalities::enforce;
+use crate::read_traces::ReadTrace;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
-use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm, visible_audiences};
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
@@ -596,11 +597,20 @@ impl App {
         drop(tx);
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
         let now = self.now();
-        let mut tx = self.begin().await?;
-        tx.mark_read(&unread, me, now).await?;
-        tx.mark_notifications_read(me, patient, now).await?;
-        self.audit(tx.as_mut(), &loaded, session, meta, PatientEvent { at: now, action: AuditAction::PatientViewed, target_kind: "patient", target: Some(patient), details: json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }) }).await?;
-        tx.commit().await?;
+        let event = PatientEvent {
+            at: now,
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target: Some(patient),
+            details: json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
+        };
+        let trace = ReadTrace {
+            audit: Self::patient_audit_record(&loaded, session, meta, event),
+            receipts: Some((me, unread)),
+            notifications_read: Some((me, patient)),
+            at: now,
+        };
+        self.read_traces.record(&self.store, trace).await?;
         let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
         attach(&mut timeline, &attachment_rows);
         // The recent vital signs, oldest first, from vitals entries and from any
@@ -1602,8 +1612,8 @@ pub(crate) struct PatientEvent {
 }
 
 impl App {
-    /// Records a read of patient data: its audit event in a short write
-    /// transaction, committed (durable) before the data is returned.
+    /// Records a read of patient data: its audit event, durable before the
+    /// data is returned (written with other readers' by `read_traces.rs`).
     pub(crate) async fn record_read(
         &self,
         loaded: &Loaded,
@@ -1611,10 +1621,14 @@ impl App {
         meta: &RequestMeta,
         e: PatientEvent,
     ) -> Result<(), AppError> {
-        let mut tx = self.begin().await?;
-        self.audit(tx.as_mut(), loaded, session, meta, e).await?;
-        tx.commit().await?;
-        Ok(())
+        let at = e.at;
+        let trace = ReadTrace {
+            audit: Self::patient_audit_record(loaded, session, meta, e),
+            receipts: None,
+            notifications_read: None,
+            at,
+        };
+        self.read_traces.record(&self.store, trace).await
     }
 
     /// Appends a patient-data audit event to the patient's municipality chain, in `tx`.
@@ -1626,11 +1640,13 @@ impl App {
         meta: &RequestMeta,
         e: PatientEvent,
     ) -> Result<(), AppError> {
-        let who = Self::audit_patient(session, meta);
-        let record =
-            audit_record(e.at, Some(loaded.scope.municipality_id), &who, e.action, e.target_kind, e.target, e.details);
-        tx.append_audit(&record).await?;
+        tx.append_audit(&Self::patient_audit_record(loaded, session, meta, e)).await?;
         Ok(())
+    }
+
+    fn patient_audit_record(loaded: &Loaded, session: &Session, meta: &RequestMeta, e: PatientEvent) -> AuditRecord {
+        let who = Self::audit_patient(session, meta);
+        audit_record(e.at, Some(loaded.scope.municipality_id), &who, e.action, e.target_kind, e.target, e.details)
     }
 }
 

@@ -314,6 +314,7 @@ impl App {
             );
             tx.append_audit(&record).await?;
             tx.commit().await?;
+            self.sessions_changed();
             self.public_lists.clear();
             // After a large import the planner's statistics are stale (the
             // nearest search would scan instead of using its index).
@@ -686,6 +687,7 @@ impl App {
         );
         tx.append_audit(&record).await?;
         tx.commit().await?;
+        self.sessions_changed();
         self.public_lists.clear();
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! sessions kept in the database so several instances can serve one installation.
 
 use crate::credentials::{self, digest};
+use crate::session_cache::Known;
 use crate::views::{AccountView, MembershipView};
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
@@ -181,6 +182,7 @@ impl App {
             other => {
                 self.record_failure(tx.as_mut(), login, other.as_ref(), AuditAction::SignInFailed, meta).await?;
                 tx.commit().await?;
+                self.sessions_changed();
                 return Err(AppError::SignInRefused);
             }
         };
@@ -203,6 +205,7 @@ impl App {
         })
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(SignedIn { token, stage })
     }
 
@@ -211,6 +214,15 @@ impl App {
     pub async fn session(&self, token: &str) -> Result<Option<Session>, AppError> {
         let hash = digest(token);
         let now = self.now();
+        if let Some(known) = self.sessions.get(&hash) {
+            let last_seen = known.last_seen_at.unwrap_or(now);
+            let idle_expired = last_seen + self.settings.session_idle_timeout <= now;
+            // A session that expired meanwhile is looked up again (and deleted) below.
+            if known.session.expires_at > now && !idle_expired && now - last_seen <= time::Duration::minutes(1) {
+                return Ok(Some(known.session));
+            }
+        }
+        let generation = self.sessions.generation();
         let mut tx = self.store.begin_read().await?;
         let Some(row) = tx.session(&hash).await? else {
             return Ok(None);
@@ -221,6 +233,7 @@ impl App {
             let mut tx = self.begin().await?;
             tx.delete_session(&hash).await?;
             tx.commit().await?;
+            self.sessions_changed();
             return Ok(None);
         }
         let Some(account_row) = tx.account(row.account_id).await? else {
@@ -233,14 +246,16 @@ impl App {
         drop(tx);
         let stage = SessionStage::parse(&row.stage).ok_or(AppError::Unauthenticated)?;
         // Touch at most once a minute, so reading pages does not mean a write per request.
+        let mut last_seen_at = row.last_seen_at;
         if now - row.last_seen_at > time::Duration::minutes(1) {
             let mut tx = self.begin().await?;
             tx.update_session(&SessionRow { last_seen_at: now, ..row.clone() }).await?;
             tx.commit().await?;
+            last_seen_at = now;
         }
         let audit_label = account.login_id.clone();
-        Ok(Some(Session {
-            token_hash: hash,
+        let session = Session {
+            token_hash: hash.clone(),
             stage,
             csrf_token: row.csrf_token,
             account,
@@ -248,7 +263,10 @@ impl App {
             audit_label,
             scopes: None,
             client: None,
-        }))
+        };
+        let known = Known { session: session.clone(), last_seen_at: Some(last_seen_at) };
+        self.sessions.put(hash, known, generation);
+        Ok(Some(session))
     }
 
     async fn half_session(
@@ -317,6 +335,7 @@ impl App {
         if self.throttled(tx.as_mut(), &account.login_id, meta).await? {
             tx.delete_session(&row.token_hash).await?;
             tx.commit().await?;
+            self.sessions_changed();
             return Err(AppError::Throttled);
         }
         let stored = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
@@ -339,6 +358,7 @@ impl App {
             self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
                 .await?;
             tx.commit().await?;
+            self.sessions_changed();
             return Err(AppError::SignInRefused);
         }
         if method == "recovery_code" {
@@ -359,6 +379,7 @@ impl App {
         tx.clear_sign_in_failures(&account_key(&account.login_id)).await?;
         let signed_in = self.promote(tx.as_mut(), &row, &account, method, meta).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(signed_in)
     }
 
@@ -376,6 +397,7 @@ impl App {
             }
         };
         tx.commit().await?;
+        self.sessions_changed();
         Ok(Enrolment {
             secret_base32: credentials::secret_base32(&secret),
             otpauth_uri: credentials::otpauth_uri(&self.settings.totp_issuer, &account.login_id, &secret),
@@ -399,6 +421,7 @@ impl App {
             self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
                 .await?;
             tx.commit().await?;
+            self.sessions_changed();
             return Err(tsunagu_domain::ValidationError::new("code", "wrong_code").into());
         };
         tx.set_totp(account.id, Some(&self.seal_secret(&secret, account.id.as_bytes())?), now).await?;
@@ -418,6 +441,7 @@ impl App {
         .await?;
         let signed_in = self.promote(tx.as_mut(), &row, &account, "totp", meta).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok((signed_in, codes))
     }
 
@@ -453,6 +477,7 @@ impl App {
             }
         }
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 
@@ -471,6 +496,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(ended)
     }
 
@@ -518,6 +544,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 
@@ -541,6 +568,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(codes)
     }
 
@@ -558,6 +586,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.set_language(session.account.id.0, language).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(())
     }
 }
@@ -568,6 +597,7 @@ impl App {
         let mut tx = self.begin().await?;
         let n = tx.delete_expired_sessions(self.now()).await?;
         tx.commit().await?;
+        self.sessions_changed();
         Ok(n)
     }
 }

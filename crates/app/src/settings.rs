@@ -30,6 +30,9 @@ pub struct Settings {
     /// How long this instance reuses an answer of the public map (public data;
     /// a write here empties it at once, other instances within this time).
     pub public_cache: std::time::Duration,
+    /// How long this instance reuses a session or token look-up (a change here
+    /// forgets them at once, other instances within this time).
+    pub session_cache: std::time::Duration,
     /// Seals second-factor secrets in the database (`None`: stored as they are;
     /// `tsunagu serve` always sets one, from its key file).
     pub sealing_key: Option<crate::sealing::SealingKey>,
@@ -58,6 +61,7 @@ impl Default for Settings {
             escalation: tsunagu_domain::escalation::EscalationPolicy::default(),
             webhook: None,
             public_cache: std::time::Duration::from_secs(10),
+            session_cache: std::time::Duration::from_secs(2),
             sealing_key: None,
         }
     }

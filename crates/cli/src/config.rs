@@ -39,6 +39,10 @@ pub struct FileConfig {
     pub api_requests_per_minute: Option<u32>,
     /// Seconds an instance reuses an answer of the public map (0: never; default 10).
     pub public_cache_seconds: Option<u64>,
+    /// Seconds an instance reuses a session or API token look-up (0: never;
+    /// default 2, at most 60). With several instances, this is how long a
+    /// sign-out or revocation on one takes to reach the others.
+    pub session_cache_seconds: Option<u64>,
     /// The public map's background tiles (default: 地理院タイル).
     pub map: Option<MapConfig>,
     /// E-mail notifications: off unless all three are set.

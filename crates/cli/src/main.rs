@@ -234,6 +234,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(s) = file.public_cache_seconds {
         settings.public_cache = std::time::Duration::from_secs(s.min(3_600));
     }
+    if let Some(s) = file.session_cache_seconds {
+        settings.session_cache = std::time::Duration::from_secs(s.min(60));
+    }
     if let Some(w) = &file.webhook {
         settings.webhook = Some(tsunagu_app::WebhookSettings { public_url: w.public_url.clone() });
     }

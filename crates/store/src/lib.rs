@@ -269,6 +269,9 @@ pub trait StoreTx:
     // Audit
     /// Appends an event to its municipality's chain and returns it as stored.
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<ChainedEvent, StoreError>;
+    /// Appends several events (each to its municipality's chain, in the given
+    /// order) with a few statements per chain; returns them as stored.
+    async fn append_audits(&mut self, records: &[&AuditRecord]) -> Result<Vec<ChainedEvent>, StoreError>;
     async fn audit_heads(&mut self) -> Result<Vec<ChainHead>, StoreError>;
     /// Up to `limit` events of a chain after `after_seq`, in order.
     async fn audit_events_after(

@@ -737,44 +737,77 @@ macro_rules! impl_store_tx {
                 &mut self,
                 record: &tsunagu_domain::audit::AuditRecord,
             ) -> Result<tsunagu_domain::audit::ChainedEvent, $crate::StoreError> {
+                self.append_audits(&[record]).await?.pop()
+                    .ok_or_else(|| $crate::StoreError::Corrupt("an appended audit event went missing".into()))
+            }
+
+            async fn append_audits(
+                &mut self,
+                records: &[&tsunagu_domain::audit::AuditRecord],
+            ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
                 use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
-                let chain = chain_of(record.municipality_id);
-                // Claiming the next number locks the chain head until commit, so
-                // concurrent appenders to one chain queue up instead of forking it.
-                let (seq, prev_hash): (i64, Vec<u8>) = sqlx::query_as(
-                    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, 1, $2) \
-                     ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + 1 RETURNING seq, hash",
-                )
-                .bind(chain).bind(GENESIS_HASH.as_slice())
-                .fetch_one(self.conn()).await?;
-                let mut event = ChainedEvent {
-                    id: uuid::Uuid::now_v7(),
-                    chain,
-                    seq,
-                    occurred_at: record.occurred_at,
-                    actor_account_id: record.actor_account_id.map(|a| a.0),
-                    actor_label: record.actor_label.clone(),
-                    action: record.action.code().to_owned(),
-                    target_kind: record.target_kind.to_owned(),
-                    target_id: record.target_id,
-                    source_ip: record.source_ip.clone(),
-                    details: record.details.to_string(),
-                    prev_hash,
-                    hash: Vec::new(),
-                };
-                event.hash = event_hash(&event).to_vec();
-                sqlx::query(
-                    "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
-                     target_kind, target_id, source_ip, details, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(event.id).bind(event.chain).bind(event.seq).bind(event.occurred_at).bind(event.actor_account_id)
-                .bind(&event.actor_label).bind(&event.action).bind(&event.target_kind).bind(event.target_id)
-                .bind(&event.source_ip).bind(&event.details).bind(&event.prev_hash).bind(&event.hash)
-                .execute(self.conn()).await?;
-                sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
-                    .bind(chain).bind(&event.hash).execute(self.conn()).await?;
-                Ok(event)
+                // Chains in the order they first appear; each chain's events in the given order.
+                let mut chains: Vec<uuid::Uuid> = Vec::new();
+                for record in records {
+                    let chain = chain_of(record.municipality_id);
+                    if !chains.contains(&chain) {
+                        chains.push(chain);
+                    }
+                }
+                let mut appended = Vec::with_capacity(records.len());
+                for chain in chains {
+                    let of_chain: Vec<&tsunagu_domain::audit::AuditRecord> =
+                        records.iter().copied().filter(|r| chain_of(r.municipality_id) == chain).collect();
+                    let count = of_chain.len() as i64;
+                    // Claiming the next numbers locks the chain head until commit, so
+                    // concurrent appenders to one chain queue up instead of forking it.
+                    let (last_seq, mut prev_hash): (i64, Vec<u8>) = sqlx::query_as(
+                        "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $3, $2) \
+                         ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + $3 RETURNING seq, hash",
+                    )
+                    .bind(chain).bind(GENESIS_HASH.as_slice()).bind(count)
+                    .fetch_one(self.conn()).await?;
+                    let first_seq = last_seq - count + 1;
+                    let mut events = Vec::with_capacity(of_chain.len());
+                    for (offset, record) in of_chain.into_iter().enumerate() {
+                        let mut event = ChainedEvent {
+                            id: uuid::Uuid::now_v7(),
+                            chain,
+                            seq: first_seq + offset as i64,
+                            occurred_at: record.occurred_at,
+                            actor_account_id: record.actor_account_id.map(|a| a.0),
+                            actor_label: record.actor_label.clone(),
+                            action: record.action.code().to_owned(),
+                            target_kind: record.target_kind.to_owned(),
+                            target_id: record.target_id,
+                            source_ip: record.source_ip.clone(),
+                            details: record.details.to_string(),
+                            prev_hash,
+                            hash: Vec::new(),
+                        };
+                        event.hash = event_hash(&event).to_vec();
+                        prev_hash = event.hash.clone();
+                        events.push(event);
+                    }
+                    // 13 binds a row: chunks stay far under both backends' bind limits.
+                    for chunk in events.chunks(500) {
+                        let mut rows = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
+                             target_kind, target_id, source_ip, details, prev_hash, hash) ",
+                        );
+                        rows.push_values(chunk, |mut row, e| {
+                            row.push_bind(e.id).push_bind(e.chain).push_bind(e.seq).push_bind(e.occurred_at)
+                                .push_bind(e.actor_account_id).push_bind(&e.actor_label).push_bind(&e.action)
+                                .push_bind(&e.target_kind).push_bind(e.target_id).push_bind(&e.source_ip)
+                                .push_bind(&e.details).push_bind(&e.prev_hash).push_bind(&e.hash);
+                        });
+                        rows.build().execute(self.conn()).await?;
+                    }
+                    sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
+                        .bind(chain).bind(&prev_hash).execute(self.conn()).await?;
+                    appended.extend(events);
+                }
+                Ok(appended)
             }
 
             async fn audit_heads(&mut self) -> Result<Vec<$crate::ChainHead>, $crate::StoreError> {

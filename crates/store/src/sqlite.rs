@@ -31,7 +31,13 @@ impl SqliteStore {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+        // A file connection cannot go stale the way a network one can: no ping
+        // (a round trip to the connection's thread) before every use.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writer = GroupCommit::open(options).await?;
         Ok(Self { pool, writer })

@@ -12,6 +12,7 @@ crate::on_both_databases!(
     removing_the_newest_event_is_found,
     an_inserted_event_is_found,
     the_log_refuses_updates_from_the_application_role,
+    events_appended_together_keep_each_chain_in_order,
 );
 
 /// Runs raw SQL on the test database, as someone with database access would.
@@ -156,4 +157,49 @@ async fn the_log_refuses_updates_from_the_application_role(db: &TestDb) {
     assert!(raw_sql(db, &["UPDATE audit_events SET actor_label = 'x'"]).await.is_err());
     assert!(raw_sql(db, &["DELETE FROM audit_events"]).await.is_err());
     assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
+}
+
+/// Several events of two chains appended in one go (how reads are audited
+/// under load): each chain numbered on, linked in the given order, intact.
+async fn events_appended_together_keep_each_chain_in_order(db: &TestDb) {
+    use tsunagu_domain::audit::{AuditAction, AuditRecord};
+    let t = TestApp::start(db).await;
+    history(&t).await;
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let kashiwa = tx.municipality_by_code("122173").await.unwrap_or_else(|e| panic!("{e}"));
+    let m = tsunagu_domain::ids::MunicipalityId(kashiwa.unwrap_or_else(|| panic!("no kashiwa")).id);
+    drop(tx);
+    let record = |municipality, label: &str| AuditRecord {
+        municipality_id: municipality,
+        occurred_at: t.app.now(),
+        actor_account_id: None,
+        actor_label: label.to_owned(),
+        action: AuditAction::PatientViewed,
+        target_kind: "patient",
+        target_id: Some(uuid::Uuid::now_v7()),
+        source_ip: None,
+        details: serde_json::json!({}),
+    };
+    let records: Vec<AuditRecord> =
+        (0..7).map(|i| record(if i % 3 == 0 { None } else { Some(m) }, &format!("reader {i}"))).collect();
+    let refs: Vec<&AuditRecord> = records.iter().collect();
+    let mut tx = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let heads_before = tx.audit_heads().await.unwrap_or_else(|e| panic!("{e}"));
+    let appended = tx.append_audits(&refs).await.unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(appended.len(), 7);
+    for chain in [m.0, tsunagu_domain::audit::chain_of(None)] {
+        let of_chain: Vec<_> = appended.iter().filter(|e| e.chain == chain).collect();
+        let start = heads_before.iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
+        let seqs: Vec<i64> = of_chain.iter().map(|e| e.seq).collect();
+        let expected: Vec<i64> = (1..=of_chain.len() as i64).map(|n| start + n).collect();
+        assert_eq!(seqs, expected, "numbered on from the head, in the given order");
+        for pair in of_chain.windows(2) {
+            assert_eq!(pair[1].prev_hash, pair[0].hash, "each linked to the one before");
+        }
+    }
+    let labels: Vec<&str> = appended.iter().filter(|e| e.chain == m.0).map(|e| e.actor_label.as_str()).collect();
+    assert_eq!(labels, ["reader 1", "reader 2", "reader 4", "reader 5"]);
+    let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.is_intact(), "{report:?}");
 }

@@ -394,8 +394,10 @@ async fn tokens_reach_no_further_than_their_owner_and_scopes(db: &TestDb) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("許可することを一つ以上選んでください"));
 
-    // Revoked: refused at once.
+    // Revoked: refused at once, though the token was just in use.
     let writer = make_token(&mut doctor, "体温計", &["vitals_write"]).await;
+    let before = fhir(&t, "POST", "/fhir/Observation", &writer, Some(&temperature(&patient, 36.6))).await;
+    assert_eq!(before.status, StatusCode::CREATED, "{}", before.body);
     let account = doctor.get("/account").await;
     let marker = "/account/api-tokens/";
     let revoke_paths: Vec<String> = account

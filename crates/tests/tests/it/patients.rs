@@ -15,6 +15,7 @@ crate::on_both_databases!(
     leaving_the_team_ends_access,
     patients_are_found_by_name_or_kana_in_any_width,
     every_look_at_a_patient_is_audited,
+    reads_at_the_same_moment_each_leave_their_own_audit_event_and_receipts,
     advance_care_plans_keep_every_revision,
     ending_care_records_the_outcome,
     the_record_prints_for_a_chosen_period,
@@ -433,6 +434,54 @@ async fn every_look_at_a_patient_is_audited(db: &TestDb) {
             .iter()
             .any(|e| e.action == "patient_viewed" && e.target_id == Some(patient_id) && e.actor_label == "ns.tanaka")
     );
+    drop(tx);
+    assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
+}
+
+/// Reads that finish together are written together (`read_traces.rs`): each
+/// still gets its own audit event, in one unbroken chain, and its receipts.
+async fn reads_at_the_same_moment_each_leave_their_own_audit_event_and_receipts(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let entries = [
+        post(&mut doctor, &patient, &[("kind", "message"), ("body", "一つ目")]).await,
+        post(&mut doctor, &patient, &[("kind", "message"), ("body", "二つ目")]).await,
+    ];
+    let patient_id: uuid::Uuid = patient.parse().unwrap_or_default();
+    let viewed = |t: &TestApp| {
+        let store = t.store.clone();
+        async move {
+            let mut tx = store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+            let m = tx.municipality_by_code("122173").await.unwrap_or_else(|e| panic!("{e}"));
+            let m = m.unwrap_or_else(|| panic!("no kashiwa"));
+            let events = tx.audit_events_for_target(m.id, patient_id, 1_000).await.unwrap_or_else(|e| panic!("{e}"));
+            events.iter().filter(|e| e.action == "patient_viewed" && e.actor_label == "ns.tanaka").count()
+        }
+    };
+    let before = viewed(&t).await;
+    let reads = 24;
+    let mut tasks = Vec::new();
+    for i in 0..reads {
+        let mut client = nurse.clone();
+        // The JSON record and the page: both record the read and its receipts.
+        let path = if i % 2 == 0 { format!("/api/v1/patients/{patient}") } else { format!("/patients/{patient}") };
+        tasks.push(tokio::spawn(async move { client.get(&path).await.status }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap_or_else(|e| panic!("{e}")), StatusCode::OK);
+    }
+    assert_eq!(viewed(&t).await - before, reads, "one audit event per read");
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let account = tx.account_by_login("ns.tanaka").await.unwrap_or_else(|e| panic!("{e}"));
+    let nurse_id = account.unwrap_or_else(|| panic!("no nurse")).id;
+    for entry in &entries {
+        let id: uuid::Uuid = entry.parse().unwrap_or_default();
+        let receipts = tx.read_receipts(id).await.unwrap_or_else(|e| panic!("{e}"));
+        let by_nurse = receipts.iter().filter(|r| r.account_id == nurse_id).count();
+        assert_eq!(by_nurse, 1, "the nurse's read of {entry} is recorded once: {receipts:?}");
+    }
     drop(tx);
     assert!(t.app.verify_audit().await.map(|r| r.is_intact()).unwrap_or(false));
 }

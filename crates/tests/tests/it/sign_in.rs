@@ -308,6 +308,8 @@ async fn disabled_accounts_cannot_sign_in(db: &TestDb) {
     let (mut nurse, secret) = t.signed_in("nurse1", Some("122173"), "nurse", &[], None).await;
     let id = crate::admin::account_id(&t, "nurse1").await;
     let page = format!("/admin/accounts/{id}");
+    // In use just before (so her session look-up is fresh in memory).
+    assert_eq!(nurse.get("/home").await.status, StatusCode::OK);
     let off = admin.submit(&page, &format!("{page}/status"), &[("enabled", "false")]).await;
     assert!(off.redirects_to(&page), "{} {}", off.status, off.body);
     assert!(nurse.get("/home").await.redirects_to("/sign-in"), "disabling ends sessions at once");

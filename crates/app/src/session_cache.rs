@@ -1,0 +1,161 @@
+//! Who a session or API token stands for, kept for a moment.
+//!
+//! Every request starts by looking its cookie or bearer token up: the session
+//! (or token), the account and its facilities — three queries that give the
+//! same answer to an EHR reading hundreds of resources a second. An answer is
+//! reused for at most `Settings::session_cache` (default 2 s), and:
+//! - every change on this instance to sessions, tokens, accounts, memberships
+//!   or facilities forgets all answers at once (`App::sessions_changed`), so
+//!   sign-out, revocation or suspension take effect here immediately;
+//! - another instance (several servers on one PostgreSQL) sees such a change
+//!   when its copy expires: within that time, never later;
+//! - expiry and idle time-out are checked on every use, cached or not.
+//!
+//! A lookup that started before a change and finishes after it is not kept:
+//! answers carry the generation they were read under (`generation`), and a
+//! change moves the generation on.
+
+use crate::sessions::Session;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Answers kept at most; when full, the cache starts again empty.
+const CAPACITY: usize = 10_000;
+
+/// A looked-up session and what the time-outs need of its row.
+#[derive(Clone)]
+pub(crate) struct Known {
+    pub session: Session,
+    /// When the session was last seen (cookie sessions; `None` for API tokens).
+    pub last_seen_at: Option<OffsetDateTime>,
+}
+
+struct Entry {
+    known: Known,
+    generation: u64,
+    at: Instant,
+}
+
+pub(crate) struct SessionCache {
+    ttl: Duration,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<Vec<u8>, Entry>>,
+}
+
+impl SessionCache {
+    /// A cache keeping answers for `ttl` (zero: keeps nothing).
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, generation: AtomicU64::new(0), entries: Mutex::new(HashMap::new()) }
+    }
+
+    /// To be read before a lookup whose answer will be kept with [`Self::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The answer kept for the token with this hash, if it is fresh and no
+    /// change happened since it was read.
+    pub fn get(&self, token_hash: &[u8]) -> Option<Known> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let current = self.generation();
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(token_hash)
+            .filter(|e| e.generation == current && e.at.elapsed() < self.ttl)
+            .map(|e| e.known.clone())
+    }
+
+    /// Keeps an answer read under `generation` (unless a change came since).
+    pub fn put(&self, token_hash: Vec<u8>, known: Known, generation: u64) {
+        if self.ttl.is_zero() || generation != self.generation() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+            entries.insert(token_hash, Entry { known, generation, at: Instant::now() });
+        }
+    }
+
+    /// Forgets every answer: something a session depends on changed.
+    pub fn clear(&self) {
+        // First the generation, so that a lookup finishing now is not kept.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::SessionStage;
+    use crate::views::AccountView;
+    use tsunagu_domain::account::{AccountStatus, Profession};
+    use tsunagu_domain::ids::AccountId;
+
+    fn known(login: &str) -> Known {
+        let account = AccountView {
+            id: AccountId(uuid::Uuid::now_v7()),
+            municipality_id: None,
+            login_id: login.to_owned(),
+            display_name: "試験 花子".to_owned(),
+            display_name_kana: None,
+            email: None,
+            profession: Profession::Nurse,
+            roles: Vec::new(),
+            status: AccountStatus::Active,
+            second_factor_enrolled: true,
+            language: "ja".to_owned(),
+            memberships: Vec::new(),
+        };
+        let session = Session {
+            token_hash: vec![1],
+            stage: SessionStage::Full,
+            csrf_token: String::new(),
+            account,
+            expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
+            audit_label: login.to_owned(),
+            scopes: None,
+            client: None,
+        };
+        Known { session, last_seen_at: None }
+    }
+
+    #[test]
+    fn an_answer_is_reused_until_a_change_or_its_time_is_up() {
+        let cache = SessionCache::new(Duration::from_millis(200));
+        cache.put(vec![1], known("nurse.a"), cache.generation());
+        assert_eq!(cache.get(&[1]).map(|k| k.session.account.login_id), Some("nurse.a".to_owned()));
+        assert!(cache.get(&[2]).is_none(), "another token is not answered from this one");
+        cache.clear();
+        assert!(cache.get(&[1]).is_none(), "a change forgets every answer");
+        cache.put(vec![1], known("nurse.a"), cache.generation());
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(cache.get(&[1]).is_none(), "an answer older than the time-to-live is not used");
+    }
+
+    #[test]
+    fn a_lookup_that_overlapped_a_change_is_not_kept() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let before = cache.generation();
+        // The lookup reads the database, then a sign-out commits, then the lookup ends.
+        cache.clear();
+        cache.put(vec![1], known("nurse.a"), before);
+        assert!(cache.get(&[1]).is_none());
+    }
+
+    #[test]
+    fn a_zero_time_to_live_keeps_nothing() {
+        let cache = SessionCache::new(Duration::ZERO);
+        cache.put(vec![1], known("nurse.a"), cache.generation());
+        assert!(cache.get(&[1]).is_none());
+    }
+}
