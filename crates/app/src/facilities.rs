@@ -100,7 +100,7 @@ impl App {
         .await?;
         tx.commit().await?;
         self.sessions_changed();
-        self.public_lists.clear();
+        self.public_data_changed();
         row.try_into()
     }
 
@@ -146,7 +146,7 @@ impl App {
         .await?;
         tx.commit().await?;
         self.sessions_changed();
-        self.public_lists.clear();
+        self.public_data_changed();
         row.try_into()
     }
 

@@ -61,6 +61,11 @@ pub struct App {
     settings: Arc<Settings>,
     /// The public map's recent answers (public data only; see `public_cache.rs`).
     public_lists: Arc<public_cache::PublicCache<public_map::PublicList>>,
+    /// The same answers as the web layer renders them (JSON), kept and forgotten with them.
+    public_renderings: Arc<public_cache::PublicCache<Vec<u8>>>,
+    /// Municipalities by code, as public URLs name them: they are created,
+    /// never renamed or removed, so a found one is kept.
+    municipalities_by_code: Arc<Mutex<std::collections::HashMap<String, (Uuid, public_map::PublicMunicipality)>>>,
     /// Reads' audit events and receipts, written for many readers at once (see `read_traces.rs`).
     read_traces: Arc<read_traces::ReadTraces>,
     /// Recent session and token look-ups (see `session_cache.rs`).
@@ -70,14 +75,45 @@ pub struct App {
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         let public_lists = Arc::new(public_cache::PublicCache::new(settings.public_cache));
+        let public_renderings = Arc::new(public_cache::PublicCache::new(settings.public_cache));
         let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache));
-        Self { store, clock, settings: Arc::new(settings), public_lists, read_traces: Arc::default(), sessions }
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            public_lists,
+            public_renderings,
+            municipalities_by_code: Arc::default(),
+            read_traces: Arc::default(),
+            sessions,
+        }
     }
 
     /// Sessions, tokens, accounts, memberships or facilities changed: no
     /// remembered session look-up may be used any more.
     pub(crate) fn sessions_changed(&self) {
         self.sessions.clear();
+    }
+
+    /// Registry data changed: no kept public answer may be given any more.
+    pub(crate) fn public_data_changed(&self) {
+        self.public_lists.clear();
+        self.public_renderings.clear();
+    }
+
+    /// The version of public data now: read it before rendering an answer to keep.
+    pub fn public_version(&self) -> u64 {
+        self.public_renderings.generation()
+    }
+
+    /// A public answer as rendered earlier under `key` (the same freshness as the answers).
+    pub fn kept_public_rendering(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.public_renderings.get(key)
+    }
+
+    /// Keeps a rendering of public data made from answers read under `version`.
+    pub fn keep_public_rendering(&self, key: String, rendering: Vec<u8>, version: u64) {
+        self.public_renderings.put(key, Arc::new(rendering), version);
     }
 
     pub fn settings(&self) -> &Settings {

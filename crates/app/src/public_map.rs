@@ -290,7 +290,7 @@ impl App {
     /// malformed code is "not found".
     pub async fn public_municipality(&self, code: &str) -> Result<PublicMunicipality, AppError> {
         let mut tx = self.store.begin_read().await?;
-        Ok(municipality(tx.as_mut(), code).await?.1)
+        Ok(self.public_municipality_of(tx.as_mut(), code).await?.1)
     }
 
     /// A page of the public list: in furigana order, or nearest first when
@@ -300,14 +300,15 @@ impl App {
         if let Some(kept) = self.public_lists.get(&key) {
             return Ok(PublicList::clone(&kept));
         }
+        let generation = self.public_lists.generation();
         let list = self.read_public_facilities(code, query).await?;
-        self.public_lists.put(key, std::sync::Arc::new(list.clone()));
+        self.public_lists.put(key, std::sync::Arc::new(list.clone()), generation);
         Ok(list)
     }
 
     async fn read_public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         let filter = filter_of(query);
         let list = match query.near {
             None => {
@@ -339,7 +340,7 @@ impl App {
         facility: Uuid,
     ) -> Result<(PublicMunicipality, PublicFacility), AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         let row = tx.public_facility(id, facility).await?.ok_or(AppError::NotFound)?;
         let mut found = views(tx.as_mut(), &m, vec![row], None).await?;
         let f = found.pop().ok_or(AppError::NotFound)?;
@@ -384,7 +385,7 @@ impl App {
     /// new patients): public by nature, shown on its public page.
     pub async fn public_profile(&self, code: &str, facility: Uuid) -> Result<crate::registry::ProfileView, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, _) = municipality(tx.as_mut(), code).await?;
+        let (id, _) = self.public_municipality_of(tx.as_mut(), code).await?;
         tx.public_facility(id, facility).await?.ok_or(AppError::NotFound)?;
         Ok(crate::registry::profile_view(tx.facility_profile(facility).await?))
     }
@@ -392,7 +393,7 @@ impl App {
     /// Every matching facility (up to [`MAX_LIMIT`]) grouped by area, for printing.
     pub async fn public_print(&self, code: &str, query: &PublicQuery) -> Result<PublicPrint, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         let filter = PublicFilter { located_only: false, ..filter_of(query) };
         let total = tx.count_public_facilities(id, &filter).await?;
         let rows = tx.public_facilities(id, &filter, MAX_LIMIT, 0).await?;
@@ -412,10 +413,26 @@ impl App {
     }
 }
 
-pub(crate) async fn municipality(tx: &mut dyn StoreTx, code: &str) -> Result<(Uuid, PublicMunicipality), AppError> {
-    let code = MunicipalityCode::parse(code).map_err(|_| AppError::NotFound)?;
-    let row = tx.municipality_by_code(code.as_str()).await?.ok_or(AppError::NotFound)?;
-    Ok((row.id, PublicMunicipality { code: row.code, name: row.name }))
+impl App {
+    /// The municipality a public URL names (an unknown or malformed code is
+    /// "not found"); a found one is remembered (municipalities are never
+    /// renamed or removed), saving every public answer a query.
+    pub(crate) async fn public_municipality_of(
+        &self,
+        tx: &mut dyn StoreTx,
+        code: &str,
+    ) -> Result<(Uuid, PublicMunicipality), AppError> {
+        if let Some(known) = self.municipalities_by_code.lock().ok().and_then(|m| m.get(code).cloned()) {
+            return Ok(known);
+        }
+        let parsed = MunicipalityCode::parse(code).map_err(|_| AppError::NotFound)?;
+        let row = tx.municipality_by_code(parsed.as_str()).await?.ok_or(AppError::NotFound)?;
+        let found = (row.id, PublicMunicipality { code: row.code, name: row.name });
+        if let Ok(mut known) = self.municipalities_by_code.lock() {
+            known.insert(code.to_owned(), found.clone());
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use crate::municipalities::enforce;
 use crate::public_map::FlagFilter;
-use crate::public_map::{PublicMunicipality, municipality};
+use crate::public_map::PublicMunicipality;
 use crate::sessions::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
@@ -305,7 +305,7 @@ impl App {
         let today = self.today();
         let now = self.now();
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         Ok(PublicHome {
             figures: figures(tx.as_mut(), id, today).await?,
             articles: tx.articles(id, false, HOME_ARTICLES).await?.into_iter().map(article_view).collect(),
@@ -318,14 +318,14 @@ impl App {
     pub async fn public_figures(&self, code: &str) -> Result<(PublicMunicipality, Figures), AppError> {
         let today = self.today();
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         Ok((m, figures(tx.as_mut(), id, today).await?))
     }
 
     /// The published articles, newest first.
     pub async fn public_articles(&self, code: &str) -> Result<(PublicMunicipality, Vec<ArticleView>), AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         Ok((m, tx.articles(id, false, LIST_LIMIT).await?.into_iter().map(article_view).collect()))
     }
 
@@ -336,7 +336,7 @@ impl App {
         article: Uuid,
     ) -> Result<(PublicMunicipality, ArticleView), AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         let row = tx.article(id, article).await?.filter(|a| a.published).ok_or(AppError::NotFound)?;
         Ok((m, article_view(row)))
     }
@@ -345,7 +345,7 @@ impl App {
     pub async fn public_events(&self, code: &str) -> Result<PublicEvents, AppError> {
         let now = self.now();
         let mut tx = self.store.begin_read().await?;
-        let (id, m) = municipality(tx.as_mut(), code).await?;
+        let (id, m) = self.public_municipality_of(tx.as_mut(), code).await?;
         let upcoming: Vec<PublicEventView> =
             tx.public_events_from(id, now, LIST_LIMIT).await?.into_iter().map(event_view).collect();
         let past = tx

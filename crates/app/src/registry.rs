@@ -315,7 +315,7 @@ impl App {
             tx.append_audit(&record).await?;
             tx.commit().await?;
             self.sessions_changed();
-            self.public_lists.clear();
+            self.public_data_changed();
             // After a large import the planner's statistics are stale (the
             // nearest search would scan instead of using its index).
             if report.added + report.updated >= 10_000 {
@@ -687,8 +687,7 @@ impl App {
         );
         tx.append_audit(&record).await?;
         tx.commit().await?;
-        self.sessions_changed();
-        self.public_lists.clear();
+        self.public_data_changed();
         Ok(())
     }
 

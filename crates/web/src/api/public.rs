@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::context::Ctx;
 use crate::i18n::Lang;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -176,6 +177,13 @@ pub(crate) async fn public_facilities(
             return Err(fail(e.into()));
         }
     };
+    // Many citizens ask the same question: the rendered answer is kept as
+    // long as the answer itself (public data only).
+    let key = format!("{code}|{query:?}|{:?}", ctx.t.lang);
+    if let Some(kept) = state.app.kept_public_rendering(&key) {
+        return Ok(open_json(Bytes::copy_from_slice(&kept)));
+    }
+    let version = state.app.public_version();
     let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
     let body = PublicFacilityList {
         facilities: list.facilities.iter().map(|f| facility_json(f, &list.municipality.code, ctx.t.lang)).collect(),
@@ -187,10 +195,22 @@ pub(crate) async fn public_facilities(
         per_page: list.query.per_page,
         has_next: list.has_next,
     };
-    let mut response = Json(body).into_response();
-    // Open data: any site may read it (no cookies are involved).
-    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let rendered = serde_json::to_vec(&body).map_err(|e| fail(tsunagu_app::AppError::Internal(e.to_string())))?;
+    let response = open_json(Bytes::copy_from_slice(&rendered));
+    state.app.keep_public_rendering(key, rendered, version);
     Ok(response)
+}
+
+/// A JSON answer of open data: any site may read it (no cookies are involved).
+fn open_json(body: Bytes) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The most pages of [`tsunagu_app::public_map::MAX_LIMIT`] one CSV holds (300,000 facilities).
