@@ -21,8 +21,11 @@ const CAPACITY: usize = 4_096;
 pub(crate) struct PublicCache<V> {
     ttl: Duration,
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (Instant, u64, Arc<V>)>>,
+    entries: Mutex<HashMap<String, Kept<V>>>,
 }
+
+/// An answer, when it was kept and the generation it was read under.
+type Kept<V> = (Instant, u64, Arc<V>);
 
 impl<V> PublicCache<V> {
     /// A cache keeping answers for `ttl` (zero: keeps nothing).
