@@ -178,6 +178,10 @@ fn history(f: &RegistryFacility, by: &str, change: &str, flags: &[String], at: O
     }
 }
 
+/// The tables an import writes (their statistics are refreshed after a large one).
+const REGISTRY_TABLES: &[&str] =
+    &["facilities", "facility_sources", "facility_flags", "facility_history", "facility_profiles", "import_runs"];
+
 impl App {
     /// An import from the command line, as the installation (no session):
     /// into the municipality `code`, or the only one when `None`.
@@ -319,7 +323,7 @@ impl App {
             // After a large import the planner's statistics are stale (the
             // nearest search would scan instead of using its index).
             if report.added + report.updated >= 10_000 {
-                self.store.optimize_after_import().await?;
+                self.store.optimize_after_import(REGISTRY_TABLES).await?;
             }
         }
         Ok(report)

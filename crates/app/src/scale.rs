@@ -204,7 +204,7 @@ impl App {
         .await?;
         tx.commit().await?;
         progress(written);
-        self.store.optimize_after_import().await?;
+        self.store.optimize_after_import(&[]).await?;
         Ok(ScaleReport {
             municipality_id: municipality.id,
             patients: spec.patients,

@@ -57,9 +57,10 @@ pub trait Store: Send + Sync {
     /// may fail under contention on SQLite; use [`Store::begin`] to write.
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError>;
     /// Refreshes the planner's statistics (and, on PostgreSQL, vacuums) after
-    /// a bulk import, so that the first queries after it are planned well and
-    /// no background vacuum of the whole import competes with them.
-    async fn optimize_after_import(&self) -> Result<(), StoreError>;
+    /// a bulk import into `tables` (empty: every table), so that the first
+    /// queries after it are planned well and no background vacuum of the
+    /// whole import competes with them.
+    async fn optimize_after_import(&self, tables: &[&'static str]) -> Result<(), StoreError>;
     /// Writes a consistent copy of the whole database to the file `path` while
     /// it is in use (SQLite: `VACUUM INTO`, which reads one snapshot). On
     /// PostgreSQL use `pg_dump`: this answers [`StoreError::Unsupported`].

@@ -51,9 +51,12 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx::Read(self.pool.begin().await?)))
     }
 
-    async fn optimize_after_import(&self) -> Result<(), StoreError> {
-        // VACUUM cannot run in a transaction: a plain pooled connection.
-        sqlx::raw_sql("VACUUM (ANALYZE)").execute(&self.pool).await?;
+    async fn optimize_after_import(&self, tables: &[&'static str]) -> Result<(), StoreError> {
+        // VACUUM cannot run in a transaction: a plain pooled connection. The
+        // names are the caller's constants, never input.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM (ANALYZE) {}", tables.join(", "))))
+            .execute(&self.pool)
+            .await?;
         // Write the import's dirty pages out now rather than in a checkpoint
         // during the first busy minutes. Needs the pg_checkpoint role (or
         // superuser): without it the next scheduled checkpoint does the same.

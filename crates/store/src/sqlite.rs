@@ -63,8 +63,13 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx::Read(self.pool.begin().await?)))
     }
 
-    async fn optimize_after_import(&self) -> Result<(), StoreError> {
-        sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
+    async fn optimize_after_import(&self, tables: &[&'static str]) -> Result<(), StoreError> {
+        if tables.is_empty() {
+            sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
+        }
+        for table in tables {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).execute(&self.pool).await?;
+        }
         Ok(())
     }
 
