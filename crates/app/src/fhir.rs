@@ -526,8 +526,7 @@ impl App {
         let items: Vec<PatientRecord> =
             matching.iter().skip(query.offset).take(query.count).map(|r| record(r, today)).collect::<Result<_, _>>()?;
         if !items.is_empty() {
-            let mut tx = self.begin().await?;
-            tx.append_audit(&audit_record(
+            self.record_audited_read(audit_record(
                 self.now(),
                 actor.municipality_id,
                 &session.audit_actor(meta),
@@ -537,7 +536,6 @@ impl App {
                 json!({ "via": "fhir", "patients": items.iter().map(|p| p.view.id).collect::<Vec<_>>() }),
             ))
             .await?;
-            tx.commit().await?;
         }
         Ok(Page { items, has_next })
     }

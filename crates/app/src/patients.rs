@@ -506,8 +506,7 @@ impl App {
         }
         out.sort_by_key(|s| (-s.urgent_unacknowledged, -(s.unread.min(1)), s.patient.name_kana.clone()));
         if !out.is_empty() {
-            let mut tx = self.begin().await?;
-            tx.append_audit(&audit_record(
+            self.record_audited_read(audit_record(
                 self.now(),
                 actor.municipality_id,
                 &Self::audit_patient(session, meta),
@@ -517,7 +516,6 @@ impl App {
                 json!({ "patients": out.iter().map(|s| s.patient.id).collect::<Vec<_>>() }),
             ))
             .await?;
-            tx.commit().await?;
         }
         Ok(out)
     }
@@ -1360,9 +1358,7 @@ impl App {
         enforce(policy::read_patient(&actor, &loaded.scope))?;
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
-        let mut tx = self.begin().await?;
-        self.audit(
-            tx.as_mut(),
+        self.record_read(
             &loaded,
             session,
             meta,
@@ -1375,7 +1371,6 @@ impl App {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok((patient_view(&loaded.row, self.today())?, revisions.into_iter().map(acp_view).collect()))
     }
 
@@ -1459,10 +1454,8 @@ impl App {
             .collect();
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         drop(tx);
-        let mut tx = self.begin().await?;
         let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
-        self.audit(
-            tx.as_mut(),
+        self.record_read(
             &loaded,
             session,
             meta,
@@ -1475,7 +1468,6 @@ impl App {
             },
         )
         .await?;
-        tx.commit().await?;
         let truncated = rows.len() as i64 > MAX_ENTRIES;
         Ok(PrintedRecord {
             patient: patient_view(&loaded.row, today)?,
@@ -1621,13 +1613,14 @@ impl App {
         meta: &RequestMeta,
         e: PatientEvent,
     ) -> Result<(), AppError> {
-        let at = e.at;
-        let trace = ReadTrace {
-            audit: Self::patient_audit_record(loaded, session, meta, e),
-            receipts: None,
-            notifications_read: None,
-            at,
-        };
+        self.record_audited_read(Self::patient_audit_record(loaded, session, meta, e)).await
+    }
+
+    /// Records a read (of patient data, or of a list of patients) by its
+    /// audit event alone, durable before the data is returned.
+    pub(crate) async fn record_audited_read(&self, audit: AuditRecord) -> Result<(), AppError> {
+        let at = audit.occurred_at;
+        let trace = ReadTrace { audit, receipts: None, notifications_read: None, at };
         self.read_traces.record(&self.store, trace).await
     }
 
@@ -1680,10 +1673,8 @@ impl App {
         let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, row.entry_id).await?;
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
-        let mut tx = self.begin().await?;
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });
-        self.audit(
-            tx.as_mut(),
+        self.record_read(
             &loaded,
             session,
             meta,
@@ -1696,7 +1687,6 @@ impl App {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok((row.content_type, row.file_name, bytes))
     }
 }
@@ -1803,9 +1793,7 @@ impl App {
                 Some(AccessView { id: e.id, at: e.occurred_at, who, action })
             })
             .collect();
-        let mut tx = self.begin().await?;
-        self.audit(
-            tx.as_mut(),
+        self.record_read(
             &loaded,
             session,
             meta,
@@ -1818,7 +1806,6 @@ impl App {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok((patient_view(&loaded.row, self.today())?, list))
     }
 }
