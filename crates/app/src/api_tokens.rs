@@ -184,10 +184,10 @@ impl App {
             return Ok(None);
         }
         let hash = digest(token);
-        if let Some(known) = self.sessions.get(&hash)
+        if let Some(known) = self.sessions.get(hash.as_slice())
             && known.session.expires_at > self.now()
         {
-            return Ok(Some(known.session));
+            return Ok(Some(known.session.clone()));
         }
         let generation = self.sessions.generation();
         let mut tx = self.store.begin_read().await?;
@@ -215,7 +215,11 @@ impl App {
             scopes: Some(scopes),
             client: Some(row.name),
         };
-        self.sessions.put(hash, Known { session: session.clone(), last_seen_at: None }, generation);
+        self.sessions.put(
+            hash,
+            std::sync::Arc::new(Known { session: session.clone(), last_seen_at: None }),
+            generation,
+        );
         Ok(Some(session))
     }
 }

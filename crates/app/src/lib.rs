@@ -14,11 +14,11 @@ mod error;
 pub mod escalation;
 mod facilities;
 pub mod fhir;
+mod kept;
 pub mod mail;
 mod municipalities;
 pub mod on_call;
 pub mod patients;
-mod public_cache;
 pub mod public_map;
 pub mod public_pages;
 pub mod rate_limits;
@@ -53,16 +53,19 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+/// Public answers kept at most per kind (lists, renderings).
+const PUBLIC_ANSWERS: usize = 4_096;
+
 /// The application: the store, a clock and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
-    /// The public map's recent answers (public data only; see `public_cache.rs`).
-    public_lists: Arc<public_cache::PublicCache<public_map::PublicList>>,
+    /// The public map's recent answers (public data only; see `kept.rs`).
+    public_lists: Arc<kept::KeptAnswers<String, public_map::PublicList>>,
     /// The same answers as the web layer renders them (JSON), kept and forgotten with them.
-    public_renderings: Arc<public_cache::PublicCache<Vec<u8>>>,
+    public_renderings: Arc<kept::KeptAnswers<String, Vec<u8>>>,
     /// Municipalities by code, as public URLs name them: they are created,
     /// never renamed or removed, so a found one is kept.
     municipalities_by_code: Arc<Mutex<std::collections::HashMap<String, (Uuid, public_map::PublicMunicipality)>>>,
@@ -74,9 +77,9 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        let public_lists = Arc::new(public_cache::PublicCache::new(settings.public_cache));
-        let public_renderings = Arc::new(public_cache::PublicCache::new(settings.public_cache));
-        let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache));
+        let public_lists = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
+        let public_renderings = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
+        let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache, session_cache::CAPACITY));
         Self {
             store,
             clock,

@@ -15,15 +15,15 @@
 //! answers carry the generation they were read under (`generation`), and a
 //! change moves the generation on.
 
+use crate::kept::KeptAnswers;
 use crate::sessions::Session;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// Answers kept at most; when full, the cache starts again empty.
-const CAPACITY: usize = 10_000;
+/// Look-ups kept at most; when full, it starts again empty.
+pub(crate) const CAPACITY: usize = 10_000;
+
+/// Look-ups by the SHA-256 of the cookie or token.
+pub(crate) type SessionCache = KeptAnswers<Vec<u8>, Known>;
 
 /// A looked-up session and what the time-outs need of its row.
 #[derive(Clone)]
@@ -33,71 +33,13 @@ pub(crate) struct Known {
     pub last_seen_at: Option<OffsetDateTime>,
 }
 
-struct Entry {
-    known: Known,
-    generation: u64,
-    at: Instant,
-}
-
-pub(crate) struct SessionCache {
-    ttl: Duration,
-    generation: AtomicU64,
-    entries: Mutex<HashMap<Vec<u8>, Entry>>,
-}
-
-impl SessionCache {
-    /// A cache keeping answers for `ttl` (zero: keeps nothing).
-    pub fn new(ttl: Duration) -> Self {
-        Self { ttl, generation: AtomicU64::new(0), entries: Mutex::new(HashMap::new()) }
-    }
-
-    /// To be read before a lookup whose answer will be kept with [`Self::put`].
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// The answer kept for the token with this hash, if it is fresh and no
-    /// change happened since it was read.
-    pub fn get(&self, token_hash: &[u8]) -> Option<Known> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let current = self.generation();
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(token_hash)
-            .filter(|e| e.generation == current && e.at.elapsed() < self.ttl)
-            .map(|e| e.known.clone())
-    }
-
-    /// Keeps an answer read under `generation` (unless a change came since).
-    pub fn put(&self, token_hash: Vec<u8>, known: Known, generation: u64) {
-        if self.ttl.is_zero() || generation != self.generation() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-            entries.insert(token_hash, Entry { known, generation, at: Instant::now() });
-        }
-    }
-
-    /// Forgets every answer: something a session depends on changed.
-    pub fn clear(&self) {
-        // First the generation, so that a lookup finishing now is not kept.
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sessions::SessionStage;
     use crate::views::AccountView;
+    use std::sync::Arc;
+    use std::time::Duration;
     use tsunagu_domain::account::{AccountStatus, Profession};
     use tsunagu_domain::ids::AccountId;
 
@@ -131,31 +73,31 @@ mod tests {
 
     #[test]
     fn an_answer_is_reused_until_a_change_or_its_time_is_up() {
-        let cache = SessionCache::new(Duration::from_millis(200));
-        cache.put(vec![1], known("nurse.a"), cache.generation());
-        assert_eq!(cache.get(&[1]).map(|k| k.session.account.login_id), Some("nurse.a".to_owned()));
-        assert!(cache.get(&[2]).is_none(), "another token is not answered from this one");
+        let cache = SessionCache::new(Duration::from_millis(200), CAPACITY);
+        cache.put(vec![1], Arc::new(known("nurse.a")), cache.generation());
+        assert_eq!(cache.get(&[1u8][..]).map(|k| k.session.account.login_id.clone()), Some("nurse.a".to_owned()));
+        assert!(cache.get(&[2u8][..]).is_none(), "another token is not answered from this one");
         cache.clear();
-        assert!(cache.get(&[1]).is_none(), "a change forgets every answer");
-        cache.put(vec![1], known("nurse.a"), cache.generation());
+        assert!(cache.get(&[1u8][..]).is_none(), "a change forgets every answer");
+        cache.put(vec![1], Arc::new(known("nurse.a")), cache.generation());
         std::thread::sleep(Duration::from_millis(250));
-        assert!(cache.get(&[1]).is_none(), "an answer older than the time-to-live is not used");
+        assert!(cache.get(&[1u8][..]).is_none(), "an answer older than the time-to-live is not used");
     }
 
     #[test]
     fn a_lookup_that_overlapped_a_change_is_not_kept() {
-        let cache = SessionCache::new(Duration::from_secs(60));
+        let cache = SessionCache::new(Duration::from_secs(60), CAPACITY);
         let before = cache.generation();
         // The lookup reads the database, then a sign-out commits, then the lookup ends.
         cache.clear();
-        cache.put(vec![1], known("nurse.a"), before);
-        assert!(cache.get(&[1]).is_none());
+        cache.put(vec![1], Arc::new(known("nurse.a")), before);
+        assert!(cache.get(&[1u8][..]).is_none());
     }
 
     #[test]
     fn a_zero_time_to_live_keeps_nothing() {
-        let cache = SessionCache::new(Duration::ZERO);
-        cache.put(vec![1], known("nurse.a"), cache.generation());
-        assert!(cache.get(&[1]).is_none());
+        let cache = SessionCache::new(Duration::ZERO, CAPACITY);
+        cache.put(vec![1], Arc::new(known("nurse.a")), cache.generation());
+        assert!(cache.get(&[1u8][..]).is_none());
     }
 }

@@ -214,12 +214,12 @@ impl App {
     pub async fn session(&self, token: &str) -> Result<Option<Session>, AppError> {
         let hash = digest(token);
         let now = self.now();
-        if let Some(known) = self.sessions.get(&hash) {
+        if let Some(known) = self.sessions.get(hash.as_slice()) {
             let last_seen = known.last_seen_at.unwrap_or(now);
             let idle_expired = last_seen + self.settings.session_idle_timeout <= now;
             // A session that expired meanwhile is looked up again (and deleted) below.
             if known.session.expires_at > now && !idle_expired && now - last_seen <= time::Duration::minutes(1) {
-                return Ok(Some(known.session));
+                return Ok(Some(known.session.clone()));
             }
         }
         let generation = self.sessions.generation();
@@ -265,7 +265,7 @@ impl App {
             client: None,
         };
         let known = Known { session: session.clone(), last_seen_at: Some(last_seen_at) };
-        self.sessions.put(hash, known, generation);
+        self.sessions.put(hash, std::sync::Arc::new(known), generation);
         Ok(Some(session))
     }
 
