@@ -17,6 +17,7 @@ crate::on_both_databases!(
     disabled_accounts_cannot_sign_in,
     changing_the_password_needs_the_current_one,
     the_interface_speaks_english_on_request,
+    a_sign_out_reaches_another_instance_within_its_look_up_time,
 );
 
 async fn first_sign_in_enrols_a_second_factor_which_is_then_required(db: &TestDb) {
@@ -364,4 +365,27 @@ async fn the_interface_speaks_english_on_request(db: &TestDb) {
     // No open redirect through the language switch.
     assert!(client.get("/lang/ja?next=//evil.example").await.redirects_to("/"));
     assert_eq!(client.get("/lang/ja?next=//evil.example").await.location.as_deref(), Some("/"));
+}
+
+/// Each instance keeps a session's look-up for `session_cache` (2 s by
+/// default): the instance that signs out forgets it at once, another instance
+/// of the same database within that time, never later.
+async fn a_sign_out_reaches_another_instance_within_its_look_up_time(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let (mut client, _) = t.signed_in("nurse1", None, "nurse", &[], None).await;
+    assert_eq!(client.get("/home").await.status, StatusCode::OK);
+    let token = client.cookies.get("tsunagu_session").cloned().unwrap_or_default();
+    let settings = tsunagu_app::Settings {
+        session_cache: std::time::Duration::from_millis(300),
+        ..tsunagu_app::Settings::default()
+    };
+    let other = tsunagu_app::App::new(t.store.clone(), std::sync::Arc::new(t.clock.clone()), settings);
+    let signed_in = |s: Result<Option<tsunagu_app::Session>, tsunagu_app::AppError>| s.ok().flatten().is_some();
+    assert!(signed_in(other.session(&token).await), "the other instance knows the session");
+    let meta = tsunagu_app::RequestMeta::default();
+    t.app.sign_out(&token, &meta).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!signed_in(t.app.session(&token).await), "signed out here at once");
+    assert!(client.get("/home").await.redirects_to("/sign-in"));
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert!(!signed_in(other.session(&token).await), "and on the other instance once its look-up expired");
 }
