@@ -238,6 +238,8 @@ pub struct EntrySearch {
     pub until: Option<OffsetDateTime>,
     pub count: usize,
     pub offset: usize,
+    /// Oldest first (`_sort=date`); newest first otherwise.
+    pub oldest_first: bool,
 }
 
 /// What a FHIR read's audit event says besides its action: the resource, and
@@ -632,6 +634,7 @@ impl App {
             since: search.since,
             until: search.until,
             with_vitals: search.resource == TimelineResource::Observation,
+            oldest_first: search.oldest_first,
             ..TimelineFilter::default()
         };
         let wanted = (search.offset + search.count + 1) as i64;

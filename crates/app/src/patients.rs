@@ -569,6 +569,7 @@ impl App {
             since,
             until,
             with_vitals: false,
+            oldest_first: false,
         };
         let rows = tx.timeline(patient, me, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {

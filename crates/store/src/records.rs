@@ -274,6 +274,8 @@ pub struct TimelineFilter {
     pub until: Option<OffsetDateTime>,
     /// Only entries that carry vital signs (of any kind).
     pub with_vitals: bool,
+    /// Oldest first (an EHR catching up from a date) instead of newest first.
+    pub oldest_first: bool,
 }
 
 impl TimelineFilter {

@@ -569,8 +569,10 @@ macro_rules! impl_store_tx {
                           OR ($8 AND e.audience = 'physicians')) \
                      AND ($9 = '' OR a.profession = $9) AND e.created_at >= $10 AND e.created_at < $11 \
                      AND (NOT $12 OR e.author_id = $13) AND (NOT $14 OR v.vitals <> '{{}}') \
-                     ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
-                    TIMELINE_SELECT
+                     ORDER BY e.created_at {order}, e.id {order} LIMIT $5",
+                    TIMELINE_SELECT,
+                    // One of two constants, never input; the index serves both directions.
+                    order = if filter.oldest_first { "ASC" } else { "DESC" },
                 );
                 let since = filter.since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                 let until = filter.until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));

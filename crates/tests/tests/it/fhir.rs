@@ -183,11 +183,22 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(entries(&bundle)[0]["resource"]["id"], id.as_str());
     let one = fhir(&t, "GET", &format!("/fhir/Observation/{id}"), &token, None).await;
     assert_eq!((one.status, json(&one)["code"]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("8310-5")));
-    // Newest first is the order, and saying so is accepted; another order is refused by name.
+    // Newest first is the order, and saying so is accepted; oldest first on
+    // request (an EHR catching up from a date); another order is refused by name.
     let newest = json(&fhir(&t, "GET", &format!("{search}&_sort=-date"), &token, None).await);
     assert_eq!(entries(&newest), entries(&bundle));
+    let again = fhir(&t, "POST", "/fhir/Observation", &token, Some(&temperature(&patient, 36.9))).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let all = format!("/fhir/Observation?patient={patient}&code=8310-5");
+    let when = |b: &serde_json::Value| -> Vec<String> {
+        entries(b).iter().filter_map(|e| e["resource"]["id"].as_str().map(str::to_owned)).collect()
+    };
+    let newest = when(&json(&fhir(&t, "GET", &format!("{all}&_sort=-date"), &token, None).await));
+    let oldest = when(&json(&fhir(&t, "GET", &format!("{all}&_sort=date"), &token, None).await));
+    assert!(newest.len() >= 2, "two temperatures to order: {newest:?}");
+    assert_eq!(oldest, newest.iter().rev().cloned().collect::<Vec<_>>(), "oldest first is the reverse");
     for (resource, sort) in
-        [("Observation", "date"), ("Observation", "-code"), ("Communication", "-date"), ("Encounter", "date")]
+        [("Observation", "-code"), ("Observation", "code"), ("Communication", "-date"), ("Encounter", "sent")]
     {
         let reply = fhir(&t, "GET", &format!("/fhir/{resource}?patient={patient}&_sort={sort}"), &token, None).await;
         assert_eq!(

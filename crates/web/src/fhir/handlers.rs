@@ -10,7 +10,7 @@ use super::resources::{
     CARE_TEAM_SEARCH, COMMUNICATION_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team,
     communication, entry_kind_of, names, observation, observation_id, patient, searchset,
 };
-use super::search::{Params, bad_request, date_range, instant_range, newest_first, reference_id};
+use super::search::{Params, bad_request, date_range, instant_range, oldest_first, reference_id};
 use crate::AppState;
 use crate::context::language;
 use crate::i18n::Tr;
@@ -161,7 +161,7 @@ pub(crate) async fn search_observations(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(OBSERVATION_SEARCH))?;
-    newest_first(&params, "date")?;
+    let oldest_first = oldest_first(&params, "date")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let codes: Option<Vec<VitalCode>> =
@@ -185,7 +185,8 @@ pub(crate) async fn search_observations(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Observation", &query_text));
     };
-    let search = EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, count, offset };
+    let search =
+        EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let t = caller.t;
     let wanted = |code: &VitalCode| {
@@ -388,7 +389,7 @@ pub(crate) async fn search_communications(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(COMMUNICATION_SEARCH))?;
-    newest_first(&params, "sent")?;
+    let oldest_first = oldest_first(&params, "sent")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let kind = match params.one("category")? {
@@ -404,7 +405,8 @@ pub(crate) async fn search_communications(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Communication", &query_text));
     };
-    let search = EntrySearch { resource: TimelineResource::Communication, kind, since, until, count, offset };
+    let search =
+        EntrySearch { resource: TimelineResource::Communication, kind, since, until, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
@@ -635,7 +637,7 @@ pub(crate) async fn search_encounters(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(super::resources::ENCOUNTER_SEARCH))?;
-    newest_first(&params, "date")?;
+    let oldest_first = oldest_first(&params, "date")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let (since, until) = instant_range("date", &params.all("date"))?;
@@ -643,7 +645,8 @@ pub(crate) async fn search_encounters(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Encounter", &query_text));
     };
-    let search = EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, count, offset };
+    let search =
+        EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);

@@ -25,15 +25,17 @@ fn invalid(param: &str, diagnostics: impl Into<String>) -> Issue {
 }
 
 /// `_sort` on the timeline's resources (Observation, Communication,
-/// Encounter): they come newest first, so `-{by}` (`-date`, `-sent`) is that
-/// order and accepted; any other order is named as unsupported, not ignored.
-pub(crate) fn newest_first(params: &Params, by: &str) -> Result<(), FhirError> {
+/// Encounter): newest first by default and with `-{by}` (`-date`, `-sent`),
+/// oldest first with `{by}`; whether oldest first. Any other order is named as
+/// unsupported, not ignored.
+pub(crate) fn oldest_first(params: &Params, by: &str) -> Result<bool, FhirError> {
     match params.one("_sort")? {
-        None => Ok(()),
-        Some(sort) if sort.strip_prefix('-') == Some(by) => Ok(()),
+        None => Ok(false),
+        Some(sort) if sort.strip_prefix('-') == Some(by) => Ok(false),
+        Some(sort) if sort == by => Ok(true),
         Some(other) => Err(bad_request(vec![Issue::new(
             "not-supported",
-            format!("_sort={other}: -{by}（新しい順）のみ / only -{by}, newest first"),
+            format!("_sort={other}: {by}（古い順）か -{by}（新しい順）/ {by} oldest first, or -{by} newest first"),
             Some("_sort"),
         )])),
     }
