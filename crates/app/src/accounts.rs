@@ -155,7 +155,6 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        self.sessions_changed();
         Ok(IssuedCode { account, code, expires_at })
     }
 
@@ -282,7 +281,6 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        self.sessions_changed();
         Ok(IssuedCode { account, code, expires_at })
     }
 
@@ -382,7 +380,6 @@ impl App {
             _ => {
                 tx.record_sign_in_failure(&address, now).await?;
                 tx.commit().await?;
-                self.sessions_changed();
                 return Err(ValidationError::new("code", "invalid_or_expired").into());
             }
         };

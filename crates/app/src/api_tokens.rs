@@ -137,7 +137,6 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
         Ok(NewApiToken { id: row.id, token, expires_at: row.expires_at })
     }
 

@@ -99,7 +99,6 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
         self.public_data_changed();
         row.try_into()
     }

@@ -60,7 +60,6 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
         Ok(row.into())
     }
 

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::MunicipalityId;
 use tsunagu_domain::policy;
-use tsunagu_domain::registry::same_medical_facility;
+use tsunagu_domain::registry::{address_key, same_medical_name};
 use tsunagu_import::{Flag, Parsed, Row, Source};
 use tsunagu_store::{
     FacilityFlagRow, FacilityHistoryRow, FacilitySourceRow, ImportRunRow, MunicipalityRow, RegistryFacility, StoreTx,
@@ -362,6 +362,18 @@ impl App {
         let mut scopes: HashSet<String> = HashSet::new();
         let in_this_source: HashSet<Uuid> = links.iter().filter(|l| l.source == code).map(|l| l.facility_id).collect();
         let mut matched: HashSet<Uuid> = HashSet::new();
+        // The two medical lists share no code: the same clinic is found by its
+        // address and name. Open facilities not yet in this list, by address,
+        // so that a row is compared with its neighbours only (never every pair).
+        let mut by_address: HashMap<String, Vec<&RegistryFacility>> = HashMap::new();
+        if source != Source::CareOffices {
+            for f in facilities.iter().filter(|f| f.closed_at.is_none() && !in_this_source.contains(&f.id)) {
+                let key = address_key(&f.address);
+                if !key.is_empty() {
+                    by_address.entry(key).or_default().push(f);
+                }
+            }
+        }
         for row in rows {
             if !all_rows && !belongs_to(row, municipality) {
                 report.elsewhere += 1;
@@ -375,18 +387,13 @@ impl App {
                 Source::FacilityStandards => by_medical.get(row.source_id.as_str()).copied(),
                 Source::MedicalInstitutions => None,
             });
-            // The two medical lists share no code: the same clinic is found by its
-            // address and name (one candidate only, not yet in this list).
+            // Else the one facility at the same address with the same name.
             let existing_id = existing_id.or_else(|| {
-                if source == Source::CareOffices {
+                if by_address.is_empty() {
                     return None;
                 }
-                let mut candidates = facilities.iter().filter(|f| {
-                    f.kind == row.kind.code()
-                        && f.closed_at.is_none()
-                        && !in_this_source.contains(&f.id)
-                        && !matched.contains(&f.id)
-                        && same_medical_facility(&f.name, &f.address, &row.name, &row.address)
+                let mut candidates = by_address.get(&address_key(&row.address))?.iter().filter(|f| {
+                    f.kind == row.kind.code() && !matched.contains(&f.id) && same_medical_name(&f.name, &row.name)
                 });
                 match (candidates.next(), candidates.next()) {
                     (Some(only), None) => Some(only.id),

@@ -182,7 +182,6 @@ impl App {
             other => {
                 self.record_failure(tx.as_mut(), login, other.as_ref(), AuditAction::SignInFailed, meta).await?;
                 tx.commit().await?;
-                self.sessions_changed();
                 return Err(AppError::SignInRefused);
             }
         };
@@ -205,7 +204,6 @@ impl App {
         })
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
         Ok(SignedIn { token, stage })
     }
 
@@ -358,7 +356,6 @@ impl App {
             self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
                 .await?;
             tx.commit().await?;
-            self.sessions_changed();
             return Err(AppError::SignInRefused);
         }
         if method == "recovery_code" {
@@ -397,7 +394,6 @@ impl App {
             }
         };
         tx.commit().await?;
-        self.sessions_changed();
         Ok(Enrolment {
             secret_base32: credentials::secret_base32(&secret),
             otpauth_uri: credentials::otpauth_uri(&self.settings.totp_issuer, &account.login_id, &secret),
@@ -421,7 +417,6 @@ impl App {
             self.record_failure(tx.as_mut(), &account.login_id, Some(&account), AuditAction::SecondFactorFailed, meta)
                 .await?;
             tx.commit().await?;
-            self.sessions_changed();
             return Err(tsunagu_domain::ValidationError::new("code", "wrong_code").into());
         };
         tx.set_totp(account.id, Some(&self.seal_secret(&secret, account.id.as_bytes())?), now).await?;

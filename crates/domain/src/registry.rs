@@ -132,9 +132,12 @@ fn name_key(raw: &str) -> String {
 /// (「医療法人社団　康尚会　富田医院」 and 「富田医院」).
 pub fn same_medical_facility(a_name: &str, a_address: &str, b_name: &str, b_address: &str) -> bool {
     let (a_address, b_address) = (address_key(a_address), address_key(b_address));
-    if a_address.is_empty() || a_address != b_address {
-        return false;
-    }
+    !a_address.is_empty() && a_address == b_address && same_medical_name(a_name, b_name)
+}
+
+/// The name half of [`same_medical_facility`], for callers that already
+/// grouped facilities by [`address_key`].
+pub fn same_medical_name(a_name: &str, b_name: &str) -> bool {
     let (a, b) = (name_key(a_name), name_key(b_name));
     let (short, long) = if a.chars().count() <= b.chars().count() { (&a, &b) } else { (&b, &a) };
     // A bare 「医院」 or 「病院」 says nothing: the shorter name must be a name.
