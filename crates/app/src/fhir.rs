@@ -303,13 +303,11 @@ impl App {
         resource: &str,
         patient: Uuid,
         meta: &RequestMeta,
-    ) -> Result<crate::patients::Loaded, AppError> {
+    ) -> Result<std::sync::Arc<crate::patients::Loaded>, AppError> {
         session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
-        drop(tx);
         let event = PatientEvent {
             at: self.now(),
             action: AuditAction::PatientViewed,
@@ -742,7 +740,7 @@ impl App {
             session.require_scope(post.resource().name(), Access::Write)?;
         }
         let now = self.now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let mut outcome = Vec::with_capacity(posts.len());
         for post in posts {
             let loaded = load(tx.as_mut(), post.patient, now).await?;

@@ -15,6 +15,7 @@ pub mod escalation;
 mod facilities;
 pub mod fhir;
 mod kept;
+mod kept_records;
 pub mod mail;
 mod municipalities;
 pub mod on_call;
@@ -30,6 +31,7 @@ mod session_cache;
 mod sessions;
 mod settings;
 pub mod views;
+mod write_tx;
 
 pub use accounts::{AccountAdminForm, IssuedCode};
 pub use audit::{ChainReport, VerifyReport};
@@ -43,7 +45,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::clock::{Clock, to_micros};
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
-use tsunagu_store::{Store, StoreTx};
+use tsunagu_store::Store;
 use uuid::Uuid;
 
 /// Where a request came from, for the audit log and throttling.
@@ -73,6 +75,8 @@ pub struct App {
     read_traces: Arc<read_traces::ReadTraces>,
     /// Recent session and token look-ups (see `session_cache.rs`).
     sessions: Arc<session_cache::SessionCache>,
+    /// Who may read which record, recently looked up (see `kept_records.rs`).
+    records: Arc<kept_records::KeptRecords>,
 }
 
 impl App {
@@ -80,6 +84,7 @@ impl App {
         let public_lists = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
         let public_renderings = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
         let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache, session_cache::CAPACITY));
+        let records = Arc::new(kept_records::KeptRecords::new(settings.session_cache, kept_records::CAPACITY));
         Self {
             store,
             clock,
@@ -89,6 +94,7 @@ impl App {
             municipalities_by_code: Arc::default(),
             read_traces: Arc::default(),
             sessions,
+            records,
         }
     }
 
@@ -139,10 +145,6 @@ impl App {
     /// Whether the database answers (for /readyz).
     pub async fn ready(&self) -> bool {
         self.store.ping().await.is_ok()
-    }
-
-    async fn begin(&self) -> Result<Box<dyn StoreTx>, AppError> {
-        Ok(self.store.begin().await?)
     }
 }
 

@@ -7,6 +7,7 @@ use crate::read_traces::ReadTrace;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
+use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
@@ -367,6 +368,21 @@ pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTim
 }
 
 impl App {
+    /// Who may read a patient's record, as kept from a recent read or loaded
+    /// now (see `kept_records.rs`): policy is applied to it by the caller.
+    pub(crate) async fn kept_scope(&self, patient: Uuid) -> Result<Arc<Loaded>, AppError> {
+        let now = self.now();
+        if let Some(loaded) = self.records.get(patient, now) {
+            return Ok(loaded);
+        }
+        let generation = self.records.generation();
+        let mut tx = self.store.begin_read().await?;
+        let loaded = Arc::new(load(tx.as_mut(), patient, now).await?);
+        drop(tx);
+        self.records.keep(patient, Arc::clone(&loaded), generation);
+        Ok(loaded)
+    }
+
     pub(crate) fn today(&self) -> Date {
         self.now().to_offset(JST).date()
     }
@@ -555,9 +571,9 @@ impl App {
         // Read without holding the write lock; then record the read (audit event,
         // read receipts) in a short write transaction that commits before any of
         // it is returned: no patient datum leaves without its audit event on disk.
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.begin_read().await?;
         let me = actor.account_id.0;
         let audiences = loaded.filter_for(me);
         let filter = TimelineFilter {
@@ -929,7 +945,7 @@ impl App {
             let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
             stored.push((id, kind.clone(), file.bytes.len(), sha256));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         let now = self.now();
         let id = self.write_entry(tx.as_mut(), &loaded, session, draft, reply_to, meta, now).await?;
@@ -1053,7 +1069,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         if row.author_id != actor.account_id.0 {
@@ -1100,7 +1116,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<EntryDetail, AppError> {
         let actor = session.actor()?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
@@ -1153,7 +1169,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         if row.kind != EntryKind::Urgent.code() {
@@ -1308,7 +1324,7 @@ impl App {
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
         let plan = AdvanceCarePlan::parse(form, self.today())?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();

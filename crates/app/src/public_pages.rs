@@ -285,7 +285,7 @@ struct Done {
 
 /// Appends the audit event of a write to the public pages and commits, in the write's transaction.
 async fn audited_commit(
-    mut tx: Box<dyn StoreTx>,
+    mut tx: crate::write_tx::WriteTx,
     now: OffsetDateTime,
     m: MunicipalityId,
     session: &Session,

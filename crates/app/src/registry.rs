@@ -8,6 +8,7 @@
 
 use crate::municipalities::enforce;
 use crate::sessions::Session;
+use crate::write_tx::WriteTx;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -278,7 +279,7 @@ impl App {
         let now = self.now();
         let by =
             if who.account_id.is_some() { who.label.to_owned() } else { format!("import:{}", source_code(source)) };
-        let mut tx: Box<dyn StoreTx> = if apply { self.begin().await? } else { self.store.begin_read().await? };
+        let mut tx = if apply { self.begin().await? } else { WriteTx::preview(self.store.begin_read().await?) };
         self.apply_rows(tx.as_mut(), municipality, source, &parsed.rows, &by, now, all_rows, &mut report).await?;
         if apply {
             let rejected = serde_json::to_string(
@@ -465,7 +466,11 @@ impl App {
             });
         }
         tx.insert_registry_facilities(&inserts).await?;
-        tx.upsert_facility_sources(&sources).await?;
+        // Rows this file adds are inserted; those seen before are upserted.
+        let (known, new): (Vec<FacilitySourceRow>, Vec<FacilitySourceRow>) =
+            sources.into_iter().partition(|s| linked.contains_key(s.source_id.as_str()));
+        tx.insert_facility_sources(&new).await?;
+        tx.upsert_facility_sources(&known).await?;
         tx.insert_flags(&new_flags).await?;
 
         // What the newer file no longer lists: closed (the facility lists),

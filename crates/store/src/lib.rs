@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod backup_system;
+mod bulk;
 mod error;
 mod group_commit;
 pub mod interop;

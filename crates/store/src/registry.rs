@@ -1,7 +1,7 @@
 //! The resource registry's storage: facilities as imported from government
 //! open data (with where each came from), their status flags over time, the
 //! history of every change, and the report of each import run. Bulk writes
-//! are multi-row statements, in chunks under both backends' bind limits.
+//! go through [`crate::bulk`] (multi-row INSERTs on SQLite, COPY on PostgreSQL).
 
 use crate::StoreError;
 use async_trait::async_trait;
@@ -118,6 +118,9 @@ pub trait RegistryTx: Send {
     async fn facility_sources(&mut self, municipality_id: Uuid) -> Result<Vec<FacilitySourceRow>, StoreError>;
     async fn insert_registry_facilities(&mut self, rows: &[RegistryFacility]) -> Result<(), StoreError>;
     async fn update_registry_facility(&mut self, f: &RegistryFacility) -> Result<(), StoreError>;
+    /// Source rows not yet recorded (the caller has read the municipality's
+    /// sources in this transaction): a plain bulk insert.
+    async fn insert_facility_sources(&mut self, rows: &[FacilitySourceRow]) -> Result<(), StoreError>;
     async fn upsert_facility_sources(&mut self, rows: &[FacilitySourceRow]) -> Result<(), StoreError>;
     /// Flags of a municipality's facilities that have not ended.
     async fn current_flags(&mut self, municipality_id: Uuid) -> Result<Vec<FacilityFlagRow>, StoreError>;
@@ -136,12 +139,6 @@ pub trait RegistryTx: Send {
         on: Date,
         at: OffsetDateTime,
     ) -> Result<i64, StoreError>;
-}
-
-/// Rows per multi-row statement: PostgreSQL takes 65,535 bound values,
-/// SQLite 32,766 (its default since 3.32); the widest row here has 17.
-pub(crate) fn chunk_rows(backend: &str) -> usize {
-    if backend == "PostgreSQL" { 3_500 } else { 1_800 }
 }
 
 /// Stamps out [`RegistryTx`] for a backend (see `sql.rs`).
@@ -203,22 +200,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_registry_facilities(&mut self, rows: &[$crate::RegistryFacility]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO facilities (id, municipality_id, kind, name, name_kana, medical_institution_code, \
-                         care_provider_number, postal_code, address, phone, fax, service, latitude, longitude, closed_at, \
-                         created_at, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut row, f| {
-                        row.push_bind(f.id).push_bind(f.municipality_id).push_bind(&f.kind).push_bind(&f.name)
-                            .push_bind(&f.name_kana).push_bind(&f.medical_institution_code)
-                            .push_bind(&f.care_provider_number).push_bind(&f.postal_code).push_bind(&f.address)
-                            .push_bind(&f.phone).push_bind(&f.fax).push_bind(&f.service).push_bind(f.latitude)
-                            .push_bind(f.longitude).push_bind(f.closed_at).push_bind(f.created_at).push_bind(f.updated_at);
-                    });
-                    q.build().execute(self.conn()).await?;
-                }
-                Ok(())
+                $crate::bulk::BulkWrite::insert_facilities(self.conn(), rows).await
             }
 
             async fn update_registry_facility(&mut self, f: &$crate::RegistryFacility) -> Result<(), $crate::StoreError> {
@@ -234,24 +216,12 @@ macro_rules! impl_registry_tx {
                 Ok(())
             }
 
+            async fn insert_facility_sources(&mut self, rows: &[$crate::FacilitySourceRow]) -> Result<(), $crate::StoreError> {
+                $crate::bulk::BulkWrite::insert_facility_sources(self.conn(), rows).await
+            }
+
             async fn upsert_facility_sources(&mut self, rows: &[$crate::FacilitySourceRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO facility_sources (municipality_id, source, source_id, facility_id, scope, \
-                         first_seen_at, last_seen_at) ",
-                    );
-                    q.push_values(chunk, |mut row, s| {
-                        row.push_bind(s.municipality_id).push_bind(&s.source).push_bind(&s.source_id)
-                            .push_bind(s.facility_id).push_bind(&s.scope).push_bind(s.first_seen_at)
-                            .push_bind(s.last_seen_at);
-                    });
-                    q.push(
-                        " ON CONFLICT (municipality_id, source, source_id) DO UPDATE SET \
-                         facility_id = excluded.facility_id, scope = excluded.scope, last_seen_at = excluded.last_seen_at",
-                    );
-                    q.build().execute(self.conn()).await?;
-                }
-                Ok(())
+                $crate::bulk::BulkWrite::upsert_facility_sources(self.conn(), rows).await
             }
 
             async fn current_flags(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::FacilityFlagRow>, $crate::StoreError> {
@@ -263,17 +233,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_flags(&mut self, rows: &[$crate::FacilityFlagRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO facility_flags (id, facility_id, flag, since, source, recorded_at, ended_at) ",
-                    );
-                    q.push_values(chunk, |mut row, g| {
-                        row.push_bind(g.id).push_bind(g.facility_id).push_bind(&g.flag).push_bind(g.since)
-                            .push_bind(&g.source).push_bind(g.recorded_at).push_bind(g.ended_at);
-                    });
-                    q.build().execute(self.conn()).await?;
-                }
-                Ok(())
+                $crate::bulk::BulkWrite::insert_flags(self.conn(), rows).await
             }
 
             async fn end_flag(&mut self, id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
@@ -283,17 +243,7 @@ macro_rules! impl_registry_tx {
             }
 
             async fn insert_facility_history(&mut self, rows: &[$crate::FacilityHistoryRow]) -> Result<(), $crate::StoreError> {
-                for chunk in rows.chunks($crate::registry::chunk_rows(<$db as sqlx::Database>::NAME)) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO facility_history (id, facility_id, changed_at, changed_by, change, snapshot) ",
-                    );
-                    q.push_values(chunk, |mut row, h| {
-                        row.push_bind(h.id).push_bind(h.facility_id).push_bind(h.changed_at).push_bind(&h.changed_by)
-                            .push_bind(&h.change).push_bind(&h.snapshot);
-                    });
-                    q.build().execute(self.conn()).await?;
-                }
-                Ok(())
+                $crate::bulk::BulkWrite::insert_facility_history(self.conn(), rows).await
             }
 
             async fn facility_history(&mut self, facility_id: uuid::Uuid) -> Result<Vec<$crate::FacilityHistoryRow>, $crate::StoreError> {

@@ -13,6 +13,7 @@ crate::on_both_databases!(
     urgent_entries_come_first_until_acknowledged,
     withdrawal_of_consent_makes_the_record_read_only,
     leaving_the_team_ends_access,
+    a_removal_reaches_another_instance_within_its_look_up_time,
     patients_are_found_by_name_or_kana_in_any_width,
     every_look_at_a_patient_is_audited,
     reads_at_the_same_moment_each_leave_their_own_audit_event_and_receipts,
@@ -382,6 +383,50 @@ async fn leaving_the_team_ends_access(db: &TestDb) {
     assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
     assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "access ends on leaving");
     assert!(!doctor.get("/home").await.body.contains("柏 花子"));
+}
+
+/// Who may read a record is kept for the look-up time: the instance that
+/// removed a member forgets at once, another instance once its copy expires.
+async fn a_removal_reaches_another_instance_within_its_look_up_time(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let page = format!("/patients/{patient}");
+    let doctor_page = doctor.get(&page).await;
+    let nurse_page = nurse.get(&page).await;
+    let membership_ids = |body: &str| -> Vec<String> {
+        body.split(&format!("/patients/{patient}/team/"))
+            .skip(1)
+            .filter_map(|s| s.split('/').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let nurses = membership_ids(&nurse_page.body);
+    let doctors = membership_ids(&doctor_page.body)
+        .into_iter()
+        .find(|id| !nurses.first().is_some_and(|n| n == id))
+        .unwrap_or_default();
+    let token = doctor.cookies.get("tsunagu_session").cloned().unwrap_or_default();
+    let settings = tsunagu_app::Settings {
+        session_cache: std::time::Duration::from_millis(300),
+        ..tsunagu_app::Settings::default()
+    };
+    let other = tsunagu_app::App::new(t.store.clone(), std::sync::Arc::new(t.clock.clone()), settings);
+    let meta = tsunagu_app::RequestMeta::default();
+    let id = uuid::Uuid::parse_str(&patient).unwrap_or_else(|e| panic!("{e}"));
+    let session = other.session(&token).await.ok().flatten().unwrap_or_else(|| panic!("the doctor's session"));
+    assert!(other.fhir_patient(&session, id, &meta).await.is_ok(), "the other instance reads and keeps the scope");
+
+    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[]).await;
+    assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
+    assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "here at once");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let session = other.session(&token).await.ok().flatten().unwrap_or_else(|| panic!("still signed in"));
+    assert!(
+        matches!(other.fhir_patient(&session, id, &meta).await, Err(tsunagu_app::AppError::NotFound)),
+        "and on the other instance once its look-up expired"
+    );
 }
 
 async fn patients_are_found_by_name_or_kana_in_any_width(db: &TestDb) {
