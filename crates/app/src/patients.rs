@@ -573,7 +573,8 @@ impl App {
         // it is returned: no patient datum leaves without its audit event on disk.
         let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
-        let mut tx = self.store.begin_read().await?;
+        // Access is decided above: the page's parts are read statement by statement.
+        let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let audiences = loaded.filter_for(me);
         let filter = TimelineFilter {

@@ -57,6 +57,13 @@ pub trait Store: Send + Sync {
     /// lock, so readers never queue behind writers. Writing in it is allowed but
     /// may fail under contention on SQLite; use [`Store::begin`] to write.
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+    /// A connection for reads that need not agree to the instant (the parts
+    /// of one page: its entries, vital signs, ACP): each statement sees the
+    /// latest commit, with no transaction around them, which saves the
+    /// BEGIN and ROLLBACK round trips. Never where one statement's answer
+    /// decides what another may read (access is decided before, in the app);
+    /// never to write.
+    async fn reader(&self) -> Result<Box<dyn StoreTx>, StoreError>;
     /// Refreshes the planner's statistics (and, on PostgreSQL, vacuums) after
     /// a bulk import into `tables` (empty: every table), so that the first
     /// queries after it are planned well and no background vacuum of the

@@ -51,6 +51,10 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx::Read(self.pool.begin().await?)))
     }
 
+    async fn reader(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        Ok(Box::new(PostgresTx::Plain(self.pool.acquire().await?)))
+    }
+
     async fn optimize_after_import(&self, tables: &[&'static str]) -> Result<(), StoreError> {
         // VACUUM cannot run in a transaction: a plain pooled connection. The
         // names are the caller's constants, never input.

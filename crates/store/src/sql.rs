@@ -6,11 +6,13 @@
 
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
-        /// A transaction on this backend: a read transaction of its own, or a
-        /// use case's part of the writer's batch (see [`crate::group_commit`]).
+        /// A transaction on this backend: a read transaction of its own, a
+        /// use case's part of the writer's batch (see [`crate::group_commit`]),
+        /// or a pooled connection reading statement by statement (`Store::reader`).
         pub(crate) enum $tx {
             Read(sqlx::Transaction<'static, $db>),
             Write($crate::group_commit::WriteSlot<<$db as sqlx::Database>::Connection>),
+            Plain(sqlx::pool::PoolConnection<$db>),
         }
 
         impl $tx {
@@ -18,6 +20,7 @@ macro_rules! impl_store_tx {
                 match self {
                     $tx::Read(tx) => &mut *tx,
                     $tx::Write(slot) => slot.conn(),
+                    $tx::Plain(c) => &mut *c,
                 }
             }
         }
@@ -28,6 +31,8 @@ macro_rules! impl_store_tx {
                 match *self {
                     $tx::Read(tx) => Ok(tx.commit().await?),
                     $tx::Write(slot) => slot.commit().await,
+                    // Each statement committed on its own.
+                    $tx::Plain(_) => Ok(()),
                 }
             }
 

@@ -63,6 +63,10 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx::Read(self.pool.begin().await?)))
     }
 
+    async fn reader(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        Ok(Box::new(SqliteTx::Plain(self.pool.acquire().await?)))
+    }
+
     async fn optimize_after_import(&self, tables: &[&'static str]) -> Result<(), StoreError> {
         if tables.is_empty() {
             sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;

@@ -405,7 +405,7 @@ async fn a_removal_reaches_another_instance_within_its_look_up_time(db: &TestDb)
     let nurses = membership_ids(&nurse_page.body);
     let doctors = membership_ids(&doctor_page.body)
         .into_iter()
-        .find(|id| !nurses.first().is_some_and(|n| n == id))
+        .find(|id| nurses.first().is_none_or(|n| n != id))
         .unwrap_or_default();
     let token = doctor.cookies.get("tsunagu_session").cloned().unwrap_or_default();
     let settings = tsunagu_app::Settings {
