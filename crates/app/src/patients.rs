@@ -592,15 +592,14 @@ impl App {
         let vitals_rows = if kind == Some(EntryKind::Vitals) {
             Vec::new()
         } else {
-            let vitals = TimelineFilter {
-                kind: Some(EntryKind::Vitals.code().to_owned()),
-                audiences,
-                ..TimelineFilter::default()
-            };
-            tx.timeline(patient, me, &vitals, 20).await?
+            let vitals = TimelineFilter { audiences, ..TimelineFilter::default() };
+            tx.vitals_points(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
-        let attachment_rows = tx.attachments_of_patient(patient).await?;
+        let attachment_rows = match rows.iter().map(|r| r.created_at).min() {
+            Some(oldest) => tx.attachments_since(patient, oldest).await?,
+            None => Vec::new(),
+        };
         let now = self.now();
         let (responders, urgent_requests) = if query.with_responders {
             let day = time::Duration::days(1);
@@ -633,10 +632,9 @@ impl App {
         // shown entry that carried vitals (a visit record often does).
         let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = vitals_rows
             .into_iter()
-            .map(|r| entry_view(r, me))
-            .chain(timeline.iter().cloned())
-            .filter(|e| !e.vitals.is_empty())
-            .map(|e| (e.created_at, e.id, e.vitals))
+            .map(|r| (r.created_at, r.id, serde_json::from_str(&r.vitals).unwrap_or_default()))
+            .chain(timeline.iter().map(|e| (e.created_at, e.id, e.vitals.clone())))
+            .filter(|(_, _, vitals): &(OffsetDateTime, Uuid, VitalSigns)| !vitals.is_empty())
             .collect();
         trend.sort_by_key(|(at, id, _)| (*at, *id));
         trend.dedup_by_key(|(_, id, _)| *id);

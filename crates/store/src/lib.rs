@@ -204,6 +204,15 @@ pub trait StoreTx:
     async fn insert_entry_version(&mut self, v: &NewEntryVersion) -> Result<(), StoreError>;
     async fn entry(&mut self, id: Uuid, reader: Uuid) -> Result<Option<TimelineRow>, StoreError>;
     /// The newest `limit` entries of a patient that pass `filter`, newest first, as `reader` sees them.
+    /// The newest `limit` vital-sign entries `reader` may see (their own, and
+    /// those of the audiences `filter` shows): when, and what was measured.
+    async fn vitals_points(
+        &mut self,
+        patient_id: Uuid,
+        reader: Uuid,
+        filter: &TimelineFilter,
+        limit: i64,
+    ) -> Result<Vec<VitalsPointRow>, StoreError>;
     async fn timeline(
         &mut self,
         patient_id: Uuid,
@@ -236,6 +245,13 @@ pub trait StoreTx:
     async fn insert_attachment(&mut self, a: &AttachmentRow) -> Result<(), StoreError>;
     async fn attachment(&mut self, id: Uuid) -> Result<Option<AttachmentRow>, StoreError>;
     async fn attachments_of_patient(&mut self, patient_id: Uuid) -> Result<Vec<AttachmentRow>, StoreError>;
+    /// A patient's attachments made at or after `since` (those of the entries
+    /// a page shows: an attachment is made with its entry).
+    async fn attachments_since(
+        &mut self,
+        patient_id: Uuid,
+        since: OffsetDateTime,
+    ) -> Result<Vec<AttachmentRow>, StoreError>;
 
     // Break-glass
     async fn insert_break_glass(&mut self, g: &BreakGlassRow) -> Result<(), StoreError>;

@@ -334,6 +334,15 @@ pub struct TimelineRow {
     pub reply_count: i64,
 }
 
+/// A vital-signs entry for the trend chart: no more than the chart draws.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VitalsPointRow {
+    pub id: Uuid,
+    pub created_at: OffsetDateTime,
+    /// JSON, as in `entry_versions.vitals`.
+    pub vitals: String,
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EntryVersionRow {
     pub entry_id: Uuid,

@@ -557,6 +557,27 @@ macro_rules! impl_store_tx {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(reader).fetch_optional(self.conn()).await?)
             }
 
+            async fn vitals_points(
+                &mut self,
+                patient_id: uuid::Uuid,
+                reader: uuid::Uuid,
+                filter: &$crate::TimelineFilter,
+                limit: i64,
+            ) -> Result<Vec<$crate::VitalsPointRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT e.id, e.created_at, v.vitals FROM entries e \
+                     JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
+                     WHERE e.patient_id = $1 AND e.kind = 'vitals' \
+                     AND (e.author_id = $2 OR ($3 AND e.audience = 'team') OR ($4 AND e.audience = 'family') \
+                          OR ($5 AND e.audience = 'physicians')) \
+                     ORDER BY e.created_at DESC, e.id DESC LIMIT $6",
+                )
+                .bind(patient_id).bind(reader)
+                .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
+                .bind(limit)
+                .fetch_all(self.conn()).await?)
+            }
+
             async fn timeline(
                 &mut self,
                 patient_id: uuid::Uuid,
@@ -690,6 +711,11 @@ macro_rules! impl_store_tx {
             async fn attachments_of_patient(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM attachments WHERE patient_id = $1 ORDER BY created_at, id")
                     .bind(patient_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn attachments_since(&mut self, patient_id: uuid::Uuid, since: time::OffsetDateTime) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM attachments WHERE patient_id = $1 AND created_at >= $2 ORDER BY created_at, id")
+                    .bind(patient_id).bind(since).fetch_all(self.conn()).await?)
             }
 
             async fn insert_break_glass(&mut self, g: &$crate::BreakGlassRow) -> Result<(), $crate::StoreError> {

@@ -670,6 +670,13 @@ async fn vital_signs_show_as_a_trend(db: &TestDb) {
     let page = nurse.get(&format!("/patients/{patient}")).await;
     assert!(page.body.contains("id=\"vitals-trend\""));
     assert!(page.body.contains("体温 <strong>38.2℃</strong>") && page.body.contains("SpO2 <strong>93%</strong>"));
+    post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "36.9"), ("spo2", "96")]).await;
+    let messages_only = nurse.get(&format!("/patients/{patient}?kind=message")).await;
+    assert!(
+        messages_only.body.contains("id=\"vitals-trend\"")
+            && messages_only.body.contains("体温 <strong>36.9℃</strong>"),
+        "the trend is drawn from every vital-signs entry, whatever the timeline shows"
+    );
 }
 
 async fn mentions_urgent_entries_and_new_teams_are_notified(db: &TestDb) {
@@ -788,6 +795,8 @@ async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db:
         &[("kind", "message"), ("body", "本日の訪問は穏やかに過ごされました"), ("audience", "family")],
     )
     .await;
+    post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.8"), ("spo2", "94")]).await;
+    post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.6"), ("spo2", "95")]).await;
     doctor.get(&page).await;
 
     let mut family = invite_family(&t, &mut nurse, &patient).await;
@@ -797,6 +806,10 @@ async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db:
     assert_eq!(seen.status, StatusCode::OK);
     assert!(seen.body.contains("本日の訪問は穏やかに過ごされました"), "what is shared with the family");
     assert!(!seen.body.contains("疼痛増強"), "not what is for the team only");
+    assert!(
+        !seen.body.contains("37.8℃") && !seen.body.contains("37.6℃") && !seen.body.contains("id=\"vitals-trend\""),
+        "nor the team's vital signs, in the timeline or the trend"
+    );
     assert!(
         !seen.body.contains("メンバーを追加") && !seen.body.contains("同意の撤回"),
         "family do not manage the team"
