@@ -164,7 +164,7 @@ impl BulkWrite for PgConnection {
             return Ok(());
         }
         // COPY cannot resolve conflicts: the rows land in a per-connection
-        // scratch table (emptied at commit) and are merged from there.
+        // scratch table (emptied before use and at commit) and are merged from there.
         sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS incoming_facility_sources \
              (LIKE facility_sources INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
@@ -181,7 +181,6 @@ impl BulkWrite for PgConnection {
         .build()
         .execute(&mut *self)
         .await?;
-        sqlx::raw_sql("TRUNCATE incoming_facility_sources").execute(&mut *self).await?;
         Ok(())
     }
 
