@@ -23,7 +23,6 @@ pub mod patients;
 pub mod public_map;
 pub mod public_pages;
 pub mod rate_limits;
-mod read_traces;
 pub mod registry;
 pub mod scale;
 pub mod sealing;
@@ -71,8 +70,6 @@ pub struct App {
     /// Municipalities by code, as public URLs name them: they are created,
     /// never renamed or removed, so a found one is kept.
     municipalities_by_code: Arc<Mutex<std::collections::HashMap<String, (Uuid, public_map::PublicMunicipality)>>>,
-    /// Reads' audit events and receipts, written for many readers at once (see `read_traces.rs`).
-    read_traces: Arc<read_traces::ReadTraces>,
     /// Recent session and token look-ups (see `session_cache.rs`).
     sessions: Arc<session_cache::SessionCache>,
     /// Who may read which record, recently looked up (see `kept_records.rs`).
@@ -92,7 +89,6 @@ impl App {
             public_lists,
             public_renderings,
             municipalities_by_code: Arc::default(),
-            read_traces: Arc::default(),
             sessions,
             records,
         }

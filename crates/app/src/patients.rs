@@ -3,7 +3,6 @@
 //! the patient policy once and appends its audit event in the same transaction.
 
 use crate::municipalities::enforce;
-use crate::read_traces::ReadTrace;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
@@ -22,8 +21,8 @@ use tsunagu_domain::patient::{
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    AcpRow, BreakGlassRow, ConsentRow, NewEntry, NewEntryVersion, NewNotification, NewTeamMember, PatientRow, StoreTx,
-    TeamMemberRow, TimelineFilter, TimelineRow,
+    AcpRow, BreakGlassRow, ConsentRow, EntryRead, NewEntry, NewEntryVersion, NewNotification, NewTeamMember,
+    PatientRead, PatientRow, ReadTrace, StoreTx, TeamMemberRow, TimelineFilter, TimelineRow,
 };
 use uuid::Uuid;
 
@@ -621,11 +620,10 @@ impl App {
         };
         let trace = ReadTrace {
             audit: Self::patient_audit_record(&loaded, session, meta, event),
-            receipts: Some((me, unread)),
-            notifications_read: Some((me, patient)),
-            at: now,
+            receipts: unread.into_iter().map(|entry_id| EntryRead { entry_id, reader: me, at: now }).collect(),
+            opened: Some(PatientRead { reader: me, patient_id: patient, at: now }),
         };
-        self.read_traces.record(&self.store, trace).await?;
+        self.store.record_read(trace).await?;
         let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
         attach(&mut timeline, &attachment_rows);
         // The recent vital signs, oldest first, from vitals entries and from any
@@ -1176,7 +1174,7 @@ impl App {
         }
         let now = self.now();
         if tx.acknowledge(entry, actor.account_id.0, now).await? {
-            tx.mark_read(&[entry], actor.account_id.0, now).await?;
+            tx.mark_read(&[tsunagu_store::EntryRead { entry_id: entry, reader: actor.account_id.0, at: now }]).await?;
             self.audit(
                 tx.as_mut(),
                 &loaded,
@@ -1621,7 +1619,8 @@ pub(crate) struct PatientEvent {
 
 impl App {
     /// Records a read of patient data: its audit event, durable before the
-    /// data is returned (written with other readers' by `read_traces.rs`).
+    /// data is returned (written with other readers' in the writer's next
+    /// batch: `Store::record_read`).
     pub(crate) async fn record_read(
         &self,
         loaded: &Loaded,
@@ -1635,9 +1634,8 @@ impl App {
     /// Records a read (of patient data, or of a list of patients) by its
     /// audit event alone, durable before the data is returned.
     pub(crate) async fn record_audited_read(&self, audit: AuditRecord) -> Result<(), AppError> {
-        let at = audit.occurred_at;
-        let trace = ReadTrace { audit, receipts: None, notifications_read: None, at };
-        self.read_traces.record(&self.store, trace).await
+        self.store.record_read(ReadTrace { audit, receipts: Vec::new(), opened: None }).await?;
+        Ok(())
     }
 
     /// Appends a patient-data audit event to the patient's municipality chain, in `tx`.

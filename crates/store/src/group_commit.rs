@@ -10,6 +10,14 @@
 //! and rides on the same fsync. Under no load a batch is one use case, and the
 //! added latency is one task hop; under load, the cost of the fsync is shared.
 //!
+//! The writer connection's round trips (each a hand-off to the database
+//! driver's thread and back) are what limits it, so what can wait is written
+//! once per batch, just before its COMMIT ([`Deferred`]): the use cases'
+//! audit events (dropped with a use case that is undone) and what reads leave
+//! behind (`record_read`: audit event, read receipts, notifications read).
+//! A read hands its trace over without taking the writer and is answered once
+//! the batch that wrote it is durable.
+//!
 //! Nothing acknowledged can be lost: `commit` returns only after `COMMIT`
 //! returned; if it fails, every use case of the batch gets the error.
 //!
@@ -18,6 +26,7 @@
 //! longer than [`WRITER_WAIT`] (an error, not a hang).
 
 use crate::StoreError;
+use crate::{EntryRead, PatientRead, ReadTrace};
 use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,34 +34,53 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
+use tsunagu_domain::audit::AuditRecord;
 
 /// The longest a use case waits for its turn at the writer.
 pub(crate) const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 type Reconnect<C> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<C, sqlx::Error>> + Send>> + Send + Sync>;
 
-/// The few raw statements group commit needs, per backend.
+/// What group commit needs of a backend's connection (implemented beside
+/// each backend: `sqlite.rs`, `postgres.rs`).
 #[async_trait]
 pub(crate) trait WriterConnection: Send + 'static {
-    /// The statement that opens a batch (SQLite takes its write lock at once).
+    /// The statements that open a batch and its first use case's savepoint,
+    /// sent together (one round trip; SQLite takes its write lock at once).
     const BEGIN: &'static str;
+    /// The statement that opens a batch of reads' traces alone (no use case in it).
+    const BEGIN_BATCH: &'static str;
     async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error>;
+    /// Writes the batch's deferred work: receipts, notifications read, audit events.
+    async fn write_deferred(&mut self, deferred: &Deferred) -> Result<(), StoreError>;
 }
 
-#[async_trait]
-impl WriterConnection for sqlx::SqliteConnection {
-    const BEGIN: &'static str = "BEGIN IMMEDIATE";
-    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(sql).execute(self).await.map(|_| ())
+/// Work written for the whole batch just before its COMMIT, a few statements
+/// for all: the use cases' audit events, and everything reads leave behind.
+#[derive(Default)]
+pub(crate) struct Deferred {
+    pub(crate) audits: Vec<AuditRecord>,
+    pub(crate) receipts: Vec<EntryRead>,
+    pub(crate) opened: Vec<PatientRead>,
+}
+
+impl Deferred {
+    fn is_empty(&self) -> bool {
+        self.audits.is_empty() && self.receipts.is_empty() && self.opened.is_empty()
+    }
+
+    fn append(&mut self, other: &mut Deferred) {
+        self.audits.append(&mut other.audits);
+        self.receipts.append(&mut other.receipts);
+        self.opened.append(&mut other.opened);
     }
 }
 
-#[async_trait]
-impl WriterConnection for sqlx::PgConnection {
-    const BEGIN: &'static str = "BEGIN";
-    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(sql).execute(self).await.map(|_| ())
-    }
+/// Reads waiting for the next batch: handed over without taking the writer.
+#[derive(Default)]
+struct WaitingReads {
+    deferred: Deferred,
+    waiting: Vec<oneshot::Sender<Outcome>>,
 }
 
 type Outcome = Result<(), String>;
@@ -66,6 +94,10 @@ pub(crate) struct Writer<C> {
     abandoned: bool,
     /// Use cases whose work is in the open batch, waiting for its commit.
     waiting: Vec<oneshot::Sender<Outcome>>,
+    /// Their audit events and the batch's reads' traces, written together
+    /// just before its COMMIT: a few statements per batch instead of per use case.
+    deferred: Deferred,
+    reconnect: Reconnect<C>,
     /// Batches committed so far.
     batches: Arc<AtomicU64>,
 }
@@ -93,23 +125,55 @@ impl<C: WriterConnection> Writer<C> {
             let _ = self.conn.run("ROLLBACK").await;
             self.open = false;
         }
+        self.deferred = Deferred::default();
         for waiter in self.waiting.drain(..) {
             let _ = waiter.send(Err(why.to_owned()));
         }
     }
 
-    /// Commits the open batch (or rolls it back if no use case is waiting on it).
-    async fn settle(&mut self) {
+    /// Commits the open batch with the reads waiting now (or rolls it back
+    /// if nobody is waiting on it).
+    async fn settle(&mut self, reads: &std::sync::Mutex<WaitingReads>) {
         self.tidy().await;
-        if !self.open {
-            return;
+        if let Ok(mut waiting) = reads.lock() {
+            self.deferred.append(&mut waiting.deferred);
+            self.waiting.append(&mut waiting.waiting);
         }
         if self.waiting.is_empty() {
-            if let Err(e) = self.conn.run("ROLLBACK").await {
-                tracing::warn!(error = %e, "group commit: rolling back an empty batch failed");
+            self.deferred = Deferred::default();
+            if self.open {
+                if let Err(e) = self.conn.run("ROLLBACK").await {
+                    tracing::warn!(error = %e, "group commit: rolling back an empty batch failed");
+                }
+                self.open = false;
             }
-            self.open = false;
             return;
+        }
+        if !self.open {
+            // Only reads are waiting: a batch of their own.
+            if let Err(e) = self.conn.run(C::BEGIN_BATCH).await {
+                tracing::warn!(error = %e, "the writer connection failed; opening a new one");
+                let reopened = match (self.reconnect)().await {
+                    Ok(conn) => {
+                        self.conn = conn;
+                        self.conn.run(C::BEGIN_BATCH).await
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = reopened {
+                    self.fail_batch(&e.to_string()).await;
+                    return;
+                }
+            }
+            self.open = true;
+        }
+        if !self.deferred.is_empty() {
+            let deferred = std::mem::take(&mut self.deferred);
+            if let Err(e) = self.conn.write_deferred(&deferred).await {
+                // Nobody in the batch is answered without their audit events.
+                self.fail_batch(&e.to_string()).await;
+                return;
+            }
         }
         match self.conn.run("COMMIT").await {
             Ok(()) => {
@@ -128,7 +192,7 @@ impl<C: WriterConnection> Writer<C> {
 pub(crate) struct GroupCommit<C> {
     writer: Arc<Mutex<Writer<C>>>,
     flush: Arc<Notify>,
-    reconnect: Reconnect<C>,
+    reads: Arc<std::sync::Mutex<WaitingReads>>,
     /// Batches committed so far (each one fsync).
     pub(crate) batches: Arc<AtomicU64>,
 }
@@ -143,11 +207,14 @@ impl<C: WriterConnection> GroupCommit<C> {
             open: false,
             abandoned: false,
             waiting: Vec::new(),
+            deferred: Deferred::default(),
+            reconnect,
             batches: batches.clone(),
         }));
         let flush = Arc::new(Notify::new());
-        tokio::spawn(flusher(Arc::downgrade(&writer), flush.clone()));
-        Self { writer, flush, reconnect, batches }
+        let reads = Arc::new(std::sync::Mutex::new(WaitingReads::default()));
+        tokio::spawn(flusher(Arc::downgrade(&writer), flush.clone(), reads.clone()));
+        Self { writer, flush, reads, batches }
     }
 
     /// Opens the writer connection from `options`, which also serve to reconnect.
@@ -169,21 +236,43 @@ impl<C: WriterConnection> GroupCommit<C> {
             .await
             .map_err(|_| StoreError::Batch("timed out waiting for the writer".into()))?;
         writer.tidy().await;
-        if !writer.open {
-            if let Err(e) = writer.conn.run(C::BEGIN).await {
-                // No batch is open, so nothing is lost by replacing the connection.
-                tracing::warn!(error = %e, "the writer connection failed; opening a new one");
-                writer.conn = (self.reconnect)().await?;
-                writer.conn.run(C::BEGIN).await?;
+        if writer.open {
+            if let Err(e) = writer.conn.run("SAVEPOINT use_case").await {
+                // Let the flusher finish the batch for those already in it.
+                self.flush.notify_one();
+                return Err(e.into());
             }
+        } else if let Err(e) = writer.conn.run(C::BEGIN).await {
+            // No batch is open, so nothing is lost by replacing the connection
+            // (if only the savepoint failed, the old connection's transaction goes with it).
+            tracing::warn!(error = %e, "the writer connection failed; opening a new one");
+            writer.conn = (writer.reconnect)().await?;
+            writer.conn.run(C::BEGIN).await?;
+            writer.open = true;
+        } else {
             writer.open = true;
         }
-        if let Err(e) = writer.conn.run("SAVEPOINT use_case").await {
-            // Let the flusher finish the batch for those already in it.
-            self.flush.notify_one();
-            return Err(e.into());
+        Ok(WriteSlot { writer: Some(writer), flush: self.flush.clone(), audits: Vec::new() })
+    }
+}
+
+impl<C: WriterConnection> GroupCommit<C> {
+    /// Hands a read's trace to the next batch and returns once it is durable.
+    pub(crate) async fn record_read(&self, trace: ReadTrace) -> Result<(), StoreError> {
+        let (done, outcome) = oneshot::channel();
+        {
+            let mut reads = self.reads.lock().map_err(|_| StoreError::Batch("the read queue is poisoned".into()))?;
+            reads.deferred.audits.push(trace.audit);
+            reads.deferred.receipts.extend(trace.receipts);
+            reads.deferred.opened.extend(trace.opened);
+            reads.waiting.push(done);
         }
-        Ok(WriteSlot { writer: Some(writer), flush: self.flush.clone() })
+        self.flush.notify_one();
+        match outcome.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(why)) => Err(StoreError::Batch(why)),
+            Err(_) => Err(StoreError::Batch("the writer stopped before the commit".into())),
+        }
     }
 }
 
@@ -194,11 +283,15 @@ impl<C> Drop for GroupCommit<C> {
     }
 }
 
-async fn flusher<C: WriterConnection>(writer: Weak<Mutex<Writer<C>>>, flush: Arc<Notify>) {
+async fn flusher<C: WriterConnection>(
+    writer: Weak<Mutex<Writer<C>>>,
+    flush: Arc<Notify>,
+    reads: Arc<std::sync::Mutex<WaitingReads>>,
+) {
     loop {
         flush.notified().await;
         let Some(writer) = writer.upgrade() else { return };
-        writer.lock().await.settle().await;
+        writer.lock().await.settle(&reads).await;
     }
 }
 
@@ -207,6 +300,8 @@ async fn flusher<C: WriterConnection>(writer: Weak<Mutex<Writer<C>>>, flush: Arc
 pub(crate) struct WriteSlot<C: WriterConnection> {
     writer: Option<OwnedMutexGuard<Writer<C>>>,
     flush: Arc<Notify>,
+    /// This use case's audit events, handed to the batch when it commits.
+    audits: Vec<AuditRecord>,
 }
 
 impl<C: WriterConnection> WriteSlot<C> {
@@ -216,6 +311,12 @@ impl<C: WriterConnection> WriteSlot<C> {
             Some(writer) => &mut writer.conn,
             None => unreachable!("a write slot is used after its commit"),
         }
+    }
+
+    /// Audit events of this use case: appended to their chains in the batch's
+    /// transaction just before its COMMIT, or never if the use case is undone.
+    pub(crate) fn defer_audits(&mut self, records: &[&AuditRecord]) {
+        self.audits.extend(records.iter().map(|r| (*r).clone()));
     }
 
     /// Keeps this use case's work and returns once it is durable.
@@ -229,6 +330,7 @@ impl<C: WriterConnection> WriteSlot<C> {
         }
         let (done, outcome) = oneshot::channel();
         writer.waiting.push(done);
+        writer.deferred.audits.append(&mut self.audits);
         drop(writer);
         self.flush.notify_one();
         match outcome.await {

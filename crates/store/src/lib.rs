@@ -75,6 +75,13 @@ pub trait Store: Send + Sync {
     async fn backup_to(&self, path: &str) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Writes what a read leaves behind (audit event, receipts, notifications
+    /// read) with the writer's next batch, and returns once that batch is
+    /// durable: no patient datum is shown before its audit event is on disk.
+    /// A read never waits for the writer's lock; every read waiting at the
+    /// moment a batch is written shares its statements and its fsync. If the
+    /// batch fails, so does the read (show nothing).
+    async fn record_read(&self, trace: ReadTrace) -> Result<(), StoreError>;
     /// Write batches committed since start (each one durable commit, shared
     /// by every use case in it).
     fn write_batches(&self) -> u64;
@@ -221,8 +228,8 @@ pub trait StoreTx:
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
     async fn entry_versions(&mut self, entry_id: Uuid) -> Result<Vec<EntryVersionRow>, StoreError>;
-    /// Records that `reader` has read these entries (once each).
-    async fn mark_read(&mut self, entry_ids: &[Uuid], reader: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Adds these read receipts (a receipt already there is kept as it is), in one statement per few hundred.
+    async fn mark_read(&mut self, reads: &[EntryRead]) -> Result<(), StoreError>;
     async fn read_receipts(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
     async fn acknowledge(&mut self, entry_id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     async fn acknowledgements(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
@@ -272,13 +279,8 @@ pub trait StoreTx:
     async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError>;
     /// Unread notifications of an account whose patient it is still an active member of, newest first.
     async fn unread_notifications(&mut self, account_id: Uuid, limit: i64) -> Result<Vec<NotificationRow>, StoreError>;
-    /// Marks an account's notifications about one patient read.
-    async fn mark_notifications_read(
-        &mut self,
-        account_id: Uuid,
-        patient_id: Uuid,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    /// Marks each reader's notifications about the patient they opened read, in one statement per few hundred.
+    async fn mark_notifications_read(&mut self, reads: &[PatientRead]) -> Result<(), StoreError>;
 
     // E-mail notifications
     async fn set_email_notifications(&mut self, account_id: Uuid, on: bool) -> Result<(), StoreError>;
@@ -292,11 +294,13 @@ pub trait StoreTx:
     async fn mark_mail_failed(&mut self, id: Uuid, error: &str) -> Result<(), StoreError>;
 
     // Audit
-    /// Appends an event to its municipality's chain and returns it as stored.
-    async fn append_audit(&mut self, record: &AuditRecord) -> Result<ChainedEvent, StoreError>;
+    /// Appends an event to its municipality's chain, in this transaction.
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
     /// Appends several events (each to its municipality's chain, in the given
-    /// order) with a few statements per chain; returns them as stored.
-    async fn append_audits(&mut self, records: &[&AuditRecord]) -> Result<Vec<ChainedEvent>, StoreError>;
+    /// order) with a few statements per chain, in this transaction. In the
+    /// writer's batch they are appended with the batch's others just before its
+    /// COMMIT, and dropped if this use case is undone.
+    async fn append_audits(&mut self, records: &[&AuditRecord]) -> Result<(), StoreError>;
     async fn audit_heads(&mut self) -> Result<Vec<ChainHead>, StoreError>;
     /// Up to `limit` events of a chain after `after_seq`, in order.
     async fn audit_events_after(

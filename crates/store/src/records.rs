@@ -355,6 +355,31 @@ pub struct EntryVersionRow {
     pub editor_name: String,
 }
 
+/// That `reader` has read an entry at `at` (a read receipt to add).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryRead {
+    pub entry_id: Uuid,
+    pub reader: Uuid,
+    pub at: OffsetDateTime,
+}
+
+/// That `reader` has opened a patient's record at `at`: their notifications about it are read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatientRead {
+    pub reader: Uuid,
+    pub patient_id: Uuid,
+    pub at: OffsetDateTime,
+}
+
+/// What one read of patient data leaves behind: its audit event, the reader's
+/// new read receipts and the notifications it reads (see [`crate::Store::record_read`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadTrace {
+    pub audit: tsunagu_domain::audit::AuditRecord,
+    pub receipts: Vec<EntryRead>,
+    pub opened: Option<PatientRead>,
+}
+
 /// Who read (or acknowledged) an entry, and when.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ReceiptRow {

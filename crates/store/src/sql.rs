@@ -25,6 +25,115 @@ macro_rules! impl_store_tx {
             }
         }
 
+        /// Adds read receipts (one already there is kept as it is): one statement
+        /// for a whole batch of readers, as the writer's round trips are its cost.
+        pub(crate) async fn mark_read_on(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            reads: &[$crate::EntryRead],
+        ) -> Result<(), $crate::StoreError> {
+            for chunk in reads.chunks(300) {
+                let mut rows = sqlx::QueryBuilder::<$db>::new("INSERT INTO entry_reads (entry_id, account_id, read_at) ");
+                rows.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.entry_id).push_bind(r.reader).push_bind(r.at);
+                });
+                rows.push(" ON CONFLICT (entry_id, account_id) DO NOTHING");
+                rows.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Marks each reader's notifications about the patient they opened read:
+        /// the pairs as a table joined on the unread index (account_id, read_at).
+        pub(crate) async fn mark_notifications_read_on(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            reads: &[$crate::PatientRead],
+        ) -> Result<(), $crate::StoreError> {
+            for chunk in reads.chunks(300) {
+                let mut rows = sqlx::QueryBuilder::<$db>::new("WITH opened (account_id, patient_id, at) AS (");
+                rows.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.reader).push_bind(r.patient_id).push_bind(r.at);
+                });
+                rows.push(
+                    ") UPDATE notifications SET read_at = opened.at FROM opened \
+                     WHERE notifications.account_id = opened.account_id AND notifications.patient_id = opened.patient_id \
+                     AND notifications.read_at IS NULL",
+                );
+                rows.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Appends audit events (each to its municipality's chain, in the given
+        /// order) with a few statements per chain; returns them as stored.
+        pub(crate) async fn append_audits_to(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            records: &[&tsunagu_domain::audit::AuditRecord],
+        ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
+            use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
+            // Chains in the order they first appear; each chain's events in the given order.
+            let mut chains: Vec<uuid::Uuid> = Vec::new();
+            for record in records {
+                let chain = chain_of(record.municipality_id);
+                if !chains.contains(&chain) {
+                    chains.push(chain);
+                }
+            }
+            let mut appended = Vec::with_capacity(records.len());
+            for chain in chains {
+                let of_chain: Vec<&tsunagu_domain::audit::AuditRecord> =
+                    records.iter().copied().filter(|r| chain_of(r.municipality_id) == chain).collect();
+                let count = of_chain.len() as i64;
+                // Claiming the next numbers locks the chain head until commit, so
+                // concurrent appenders to one chain queue up instead of forking it.
+                let (last_seq, mut prev_hash): (i64, Vec<u8>) = sqlx::query_as(
+                    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $3, $2) \
+                     ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + $3 RETURNING seq, hash",
+                )
+                .bind(chain).bind(GENESIS_HASH.as_slice()).bind(count)
+                .fetch_one(&mut *conn).await?;
+                let first_seq = last_seq - count + 1;
+                let mut events = Vec::with_capacity(of_chain.len());
+                for (offset, record) in of_chain.into_iter().enumerate() {
+                    let mut event = ChainedEvent {
+                        id: uuid::Uuid::now_v7(),
+                        chain,
+                        seq: first_seq + offset as i64,
+                        occurred_at: record.occurred_at,
+                        actor_account_id: record.actor_account_id.map(|a| a.0),
+                        actor_label: record.actor_label.clone(),
+                        action: record.action.code().to_owned(),
+                        target_kind: record.target_kind.to_owned(),
+                        target_id: record.target_id,
+                        source_ip: record.source_ip.clone(),
+                        details: record.details.to_string(),
+                        prev_hash,
+                        hash: Vec::new(),
+                    };
+                    event.hash = event_hash(&event).to_vec();
+                    prev_hash = event.hash.clone();
+                    events.push(event);
+                }
+                // 13 binds a row: chunks stay far under both backends' bind limits.
+                for chunk in events.chunks(500) {
+                    let mut rows = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
+                         target_kind, target_id, source_ip, details, prev_hash, hash) ",
+                    );
+                    rows.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.id).push_bind(e.chain).push_bind(e.seq).push_bind(e.occurred_at)
+                            .push_bind(e.actor_account_id).push_bind(&e.actor_label).push_bind(&e.action)
+                            .push_bind(&e.target_kind).push_bind(e.target_id).push_bind(&e.source_ip)
+                            .push_bind(&e.details).push_bind(&e.prev_hash).push_bind(&e.hash);
+                    });
+                    rows.build().execute(&mut *conn).await?;
+                }
+                sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
+                    .bind(chain).bind(&prev_hash).execute(&mut *conn).await?;
+                appended.extend(events);
+            }
+            Ok(appended)
+        }
+
         #[async_trait::async_trait]
         impl $crate::StoreTx for $tx {
             async fn commit(self: Box<Self>) -> Result<(), $crate::StoreError> {
@@ -619,15 +728,8 @@ macro_rules! impl_store_tx {
                 .bind(entry_id).fetch_all(self.conn()).await?)
             }
 
-            async fn mark_read(&mut self, entry_ids: &[uuid::Uuid], reader: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
-                for id in entry_ids {
-                    sqlx::query(
-                        "INSERT INTO entry_reads (entry_id, account_id, read_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT (entry_id, account_id) DO NOTHING",
-                    )
-                    .bind(id).bind(reader).bind(at).execute(self.conn()).await?;
-                }
-                Ok(())
+            async fn mark_read(&mut self, reads: &[$crate::EntryRead]) -> Result<(), $crate::StoreError> {
+                mark_read_on(self.conn(), reads).await
             }
 
             async fn read_receipts(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
@@ -760,87 +862,25 @@ macro_rules! impl_store_tx {
                 .bind(account_id).bind(limit).fetch_all(self.conn()).await?)
             }
 
-            async fn mark_notifications_read(&mut self, account_id: uuid::Uuid, patient_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
-                sqlx::query("UPDATE notifications SET read_at = $3 WHERE account_id = $1 AND patient_id = $2 AND read_at IS NULL")
-                    .bind(account_id).bind(patient_id).bind(at).execute(self.conn()).await?;
-                Ok(())
+            async fn mark_notifications_read(&mut self, reads: &[$crate::PatientRead]) -> Result<(), $crate::StoreError> {
+                mark_notifications_read_on(self.conn(), reads).await
             }
 
-            async fn append_audit(
-                &mut self,
-                record: &tsunagu_domain::audit::AuditRecord,
-            ) -> Result<tsunagu_domain::audit::ChainedEvent, $crate::StoreError> {
-                self.append_audits(&[record]).await?.pop()
-                    .ok_or_else(|| $crate::StoreError::Corrupt("an appended audit event went missing".into()))
+            async fn append_audit(&mut self, record: &tsunagu_domain::audit::AuditRecord) -> Result<(), $crate::StoreError> {
+                self.append_audits(&[record]).await
             }
 
-            async fn append_audits(
-                &mut self,
-                records: &[&tsunagu_domain::audit::AuditRecord],
-            ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
-                use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
-                // Chains in the order they first appear; each chain's events in the given order.
-                let mut chains: Vec<uuid::Uuid> = Vec::new();
-                for record in records {
-                    let chain = chain_of(record.municipality_id);
-                    if !chains.contains(&chain) {
-                        chains.push(chain);
+            async fn append_audits(&mut self, records: &[&tsunagu_domain::audit::AuditRecord]) -> Result<(), $crate::StoreError> {
+                match self {
+                    // In the writer's batch: appended with the whole batch's just before its
+                    // COMMIT (a few statements per batch instead of per use case), and
+                    // dropped with the use case if it is undone.
+                    $tx::Write(slot) => {
+                        slot.defer_audits(records);
+                        Ok(())
                     }
+                    _ => append_audits_to(self.conn(), records).await.map(|_| ()),
                 }
-                let mut appended = Vec::with_capacity(records.len());
-                for chain in chains {
-                    let of_chain: Vec<&tsunagu_domain::audit::AuditRecord> =
-                        records.iter().copied().filter(|r| chain_of(r.municipality_id) == chain).collect();
-                    let count = of_chain.len() as i64;
-                    // Claiming the next numbers locks the chain head until commit, so
-                    // concurrent appenders to one chain queue up instead of forking it.
-                    let (last_seq, mut prev_hash): (i64, Vec<u8>) = sqlx::query_as(
-                        "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $3, $2) \
-                         ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + $3 RETURNING seq, hash",
-                    )
-                    .bind(chain).bind(GENESIS_HASH.as_slice()).bind(count)
-                    .fetch_one(self.conn()).await?;
-                    let first_seq = last_seq - count + 1;
-                    let mut events = Vec::with_capacity(of_chain.len());
-                    for (offset, record) in of_chain.into_iter().enumerate() {
-                        let mut event = ChainedEvent {
-                            id: uuid::Uuid::now_v7(),
-                            chain,
-                            seq: first_seq + offset as i64,
-                            occurred_at: record.occurred_at,
-                            actor_account_id: record.actor_account_id.map(|a| a.0),
-                            actor_label: record.actor_label.clone(),
-                            action: record.action.code().to_owned(),
-                            target_kind: record.target_kind.to_owned(),
-                            target_id: record.target_id,
-                            source_ip: record.source_ip.clone(),
-                            details: record.details.to_string(),
-                            prev_hash,
-                            hash: Vec::new(),
-                        };
-                        event.hash = event_hash(&event).to_vec();
-                        prev_hash = event.hash.clone();
-                        events.push(event);
-                    }
-                    // 13 binds a row: chunks stay far under both backends' bind limits.
-                    for chunk in events.chunks(500) {
-                        let mut rows = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
-                             target_kind, target_id, source_ip, details, prev_hash, hash) ",
-                        );
-                        rows.push_values(chunk, |mut row, e| {
-                            row.push_bind(e.id).push_bind(e.chain).push_bind(e.seq).push_bind(e.occurred_at)
-                                .push_bind(e.actor_account_id).push_bind(&e.actor_label).push_bind(&e.action)
-                                .push_bind(&e.target_kind).push_bind(e.target_id).push_bind(&e.source_ip)
-                                .push_bind(&e.details).push_bind(&e.prev_hash).push_bind(&e.hash);
-                        });
-                        rows.build().execute(self.conn()).await?;
-                    }
-                    sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
-                        .bind(chain).bind(&prev_hash).execute(self.conn()).await?;
-                    appended.extend(events);
-                }
-                Ok(appended)
             }
 
             async fn audit_heads(&mut self) -> Result<Vec<$crate::ChainHead>, $crate::StoreError> {

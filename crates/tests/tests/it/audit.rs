@@ -13,6 +13,8 @@ crate::on_both_databases!(
     an_inserted_event_is_found,
     the_log_refuses_updates_from_the_application_role,
     events_appended_together_keep_each_chain_in_order,
+    a_use_case_undone_in_a_shared_batch_leaves_no_audit_event,
+    concurrent_reads_are_each_audited_and_share_commits,
 );
 
 /// Runs raw SQL on the test database, as someone with database access would.
@@ -185,8 +187,16 @@ async fn events_appended_together_keep_each_chain_in_order(db: &TestDb) {
     let refs: Vec<&AuditRecord> = records.iter().collect();
     let mut tx = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
     let heads_before = tx.audit_heads().await.unwrap_or_else(|e| panic!("{e}"));
-    let appended = tx.append_audits(&refs).await.unwrap_or_else(|e| panic!("{e}"));
+    tx.append_audits(&refs).await.unwrap_or_else(|e| panic!("{e}"));
     tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    // As stored: each chain's events after its head before the append.
+    let mut appended = Vec::new();
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    for chain in [m.0, tsunagu_domain::audit::chain_of(None)] {
+        let start = heads_before.iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
+        appended.extend(read.audit_events_after(chain, start, 100).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    drop(read);
     assert_eq!(appended.len(), 7);
     for chain in [m.0, tsunagu_domain::audit::chain_of(None)] {
         let of_chain: Vec<_> = appended.iter().filter(|e| e.chain == chain).collect();
@@ -200,6 +210,116 @@ async fn events_appended_together_keep_each_chain_in_order(db: &TestDb) {
     }
     let labels: Vec<&str> = appended.iter().filter(|e| e.chain == m.0).map(|e| e.actor_label.as_str()).collect();
     assert_eq!(labels, ["reader 1", "reader 2", "reader 4", "reader 5"]);
+    let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.is_intact(), "{report:?}");
+}
+
+/// In the writer's batch, a use case's audit events are appended with the
+/// batch's others just before COMMIT: one that is undone (dropped without
+/// commit) leaves none, while the use cases around it keep theirs.
+async fn a_use_case_undone_in_a_shared_batch_leaves_no_audit_event(db: &TestDb) {
+    use tsunagu_domain::audit::{AuditAction, AuditRecord};
+    let t = TestApp::start(db).await;
+    history(&t).await;
+    let record = |label: &str| AuditRecord {
+        municipality_id: None,
+        occurred_at: t.app.now(),
+        actor_account_id: None,
+        actor_label: label.to_owned(),
+        action: AuditAction::PatientViewed,
+        target_kind: "patient",
+        target_id: Some(uuid::Uuid::now_v7()),
+        source_ip: None,
+        details: serde_json::json!({}),
+    };
+    let chain = tsunagu_domain::audit::chain_of(None);
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let start = read
+        .audit_heads()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .find(|h| h.chain == chain)
+        .map_or(0, |h| h.seq);
+    drop(read);
+    // The first use case's commit waits for the batch; the next two join it.
+    let mut first = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    first.append_audit(&record("kept 1")).await.unwrap_or_else(|e| panic!("{e}"));
+    let first = tokio::spawn(first.commit());
+    let mut undone = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    undone.append_audit(&record("undone")).await.unwrap_or_else(|e| panic!("{e}"));
+    drop(undone);
+    let mut third = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    third.append_audit(&record("kept 2")).await.unwrap_or_else(|e| panic!("{e}"));
+    third.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    first.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let labels: Vec<String> = read
+        .audit_events_after(chain, start, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|e| e.actor_label)
+        .collect();
+    assert_eq!(labels, ["kept 1", "kept 2"]);
+    drop(read);
+    let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.is_intact(), "{report:?}");
+}
+
+/// Reads hand their audit events to the writer's next batch: every one that
+/// was answered is in the log, in its chain, and they shared commits.
+async fn concurrent_reads_are_each_audited_and_share_commits(db: &TestDb) {
+    use tsunagu_domain::audit::{AuditAction, AuditRecord};
+    let t = TestApp::start(db).await;
+    history(&t).await;
+    let chain = tsunagu_domain::audit::chain_of(None);
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let start = read
+        .audit_heads()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .find(|h| h.chain == chain)
+        .map_or(0, |h| h.seq);
+    drop(read);
+    let batches_before = t.store.write_batches();
+    let mut reads = Vec::new();
+    for i in 0..60 {
+        let store = t.store.clone();
+        let audit = AuditRecord {
+            municipality_id: None,
+            occurred_at: t.app.now(),
+            actor_account_id: None,
+            actor_label: format!("reader {i}"),
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target_id: Some(uuid::Uuid::now_v7()),
+            source_ip: None,
+            details: serde_json::json!({}),
+        };
+        reads.push(tokio::spawn(async move {
+            store.record_read(tsunagu_store::ReadTrace { audit, receipts: Vec::new(), opened: None }).await
+        }));
+    }
+    for r in reads {
+        r.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let batches = t.store.write_batches() - batches_before;
+    assert!(batches < 60, "60 concurrent reads took {batches} commits: nothing was shared");
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut labels: Vec<String> = read
+        .audit_events_after(chain, start, 100)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|e| e.actor_label)
+        .collect();
+    drop(read);
+    labels.sort();
+    let mut expected: Vec<String> = (0..60).map(|i| format!("reader {i}")).collect();
+    expected.sort();
+    assert_eq!(labels, expected);
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_intact(), "{report:?}");
 }
