@@ -931,11 +931,10 @@ impl App {
             .iter()
             .map(|f| tsunagu_domain::care::AttachmentFile::inspect(&f.declared_type, &f.file_name, &f.bytes))
             .collect::<Result<_, _>>()?;
-        // Check access before writing any file.
-        let mut tx = self.store.begin_read().await?;
-        let precheck = load(tx.as_mut(), patient, self.now()).await?;
+        // Check access before writing any file (and before queueing for the
+        // writer): on the scope as kept, the authoritative check is below.
+        let precheck = self.kept_scope(patient).await?;
         enforce(policy::write_patient(&actor, &precheck.scope))?;
-        drop(tx);
         let mut stored = Vec::new();
         for (file, kind) in files.iter().zip(&inspected) {
             let id = Uuid::now_v7();
