@@ -347,9 +347,9 @@ impl App {
     ) -> Result<Vec<DocumentRecord>, AppError> {
         session.require_scope("DocumentReference", Access::Read)?;
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
         let rows = tx.visible_attachments(patient, me, &filter).await?;
@@ -565,9 +565,9 @@ impl App {
             session.require_scope(resource, Access::Read)?;
         }
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         if loaded.is_family(actor.account_id.0) {
             // A transfer is the professionals' business; family read on the pages.
             return Err(AppError::Forbidden);
@@ -620,9 +620,9 @@ impl App {
     ) -> Result<Page<TimelineEntry>, AppError> {
         session.require_scope(search.resource.name(), Access::Read)?;
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let kind =
             if search.resource == TimelineResource::Encounter { Some(EntryKind::VisitRecord) } else { search.kind };

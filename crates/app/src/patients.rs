@@ -1366,9 +1366,9 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
         self.record_read(
@@ -1454,9 +1454,9 @@ impl App {
         }
         let start = from.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let end = (to + time::Duration::days(1)).midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let audiences = loaded.filter_for(me);
         let rows: Vec<TimelineRow> = tx
@@ -1776,9 +1776,9 @@ impl App {
     ) -> Result<(PatientView, Vec<AccessView>), AppError> {
         session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
         let actor = session.actor()?;
-        let mut tx = self.store.begin_read().await?;
-        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
+        let mut tx = self.store.reader().await?;
         let chain = tsunagu_domain::audit::chain_of(Some(loaded.scope.municipality_id));
         let events = tx.audit_events_for_target(chain, patient, 500).await?;
         drop(tx);
