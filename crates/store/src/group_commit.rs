@@ -55,6 +55,32 @@ pub(crate) trait WriterConnection: Send + 'static {
     async fn write_deferred(&mut self, deferred: &Deferred) -> Result<(), StoreError>;
 }
 
+/// Implements [`WriterConnection`] for a backend's connection type, with the
+/// statement that opens its batches; the queries are the backend module's
+/// (stamped out by `sql.rs`).
+macro_rules! impl_writer_connection {
+    ($conn:ty, $begin:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::group_commit::WriterConnection for $conn {
+            const BEGIN: &'static str = concat!($begin, "; SAVEPOINT use_case");
+            const BEGIN_BATCH: &'static str = $begin;
+            async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+                sqlx::raw_sql(sql).execute(self).await.map(|_| ())
+            }
+            async fn write_deferred(
+                &mut self,
+                deferred: &$crate::group_commit::Deferred,
+            ) -> Result<(), $crate::StoreError> {
+                mark_read_on(self, &deferred.receipts).await?;
+                mark_notifications_read_on(self, &deferred.opened).await?;
+                let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
+                append_audits_to(self, &audits).await.map(|_| ())
+            }
+        }
+    };
+}
+pub(crate) use impl_writer_connection;
+
 /// Work written for the whole batch just before its COMMIT, a few statements
 /// for all: the use cases' audit events, and everything reads leave behind.
 #[derive(Default)]

@@ -34,20 +34,7 @@ impl PostgresStore {
 
 impl_store_tx!(PostgresTx, Postgres);
 
-#[async_trait]
-impl crate::group_commit::WriterConnection for sqlx::PgConnection {
-    const BEGIN: &'static str = "BEGIN; SAVEPOINT use_case";
-    const BEGIN_BATCH: &'static str = "BEGIN";
-    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(sql).execute(self).await.map(|_| ())
-    }
-    async fn write_deferred(&mut self, deferred: &crate::group_commit::Deferred) -> Result<(), StoreError> {
-        mark_read_on(self, &deferred.receipts).await?;
-        mark_notifications_read_on(self, &deferred.opened).await?;
-        let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
-        append_audits_to(self, &audits).await.map(|_| ())
-    }
-}
+crate::group_commit::impl_writer_connection!(sqlx::PgConnection, "BEGIN");
 crate::backup_system::impl_backup_system_tx!(PostgresTx);
 crate::registry::impl_registry_tx!(PostgresTx, Postgres);
 crate::public_pages::impl_public_pages_tx!(PostgresTx);

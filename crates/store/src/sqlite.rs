@@ -46,20 +46,7 @@ impl SqliteStore {
 
 impl_store_tx!(SqliteTx, Sqlite);
 
-#[async_trait]
-impl crate::group_commit::WriterConnection for sqlx::SqliteConnection {
-    const BEGIN: &'static str = "BEGIN IMMEDIATE; SAVEPOINT use_case";
-    const BEGIN_BATCH: &'static str = "BEGIN IMMEDIATE";
-    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(sql).execute(self).await.map(|_| ())
-    }
-    async fn write_deferred(&mut self, deferred: &crate::group_commit::Deferred) -> Result<(), StoreError> {
-        mark_read_on(self, &deferred.receipts).await?;
-        mark_notifications_read_on(self, &deferred.opened).await?;
-        let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
-        append_audits_to(self, &audits).await.map(|_| ())
-    }
-}
+crate::group_commit::impl_writer_connection!(sqlx::SqliteConnection, "BEGIN IMMEDIATE");
 crate::backup_system::impl_backup_system_tx!(SqliteTx);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);

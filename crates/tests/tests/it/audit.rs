@@ -164,26 +164,15 @@ async fn the_log_refuses_updates_from_the_application_role(db: &TestDb) {
 /// Several events of two chains appended in one go (how reads are audited
 /// under load): each chain numbered on, linked in the given order, intact.
 async fn events_appended_together_keep_each_chain_in_order(db: &TestDb) {
-    use tsunagu_domain::audit::{AuditAction, AuditRecord};
+    use tsunagu_domain::audit::AuditRecord;
     let t = TestApp::start(db).await;
     history(&t).await;
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     let kashiwa = tx.municipality_by_code("122173").await.unwrap_or_else(|e| panic!("{e}"));
     let m = tsunagu_domain::ids::MunicipalityId(kashiwa.unwrap_or_else(|| panic!("no kashiwa")).id);
     drop(tx);
-    let record = |municipality, label: &str| AuditRecord {
-        municipality_id: municipality,
-        occurred_at: t.app.now(),
-        actor_account_id: None,
-        actor_label: label.to_owned(),
-        action: AuditAction::PatientViewed,
-        target_kind: "patient",
-        target_id: Some(uuid::Uuid::now_v7()),
-        source_ip: None,
-        details: serde_json::json!({}),
-    };
     let records: Vec<AuditRecord> =
-        (0..7).map(|i| record(if i % 3 == 0 { None } else { Some(m) }, &format!("reader {i}"))).collect();
+        (0..7).map(|i| viewed_by(&t, if i % 3 == 0 { None } else { Some(m) }, &format!("reader {i}"))).collect();
     let refs: Vec<&AuditRecord> = records.iter().collect();
     let mut tx = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
     let heads_before = tx.audit_heads().await.unwrap_or_else(|e| panic!("{e}"));
@@ -218,51 +207,22 @@ async fn events_appended_together_keep_each_chain_in_order(db: &TestDb) {
 /// batch's others just before COMMIT: one that is undone (dropped without
 /// commit) leaves none, while the use cases around it keep theirs.
 async fn a_use_case_undone_in_a_shared_batch_leaves_no_audit_event(db: &TestDb) {
-    use tsunagu_domain::audit::{AuditAction, AuditRecord};
     let t = TestApp::start(db).await;
     history(&t).await;
-    let record = |label: &str| AuditRecord {
-        municipality_id: None,
-        occurred_at: t.app.now(),
-        actor_account_id: None,
-        actor_label: label.to_owned(),
-        action: AuditAction::PatientViewed,
-        target_kind: "patient",
-        target_id: Some(uuid::Uuid::now_v7()),
-        source_ip: None,
-        details: serde_json::json!({}),
-    };
     let chain = tsunagu_domain::audit::chain_of(None);
-    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    let start = read
-        .audit_heads()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .iter()
-        .find(|h| h.chain == chain)
-        .map_or(0, |h| h.seq);
-    drop(read);
-    // The first use case's commit waits for the batch; the next two join it.
+    let start = chain_head(&t, chain).await;
+    // The first use case's commit waits for the batch; the next two may join it.
     let mut first = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
-    first.append_audit(&record("kept 1")).await.unwrap_or_else(|e| panic!("{e}"));
+    first.append_audit(&viewed_by(&t, None, "kept 1")).await.unwrap_or_else(|e| panic!("{e}"));
     let first = tokio::spawn(first.commit());
     let mut undone = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
-    undone.append_audit(&record("undone")).await.unwrap_or_else(|e| panic!("{e}"));
+    undone.append_audit(&viewed_by(&t, None, "undone")).await.unwrap_or_else(|e| panic!("{e}"));
     drop(undone);
     let mut third = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
-    third.append_audit(&record("kept 2")).await.unwrap_or_else(|e| panic!("{e}"));
+    third.append_audit(&viewed_by(&t, None, "kept 2")).await.unwrap_or_else(|e| panic!("{e}"));
     third.commit().await.unwrap_or_else(|e| panic!("{e}"));
     first.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    let labels: Vec<String> = read
-        .audit_events_after(chain, start, 100)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|e| e.actor_label)
-        .collect();
-    assert_eq!(labels, ["kept 1", "kept 2"]);
-    drop(read);
+    assert_eq!(labels_after(&t, chain, start).await, ["kept 1", "kept 2"]);
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_intact(), "{report:?}");
 }
@@ -270,34 +230,15 @@ async fn a_use_case_undone_in_a_shared_batch_leaves_no_audit_event(db: &TestDb) 
 /// Reads hand their audit events to the writer's next batch: every one that
 /// was answered is in the log, in its chain, and they shared commits.
 async fn concurrent_reads_are_each_audited_and_share_commits(db: &TestDb) {
-    use tsunagu_domain::audit::{AuditAction, AuditRecord};
     let t = TestApp::start(db).await;
     history(&t).await;
     let chain = tsunagu_domain::audit::chain_of(None);
-    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    let start = read
-        .audit_heads()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .iter()
-        .find(|h| h.chain == chain)
-        .map_or(0, |h| h.seq);
-    drop(read);
+    let start = chain_head(&t, chain).await;
     let batches_before = t.store.write_batches();
     let mut reads = Vec::new();
     for i in 0..60 {
         let store = t.store.clone();
-        let audit = AuditRecord {
-            municipality_id: None,
-            occurred_at: t.app.now(),
-            actor_account_id: None,
-            actor_label: format!("reader {i}"),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target_id: Some(uuid::Uuid::now_v7()),
-            source_ip: None,
-            details: serde_json::json!({}),
-        };
+        let audit = viewed_by(&t, None, &format!("reader {i}"));
         reads.push(tokio::spawn(async move {
             store.record_read(tsunagu_store::ReadTrace { audit, receipts: Vec::new(), opened: None }).await
         }));
@@ -307,19 +248,44 @@ async fn concurrent_reads_are_each_audited_and_share_commits(db: &TestDb) {
     }
     let batches = t.store.write_batches() - batches_before;
     assert!(batches < 60, "60 concurrent reads took {batches} commits: nothing was shared");
-    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
-    let mut labels: Vec<String> = read
-        .audit_events_after(chain, start, 100)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|e| e.actor_label)
-        .collect();
-    drop(read);
+    let mut labels = labels_after(&t, chain, start).await;
     labels.sort();
     let mut expected: Vec<String> = (0..60).map(|i| format!("reader {i}")).collect();
     expected.sort();
     assert_eq!(labels, expected);
     let report = t.app.verify_audit().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_intact(), "{report:?}");
+}
+
+/// A synthetic "patient viewed" event by `label`, in `municipality`'s chain.
+fn viewed_by(
+    t: &TestApp,
+    municipality: Option<tsunagu_domain::ids::MunicipalityId>,
+    label: &str,
+) -> tsunagu_domain::audit::AuditRecord {
+    tsunagu_domain::audit::AuditRecord {
+        municipality_id: municipality,
+        occurred_at: t.app.now(),
+        actor_account_id: None,
+        actor_label: label.to_owned(),
+        action: tsunagu_domain::audit::AuditAction::PatientViewed,
+        target_kind: "patient",
+        target_id: Some(uuid::Uuid::now_v7()),
+        source_ip: None,
+        details: serde_json::json!({}),
+    }
+}
+
+/// The sequence number of `chain`'s newest event (0 if it has none).
+async fn chain_head(t: &TestApp, chain: uuid::Uuid) -> i64 {
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let heads = read.audit_heads().await.unwrap_or_else(|e| panic!("{e}"));
+    heads.iter().find(|h| h.chain == chain).map_or(0, |h| h.seq)
+}
+
+/// The actor labels of `chain`'s events after `seq`, in chain order.
+async fn labels_after(t: &TestApp, chain: uuid::Uuid, seq: i64) -> Vec<String> {
+    let mut read = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let events = read.audit_events_after(chain, seq, 1000).await.unwrap_or_else(|e| panic!("{e}"));
+    events.into_iter().map(|e| e.actor_label).collect()
 }
