@@ -74,7 +74,7 @@ macro_rules! impl_writer_connection {
                 mark_read_on(self, &deferred.receipts).await?;
                 mark_notifications_read_on(self, &deferred.opened).await?;
                 let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
-                append_audits_to(self, &audits).await.map(|_| ())
+                append_audits_to(self, &audits).await
             }
         }
     };

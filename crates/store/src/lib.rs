@@ -279,8 +279,6 @@ pub trait StoreTx:
     async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError>;
     /// Unread notifications of an account whose patient it is still an active member of, newest first.
     async fn unread_notifications(&mut self, account_id: Uuid, limit: i64) -> Result<Vec<NotificationRow>, StoreError>;
-    /// Marks each reader's notifications about the patient they opened read, in one statement per few hundred.
-    async fn mark_notifications_read(&mut self, reads: &[PatientRead]) -> Result<(), StoreError>;
 
     // E-mail notifications
     async fn set_email_notifications(&mut self, account_id: Uuid, on: bool) -> Result<(), StoreError>;

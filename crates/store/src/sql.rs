@@ -64,11 +64,11 @@ macro_rules! impl_store_tx {
         }
 
         /// Appends audit events (each to its municipality's chain, in the given
-        /// order) with a few statements per chain; returns them as stored.
+        /// order) with a few statements per chain.
         pub(crate) async fn append_audits_to(
             conn: &mut <$db as sqlx::Database>::Connection,
             records: &[&tsunagu_domain::audit::AuditRecord],
-        ) -> Result<Vec<tsunagu_domain::audit::ChainedEvent>, $crate::StoreError> {
+        ) -> Result<(), $crate::StoreError> {
             use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
             // Chains in the order they first appear; each chain's events in the given order.
             let mut chains: Vec<uuid::Uuid> = Vec::new();
@@ -78,7 +78,6 @@ macro_rules! impl_store_tx {
                     chains.push(chain);
                 }
             }
-            let mut appended = Vec::with_capacity(records.len());
             for chain in chains {
                 let of_chain: Vec<&tsunagu_domain::audit::AuditRecord> =
                     records.iter().copied().filter(|r| chain_of(r.municipality_id) == chain).collect();
@@ -129,9 +128,8 @@ macro_rules! impl_store_tx {
                 }
                 sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
                     .bind(chain).bind(&prev_hash).execute(&mut *conn).await?;
-                appended.extend(events);
             }
-            Ok(appended)
+            Ok(())
         }
 
         #[async_trait::async_trait]
@@ -862,10 +860,6 @@ macro_rules! impl_store_tx {
                 .bind(account_id).bind(limit).fetch_all(self.conn()).await?)
             }
 
-            async fn mark_notifications_read(&mut self, reads: &[$crate::PatientRead]) -> Result<(), $crate::StoreError> {
-                mark_notifications_read_on(self.conn(), reads).await
-            }
-
             async fn append_audit(&mut self, record: &tsunagu_domain::audit::AuditRecord) -> Result<(), $crate::StoreError> {
                 self.append_audits(&[record]).await
             }
@@ -879,7 +873,7 @@ macro_rules! impl_store_tx {
                         slot.defer_audits(records);
                         Ok(())
                     }
-                    _ => append_audits_to(self.conn(), records).await.map(|_| ()),
+                    _ => append_audits_to(self.conn(), records).await,
                 }
             }
 
