@@ -4,10 +4,10 @@
 //! Every write goes through one writer connection. A use case runs inside a
 //! savepoint of the open batch transaction, so its failure undoes only its own
 //! work; committing it releases the savepoint and then *waits* for the batch.
-//! A flusher task commits the batch as soon as it gets the writer: the writer
-//! lock is fair (first come, first served), so every use case that queued
-//! while the previous batch was being written to disk runs before the flusher
-//! and rides on the same fsync. Under no load a batch is one use case, and the
+//! A flusher, on a thread of its own, commits the batch as soon as it gets
+//! the writer: the writer lock is fair (first come, first served), so every
+//! use case that queued while the previous batch was being written to disk
+//! runs before the flusher and rides on the same fsync. Under no load a batch is one use case, and the
 //! added latency is one task hop; under load, the cost of the fsync is shared.
 //!
 //! The writer connection's round trips (each a hand-off to the database
@@ -224,9 +224,9 @@ pub(crate) struct GroupCommit<C> {
 }
 
 impl<C: WriterConnection> GroupCommit<C> {
-    /// Takes over `conn` and starts the flusher on the current Tokio runtime;
+    /// Takes over `conn` and starts the flusher on a thread of its own;
     /// `reconnect` opens a replacement when the connection is lost.
-    pub(crate) fn start(conn: C, reconnect: Reconnect<C>) -> Self {
+    pub(crate) fn start(conn: C, reconnect: Reconnect<C>) -> Result<Self, std::io::Error> {
         let batches = Arc::new(AtomicU64::new(0));
         let writer = Arc::new(Mutex::new(Writer {
             conn,
@@ -239,8 +239,14 @@ impl<C: WriterConnection> GroupCommit<C> {
         }));
         let flush = Arc::new(Notify::new());
         let reads = Arc::new(std::sync::Mutex::new(WaitingReads::default()));
-        tokio::spawn(flusher(Arc::downgrade(&writer), flush.clone(), reads.clone()));
-        Self { writer, flush, reads, batches }
+        let task = flusher(Arc::downgrade(&writer), flush.clone(), reads.clone());
+        // The flusher runs on a thread of its own: on the request runtime,
+        // each of its round trips' replies queued behind every ready request
+        // task, and the commits (which every waiting request needs) came
+        // late. Measured: audited reads +10–60 % (docs/performance.md).
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        std::thread::Builder::new().name("tsunagu-group-commit".into()).spawn(move || runtime.block_on(task))?;
+        Ok(Self { writer, flush, reads, batches })
     }
 
     /// Opens the writer connection from `options`, which also serve to reconnect.
@@ -253,7 +259,7 @@ impl<C: WriterConnection> GroupCommit<C> {
             let options = options.clone();
             Box::pin(async move { options.connect().await })
         });
-        Ok(Self::start(conn, reconnect))
+        Ok(Self::start(conn, reconnect)?)
     }
 
     /// Joins the open batch (opening one if needed) in a fresh savepoint.
@@ -395,7 +401,7 @@ mod tests {
             let url = url.clone();
             Box::pin(async move { SqliteConnection::connect(&url).await })
         });
-        (path, GroupCommit::start(conn, reconnect))
+        (path, GroupCommit::start(conn, reconnect).unwrap())
     }
 
     async fn count_from_another_connection(path: &std::path::Path) -> i64 {
