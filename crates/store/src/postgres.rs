@@ -13,9 +13,6 @@ use std::time::Duration;
 /// commit (see [`crate::group_commit`]): audited writes of one municipality
 /// serialise on its audit-chain head anyway, so one writer loses nothing and
 /// shares each commit's WAL flush among many requests.
-/// How long a pooled connection may lie idle before it is tested again.
-const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
-
 pub struct PostgresStore {
     pool: PgPool,
     writer: GroupCommit<PgConnection>,
@@ -24,21 +21,9 @@ pub struct PostgresStore {
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
-        // A connection is tested (one round trip) before use only when it has
-        // lain idle, as across a server restart; under load, connections are
-        // idle for microseconds and the test would double a read's round trips.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            })
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
