@@ -254,7 +254,7 @@ impl App {
         let updated = tx.account(row.id).await?.ok_or(AppError::NotFound)?;
         let view = load_account(tx.as_mut(), updated).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(view)
     }
 
@@ -320,7 +320,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 
@@ -347,7 +347,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 
@@ -404,7 +404,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(account.login_id)
     }
 
@@ -457,7 +457,7 @@ impl App {
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(IssuedCode { account, code, expires_at })
     }
 }

@@ -171,7 +171,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 

@@ -99,7 +99,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.public_data_changed();
+        self.public_data_changed().await;
         row.try_into()
     }
 
@@ -144,8 +144,8 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
-        self.public_data_changed();
+        self.sessions_changed().await;
+        self.public_data_changed().await;
         row.try_into()
     }
 

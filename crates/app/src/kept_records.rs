@@ -3,8 +3,8 @@
 //! queries, most of a short read's cost. A read within the look-up time
 //! (`Settings::session_cache`) takes it from here instead. Any committed write
 //! that might change it forgets every kept scope on this instance
-//! (`write_tx.rs`); other instances of a PostgreSQL installation see a change
-//! when their copy expires, as for sessions. An emergency grant that expires
+//! (`write_tx.rs`) and tells the other instances of a PostgreSQL
+//! installation to do the same, as for sessions. An emergency grant that expires
 //! while kept ends the keeping: access stops at the grant's end exactly.
 
 use crate::kept::KeptAnswers;

@@ -44,7 +44,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::clock::{Clock, to_micros};
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
-use tsunagu_store::Store;
+use tsunagu_store::{Change, Store};
 use uuid::Uuid;
 
 /// Where a request came from, for the audit log and throttling.
@@ -94,16 +94,76 @@ impl App {
         }
     }
 
-    /// Sessions, tokens, accounts, memberships or facilities changed: no
-    /// remembered session look-up may be used any more.
-    pub(crate) fn sessions_changed(&self) {
+    /// Sessions, tokens, accounts, memberships or facilities changed (and
+    /// committed): no remembered session look-up may be used any more, here
+    /// or on the installation's other instances.
+    pub(crate) async fn sessions_changed(&self) {
         self.sessions.clear();
+        self.announce(Change::Sessions).await;
     }
 
-    /// Registry data changed: no kept public answer may be given any more.
-    pub(crate) fn public_data_changed(&self) {
-        self.public_lists.clear();
-        self.public_renderings.clear();
+    /// Registry data changed (and committed): no kept public answer may be
+    /// given any more, here or on the other instances.
+    pub(crate) async fn public_data_changed(&self) {
+        self.forget(Change::PublicData);
+        self.announce(Change::PublicData).await;
+    }
+
+    /// Forgets what this instance keeps that `change` may have made wrong.
+    pub(crate) fn forget(&self, change: Change) {
+        match change {
+            Change::Sessions => self.sessions.clear(),
+            Change::Records => self.records.forget_all(),
+            Change::PublicData => {
+                self.public_lists.clear();
+                self.public_renderings.clear();
+            }
+        }
+    }
+
+    /// Tells the other instances. The change is committed already: if the
+    /// telling fails, they forget when their copy expires (as they did
+    /// before being told), so it is logged, not returned.
+    pub(crate) async fn announce(&self, change: Change) {
+        if let Err(e) = self.store.announce(change).await {
+            tracing::warn!(error = %e, ?change, "could not tell the other instances of a change");
+        }
+    }
+
+    /// Follows what the installation's other instances announce (PostgreSQL;
+    /// `tsunagu serve` starts it), forgetting here what they changed there:
+    /// a consent withdrawn or a member removed through one instance stops
+    /// reads through every other at once, not when their copy expires.
+    /// Returns `false` when there is nothing to follow (SQLite).
+    pub async fn follow_other_instances(&self) -> Result<bool, AppError> {
+        let Some(mut feed) = self.store.change_feed().await? else { return Ok(false) };
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match feed.next().await {
+                    Ok(Some(change)) => app.forget(change),
+                    // Announcements may have been missed: forget everything.
+                    Ok(None) => app.forget_everything(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the other instances' announcements; listening again");
+                        app.forget_everything();
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        match app.store.change_feed().await {
+                            Ok(Some(again)) => feed = again,
+                            Ok(None) => return,
+                            Err(e) => tracing::warn!(error = %e, "cannot listen for announcements yet"),
+                        }
+                    }
+                }
+            }
+        });
+        Ok(true)
+    }
+
+    fn forget_everything(&self) {
+        for change in [Change::Sessions, Change::Records, Change::PublicData] {
+            self.forget(change);
+        }
     }
 
     /// The version of public data now: read it before rendering an answer to keep.

@@ -319,8 +319,8 @@ impl App {
             );
             tx.append_audit(&record).await?;
             tx.commit().await?;
-            self.sessions_changed();
-            self.public_data_changed();
+            self.sessions_changed().await;
+            self.public_data_changed().await;
             // After a large import the planner's statistics are stale (the
             // nearest search would scan instead of using its index).
             if report.added + report.updated >= 10_000 {
@@ -703,7 +703,7 @@ impl App {
         );
         tx.append_audit(&record).await?;
         tx.commit().await?;
-        self.public_data_changed();
+        self.public_data_changed().await;
         Ok(())
     }
 

@@ -7,8 +7,9 @@
 //! - every change on this instance to sessions, tokens, accounts, memberships
 //!   or facilities forgets all answers at once (`App::sessions_changed`), so
 //!   sign-out, revocation or suspension take effect here immediately;
-//! - another instance (several servers on one PostgreSQL) sees such a change
-//!   when its copy expires: within that time, never later;
+//! - another instance (several servers on one PostgreSQL) is told of such a
+//!   change at once (`App::follow_other_instances`); were it not, it would
+//!   see it when its copy expires: within that time, never later;
 //! - expiry and idle time-out are checked on every use, cached or not.
 //!
 //! A lookup that started before a change and finishes after it is not kept:

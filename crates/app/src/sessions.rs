@@ -231,7 +231,7 @@ impl App {
             let mut tx = self.begin().await?;
             tx.delete_session(&hash).await?;
             tx.commit().await?;
-            self.sessions_changed();
+            self.sessions_changed().await;
             return Ok(None);
         }
         let Some(account_row) = tx.account(row.account_id).await? else {
@@ -333,7 +333,7 @@ impl App {
         if self.throttled(tx.as_mut(), &account.login_id, meta).await? {
             tx.delete_session(&row.token_hash).await?;
             tx.commit().await?;
-            self.sessions_changed();
+            self.sessions_changed().await;
             return Err(AppError::Throttled);
         }
         let stored = account.totp_secret.clone().ok_or(AppError::Unauthenticated)?;
@@ -376,7 +376,7 @@ impl App {
         tx.clear_sign_in_failures(&account_key(&account.login_id)).await?;
         let signed_in = self.promote(tx.as_mut(), &row, &account, method, meta).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(signed_in)
     }
 
@@ -436,7 +436,7 @@ impl App {
         .await?;
         let signed_in = self.promote(tx.as_mut(), &row, &account, "totp", meta).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok((signed_in, codes))
     }
 
@@ -472,7 +472,7 @@ impl App {
             }
         }
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 
@@ -491,7 +491,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(ended)
     }
 
@@ -539,7 +539,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 
@@ -563,7 +563,7 @@ impl App {
         ))
         .await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(codes)
     }
 
@@ -581,7 +581,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.set_language(session.account.id.0, language).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(())
     }
 }
@@ -592,7 +592,7 @@ impl App {
         let mut tx = self.begin().await?;
         let n = tx.delete_expired_sessions(self.now()).await?;
         tx.commit().await?;
-        self.sessions_changed();
+        self.sessions_changed().await;
         Ok(n)
     }
 }

@@ -28,10 +28,12 @@ pub struct Settings {
     /// The outgoing webhook for escalation events, if configured.
     pub webhook: Option<WebhookSettings>,
     /// How long this instance reuses an answer of the public map (public data;
-    /// a write here empties it at once, other instances within this time).
+    /// a write here empties it at once, and other instances once told; this
+    /// time bounds an untold one).
     pub public_cache: std::time::Duration,
     /// How long this instance reuses a session or token look-up (a change here
-    /// forgets them at once, other instances within this time).
+    /// forgets them at once, and other instances once told; this time bounds
+    /// an untold one).
     pub session_cache: std::time::Duration,
     /// Seals second-factor secrets in the database (`None`: stored as they are;
     /// `tsunagu serve` always sets one, from its key file).

@@ -1,21 +1,20 @@
 //! A use case's write transaction. Reads keep who may read a patient's
 //! record (`kept_records.rs`) for a moment; any committed write might change
-//! that, so committing forgets them all on this instance, unless the use case
+//! that, so committing forgets them all on this instance (and tells the
+//! installation's other instances to do the same), unless the use case
 //! was opened with [`App::begin_keeping_records`] because it writes nothing a
 //! record's scope is made of (an entry, a receipt, a session's last use).
 //! Forgetting is the default: a use case that forgets to opt out costs a few
 //! look-ups, never a stale access decision.
 
 use crate::App;
-use crate::kept_records::KeptRecords;
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
-use tsunagu_store::{StoreError, StoreTx};
+use tsunagu_store::{Change, StoreError, StoreTx};
 
 pub(crate) struct WriteTx {
     tx: Box<dyn StoreTx>,
-    /// The records to forget once this commits (None: it changes none).
-    forgets: Option<Arc<KeptRecords>>,
+    /// Whose kept records to forget once this commits (None: it changes none).
+    forgets: Option<App>,
 }
 
 impl WriteTx {
@@ -30,8 +29,9 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         let result = self.tx.commit().await;
         // Even after an error: the commit may have landed.
-        if let Some(records) = self.forgets {
-            records.forget_all();
+        if let Some(app) = self.forgets {
+            app.forget(Change::Records);
+            app.announce(Change::Records).await;
         }
         result
     }
@@ -58,7 +58,7 @@ impl DerefMut for WriteTx {
 impl App {
     /// Starts a use case's write transaction (see [`WriteTx`]).
     pub(crate) async fn begin(&self) -> Result<WriteTx, crate::AppError> {
-        Ok(WriteTx { tx: self.store.begin().await?, forgets: Some(Arc::clone(&self.records)) })
+        Ok(WriteTx { tx: self.store.begin().await?, forgets: Some(self.clone()) })
     }
 
     /// Starts a write that changes no patient's profile, consent, team,

@@ -327,6 +327,10 @@ async fn serve(
             n => Some(tsunagu_web::TokenLimit { per_minute: n, burst: n.clamp(20, 200) }),
         },
     };
+    // Before the first request: what other instances change is forgotten here at once.
+    if app.follow_other_instances().await? {
+        tracing::info!("following the other instances' changes (PostgreSQL LISTEN)");
+    }
     let sealed = app.seal_second_factors().await?;
     if sealed > 0 {
         tracing::info!(sealed, "sealed second-factor secrets stored before sealing existed");

@@ -153,3 +153,76 @@ async fn two_servers_limit_a_client_together() {
     drop_database(&server, &db).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The status code of one request, on a fresh connection.
+async fn status_of(addr: std::net::SocketAddr, raw: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    request(&mut stream, raw.as_bytes()).await.expect("an answer")
+}
+
+/// What one instance changes, the others forget at once, although they keep
+/// look-ups for a whole minute here: a member removed from a team through A
+/// can no longer read the record through B, and a session signed out
+/// through A no longer works on B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_one_server_changes_the_other_forgets_at_once() {
+    let Some(server) = postgres_server() else { return };
+    let db = create_database(&server, "tsunagu_told").await;
+    let dir = std::env::temp_dir().join(format!("tsunagu-told-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tsunagu.toml"), "session_cache_seconds = 60\n").unwrap();
+    let app = App::new(tsunagu_store::connect(&db).await.unwrap(), Arc::new(SystemClock), Settings::default());
+    app.create_demo().await.unwrap();
+    let (nurse, nurse_csrf, nurse_session) = signed_in(&app, "ns.tanaka").await;
+    let (doctor, doctor_csrf, _) = signed_in(&app, "dr.sato").await;
+    let patient = app.my_patients(&nurse_session, "", &RequestMeta::default()).await.unwrap()[0].patient.id;
+    let (a, addr_a) = start(&dir, &db).await;
+    let (b, addr_b) = start(&dir, &db).await;
+    let _a = Server { child: a, dir: dir.join("a") };
+    let _b = Server { child: b, dir: dir.join("b") };
+
+    // B looks up the nurse's session and the record's scope, and keeps them.
+    let record = format!("/api/v1/patients/{patient}");
+    let page: serde_json::Value = serde_json::from_str(&body_of(addr_b, &get(&record, &nurse)).await).unwrap();
+    assert_eq!(status_of(addr_b, &get(&record, &nurse)).await, 200);
+    let me: serde_json::Value = serde_json::from_str(&body_of(addr_b, &get("/api/v1/me", &nurse)).await).unwrap();
+    let membership = page["team"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["display_name"] == me["display_name"])
+        .and_then(|m| m["membership_id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // Through A the doctor removes her from the team: B refuses her at once.
+    let removal = format!("/api/v1/patients/{patient}/team/{membership}/removal");
+    assert_eq!(status_of(addr_a, &post(&removal, &doctor, &doctor_csrf, "")).await, 204);
+    assert_eq!(within_a_second(addr_b, &get(&record, &nurse), 404).await, 404, "B still let her read the record");
+
+    // She signs out through A: her session is refused on B at once.
+    let sign_out = format!(
+        "POST /sign-out HTTP/1.1\r\nHost: t\r\nCookie: {nurse}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\ncsrf={nurse_csrf}",
+        "csrf=".len() + nurse_csrf.len()
+    );
+    assert_eq!(status_of(addr_a, &sign_out).await, 303);
+    assert_eq!(within_a_second(addr_b, &get("/api/v1/me", &nurse), 401).await, 401, "B still knew her session");
+
+    drop((_a, _b));
+    drop_database(&server, &db).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Asks until the answer is `expected` or a second has passed (the
+/// announcement travels through the database server); the last status.
+async fn within_a_second(addr: std::net::SocketAddr, raw: &str, expected: u16) -> u16 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let status = status_of(addr, raw).await;
+        if status == expected || tokio::time::Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod backup_system;
 mod bulk;
+mod changes;
 mod error;
 mod group_commit;
 pub mod interop;
@@ -21,6 +22,7 @@ pub mod sqlite;
 
 pub use analysis::{AnalysisPatientRow, AnalysisTx};
 pub use backup_system::*;
+pub use changes::{Change, ChangeFeed};
 pub use error::StoreError;
 pub use interop::{ApiTokenRow, InteropTx, PatientSearch};
 pub use public_map::*;
@@ -87,6 +89,15 @@ pub trait Store: Send + Sync {
     fn write_batches(&self) -> u64;
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
+    /// Tells the other instances of the installation that `change` was
+    /// committed (call it after the commit). One instance (SQLite): nothing.
+    async fn announce(&self, _change: Change) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// What the other instances announce; `None` when there can be none (SQLite).
+    async fn change_feed(&self) -> Result<Option<Box<dyn ChangeFeed>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Everything the app layer does to the database, inside one transaction.

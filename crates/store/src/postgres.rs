@@ -1,10 +1,11 @@
 //! The PostgreSQL backend, for installations that outgrow one machine.
 
+use crate::changes::CHANNEL;
 use crate::group_commit::GroupCommit;
 use crate::sql::{TIMELINE_SELECT, impl_store_tx};
-use crate::{Store, StoreError, StoreTx};
+use crate::{Change, ChangeFeed, Store, StoreError, StoreTx};
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,6 +34,24 @@ impl PostgresStore {
 }
 
 impl_store_tx!(PostgresTx, Postgres);
+
+/// The other instances' announcements, on a connection of its own (LISTEN).
+struct Announcements(PgListener);
+
+#[async_trait]
+impl ChangeFeed for Announcements {
+    async fn next(&mut self) -> Result<Option<Change>, StoreError> {
+        loop {
+            // `None`: the connection was lost; the listener makes a new one
+            // (and listens again) on the next call, but what was announced
+            // meanwhile is gone.
+            let Some(notification) = self.0.try_recv().await? else { return Ok(None) };
+            if let Some(change) = Change::parse(notification.payload()) {
+                return Ok(Some(change));
+            }
+        }
+    }
+}
 
 crate::group_commit::impl_writer_connection!(sqlx::PgConnection, "BEGIN");
 crate::backup_system::impl_backup_system_tx!(PostgresTx);
@@ -93,5 +112,16 @@ impl Store for PostgresStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn announce(&self, change: Change) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(change.code()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn change_feed(&self) -> Result<Option<Box<dyn ChangeFeed>>, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Some(Box::new(Announcements(listener))))
     }
 }
