@@ -234,12 +234,14 @@ async fn copy_rows<T: Sync>(
         return Ok(());
     }
     let mut copy = conn.copy_in_raw(statement).await?;
-    let mut line = CopyLine::default();
+    // Each buffer is allocated once at its full size (no growing by copies).
+    let fresh = || String::with_capacity(COPY_CHUNK + COPY_CHUNK / 8);
+    let mut line = CopyLine { buf: fresh(), started: false };
     for row in rows {
         encode(&mut line, row);
         line.end();
         if line.buf.len() >= COPY_CHUNK {
-            copy.send(std::mem::take(&mut line.buf).into_bytes()).await?;
+            copy.send(std::mem::replace(&mut line.buf, fresh()).into_bytes()).await?;
         }
     }
     if !line.buf.is_empty() {
@@ -279,15 +281,19 @@ impl CopyLine {
 
     fn text(&mut self, value: &str) -> &mut Self {
         let buf = self.field();
-        for c in value.chars() {
-            match c {
-                '\\' => buf.push_str("\\\\"),
-                '\t' => buf.push_str("\\t"),
-                '\n' => buf.push_str("\\n"),
-                '\r' => buf.push_str("\\r"),
-                c => buf.push(c),
-            }
+        // Runs without a separator are copied whole (most values have none).
+        let mut rest = value;
+        while let Some(at) = rest.find(['\\', '\t', '\n', '\r']) {
+            buf.push_str(&rest[..at]);
+            buf.push_str(match rest.as_bytes()[at] {
+                b'\\' => "\\\\",
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                _ => "\\r",
+            });
+            rest = &rest[at + 1..];
         }
+        buf.push_str(rest);
         self
     }
 
@@ -364,10 +370,12 @@ mod tests {
             .timestamp(datetime!(2026-11-30 09:00:00.123456789 +09:00));
         line.end();
         line.uuid(Uuid::nil()).end();
+        line.text("柏市\\豊四季台\r").text("").text("\t\t").end();
         assert_eq!(
             line.buf,
             "a\\tb\\\\c\\nd\t\\N\t35.5\t\\N\t2016-04-01\t2026-11-30 00:00:00.123456+00\n\
-             00000000-0000-0000-0000-000000000000\n"
+             00000000-0000-0000-0000-000000000000\n\
+             柏市\\\\豊四季台\\r\t\t\\t\\t\n"
         );
     }
 }
