@@ -92,7 +92,14 @@ pub(crate) async fn chain_data(
     for g in &groups {
         shifts.extend(tx.shifts_between(municipality, Some(*g), from, to).await?.iter().map(shift_of));
     }
-    let absences = tx.absences_between(municipality, from, to).await?.iter().filter_map(absence_of).collect();
+    // Only the absences of those who could answer: the primary, the backups,
+    // their groups' members and whoever holds a shift (not the whole municipality's).
+    let mut concerned: Vec<Uuid> = primary.iter().chain(&backup).map(|a| a.0).collect();
+    concerned.extend(members.iter().map(|m| m.account_id));
+    concerned.extend(shifts.iter().filter_map(|s: &Shift| s.physician.map(|p| p.0)));
+    concerned.sort();
+    concerned.dedup();
+    let absences = tx.absences_of_accounts(&concerned, from, to).await?.iter().filter_map(absence_of).collect();
     let backup_hospital = tx.patient_backup_hospital(loaded.row.id).await?;
     let hospitals = tx.backup_hospitals(municipality).await?;
     let input =

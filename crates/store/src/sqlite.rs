@@ -47,7 +47,7 @@ impl SqliteStore {
 impl_store_tx!(SqliteTx, Sqlite);
 
 crate::group_commit::impl_writer_connection!(sqlx::SqliteConnection, "BEGIN IMMEDIATE");
-crate::backup_system::impl_backup_system_tx!(SqliteTx);
+crate::backup_system::impl_backup_system_tx!(SqliteTx, Sqlite);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);
 crate::rate_usage::impl_rate_usage_tx!(SqliteTx);
