@@ -98,19 +98,24 @@ impl App {
     /// committed): no remembered session look-up may be used any more, here
     /// or on the installation's other instances.
     pub(crate) async fn sessions_changed(&self) {
-        self.sessions.clear();
-        self.announce(Change::Sessions).await;
+        self.changed(Change::Sessions).await;
     }
 
     /// Registry data changed (and committed): no kept public answer may be
     /// given any more, here or on the other instances.
     pub(crate) async fn public_data_changed(&self) {
-        self.forget(Change::PublicData);
-        self.announce(Change::PublicData).await;
+        self.changed(Change::PublicData).await;
+    }
+
+    /// `change` was committed: forgets here what it may have made wrong, and
+    /// tells the other instances to do the same.
+    pub(crate) async fn changed(&self, change: Change) {
+        self.forget(change);
+        self.announce(change).await;
     }
 
     /// Forgets what this instance keeps that `change` may have made wrong.
-    pub(crate) fn forget(&self, change: Change) {
+    fn forget(&self, change: Change) {
         match change {
             Change::Sessions => self.sessions.clear(),
             Change::Records => self.records.forget_all(),
@@ -124,7 +129,7 @@ impl App {
     /// Tells the other instances. The change is committed already: if the
     /// telling fails, they forget when their copy expires (as they did
     /// before being told), so it is logged, not returned.
-    pub(crate) async fn announce(&self, change: Change) {
+    async fn announce(&self, change: Change) {
         if let Err(e) = self.store.announce(change).await {
             tracing::warn!(error = %e, ?change, "could not tell the other instances of a change");
         }
@@ -161,7 +166,7 @@ impl App {
     }
 
     fn forget_everything(&self) {
-        for change in [Change::Sessions, Change::Records, Change::PublicData] {
+        for change in Change::ALL {
             self.forget(change);
         }
     }

@@ -30,8 +30,7 @@ impl WriteTx {
         let result = self.tx.commit().await;
         // Even after an error: the commit may have landed.
         if let Some(app) = self.forgets {
-            app.forget(Change::Records);
-            app.announce(Change::Records).await;
+            app.changed(Change::Records).await;
         }
         result
     }

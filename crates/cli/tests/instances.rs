@@ -10,6 +10,7 @@
 mod common;
 
 use common::{Server, create_database, drop_database, postgres_server, request, signed_in, start};
+use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,8 +29,15 @@ fn post(path: &str, cookie: &str, csrf: &str, body: &str) -> String {
     )
 }
 
+/// Two `tsunagu serve` processes in `dir` (its tsunagu.toml, if any) on `db`.
+async fn serve_two(dir: &std::path::Path, db: &str) -> ((Server, SocketAddr), (Server, SocketAddr)) {
+    let (a, addr_a) = start(dir, db).await;
+    let (b, addr_b) = start(dir, db).await;
+    ((Server { child: a, dir: dir.join("a") }, addr_a), (Server { child: b, dir: dir.join("b") }, addr_b))
+}
+
 /// The body of one response, read on a fresh connection.
-async fn body_of(addr: std::net::SocketAddr, raw: &str) -> String {
+async fn body_of(addr: SocketAddr, raw: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let raw = raw.replace("HTTP/1.1\r\n", "HTTP/1.1\r\nConnection: close\r\n");
@@ -53,10 +61,7 @@ async fn two_servers_on_one_postgres_database_are_one_installation() {
     let (doctor, _, _) = signed_in(&app, "dr.sato").await;
     let patient = app.my_patients(&nurse_session, "", &RequestMeta::default()).await.unwrap()[0].patient.id;
 
-    let (a, addr_a) = start(&dir, &db).await;
-    let (b, addr_b) = start(&dir, &db).await;
-    let _a = Server { child: a, dir: dir.join("a") };
-    let _b = Server { child: b, dir: dir.join("b") };
+    let ((_a, addr_a), (_b, addr_b)) = serve_two(&dir, &db).await;
 
     // One session, both servers.
     for addr in [addr_a, addr_b] {
@@ -125,10 +130,7 @@ async fn two_servers_limit_a_client_together() {
     // Ten writes at once, then one every ten seconds; the client address is
     // the proxy's X-Forwarded-For.
     std::fs::write(dir.join("tsunagu.toml"), "behind_proxy = true\nwrites_per_minute = 6\n").unwrap();
-    let (a, addr_a) = start(&dir, &db).await;
-    let (b, addr_b) = start(&dir, &db).await;
-    let _a = Server { child: a, dir: dir.join("a") };
-    let _b = Server { child: b, dir: dir.join("b") };
+    let ((_a, addr_a), (_b, addr_b)) = serve_two(&dir, &db).await;
     let write = |from: &str| {
         format!("POST /sign-out HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: {from}\r\nContent-Length: 0\r\n\r\n")
     };
@@ -155,7 +157,7 @@ async fn two_servers_limit_a_client_together() {
 }
 
 /// The status code of one request, on a fresh connection.
-async fn status_of(addr: std::net::SocketAddr, raw: &str) -> u16 {
+async fn status_of(addr: SocketAddr, raw: &str) -> u16 {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     request(&mut stream, raw.as_bytes()).await.expect("an answer")
 }
@@ -176,10 +178,7 @@ async fn what_one_server_changes_the_other_forgets_at_once() {
     let (nurse, nurse_csrf, nurse_session) = signed_in(&app, "ns.tanaka").await;
     let (doctor, doctor_csrf, _) = signed_in(&app, "dr.sato").await;
     let patient = app.my_patients(&nurse_session, "", &RequestMeta::default()).await.unwrap()[0].patient.id;
-    let (a, addr_a) = start(&dir, &db).await;
-    let (b, addr_b) = start(&dir, &db).await;
-    let _a = Server { child: a, dir: dir.join("a") };
-    let _b = Server { child: b, dir: dir.join("b") };
+    let ((_a, addr_a), (_b, addr_b)) = serve_two(&dir, &db).await;
 
     // B looks up the nurse's session and the record's scope, and keeps them.
     let record = format!("/api/v1/patients/{patient}");
@@ -216,7 +215,7 @@ async fn what_one_server_changes_the_other_forgets_at_once() {
 
 /// Asks until the answer is `expected` or a second has passed (the
 /// announcement travels through the database server); the last status.
-async fn within_a_second(addr: std::net::SocketAddr, raw: &str, expected: u16) -> u16 {
+async fn within_a_second(addr: SocketAddr, raw: &str, expected: u16) -> u16 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
     loop {
         let status = status_of(addr, raw).await;

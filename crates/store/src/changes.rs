@@ -21,6 +21,8 @@ pub enum Change {
 }
 
 impl Change {
+    pub const ALL: [Change; 3] = [Change::Sessions, Change::Records, Change::PublicData];
+
     pub(crate) fn code(self) -> &'static str {
         match self {
             Change::Sessions => "sessions",
@@ -30,7 +32,7 @@ impl Change {
     }
 
     pub(crate) fn parse(code: &str) -> Option<Change> {
-        [Change::Sessions, Change::Records, Change::PublicData].into_iter().find(|c| c.code() == code)
+        Change::ALL.into_iter().find(|c| c.code() == code)
     }
 }
 
@@ -48,7 +50,7 @@ mod tests {
 
     #[test]
     fn every_change_reads_back_from_its_code() {
-        for change in [Change::Sessions, Change::Records, Change::PublicData] {
+        for change in Change::ALL {
             assert_eq!(Change::parse(change.code()), Some(change));
         }
         assert_eq!(Change::parse("everything"), None);

@@ -7,8 +7,9 @@
 //! A flusher, on a thread of its own, commits the batch as soon as it gets
 //! the writer: the writer lock is fair (first come, first served), so every
 //! use case that queued while the previous batch was being written to disk
-//! runs before the flusher and rides on the same fsync. Under no load a batch is one use case, and the
-//! added latency is one task hop; under load, the cost of the fsync is shared.
+//! runs before the flusher and rides on the same fsync. Under no load a batch
+//! is one use case, and the added latency is one hop to the flusher's thread;
+//! under load, the cost of the fsync is shared.
 //!
 //! The writer connection's round trips (each a hand-off to the database
 //! driver's thread and back) are what limits it, so what can wait is written
