@@ -18,6 +18,7 @@ mod kept;
 mod kept_records;
 pub mod mail;
 mod municipalities;
+mod nearby;
 pub mod on_call;
 pub mod patients;
 pub mod public_map;
@@ -74,6 +75,8 @@ pub struct App {
     sessions: Arc<session_cache::SessionCache>,
     /// Who may read which record, recently looked up (see `kept_records.rs`).
     records: Arc<kept_records::KeptRecords>,
+    /// Each municipality's located facilities in memory, for "nearest first" (see `nearby.rs`).
+    nearby: Arc<nearby::NearbyIndexes>,
 }
 
 impl App {
@@ -82,6 +85,7 @@ impl App {
         let public_renderings = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
         let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache, session_cache::CAPACITY));
         let records = Arc::new(kept_records::KeptRecords::new(settings.session_cache, kept_records::CAPACITY));
+        let settings_public_cache = settings.public_cache;
         Self {
             store,
             clock,
@@ -91,6 +95,12 @@ impl App {
             municipalities_by_code: Arc::default(),
             sessions,
             records,
+            // Off with the kept answers (`public_cache` zero: nothing public kept in memory).
+            nearby: nearby::NearbyIndexes::new(if settings_public_cache.is_zero() {
+                std::time::Duration::ZERO
+            } else {
+                nearby::MAX_AGE
+            }),
         }
     }
 
@@ -122,6 +132,7 @@ impl App {
             Change::PublicData => {
                 self.public_lists.clear();
                 self.public_renderings.clear();
+                self.nearby.clear();
             }
         }
     }
@@ -154,7 +165,11 @@ impl App {
                         app.forget_everything();
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                         match app.store.change_feed().await {
-                            Ok(Some(again)) => feed = again,
+                            // What changed before listening again was not heard.
+                            Ok(Some(again)) => {
+                                feed = again;
+                                app.forget_everything();
+                            }
                             Ok(None) => return,
                             Err(e) => tracing::warn!(error = %e, "cannot listen for announcements yet"),
                         }

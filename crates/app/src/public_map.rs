@@ -5,6 +5,7 @@
 //! phone, fax, service, flags and coordinates — read in a read transaction; no
 //! session, nothing about patients or accounts, and (public data) no audit event.
 
+use crate::nearby::{Indexed, Lookup, NearbyIndex};
 use crate::{App, AppError};
 use std::collections::HashMap;
 use time::Date;
@@ -15,7 +16,8 @@ pub use tsunagu_domain::public_query::{FlagFilter, MAX_LIMIT, PAGE_SIZE, PublicQ
 use tsunagu_domain::text;
 use tsunagu_import::Flag;
 use tsunagu_store::{
-    PublicFacilityRow, PublicFilter, PublicFlagRow, PublicLocationRow, StoreTx, like_contains, like_prefix,
+    PublicFacilityRow, PublicFilter, PublicFlagRow, PublicLocatedRow, PublicLocationRow, StoreTx, like_contains,
+    like_prefix,
 };
 use uuid::Uuid;
 
@@ -196,28 +198,59 @@ async fn views(
 ) -> Result<Vec<PublicFacility>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut flags = flags_of(&tx.public_flags(&ids).await?);
-    Ok(rows
+    Ok(rows.into_iter().map(|row| view_of(row, &mut flags, municipality, near)).collect())
+}
+
+/// A row as citizens see it, taking its flags out of `flags`.
+fn view_of(
+    row: PublicFacilityRow,
+    flags: &mut HashMap<Uuid, Vec<PublicFlag>>,
+    municipality: &PublicMunicipality,
+    near: Option<Location>,
+) -> PublicFacility {
+    let location = location_of(&row);
+    PublicFacility {
+        id: row.id,
+        kind: FacilityKind::parse(&row.kind).unwrap_or(FacilityKind::Other),
+        area: area_of_address(&row.address, &municipality.name),
+        flags: flags.remove(&row.id).unwrap_or_default(),
+        distance_m: near.zip(location).map(|(p, l)| p.distance_m(&l)),
+        location,
+        name: row.name,
+        name_kana: row.name_kana,
+        address: row.address,
+        phone: row.phone,
+        fax: row.fax,
+        service: row.service,
+        medical_institution_code: row.medical_institution_code,
+        care_provider_number: row.care_provider_number,
+    }
+}
+
+/// The nearby index of a municipality, read whole (see `nearby.rs`).
+fn nearby_index(
+    generation: u64,
+    municipality: &PublicMunicipality,
+    rows: Vec<PublicLocatedRow>,
+    flag_rows: &[PublicFlagRow],
+) -> NearbyIndex {
+    let mut flags = flags_of(flag_rows);
+    let indexed = rows
         .into_iter()
-        .map(|row| {
-            let location = location_of(&row);
-            PublicFacility {
-                id: row.id,
-                kind: FacilityKind::parse(&row.kind).unwrap_or(FacilityKind::Other),
-                area: area_of_address(&row.address, &municipality.name),
-                flags: flags.remove(&row.id).unwrap_or_default(),
-                distance_m: near.zip(location).map(|(p, l)| p.distance_m(&l)),
+        .filter_map(|row| {
+            let PublicLocatedRow { facility, services, accepting } = row;
+            let location = location_of(&facility)?;
+            let kind_code = facility.kind.clone();
+            Some(Indexed {
+                facility: view_of(facility, &mut flags, municipality, None),
                 location,
-                name: row.name,
-                name_kana: row.name_kana,
-                address: row.address,
-                phone: row.phone,
-                fax: row.fax,
-                service: row.service,
-                medical_institution_code: row.medical_institution_code,
-                care_provider_number: row.care_provider_number,
-            }
+                kind_code,
+                services: services.map(|s| format!(",{s},")).unwrap_or_default(),
+                accepting: accepting.as_deref() == Some("yes"),
+            })
         })
-        .collect())
+        .collect();
+    NearbyIndex::new(generation, indexed)
 }
 
 /// The next box's radius when `within` of the `n` wanted lay within `radius`:
@@ -296,6 +329,10 @@ impl App {
     /// A page of the public list: in furigana order, or nearest first when
     /// the query has a point.
     pub async fn public_facilities(&self, code: &str, query: &PublicQuery) -> Result<PublicList, AppError> {
+        // From the nearby index: cheaper to answer again than to keep.
+        if let Some(list) = self.nearest_from_memory(code, query) {
+            return Ok(list);
+        }
         let key = format!("{code}|{query:?}");
         if let Some(kept) = self.public_lists.get(&key) {
             return Ok(PublicList::clone(&kept));
@@ -331,6 +368,79 @@ impl App {
         let (rows, total, pages, has_next) = list;
         let facilities = views(tx.as_mut(), &m, rows, query.near).await?;
         Ok(PublicList { municipality: m, query: query.clone(), facilities, total, pages, has_next })
+    }
+
+    /// The nearest first from the nearby index, when the query has a point,
+    /// the municipality is known, its index is fresh and knows every filter;
+    /// `None` sends the query to SQL (and, the first time, starts building
+    /// the index in the background).
+    fn nearest_from_memory(&self, code: &str, query: &PublicQuery) -> Option<PublicList> {
+        let point = query.near?;
+        let (id, municipality) = self.public_municipality_of_known(code)?;
+        let index = match self.nearby.lookup(id) {
+            Lookup::Ready(index) => index,
+            Lookup::Build(ticket) => {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = app.build_nearby_index(ticket, id, municipality).await {
+                        tracing::warn!(error = %e, "could not build the nearby index; answering from SQL");
+                    }
+                });
+                return None;
+            }
+            Lookup::NotNow => return None,
+        };
+        let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+        let wanted = skip.saturating_add(usize::try_from(query.per_page).unwrap_or(usize::MAX));
+        let found = index.nearest(query, point, wanted.saturating_add(1))?;
+        let has_next = found.len() > wanted;
+        let facilities = found.into_iter().skip(skip).take(wanted - skip).collect();
+        Some(PublicList { municipality, query: query.clone(), facilities, total: None, pages: None, has_next })
+    }
+
+    /// Reads a municipality's located facilities whole and puts their index
+    /// in place (unless public data changed meanwhile).
+    async fn build_nearby_index(
+        &self,
+        ticket: crate::nearby::BuildTicket,
+        id: Uuid,
+        municipality: PublicMunicipality,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.public_located_facilities(id).await?;
+        let flags = tx.public_flags_in(id).await?;
+        drop(tx);
+        let generation = ticket.generation();
+        // Some hundred milliseconds for a national-size registry: off the request threads.
+        let index = tokio::task::spawn_blocking(move || nearby_index(generation, &municipality, rows, &flags))
+            .await
+            .map_err(|e| AppError::Internal(format!("building the nearby index: {e}")))?;
+        tracing::debug!(facilities = index.len(), "nearby index built");
+        ticket.install(index);
+        Ok(())
+    }
+
+    /// Builds the nearby index of the municipality now (if it is not fresh),
+    /// so that the first citizens' "near here" need not wait for SQL.
+    pub async fn prepare_nearby_index(&self, code: &str) -> Result<(), AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let (id, municipality) = self.public_municipality_of(tx.as_mut(), code).await?;
+        drop(tx);
+        if let Lookup::Build(ticket) = self.nearby.lookup(id) {
+            self.build_nearby_index(ticket, id, municipality).await?;
+        }
+        Ok(())
+    }
+
+    /// How many facilities the municipality's nearby index holds, when it
+    /// is built and fresh (else `None`).
+    pub fn nearby_index_size(&self, code: &str) -> Option<usize> {
+        let (id, _) = self.public_municipality_of_known(code)?;
+        self.nearby.fresh(id).map(|index| index.len())
+    }
+
+    fn public_municipality_of_known(&self, code: &str) -> Option<(Uuid, PublicMunicipality)> {
+        self.municipalities_by_code.lock().ok()?.get(code).cloned()
     }
 
     /// One open facility of the municipality with its current flags.
@@ -422,7 +532,7 @@ impl App {
         tx: &mut dyn StoreTx,
         code: &str,
     ) -> Result<(Uuid, PublicMunicipality), AppError> {
-        if let Some(known) = self.municipalities_by_code.lock().ok().and_then(|m| m.get(code).cloned()) {
+        if let Some(known) = self.public_municipality_of_known(code) {
             return Ok(known);
         }
         let parsed = MunicipalityCode::parse(code).map_err(|_| AppError::NotFound)?;

@@ -28,6 +28,18 @@ pub struct PublicFacilityRow {
     pub care_provider_number: Option<String>,
 }
 
+/// An open, located facility with what its profile says of it (the in-memory
+/// nearby index is built from these).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PublicLocatedRow {
+    #[sqlx(flatten)]
+    pub facility: PublicFacilityRow,
+    /// The profile's services, comma-separated codes.
+    pub services: Option<String>,
+    /// The profile's 新規受入 ("yes", "no", ...).
+    pub accepting: Option<String>,
+}
+
 /// Where a facility lies.
 #[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
 pub struct PublicLocationRow {
@@ -134,6 +146,11 @@ pub trait PublicMapTx: Send {
     ) -> Result<Option<PublicFacilityRow>, StoreError>;
     /// The current (not ended) flags of these facilities, by facility and flag.
     async fn public_flags(&mut self, facility_ids: &[Uuid]) -> Result<Vec<PublicFlagRow>, StoreError>;
+    /// Every open facility of the municipality that has coordinates, with its
+    /// profile's services and 新規受入 (in no particular order).
+    async fn public_located_facilities(&mut self, municipality_id: Uuid) -> Result<Vec<PublicLocatedRow>, StoreError>;
+    /// The current flags of every open facility of the municipality.
+    async fn public_flags_in(&mut self, municipality_id: Uuid) -> Result<Vec<PublicFlagRow>, StoreError>;
 }
 
 /// Stamps out [`PublicMapTx`] for a backend (see `sql.rs`): the same text on
@@ -285,6 +302,35 @@ macro_rules! impl_public_map_tx {
                     out.extend(rows);
                 }
                 Ok(out)
+            }
+
+            async fn public_located_facilities(
+                &mut self,
+                municipality_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::PublicLocatedRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::public_map::public_columns!(),
+                    ", p.services, p.accepting FROM facilities f \
+                     LEFT JOIN facility_profiles p ON p.facility_id = f.id \
+                     WHERE f.municipality_id = $1 AND f.closed_at IS NULL \
+                     AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL"
+                ))
+                .bind(municipality_id)
+                .fetch_all(self.conn())
+                .await?)
+            }
+
+            async fn public_flags_in(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::PublicFlagRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT g.facility_id, g.flag, g.since FROM facility_flags g \
+                     JOIN facilities f ON f.id = g.facility_id \
+                     WHERE f.municipality_id = $1 AND f.closed_at IS NULL AND g.ended_at IS NULL \
+                     ORDER BY g.facility_id, g.flag",
+                )
+                .bind(municipality_id)
+                .fetch_all(self.conn())
+                .await?)
             }
         }
     };

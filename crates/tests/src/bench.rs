@@ -50,19 +50,45 @@ pub async fn run(
     connections: usize,
     length: Duration,
 ) -> (f64, usize, f64, f64) {
+    let bytes: Vec<Vec<u8>> = (0..connections).map(|i| requests[i % requests.len()].bytes()).collect();
+    drive(addr, bytes.into_iter().map(|b| vec![b]).collect(), length).await
+}
+
+/// As [`run`], but the clients take turns through `requests`: client `i`
+/// sends `requests[i]`, then `requests[i + connections]`, ... and starts
+/// again at the end (a request that should not be the same each time).
+pub async fn run_spread(
+    addr: SocketAddr,
+    requests: &[Request],
+    connections: usize,
+    length: Duration,
+) -> (f64, usize, f64, f64) {
+    let mut own: Vec<Vec<Vec<u8>>> = vec![Vec::new(); connections];
+    for (k, request) in requests.iter().enumerate() {
+        own[k % connections].push(request.bytes());
+    }
+    own.retain(|r| !r.is_empty());
+    drive(addr, own, length).await
+}
+
+/// One keep-alive client per list, each sending its list's requests in
+/// turn until `length` has passed.
+async fn drive(addr: SocketAddr, lists: Vec<Vec<Vec<u8>>>, length: Duration) -> (f64, usize, f64, f64) {
     let deadline = Instant::now() + length;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..connections {
-        let request = requests[i % requests.len()].bytes();
+    for list in lists {
         tasks.push(tokio::spawn(async move {
             let mut stream = TcpStream::connect(addr).await.unwrap();
             stream.set_nodelay(true).unwrap();
             let mut latencies = Vec::new();
             let mut buf = vec![0u8; 8 * 1024 * 1024];
-            while Instant::now() < deadline {
+            for request in list.iter().cycle() {
+                if Instant::now() >= deadline {
+                    break;
+                }
                 let t = Instant::now();
-                stream.write_all(&request).await.unwrap();
+                stream.write_all(request).await.unwrap();
                 read_response(&mut stream, &mut buf).await;
                 latencies.push(t.elapsed());
             }

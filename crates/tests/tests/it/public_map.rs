@@ -27,6 +27,7 @@ crate::on_both_databases!(
     citizens_find_those_accepting_new_patients_and_offering_a_service,
     the_list_downloads_as_csv,
     furigana_with_a_long_vowel_mark_is_found_however_typed,
+    nearest_first_from_memory_gives_what_sql_gives_and_follows_changes,
 );
 
 const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
@@ -588,4 +589,75 @@ async fn furigana_with_a_long_vowel_mark_is_found_however_typed(db: &TestDb) {
         let found = names(&list);
         assert!(found.iter().any(|n| n.contains("さくら")), "{typed}: {found:?}");
     }
+}
+
+/// "Nearest first" answered from the in-memory nearby index gives exactly
+/// what SQL gives (same facilities, order, distances and pages), and a
+/// registry change is seen at once, before and after the index is rebuilt.
+async fn nearest_first_from_memory_gives_what_sql_gives_and_follows_changes(db: &TestDb) {
+    use tsunagu_app::public_map::{PublicQuery, PublicQueryForm};
+    let t = kashiwa_with_registry(db).await;
+    let sql_only = tsunagu_app::App::new(
+        t.store.clone(),
+        std::sync::Arc::new(t.clock.clone()),
+        tsunagu_app::Settings { public_cache: std::time::Duration::ZERO, ..tsunagu_app::Settings::default() },
+    );
+    let ask = |kind: &'static str,
+               service: &'static str,
+               accepting: &'static str,
+               area: &'static str,
+               page: &'static str| {
+        move |lat: &str, lng: &str| {
+            let form =
+                PublicQueryForm { kind, service, accepting, area, page, lat, lng, limit: "2", ..Default::default() };
+            PublicQuery::parse(&form, 20).unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let queries = [
+        ask("", "", "", "", ""),
+        ask("", "", "", "", "2"),
+        ask("home_nursing_station", "", "", "", ""),
+        ask("", "", "", "豊四季", ""),
+        ask("", "ventilator", "yes", "", ""),
+    ];
+    let points = [("35.8676", "139.9758"), ("35.90", "139.93"), ("35.80", "140.05"), ("43.06", "141.35")];
+    let compare = |label: &'static str| {
+        let (t, sql_only) = (&t, &sql_only);
+        let queries = &queries;
+        async move {
+            assert!(t.app.nearby_index_size("122173").is_some(), "{label}: the index is fresh");
+            for query in queries {
+                for (lat, lng) in points {
+                    let q = query(lat, lng);
+                    let from_memory = t.app.public_facilities("122173", &q).await.unwrap_or_else(|e| panic!("{e}"));
+                    let from_sql = sql_only.public_facilities("122173", &q).await.unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(from_memory, from_sql, "{label}: {q:?}");
+                }
+            }
+        }
+    };
+    assert_eq!(t.app.nearby_index_size("122173"), None, "built only when wanted");
+    t.app.prepare_nearby_index("122173").await.unwrap_or_else(|e| panic!("{e}"));
+    let every = PublicQueryForm { lat: "35.8676", lng: "139.9758", limit: "2000", ..Default::default() };
+    let every = PublicQuery::parse(&every, 20).unwrap_or_else(|e| panic!("{e}"));
+    let located = sql_only.public_facilities("122173", &every).await.map(|l| l.facilities.len()).ok();
+    assert_eq!(t.app.nearby_index_size("122173"), located, "every located open facility");
+    compare("as imported").await;
+
+    // A facility admin says さくら takes new patients and has a ventilator:
+    // the index is forgotten at once, the answer (from SQL meanwhile) says so.
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let sakura = id_of(&t, "122173", "さくら").await;
+    let page = format!("/admin/facilities/{sakura}");
+    let saved =
+        admin.submit(&page, &format!("{page}/profile"), &[("services", "ventilator"), ("accepting", "yes")]).await;
+    assert!(saved.redirects_to(&page), "{} {}", saved.status, saved.body);
+    assert_eq!(t.app.nearby_index_size("122173"), None, "a registry write forgets the index");
+    let accepting = queries[4]("35.8676", "139.9758");
+    let seen = |list: tsunagu_app::public_map::PublicList| list.facilities.iter().any(|f| f.id.to_string() == sakura);
+    assert_eq!(t.app.public_facilities("122173", &accepting).await.map(seen).ok(), Some(true));
+    t.app.prepare_nearby_index("122173").await.unwrap_or_else(|e| panic!("{e}"));
+    compare("after the change").await;
+    assert_eq!(t.app.public_facilities("122173", &accepting).await.map(seen).ok(), Some(true));
 }

@@ -195,7 +195,9 @@ pub(crate) async fn public_facilities(
         per_page: list.query.per_page,
         has_next: list.has_next,
     };
-    let rendered = serde_json::to_vec(&body).map_err(|e| fail(tsunagu_app::AppError::Internal(e.to_string())))?;
+    // About 600 bytes a facility: grown once or not at all.
+    let mut rendered = Vec::with_capacity(1024 + 640 * body.facilities.len());
+    serde_json::to_writer(&mut rendered, &body).map_err(|e| fail(tsunagu_app::AppError::Internal(e.to_string())))?;
     let response = open_json(Bytes::copy_from_slice(&rendered));
     state.app.keep_public_rendering(key, rendered, version);
     Ok(response)
