@@ -68,45 +68,46 @@ impl PublicFacilitiesQuery {
 
 /// A status flag (届出) the facility holds now.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct PublicFlagJson {
+pub(crate) struct PublicFlagJson<'a> {
     /// e.g. home_care_support_clinic_2; other notifications by their 受理記号.
-    code: String,
+    code: &'a str,
     /// In the caller's language.
-    label: String,
+    label: &'a str,
     /// YYYY-MM-DD (算定開始年月日), when known.
     since: Option<String>,
     home_care: bool,
 }
 
 /// What anyone may know of a facility.
+// Borrowed from the answer: rendered, not copied.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct PublicFacilityJson {
+pub(crate) struct PublicFacilityJson<'a> {
     id: Uuid,
-    kind: String,
+    kind: &'static str,
     /// The kind in the caller's language.
-    kind_label: String,
-    name: String,
-    name_kana: Option<String>,
-    address: String,
+    kind_label: &'static str,
+    name: &'a str,
+    name_kana: Option<&'a str>,
+    address: &'a str,
     /// The town part of the address.
-    area: String,
-    phone: Option<String>,
-    fax: Option<String>,
-    service: Option<String>,
+    area: &'a str,
+    phone: Option<&'a str>,
+    fax: Option<&'a str>,
+    service: Option<&'a str>,
     latitude: Option<f64>,
     longitude: Option<f64>,
     /// Metres from (`lat`, `lng`), when given.
     distance_m: Option<f64>,
-    flags: Vec<PublicFlagJson>,
+    flags: Vec<PublicFlagJson<'a>>,
     /// The facility's public page.
     url: String,
 }
 
 /// A page of a municipality's facilities.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct PublicFacilityList {
-    municipality_code: String,
-    municipality_name: String,
+pub(crate) struct PublicFacilityList<'a> {
+    municipality_code: &'a str,
+    municipality_name: &'a str,
     /// Matching facilities on every page; absent when sorted by distance
     /// (nearest first, facilities without coordinates are left out).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,25 +118,25 @@ pub(crate) struct PublicFacilityList {
     per_page: i64,
     /// There is a next page.
     has_next: bool,
-    facilities: Vec<PublicFacilityJson>,
+    facilities: Vec<PublicFacilityJson<'a>>,
 }
 
-fn facility_json(f: &PublicFacility, code: &str, lang: Lang) -> PublicFacilityJson {
-    let (kind_label, flag_label): (&str, fn(&tsunagu_app::public_map::PublicFlag) -> String) = match lang {
-        Lang::Ja => (f.kind.label_ja(), |g| g.label_ja.clone()),
-        Lang::En => (f.kind.label_en(), |g| g.label_en.clone()),
+fn facility_json<'a>(f: &'a PublicFacility, code: &str, lang: Lang) -> PublicFacilityJson<'a> {
+    let (kind_label, flag_label): (&str, fn(&tsunagu_app::public_map::PublicFlag) -> &str) = match lang {
+        Lang::Ja => (f.kind.label_ja(), |g| &g.label_ja),
+        Lang::En => (f.kind.label_en(), |g| &g.label_en),
     };
     PublicFacilityJson {
         id: f.id,
-        kind: f.kind.code().to_owned(),
-        kind_label: kind_label.to_owned(),
-        name: f.name.clone(),
-        name_kana: f.name_kana.clone(),
-        address: f.address.clone(),
-        area: f.area.clone(),
-        phone: f.phone.clone(),
-        fax: f.fax.clone(),
-        service: f.service.clone(),
+        kind: f.kind.code(),
+        kind_label,
+        name: &f.name,
+        name_kana: f.name_kana.as_deref(),
+        address: &f.address,
+        area: &f.area,
+        phone: f.phone.as_deref(),
+        fax: f.fax.as_deref(),
+        service: f.service.as_deref(),
         latitude: f.location.map(|l| l.latitude),
         longitude: f.location.map(|l| l.longitude),
         distance_m: f.distance_m.map(|d| d.round()),
@@ -143,7 +144,7 @@ fn facility_json(f: &PublicFacility, code: &str, lang: Lang) -> PublicFacilityJs
             .flags
             .iter()
             .map(|g| PublicFlagJson {
-                code: g.code.clone(),
+                code: &g.code,
                 label: flag_label(g),
                 since: g.since.map(|d| d.to_string()),
                 home_care: g.home_care,
@@ -187,8 +188,8 @@ pub(crate) async fn public_facilities(
     let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
     let body = PublicFacilityList {
         facilities: list.facilities.iter().map(|f| facility_json(f, &list.municipality.code, ctx.t.lang)).collect(),
-        municipality_code: list.municipality.code,
-        municipality_name: list.municipality.name,
+        municipality_code: &list.municipality.code,
+        municipality_name: &list.municipality.name,
         total: list.total,
         page: list.query.page,
         pages: list.pages,
