@@ -71,12 +71,13 @@ async fn main() {
     );
     let points = points();
     nearest_in_process("from SQL", &uncached, &points, rows).await;
-    let started = Instant::now();
+    let (started, before) = (Instant::now(), resident_mb());
     app.prepare_nearby_index("122173").await.unwrap();
     println!(
-        "nearby index built:    {:>7.2} s ({} located facilities)",
+        "nearby index built:    {:>7.2} s ({} located facilities; resident memory {before:.0} -> {:.0} MB)",
         started.elapsed().as_secs_f64(),
-        app.nearby_index_size("122173").unwrap_or_default()
+        app.nearby_index_size("122173").unwrap_or_default(),
+        resident_mb()
     );
     nearest_in_process("from the nearby index", &app, &points, rows).await;
 
@@ -162,6 +163,17 @@ async fn serve_public_api(app: App) {
         println!("{name:<42} {rate:>9.0} {:>7.1}% {p50:>8.2} {p99:>8.2}", 100.0 * rate / ceiling);
     }
     server.abort();
+}
+
+/// This process's resident memory (Linux), in MB; 0 where unknown.
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches("kB").trim().to_owned()))
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Times "the 20 nearest 訪問看護" at each point, in-process.
