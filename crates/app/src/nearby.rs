@@ -215,9 +215,10 @@ impl NearbyIndex {
     }
 
     /// The `n` facilities nearest to `point` that pass the query's filters,
-    /// nearest first (ties by id), each with its distance; `None` when the
+    /// nearest first (ties by id), each with its distance, leaving out the
+    /// first `skip` (a later page: only the page is copied); `None` when the
     /// query has a filter the index leaves to SQL.
-    pub fn nearest(&self, query: &PublicQuery, point: Location, n: usize) -> Option<Vec<PublicFacility>> {
+    pub fn nearest(&self, query: &PublicQuery, point: Location, n: usize, skip: usize) -> Option<Vec<PublicFacility>> {
         let filter = Filter::of(query)?;
         let grid = match filter.kind {
             Some(kind) => self.by_kind.get(kind),
@@ -226,7 +227,8 @@ impl NearbyIndex {
         let Some(grid) = grid.filter(|g| g.len > 0) else { return Some(Vec::new()) };
         let reads_facility = filter.reads_facility();
         // (distance, id as a number: ties go by id, as in SQL, without a memcmp each, position)
-        let mut found: Vec<(f64, u128, u32)> = Vec::with_capacity(4 * n);
+        // n comes from the query (pages × page size): reserve a bounded amount, grow if needed.
+        let mut found: Vec<(f64, u128, u32)> = Vec::with_capacity(n.saturating_mul(4).min(4_096));
         let consider = |spot: &Spot, found: &mut Vec<(f64, u128, u32)>| {
             if filter.passes_spot(spot)
                 && (!reads_facility
@@ -279,6 +281,7 @@ impl NearbyIndex {
         Some(
             found
                 .into_iter()
+                .skip(skip)
                 .filter_map(|(d, _, i)| {
                     let mut f = self.facilities.get(i as usize)?.facility.clone();
                     f.distance_m = Some(d);
@@ -551,12 +554,18 @@ mod tests {
             for q in &queries {
                 for n in [0, 1, 21, 61] {
                     let got: Vec<(Uuid, f64)> = index
-                        .nearest(q, point, n)
+                        .nearest(q, point, n, 0)
                         .expect("the index knows these filters")
                         .iter()
                         .map(|f| (f.id, f.distance_m.expect("a distance")))
                         .collect();
-                    assert_eq!(got, by_brute_force(&all, q, point, n), "{q:?} from {point:?}, n = {n}");
+                    let expected = by_brute_force(&all, q, point, n);
+                    assert_eq!(got, expected, "{q:?} from {point:?}, n = {n}");
+                    // A later page is the same order's slice.
+                    let page: Vec<Uuid> =
+                        index.nearest(q, point, n, n / 2).unwrap_or_default().iter().map(|f| f.id).collect();
+                    let slice: Vec<Uuid> = expected.iter().skip(n / 2).map(|(id, _)| *id).collect();
+                    assert_eq!(page, slice, "{q:?} from {point:?}, n = {n}, from {}", n / 2);
                 }
             }
         }
@@ -567,11 +576,11 @@ mod tests {
         let index = NearbyIndex::new(0, Vec::new());
         let point = Location { latitude: 35.8, longitude: 139.9 };
         let named = PublicQuery { name: Some("さくら".into()), ..query("", "", "", "", "") };
-        assert!(index.nearest(&named, point, 20).is_none());
+        assert!(index.nearest(&named, point, 20, 0).is_none());
         let coded = PublicQuery { code: Some("1234567890".into()), ..query("", "", "", "", "") };
-        assert!(index.nearest(&coded, point, 20).is_none());
-        assert!(index.nearest(&query("", "", "Tower", "", ""), point, 20).is_none());
-        assert_eq!(index.nearest(&query("", "", "豊四季台", "", ""), point, 20).map(|v| v.len()), Some(0));
+        assert!(index.nearest(&coded, point, 20, 0).is_none());
+        assert!(index.nearest(&query("", "", "Tower", "", ""), point, 20, 0).is_none());
+        assert_eq!(index.nearest(&query("", "", "豊四季台", "", ""), point, 20, 0).map(|v| v.len()), Some(0));
     }
 
     #[test]

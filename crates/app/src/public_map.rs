@@ -392,9 +392,10 @@ impl App {
         };
         let skip = usize::try_from(query.offset()).unwrap_or(usize::MAX);
         let wanted = skip.saturating_add(usize::try_from(query.per_page).unwrap_or(usize::MAX));
-        let found = index.nearest(query, point, wanted.saturating_add(1))?;
-        let has_next = found.len() > wanted;
-        let facilities = found.into_iter().skip(skip).take(wanted - skip).collect();
+        // One more than the page tells whether there is a next.
+        let mut facilities = index.nearest(query, point, wanted.saturating_add(1), skip)?;
+        let has_next = facilities.len() > wanted - skip;
+        facilities.truncate(wanted - skip);
         Some(PublicList { municipality, query: query.clone(), facilities, total: None, pages: None, has_next })
     }
 
