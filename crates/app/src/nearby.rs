@@ -6,10 +6,10 @@
 //!
 //! Fresh means built under the current public-data generation (a registry
 //! write here, or one another instance announces, moves it on) and younger
-//! than `Settings::public_cache`, which bounds what a writer nobody hears of
-//! (an import run from the shell beside the server) can leave stale — the
-//! same bound as the kept answers. It is built in the background the first
-//! time it is wanted; until it is there, SQL answers.
+//! than [`MAX_AGE`], which bounds what a writer nobody hears of (an import
+//! run from the shell beside the server) can leave stale. `public_cache`
+//! zero (nothing public kept in memory) switches it off. It is built in the
+//! background the first time it is wanted; until it is there, SQL answers.
 
 use crate::public_map::PublicFacility;
 use std::collections::HashMap;

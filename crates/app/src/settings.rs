@@ -29,7 +29,8 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// How long this instance reuses an answer of the public map (public data;
     /// a write here empties it at once, and other instances once told; this
-    /// time bounds an untold one).
+    /// time bounds an untold one). Zero also switches off the in-memory
+    /// nearby index (`nearby.rs`): nothing public is kept in memory.
     pub public_cache: std::time::Duration,
     /// How long this instance reuses a session or token look-up (a change here
     /// forgets them at once, and other instances once told; this time bounds
