@@ -52,10 +52,23 @@ pub struct PatientView {
 pub struct PatientSummary {
     pub patient: PatientView,
     pub consent: ConsentState,
+    /// Unread among the newest entries ([`tsunagu_store::UNREAD_WINDOW`]).
     pub unread: i64,
     pub urgent_unacknowledged: i64,
     /// Entries by others that ask for a reply and have none yet.
     pub needs_reply: i64,
+}
+
+impl PatientSummary {
+    /// The unread count as a badge shows it: "99+" once the count reaches the
+    /// window it is counted in, since older unread entries are not counted.
+    pub fn unread_badge(&self) -> String {
+        if self.unread >= tsunagu_store::UNREAD_WINDOW {
+            format!("{}+", tsunagu_store::UNREAD_WINDOW - 1)
+        } else {
+            self.unread.to_string()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

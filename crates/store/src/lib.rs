@@ -31,6 +31,11 @@ pub use rate_usage::RateUsageTx;
 pub use records::*;
 pub use registry::*;
 
+/// How many of a patient's newest entries a patient list looks at for its
+/// unread count, so that the list costs the same after years of history; a
+/// count of this many reads as "this many or more".
+pub const UNREAD_WINDOW: i64 = 100;
+
 use async_trait::async_trait;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -193,7 +198,9 @@ pub trait StoreTx:
     async fn patient(&mut self, id: Uuid) -> Result<Option<PatientRow>, StoreError>;
     /// Patients of whom the account is an active team member.
     async fn patients_of_member(&mut self, account_id: Uuid) -> Result<Vec<MemberPatientRow>, StoreError>;
-    /// For each of the account's patients, its unread, unacknowledged-urgent and needs-reply counts.
+    /// For each of the account's patients, its unread (among the patient's
+    /// newest [`UNREAD_WINDOW`] entries), unacknowledged-urgent and needs-reply
+    /// counts.
     async fn patient_counts(&mut self, account_id: Uuid) -> Result<Vec<PatientCountsRow>, StoreError>;
 
     // Consent

@@ -530,24 +530,38 @@ macro_rules! impl_store_tx {
                 .bind(account_id).fetch_all(self.conn()).await?)
             }
 
-            // The audience condition below is tsunagu_domain::care::visible_audiences in SQL.
+            // The audience condition below is tsunagu_domain::care::visible_audiences in SQL,
+            // once per count. Each count is an index range of one patient, so the list costs
+            // the same after years of history: unread is counted among the patient's
+            // newest UNREAD_WINDOW entries (entries_timeline backwards; filtering
+            // before the limit would walk past all of one's own), urgent ones by
+            // entries_by_kind and those asking for a reply by entries_needing_reply.
             async fn patient_counts(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientCountsRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT e.patient_id, \
-                       SUM(CASE WHEN r.entry_id IS NULL THEN 1 ELSE 0 END) AS unread, \
-                       SUM(CASE WHEN e.kind = 'urgent' AND k.entry_id IS NULL THEN 1 ELSE 0 END) AS urgent_unacknowledged, \
-                       SUM(CASE WHEN e.needs_reply AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id) \
-                           THEN 1 ELSE 0 END) AS needs_reply \
-                     FROM entries e \
-                     JOIN team_members m ON m.patient_id = e.patient_id AND m.account_id = $1 AND m.left_at IS NULL \
-                     LEFT JOIN entry_reads r ON r.entry_id = e.id AND r.account_id = $1 \
-                     LEFT JOIN entry_acknowledgements k ON k.entry_id = e.id AND k.account_id = $1 \
-                     WHERE e.author_id <> $1 AND e.created_at >= m.joined_at \
-                       AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
-                            OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
-                     GROUP BY e.patient_id",
+                    "SELECT m.patient_id, \
+                       (SELECT COUNT(*) FROM \
+                          (SELECT e.id, e.author_id, e.created_at, e.audience FROM entries e \
+                           WHERE e.patient_id = m.patient_id ORDER BY e.created_at DESC, e.id DESC LIMIT $2) w \
+                        WHERE w.author_id <> $1 AND w.created_at >= m.joined_at \
+                          AND ((w.audience = 'team' AND m.team_role <> 'family') OR w.audience = 'family' \
+                               OR (w.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
+                          AND NOT EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = w.id AND r.account_id = $1)) AS unread, \
+                       (SELECT COUNT(*) FROM entries e \
+                        WHERE e.patient_id = m.patient_id AND e.kind = 'urgent' AND e.author_id <> $1 \
+                          AND e.created_at >= m.joined_at \
+                          AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
+                               OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
+                          AND NOT EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $1)) \
+                         AS urgent_unacknowledged, \
+                       (SELECT COUNT(*) FROM entries e \
+                        WHERE e.patient_id = m.patient_id AND e.needs_reply AND e.author_id <> $1 \
+                          AND e.created_at >= m.joined_at \
+                          AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
+                               OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
+                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id)) AS needs_reply \
+                     FROM team_members m WHERE m.account_id = $1 AND m.left_at IS NULL",
                 )
-                .bind(account_id).fetch_all(self.conn()).await?)
+                .bind(account_id).bind($crate::UNREAD_WINDOW).fetch_all(self.conn()).await?)
             }
 
             async fn insert_consent(&mut self, c: &$crate::ConsentRow) -> Result<(), $crate::StoreError> {

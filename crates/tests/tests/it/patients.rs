@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 crate::on_both_databases!(
     a_patient_is_shared_only_after_consent_and_only_with_the_team,
     posting_and_reading_leave_read_receipts_and_unread_counts,
+    unread_is_counted_among_the_newest_entries_and_urgent_ones_always,
     impossible_input_is_refused_and_changes_nothing,
     corrections_are_new_versions_that_keep_the_original,
     urgent_entries_come_first_until_acknowledged,
@@ -230,6 +231,31 @@ async fn posting_and_reading_leave_read_receipts_and_unread_counts(db: &TestDb) 
     assert!(!reply.is_empty());
     assert!(!doctor.get("/home").await.body.contains("要返信"), "answered");
     assert!(nurse.get(&format!("/patients/{patient}")).await.body.contains("返信済み"));
+}
+
+/// The patient list's counts must not grow with the history: unread is
+/// counted among the newest `UNREAD_WINDOW` (100) entries, while an urgent
+/// entry or a question however far back is always counted.
+async fn unread_is_counted_among_the_newest_entries_and_urgent_ones_always(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "転倒。右大腿部痛あり。")]).await;
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "夜間の指示をお願いします"), ("needs_reply", "true")])
+        .await;
+    for n in 0..101 {
+        post(&mut nurse, &patient, &[("kind", "message"), ("body", &format!("定期連絡 {n}"))]).await;
+    }
+    let home = doctor.get("/home").await.body;
+    assert!(home.contains("未読 99+") && home.contains("急変 1") && home.contains("要返信 1"), "{home}");
+    let listed = doctor.send_json("GET", "/api/v1/patients", None, &[]).await;
+    assert!(listed.body.contains("\"unread\":100"), "{}", listed.body);
+    // Reading the page marks its newest 50 read: 50 of the newest 100 remain
+    // (103 entries are unread in all, the 3 oldest outside the window).
+    assert_eq!(doctor.get(&format!("/patients/{patient}")).await.status, StatusCode::OK);
+    let home = doctor.get("/home").await.body;
+    assert!(home.contains("未読 50<") && home.contains("急変 1") && home.contains("要返信 1"), "{home}");
 }
 
 async fn impossible_input_is_refused_and_changes_nothing(db: &TestDb) {

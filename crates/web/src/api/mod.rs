@@ -186,6 +186,8 @@ pub(crate) struct PatientListItem {
     patient: Patient,
     /// pending, active or withdrawn
     consent: String,
+    /// Entries by others not yet read, counted among the patient's newest 100
+    /// (100 means 100 or more).
     unread: i64,
     urgent_unacknowledged: i64,
     needs_reply: i64,
