@@ -15,11 +15,8 @@ use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns
 use tsunagu_domain::interop::Access;
 use tsunagu_domain::policy::{self, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
-use tsunagu_store::{PatientRow, PatientSearch, TimelineFilter};
+use tsunagu_store::{PatientRow, TimelineFilter};
 use uuid::Uuid;
-
-/// The most patients one search looks through (a member's own patients).
-const SEARCH_CEILING: i64 = 10_000;
 
 /// A patient with their name in parts (FHIR keeps family and given apart).
 #[derive(Debug, Clone, PartialEq)]
@@ -458,46 +455,37 @@ impl App {
     ) -> Result<Page<PatientRecord>, AppError> {
         session.require_scope("Patient", Access::Read)?;
         let actor = session.actor()?;
-        let pattern = |raw: &str| {
-            let key = search_key(raw);
-            format!("%{}%", key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-        };
-        let keys: Vec<String> =
-            [&query.name, &query.family, &query.given].into_iter().flatten().map(|n| search_key(n)).collect();
-        if keys.iter().any(String::is_empty) {
+        let [name_key, family_key, given_key] =
+            [&query.name, &query.family, &query.given].map(|t| t.as_deref().map(search_key));
+        if [&name_key, &family_key, &given_key].into_iter().flatten().any(String::is_empty) {
             return Err(ValidationError::new("name", "required").into());
         }
-        let search = PatientSearch {
-            ids: query.ids.clone(),
-            // The longest of the name terms narrows in SQL; all are checked below.
-            key_pattern: [&query.name, &query.family, &query.given]
-                .into_iter()
-                .flatten()
-                .max_by_key(|n| n.chars().count())
-                .map(|n| pattern(n)),
-            born_from: query.born_from,
-            born_to: query.born_to,
-            sex: query.sex.clone(),
-        };
-        let mut tx = self.store.begin_read().await?;
-        let rows = tx.search_member_patients(actor.account_id.0, &search, SEARCH_CEILING, 0).await?;
-        drop(tx);
-        let contains = |part: &[&str], term: &Option<String>| {
-            term.as_deref().is_none_or(|t| part.iter().any(|p| search_key(p).contains(&search_key(t))))
+        // A search looks only through the caller's own patients: their caseload,
+        // as kept for the patient list, filtered here.
+        let caseload = self.kept_caseload(actor.account_id.0).await?;
+        let contains = |part: [&str; 2], key: &Option<String>| {
+            key.as_deref().is_none_or(|k| part.iter().any(|p| search_key(p).contains(k)))
         };
         let today = self.today();
-        let mut matching = Vec::new();
-        for member in rows {
+        let mut matching: Vec<&PatientRow> = Vec::new();
+        for member in caseload.iter() {
             let row = &member.patient;
-            let name_matches = query.name.as_deref().is_none_or(|t| row.search_key.contains(&search_key(t)))
-                && contains(&[&row.family_name, &row.family_name_kana], &query.family)
-                && contains(&[&row.given_name, &row.given_name_kana], &query.given);
+            let wanted = query.ids.as_ref().is_none_or(|ids| ids.contains(&row.id))
+                && name_key.as_deref().is_none_or(|k| row.search_key.contains(k))
+                && contains([&row.family_name, &row.family_name_kana], &family_key)
+                && contains([&row.given_name, &row.given_name_kana], &given_key)
+                && query.born_from.is_none_or(|from| row.birth_date >= from)
+                && query.born_to.is_none_or(|to| row.birth_date <= to)
+                && query.sex.as_deref().is_none_or(|sex| row.sex == sex);
+            if !wanted {
+                continue;
+            }
             let consent = match member.consent_in_force {
                 None => ConsentState::Pending,
                 Some(true) => ConsentState::Active,
                 Some(false) => ConsentState::Withdrawn,
             };
-            // The query returned only patients of whom the actor is an active member.
+            // The caseload holds only patients of whom the actor is an active member.
             let scope = PatientScope {
                 municipality_id: tsunagu_domain::ids::MunicipalityId(row.municipality_id),
                 created_by: tsunagu_domain::ids::AccountId(row.created_by),
@@ -505,8 +493,8 @@ impl App {
                 active_members: vec![actor.account_id],
                 emergency_access: vec![],
             };
-            if name_matches && policy::read_patient(&actor, &scope).is_allowed() {
-                matching.push(member.patient);
+            if policy::read_patient(&actor, &scope).is_allowed() {
+                matching.push(row);
             }
         }
         matching.retain(|p| {
@@ -514,8 +502,9 @@ impl App {
                 && query.updated_until.is_none_or(|until| p.updated_at < until)
         });
         match query.sort {
-            // The store's order already.
-            PatientSort::Kana => {}
+            PatientSort::Kana => matching.sort_by(|a, b| {
+                (&a.family_name_kana, &a.given_name_kana, a.id).cmp(&(&b.family_name_kana, &b.given_name_kana, b.id))
+            }),
             PatientSort::BirthDate => matching.sort_by_key(|p| (p.birth_date, p.id)),
             PatientSort::LastUpdated => matching.sort_by_key(|p| (p.updated_at, p.id)),
         }

@@ -12,18 +12,26 @@ use crate::patients::Loaded;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tsunagu_store::MemberPatientRow;
 use uuid::Uuid;
 
 /// Records kept at most (a whole municipality's active caseload fits).
 pub(crate) const CAPACITY: usize = 50_000;
 
+/// Caseloads kept at most (one per professional signed in at once).
+const CASELOADS: usize = 10_000;
+
 pub(crate) struct KeptRecords {
     kept: KeptAnswers<Uuid, Loaded>,
+    /// Per account, the patients of whom it is an active member (with their
+    /// consent state): what a patient list or a patient search looks through.
+    /// Team changes are record changes, so they forget these too.
+    caseloads: KeptAnswers<Uuid, Vec<MemberPatientRow>>,
 }
 
 impl KeptRecords {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self { kept: KeptAnswers::new(ttl, capacity) }
+        Self { kept: KeptAnswers::new(ttl, capacity), caseloads: KeptAnswers::new(ttl, CASELOADS.min(capacity)) }
     }
 
     /// Read before loading a record that will be kept.
@@ -40,8 +48,23 @@ impl KeptRecords {
         self.kept.put(patient, loaded, generation);
     }
 
+    /// Read before loading a caseload that will be kept.
+    pub fn caseload_generation(&self) -> u64 {
+        self.caseloads.generation()
+    }
+
+    /// The account's caseload as kept, if it is fresh.
+    pub fn caseload(&self, account: Uuid) -> Option<Arc<Vec<MemberPatientRow>>> {
+        self.caseloads.get(&account)
+    }
+
+    pub fn keep_caseload(&self, account: Uuid, caseload: Arc<Vec<MemberPatientRow>>, generation: u64) {
+        self.caseloads.put(account, caseload, generation);
+    }
+
     pub fn forget_all(&self) {
         self.kept.clear();
+        self.caseloads.clear();
     }
 }
 

@@ -21,8 +21,8 @@ use tsunagu_domain::patient::{
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
-    AcpRow, BreakGlassRow, ConsentRow, EntryRead, NewEntry, NewEntryVersion, NewNotification, NewTeamMember,
-    PatientRead, PatientRow, ReadTrace, StoreTx, TeamMemberRow, TimelineFilter, TimelineRow,
+    AcpRow, BreakGlassRow, ConsentRow, EntryRead, MemberPatientRow, NewEntry, NewEntryVersion, NewNotification,
+    NewTeamMember, PatientRead, PatientRow, ReadTrace, StoreTx, TeamMemberRow, TimelineFilter, TimelineRow,
 };
 use uuid::Uuid;
 
@@ -395,6 +395,20 @@ impl App {
         Ok(loaded)
     }
 
+    /// The patients of whom `account` is an active member, with their consent
+    /// state, in kana order: as kept (`Settings::session_cache`) or read.
+    pub(crate) async fn kept_caseload(&self, account: Uuid) -> Result<Arc<Vec<MemberPatientRow>>, AppError> {
+        if let Some(caseload) = self.records.caseload(account) {
+            return Ok(caseload);
+        }
+        let generation = self.records.caseload_generation();
+        let mut tx = self.store.begin_read().await?;
+        let caseload = Arc::new(tx.patients_of_member(account).await?);
+        drop(tx);
+        self.records.keep_caseload(account, Arc::clone(&caseload), generation);
+        Ok(caseload)
+    }
+
     pub(crate) fn today(&self) -> Date {
         self.now().to_offset(JST).date()
     }
@@ -498,8 +512,8 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<PatientSummary>, AppError> {
         let actor = session.actor()?;
+        let rows = self.kept_caseload(actor.account_id.0).await?;
         let mut tx = self.store.begin_read().await?;
-        let rows = tx.patients_of_member(actor.account_id.0).await?;
         let counts = tx.patient_counts(actor.account_id.0).await?;
         drop(tx);
         let key = search_key(query);

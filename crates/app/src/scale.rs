@@ -342,8 +342,12 @@ impl Staff {
 }
 
 fn synthetic_patient(index: usize, municipality: Uuid, created_by: Uuid, at: OffsetDateTime) -> PatientRow {
-    let (family, family_kana) = FAMILY_NAMES[index % FAMILY_NAMES.len()];
-    let (given, given_kana) = GIVEN_NAMES[(index / FAMILY_NAMES.len()) % GIVEN_NAMES.len()];
+    // Names from a mix of the index, not the index itself: a caseload is every
+    // n-th patient, and `index % 16` would give one nurse's 25 patients all the
+    // same family name whenever n is a multiple of 16.
+    let mixed = (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    let (family, family_kana) = FAMILY_NAMES[(mixed % FAMILY_NAMES.len() as u64) as usize];
+    let (given, given_kana) = GIVEN_NAMES[((mixed >> 8) % GIVEN_NAMES.len() as u64) as usize];
     let birth_year = 1925 + i32::try_from(index % 30).unwrap_or(0);
     let birth_date = time::Date::from_calendar_date(birth_year, time::Month::April, 1 + (index % 28) as u8)
         .unwrap_or(time::macros::date!(1940 - 04 - 01));
@@ -429,6 +433,19 @@ mod tests {
         assert_eq!(total, 100);
         assert_eq!((spec.entries_of(0), spec.entries_of(6)), (15, 14));
         assert_eq!(ScaleSpec::parse(100_000, 5_000_000).unwrap().staff_per_profession(), 4_000);
+    }
+
+    #[test]
+    fn one_nurses_caseload_has_varied_names() {
+        // The generator gives nurse k every patient k + n * 4,000 (100,000 patients).
+        let at = OffsetDateTime::now_utc();
+        let caseload: Vec<PatientRow> =
+            (0..25).map(|j| synthetic_patient(7 + j * 4_000, Uuid::nil(), Uuid::nil(), at)).collect();
+        let families: std::collections::HashSet<&str> = caseload.iter().map(|p| p.family_name.as_str()).collect();
+        let full: std::collections::HashSet<(&str, &str)> =
+            caseload.iter().map(|p| (p.family_name.as_str(), p.given_name.as_str())).collect();
+        assert!(families.len() >= 10, "{families:?}");
+        assert!(full.len() >= 20, "{full:?}");
     }
 
     #[test]

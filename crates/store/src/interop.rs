@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -18,19 +18,6 @@ pub struct ApiTokenRow {
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
     pub revoked_by: Option<Uuid>,
-}
-
-/// A search among one member's patients; every condition optional.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PatientSearch {
-    /// Only these patients.
-    pub ids: Option<Vec<Uuid>>,
-    /// A `LIKE` pattern over the patient's search key (names and kana, folded).
-    pub key_pattern: Option<String>,
-    /// Birth dates in `[from, to]`.
-    pub born_from: Option<Date>,
-    pub born_to: Option<Date>,
-    pub sex: Option<String>,
 }
 
 #[async_trait]
@@ -70,15 +57,6 @@ pub trait InteropTx: Send {
         reader: Uuid,
         filter: &crate::TimelineFilter,
     ) -> Result<Vec<crate::AttachmentRow>, StoreError>;
-    /// The patients of whom `account_id` is an active member passing `search`,
-    /// in kana order, `limit` from `offset`.
-    async fn search_member_patients(
-        &mut self,
-        account_id: Uuid,
-        search: &PatientSearch,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<crate::MemberPatientRow>, StoreError>;
 }
 
 /// Stamps out [`InteropTx`] for a backend (see `sql.rs`): the same text on both.
@@ -200,50 +178,6 @@ macro_rules! impl_interop_tx {
                 .bind(filter.shows("physicians"))
                 .fetch_all(self.conn())
                 .await?)
-            }
-
-            async fn search_member_patients(
-                &mut self,
-                account_id: uuid::Uuid,
-                search: &$crate::PatientSearch,
-                limit: i64,
-                offset: i64,
-            ) -> Result<Vec<$crate::MemberPatientRow>, $crate::StoreError> {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT p.*, (SELECT c.withdrawn_at IS NULL FROM consents c WHERE c.patient_id = p.id \
-                       ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS consent_in_force \
-                     FROM patients p JOIN team_members m ON m.patient_id = p.id \
-                     WHERE m.left_at IS NULL AND m.account_id = ",
-                );
-                q.push_bind(account_id);
-                if let Some(ids) = &search.ids {
-                    q.push(" AND p.id IN (");
-                    let mut list = q.separated(", ");
-                    for id in ids {
-                        list.push_bind(*id);
-                    }
-                    if ids.is_empty() {
-                        list.push("NULL");
-                    }
-                    q.push(")");
-                }
-                if let Some(pattern) = &search.key_pattern {
-                    q.push(" AND p.search_key LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-                }
-                if let Some(from) = search.born_from {
-                    q.push(" AND p.birth_date >= ").push_bind(from);
-                }
-                if let Some(to) = search.born_to {
-                    q.push(" AND p.birth_date <= ").push_bind(to);
-                }
-                if let Some(sex) = &search.sex {
-                    q.push(" AND p.sex = ").push_bind(sex.clone());
-                }
-                q.push(" ORDER BY p.family_name_kana, p.given_name_kana, p.id LIMIT ")
-                    .push_bind(limit)
-                    .push(" OFFSET ")
-                    .push_bind(offset);
-                Ok(q.build_query_as().fetch_all(self.conn()).await?)
             }
         }
     };

@@ -24,7 +24,7 @@ pub use analysis::{AnalysisPatientRow, AnalysisTx};
 pub use backup_system::*;
 pub use changes::{Change, ChangeFeed};
 pub use error::StoreError;
-pub use interop::{ApiTokenRow, InteropTx, PatientSearch};
+pub use interop::{ApiTokenRow, InteropTx};
 pub use public_map::*;
 pub use public_pages::{ArticleRow, FacilitySpanRow, FlagSpanRow, PublicEventRow, PublicFigureRow, PublicPagesTx};
 pub use rate_usage::RateUsageTx;

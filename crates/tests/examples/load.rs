@@ -101,6 +101,17 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         let mut tx = store.begin_read().await.unwrap();
         tx.patient(caseload[0]).await.unwrap().unwrap()
     };
+    {
+        // How many resources the name searches answer with (the bench nurse's own patients only).
+        let mut tx = store.begin_read().await.unwrap();
+        let mut same = 0;
+        for p in &caseload {
+            if tx.patient(*p).await.unwrap().is_some_and(|p| p.family_name == first.family_name) {
+                same += 1;
+            }
+        }
+        println!("the name searches match {same} of the caseload's {} patients", caseload.len());
+    }
     let encode = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
     let reads: Vec<Request> = caseload.iter().map(|p| get(format!("/api/v1/patients/{p}"))).collect();
     let post_body = r#"{"kind":"visit_record","body":"定期訪問。表情穏やか。血圧安定、食事は全量摂取。"}"#;
@@ -122,6 +133,7 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         ("FHIR GET /fhir/Patient/{id}", fhir_reads),
         ("FHIR Patient?name= (kana)", vec![fhir(format!("/fhir/Patient?name={}", encode(&first.family_name_kana)))]),
         ("FHIR Patient?name= (kanji)", vec![fhir(format!("/fhir/Patient?name={}", encode(&first.family_name)))]),
+        ("FHIR Patient? (whole caseload, 25)", vec![fhir("/fhir/Patient?_count=25".into())]),
         ("timeline read: GET /api/v1/patients/{id}", reads),
         ("durable post: POST .../entries", posts),
         ("patient page (HTML, summary + chart)", pages),
