@@ -8,7 +8,7 @@ use super::outcome::{FhirError, Issue, Resource};
 use super::posted::{fhir_body, read_measurement, read_message, rejected, with_condition, with_identity};
 use super::resources::{
     CARE_TEAM_SEARCH, COMMUNICATION_SEARCH, OBSERVATION_SEARCH, PATIENT_SEARCH, capability_statement, care_team,
-    communication, entry_kind_of, names, observation, observation_id, patient, searchset,
+    communication, entry_kind_of, names, observation, observation_id, patient, searchset, tree,
 };
 use super::search::{Params, bad_request, date_range, instant_range, oldest_first, reference_id};
 use crate::AppState;
@@ -205,7 +205,7 @@ pub(crate) async fn search_observations(
             .fhir_patient(&caller.session, patient_id, &caller.meta)
             .await
             .map_err(|e| FhirError::app(e, t))?;
-        entries.push((patient(&record), "include"));
+        entries.push((tree(patient(&record)), "include"));
     }
     let (next, previous) = params.neighbours(offset, count, page.has_next);
     Ok(Resource::ok(searchset(&caller.base, "Observation", &query_text, next, previous, entries)))
@@ -238,7 +238,8 @@ pub(crate) async fn create_observation(
         state.app.fhir_post(&caller.session, &[post], &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
     let posted_entry =
         done.pop().ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
-    answer_post(&caller.base, &posted_entry, Some(posted.code))
+    let (status, body, location) = answer_post(&caller.base, &posted_entry, Some(posted.code))?;
+    Ok(Resource::new(status, body, Some(location)))
 }
 
 /// The app's post for a read Observation: its value checked like the form's.
@@ -255,7 +256,9 @@ fn measurement_post(posted: &tsunagu_domain::fhir_input::PostedMeasurement, t: T
 }
 
 /// 201 with the new resource, or 200 with the one a condition found.
-fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<Resource, FhirError> {
+/// A created (or, with `If-None-Exist`, found) entry as its resource: status,
+/// resource and the version's location.
+fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<(StatusCode, Value, String), FhirError> {
     let e = &posted.entry;
     let (body, location) = match code {
         Some(code) => {
@@ -267,7 +270,7 @@ fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<R
         FhirError::one(StatusCode::CONFLICT, "conflict", "the identifier belongs to another kind of entry")
     })?;
     let status = if posted.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(Resource { status, body, location: Some(location) })
+    Ok((status, body, location))
 }
 
 /// The most entries one transaction Bundle may hold.
@@ -367,12 +370,12 @@ pub(crate) async fn transaction(
     let done = state.app.fhir_post(&caller.session, &posts, &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
     let mut response_entries = Vec::new();
     for (posted, code) in done.iter().zip(codes) {
-        let answer = answer_post(&caller.base, posted, code)?;
+        let (_, resource, location) = answer_post(&caller.base, posted, code)?;
         response_entries.push(serde_json::json!({
-            "resource": answer.body,
+            "resource": resource,
             "response": {
                 "status": if posted.created { "201 Created" } else { "200 OK" },
-                "location": answer.location,
+                "location": location,
                 "etag": format!("W/\"{}\"", posted.entry.version),
             },
         }));
@@ -440,7 +443,8 @@ pub(crate) async fn create_communication(
         state.app.fhir_post(&caller.session, &[post], &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
     let posted_entry =
         done.pop().ok_or_else(|| FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost"))?;
-    answer_post(&caller.base, &posted_entry, None)
+    let (status, body, location) = answer_post(&caller.base, &posted_entry, None)?;
+    Ok(Resource::new(status, body, Some(location)))
 }
 
 /// `GET /fhir/CareTeam/{patient}`: the team of one patient (its id is the patient's).
@@ -519,7 +523,7 @@ async fn read_entry(
 
 /// An empty search result (nothing can match).
 fn no_match(base: &str, resource_type: &str, query: &str) -> Resource {
-    Resource::ok(searchset(base, resource_type, query, None, None, Vec::new()))
+    Resource::ok(searchset(base, resource_type, query, None, None, Vec::<(Value, &str)>::new()))
 }
 
 /// One version as its resource, if it holds that measurement (or is a Communication).

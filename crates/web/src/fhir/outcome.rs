@@ -5,27 +5,39 @@ use crate::error::describe;
 use crate::i18n::Tr;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tsunagu_app::AppError;
 
 pub(crate) const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
-/// A resource (or Bundle) to send.
+/// A resource (or Bundle) to send, serialised.
 pub(crate) struct Resource {
     pub status: StatusCode,
-    pub body: Value,
+    body: Vec<u8>,
     pub location: Option<String>,
 }
 
 impl Resource {
-    pub(crate) fn ok(body: Value) -> Self {
-        Self { status: StatusCode::OK, body, location: None }
+    pub(crate) fn ok(body: impl Serialize) -> Self {
+        Self::new(StatusCode::OK, body, None)
+    }
+
+    pub(crate) fn new(status: StatusCode, body: impl Serialize, location: Option<String>) -> Self {
+        match serde_json::to_vec(&body) {
+            Ok(body) => Self { status, body, location },
+            Err(e) => {
+                let issue = Issue::new("exception", format!("the answer could not be written: {e}"), None);
+                let outcome = operation_outcome(&[issue], "fatal").to_string().into_bytes();
+                Self { status: StatusCode::INTERNAL_SERVER_ERROR, body: outcome, location: None }
+            }
+        }
     }
 }
 
 impl IntoResponse for Resource {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.body.to_string()).into_response();
+        let mut response = (self.status, self.body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
@@ -122,7 +134,7 @@ impl IntoResponse for FhirError {
     fn into_response(self) -> Response {
         let severity = if self.status.is_server_error() { "fatal" } else { "error" };
         let body = operation_outcome(&self.issues, severity);
-        let mut response = Resource { status: self.status, body, location: None }.into_response();
+        let mut response = Resource::new(self.status, body, None).into_response();
         if let Some(wait) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
         {

@@ -106,8 +106,16 @@ async fn search_registry(
             Some("_offset"),
         )]));
     }
-    let no_match =
-        || Resource::ok(searchset(base, resource_type, &params.at_offset(offset, count), None, None, Vec::new()));
+    let no_match = || {
+        Resource::ok(searchset(
+            base,
+            resource_type,
+            &params.at_offset(offset, count),
+            None,
+            None,
+            Vec::<(serde_json::Value, &str)>::new(),
+        ))
+    };
     // A kind tsunagu does not have (or another system's code) matches nothing.
     let kind = match params.one("type")? {
         None => String::new(),
@@ -193,7 +201,7 @@ async fn search_registry(
         |f: &&tsunagu_app::public_map::PublicFacility| limit.is_none_or(|l| f.distance_m.is_some_and(|d| d <= l));
     let shown: Vec<&tsunagu_app::public_map::PublicFacility> = list.facilities.iter().filter(within).collect();
     let cut = shown.len() < list.facilities.len();
-    let bundle_entries: Vec<(serde_json::Value, &str)> = match what {
+    let bundle_entries: Vec<(serde_json::Value, &'static str)> = match what {
         Registry::Organization => shown.iter().map(|f| (organization(&list.municipality, f), "match")).collect(),
         Registry::Location => shown.iter().map(|f| (location(&list.municipality, f), "match")).collect(),
         Registry::HealthcareService => {
@@ -205,11 +213,9 @@ async fn search_registry(
     };
     let (next, previous) = params.neighbours(offset, count, list.has_next && !cut);
     let mut bundle = searchset(base, resource_type, &params.at_offset(offset, count), next, previous, bundle_entries);
-    if let Some(entries) = bundle["entry"].as_array_mut() {
-        for (entry, f) in entries.iter_mut().zip(&shown) {
-            if let Some(d) = f.distance_m {
-                entry["search"]["extension"] = distance_extension(d);
-            }
+    for (index, f) in shown.iter().enumerate() {
+        if let Some(d) = f.distance_m {
+            bundle.extend_search(index, distance_extension(d));
         }
     }
     Ok(Resource::ok(bundle))

@@ -2,6 +2,7 @@
 //! CapabilityStatement, built from the same tables of search parameters the
 //! handlers accept, so that it cannot claim more than they do.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tsunagu_app::fhir::{CareTeamRecord, PatientRecord, TimelineEntry};
@@ -220,44 +221,126 @@ fn gender(sex: Sex) -> &'static str {
     }
 }
 
-/// JP_Patient: the kanji name (IDE) and the kana name (SYL) as two HumanNames,
-/// each with `text` = family + half-width space + given.
-pub(crate) fn patient(p: &PatientRecord) -> Value {
-    let name = |family: &str, given: &str, representation: &str| {
-        json!({
-            "extension": [{ "url": NAME_REPRESENTATION, "valueCode": representation }],
-            "use": "official",
-            "text": format!("{family} {given}"),
-            "family": family,
-            "given": [given],
-        })
-    };
+/// A Patient (JP_Patient), serialised straight from the record: a patient
+/// read or search is the API's most frequent answer, and building it as a
+/// `serde_json::Value` tree first cost more than the rest of the request.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatientResource<'a> {
+    resource_type: &'static str,
+    id: uuid::Uuid,
+    meta: PatientMeta,
+    identifier: [System<String>; 1],
+    active: bool,
+    name: [HumanName<'a>; 2],
+    gender: &'static str,
+    birth_date: String,
+    address: [Address<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telecom: Option<[Telecom<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<[Contact<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PatientMeta {
+    last_updated: String,
+    profile: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+struct System<V> {
+    system: &'static str,
+    value: V,
+}
+
+#[derive(Serialize)]
+struct HumanName<'a> {
+    extension: [CodeExtension; 1],
+    #[serde(rename = "use")]
+    name_use: &'static str,
+    text: String,
+    family: &'a str,
+    given: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeExtension {
+    url: &'static str,
+    value_code: &'static str,
+}
+
+#[derive(Serialize)]
+struct Address<'a> {
+    #[serde(rename = "use")]
+    address_use: &'static str,
+    text: &'a str,
+    country: &'static str,
+}
+
+#[derive(Serialize)]
+struct Telecom<'a> {
+    system: &'static str,
+    value: &'a str,
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    telecom_use: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Contact<'a> {
+    relationship: [Text<'static>; 1],
+    name: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telecom: Option<[Telecom<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+/// JP_Patient: the kanji name (IDE) and the kana name (SYL) as two HumanNames.
+pub(crate) fn patient(p: &PatientRecord) -> PatientResource<'_> {
     let v = &p.view;
-    let mut resource = json!({
-        "resourceType": "Patient",
-        "id": v.id.to_string(),
-        "meta": { "lastUpdated": instant(p.updated_at), "profile": [JP_PATIENT] },
-        "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{}", v.id) }],
-        "active": v.status != PatientStatus::Ended,
-        "name": [
-            name(&p.family_name, &p.given_name, "IDE"),
-            name(&p.family_name_kana, &p.given_name_kana, "SYL"),
+    PatientResource {
+        resource_type: "Patient",
+        id: v.id,
+        meta: PatientMeta { last_updated: instant(p.updated_at), profile: [JP_PATIENT] },
+        identifier: [System { system: "urn:ietf:rfc:3986", value: format!("urn:uuid:{}", v.id) }],
+        active: v.status != PatientStatus::Ended,
+        name: [
+            human_name(&p.family_name, &p.given_name, "IDE"),
+            human_name(&p.family_name_kana, &p.given_name_kana, "SYL"),
         ],
-        "gender": gender(v.sex),
-        "birthDate": v.birth_date.to_string(),
-        "address": [{ "use": "home", "text": v.address, "country": "JP" }],
-    });
-    if let Some(phone) = &v.phone {
-        resource["telecom"] = json!([{ "system": "phone", "value": phone, "use": "home" }]);
+        gender: gender(v.sex),
+        birth_date: v.birth_date.to_string(),
+        address: [Address { address_use: "home", text: &v.address, country: "JP" }],
+        telecom: v.phone.as_deref().map(|phone| [Telecom { system: "phone", value: phone, telecom_use: Some("home") }]),
+        contact: v.key_person.as_deref().map(|person| {
+            [Contact {
+                relationship: [Text { text: "キーパーソン" }],
+                name: Text { text: person },
+                telecom: v
+                    .key_person_phone
+                    .as_deref()
+                    .map(|phone| [Telecom { system: "phone", value: phone, telecom_use: None }]),
+            }]
+        }),
     }
-    if let Some(person) = &v.key_person {
-        let mut contact = json!({ "relationship": [{ "text": "キーパーソン" }], "name": { "text": person } });
-        if let Some(phone) = &v.key_person_phone {
-            contact["telecom"] = json!([{ "system": "phone", "value": phone }]);
-        }
-        resource["contact"] = json!([contact]);
+}
+
+/// A name as JP Core writes it: kanji (`IDE`) or kana (`SYL`), `text` as
+/// family + half-width space + given.
+fn human_name<'a>(family: &'a str, given: &'a str, representation: &'static str) -> HumanName<'a> {
+    HumanName {
+        extension: [CodeExtension { url: NAME_REPRESENTATION, value_code: representation }],
+        name_use: "official",
+        text: format!("{family} {given}"),
+        family,
+        given: [given],
     }
-    resource
 }
 
 /// The Observation id of one measurement of an entry.
@@ -365,34 +448,100 @@ pub(crate) fn care_team(c: &CareTeamRecord) -> Value {
     resource
 }
 
+/// A resource in a Bundle: its type and id make the entry's `fullUrl`.
+pub(crate) trait BundleResource: Serialize {
+    fn type_and_id(&self) -> (&str, String);
+}
+
+impl BundleResource for Value {
+    fn type_and_id(&self) -> (&str, String) {
+        (self["resourceType"].as_str().unwrap_or(""), self["id"].as_str().unwrap_or("").to_owned())
+    }
+}
+
+impl BundleResource for PatientResource<'_> {
+    fn type_and_id(&self) -> (&str, String) {
+        (self.resource_type, self.id.to_string())
+    }
+}
+
+/// A search's answer (a `searchset` Bundle), serialised as it stands.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Searchset<R> {
+    resource_type: &'static str,
+    #[serde(rename = "type")]
+    bundle_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+    pub link: Vec<Link>,
+    entry: Vec<BundleEntry<R>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Link {
+    relation: &'static str,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BundleEntry<R> {
+    full_url: String,
+    resource: R,
+    search: SearchMode,
+}
+
+#[derive(Serialize)]
+struct SearchMode {
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension: Option<Value>,
+}
+
+impl<R> Searchset<R> {
+    /// Adds an extension to the `search` of the entry at `index` (a distance, say).
+    pub(crate) fn extend_search(&mut self, index: usize, extension: Value) {
+        if let Some(entry) = self.entry.get_mut(index) {
+            entry.search.extension = Some(extension);
+        }
+    }
+}
+
 /// A search result: `entries` are (resource, "match" | "include").
-pub(crate) fn searchset(
+pub(crate) fn searchset<R: BundleResource>(
     base: &str,
     resource_type: &str,
     query: &str,
     next: Option<String>,
     previous: Option<String>,
-    entries: Vec<(Value, &str)>,
-) -> Value {
-    let mut links = vec![json!({ "relation": "self", "url": format!("{base}/{resource_type}?{query}") })];
+    entries: Vec<(R, &'static str)>,
+) -> Searchset<R> {
+    let mut link = vec![Link { relation: "self", url: format!("{base}/{resource_type}?{query}") }];
     if let Some(next) = next {
-        links.push(json!({ "relation": "next", "url": format!("{base}/{resource_type}?{next}") }));
+        link.push(Link { relation: "next", url: format!("{base}/{resource_type}?{next}") });
     }
     if let Some(previous) = previous {
-        links.push(json!({ "relation": "previous", "url": format!("{base}/{resource_type}?{previous}") }));
+        link.push(Link { relation: "previous", url: format!("{base}/{resource_type}?{previous}") });
     }
-    let entries: Vec<Value> = entries
+    let entry = entries
         .into_iter()
         .map(|(resource, mode)| {
-            let url = format!(
-                "{base}/{}/{}",
-                resource["resourceType"].as_str().unwrap_or(""),
-                resource["id"].as_str().unwrap_or("")
-            );
-            json!({ "fullUrl": url, "resource": resource, "search": { "mode": mode } })
+            let (kind, id) = resource.type_and_id();
+            BundleEntry {
+                full_url: format!("{base}/{kind}/{id}"),
+                resource,
+                search: SearchMode { mode, extension: None },
+            }
         })
         .collect();
-    json!({ "resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries })
+    Searchset { resource_type: "Bundle", bundle_type: "searchset", total: None, link, entry }
+}
+
+/// A typed resource as a JSON tree, where it joins resources built as trees
+/// (an `_include`, an export). Plain structs of strings cannot fail to convert.
+pub(crate) fn tree(resource: impl Serialize) -> Value {
+    serde_json::to_value(resource).unwrap_or(Value::Null)
 }
 
 /// What this server does, exactly.
@@ -595,10 +744,10 @@ pub(crate) fn advance_care_plan(
 /// A patient's whole record as one Bundle: the Patient (match), then the
 /// care team, consents, every ACP revision, the timeline as Communications
 /// and its measurements as Observations.
-pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) -> Value {
+pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) -> Searchset<Value> {
     let id = export.team.patient.view.id;
-    let mut entries: Vec<(Value, &str)> =
-        vec![(patient(&export.team.patient), "match"), (care_team(&export.team), "include")];
+    let mut entries: Vec<(Value, &'static str)> =
+        vec![(tree(patient(&export.team.patient)), "match"), (care_team(&export.team), "include")];
     let total = export.consents.len();
     for (i, c) in export.consents.iter().enumerate() {
         entries.push((consent(id, total - i, c), "include"));
@@ -622,8 +771,10 @@ pub(crate) fn everything(base: &str, export: &tsunagu_app::fhir::PatientExport) 
         entries.push((document_reference(base, d), "include"));
     }
     let mut bundle = searchset(base, &format!("Patient/{id}/$everything"), "", None, None, entries);
-    bundle["link"][0]["url"] = json!(format!("{base}/Patient/{id}/$everything"));
-    bundle["total"] = json!(1);
+    if let Some(own) = bundle.link.first_mut() {
+        own.url = format!("{base}/Patient/{id}/$everything");
+    }
+    bundle.total = Some(1);
     bundle
 }
 

@@ -918,7 +918,7 @@ pub(crate) async fn export(
             (axum::http::header::CONTENT_TYPE, "application/fhir+json; charset=utf-8".to_owned()),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
-        bundle.to_string(),
+        serde_json::to_vec(&bundle).map_err(|e| ctx.fail(tsunagu_app::AppError::Internal(e.to_string())))?,
     )
         .into_response())
 }
