@@ -622,7 +622,8 @@ impl App {
             tx.vitals_points(patient, me, &vitals, 20).await?
         };
         let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
-        let attachment_rows = match rows.iter().map(|r| r.created_at).min() {
+        // Most pages have no attachment: no query for them then.
+        let attachment_rows = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
             Some(oldest) => tx.attachments_since(patient, oldest).await?,
             None => Vec::new(),
         };

@@ -332,6 +332,7 @@ pub struct TimelineRow {
     pub acknowledgement_count: i64,
     /// Entries that answer this one.
     pub reply_count: i64,
+    pub has_attachments: bool,
 }
 
 /// A vital-signs entry for the trend chart: no more than the chart draws.

@@ -943,6 +943,7 @@ pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.a
      (SELECT COUNT(*) FROM entry_reads r WHERE r.entry_id = e.id) AS read_count, \
      EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $2) AS acknowledged_by_me, \
      (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count, \
+     EXISTS (SELECT 1 FROM attachments f WHERE f.entry_id = e.id) AS has_attachments, \
      (SELECT COUNT(*) FROM entries x WHERE x.reply_to = e.id) AS reply_count \
      FROM entries e \
      JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
