@@ -294,7 +294,11 @@ pub trait StoreTx:
     ) -> Result<Vec<PatientRow>, StoreError>;
 
     // Notifications
-    async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError>;
+    async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError> {
+        self.insert_notifications(std::slice::from_ref(n)).await
+    }
+    /// Several notifications in one statement.
+    async fn insert_notifications(&mut self, ns: &[NewNotification]) -> Result<(), StoreError>;
     /// Unread notifications of an account whose patient it is still an active member of, newest first.
     async fn unread_notifications(&mut self, account_id: Uuid, limit: i64) -> Result<Vec<NotificationRow>, StoreError>;
 
@@ -303,7 +307,12 @@ pub trait StoreTx:
     async fn email_notifications(&mut self, account_id: Uuid) -> Result<bool, StoreError>;
     /// Queues "you have new notifications" for an account that opted in and
     /// has an address, unless one is already waiting. Returns whether it queued.
-    async fn enqueue_mail(&mut self, id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn enqueue_mail(&mut self, id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
+        Ok(self.enqueue_mails(&[(id, account_id)], at).await? > 0)
+    }
+    /// [`Self::enqueue_mail`] for several (mail id, account) pairs in one
+    /// statement, the accounts distinct; returns how many it queued.
+    async fn enqueue_mails(&mut self, mails: &[(Uuid, Uuid)], at: OffsetDateTime) -> Result<u64, StoreError>;
     /// Mails waiting to go (to accounts still opted in, active, with an address), oldest first.
     async fn pending_mails(&mut self, max_attempts: i64, limit: i64) -> Result<Vec<PendingMail>, StoreError>;
     async fn mark_mail_sent(&mut self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;

@@ -295,20 +295,29 @@ macro_rules! impl_store_tx {
                 Ok(on.unwrap_or(false))
             }
 
-            async fn enqueue_mail(
+            async fn enqueue_mails(
                 &mut self,
-                id: uuid::Uuid,
-                account_id: uuid::Uuid,
+                mails: &[(uuid::Uuid, uuid::Uuid)],
                 at: time::OffsetDateTime,
-            ) -> Result<bool, $crate::StoreError> {
-                let done = sqlx::query(
+            ) -> Result<u64, $crate::StoreError> {
+                if mails.is_empty() {
+                    return Ok(0);
+                }
+                // VALUES names its columns column1, column2 on both backends.
+                let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO mail_outbox (id, account_id, created_at, sent_at, attempts, last_error) \
-                     SELECT $1, a.id, $3, NULL, 0, NULL FROM accounts a \
-                     WHERE a.id = $2 AND a.email_notifications AND a.email IS NOT NULL AND a.email <> '' \
-                     AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.account_id = $2 AND o.sent_at IS NULL)",
-                )
-                .bind(id).bind(account_id).bind(at).execute(self.conn()).await?;
-                Ok(done.rows_affected() > 0)
+                     SELECT v.column1, a.id, ",
+                );
+                q.push_bind(at).push(", NULL, 0, NULL FROM (");
+                q.push_values(mails, |mut row, (id, account_id)| {
+                    row.push_bind(*id).push_bind(*account_id);
+                });
+                q.push(
+                    ") AS v JOIN accounts a ON a.id = v.column2 \
+                     WHERE a.email_notifications AND a.email IS NOT NULL AND a.email <> '' \
+                     AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.account_id = a.id AND o.sent_at IS NULL)",
+                );
+                Ok(q.build().execute(self.conn()).await?.rows_affected())
             }
 
             async fn pending_mails(&mut self, max_attempts: i64, limit: i64) -> Result<Vec<$crate::PendingMail>, $crate::StoreError> {
@@ -852,13 +861,18 @@ macro_rules! impl_store_tx {
                     .bind(municipality_id).bind(birth_date).fetch_all(self.conn()).await?)
             }
 
-            async fn insert_notification(&mut self, n: &$crate::NewNotification) -> Result<(), $crate::StoreError> {
-                sqlx::query(
-                    "INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
-                )
-                .bind(n.id).bind(n.account_id).bind(n.patient_id).bind(n.entry_id).bind(&n.kind).bind(n.actor_id).bind(n.created_at)
-                .execute(self.conn()).await?;
+            async fn insert_notifications(&mut self, ns: &[$crate::NewNotification]) -> Result<(), $crate::StoreError> {
+                if ns.is_empty() {
+                    return Ok(());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) ",
+                );
+                q.push_values(ns, |mut row, n| {
+                    row.push_bind(n.id).push_bind(n.account_id).push_bind(n.patient_id).push_bind(n.entry_id)
+                        .push_bind(&n.kind).push_bind(n.actor_id).push_bind(n.created_at).push("NULL");
+                });
+                q.build().execute(self.conn()).await?;
                 Ok(())
             }
 

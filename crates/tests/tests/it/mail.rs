@@ -78,8 +78,22 @@ async fn notification_mails_carry_no_patient_data_and_respect_the_choice(db: &Te
     assert_eq!(deliver(outbox.clone()).await, Delivery { sent: 1, failed: 0 });
     assert!(outbox.sent.lock().unwrap().iter().all(|(to, _, _)| to == "ph.mail@example.jp"));
 
+    // Two members opted in: one post queues one mail for each (in one statement).
+    let mut dietitian = with_email(&t, "rd.mail", "rd.mail@example.jp").await;
+    let on = dietitian.submit("/account", "/account/email-notifications", &[("email_notifications", "on")]).await;
+    assert!(on.redirects_to("/account"), "{} {}", on.status, on.body);
+    add(&mut nurse, &patient, "rd.mail", "dietitian").await;
+    assert_eq!(deliver(outbox.clone()).await, Delivery { sent: 1, failed: 0 }, "added to a team");
+    outbox.sent.lock().unwrap().clear();
+    post(&mut nurse, &patient, &[("kind", "message"), ("body", "@ph.mail @rd.mail 食事形態の相談です")]).await;
+    assert_eq!(deliver(outbox.clone()).await, Delivery { sent: 2, failed: 0 });
+    let mut to: Vec<String> = outbox.sent.lock().unwrap().iter().map(|(to, _, _)| to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ph.mail@example.jp", "rd.mail@example.jp"]);
+
     // Opting out stops them at once.
     pharmacist.submit("/account", "/account/email-notifications", &[]).await;
+    dietitian.submit("/account", "/account/email-notifications", &[]).await;
     post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "再度の急変")]).await;
     assert_eq!(deliver(outbox.clone()).await, Delivery::default());
     assert!(t.app.verify_audit().await.unwrap().is_intact());
