@@ -136,8 +136,12 @@ impl App {
         let staff = self.generate_staff(municipality.id, spec.staff_per_profession(), history_start).await?;
         self.generate_groups(municipality.id, &staff.physicians, now).await?;
 
-        let mut written = 0;
-        let mut entries = Vec::with_capacity(20_000);
+        // First every patient with consent and team, then the entries round by
+        // round across patients (each patient's n-th entry, then the (n+1)-th):
+        // in time order, as a real history is written, so that one patient's
+        // newest entries lie on many pages among everyone else's, not in a run
+        // of their own (which flattered the timeline read).
+        let mut teams: Vec<(Uuid, [(Uuid, &'static str); 4])> = Vec::with_capacity(spec.patients);
         let mut tx = self.begin().await?;
         for index in 0..spec.patients {
             let team = [
@@ -175,17 +179,30 @@ impl App {
                 })
                 .await?;
             }
-            let count = spec.entries_of(index);
-            for n in 0..count {
-                entries.push(synthetic_entry(patient.id, &team, n, count, history_start, now));
-            }
-            if entries.len() >= 20_000 || index % 2_000 == 1_999 {
-                tx.insert_entries(&entries).await?;
-                written += entries.len();
-                entries.clear();
+            teams.push((patient.id, team));
+            if index % 2_000 == 1_999 {
                 tx.commit().await?;
-                progress(written);
                 tx = self.begin().await?;
+            }
+        }
+        let mut written = 0;
+        let mut entries = Vec::with_capacity(20_000);
+        let rounds = (0..spec.patients).map(|i| spec.entries_of(i)).max().unwrap_or(0);
+        for n in 0..rounds {
+            for (index, (patient, team)) in teams.iter().enumerate() {
+                let count = spec.entries_of(index);
+                if n >= count {
+                    continue;
+                }
+                entries.push(synthetic_entry(*patient, team, n, count, history_start, now));
+                if entries.len() >= 20_000 {
+                    tx.insert_entries(&entries).await?;
+                    written += entries.len();
+                    entries.clear();
+                    tx.commit().await?;
+                    progress(written);
+                    tx = self.begin().await?;
+                }
             }
         }
         tx.insert_entries(&entries).await?;

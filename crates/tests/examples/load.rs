@@ -136,6 +136,12 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         ("FHIR Patient? (whole caseload, 25)", vec![fhir("/fhir/Patient?_count=25".into())]),
         ("timeline read: GET /api/v1/patients/{id}", reads),
         ("durable post: POST .../entries", posts),
+        // The generator writes each patient's history in one run of pages; the
+        // posts above interleave the caseload's newest entries as real use does.
+        (
+            "timeline read after the posts (interleaved)",
+            caseload.iter().map(|p| get(format!("/api/v1/patients/{p}"))).collect(),
+        ),
         ("patient page (HTML, summary + chart)", pages),
         ("who answers now: GET .../who-answers", chains),
         ("GET /home (caseload with counts)", vec![get("/home".into())]),
