@@ -4,7 +4,7 @@
 //! token's scope. The FHIR JSON itself is shaped in the web crate.
 
 use crate::municipalities::enforce;
-use crate::patients::{PatientEvent, PatientView, load, patient_view};
+use crate::patients::{PatientEvent, PatientView, load, patient_view, readable_caseload};
 use crate::{App, AppError, RequestMeta, Session, audit_record};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -13,7 +13,7 @@ use tsunagu_domain::account::Profession;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns};
 use tsunagu_domain::interop::Access;
-use tsunagu_domain::policy::{self, ConsentState, PatientScope};
+use tsunagu_domain::policy::{self, ConsentState};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{PatientRow, TimelineFilter};
 use uuid::Uuid;
@@ -467,40 +467,18 @@ impl App {
             key.as_deref().is_none_or(|k| part.iter().any(|p| search_key(p).contains(k)))
         };
         let today = self.today();
-        let mut matching: Vec<&PatientRow> = Vec::new();
-        for member in caseload.iter() {
-            let row = &member.patient;
-            let wanted = query.ids.as_ref().is_none_or(|ids| ids.contains(&row.id))
+        let matching = readable_caseload(&caseload, &actor).map(|(row, _)| row).filter(|row| {
+            query.ids.as_ref().is_none_or(|ids| ids.contains(&row.id))
                 && name_key.as_deref().is_none_or(|k| row.search_key.contains(k))
                 && contains([&row.family_name, &row.family_name_kana], &family_key)
                 && contains([&row.given_name, &row.given_name_kana], &given_key)
                 && query.born_from.is_none_or(|from| row.birth_date >= from)
                 && query.born_to.is_none_or(|to| row.birth_date <= to)
-                && query.sex.as_deref().is_none_or(|sex| row.sex == sex);
-            if !wanted {
-                continue;
-            }
-            let consent = match member.consent_in_force {
-                None => ConsentState::Pending,
-                Some(true) => ConsentState::Active,
-                Some(false) => ConsentState::Withdrawn,
-            };
-            // The caseload holds only patients of whom the actor is an active member.
-            let scope = PatientScope {
-                municipality_id: tsunagu_domain::ids::MunicipalityId(row.municipality_id),
-                created_by: tsunagu_domain::ids::AccountId(row.created_by),
-                consent,
-                active_members: vec![actor.account_id],
-                emergency_access: vec![],
-            };
-            if policy::read_patient(&actor, &scope).is_allowed() {
-                matching.push(row);
-            }
-        }
-        matching.retain(|p| {
-            query.updated_since.is_none_or(|since| p.updated_at >= since)
-                && query.updated_until.is_none_or(|until| p.updated_at < until)
+                && query.sex.as_deref().is_none_or(|sex| row.sex == sex)
+                && query.updated_since.is_none_or(|since| row.updated_at >= since)
+                && query.updated_until.is_none_or(|until| row.updated_at < until)
         });
+        let mut matching: Vec<&PatientRow> = matching.collect();
         match query.sort {
             PatientSort::Kana => matching.sort_by(|a, b| {
                 (&a.family_name_kana, &a.given_name_kana, a.id).cmp(&(&b.family_name_kana, &b.given_name_kana, b.id))

@@ -519,22 +519,8 @@ impl App {
         let key = search_key(query);
         let today = self.today();
         let mut out = Vec::new();
-        for member in rows.iter().filter(|r| key.is_empty() || r.patient.search_key.contains(&key)) {
-            let row = &member.patient;
-            let consent = match member.consent_in_force {
-                None => ConsentState::Pending,
-                Some(true) => ConsentState::Active,
-                Some(false) => ConsentState::Withdrawn,
-            };
-            // The query returned only patients of whom the actor is an active member.
-            let scope = PatientScope {
-                municipality_id: MunicipalityId(row.municipality_id),
-                created_by: AccountId(row.created_by),
-                consent,
-                active_members: vec![actor.account_id],
-                emergency_access: vec![],
-            };
-            if !policy::read_patient(&actor, &scope).is_allowed() {
+        for (row, consent) in readable_caseload(&rows, &actor) {
+            if !key.is_empty() && !row.search_key.contains(&key) {
                 continue;
             }
             let c = counts.iter().find(|c| c.patient_id == row.id);
@@ -1252,9 +1238,32 @@ impl App {
 /// An in-app notification, and (for those who opted in) a queued "something
 /// new" mail, in the caller's transaction: neither is lost if the other is kept.
 pub(crate) async fn notify(tx: &mut dyn StoreTx, n: &NewNotification) -> Result<(), AppError> {
-    tx.insert_notification(n).await?;
-    tx.enqueue_mail(Uuid::now_v7(), n.account_id, n.created_at).await?;
-    Ok(())
+    notify_all(tx, std::slice::from_ref(n), n.created_at).await
+}
+
+/// The patients of a caseload (see [`App::kept_caseload`]) the actor may
+/// read, with their consent state: the policy decides on each, with the actor
+/// as the one active member the caseload was read for.
+pub(crate) fn readable_caseload<'a>(
+    caseload: &'a [MemberPatientRow],
+    actor: &'a Actor,
+) -> impl Iterator<Item = (&'a PatientRow, ConsentState)> + 'a {
+    caseload.iter().filter_map(move |member| {
+        let row = &member.patient;
+        let consent = match member.consent_in_force {
+            None => ConsentState::Pending,
+            Some(true) => ConsentState::Active,
+            Some(false) => ConsentState::Withdrawn,
+        };
+        let scope = PatientScope {
+            municipality_id: MunicipalityId(row.municipality_id),
+            created_by: AccountId(row.created_by),
+            consent,
+            active_members: vec![actor.account_id],
+            emergency_access: vec![],
+        };
+        policy::read_patient(actor, &scope).is_allowed().then_some((row, consent))
+    })
 }
 
 /// [`notify`] for several at once: two statements whatever the team's size

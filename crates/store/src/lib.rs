@@ -294,10 +294,7 @@ pub trait StoreTx:
     ) -> Result<Vec<PatientRow>, StoreError>;
 
     // Notifications
-    async fn insert_notification(&mut self, n: &NewNotification) -> Result<(), StoreError> {
-        self.insert_notifications(std::slice::from_ref(n)).await
-    }
-    /// Several notifications in one statement.
+    /// Notifications, in one statement.
     async fn insert_notifications(&mut self, ns: &[NewNotification]) -> Result<(), StoreError>;
     /// Unread notifications of an account whose patient it is still an active member of, newest first.
     async fn unread_notifications(&mut self, account_id: Uuid, limit: i64) -> Result<Vec<NotificationRow>, StoreError>;

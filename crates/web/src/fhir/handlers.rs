@@ -255,9 +255,8 @@ fn measurement_post(posted: &tsunagu_domain::fhir_input::PostedMeasurement, t: T
     FhirPost::measurement(posted.patient, vitals, &posted.note).map_err(|e| FhirError::app(e, t))
 }
 
-/// 201 with the new resource, or 200 with the one a condition found.
-/// A created (or, with `If-None-Exist`, found) entry as its resource: status,
-/// resource and the version's location.
+/// A created entry as its resource with 201, or the one `If-None-Exist` found
+/// with 200, and the version's location.
 fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<(StatusCode, Value, String), FhirError> {
     let e = &posted.entry;
     let (body, location) = match code {
