@@ -197,8 +197,8 @@ impl App {
     }
 
     /// Keeps a rendering of public data made from answers read under `version`.
-    pub fn keep_public_rendering(&self, key: String, rendering: Vec<u8>, version: u64) {
-        self.public_renderings.put(key, Arc::new(rendering), version);
+    pub fn keep_public_rendering(&self, key: String, rendering: Arc<Vec<u8>>, version: u64) {
+        self.public_renderings.put(key, rendering, version);
     }
 
     pub fn settings(&self) -> &Settings {

@@ -11,7 +11,7 @@
 //! zero (nothing public kept in memory) switches it off. It is built in the
 //! background the first time it is wanted; until it is there, SQL answers.
 
-use crate::public_map::PublicFacility;
+use crate::public_map::{Listed, PublicFacility};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,8 +32,8 @@ const CELL_DEGREES: f64 = 0.02;
 /// A facility as the index holds it.
 #[derive(Debug, Clone)]
 pub(crate) struct Indexed {
-    /// Without a distance (each answer adds its own).
-    pub facility: PublicFacility,
+    /// Shared with the answers (each adds its own distance).
+    pub facility: Arc<PublicFacility>,
     pub location: Location,
     /// The stored kind code (compared as SQL compares it).
     pub kind_code: String,
@@ -218,7 +218,7 @@ impl NearbyIndex {
     /// nearest first (ties by id), each with its distance, leaving out the
     /// first `skip` (a later page: only the page is copied); `None` when the
     /// query has a filter the index leaves to SQL.
-    pub fn nearest(&self, query: &PublicQuery, point: Location, n: usize, skip: usize) -> Option<Vec<PublicFacility>> {
+    pub fn nearest(&self, query: &PublicQuery, point: Location, n: usize, skip: usize) -> Option<Vec<Listed>> {
         let filter = Filter::of(query)?;
         let grid = match filter.kind {
             Some(kind) => self.by_kind.get(kind),
@@ -283,9 +283,8 @@ impl NearbyIndex {
                 .into_iter()
                 .skip(skip)
                 .filter_map(|(d, _, i)| {
-                    let mut f = self.facilities.get(i as usize)?.facility.clone();
-                    f.distance_m = Some(d);
-                    Some(f)
+                    let facility = Arc::clone(&self.facilities.get(i as usize)?.facility);
+                    Some(Listed { facility, distance_m: Some(d) })
                 })
                 .collect(),
         )
@@ -471,7 +470,7 @@ mod tests {
         };
         let address = if noise.next().is_multiple_of(2) { "柏市豊四季台1-1" } else { "柏市柏1-1" };
         Indexed {
-            facility: PublicFacility {
+            facility: Arc::new(PublicFacility {
                 id: Uuid::from_u128(i),
                 kind,
                 name: format!("施設{i}"),
@@ -483,10 +482,9 @@ mod tests {
                 service: None,
                 location: Some(location),
                 flags,
-                distance_m: None,
                 medical_institution_code: None,
                 care_provider_number: None,
-            },
+            }),
             location,
             kind_code: kind.code().to_owned(),
             services,

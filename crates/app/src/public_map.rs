@@ -8,6 +8,7 @@
 use crate::nearby::{Indexed, Lookup, NearbyIndex};
 use crate::{App, AppError};
 use std::collections::HashMap;
+use std::sync::Arc;
 use time::Date;
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::facility::{FacilityKind, Location};
@@ -78,8 +79,6 @@ pub struct PublicFacility {
     pub location: Option<Location>,
     /// Home-care flags first.
     pub flags: Vec<PublicFlag>,
-    /// From the query's point, when it has one.
-    pub distance_m: Option<f64>,
     /// 医療機関コード (10 digits) and 介護保険事業所番号, when the registry has them.
     pub medical_institution_code: Option<String>,
     pub care_provider_number: Option<String>,
@@ -98,7 +97,25 @@ impl PublicFacility {
     pub fn other_flags(&self) -> impl Iterator<Item = &PublicFlag> {
         self.flags.iter().filter(|f| !f.home_care)
     }
+}
 
+/// A facility in a list, with its distance from the query's point. Shared,
+/// not copied: a "near here" answer is read out of the nearby index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub facility: Arc<PublicFacility>,
+    /// From the query's point, when it has one.
+    pub distance_m: Option<f64>,
+}
+
+impl std::ops::Deref for Listed {
+    type Target = PublicFacility;
+    fn deref(&self) -> &PublicFacility {
+        &self.facility
+    }
+}
+
+impl Listed {
     /// The distance as people read it: 「350 m」, 「1.2 km」.
     pub fn distance_text(&self) -> Option<String> {
         self.distance_m.map(format_distance)
@@ -110,7 +127,7 @@ impl PublicFacility {
 pub struct PublicList {
     pub municipality: PublicMunicipality,
     pub query: PublicQuery,
-    pub facilities: Vec<PublicFacility>,
+    pub facilities: Vec<Listed>,
     /// Matching facilities on every page; not counted when sorting by
     /// distance (facilities without coordinates are left out then).
     pub total: Option<i64>,
@@ -125,7 +142,7 @@ pub struct PublicPrint {
     pub municipality: PublicMunicipality,
     pub query: PublicQuery,
     /// (area, its facilities), areas in order, the unnamed area last.
-    pub groups: Vec<(String, Vec<PublicFacility>)>,
+    pub groups: Vec<(String, Vec<Listed>)>,
     pub total: i64,
     /// More matched than one printout holds ([`MAX_LIMIT`]).
     pub truncated: bool,
@@ -195,10 +212,17 @@ async fn views(
     municipality: &PublicMunicipality,
     rows: Vec<PublicFacilityRow>,
     near: Option<Location>,
-) -> Result<Vec<PublicFacility>, AppError> {
+) -> Result<Vec<Listed>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut flags = flags_of(&tx.public_flags(&ids).await?);
-    Ok(rows.into_iter().map(|row| view_of(row, &mut flags, municipality, near)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let facility = view_of(row, &mut flags, municipality);
+            let distance_m = near.zip(facility.location).map(|(p, l)| p.distance_m(&l));
+            Listed { facility: Arc::new(facility), distance_m }
+        })
+        .collect())
 }
 
 /// A row as citizens see it, taking its flags out of `flags`.
@@ -206,7 +230,6 @@ fn view_of(
     row: PublicFacilityRow,
     flags: &mut HashMap<Uuid, Vec<PublicFlag>>,
     municipality: &PublicMunicipality,
-    near: Option<Location>,
 ) -> PublicFacility {
     let location = location_of(&row);
     PublicFacility {
@@ -214,7 +237,6 @@ fn view_of(
         kind: FacilityKind::parse(&row.kind).unwrap_or(FacilityKind::Other),
         area: area_of_address(&row.address, &municipality.name),
         flags: flags.remove(&row.id).unwrap_or_default(),
-        distance_m: near.zip(location).map(|(p, l)| p.distance_m(&l)),
         location,
         name: row.name,
         name_kana: row.name_kana,
@@ -242,7 +264,7 @@ fn nearby_index(
             let location = location_of(&facility)?;
             let kind_code = facility.kind.clone();
             Some(Indexed {
-                facility: view_of(facility, &mut flags, municipality, None),
+                facility: Arc::new(view_of(facility, &mut flags, municipality)),
                 location,
                 kind_code,
                 services: services.map(|s| format!(",{s},")).unwrap_or_default(),
@@ -455,7 +477,7 @@ impl App {
         let row = tx.public_facility(id, facility).await?.ok_or(AppError::NotFound)?;
         let mut found = views(tx.as_mut(), &m, vec![row], None).await?;
         let f = found.pop().ok_or(AppError::NotFound)?;
-        Ok((m, f))
+        Ok((m, Arc::unwrap_or_clone(f.facility)))
     }
 
     /// What each of these facilities (from a public list or read) says about
@@ -508,7 +530,7 @@ impl App {
         let filter = PublicFilter { located_only: false, ..filter_of(query) };
         let total = tx.count_public_facilities(id, &filter).await?;
         let rows = tx.public_facilities(id, &filter, MAX_LIMIT, 0).await?;
-        let mut groups: Vec<(String, Vec<PublicFacility>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<Listed>)> = Vec::new();
         for f in views(tx.as_mut(), &m, rows, None).await? {
             match groups.iter_mut().find(|(area, _)| *area == f.area) {
                 Some((_, members)) => members.push(f),

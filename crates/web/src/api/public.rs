@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tsunagu_app::public_map::{PublicFacility, PublicQuery, PublicQueryForm};
+use tsunagu_app::public_map::{Listed, PublicQuery, PublicQueryForm};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -121,7 +121,7 @@ pub(crate) struct PublicFacilityList<'a> {
     facilities: Vec<PublicFacilityJson<'a>>,
 }
 
-fn facility_json<'a>(f: &'a PublicFacility, code: &str, lang: Lang) -> PublicFacilityJson<'a> {
+fn facility_json<'a>(f: &'a Listed, code: &str, lang: Lang) -> PublicFacilityJson<'a> {
     let (kind_label, flag_label): (&str, fn(&tsunagu_app::public_map::PublicFlag) -> &str) = match lang {
         Lang::Ja => (f.kind.label_ja(), |g| &g.label_ja),
         Lang::En => (f.kind.label_en(), |g| &g.label_en),
@@ -182,7 +182,7 @@ pub(crate) async fn public_facilities(
     // long as the answer itself (public data only).
     let key = format!("{code}|{query:?}|{:?}", ctx.t.lang);
     if let Some(kept) = state.app.kept_public_rendering(&key) {
-        return Ok(open_json(Bytes::copy_from_slice(&kept)));
+        return Ok(open_json(Bytes::from_owner(SharedBody(kept))));
     }
     let version = state.app.public_version();
     let list = state.app.public_facilities(&code, &query).await.map_err(fail)?;
@@ -199,9 +199,18 @@ pub(crate) async fn public_facilities(
     // About 600 bytes a facility: grown once or not at all.
     let mut rendered = Vec::with_capacity(1024 + 640 * body.facilities.len());
     serde_json::to_writer(&mut rendered, &body).map_err(|e| fail(tsunagu_app::AppError::Internal(e.to_string())))?;
-    let response = open_json(Bytes::copy_from_slice(&rendered));
-    state.app.keep_public_rendering(key, rendered, version);
-    Ok(response)
+    let rendered = std::sync::Arc::new(rendered);
+    state.app.keep_public_rendering(key, std::sync::Arc::clone(&rendered), version);
+    Ok(open_json(Bytes::from_owner(SharedBody(rendered))))
+}
+
+/// A rendering that is also kept, sent without copying it.
+struct SharedBody(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// A JSON answer of open data: any site may read it (no cookies are involved).

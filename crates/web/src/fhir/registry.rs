@@ -197,9 +197,8 @@ async fn search_registry(
         bad_request(vec![Issue::new("invalid", t.error(e.field, e.code), Some(field))])
     })?;
     let list = state.app.public_facilities(&code, &parsed).await.map_err(|e| FhirError::app(e, t))?;
-    let within =
-        |f: &&tsunagu_app::public_map::PublicFacility| limit.is_none_or(|l| f.distance_m.is_some_and(|d| d <= l));
-    let shown: Vec<&tsunagu_app::public_map::PublicFacility> = list.facilities.iter().filter(within).collect();
+    let within = |f: &&tsunagu_app::public_map::Listed| limit.is_none_or(|l| f.distance_m.is_some_and(|d| d <= l));
+    let shown: Vec<&tsunagu_app::public_map::Listed> = list.facilities.iter().filter(within).collect();
     let cut = shown.len() < list.facilities.len();
     let bundle_entries: Vec<(serde_json::Value, &'static str)> = match what {
         Registry::Organization => shown.iter().map(|f| (organization(&list.municipality, f), "match")).collect(),
