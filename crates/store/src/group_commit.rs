@@ -27,6 +27,8 @@
 //! longer than [`WRITER_WAIT`] (an error, not a hang).
 
 use crate::StoreError;
+use crate::audit_chain::KnownHeads;
+use crate::records::ChainHead;
 use crate::{EntryRead, PatientRead, ReadTrace};
 use async_trait::async_trait;
 use std::future::Future;
@@ -52,15 +54,30 @@ pub(crate) trait WriterConnection: Send + 'static {
     /// The statement that opens a batch of reads' traces alone (no use case in it).
     const BEGIN_BATCH: &'static str;
     async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error>;
-    /// Writes the batch's deferred work: receipts, notifications read, audit events.
-    async fn write_deferred(&mut self, deferred: &Deferred) -> Result<(), StoreError>;
+    /// Writes the batch's deferred work: receipts, notifications read, audit
+    /// events; returns the audit chains' new heads.
+    async fn write_deferred(&mut self, deferred: &Deferred) -> Result<Vec<ChainHead>, StoreError>;
+    /// Writes the deferred work and commits in one round trip, linking the
+    /// audit events after the `known` heads: opening the batch first unless
+    /// `open`, and, if `open`, inside the savepoint `deferred_work` so that a
+    /// failure before the COMMIT can be undone without the use cases' work.
+    /// `Ok(None)`: not tried (the backend cannot send statements with binds
+    /// together, or a chain's head is not known), nothing was sent.
+    async fn commit_at_once(
+        &mut self,
+        _deferred: &Deferred,
+        _open: bool,
+        _known: &KnownHeads,
+    ) -> Result<Option<Vec<ChainHead>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Implements [`WriterConnection`] for a backend's connection type, with the
 /// statement that opens its batches; the queries are the backend module's
 /// (stamped out by `sql.rs`).
 macro_rules! impl_writer_connection {
-    ($conn:ty, $begin:literal) => {
+    ($conn:ty, $begin:literal $(, at_once: $at_once:path)?) => {
         #[async_trait::async_trait]
         impl $crate::group_commit::WriterConnection for $conn {
             const BEGIN: &'static str = concat!($begin, "; SAVEPOINT use_case");
@@ -71,12 +88,22 @@ macro_rules! impl_writer_connection {
             async fn write_deferred(
                 &mut self,
                 deferred: &$crate::group_commit::Deferred,
-            ) -> Result<(), $crate::StoreError> {
+            ) -> Result<Vec<$crate::records::ChainHead>, $crate::StoreError> {
                 mark_read_on(self, &deferred.receipts).await?;
                 mark_notifications_read_on(self, &deferred.opened).await?;
                 let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
                 append_audits_to(self, &audits).await
             }
+            $(
+                async fn commit_at_once(
+                    &mut self,
+                    deferred: &$crate::group_commit::Deferred,
+                    open: bool,
+                    known: &$crate::audit_chain::KnownHeads,
+                ) -> Result<Option<Vec<$crate::records::ChainHead>>, $crate::StoreError> {
+                    $at_once(self, deferred, open, known).await
+                }
+            )?
         }
     };
 }
@@ -124,6 +151,8 @@ pub(crate) struct Writer<C> {
     /// Their audit events and the batch's reads' traces, written together
     /// just before its COMMIT: a few statements per batch instead of per use case.
     deferred: Deferred,
+    /// The audit chains' heads as this writer last committed them.
+    heads: KnownHeads,
     reconnect: Reconnect<C>,
     /// Batches committed so far.
     batches: Arc<AtomicU64>,
@@ -153,6 +182,7 @@ impl<C: WriterConnection> Writer<C> {
             self.open = false;
         }
         self.deferred = Deferred::default();
+        self.heads.forget();
         for waiter in self.waiting.drain(..) {
             let _ = waiter.send(Err(why.to_owned()));
         }
@@ -176,6 +206,31 @@ impl<C: WriterConnection> Writer<C> {
             }
             return;
         }
+        let deferred = std::mem::take(&mut self.deferred);
+        match self.conn.commit_at_once(&deferred, self.open, &self.heads).await {
+            Ok(Some(heads)) => {
+                self.open = false;
+                self.committed(heads);
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // A stale head (another connection appended) or a real failure:
+                // undo what was sent, then write the batch step by step.
+                tracing::debug!(error = %e, "group commit: writing the batch at once failed; step by step");
+                self.heads.forget();
+                if self.open {
+                    if let Err(e) =
+                        self.conn.run("ROLLBACK TO SAVEPOINT deferred_work; RELEASE SAVEPOINT deferred_work").await
+                    {
+                        self.fail_batch(&e.to_string()).await;
+                        return;
+                    }
+                } else if let Err(e) = self.conn.run("ROLLBACK").await {
+                    tracing::debug!(error = %e, "group commit: nothing to roll back");
+                }
+            }
+        }
         if !self.open {
             // Only reads are waiting: a batch of their own.
             if let Err(e) = self.conn.run(C::BEGIN_BATCH).await {
@@ -194,23 +249,32 @@ impl<C: WriterConnection> Writer<C> {
             }
             self.open = true;
         }
-        if !self.deferred.is_empty() {
-            let deferred = std::mem::take(&mut self.deferred);
-            if let Err(e) = self.conn.write_deferred(&deferred).await {
-                // Nobody in the batch is answered without their audit events.
-                self.fail_batch(&e.to_string()).await;
-                return;
+        let mut heads = Vec::new();
+        if !deferred.is_empty() {
+            match self.conn.write_deferred(&deferred).await {
+                Ok(written) => heads = written,
+                Err(e) => {
+                    // Nobody in the batch is answered without their audit events.
+                    self.fail_batch(&e.to_string()).await;
+                    return;
+                }
             }
         }
         match self.conn.run("COMMIT").await {
             Ok(()) => {
                 self.open = false;
-                self.batches.fetch_add(1, Ordering::Relaxed);
-                for waiter in self.waiting.drain(..) {
-                    let _ = waiter.send(Ok(()));
-                }
+                self.committed(heads);
             }
             Err(e) => self.fail_batch(&e.to_string()).await,
+        }
+    }
+
+    /// The batch is durable: everyone in it is answered.
+    fn committed(&mut self, heads: Vec<ChainHead>) {
+        self.heads.learn(heads);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        for waiter in self.waiting.drain(..) {
+            let _ = waiter.send(Ok(()));
         }
     }
 }
@@ -235,6 +299,7 @@ impl<C: WriterConnection> GroupCommit<C> {
             abandoned: false,
             waiting: Vec::new(),
             deferred: Deferred::default(),
+            heads: KnownHeads::default(),
             reconnect,
             batches: batches.clone(),
         }));

@@ -32,14 +32,20 @@ macro_rules! impl_store_tx {
             reads: &[$crate::EntryRead],
         ) -> Result<(), $crate::StoreError> {
             for chunk in reads.chunks(300) {
-                let mut rows = sqlx::QueryBuilder::<$db>::new("INSERT INTO entry_reads (entry_id, account_id, read_at) ");
-                rows.push_values(chunk, |mut row, r| {
-                    row.push_bind(r.entry_id).push_bind(r.reader).push_bind(r.at);
-                });
-                rows.push(" ON CONFLICT (entry_id, account_id) DO NOTHING");
+                let mut rows = sqlx::QueryBuilder::<$db>::new("");
+                push_mark_read(&mut rows, chunk);
                 rows.build().execute(&mut *conn).await?;
             }
             Ok(())
+        }
+
+        /// The statement of [`mark_read_on`] for up to 300 receipts, into `rows`.
+        pub(crate) fn push_mark_read(rows: &mut sqlx::QueryBuilder<$db>, reads: &[$crate::EntryRead]) {
+            rows.push("INSERT INTO entry_reads (entry_id, account_id, read_at) ");
+            rows.push_values(reads, |mut row, r| {
+                row.push_bind(r.entry_id).push_bind(r.reader).push_bind(r.at);
+            });
+            rows.push(" ON CONFLICT (entry_id, account_id) DO NOTHING");
         }
 
         /// Marks each reader's notifications about the patient they opened read:
@@ -49,87 +55,78 @@ macro_rules! impl_store_tx {
             reads: &[$crate::PatientRead],
         ) -> Result<(), $crate::StoreError> {
             for chunk in reads.chunks(300) {
-                let mut rows = sqlx::QueryBuilder::<$db>::new("WITH opened (account_id, patient_id, at) AS (");
-                rows.push_values(chunk, |mut row, r| {
-                    row.push_bind(r.reader).push_bind(r.patient_id).push_bind(r.at);
-                });
-                rows.push(
-                    ") UPDATE notifications SET read_at = opened.at FROM opened \
-                     WHERE notifications.account_id = opened.account_id AND notifications.patient_id = opened.patient_id \
-                     AND notifications.read_at IS NULL",
-                );
+                let mut rows = sqlx::QueryBuilder::<$db>::new("");
+                push_mark_notifications_read(&mut rows, chunk);
                 rows.build().execute(&mut *conn).await?;
             }
             Ok(())
         }
 
+        /// The statement of [`mark_notifications_read_on`] for up to 300 readers, into `rows`.
+        pub(crate) fn push_mark_notifications_read(
+            rows: &mut sqlx::QueryBuilder<$db>,
+            reads: &[$crate::PatientRead],
+        ) {
+            rows.push("WITH opened (account_id, patient_id, at) AS (");
+            rows.push_values(reads, |mut row, r| {
+                row.push_bind(r.reader).push_bind(r.patient_id).push_bind(r.at);
+            });
+            rows.push(
+                ") UPDATE notifications SET read_at = opened.at FROM opened \
+                 WHERE notifications.account_id = opened.account_id AND notifications.patient_id = opened.patient_id \
+                 AND notifications.read_at IS NULL",
+            );
+        }
+
+        /// The INSERT of up to 500 linked audit events (13 binds a row: far
+        /// under both backends' bind limits), into `rows`.
+        pub(crate) fn push_audit_events(
+            rows: &mut sqlx::QueryBuilder<$db>,
+            events: &[tsunagu_domain::audit::ChainedEvent],
+        ) {
+            rows.push(
+                "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
+                 target_kind, target_id, source_ip, details, prev_hash, hash) ",
+            );
+            rows.push_values(events, |mut row, e| {
+                row.push_bind(e.id).push_bind(e.chain).push_bind(e.seq).push_bind(e.occurred_at)
+                    .push_bind(e.actor_account_id).push_bind(&e.actor_label).push_bind(&e.action)
+                    .push_bind(&e.target_kind).push_bind(e.target_id).push_bind(&e.source_ip)
+                    .push_bind(&e.details).push_bind(&e.prev_hash).push_bind(&e.hash);
+            });
+        }
+
         /// Appends audit events (each to its municipality's chain, in the given
-        /// order) with a few statements per chain.
+        /// order) with a few statements per chain; returns the chains' new heads.
         pub(crate) async fn append_audits_to(
             conn: &mut <$db as sqlx::Database>::Connection,
             records: &[&tsunagu_domain::audit::AuditRecord],
-        ) -> Result<(), $crate::StoreError> {
-            use tsunagu_domain::audit::{chain_of, event_hash, ChainedEvent, GENESIS_HASH};
-            // Chains in the order they first appear; each chain's events in the given order.
-            let mut chains: Vec<uuid::Uuid> = Vec::new();
-            for record in records {
-                let chain = chain_of(record.municipality_id);
-                if !chains.contains(&chain) {
-                    chains.push(chain);
-                }
-            }
-            for chain in chains {
-                let of_chain: Vec<&tsunagu_domain::audit::AuditRecord> =
-                    records.iter().copied().filter(|r| chain_of(r.municipality_id) == chain).collect();
+        ) -> Result<Vec<$crate::records::ChainHead>, $crate::StoreError> {
+            use $crate::audit_chain::{by_chain, head_after, link};
+            let mut heads = Vec::new();
+            for (chain, of_chain) in by_chain(records) {
                 let count = of_chain.len() as i64;
                 // Claiming the next numbers locks the chain head until commit, so
                 // concurrent appenders to one chain queue up instead of forking it.
-                let (last_seq, mut prev_hash): (i64, Vec<u8>) = sqlx::query_as(
+                let (last_seq, prev_hash): (i64, Vec<u8>) = sqlx::query_as(
                     "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $3, $2) \
                      ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + $3 RETURNING seq, hash",
                 )
-                .bind(chain).bind(GENESIS_HASH.as_slice()).bind(count)
+                .bind(chain).bind(tsunagu_domain::audit::GENESIS_HASH.as_slice()).bind(count)
                 .fetch_one(&mut *conn).await?;
-                let first_seq = last_seq - count + 1;
-                let mut events = Vec::with_capacity(of_chain.len());
-                for (offset, record) in of_chain.into_iter().enumerate() {
-                    let mut event = ChainedEvent {
-                        id: uuid::Uuid::now_v7(),
-                        chain,
-                        seq: first_seq + offset as i64,
-                        occurred_at: record.occurred_at,
-                        actor_account_id: record.actor_account_id.map(|a| a.0),
-                        actor_label: record.actor_label.clone(),
-                        action: record.action.code().to_owned(),
-                        target_kind: record.target_kind.to_owned(),
-                        target_id: record.target_id,
-                        source_ip: record.source_ip.clone(),
-                        details: record.details.to_string(),
-                        prev_hash,
-                        hash: Vec::new(),
-                    };
-                    event.hash = event_hash(&event).to_vec();
-                    prev_hash = event.hash.clone();
-                    events.push(event);
-                }
-                // 13 binds a row: chunks stay far under both backends' bind limits.
+                let events = link(chain, (last_seq - count, &prev_hash), &of_chain);
                 for chunk in events.chunks(500) {
-                    let mut rows = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO audit_events (id, chain, seq, occurred_at, actor_account_id, actor_label, action, \
-                         target_kind, target_id, source_ip, details, prev_hash, hash) ",
-                    );
-                    rows.push_values(chunk, |mut row, e| {
-                        row.push_bind(e.id).push_bind(e.chain).push_bind(e.seq).push_bind(e.occurred_at)
-                            .push_bind(e.actor_account_id).push_bind(&e.actor_label).push_bind(&e.action)
-                            .push_bind(&e.target_kind).push_bind(e.target_id).push_bind(&e.source_ip)
-                            .push_bind(&e.details).push_bind(&e.prev_hash).push_bind(&e.hash);
-                    });
+                    let mut rows = sqlx::QueryBuilder::<$db>::new("");
+                    push_audit_events(&mut rows, chunk);
                     rows.build().execute(&mut *conn).await?;
                 }
-                sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
-                    .bind(chain).bind(&prev_hash).execute(&mut *conn).await?;
+                if let Some(head) = head_after(chain, &events) {
+                    sqlx::query("UPDATE audit_chain_heads SET hash = $2 WHERE chain = $1")
+                        .bind(chain).bind(&head.hash).execute(&mut *conn).await?;
+                    heads.push(head);
+                }
             }
-            Ok(())
+            Ok(heads)
         }
 
         #[async_trait::async_trait]
@@ -901,7 +898,7 @@ macro_rules! impl_store_tx {
                         slot.defer_audits(records);
                         Ok(())
                     }
-                    _ => append_audits_to(self.conn(), records).await,
+                    _ => append_audits_to(self.conn(), records).await.map(|_| ()),
                 }
             }
 

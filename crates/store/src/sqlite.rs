@@ -46,7 +46,47 @@ impl SqliteStore {
 
 impl_store_tx!(SqliteTx, Sqlite);
 
-crate::group_commit::impl_writer_connection!(sqlx::SqliteConnection, "BEGIN IMMEDIATE");
+crate::group_commit::impl_writer_connection!(sqlx::SqliteConnection, "BEGIN IMMEDIATE", at_once: commit_at_once);
+
+/// A batch's deferred work and its COMMIT as one query of several
+/// statements: one round trip to the connection's thread instead of one per
+/// statement (each a thread hand-off, most of a batch's time under load;
+/// docs/performance.md). SQLite binds each statement's `?` in turn from the
+/// one list. The audit events follow the heads this writer committed last;
+/// if another connection appended since, the `UNIQUE (chain, seq)` of
+/// `audit_events` refuses the insert before the COMMIT and the caller writes
+/// the batch step by step (`group_commit::Writer::settle`).
+async fn commit_at_once(
+    conn: &mut SqliteConnection,
+    deferred: &crate::group_commit::Deferred,
+    open: bool,
+    known: &crate::audit_chain::KnownHeads,
+) -> Result<Option<Vec<crate::records::ChainHead>>, StoreError> {
+    let audits: Vec<&tsunagu_domain::audit::AuditRecord> = deferred.audits.iter().collect();
+    let Some(linked) = known.link_all(&audits) else { return Ok(None) };
+    let mut query =
+        sqlx::QueryBuilder::<Sqlite>::new(if open { "SAVEPOINT deferred_work; " } else { "BEGIN IMMEDIATE; " });
+    for chunk in deferred.receipts.chunks(300) {
+        push_mark_read(&mut query, chunk);
+        query.push("; ");
+    }
+    for chunk in deferred.opened.chunks(300) {
+        push_mark_notifications_read(&mut query, chunk);
+        query.push("; ");
+    }
+    for (head, after) in &linked.heads {
+        query.push("UPDATE audit_chain_heads SET seq = ").push_bind(head.seq);
+        query.push(", hash = ").push_bind(&head.hash);
+        query.push(" WHERE chain = ").push_bind(head.chain).push(" AND seq = ").push_bind(*after).push("; ");
+    }
+    for chunk in linked.events.chunks(500) {
+        push_audit_events(&mut query, chunk);
+        query.push("; ");
+    }
+    query.push(if open { "RELEASE SAVEPOINT deferred_work; COMMIT" } else { "COMMIT" });
+    query.build().execute(&mut *conn).await?;
+    Ok(Some(linked.heads.into_iter().map(|(head, _)| head).collect()))
+}
 crate::backup_system::impl_backup_system_tx!(SqliteTx, Sqlite);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);
@@ -99,5 +139,123 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit_chain::KnownHeads;
+    use crate::group_commit::Deferred;
+    use crate::{PatientRead, ReadTrace};
+    use sqlx::Connection;
+    use std::sync::Arc;
+    use tsunagu_domain::audit::{AuditAction, AuditRecord, ChainVerifier, INSTALLATION_CHAIN};
+    use uuid::Uuid;
+
+    fn record() -> AuditRecord {
+        AuditRecord {
+            occurred_at: time::OffsetDateTime::now_utc(),
+            municipality_id: None,
+            actor_account_id: None,
+            actor_label: "test".into(),
+            action: AuditAction::PatientViewed,
+            target_kind: "patient",
+            target_id: Some(Uuid::now_v7()),
+            source_ip: None,
+            details: serde_json::json!({}),
+        }
+    }
+
+    async fn temp_store() -> (std::path::PathBuf, SqliteStore) {
+        let path = std::env::temp_dir().join(format!("tsunagu-sqlite-{}.db", Uuid::now_v7()));
+        (path.clone(), SqliteStore::connect(&format!("sqlite://{}", path.display())).await.unwrap())
+    }
+
+    /// Walks the installation chain and returns how many events it holds.
+    async fn verified_events(store: &SqliteStore) -> u64 {
+        let mut tx = store.reader().await.unwrap();
+        let head = tx.audit_heads().await.unwrap().into_iter().find(|h| h.chain == INSTALLATION_CHAIN).unwrap();
+        let mut verifier = ChainVerifier::default();
+        for event in tx.audit_events_after(INSTALLATION_CHAIN, 0, 10_000).await.unwrap() {
+            verifier.push(&event).unwrap();
+        }
+        verifier.finish(head.seq, &head.hash).unwrap();
+        verifier.checked
+    }
+
+    async fn event_count(conn: &mut SqliteConnection) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(conn).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_written_at_once_after_known_heads_and_a_stale_head_is_refused() {
+        let (path, _store) = temp_store().await;
+        let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let first = record();
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await.unwrap();
+        let heads = append_audits_to(&mut conn, &[&first]).await.unwrap();
+        sqlx::raw_sql("COMMIT").execute(&mut conn).await.unwrap();
+        let stale = KnownHeads::default();
+        let deferred = Deferred {
+            audits: vec![record(), record()],
+            opened: vec![PatientRead { reader: Uuid::now_v7(), patient_id: Uuid::now_v7(), at: first.occurred_at }],
+            ..Deferred::default()
+        };
+        assert!(commit_at_once(&mut conn, &deferred, false, &stale).await.unwrap().is_none(), "unknown heads");
+
+        let mut known = KnownHeads::default();
+        let mut old = KnownHeads::default();
+        old.learn(heads.clone());
+        known.learn(heads);
+        let written = commit_at_once(&mut conn, &deferred, false, &known).await.unwrap().unwrap();
+        assert_eq!(written.iter().map(|h| (h.chain, h.seq)).collect::<Vec<_>>(), vec![(INSTALLATION_CHAIN, 3)]);
+        assert_eq!(event_count(&mut conn).await, 3, "committed, not left in an open transaction");
+
+        // The first head again, as if another connection had appended since.
+        let refused = commit_at_once(&mut conn, &deferred, false, &old).await;
+        assert!(refused.is_err(), "a stale head must be refused, not fork the chain");
+        sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+        assert_eq!(event_count(&mut conn).await, 3);
+
+        // Inside a batch a use case opened: its work stays when the deferred part is undone.
+        known.learn(written);
+        sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT use_case; RELEASE SAVEPOINT use_case")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert!(commit_at_once(&mut conn, &deferred, true, &old).await.is_err());
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT deferred_work; RELEASE SAVEPOINT deferred_work")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let written = commit_at_once(&mut conn, &deferred, true, &known).await.unwrap().unwrap();
+        assert_eq!(written[0].seq, 5);
+        assert_eq!(event_count(&mut conn).await, 5);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_stay_chained_when_another_connection_appends_between_batches() {
+        let (path, store) = temp_store().await;
+        let store = Arc::new(store);
+        let read = |store: Arc<SqliteStore>| async move {
+            store.record_read(ReadTrace { audit: record(), receipts: Vec::new(), opened: None }).await
+        };
+        read(store.clone()).await.unwrap();
+        let many: Vec<_> = (0..20).map(|_| tokio::spawn(read(store.clone()))).collect();
+        for task in many {
+            task.await.unwrap().unwrap();
+        }
+        // Another connection (not the writer) appends to the same chain.
+        let mut other = store.reader().await.unwrap();
+        other.append_audit(&record()).await.unwrap();
+        drop(other);
+        let more: Vec<_> = (0..5).map(|_| tokio::spawn(read(store.clone()))).collect();
+        for task in more {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(verified_events(&store).await, 27);
+        let _ = std::fs::remove_file(path);
     }
 }
