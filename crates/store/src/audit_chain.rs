@@ -100,12 +100,13 @@ pub(crate) struct Linked {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tsunagu_domain::audit::{AuditAction, ChainVerifier, GENESIS_HASH};
     use tsunagu_domain::ids::MunicipalityId;
 
-    fn record(municipality: Option<MunicipalityId>) -> AuditRecord {
+    /// A patient read to append, for the store's tests.
+    pub(crate) fn record(municipality: Option<MunicipalityId>) -> AuditRecord {
         AuditRecord {
             occurred_at: time::OffsetDateTime::UNIX_EPOCH,
             municipality_id: municipality,

@@ -150,21 +150,11 @@ mod tests {
     use crate::{PatientRead, ReadTrace};
     use sqlx::Connection;
     use std::sync::Arc;
-    use tsunagu_domain::audit::{AuditAction, AuditRecord, ChainVerifier, INSTALLATION_CHAIN};
+    use tsunagu_domain::audit::{AuditRecord, ChainVerifier, INSTALLATION_CHAIN};
     use uuid::Uuid;
 
     fn record() -> AuditRecord {
-        AuditRecord {
-            occurred_at: time::OffsetDateTime::now_utc(),
-            municipality_id: None,
-            actor_account_id: None,
-            actor_label: "test".into(),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target_id: Some(Uuid::now_v7()),
-            source_ip: None,
-            details: serde_json::json!({}),
-        }
+        crate::audit_chain::tests::record(None)
     }
 
     async fn temp_store() -> (std::path::PathBuf, SqliteStore) {
