@@ -56,6 +56,13 @@ crate::group_commit::impl_writer_connection!(sqlx::SqliteConnection, "BEGIN IMME
 /// if another connection appended since, the `UNIQUE (chain, seq)` of
 /// `audit_events` refuses the insert before the COMMIT and the caller writes
 /// the batch step by step (`group_commit::Writer::settle`).
+///
+/// Running every statement of one query is the SQLite driver's behaviour,
+/// which sqlx has called deprecated (launchbadge/sqlx#3108). So the query ends
+/// with `SELECT <marker>` after the COMMIT, and only that row coming back
+/// counts as done: a driver that stopped after the first statement makes the
+/// batch go step by step instead of being acknowledged unwritten (and the
+/// tests below fail on such an upgrade).
 async fn commit_at_once(
     conn: &mut SqliteConnection,
     deferred: &crate::group_commit::Deferred,
@@ -83,8 +90,13 @@ async fn commit_at_once(
         push_audit_events(&mut query, chunk);
         query.push("; ");
     }
-    query.push(if open { "RELEASE SAVEPOINT deferred_work; COMMIT" } else { "COMMIT" });
-    query.build().execute(&mut *conn).await?;
+    query.push(if open { "RELEASE SAVEPOINT deferred_work; COMMIT; " } else { "COMMIT; " });
+    let marker = linked.events.len() as i64 + 1;
+    query.push("SELECT ").push_bind(marker);
+    let reached: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    if reached != [marker] {
+        return Err(StoreError::Batch("the batch's statements did not all run".into()));
+    }
     Ok(Some(linked.heads.into_iter().map(|(head, _)| head).collect()))
 }
 crate::backup_system::impl_backup_system_tx!(SqliteTx, Sqlite);
