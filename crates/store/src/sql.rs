@@ -4,6 +4,12 @@
 //! [`crate::StoreTx`] is written once and stamped out per backend by this macro;
 //! what differs (schema, connection set-up) lives in each backend's module.
 
+/// Readers marked per statement (3 binds a row).
+pub(crate) const READS_PER_STATEMENT: usize = 300;
+/// Audit events inserted per statement (13 binds a row: far under both
+/// backends' bind limits).
+pub(crate) const AUDIT_EVENTS_PER_STATEMENT: usize = 500;
+
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
         /// A transaction on this backend: a read transaction of its own, a
@@ -31,7 +37,7 @@ macro_rules! impl_store_tx {
             conn: &mut <$db as sqlx::Database>::Connection,
             reads: &[$crate::EntryRead],
         ) -> Result<(), $crate::StoreError> {
-            for chunk in reads.chunks(300) {
+            for chunk in reads.chunks($crate::sql::READS_PER_STATEMENT) {
                 let mut rows = sqlx::QueryBuilder::<$db>::new("");
                 push_mark_read(&mut rows, chunk);
                 rows.build().execute(&mut *conn).await?;
@@ -39,7 +45,7 @@ macro_rules! impl_store_tx {
             Ok(())
         }
 
-        /// The statement of [`mark_read_on`] for up to 300 receipts, into `rows`.
+        /// The statement of [`mark_read_on`] for up to `READS_PER_STATEMENT` receipts, into `rows`.
         pub(crate) fn push_mark_read(rows: &mut sqlx::QueryBuilder<$db>, reads: &[$crate::EntryRead]) {
             rows.push("INSERT INTO entry_reads (entry_id, account_id, read_at) ");
             rows.push_values(reads, |mut row, r| {
@@ -54,7 +60,7 @@ macro_rules! impl_store_tx {
             conn: &mut <$db as sqlx::Database>::Connection,
             reads: &[$crate::PatientRead],
         ) -> Result<(), $crate::StoreError> {
-            for chunk in reads.chunks(300) {
+            for chunk in reads.chunks($crate::sql::READS_PER_STATEMENT) {
                 let mut rows = sqlx::QueryBuilder::<$db>::new("");
                 push_mark_notifications_read(&mut rows, chunk);
                 rows.build().execute(&mut *conn).await?;
@@ -62,7 +68,7 @@ macro_rules! impl_store_tx {
             Ok(())
         }
 
-        /// The statement of [`mark_notifications_read_on`] for up to 300 readers, into `rows`.
+        /// The statement of [`mark_notifications_read_on`] for up to `READS_PER_STATEMENT` readers, into `rows`.
         pub(crate) fn push_mark_notifications_read(
             rows: &mut sqlx::QueryBuilder<$db>,
             reads: &[$crate::PatientRead],
@@ -78,8 +84,7 @@ macro_rules! impl_store_tx {
             );
         }
 
-        /// The INSERT of up to 500 linked audit events (13 binds a row: far
-        /// under both backends' bind limits), into `rows`.
+        /// The INSERT of up to `AUDIT_EVENTS_PER_STATEMENT` linked audit events, into `rows`.
         pub(crate) fn push_audit_events(
             rows: &mut sqlx::QueryBuilder<$db>,
             events: &[tsunagu_domain::audit::ChainedEvent],
@@ -115,7 +120,7 @@ macro_rules! impl_store_tx {
                 .bind(chain).bind(tsunagu_domain::audit::GENESIS_HASH.as_slice()).bind(count)
                 .fetch_one(&mut *conn).await?;
                 let events = link(chain, (last_seq - count, &prev_hash), &of_chain);
-                for chunk in events.chunks(500) {
+                for chunk in events.chunks($crate::sql::AUDIT_EVENTS_PER_STATEMENT) {
                     let mut rows = sqlx::QueryBuilder::<$db>::new("");
                     push_audit_events(&mut rows, chunk);
                     rows.build().execute(&mut *conn).await?;

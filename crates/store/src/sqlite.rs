@@ -73,11 +73,11 @@ async fn commit_at_once(
     let Some(linked) = known.link_all(&audits) else { return Ok(None) };
     let mut query =
         sqlx::QueryBuilder::<Sqlite>::new(if open { "SAVEPOINT deferred_work; " } else { "BEGIN IMMEDIATE; " });
-    for chunk in deferred.receipts.chunks(300) {
+    for chunk in deferred.receipts.chunks(crate::sql::READS_PER_STATEMENT) {
         push_mark_read(&mut query, chunk);
         query.push("; ");
     }
-    for chunk in deferred.opened.chunks(300) {
+    for chunk in deferred.opened.chunks(crate::sql::READS_PER_STATEMENT) {
         push_mark_notifications_read(&mut query, chunk);
         query.push("; ");
     }
@@ -86,7 +86,7 @@ async fn commit_at_once(
         query.push(", hash = ").push_bind(&head.hash);
         query.push(" WHERE chain = ").push_bind(head.chain).push(" AND seq = ").push_bind(*after).push("; ");
     }
-    for chunk in linked.events.chunks(500) {
+    for chunk in linked.events.chunks(crate::sql::AUDIT_EVENTS_PER_STATEMENT) {
         push_audit_events(&mut query, chunk);
         query.push("; ");
     }
@@ -258,6 +258,24 @@ mod tests {
             task.await.unwrap().unwrap();
         }
         assert_eq!(verified_events(&store).await, 27);
+
+        // Again, and now a use case's batch meets the stale head: its own
+        // work stays when the batch is written step by step.
+        let mut other = store.reader().await.unwrap();
+        other.append_audit(&record()).await.unwrap();
+        drop(other);
+        let city = crate::MunicipalityRow {
+            id: Uuid::now_v7(),
+            code: "122173".into(),
+            name: "柏市".into(),
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_municipality(&city).await.unwrap();
+        tx.append_audit(&record()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.reader().await.unwrap().municipality(city.id).await.unwrap().is_some());
+        assert_eq!(verified_events(&store).await, 29);
         let _ = std::fs::remove_file(path);
     }
 }
