@@ -365,10 +365,8 @@ impl Loaded {
 }
 
 pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
-    let row = tx.patient(patient).await?.ok_or(AppError::NotFound)?;
-    let consents = tx.consents(patient).await?;
-    let team = tx.team(patient).await?;
-    let grants = tx.active_break_glass(patient, now).await?;
+    let tsunagu_store::PatientScopeRows { patient: row, consents, team, grants } =
+        tx.patient_scope(patient, now).await?.ok_or(AppError::NotFound)?;
     let scope = PatientScope {
         municipality_id: MunicipalityId(row.municipality_id),
         created_by: AccountId(row.created_by),
@@ -991,7 +989,7 @@ impl App {
             }
         }
         let id = Uuid::now_v7();
-        tx.insert_entry(&NewEntry {
+        let entry = NewEntry {
             id,
             patient_id: patient,
             kind: draft.kind.code().to_owned(),
@@ -1002,8 +1000,7 @@ impl App {
             body: draft.body.clone(),
             vitals: serde_json::to_string(&draft.vitals).map_err(|e| AppError::Internal(e.to_string()))?,
             audience: draft.audience.code().to_owned(),
-        })
-        .await?;
+        };
         self.audit(
             tx,
             loaded,
@@ -1030,7 +1027,9 @@ impl App {
                 created_at: now,
             })
             .collect();
-        notify_all(tx, &notifications, now).await?;
+        // The entry, its notifications and the e-mail notices in one round trip
+        // where the backend allows it: a post's time is the writer's round trips.
+        tx.insert_posted_entry(&entry, &notifications, &mail_notices(&notifications)).await?;
         Ok(id)
     }
 
@@ -1274,12 +1273,17 @@ pub(crate) async fn notify_all(
     at: OffsetDateTime,
 ) -> Result<(), AppError> {
     tx.insert_notifications(notifications).await?;
+    tx.enqueue_mails(&mail_notices(notifications), at).await?;
+    Ok(())
+}
+
+/// One e-mail notice (outbox id, account) per account notified; the store
+/// queues only those of accounts that asked for e-mail.
+fn mail_notices(notifications: &[NewNotification]) -> Vec<(Uuid, Uuid)> {
     let mut accounts: Vec<Uuid> = notifications.iter().map(|n| n.account_id).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    let mails: Vec<(Uuid, Uuid)> = accounts.into_iter().map(|a| (Uuid::now_v7(), a)).collect();
-    tx.enqueue_mails(&mails, at).await?;
-    Ok(())
+    accounts.into_iter().map(|a| (Uuid::now_v7(), a)).collect()
 }
 
 /// The row naming a file already written durably, on the entry that carries it.

@@ -197,6 +197,11 @@ pub trait StoreTx:
     async fn insert_patient(&mut self, p: &PatientRow) -> Result<(), StoreError>;
     async fn update_patient(&mut self, p: &PatientRow) -> Result<(), StoreError>;
     async fn patient(&mut self, id: Uuid) -> Result<Option<PatientRow>, StoreError>;
+    /// The patient and what access to the record is decided on: consents,
+    /// team and the break-glass grants in force at `now` (`None`: no such
+    /// patient). One round trip where the backend can send several
+    /// statements together (SQLite), four queries otherwise.
+    async fn patient_scope(&mut self, id: Uuid, now: OffsetDateTime) -> Result<Option<PatientScopeRows>, StoreError>;
     /// Patients of whom the account is an active team member.
     async fn patients_of_member(&mut self, account_id: Uuid) -> Result<Vec<MemberPatientRow>, StoreError>;
     /// For each of the account's patients, its unread (among the patient's
@@ -224,6 +229,15 @@ pub trait StoreTx:
 
     // Timeline
     async fn insert_entry(&mut self, e: &NewEntry) -> Result<(), StoreError>;
+    /// A posted entry (its first version), its notifications and the e-mail
+    /// notices `mails` (outbox id, account: queued at the entry's time as
+    /// `enqueue_mails` does): one round trip where the backend can send several statements together.
+    async fn insert_posted_entry(
+        &mut self,
+        e: &NewEntry,
+        notifications: &[NewNotification],
+        mails: &[(Uuid, Uuid)],
+    ) -> Result<(), StoreError>;
     /// Many entries at once (imports and generated data), in multi-row statements.
     async fn insert_entries(&mut self, entries: &[NewEntry]) -> Result<(), StoreError>;
     /// Adds a version to an entry (a correction) and makes it the current one.

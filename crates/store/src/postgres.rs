@@ -35,6 +35,25 @@ impl PostgresStore {
 
 impl_store_tx!(PostgresTx, Postgres);
 
+// One prepared statement a query here: a patient's scope and a posted entry
+// go statement by statement (SQLite sends each as one query: `sqlite.rs`).
+async fn patient_scope_on(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    now: time::OffsetDateTime,
+) -> Result<Option<crate::PatientScopeRows>, StoreError> {
+    patient_scope_step_by_step(conn, id, now).await
+}
+
+async fn insert_posted_entry_on(
+    conn: &mut PgConnection,
+    e: &crate::NewEntry,
+    notifications: &[crate::NewNotification],
+    mails: &[(uuid::Uuid, uuid::Uuid)],
+) -> Result<(), StoreError> {
+    insert_posted_entry_step_by_step(conn, e, notifications, mails).await
+}
+
 /// The other instances' announcements, on a connection of its own (LISTEN).
 struct Announcements(PgListener);
 

@@ -453,6 +453,19 @@ pub struct BreakGlassRow {
     pub expires_at: OffsetDateTime,
 }
 
+/// A patient with everything access to the record is decided on, read
+/// together (`StoreTx::patient_scope`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientScopeRows {
+    pub patient: PatientRow,
+    /// Every consent record, newest first.
+    pub consents: Vec<ConsentRow>,
+    /// Every membership, past and present, oldest first.
+    pub team: Vec<TeamMemberRow>,
+    /// Break-glass grants in force at the time asked about.
+    pub grants: Vec<BreakGlassRow>,
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AttachmentRow {
     pub id: Uuid,

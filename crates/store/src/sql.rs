@@ -10,6 +10,41 @@ pub(crate) const READS_PER_STATEMENT: usize = 300;
 /// backends' bind limits).
 pub(crate) const AUDIT_EVENTS_PER_STATEMENT: usize = 500;
 
+/// The statements that read a patient's scope (`$1` the patient, `$2` now),
+/// written once for the methods that run them one by one and for SQLite's
+/// one round trip (`sqlite.rs` `patient_scope_on`). `$part` goes before the
+/// select list, so that the rows of several statements sent together can be
+/// told apart.
+macro_rules! scope_sql {
+    (patient, $part:literal) => {
+        concat!("SELECT ", $part, " * FROM patients WHERE id = $1")
+    };
+    (consents, $part:literal) => {
+        concat!("SELECT ", $part, " * FROM consents WHERE patient_id = $1 ORDER BY recorded_at DESC, id DESC")
+    };
+    (team, $part:literal) => {
+        concat!(
+            "SELECT ",
+            $part,
+            " m.*, a.display_name, a.login_id, a.profession, \
+             (SELECT f.name FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+              WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_name, \
+             (SELECT f.phone FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
+              WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_phone \
+             FROM team_members m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.patient_id = $1 ORDER BY m.joined_at, m.id"
+        )
+    };
+    (grants, $part:literal) => {
+        concat!(
+            "SELECT ",
+            $part,
+            " * FROM break_glass_grants WHERE patient_id = $1 AND expires_at > $2 ORDER BY granted_at"
+        )
+    };
+}
+pub(crate) use scope_sql;
+
 macro_rules! impl_store_tx {
     ($tx:ident, $db:ty) => {
         /// A transaction on this backend: a read transaction of its own, a
@@ -43,6 +78,103 @@ macro_rules! impl_store_tx {
                 rows.build().execute(&mut *conn).await?;
             }
             Ok(())
+        }
+
+        /// A patient's scope, one query after another (`StoreTx::patient_scope`;
+        /// SQLite's fallback when the statements sent together did not all run).
+        pub(crate) async fn patient_scope_step_by_step(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            id: uuid::Uuid,
+            now: time::OffsetDateTime,
+        ) -> Result<Option<$crate::PatientScopeRows>, $crate::StoreError> {
+            let patient = sqlx::query_as($crate::sql::scope_sql!(patient, "")).bind(id).fetch_optional(&mut *conn).await?;
+            let Some(patient) = patient else { return Ok(None) };
+            let consents = sqlx::query_as($crate::sql::scope_sql!(consents, "")).bind(id).fetch_all(&mut *conn).await?;
+            let team = sqlx::query_as($crate::sql::scope_sql!(team, "")).bind(id).fetch_all(&mut *conn).await?;
+            let grants =
+                sqlx::query_as($crate::sql::scope_sql!(grants, "")).bind(id).bind(now).fetch_all(&mut *conn).await?;
+            Ok(Some($crate::PatientScopeRows { patient, consents, team, grants }))
+        }
+
+        /// A posted entry, its notifications and e-mail notices, one statement
+        /// after another (`StoreTx::insert_posted_entry`).
+        pub(crate) async fn insert_posted_entry_step_by_step(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            e: &$crate::NewEntry,
+            notifications: &[$crate::NewNotification],
+            mails: &[(uuid::Uuid, uuid::Uuid)],
+        ) -> Result<(), $crate::StoreError> {
+            let one = std::slice::from_ref(e);
+            let mut q = sqlx::QueryBuilder::<$db>::new("");
+            push_entries(&mut q, one);
+            q.build().execute(&mut *conn).await?;
+            let mut q = sqlx::QueryBuilder::<$db>::new("");
+            push_first_versions(&mut q, one);
+            q.build().execute(&mut *conn).await?;
+            if !notifications.is_empty() {
+                let mut q = sqlx::QueryBuilder::<$db>::new("");
+                push_notifications(&mut q, notifications);
+                q.build().execute(&mut *conn).await?;
+            }
+            if !mails.is_empty() {
+                let mut q = sqlx::QueryBuilder::<$db>::new("");
+                push_enqueue_mails(&mut q, mails, e.created_at);
+                q.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// The statement inserting `entries` (their first version apart), into `q`.
+        pub(crate) fn push_entries(q: &mut sqlx::QueryBuilder<$db>, entries: &[$crate::NewEntry]) {
+            q.push(
+                "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, \
+                 created_at, audience) ",
+            );
+            q.push_values(entries, |mut row, e| {
+                row.push_bind(e.id).push_bind(e.patient_id).push_bind(&e.kind).push_bind(e.author_id)
+                    .push_bind(e.reply_to).push_bind(e.needs_reply).push("1").push_bind(e.created_at)
+                    .push_bind(&e.audience);
+            });
+        }
+
+        /// The statement inserting the first version of each of `entries`, into `q`.
+        pub(crate) fn push_first_versions(q: &mut sqlx::QueryBuilder<$db>, entries: &[$crate::NewEntry]) {
+            q.push("INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) ");
+            q.push_values(entries, |mut row, e| {
+                row.push_bind(e.id).push("1").push_bind(&e.body).push_bind(&e.vitals).push_bind(e.author_id)
+                    .push_bind(e.created_at).push("NULL");
+            });
+        }
+
+        /// The statement inserting `notifications` (at least one), into `q`.
+        pub(crate) fn push_notifications(q: &mut sqlx::QueryBuilder<$db>, notifications: &[$crate::NewNotification]) {
+            q.push("INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) ");
+            q.push_values(notifications, |mut row, n| {
+                row.push_bind(n.id).push_bind(n.account_id).push_bind(n.patient_id).push_bind(n.entry_id)
+                    .push_bind(&n.kind).push_bind(n.actor_id).push_bind(n.created_at).push("NULL");
+            });
+        }
+
+        /// The statement queueing e-mail notices (at least one; `StoreTx::enqueue_mails`), into `q`.
+        pub(crate) fn push_enqueue_mails(
+            q: &mut sqlx::QueryBuilder<$db>,
+            mails: &[(uuid::Uuid, uuid::Uuid)],
+            at: time::OffsetDateTime,
+        ) {
+            // VALUES names its columns column1, column2 on both backends.
+            q.push(
+                "INSERT INTO mail_outbox (id, account_id, created_at, sent_at, attempts, last_error) \
+                 SELECT v.column1, a.id, ",
+            );
+            q.push_bind(at).push(", NULL, 0, NULL FROM (");
+            q.push_values(mails, |mut row, (id, account_id)| {
+                row.push_bind(*id).push_bind(*account_id);
+            });
+            q.push(
+                ") AS v JOIN accounts a ON a.id = v.column2 \
+                 WHERE a.email_notifications AND a.email IS NOT NULL AND a.email <> '' \
+                 AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.account_id = a.id AND o.sent_at IS NULL)",
+            );
         }
 
         /// The statement of [`mark_read_on`] for up to `READS_PER_STATEMENT` receipts, into `rows`.
@@ -305,20 +437,8 @@ macro_rules! impl_store_tx {
                 if mails.is_empty() {
                     return Ok(0);
                 }
-                // VALUES names its columns column1, column2 on both backends.
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO mail_outbox (id, account_id, created_at, sent_at, attempts, last_error) \
-                     SELECT v.column1, a.id, ",
-                );
-                q.push_bind(at).push(", NULL, 0, NULL FROM (");
-                q.push_values(mails, |mut row, (id, account_id)| {
-                    row.push_bind(*id).push_bind(*account_id);
-                });
-                q.push(
-                    ") AS v JOIN accounts a ON a.id = v.column2 \
-                     WHERE a.email_notifications AND a.email IS NOT NULL AND a.email <> '' \
-                     AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.account_id = a.id AND o.sent_at IS NULL)",
-                );
+                let mut q = sqlx::QueryBuilder::<$db>::new("");
+                push_enqueue_mails(&mut q, mails, at);
                 Ok(q.build().execute(self.conn()).await?.rows_affected())
             }
 
@@ -525,7 +645,15 @@ macro_rules! impl_store_tx {
             }
 
             async fn patient(&mut self, id: uuid::Uuid) -> Result<Option<$crate::PatientRow>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM patients WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
+                Ok(sqlx::query_as($crate::sql::scope_sql!(patient, "")).bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn patient_scope(
+                &mut self,
+                id: uuid::Uuid,
+                now: time::OffsetDateTime,
+            ) -> Result<Option<$crate::PatientScopeRows>, $crate::StoreError> {
+                patient_scope_on(self.conn(), id, now).await
             }
 
             async fn patients_of_member(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::MemberPatientRow>, $crate::StoreError> {
@@ -589,8 +717,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn consents(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::ConsentRow>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM consents WHERE patient_id = $1 ORDER BY recorded_at DESC, id DESC")
-                    .bind(patient_id).fetch_all(self.conn()).await?)
+                Ok(sqlx::query_as($crate::sql::scope_sql!(consents, "")).bind(patient_id).fetch_all(self.conn()).await?)
             }
 
             async fn withdraw_consent(&mut self, id: uuid::Uuid, by: uuid::Uuid, at: time::OffsetDateTime, reason: &str) -> Result<(), $crate::StoreError> {
@@ -612,16 +739,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn team(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::TeamMemberRow>, $crate::StoreError> {
-                Ok(sqlx::query_as(
-                    "SELECT m.*, a.display_name, a.login_id, a.profession, \
-                     (SELECT f.name FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
-                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_name, \
-                     (SELECT f.phone FROM facility_memberships fm JOIN facilities f ON f.id = fm.facility_id \
-                      WHERE fm.account_id = m.account_id ORDER BY f.name, f.id LIMIT 1) AS facility_phone \
-                     FROM team_members m \
-                     JOIN accounts a ON a.id = m.account_id WHERE m.patient_id = $1 ORDER BY m.joined_at, m.id",
-                )
-                .bind(patient_id).fetch_all(self.conn()).await?)
+                Ok(sqlx::query_as($crate::sql::scope_sql!(team, "")).bind(patient_id).fetch_all(self.conn()).await?)
             }
 
             async fn end_team_membership(&mut self, id: uuid::Uuid, by: uuid::Uuid, at: time::OffsetDateTime) -> Result<(), $crate::StoreError> {
@@ -631,42 +749,26 @@ macro_rules! impl_store_tx {
             }
 
             async fn insert_entry(&mut self, e: &$crate::NewEntry) -> Result<(), $crate::StoreError> {
-                sqlx::query(
-                    "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, created_at, audience) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
-                )
-                .bind(e.id).bind(e.patient_id).bind(&e.kind).bind(e.author_id).bind(e.reply_to).bind(e.needs_reply)
-                .bind(e.created_at).bind(&e.audience)
-                .execute(self.conn()).await?;
-                sqlx::query(
-                    "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) \
-                     VALUES ($1, 1, $2, $3, $4, $5, NULL)",
-                )
-                .bind(e.id).bind(&e.body).bind(&e.vitals).bind(e.author_id).bind(e.created_at)
-                .execute(self.conn()).await?;
-                Ok(())
+                insert_posted_entry_step_by_step(self.conn(), e, &[], &[]).await
+            }
+
+            async fn insert_posted_entry(
+                &mut self,
+                e: &$crate::NewEntry,
+                notifications: &[$crate::NewNotification],
+                mails: &[(uuid::Uuid, uuid::Uuid)],
+            ) -> Result<(), $crate::StoreError> {
+                insert_posted_entry_on(self.conn(), e, notifications, mails).await
             }
 
             async fn insert_entries(&mut self, entries: &[$crate::NewEntry]) -> Result<(), $crate::StoreError> {
                 // Multi-row inserts, in chunks well under both backends' bind limits.
                 for chunk in entries.chunks(1_000) {
-                    let mut rows = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO entries (id, patient_id, kind, author_id, reply_to, needs_reply, latest_version, \
-                         created_at, audience) ",
-                    );
-                    rows.push_values(chunk, |mut row, e| {
-                        row.push_bind(e.id).push_bind(e.patient_id).push_bind(&e.kind).push_bind(e.author_id)
-                            .push_bind(e.reply_to).push_bind(e.needs_reply).push("1").push_bind(e.created_at)
-                            .push_bind(&e.audience);
-                    });
+                    let mut rows = sqlx::QueryBuilder::<$db>::new("");
+                    push_entries(&mut rows, chunk);
                     rows.build().execute(self.conn()).await?;
-                    let mut versions = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO entry_versions (entry_id, version, body, vitals, edited_by, edited_at, reason) ",
-                    );
-                    versions.push_values(chunk, |mut row, e| {
-                        row.push_bind(e.id).push("1").push_bind(&e.body).push_bind(&e.vitals).push_bind(e.author_id)
-                            .push_bind(e.created_at).push("NULL");
-                    });
+                    let mut versions = sqlx::QueryBuilder::<$db>::new("");
+                    push_first_versions(&mut versions, chunk);
                     versions.build().execute(self.conn()).await?;
                 }
                 Ok(())
@@ -854,8 +956,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn active_break_glass(&mut self, patient_id: uuid::Uuid, now: time::OffsetDateTime) -> Result<Vec<$crate::BreakGlassRow>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM break_glass_grants WHERE patient_id = $1 AND expires_at > $2 ORDER BY granted_at")
-                    .bind(patient_id).bind(now).fetch_all(self.conn()).await?)
+                Ok(sqlx::query_as($crate::sql::scope_sql!(grants, "")).bind(patient_id).bind(now).fetch_all(self.conn()).await?)
             }
 
             async fn patients_born_on(&mut self, municipality_id: uuid::Uuid, birth_date: time::Date) -> Result<Vec<$crate::PatientRow>, $crate::StoreError> {
@@ -867,13 +968,8 @@ macro_rules! impl_store_tx {
                 if ns.is_empty() {
                     return Ok(());
                 }
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO notifications (id, account_id, patient_id, entry_id, kind, actor_id, created_at, read_at) ",
-                );
-                q.push_values(ns, |mut row, n| {
-                    row.push_bind(n.id).push_bind(n.account_id).push_bind(n.patient_id).push_bind(n.entry_id)
-                        .push_bind(&n.kind).push_bind(n.actor_id).push_bind(n.created_at).push("NULL");
-                });
+                let mut q = sqlx::QueryBuilder::<$db>::new("");
+                push_notifications(&mut q, ns);
                 q.build().execute(self.conn()).await?;
                 Ok(())
             }

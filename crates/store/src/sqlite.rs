@@ -99,6 +99,80 @@ async fn commit_at_once(
     }
     Ok(Some(linked.heads.into_iter().map(|(head, _)| head).collect()))
 }
+/// A patient's scope as one query of five statements (patient, consents,
+/// team, grants, then a marker): one round trip instead of four, on the
+/// writer (where a post checks access inside its own transaction) and on the
+/// pool alike. Each statement's rows carry a `part` column telling which one
+/// they come from. Without the marker (a driver that ran only the first
+/// statement: see [`commit_at_once`]) the scope is read again step by step.
+async fn patient_scope_on(
+    conn: &mut SqliteConnection,
+    id: uuid::Uuid,
+    now: time::OffsetDateTime,
+) -> Result<Option<crate::PatientScopeRows>, StoreError> {
+    use sqlx::{FromRow, Row};
+    const AT_ONCE: &str = concat!(
+        crate::sql::scope_sql!(patient, "1 AS part,"),
+        "; ",
+        crate::sql::scope_sql!(consents, "2 AS part,"),
+        "; ",
+        crate::sql::scope_sql!(team, "3 AS part,"),
+        "; ",
+        crate::sql::scope_sql!(grants, "4 AS part,"),
+        "; SELECT 5 AS part"
+    );
+    let rows = sqlx::query(AT_ONCE).bind(id).bind(now).fetch_all(&mut *conn).await?;
+    let mut patient = None;
+    let (mut consents, mut team, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    let mut complete = false;
+    for row in &rows {
+        match row.try_get::<i64, _>("part")? {
+            1 => patient = Some(crate::PatientRow::from_row(row)?),
+            2 => consents.push(crate::ConsentRow::from_row(row)?),
+            3 => team.push(crate::TeamMemberRow::from_row(row)?),
+            4 => grants.push(crate::BreakGlassRow::from_row(row)?),
+            _ => complete = true,
+        }
+    }
+    if !complete {
+        return patient_scope_step_by_step(conn, id, now).await;
+    }
+    Ok(patient.map(|patient| crate::PatientScopeRows { patient, consents, team, grants }))
+}
+
+/// A posted entry's statements (entry, first version, notifications, e-mail
+/// notices) and a marker as one query: one round trip instead of up to four.
+/// Inside a use case's savepoint, so if they did not all run (no marker) the
+/// use case fails and its savepoint undoes whatever did.
+async fn insert_posted_entry_on(
+    conn: &mut SqliteConnection,
+    e: &crate::NewEntry,
+    notifications: &[crate::NewNotification],
+    mails: &[(uuid::Uuid, uuid::Uuid)],
+) -> Result<(), StoreError> {
+    let one = std::slice::from_ref(e);
+    let mut query = sqlx::QueryBuilder::<Sqlite>::new("");
+    push_entries(&mut query, one);
+    query.push("; ");
+    push_first_versions(&mut query, one);
+    query.push("; ");
+    if !notifications.is_empty() {
+        push_notifications(&mut query, notifications);
+        query.push("; ");
+    }
+    if !mails.is_empty() {
+        push_enqueue_mails(&mut query, mails, e.created_at);
+        query.push("; ");
+    }
+    const MARKER: i64 = 7;
+    query.push("SELECT ").push_bind(MARKER);
+    let reached: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    if reached != [MARKER] {
+        return Err(StoreError::Batch("the posted entry's statements did not all run".into()));
+    }
+    Ok(())
+}
+
 crate::backup_system::impl_backup_system_tx!(SqliteTx, Sqlite);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);

@@ -384,7 +384,7 @@ async fn withdrawal_of_consent_makes_the_record_read_only(db: &TestDb) {
 }
 
 async fn leaving_the_team_ends_access(db: &TestDb) {
-    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
     let patient = register(&mut nurse, PATIENT).await;
     consent(&mut nurse, &patient).await;
     let page = format!("/patients/{patient}");
@@ -409,6 +409,27 @@ async fn leaving_the_team_ends_access(db: &TestDb) {
     assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
     assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "access ends on leaving");
     assert!(!doctor.get("/home").await.body.contains("柏 花子"));
+    let scope = scope_read_together(&t, &patient).await;
+    assert_eq!(scope.team.iter().filter(|m| m.left_at.is_some()).count(), 1, "the one who left is still listed");
+    assert_eq!(scope.consents.len(), 1);
+}
+
+/// A patient's scope as `StoreTx::patient_scope` reads it (one round trip on
+/// SQLite), checked against the four queries it stands for, each on its own.
+pub async fn scope_read_together(t: &TestApp, patient: &str) -> tsunagu_store::PatientScopeRows {
+    let id = uuid::Uuid::parse_str(patient).unwrap_or_else(|e| panic!("{e}"));
+    let now = tsunagu_domain::clock::Clock::now(&t.clock);
+    let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
+    let together = tx.patient_scope(id, now).await.unwrap_or_else(|e| panic!("{e}"));
+    let one_by_one = tsunagu_store::PatientScopeRows {
+        patient: tx.patient(id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("no patient")),
+        consents: tx.consents(id).await.unwrap_or_else(|e| panic!("{e}")),
+        team: tx.team(id).await.unwrap_or_else(|e| panic!("{e}")),
+        grants: tx.active_break_glass(id, now).await.unwrap_or_else(|e| panic!("{e}")),
+    };
+    assert_eq!(together.as_ref(), Some(&one_by_one));
+    assert_eq!(tx.patient_scope(uuid::Uuid::now_v7(), now).await.unwrap_or_else(|e| panic!("{e}")), None);
+    one_by_one
 }
 
 /// Who may read a record is kept for the look-up time: the instance that
@@ -801,10 +822,12 @@ async fn break_glass_opens_a_record_for_a_while_and_tells_the_team(db: &TestDb) 
     drop(tx);
 
     assert!(nurse.get(&page).await.body.contains("代診で往診"));
+    assert_eq!(scope_read_together(&t, &patient).await.grants.len(), 1, "the grant in force");
     t.clock.advance(time::Duration::hours(4) + time::Duration::minutes(1));
     let again = covering.sign_in_with_totp(&t, "dr.suzuki", crate::helpers::PASSWORD, &secret).await;
     assert!(again.redirects_to("/home"));
     assert_eq!(covering.get(&page).await.status, StatusCode::NOT_FOUND, "the grant expires");
+    assert!(scope_read_together(&t, &patient).await.grants.is_empty(), "an expired grant is not in the scope");
 }
 
 async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db: &TestDb) {
