@@ -99,6 +99,18 @@ async fn commit_at_once(
     }
     Ok(Some(linked.heads.into_iter().map(|(head, _)| head).collect()))
 }
+/// The statements of [`patient_scope_on`], the marker last.
+const SCOPE_AT_ONCE: &str = concat!(
+    crate::sql::scope_sql!(patient, "1 AS part,"),
+    "; ",
+    crate::sql::scope_sql!(consents, "2 AS part,"),
+    "; ",
+    crate::sql::scope_sql!(team, "3 AS part,"),
+    "; ",
+    crate::sql::scope_sql!(grants, "4 AS part,"),
+    "; SELECT 5 AS part"
+);
+
 /// A patient's scope as one query of five statements (patient, consents,
 /// team, grants, then a marker): one round trip instead of four, on the
 /// writer (where a post checks access inside its own transaction) and on the
@@ -111,17 +123,7 @@ async fn patient_scope_on(
     now: time::OffsetDateTime,
 ) -> Result<Option<crate::PatientScopeRows>, StoreError> {
     use sqlx::{FromRow, Row};
-    const AT_ONCE: &str = concat!(
-        crate::sql::scope_sql!(patient, "1 AS part,"),
-        "; ",
-        crate::sql::scope_sql!(consents, "2 AS part,"),
-        "; ",
-        crate::sql::scope_sql!(team, "3 AS part,"),
-        "; ",
-        crate::sql::scope_sql!(grants, "4 AS part,"),
-        "; SELECT 5 AS part"
-    );
-    let rows = sqlx::query(AT_ONCE).bind(id).bind(now).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(SCOPE_AT_ONCE).bind(id).bind(now).fetch_all(&mut *conn).await?;
     let mut patient = None;
     let (mut consents, mut team, mut grants) = (Vec::new(), Vec::new(), Vec::new());
     let mut complete = false;
@@ -131,7 +133,8 @@ async fn patient_scope_on(
             2 => consents.push(crate::ConsentRow::from_row(row)?),
             3 => team.push(crate::TeamMemberRow::from_row(row)?),
             4 => grants.push(crate::BreakGlassRow::from_row(row)?),
-            _ => complete = true,
+            5 => complete = true,
+            other => return Err(StoreError::Corrupt(format!("a patient's scope read a row of part {other}"))),
         }
     }
     if !complete {
@@ -262,6 +265,26 @@ mod tests {
 
     async fn event_count(conn: &mut SqliteConnection) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(conn).await.unwrap()
+    }
+
+    /// The driver runs every statement of the scope's query (else the scope
+    /// would silently take four round trips again: this fails on such an upgrade).
+    #[tokio::test]
+    async fn a_patients_scope_is_read_in_one_query() {
+        use sqlx::Row;
+        let (path, store) = temp_store().await;
+        let mut conn = store.pool.acquire().await.unwrap();
+        let rows = sqlx::query(SCOPE_AT_ONCE)
+            .bind(Uuid::now_v7())
+            .bind(time::OffsetDateTime::now_utc())
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let parts: Vec<i64> = rows.iter().map(|r| r.get("part")).collect();
+        assert_eq!(parts, [5], "no such patient: only the closing marker");
+        drop(conn);
+        drop(store);
+        let _ = std::fs::remove_file(path);
     }
 
     #[tokio::test]
