@@ -91,14 +91,21 @@ async fn commit_at_once(
         query.push("; ");
     }
     query.push(if open { "RELEASE SAVEPOINT deferred_work; COMMIT; " } else { "COMMIT; " });
-    let marker = linked.events.len() as i64 + 1;
-    query.push("SELECT ").push_bind(marker);
-    let reached: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-    if reached != [marker] {
+    if !all_ran(conn, query).await? {
         return Err(StoreError::Batch("the batch's statements did not all run".into()));
     }
     Ok(Some(linked.heads.into_iter().map(|(head, _)| head).collect()))
 }
+
+/// Runs `query`, statements that end with "; ", followed by a marker, and
+/// tells whether the marker came back: whether the driver ran every statement.
+async fn all_ran(conn: &mut SqliteConnection, mut query: sqlx::QueryBuilder<Sqlite>) -> Result<bool, StoreError> {
+    const MARKER: i64 = 1_302;
+    query.push("SELECT ").push_bind(MARKER);
+    let reached: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    Ok(reached == [MARKER])
+}
+
 /// The statements of [`patient_scope_on`], the marker last.
 const SCOPE_AT_ONCE: &str = concat!(
     crate::sql::scope_sql!(patient, "1 AS part,"),
@@ -167,10 +174,7 @@ async fn insert_posted_entry_on(
         push_enqueue_mails(&mut query, mails, e.created_at);
         query.push("; ");
     }
-    const MARKER: i64 = 7;
-    query.push("SELECT ").push_bind(MARKER);
-    let reached: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-    if reached != [MARKER] {
+    if !all_ran(conn, query).await? {
         return Err(StoreError::Batch("the posted entry's statements did not all run".into()));
     }
     Ok(())
