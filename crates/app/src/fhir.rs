@@ -711,6 +711,7 @@ impl App {
         let mut outcome = Vec::with_capacity(posts.len());
         for post in posts {
             let loaded = load(tx.as_mut(), post.patient, now).await?;
+            tx.changes_timeline_of(post.patient);
             if let (Some((system, value)), true) = (&post.identifier, post.if_none_exist) {
                 // Only a team member may learn that the identifier is taken.
                 enforce(policy::read_patient(&session.actor()?, &loaded.scope))?;

@@ -16,6 +16,7 @@ mod facilities;
 pub mod fhir;
 mod kept;
 mod kept_records;
+mod kept_timelines;
 pub mod mail;
 mod municipalities;
 mod nearby;
@@ -75,6 +76,8 @@ pub struct App {
     sessions: Arc<session_cache::SessionCache>,
     /// Who may read which record, recently looked up (see `kept_records.rs`).
     records: Arc<kept_records::KeptRecords>,
+    /// Unfiltered patient pages' timelines as their readers last read them (see `kept_timelines.rs`).
+    timelines: Arc<kept_timelines::KeptTimelines>,
     /// Each municipality's located facilities in memory, for "nearest first" (see `nearby.rs`).
     nearby: Arc<nearby::NearbyIndexes>,
 }
@@ -85,6 +88,7 @@ impl App {
         let public_renderings = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
         let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache, session_cache::CAPACITY));
         let records = Arc::new(kept_records::KeptRecords::new(settings.session_cache, kept_records::CAPACITY));
+        let timelines = Arc::new(kept_timelines::KeptTimelines::new(settings.session_cache, kept_timelines::CAPACITY));
         let settings_public_cache = settings.public_cache;
         Self {
             store,
@@ -95,6 +99,7 @@ impl App {
             municipalities_by_code: Arc::default(),
             sessions,
             records,
+            timelines,
             // Off with the kept answers (`public_cache` zero: nothing public kept in memory).
             nearby: nearby::NearbyIndexes::new(if settings_public_cache.is_zero() {
                 std::time::Duration::ZERO
@@ -117,6 +122,14 @@ impl App {
         self.changed(Change::PublicData).await;
     }
 
+    /// What `patient`'s timeline shows changed (and was committed): no page
+    /// of it kept before may be given any more, here or on the other instances
+    /// (which, told without the patient, forget every timeline).
+    pub(crate) async fn timeline_changed(&self, patient: Uuid) {
+        self.timelines.forget(patient);
+        self.announce(Change::Timelines).await;
+    }
+
     /// `change` was committed: forgets here what it may have made wrong, and
     /// tells the other instances to do the same.
     pub(crate) async fn changed(&self, change: Change) {
@@ -127,8 +140,16 @@ impl App {
     /// Forgets what this instance keeps that `change` may have made wrong.
     fn forget(&self, change: Change) {
         match change {
-            Change::Sessions => self.sessions.clear(),
-            Change::Records => self.records.forget_all(),
+            // A timeline shows names (accounts) and depends on the reader's role (teams).
+            Change::Sessions => {
+                self.sessions.clear();
+                self.timelines.forget_all();
+            }
+            Change::Records => {
+                self.records.forget_all();
+                self.timelines.forget_all();
+            }
+            Change::Timelines => self.timelines.forget_all(),
             Change::PublicData => {
                 self.public_lists.clear();
                 self.public_renderings.clear();

@@ -2,6 +2,7 @@
 //! the timeline, read receipts. Every read and write of patient data checks
 //! the patient policy once and appends its audit event in the same transaction.
 
+use crate::kept_timelines::KeptTimeline;
 use crate::municipalities::enforce;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
@@ -583,36 +584,29 @@ impl App {
         // it is returned: no patient datum leaves without its audit event on disk.
         let loaded = self.kept_scope(patient).await?;
         enforce(policy::read_patient(&actor, &loaded.scope))?;
-        // Access is decided above: the page's parts are read statement by statement.
-        let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
-        let audiences = loaded.filter_for(me);
-        let filter = TimelineFilter {
-            kind: kind.map(|k| k.code().to_owned()),
-            text: text.map(str::to_owned),
-            audiences: audiences.clone(),
-            profession: profession.map(|p| p.code().to_owned()),
-            author,
-            since,
-            until,
-            with_vitals: false,
-            oldest_first: false,
-        };
-        let rows = tx.timeline(patient, me, &filter, 50).await?;
-        let vitals_rows = if kind == Some(EntryKind::Vitals) {
-            Vec::new()
-        } else {
-            let vitals = TimelineFilter { audiences, ..TimelineFilter::default() };
-            tx.vitals_points(patient, me, &vitals, 20).await?
-        };
-        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
-        // Most pages have no attachment: no query for them then.
-        let attachment_rows = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
-            Some(oldest) => tx.attachments_since(patient, oldest).await?,
-            None => Vec::new(),
+        let unfiltered = kind.is_none()
+            && text.is_none()
+            && profession.is_none()
+            && author.is_none()
+            && since.is_none()
+            && until.is_none();
+        let page = match unfiltered.then(|| self.timelines.get(patient, me)).flatten() {
+            Some(page) => page,
+            None => {
+                let generation = self.timelines.generation();
+                let page = Arc::new(
+                    self.read_timeline(patient, me, &loaded, kind, text, profession, author, since, until).await?,
+                );
+                if unfiltered {
+                    self.timelines.keep(patient, me, Arc::clone(&page), generation);
+                }
+                page
+            }
         };
         let now = self.now();
         let (responders, urgent_requests) = if query.with_responders {
+            let mut tx = self.store.reader().await?;
             let day = time::Duration::days(1);
             let chain = crate::on_call::chain_data(tx.as_mut(), &loaded, now - day, now + day).await?;
             let requests = crate::escalation::RequestLine::requests_of_patient(tx.as_mut(), patient).await?;
@@ -620,9 +614,8 @@ impl App {
         } else {
             (None, Vec::new())
         };
-        drop(tx);
+        let rows = &page.rows;
         let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
-        let now = self.now();
         let event = PatientEvent {
             at: now,
             action: AuditAction::PatientViewed,
@@ -635,13 +628,19 @@ impl App {
             receipts: unread.into_iter().map(|entry_id| EntryRead { entry_id, reader: me, at: now }).collect(),
             opened: Some(PatientRead { reader: me, patient_id: patient, at: now }),
         };
+        let marks_read = !trace.receipts.is_empty();
         self.store.record_read(trace).await?;
-        let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, me)).collect();
-        attach(&mut timeline, &attachment_rows);
+        if marks_read {
+            // Read counts and "read by me" changed, for this reader and the team.
+            self.timeline_changed(patient).await;
+        }
+        let mut timeline: Vec<EntryView> = rows.iter().cloned().map(|r| entry_view(r, me)).collect();
+        attach(&mut timeline, &page.attachments);
         // The recent vital signs, oldest first, from vitals entries and from any
         // shown entry that carried vitals (a visit record often does).
-        let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = vitals_rows
-            .into_iter()
+        let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = page
+            .vitals
+            .iter()
             .map(|r| (r.created_at, r.id, serde_json::from_str(&r.vitals).unwrap_or_default()))
             .chain(timeline.iter().map(|e| (e.created_at, e.id, e.vitals.clone())))
             .filter(|(_, _, vitals): &(OffsetDateTime, Uuid, VitalSigns)| !vitals.is_empty())
@@ -652,7 +651,7 @@ impl App {
             trend.into_iter().rev().take(20).rev().map(|(at, _, v)| (at, v)).collect();
         let latest_vitals = vitals_trend.last().cloned();
         Ok(PatientPage {
-            acp,
+            acp: page.acp.clone().map(acp_view),
             patient: patient_view(&loaded.row, self.today())?,
             consent_state: loaded.scope.consent,
             consent: loaded.consents.first().map(consent_view),
@@ -671,6 +670,52 @@ impl App {
                 loaded.grants.iter().filter(|g| g.account_id == me).map(|g| g.expires_at).max()
             },
         })
+    }
+
+    /// The timeline's part of a patient page as `reader` may see it: the
+    /// newest 50 entries (filtered as asked), the vitals for the trend chart,
+    /// the current ACP and the shown entries' attachments. Access is decided
+    /// by the caller: the parts are read statement by statement.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_timeline(
+        &self,
+        patient: Uuid,
+        reader: Uuid,
+        loaded: &Loaded,
+        kind: Option<EntryKind>,
+        text: Option<&str>,
+        profession: Option<Profession>,
+        author: Option<Uuid>,
+        since: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
+    ) -> Result<KeptTimeline, AppError> {
+        let mut tx = self.store.reader().await?;
+        let audiences = loaded.filter_for(reader);
+        let filter = TimelineFilter {
+            kind: kind.map(|k| k.code().to_owned()),
+            text: text.map(str::to_owned),
+            audiences: audiences.clone(),
+            profession: profession.map(|p| p.code().to_owned()),
+            author,
+            since,
+            until,
+            with_vitals: false,
+            oldest_first: false,
+        };
+        let rows = tx.timeline(patient, reader, &filter, 50).await?;
+        let vitals = if kind == Some(EntryKind::Vitals) {
+            Vec::new()
+        } else {
+            let vitals = TimelineFilter { audiences, ..TimelineFilter::default() };
+            tx.vitals_points(patient, reader, &vitals, 20).await?
+        };
+        let acp = tx.acp_revisions(patient).await?.into_iter().next();
+        // Most pages have no attachment: no query for them then.
+        let attachments = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
+            Some(oldest) => tx.attachments_since(patient, oldest).await?,
+            None => Vec::new(),
+        };
+        Ok(KeptTimeline { rows, vitals, acp, attachments })
     }
 
     /// Records the patient's (or proxy's) consent; sharing starts now.
@@ -955,6 +1000,7 @@ impl App {
         }
         let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        tx.changes_timeline_of(patient);
         let now = self.now();
         let id = self.write_entry(tx.as_mut(), &loaded, session, draft, reply_to, meta, now).await?;
         for (attachment_id, kind, size, sha256) in stored {
@@ -1081,6 +1127,7 @@ impl App {
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
         let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        tx.changes_timeline_of(row.patient_id);
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         if row.author_id != actor.account_id.0 {
             return Err(AppError::Forbidden);
@@ -1126,7 +1173,7 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<EntryDetail, AppError> {
         let actor = session.actor()?;
-        let mut tx = self.begin_keeping_records().await?;
+        let mut tx = self.begin_keeping_all().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
@@ -1181,6 +1228,7 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        tx.changes_timeline_of(row.patient_id);
         enforce(policy::write_patient(&actor, &loaded.scope))?;
         if row.kind != EntryKind::Urgent.code() {
             return Err(ValidationError::new("kind", "not_urgent").into());
@@ -1380,6 +1428,7 @@ impl App {
         let plan = AdvanceCarePlan::parse(form, self.today())?;
         let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        tx.changes_timeline_of(patient);
         enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
         let now = self.now();
         tx.insert_acp(&AcpRow {

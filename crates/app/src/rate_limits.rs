@@ -37,7 +37,7 @@ impl App {
         usage: &[RateUsage],
     ) -> Result<(i64, Vec<OthersUsage>), AppError> {
         let window = self.now().unix_timestamp().div_euclid(60);
-        let mut tx = self.begin_keeping_records().await?;
+        let mut tx = self.begin_keeping_all().await?;
         for u in usage.iter().take(MAX_SHARED_KEYS).filter(|u| u.used > 0) {
             tx.add_rate_usage(instance, window, u.limiter, &u.key, u.used).await?;
         }

@@ -246,7 +246,7 @@ impl App {
         // Touch at most once a minute, so reading pages does not mean a write per request.
         let mut last_seen_at = row.last_seen_at;
         if now - row.last_seen_at > time::Duration::minutes(1) {
-            let mut tx = self.begin_keeping_records().await?;
+            let mut tx = self.begin_keeping_all().await?;
             tx.update_session(&SessionRow { last_seen_at: now, ..row.clone() }).await?;
             tx.commit().await?;
             last_seen_at = now;

@@ -18,16 +18,20 @@ pub enum Change {
     Records,
     /// The public registry.
     PublicData,
+    /// What a patient's timeline shows (entries, versions, receipts,
+    /// acknowledgements, attachments, the ACP).
+    Timelines,
 }
 
 impl Change {
-    pub const ALL: [Change; 3] = [Change::Sessions, Change::Records, Change::PublicData];
+    pub const ALL: [Change; 4] = [Change::Sessions, Change::Records, Change::PublicData, Change::Timelines];
 
     pub(crate) fn code(self) -> &'static str {
         match self {
             Change::Sessions => "sessions",
             Change::Records => "records",
             Change::PublicData => "public",
+            Change::Timelines => "timelines",
         }
     }
 

@@ -31,6 +31,7 @@ crate::on_both_databases!(
     colleagues_are_found_by_login_name_or_kana_within_the_municipality,
     replies_are_threaded_under_the_entry_they_answer,
     a_scanned_consent_form_is_kept_with_the_consent,
+    a_kept_timeline_shows_every_change_at_once,
 );
 
 /// A tiny JPEG-looking file (the magic number is what is checked).
@@ -1107,4 +1108,114 @@ async fn a_scanned_consent_form_is_kept_with_the_consent(db: &TestDb) {
     assert_eq!((status, content_type.as_str(), bytes.as_slice()), (StatusCode::OK, "application/pdf", pdf));
     // Outside the team it does not exist.
     assert_eq!(care_manager.get_bytes(&format!("/attachments/{file}")).await.0, StatusCode::NOT_FOUND);
+}
+
+/// A patient page's timeline is kept for a moment per reader
+/// (`kept_timelines.rs`): every change to what it shows must show on the next
+/// read at once, for the one who made it and for everyone else on the team.
+async fn a_kept_timeline_shows_every_change_at_once(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    let id = uuid::Uuid::parse_str(&patient).unwrap_or_else(|e| panic!("{e}"));
+    let as_app = |client: &Client| client.cookies.get("tsunagu_session").cloned().unwrap_or_default();
+    let (nurse_token, doctor_token) = (as_app(&nurse), as_app(&doctor));
+    let app = t.app.clone();
+    let page_of = move |token: String| {
+        let app = app.clone();
+        async move {
+            let session = app.session(&token).await.ok().flatten().unwrap_or_else(|| panic!("signed in"));
+            let query = tsunagu_app::patients::TimelineQuery::default();
+            let page = app.patient_page(&session, id, &query, &tsunagu_app::RequestMeta::default()).await;
+            page.unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let entry_in = |page: &tsunagu_app::patients::PatientPage, entry: &str| {
+        page.timeline.iter().find(|e| e.id.to_string() == entry).cloned()
+    };
+
+    let question =
+        post(&mut nurse, &patient, &[("kind", "message"), ("body", "疼痛時の指示を"), ("needs_reply", "true")]).await;
+    let first = page_of(doctor_token.clone()).await;
+    assert!(entry_in(&first, &question).is_some_and(|e| e.was_unread), "new to the doctor");
+    let seen = page_of(doctor_token.clone()).await;
+    assert!(entry_in(&seen, &question).is_some_and(|e| !e.was_unread), "the doctor's own receipt shows at once");
+    let nurse_before = page_of(nurse_token.clone()).await;
+    assert_eq!(entry_in(&nurse_before, &question).map(|e| e.read_count), Some(1));
+
+    // A post by someone else.
+    page_of(doctor_token.clone()).await;
+    t.clock.advance(time::Duration::minutes(1));
+    let visit = post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "訪問。血圧安定")]).await;
+    assert!(entry_in(&page_of(doctor_token.clone()).await, &visit).is_some(), "a new entry");
+    // Another member's receipt, on a page the author read before it.
+    page_of(nurse_token.clone()).await;
+    assert_eq!(entry_in(&page_of(doctor_token.clone()).await, &visit).map(|e| e.read_count), Some(1));
+    assert_eq!(
+        entry_in(&page_of(nurse_token.clone()).await, &visit).map(|e| e.read_count),
+        Some(1),
+        "seen by the author"
+    );
+
+    // A correction.
+    page_of(doctor_token.clone()).await;
+    let form = format!("/entries/{visit}/correct");
+    let fixed = nurse
+        .submit(&form, &form, &[("kind", "visit_record"), ("body", "訪問。血圧やや高め"), ("reason", "記載誤り")])
+        .await;
+    assert!(fixed.redirects_to(&format!("/patients/{patient}")), "{} {}", fixed.status, fixed.body);
+    let corrected = entry_in(&page_of(doctor_token.clone()).await, &visit);
+    assert!(corrected.is_some_and(|e| e.corrected && e.body == "訪問。血圧やや高め"));
+
+    // A reply, counted under the question on the asker's page.
+    page_of(nurse_token.clone()).await;
+    t.clock.advance(time::Duration::minutes(1));
+    post(&mut doctor, &patient, &[("kind", "message"), ("body", "頓用で対応を"), ("reply_to", &question)]).await;
+    assert_eq!(entry_in(&page_of(nurse_token.clone()).await, &question).map(|e| e.reply_count), Some(1));
+
+    // An acknowledgement of an urgent entry, for the one who acknowledged and the author.
+    t.clock.advance(time::Duration::minutes(1));
+    let urgent = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "SpO2 88%"), ("spo2", "88")]).await;
+    page_of(doctor_token.clone()).await;
+    page_of(doctor_token.clone()).await;
+    page_of(nurse_token.clone()).await;
+    let ack = doctor.submit(&format!("/patients/{patient}"), &format!("/entries/{urgent}/acknowledge"), &[]).await;
+    assert!(ack.redirects_to(&format!("/patients/{patient}")));
+    assert!(entry_in(&page_of(doctor_token.clone()).await, &urgent).is_some_and(|e| e.acknowledged_by_me));
+    assert_eq!(entry_in(&page_of(nurse_token.clone()).await, &urgent).map(|e| e.acknowledgement_count), Some(1));
+
+    // A photo.
+    page_of(doctor_token.clone()).await;
+    t.clock.advance(time::Duration::minutes(1));
+    let (photo_entry, _) = post_with_photo(&mut nurse, &patient, "仙骨部の発赤").await;
+    assert_eq!(entry_in(&page_of(doctor_token.clone()).await, &photo_entry).map(|e| e.attachments.len()), Some(1));
+
+    // An ACP revision.
+    page_of(doctor_token.clone()).await;
+    let acp = format!("/patients/{patient}/acp");
+    let recorded = nurse
+        .submit(
+            &acp,
+            &acp,
+            &[
+                ("discussed_on", "2026-10-01"),
+                ("participants", "本人、長女、主治医"),
+                ("place_of_care", "home"),
+                ("place_of_death", "home"),
+                ("treatment", "limited"),
+                ("wishes", "最期まで家で過ごしたい"),
+            ],
+        )
+        .await;
+    assert!(recorded.status.is_redirection(), "{} {}", recorded.status, recorded.body);
+    let with_acp = page_of(doctor_token.clone()).await;
+    assert_eq!(with_acp.acp.and_then(|a| a.wishes).as_deref(), Some("最期まで家で過ごしたい"));
+
+    // A filtered read is never answered with the kept unfiltered page.
+    let session = t.app.session(&doctor_token).await.ok().flatten().unwrap_or_else(|| panic!("signed in"));
+    let urgent_only = tsunagu_app::patients::TimelineQuery { kind: "urgent", ..Default::default() };
+    let filtered = t.app.patient_page(&session, id, &urgent_only, &tsunagu_app::RequestMeta::default()).await;
+    let filtered = filtered.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(filtered.timeline.iter().map(|e| e.id.to_string()).collect::<Vec<_>>(), vec![urgent]);
 }

@@ -1,0 +1,175 @@
+//! A patient page's timeline as one reader last read it, kept for a moment.
+//! Reading the newest 50 entries with their versions, receipts,
+//! acknowledgements, replies and attachments costs about a millisecond of
+//! SQLite's time (its page cache is emptied by every commit), most of an
+//! unfiltered page read. A reader who opens the same page again within the
+//! look-up time (`Settings::session_cache`) gets it from here; the access
+//! decision and the read's audit event are made afresh every time.
+//!
+//! Kept per (patient, reader) because a row says whether *this* reader has
+//! read or acknowledged it, and which entries a reader sees depends on them.
+//! Any committed change to what a timeline shows forgets the patient's pages:
+//! a post, correction, reply, acknowledgement, attachment, ACP revision or
+//! read receipt names its patient (`WriteTx::changes_timeline_of`); any other
+//! write, or one that names none, forgets every page (`write_tx.rs`).
+//! A page read before a change and kept after it would outlive the change:
+//! pages carry the generation they were read under, and every forgetting
+//! moves it on.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tsunagu_store::{AcpRow, AttachmentRow, TimelineRow, VitalsPointRow};
+use uuid::Uuid;
+
+/// Pages kept at most (about 50 entries each; a few tens of MB when full).
+pub(crate) const CAPACITY: usize = 4_000;
+
+/// What an unfiltered patient page reads from the timeline's tables.
+#[derive(Debug)]
+pub(crate) struct KeptTimeline {
+    /// The newest 50 entries the reader may see, newest first.
+    pub rows: Vec<TimelineRow>,
+    /// The newest vital-signs entries for the trend chart.
+    pub vitals: Vec<VitalsPointRow>,
+    /// The current advance care plan.
+    pub acp: Option<AcpRow>,
+    /// The attachments of the shown entries (and of any newer).
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// A patient's kept pages, by reader, with when each was kept.
+type PagesOf = HashMap<Uuid, (Instant, Arc<KeptTimeline>)>;
+
+pub(crate) struct KeptTimelines {
+    ttl: Duration,
+    capacity: usize,
+    generation: AtomicU64,
+    patients: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    pages: HashMap<Uuid, PagesOf>,
+    count: usize,
+}
+
+impl KeptTimelines {
+    /// Keeps up to `capacity` pages for `ttl` each (zero: keeps nothing).
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self { ttl, capacity, generation: AtomicU64::new(0), patients: Mutex::default() }
+    }
+
+    /// To be read before reading a page that will be kept with [`Self::keep`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The page of `patient` as `reader` last read it, if it is fresh.
+    pub fn get(&self, patient: Uuid, reader: Uuid) -> Option<Arc<KeptTimeline>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let kept = self.patients.lock().ok()?;
+        let (at, page) = kept.pages.get(&patient)?.get(&reader)?;
+        (at.elapsed() < self.ttl).then(|| Arc::clone(page))
+    }
+
+    /// Keeps a page read under `generation`, unless anything was forgotten since.
+    pub fn keep(&self, patient: Uuid, reader: Uuid, page: Arc<KeptTimeline>, generation: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let Ok(mut kept) = self.patients.lock() else { return };
+        // Checked under the lock that forgetting also takes: a forgetting
+        // either came before (and is seen here) or comes after (and removes this).
+        if generation != self.generation() {
+            return;
+        }
+        if kept.count >= self.capacity {
+            // Simpler than an eviction order; the pages in use come straight back.
+            *kept = Kept::default();
+        }
+        if kept.pages.entry(patient).or_default().insert(reader, (Instant::now(), page)).is_none() {
+            kept.count += 1;
+        }
+    }
+
+    /// Forgets the pages of one patient: their timeline changed.
+    pub fn forget(&self, patient: Uuid) {
+        if let Ok(mut kept) = self.patients.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            if let Some(pages) = kept.pages.remove(&patient) {
+                kept.count -= pages.len();
+            }
+        }
+    }
+
+    /// Forgets every page.
+    pub fn forget_all(&self) {
+        if let Ok(mut kept) = self.patients.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            *kept = Kept::default();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Arc<KeptTimeline> {
+        Arc::new(KeptTimeline { rows: Vec::new(), vitals: Vec::new(), acp: None, attachments: Vec::new() })
+    }
+
+    #[test]
+    fn a_page_is_kept_per_reader_and_forgotten_with_its_patient() {
+        let kept = KeptTimelines::new(Duration::from_secs(60), 10);
+        let (patient, other_patient, nurse, doctor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        kept.keep(patient, nurse, page(), kept.generation());
+        kept.keep(other_patient, nurse, page(), kept.generation());
+        assert!(kept.get(patient, nurse).is_some());
+        assert!(kept.get(patient, doctor).is_none(), "another reader's page is not the nurse's");
+        kept.forget(patient);
+        assert!(kept.get(patient, nurse).is_none());
+        assert!(kept.get(other_patient, nurse).is_some(), "another patient's page stays");
+        kept.forget_all();
+        assert!(kept.get(other_patient, nurse).is_none());
+    }
+
+    #[test]
+    fn a_page_read_before_a_change_is_not_kept_after_it() {
+        let kept = KeptTimelines::new(Duration::from_secs(60), 10);
+        let (patient, nurse) = (Uuid::now_v7(), Uuid::now_v7());
+        let before = kept.generation();
+        kept.forget(Uuid::now_v7());
+        kept.keep(patient, nurse, page(), before);
+        assert!(kept.get(patient, nurse).is_none(), "any forgetting in between: not kept");
+        kept.keep(patient, nurse, page(), kept.generation());
+        assert!(kept.get(patient, nurse).is_some());
+    }
+
+    #[test]
+    fn stale_pages_are_not_given_zero_keeps_nothing_and_a_full_store_starts_again() {
+        let short = KeptTimelines::new(Duration::from_millis(1), 10);
+        let (patient, nurse) = (Uuid::now_v7(), Uuid::now_v7());
+        short.keep(patient, nurse, page(), short.generation());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(short.get(patient, nurse).is_none());
+        let off = KeptTimelines::new(Duration::ZERO, 10);
+        off.keep(patient, nurse, page(), off.generation());
+        assert!(off.get(patient, nurse).is_none());
+
+        let small = KeptTimelines::new(Duration::from_secs(60), 2);
+        let readers: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        for reader in &readers {
+            small.keep(patient, *reader, page(), small.generation());
+        }
+        assert!(small.get(patient, readers[0]).is_none(), "full: started again");
+        assert!(small.get(patient, readers[2]).is_some());
+        small.keep(patient, readers[2], page(), small.generation());
+        small.keep(patient, readers[1], page(), small.generation());
+        assert!(small.get(patient, readers[2]).is_some(), "keeping a page again does not count twice");
+    }
+}
