@@ -16,27 +16,27 @@
 //! pages carry the generation they were read under, and every forgetting
 //! moves it on.
 
+use crate::patients::{AcpView, EntryView};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tsunagu_store::{AcpRow, AttachmentRow, TimelineRow, VitalsPointRow};
+use time::OffsetDateTime;
+use tsunagu_domain::care::VitalSigns;
 use uuid::Uuid;
 
 /// Pages kept at most (about 50 entries each; a few tens of MB when full).
 pub(crate) const CAPACITY: usize = 4_000;
 
-/// What an unfiltered patient page reads from the timeline's tables.
+/// The timeline's part of an unfiltered patient page, as shown to one reader.
 #[derive(Debug)]
 pub(crate) struct KeptTimeline {
-    /// The newest 50 entries the reader may see, newest first.
-    pub rows: Vec<TimelineRow>,
-    /// The newest vital-signs entries for the trend chart.
-    pub vitals: Vec<VitalsPointRow>,
+    /// The newest 50 entries the reader may see, newest first, with their attachments.
+    pub timeline: Arc<Vec<EntryView>>,
+    /// The recent vital signs, oldest first.
+    pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
     /// The current advance care plan.
-    pub acp: Option<AcpRow>,
-    /// The attachments of the shown entries (and of any newer).
-    pub attachments: Vec<AttachmentRow>,
+    pub acp: Option<AcpView>,
 }
 
 /// A patient's kept pages, by reader, with when each was kept.
@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     fn page() -> Arc<KeptTimeline> {
-        Arc::new(KeptTimeline { rows: Vec::new(), vitals: Vec::new(), acp: None, attachments: Vec::new() })
+        Arc::new(KeptTimeline { timeline: Arc::default(), vitals_trend: Vec::new(), acp: None })
     }
 
     #[test]

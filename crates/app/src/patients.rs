@@ -237,7 +237,7 @@ pub struct PatientPage {
     pub consent_state: ConsentState,
     pub consent: Option<ConsentView>,
     pub team: Vec<TeamMemberView>,
-    pub timeline: Vec<EntryView>,
+    pub timeline: Arc<Vec<EntryView>>,
     pub can_write: bool,
     /// May change the team, consent, care plan and status (members who are not family).
     pub can_act_for_team: bool,
@@ -614,14 +614,13 @@ impl App {
         } else {
             (None, Vec::new())
         };
-        let rows = &page.rows;
-        let unread: Vec<Uuid> = rows.iter().filter(|r| !r.read_by_me && r.author_id != me).map(|r| r.id).collect();
+        let unread: Vec<Uuid> = page.timeline.iter().filter(|e| e.was_unread).map(|e| e.id).collect();
         let event = PatientEvent {
             at: now,
             action: AuditAction::PatientViewed,
             target_kind: "patient",
             target: Some(patient),
-            details: json!({ "entries_shown": rows.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
+            details: json!({ "entries_shown": page.timeline.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
         };
         let trace = ReadTrace {
             audit: Self::patient_audit_record(&loaded, session, meta, event),
@@ -634,24 +633,10 @@ impl App {
             // Read counts and "read by me" changed, for this reader and the team.
             self.timeline_changed(patient).await;
         }
-        let mut timeline: Vec<EntryView> = rows.iter().cloned().map(|r| entry_view(r, me)).collect();
-        attach(&mut timeline, &page.attachments);
-        // The recent vital signs, oldest first, from vitals entries and from any
-        // shown entry that carried vitals (a visit record often does).
-        let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = page
-            .vitals
-            .iter()
-            .map(|r| (r.created_at, r.id, serde_json::from_str(&r.vitals).unwrap_or_default()))
-            .chain(timeline.iter().map(|e| (e.created_at, e.id, e.vitals.clone())))
-            .filter(|(_, _, vitals): &(OffsetDateTime, Uuid, VitalSigns)| !vitals.is_empty())
-            .collect();
-        trend.sort_by_key(|(at, id, _)| (*at, *id));
-        trend.dedup_by_key(|(_, id, _)| *id);
-        let vitals_trend: Vec<(OffsetDateTime, VitalSigns)> =
-            trend.into_iter().rev().take(20).rev().map(|(at, _, v)| (at, v)).collect();
+        let vitals_trend = page.vitals_trend.clone();
         let latest_vitals = vitals_trend.last().cloned();
         Ok(PatientPage {
-            acp: page.acp.clone().map(acp_view),
+            acp: page.acp.clone(),
             patient: patient_view(&loaded.row, self.today())?,
             consent_state: loaded.scope.consent,
             consent: loaded.consents.first().map(consent_view),
@@ -659,7 +644,7 @@ impl App {
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
             can_act_for_team: policy::act_for_team(&actor, &loaded.scope, loaded.is_family(me)).is_allowed(),
             viewer_is_family: loaded.is_family(me),
-            timeline,
+            timeline: Arc::clone(&page.timeline),
             latest_vitals,
             vitals_trend,
             responders,
@@ -673,9 +658,9 @@ impl App {
     }
 
     /// The timeline's part of a patient page as `reader` may see it: the
-    /// newest 50 entries (filtered as asked), the vitals for the trend chart,
-    /// the current ACP and the shown entries' attachments. Access is decided
-    /// by the caller: the parts are read statement by statement.
+    /// newest 50 entries (filtered as asked) with their attachments, the vital
+    /// signs' trend and the current ACP. Access is decided by the caller: the
+    /// parts are read statement by statement.
     #[allow(clippy::too_many_arguments)]
     async fn read_timeline(
         &self,
@@ -703,19 +688,33 @@ impl App {
             oldest_first: false,
         };
         let rows = tx.timeline(patient, reader, &filter, 50).await?;
-        let vitals = if kind == Some(EntryKind::Vitals) {
+        let vitals_rows = if kind == Some(EntryKind::Vitals) {
             Vec::new()
         } else {
             let vitals = TimelineFilter { audiences, ..TimelineFilter::default() };
             tx.vitals_points(patient, reader, &vitals, 20).await?
         };
-        let acp = tx.acp_revisions(patient).await?.into_iter().next();
+        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
         // Most pages have no attachment: no query for them then.
-        let attachments = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
+        let attachment_rows = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
             Some(oldest) => tx.attachments_since(patient, oldest).await?,
             None => Vec::new(),
         };
-        Ok(KeptTimeline { rows, vitals, acp, attachments })
+        drop(tx);
+        let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, reader)).collect();
+        attach(&mut timeline, &attachment_rows);
+        // The recent vital signs, oldest first, from vitals entries and from any
+        // shown entry that carried vitals (a visit record often does).
+        let mut trend: Vec<(OffsetDateTime, Uuid, VitalSigns)> = vitals_rows
+            .into_iter()
+            .map(|r| (r.created_at, r.id, serde_json::from_str(&r.vitals).unwrap_or_default()))
+            .chain(timeline.iter().map(|e| (e.created_at, e.id, e.vitals.clone())))
+            .filter(|(_, _, vitals): &(OffsetDateTime, Uuid, VitalSigns)| !vitals.is_empty())
+            .collect();
+        trend.sort_by_key(|(at, id, _)| (*at, *id));
+        trend.dedup_by_key(|(_, id, _)| *id);
+        let vitals_trend = trend.into_iter().rev().take(20).rev().map(|(at, _, v)| (at, v)).collect();
+        Ok(KeptTimeline { timeline: Arc::new(timeline), vitals_trend, acp })
     }
 
     /// Records the patient's (or proxy's) consent; sharing starts now.
