@@ -135,6 +135,11 @@ async fn measure_scale(index: usize, patients: usize, entries: usize, seconds: u
         ("FHIR Patient?name= (kanji)", vec![fhir(format!("/fhir/Patient?name={}", encode(&first.family_name)))]),
         ("FHIR Patient? (whole caseload, 25)", vec![fhir("/fhir/Patient?_count=25".into())]),
         ("timeline read: GET /api/v1/patients/{id}", reads),
+        // A filtered page is always read from the database (only unfiltered pages are kept).
+        (
+            "timeline read, one kind (never kept)",
+            caseload.iter().map(|p| get(format!("/api/v1/patients/{p}?kind=visit_record"))).collect(),
+        ),
         ("durable post: POST .../entries", posts),
         // The generator writes each patient's history in one run of pages; the
         // posts above interleave the caseload's newest entries as real use does.
