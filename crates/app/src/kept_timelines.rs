@@ -25,8 +25,9 @@ use time::OffsetDateTime;
 use tsunagu_domain::care::VitalSigns;
 use uuid::Uuid;
 
-/// Pages kept at most (about 50 entries each; a few tens of MB when full).
-pub(crate) const CAPACITY: usize = 4_000;
+/// Pages kept at most: about 50 entries each, ~30 KB with notes of a few
+/// lines (so ~30 MB when full); more readers at once than this share it.
+pub(crate) const CAPACITY: usize = 1_000;
 
 /// The timeline's part of an unfiltered patient page, as shown to one reader.
 #[derive(Debug)]
@@ -88,8 +89,17 @@ impl KeptTimelines {
             return;
         }
         if kept.count >= self.capacity {
-            // Simpler than an eviction order; the pages in use come straight back.
-            *kept = Kept::default();
+            // Expired pages go first; if none had, everything (simpler than an
+            // eviction order, and the pages in use come straight back).
+            let ttl = self.ttl;
+            kept.pages.retain(|_, pages| {
+                pages.retain(|_, (at, _)| at.elapsed() < ttl);
+                !pages.is_empty()
+            });
+            kept.count = kept.pages.values().map(HashMap::len).sum();
+            if kept.count >= self.capacity {
+                *kept = Kept::default();
+            }
         }
         if kept.pages.entry(patient).or_default().insert(reader, (Instant::now(), page)).is_none() {
             kept.count += 1;
@@ -160,6 +170,19 @@ mod tests {
         let off = KeptTimelines::new(Duration::ZERO, 10);
         off.keep(patient, nurse, page(), off.generation());
         assert!(off.get(patient, nurse).is_none());
+
+        let full = KeptTimelines::new(Duration::from_secs(60), 2);
+        let (old, fresh, newest) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        full.keep(patient, fresh, page(), full.generation());
+        if let (Ok(mut kept), Some(long_ago)) =
+            (full.patients.lock(), Instant::now().checked_sub(Duration::from_secs(120)))
+        {
+            kept.pages.entry(patient).or_default().insert(old, (long_ago, page()));
+            kept.count += 1;
+        }
+        full.keep(patient, newest, page(), full.generation());
+        assert!(full.get(patient, fresh).is_some(), "full: the expired page made room, the fresh one stays");
+        assert!(full.get(patient, newest).is_some());
 
         let small = KeptTimelines::new(Duration::from_secs(60), 2);
         let readers: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
