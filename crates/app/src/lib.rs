@@ -140,11 +140,8 @@ impl App {
     /// Forgets what this instance keeps that `change` may have made wrong.
     fn forget(&self, change: Change) {
         match change {
-            // A timeline shows names (accounts) and depends on the reader's role (teams).
-            Change::Sessions => {
-                self.sessions.clear();
-                self.timelines.forget_all();
-            }
+            Change::Sessions => self.sessions.clear(),
+            // What a reader sees of a timeline depends on their role in the team.
             Change::Records => {
                 self.records.forget_all();
                 self.timelines.forget_all();

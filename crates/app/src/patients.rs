@@ -598,7 +598,9 @@ impl App {
                 let page = Arc::new(
                     self.read_timeline(patient, me, &loaded, kind, text, profession, author, since, until).await?,
                 );
-                if unfiltered {
+                // A page with entries new to the reader changes as soon as it
+                // is shown (the receipts below): not worth keeping.
+                if unfiltered && !page.timeline.iter().any(|e| e.was_unread) {
                     self.timelines.keep(patient, me, Arc::clone(&page), generation);
                 }
                 page
