@@ -163,9 +163,9 @@ async fn status_of(addr: SocketAddr, raw: &str) -> u16 {
 }
 
 /// What one instance changes, the others forget at once, although they keep
-/// look-ups for a whole minute here: a member removed from a team through A
-/// can no longer read the record through B, and a session signed out
-/// through A no longer works on B.
+/// look-ups for a whole minute here: a post through A shows in the timeline
+/// B kept, a member removed from a team through A can no longer read the
+/// record through B, and a session signed out through A no longer works on B.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_one_server_changes_the_other_forgets_at_once() {
     let Some(server) = postgres_server() else { return };
@@ -193,6 +193,18 @@ async fn what_one_server_changes_the_other_forgets_at_once() {
         .and_then(|m| m["membership_id"].as_str())
         .unwrap()
         .to_owned();
+
+    // B keeps the record's timeline too (a minute here); a post through A
+    // shows on B at once.
+    assert_eq!(status_of(addr_b, &get(&record, &nurse)).await, 200);
+    let entries = format!("/api/v1/patients/{patient}/entries");
+    let told = r#"{"kind":"message","body":"told-across-instances"}"#;
+    assert_eq!(status_of(addr_a, &post(&entries, &nurse, &nurse_csrf, told)).await, 201);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    while !body_of(addr_b, &get(&record, &nurse)).await.contains("told-across-instances") {
+        assert!(tokio::time::Instant::now() < deadline, "B still showed the timeline it kept before the post");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Through A the doctor removes her from the team: B refuses her at once.
     let removal = format!("/api/v1/patients/{patient}/team/{membership}/removal");
