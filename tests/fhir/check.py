@@ -108,6 +108,11 @@ validate(roles)
 status, role = get(f"/PractitionerRole/{roles['entry'][0]['resource']['id']}")
 assert status == 200, role
 validate(role)
+# A facility's staff, by the organization of that role (the member works at one).
+assert "organization" in role, role
+status, staff = get(f"/PractitionerRole?organization={role['organization']['reference']}")
+assert status == 200 and any(r["resource"]["id"] == role["id"] for r in staff["entry"]), staff
+validate(staff)
 
 # Vital signs from a "device": a temperature and a blood pressure.
 reference = {"reference": f"Patient/{patient['id']}"}

@@ -175,7 +175,8 @@ impl App {
     }
 }
 
-async fn staff_of(tx: &mut dyn StoreTx, facility: &FacilityRow) -> Result<Vec<AccountView>, AppError> {
+/// The accounts that work at `facility`, by login ID.
+pub(crate) async fn staff_of(tx: &mut dyn StoreTx, facility: &FacilityRow) -> Result<Vec<AccountView>, AppError> {
     let memberships = tx.memberships_in_municipality(facility.municipality_id).await?;
     let mut staff = Vec::new();
     for m in memberships.iter().filter(|m| m.facility_id == facility.id) {

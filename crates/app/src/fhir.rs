@@ -397,6 +397,29 @@ impl App {
         self.colleague(session, id, "PractitionerRole").await
     }
 
+    /// A facility's staff (`GET /fhir/PractitionerRole?organization=`): the
+    /// active colleagues who work there, as far as the caller may see them
+    /// (their own municipality; none for a facility that is not there).
+    pub async fn fhir_facility_staff(
+        &self,
+        session: &Session,
+        facility: Uuid,
+    ) -> Result<Vec<PractitionerRecord>, AppError> {
+        session.require_scope("PractitionerRole", Access::Read)?;
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let Some(row) = tx.facility(facility).await? else { return Ok(Vec::new()) };
+        let staff = crate::facilities::staff_of(tx.as_mut(), &row).await?;
+        Ok(staff
+            .iter()
+            .filter(|a| a.status == tsunagu_domain::account::AccountStatus::Active)
+            .filter(|a| {
+                policy::see_colleague(&actor, session.account.profession, a.municipality_id, a.profession).is_allowed()
+            })
+            .map(practitioner_record)
+            .collect())
+    }
+
     async fn colleague(&self, session: &Session, id: Uuid, resource: &str) -> Result<PractitionerRecord, AppError> {
         session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;

@@ -898,7 +898,7 @@ async fn consents_and_care_plans_are_read_as_consent_resources(db: &TestDb) {
 }
 
 /// PractitionerRole: a colleague's profession at each facility they work at,
-/// for colleagues of the same municipality only.
+/// and a facility's staff, for colleagues of the same municipality only.
 async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
     let Team { t, mut nurse, .. } = team(db).await;
     let sato = crate::admin::account_id(&t, "dr.sato").await;
@@ -927,8 +927,23 @@ async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
     assert_eq!((free.len(), free[0]["resource"]["id"].as_str()), (1, Some(format!("{yamamoto}-0").as_str())));
     assert!(free[0]["resource"].get("organization").is_none());
 
+    // A facility's staff: the roles held there, by whoever works there.
+    let clinic = role["organization"]["reference"].as_str().unwrap().to_owned();
+    let staff = json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?organization={clinic}"), &token, None).await);
+    let staff = entries(&staff);
+    assert!(staff.iter().any(|r| r["resource"]["id"] == format!("{sato}-1")), "{staff:?}");
+    assert!(staff.iter().all(|r| r["resource"]["organization"]["reference"] == clinic.as_str()));
+    assert!(!staff.iter().any(|r| r["resource"]["practitioner"]["reference"] == format!("Practitioner/{yamamoto}")));
+    // Both together: one colleague's role at that facility, or none.
+    let both = format!("/fhir/PractitionerRole?practitioner={sato}&organization={clinic}");
+    assert_eq!(entries(&json(&fhir(&t, "GET", &both, &token, None).await)).len(), 1);
+    let elsewhere = format!("/fhir/PractitionerRole?practitioner={yamamoto}&organization={clinic}");
+    assert!(entries(&json(&fhir(&t, "GET", &elsewhere, &token, None).await)).is_empty());
+    let unknown = format!("/fhir/PractitionerRole?organization=Organization/{}", uuid::Uuid::now_v7());
+    assert!(entries(&json(&fhir(&t, "GET", &unknown, &token, None).await)).is_empty());
+
     // Bad searches are named; another municipality's professional finds nobody here.
-    for bad in ["", "?name=sato", "?practitioner=Patient/x/y"] {
+    for bad in ["", "?name=sato", "?practitioner=Patient/x/y", "?organization=Organization/x/y"] {
         let reply = fhir(&t, "GET", &format!("/fhir/PractitionerRole{bad}"), &token, None).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.body);
     }
@@ -937,6 +952,8 @@ async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
     let theirs = make_token(&mut stranger, "名簿", &["colleagues"]).await;
     let none = json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner={sato}"), &theirs, None).await);
     assert!(entries(&none).is_empty());
+    let none = json(&fhir(&t, "GET", &format!("/fhir/PractitionerRole?organization={clinic}"), &theirs, None).await);
+    assert!(entries(&none).is_empty());
     assert_eq!(
         fhir(&t, "GET", &format!("/fhir/PractitionerRole/{sato}-1"), &theirs, None).await.status,
         StatusCode::NOT_FOUND
@@ -944,5 +961,7 @@ async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
     // A token without the colleagues' scope may not look.
     let narrow = make_token(&mut nurse, "患者のみ", &["patient"]).await;
     let refused = fhir(&t, "GET", &format!("/fhir/PractitionerRole?practitioner={sato}"), &narrow, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused = fhir(&t, "GET", &format!("/fhir/PractitionerRole?organization={clinic}"), &narrow, None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

@@ -746,7 +746,9 @@ pub(crate) async fn search_practitioners(
     Ok(Resource::ok(searchset(&caller.base, "Practitioner", &params.at_offset(offset, count), next, previous, entries)))
 }
 
-/// `GET /fhir/PractitionerRole?practitioner=`: a colleague's roles.
+/// `GET /fhir/PractitionerRole?practitioner=` (a colleague's roles) and
+/// `?organization=` (a facility's staff: the roles held there); both together
+/// narrow to one colleague's role at that facility.
 pub(crate) async fn search_practitioner_roles(
     State(state): State<AppState>,
     caller: Caller,
@@ -755,23 +757,46 @@ pub(crate) async fn search_practitioner_roles(
     let params = Params::parse(pairs(query)?, &names(super::resources::PRACTITIONER_ROLE_SEARCH))?;
     let (count, offset) = (params.count()?, params.offset()?);
     let query_text = params.at_offset(offset, count);
-    let Some(raw) = params.one("practitioner")? else {
+    let (practitioner, organization) = (params.one("practitioner")?, params.one("organization")?);
+    if practitioner.is_none() && organization.is_none() {
         return Err(bad_request(vec![Issue::new(
             "required",
-            "practitioner を指定してください / give a practitioner",
+            "practitioner か organization を指定してください / give a practitioner or an organization",
             Some("practitioner"),
         )]));
+    }
+    let practitioner = match practitioner {
+        Some(raw) => match reference_id("practitioner", raw, "Practitioner")?.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
+        },
+        None => None,
     };
-    let Ok(id) = reference_id("practitioner", raw, "Practitioner")?.parse::<Uuid>() else {
-        return Ok(no_match(&caller.base, "PractitionerRole", &query_text));
+    let organization = match organization {
+        Some(raw) => match reference_id("organization", raw, "Organization")?.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
+        },
+        None => None,
     };
-    let found = match state.app.fhir_practitioner_roles(&caller.session, id).await {
-        Ok(found) => found,
-        // Nobody the caller may see: an empty result, as a search answers.
-        Err(tsunagu_app::AppError::NotFound) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
-        Err(e) => return Err(FhirError::app(e, caller.t)),
+    let found = match (practitioner, organization) {
+        (Some(id), _) => match state.app.fhir_practitioner_roles(&caller.session, id).await {
+            Ok(found) => vec![found],
+            // Nobody the caller may see: an empty result, as a search answers.
+            Err(tsunagu_app::AppError::NotFound) => Vec::new(),
+            Err(e) => return Err(FhirError::app(e, caller.t)),
+        },
+        (None, Some(facility)) => {
+            state.app.fhir_facility_staff(&caller.session, facility).await.map_err(|e| FhirError::app(e, caller.t))?
+        }
+        (None, None) => Vec::new(),
     };
-    let roles = super::resources::practitioner_roles(&found);
+    let at = organization.map(|f| format!("Organization/{f}"));
+    let roles: Vec<_> = found
+        .iter()
+        .flat_map(super::resources::practitioner_roles)
+        .filter(|role| at.as_deref().is_none_or(|at| role["organization"]["reference"] == at))
+        .collect();
     Ok(page_of(&caller, &params, "PractitionerRole", &query_text, roles, (offset, count)))
 }
 

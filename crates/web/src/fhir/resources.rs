@@ -188,7 +188,8 @@ pub(crate) const FACILITY_SERVICES: &str = "urn:tsunagu:facility-service";
 /// Whether a facility takes new patients now (`yes`, `limited`, `no`).
 pub(crate) const ACCEPTING: &str = "urn:tsunagu:accepting-new-patients";
 pub(crate) const PRACTITIONER_SEARCH: &[(&str, &str)] = &[("name", "string")];
-pub(crate) const PRACTITIONER_ROLE_SEARCH: &[(&str, &str)] = &[("practitioner", "reference")];
+pub(crate) const PRACTITIONER_ROLE_SEARCH: &[(&str, &str)] =
+    &[("practitioner", "reference"), ("organization", "reference")];
 pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
 const PROFESSIONS: &str = "urn:tsunagu:profession";
 pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
