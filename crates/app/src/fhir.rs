@@ -233,6 +233,8 @@ pub struct EntrySearch {
     /// Entries written in `[since, until)`.
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
+    /// Entries whose current version was written in `[since, until)` (`_lastUpdated`).
+    pub updated: (Option<OffsetDateTime>, Option<OffsetDateTime>),
     pub count: usize,
     pub offset: usize,
     /// Oldest first (`_sort=date`); newest first otherwise.
@@ -621,6 +623,8 @@ impl App {
             audiences: loaded.filter_for(me),
             since: search.since,
             until: search.until,
+            edited_since: search.updated.0,
+            edited_until: search.updated.1,
             with_vitals: search.resource == TimelineResource::Observation,
             oldest_first: search.oldest_first,
             ..TimelineFilter::default()

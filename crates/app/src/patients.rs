@@ -688,6 +688,7 @@ impl App {
             until,
             with_vitals: false,
             oldest_first: false,
+            ..TimelineFilter::default()
         };
         let rows = tx.timeline(patient, reader, &filter, 50).await?;
         let vitals_rows = if kind == Some(EntryKind::Vitals) {

@@ -272,6 +272,11 @@ pub struct TimelineFilter {
     /// Only entries written in `[since, until)`.
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
+    /// Only entries whose current version was written in `[edited_since,
+    /// edited_until)`: what changed since an EHR last looked, corrections of
+    /// old entries included (FHIR `_lastUpdated`).
+    pub edited_since: Option<OffsetDateTime>,
+    pub edited_until: Option<OffsetDateTime>,
     /// Only entries that carry vital signs (of any kind).
     pub with_vitals: bool,
     /// Oldest first (an EHR catching up from a date) instead of newest first.

@@ -829,6 +829,7 @@ macro_rules! impl_store_tx {
                           OR ($8 AND e.audience = 'physicians')) \
                      AND ($9 = '' OR a.profession = $9) AND e.created_at >= $10 AND e.created_at < $11 \
                      AND (NOT $12 OR e.author_id = $13) AND (NOT $14 OR v.vitals <> '{{}}') \
+                     AND v.edited_at >= $15 AND v.edited_at < $16 \
                      ORDER BY e.created_at {order}, e.id {order} LIMIT $5",
                     TIMELINE_SELECT,
                     // One of two constants, never input; the index serves both directions.
@@ -836,12 +837,15 @@ macro_rules! impl_store_tx {
                 );
                 let since = filter.since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                 let until = filter.until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));
+                let edited_since = filter.edited_since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                let edited_until = filter.edited_until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(patient_id).bind(reader).bind(filter.kind.as_deref().unwrap_or_default())
                     .bind(filter.like_pattern()).bind(limit)
                     .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
                     .bind(filter.profession.as_deref().unwrap_or_default()).bind(since).bind(until)
                     .bind(filter.author.is_some()).bind(filter.author.unwrap_or_default()).bind(filter.with_vitals)
+                    .bind(edited_since).bind(edited_until)
                     .fetch_all(self.conn()).await?)
             }
 

@@ -212,6 +212,8 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(sent.status, StatusCode::FORBIDDEN, "{}", sent.body);
 
     // A correction on the page is a new version; the old one stays readable (vread, history).
+    t.clock.advance(time::Duration::minutes(10));
+    let before_correction = tsunagu_domain::clock::Clock::now(&t.clock) - time::Duration::seconds(1);
     let entry = id.split_at(36).0.to_owned();
     let fix = [("kind", "vitals"), ("temperature_c", "37.6"), ("body", "体温計から自動送信"), ("reason", "再測定")];
     let corrected =
@@ -226,6 +228,21 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(first["valueQuantity"]["value"], 37.8);
     let history = json(&fhir(&t, "GET", &format!("/fhir/Observation/{id}/_history"), &token, None).await);
     assert_eq!((history["type"].as_str(), history["total"].as_u64()), (Some("history"), Some(2)));
+    // What changed since an EHR last looked (`_lastUpdated`): the corrected
+    // measurement only, though it was written before the other temperature.
+    let stamp = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default().replace('+', "%2B")
+    };
+    let since = format!("{all}&_lastUpdated=gt{}", stamp(before_correction));
+    assert_eq!(when(&json(&fhir(&t, "GET", &since, &token, None).await)), [id.clone()]);
+    let until = format!("{all}&_lastUpdated=lt{}", stamp(before_correction));
+    let unchanged = when(&json(&fhir(&t, "GET", &until, &token, None).await));
+    assert!(!unchanged.contains(&id) && unchanged.len() + 1 == newest.len(), "{unchanged:?} {newest:?}");
+    let bad = fhir(&t, "GET", &format!("{all}&_lastUpdated=yesterday"), &token, None).await;
+    assert_eq!(
+        (bad.status, json(&bad)["issue"][0]["expression"][0].as_str()),
+        (StatusCode::BAD_REQUEST, Some("_lastUpdated"))
+    );
     assert_eq!(
         fhir(&t, "GET", &format!("/fhir/Observation/{id}/_history/3"), &token, None).await.status,
         StatusCode::NOT_FOUND

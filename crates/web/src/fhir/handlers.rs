@@ -168,6 +168,7 @@ pub(crate) async fn search_observations(
         params.one("code")?.map(|raw| raw.split(',').filter_map(|t| VitalCode::from_token(t.trim())).collect());
     let category = params.one("category")?.map(|raw| raw.rsplit('|').next().unwrap_or(raw).to_owned());
     let (since, until) = instant_range("date", &params.all("date"))?;
+    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
     let mut include_patient = false;
     for include in params.all("_include") {
         match include {
@@ -186,7 +187,7 @@ pub(crate) async fn search_observations(
         return Ok(no_match(&caller.base, "Observation", &query_text));
     };
     let search =
-        EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, count, offset, oldest_first };
+        EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, updated, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let t = caller.t;
     let wanted = |code: &VitalCode| {
@@ -403,12 +404,13 @@ pub(crate) async fn search_communications(
         },
     };
     let (since, until) = instant_range("sent", &params.all("sent"))?;
+    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Communication", &query_text));
     };
     let search =
-        EntrySearch { resource: TimelineResource::Communication, kind, since, until, count, offset, oldest_first };
+        EntrySearch { resource: TimelineResource::Communication, kind, since, until, updated, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
@@ -644,12 +646,13 @@ pub(crate) async fn search_encounters(
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let (since, until) = instant_range("date", &params.all("date"))?;
+    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Encounter", &query_text));
     };
     let search =
-        EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, count, offset, oldest_first };
+        EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, updated, count, offset, oldest_first };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);

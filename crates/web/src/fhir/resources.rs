@@ -161,6 +161,7 @@ pub(crate) const OBSERVATION_SEARCH: &[(&str, &str)] = &[
     ("code", "token"),
     ("category", "token"),
     ("date", "date"),
+    ("_lastUpdated", "date"),
     ("_include", "special"),
     ("_sort", "special"),
 ];
@@ -169,6 +170,7 @@ pub(crate) const COMMUNICATION_SEARCH: &[(&str, &str)] = &[
     ("subject", "reference"),
     ("category", "token"),
     ("sent", "date"),
+    ("_lastUpdated", "date"),
     ("_sort", "special"),
 ];
 pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
@@ -192,8 +194,13 @@ pub(crate) const PRACTITIONER_ROLE_SEARCH: &[(&str, &str)] =
     &[("practitioner", "reference"), ("organization", "reference")];
 pub(crate) const JP_PRACTITIONER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Practitioner";
 const PROFESSIONS: &str = "urn:tsunagu:profession";
-pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] =
-    &[("patient", "reference"), ("subject", "reference"), ("date", "date"), ("_sort", "special")];
+pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] = &[
+    ("patient", "reference"),
+    ("subject", "reference"),
+    ("date", "date"),
+    ("_lastUpdated", "date"),
+    ("_sort", "special"),
+];
 pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
 pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
