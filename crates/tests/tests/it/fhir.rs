@@ -288,6 +288,26 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
     assert_eq!(entries(&visits).len(), 1, "the visit record is an Encounter");
     let visit = &entries(&visits)[0]["resource"];
     assert_eq!((visit["class"]["code"].as_str(), visit["status"].as_str()), (Some("HH"), Some("finished")));
+    // Changed since the correction: the corrected measurement's line and the
+    // notes written after it, not the temperature left as it was.
+    let changed = json(
+        &fhir(
+            &t,
+            "GET",
+            &format!("/fhir/Communication?patient={patient}&_lastUpdated=gt{}", stamp(before_correction)),
+            &notes,
+            None,
+        )
+        .await,
+    );
+    let lines: Vec<String> = entries(&changed)
+        .iter()
+        .filter_map(|e| e["resource"]["payload"][0]["contentString"].as_str().map(str::to_owned))
+        .collect();
+    assert!(lines.iter().any(|l| l.starts_with("体温 37.6")) && lines.len() == 3, "{lines:?}");
+    assert!(!lines.iter().any(|l| l.starts_with("体温 36.9")), "{lines:?}");
+    let old_visits = format!("/fhir/Encounter?patient={patient}&_lastUpdated=lt{}", stamp(before_correction));
+    assert!(entries(&json(&fhir(&t, "GET", &old_visits, &notes, None).await)).is_empty());
     let visit_id = visit["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(fhir(&t, "GET", &format!("/fhir/Encounter/{visit_id}"), &notes, None).await.status, StatusCode::OK);
     assert_eq!(

@@ -186,8 +186,16 @@ pub(crate) async fn search_observations(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Observation", &query_text));
     };
-    let search =
-        EntrySearch { resource: TimelineResource::Observation, kind: None, since, until, updated, count, offset, oldest_first };
+    let search = EntrySearch {
+        resource: TimelineResource::Observation,
+        kind: None,
+        since,
+        until,
+        updated,
+        count,
+        offset,
+        oldest_first,
+    };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let t = caller.t;
     let wanted = |code: &VitalCode| {
@@ -409,8 +417,16 @@ pub(crate) async fn search_communications(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Communication", &query_text));
     };
-    let search =
-        EntrySearch { resource: TimelineResource::Communication, kind, since, until, updated, count, offset, oldest_first };
+    let search = EntrySearch {
+        resource: TimelineResource::Communication,
+        kind,
+        since,
+        until,
+        updated,
+        count,
+        offset,
+        oldest_first,
+    };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
@@ -651,8 +667,16 @@ pub(crate) async fn search_encounters(
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Encounter", &query_text));
     };
-    let search =
-        EntrySearch { resource: TimelineResource::Encounter, kind: None, since, until, updated, count, offset, oldest_first };
+    let search = EntrySearch {
+        resource: TimelineResource::Encounter,
+        kind: None,
+        since,
+        until,
+        updated,
+        count,
+        offset,
+        oldest_first,
+    };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
     let (next, previous) = params.neighbours(offset, count, page.has_next);
