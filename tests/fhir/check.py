@@ -24,7 +24,10 @@ def validate(resource: dict) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     checked += 1
     for entry in resource.get("entry", []):
-        validate(entry["resource"])
+        # A batch-response entry that failed has no resource, only an outcome.
+        for part in (entry.get("resource"), entry.get("response", {}).get("outcome")):
+            if part is not None:
+                validate(part)
 
 
 def get(path: str, token: str | None = TOKEN) -> tuple[int, dict]:
@@ -208,6 +211,31 @@ for _ in range(2):
     validate(answer)
     answers.append(answer["entry"][0]["response"]["status"])
 assert answers == ["201 Created", "200 OK"], answers
+
+# A batch: each entry on its own; an implausible reading is refused alone.
+implausible = dict(spo2, identifier=[{"system": "urn:example:oximeter", "value": "reading-2"}])
+implausible["valueQuantity"] = dict(spo2["valueQuantity"], value=140)
+batch = {
+    "resourceType": "Bundle",
+    "type": "batch",
+    "entry": [
+        {"resource": dict(spo2, identifier=[{"system": "urn:example:oximeter", "value": "reading-3"}]), "request": {"method": "POST", "url": "Observation"}},
+        {"resource": implausible, "request": {"method": "POST", "url": "Observation"}},
+    ],
+}
+validate(batch)
+request = urllib.request.Request(
+    BASE,
+    data=json.dumps(batch).encode(),
+    method="POST",
+    headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {TOKEN}"},
+)
+with urllib.request.urlopen(request) as response:
+    answer = json.load(response)
+validate(answer)
+statuses = [e["response"]["status"] for e in answer["entry"]]
+assert answer["type"] == "batch-response" and statuses == ["201 Created", "422 Unprocessable Entity"], answer
+assert answer["entry"][1]["response"]["outcome"]["resourceType"] == "OperationOutcome", answer
 
 # The whole record for a transfer: every resource in it validates.
 status, record = get(f"/Patient/{patient['id']}/$everything")

@@ -11,7 +11,7 @@ crate::on_both_databases!(
     an_ehr_finds_a_patient_reads_the_team_and_posts_vitals,
     tokens_reach_no_further_than_their_owner_and_scopes,
     searches_are_checked_and_paged,
-    retried_posts_make_one_entry_and_transactions_are_all_or_nothing,
+    retried_posts_make_one_entry_and_transactions_are_all_or_nothing_batches_each_on_its_own,
     the_public_registry_answers_without_a_token,
     each_token_has_its_own_request_budget,
     consents_and_care_plans_are_read_as_consent_resources,
@@ -719,7 +719,7 @@ async fn timeline_length(nurse: &mut Client, patient: &str) -> usize {
         .map_or(0, Vec::len)
 }
 
-async fn retried_posts_make_one_entry_and_transactions_are_all_or_nothing(db: &TestDb) {
+async fn retried_posts_make_one_entry_and_transactions_are_all_or_nothing_batches_each_on_its_own(db: &TestDb) {
     let Team { t, mut nurse, mut doctor, mut care_manager } = team(db).await;
     let patient = register(&mut nurse, PATIENT).await;
     consent(&mut nurse, &patient).await;
@@ -818,6 +818,36 @@ async fn retried_posts_make_one_entry_and_transactions_are_all_or_nothing(db: &T
     let hidden = fhir(&t, "POST", "/fhir", &outsider, Some(&together)).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
     assert_eq!(timeline_length(&mut nurse, &patient).await, before);
+
+    // A batch: each entry on its own. The device's backlog with one implausible
+    // reading, one already sent, and one unreadable: the good ones are written,
+    // each entry answered with its own status.
+    let batch = |entries: Vec<Value>| {
+        serde_json::json!({ "resourceType": "Bundle", "type": "batch", "entry": entries }).to_string()
+    };
+    let mut later = identified.clone();
+    later["identifier"] = serde_json::json!([{ "system": device, "value": "bp-8" }]);
+    let backlog = batch(vec![
+        post("Observation", &later, Some("identifier=urn:example:thermometer-42|bp-8")),
+        post("Observation", &implausible, None),
+        post("Observation", &identified, Some("identifier=urn:example:thermometer-42|bp-7")),
+        post("Patient", &note, None),
+    ]);
+    let before = timeline_length(&mut nurse, &patient).await;
+    let answered = fhir(&t, "POST", "/fhir", &token, Some(&backlog)).await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+    let answered = json(&answered);
+    assert_eq!(answered["type"], "batch-response");
+    let statuses: Vec<&str> =
+        answered["entry"].as_array().into_iter().flatten().filter_map(|e| e["response"]["status"].as_str()).collect();
+    assert_eq!(statuses, ["201 Created", "422 Unprocessable Entity", "200 OK", "400 Bad Request"]);
+    assert_eq!(answered["entry"][1]["response"]["outcome"]["resourceType"], "OperationOutcome");
+    assert_eq!(answered["entry"][3]["response"]["outcome"]["issue"][0]["expression"][0], "Bundle.entry[3].request");
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 1, "only the new reading is written");
+    // Outside the team, each entry is not found, and nothing is written.
+    let hidden = json(&fhir(&t, "POST", "/fhir", &outsider, Some(&backlog)).await);
+    assert_eq!(hidden["entry"][0]["response"]["status"], "404 Not Found");
+    assert_eq!(timeline_length(&mut nurse, &patient).await, before + 1);
 }
 
 async fn each_token_has_its_own_request_budget(db: &TestDb) {

@@ -281,12 +281,14 @@ fn answer_post(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<(
     Ok((status, body, location))
 }
 
-/// The most entries one transaction Bundle may hold.
+/// The most entries one transaction or batch Bundle may hold.
 const MAX_TRANSACTION: usize = 100;
 
-/// `POST /fhir` with a transaction Bundle of Observations and Communications
-/// to create: every one or none (one database transaction), each with its
-/// optional `request.ifNoneExist`.
+/// `POST /fhir` with a Bundle of Observations and Communications to create,
+/// each with its optional `request.ifNoneExist`: a `transaction` writes every
+/// one or none (one database transaction); a `batch` writes each on its own
+/// and answers for each (a device's backlog, where one bad reading must not
+/// hold back the rest).
 pub(crate) async fn transaction(
     State(state): State<AppState>,
     caller: Caller,
@@ -302,17 +304,11 @@ pub(crate) async fn transaction(
             Some("Bundle.resourceType"),
         )]));
     }
-    match json["type"].as_str() {
-        Some("transaction") => {}
-        Some("batch") => {
-            return Err(bad_request(vec![Issue::new(
-                "not-supported",
-                "batch には未対応（transaction を）/ batch is not supported, send a transaction",
-                Some("Bundle.type"),
-            )]));
-        }
-        _ => return Err(bad_request(vec![Issue::new("invalid", "type: transaction", Some("Bundle.type"))])),
-    }
+    let batch = match json["type"].as_str() {
+        Some("transaction") => false,
+        Some("batch") => true,
+        _ => return Err(bad_request(vec![Issue::new("invalid", "type: transaction | batch", Some("Bundle.type"))])),
+    };
     let entries = json["entry"].as_array().cloned().unwrap_or_default();
     if entries.is_empty() || entries.len() > MAX_TRANSACTION {
         return Err(bad_request(vec![Issue::new(
@@ -321,49 +317,21 @@ pub(crate) async fn transaction(
             Some("Bundle.entry"),
         )]));
     }
+    let read: Vec<Result<(FhirPost, Option<VitalCode>), FhirError>> =
+        entries.iter().enumerate().map(|(i, entry)| bundle_entry(i, entry, t)).collect();
+    if batch {
+        return Ok(answer_batch(&state, &caller, read).await);
+    }
     let mut posts = Vec::new();
     let mut codes = Vec::new();
     let mut failures: Vec<FhirError> = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let at = format!("Bundle.entry[{i}]");
-        let resource = &entry["resource"];
-        let (method, url) = (entry["request"]["method"].as_str(), entry["request"]["url"].as_str());
-        let if_none_exist = entry["request"]["ifNoneExist"].as_str();
-        let post = match (method, url, resource["resourceType"].as_str()) {
-            (Some("POST"), Some("Observation"), Some("Observation")) => {
-                read_measurement(resource).map_err(rejected).and_then(|m| {
-                    codes.push(Some(m.code));
-                    measurement_post(&m, t)
-                })
+    for entry in read {
+        match entry {
+            Ok((post, code)) => {
+                posts.push(post);
+                codes.push(code);
             }
-            (Some("POST"), Some("Communication"), Some("Communication")) => {
-                read_message(resource).map_err(rejected).and_then(|m| {
-                    codes.push(None);
-                    FhirPost::note(m.patient, &m.kind, &m.text, m.reply_to).map_err(|e| FhirError::app(e, t))
-                })
-            }
-            _ => Err(bad_request(vec![Issue::new(
-                "not-supported",
-                "POST の Observation か Communication のみ / only POST of Observation or Communication",
-                Some("request"),
-            )])),
-        };
-        match post.and_then(|p| {
-            let what = p.resource().name();
-            with_condition(p, resource, if_none_exist, what)
-        }) {
-            Ok(p) => posts.push(p),
-            Err(mut e) => {
-                // Name the entry: `Observation.valueQuantity` becomes `Bundle.entry[1].resource.valueQuantity`.
-                for issue in &mut e.issues {
-                    issue.expression = Some(match issue.expression.as_deref() {
-                        Some("request") => format!("{at}.request"),
-                        Some(path) => format!("{at}.resource{}", path.find('.').map_or("", |d| &path[d..])),
-                        None => format!("{at}.resource"),
-                    });
-                }
-                failures.push(e);
-            }
+            Err(e) => failures.push(e),
         }
     }
     if !failures.is_empty() {
@@ -378,19 +346,95 @@ pub(crate) async fn transaction(
     let done = state.app.fhir_post(&caller.session, &posts, &caller.meta).await.map_err(|e| FhirError::app(e, t))?;
     let mut response_entries = Vec::new();
     for (posted, code) in done.iter().zip(codes) {
-        let (_, resource, location) = answer_post(&caller.base, posted, code)?;
-        response_entries.push(serde_json::json!({
-            "resource": resource,
-            "response": {
-                "status": if posted.created { "201 Created" } else { "200 OK" },
-                "location": location,
-                "etag": format!("W/\"{}\"", posted.entry.version),
-            },
-        }));
+        response_entries.push(response_entry(&caller.base, posted, code)?);
     }
     Ok(Resource::ok(
         serde_json::json!({ "resourceType": "Bundle", "type": "transaction-response", "entry": response_entries }),
     ))
+}
+
+/// One entry of a posted Bundle read as a post, its problems named by where
+/// they are (`Observation.valueQuantity` becomes `Bundle.entry[1].resource.valueQuantity`).
+fn bundle_entry(i: usize, entry: &Value, t: Tr) -> Result<(FhirPost, Option<VitalCode>), FhirError> {
+    let resource = &entry["resource"];
+    let (method, url) = (entry["request"]["method"].as_str(), entry["request"]["url"].as_str());
+    let if_none_exist = entry["request"]["ifNoneExist"].as_str();
+    let post = match (method, url, resource["resourceType"].as_str()) {
+        (Some("POST"), Some("Observation"), Some("Observation")) => read_measurement(resource)
+            .map_err(rejected)
+            .and_then(|m| measurement_post(&m, t).map(|p| (p, Some(m.code)))),
+        (Some("POST"), Some("Communication"), Some("Communication")) => {
+            read_message(resource).map_err(rejected).and_then(|m| {
+                FhirPost::note(m.patient, &m.kind, &m.text, m.reply_to)
+                    .map(|p| (p, None))
+                    .map_err(|e| FhirError::app(e, t))
+            })
+        }
+        _ => Err(bad_request(vec![Issue::new(
+            "not-supported",
+            "POST の Observation か Communication のみ / only POST of Observation or Communication",
+            Some("request"),
+        )])),
+    };
+    post.and_then(|(p, code)| {
+        let what = p.resource().name();
+        with_condition(p, resource, if_none_exist, what).map(|p| (p, code))
+    })
+    .map_err(|mut e| {
+        let at = format!("Bundle.entry[{i}]");
+        for issue in &mut e.issues {
+            issue.expression = Some(match issue.expression.as_deref() {
+                Some("request") => format!("{at}.request"),
+                Some(path) => format!("{at}.resource{}", path.find('.').map_or("", |d| &path[d..])),
+                None => format!("{at}.resource"),
+            });
+        }
+        e
+    })
+}
+
+/// A created (or, with `ifNoneExist`, found) entry as a Bundle response entry.
+fn response_entry(base: &str, posted: &Posted, code: Option<VitalCode>) -> Result<Value, FhirError> {
+    let (_, resource, location) = answer_post(base, posted, code)?;
+    Ok(serde_json::json!({
+        "resource": resource,
+        "response": {
+            "status": if posted.created { "201 Created" } else { "200 OK" },
+            "location": location,
+            "etag": format!("W/\"{}\"", posted.entry.version),
+        },
+    }))
+}
+
+/// A batch: each readable entry posted as a use case of its own (its own
+/// access check, audit event and transaction); each answered with its status,
+/// and a refused one with its OperationOutcome.
+async fn answer_batch(
+    state: &AppState,
+    caller: &Caller,
+    read: Vec<Result<(FhirPost, Option<VitalCode>), FhirError>>,
+) -> Resource {
+    let failed = |e: FhirError| {
+        let status = format!("{} {}", e.status.as_u16(), e.status.canonical_reason().unwrap_or_default());
+        serde_json::json!({ "response": { "status": status, "outcome": super::outcome::operation_outcome(&e.issues, "error") } })
+    };
+    let mut response_entries = Vec::with_capacity(read.len());
+    for entry in read {
+        let answered = match entry {
+            Ok((post, code)) => {
+                match state.app.fhir_post(&caller.session, std::slice::from_ref(&post), &caller.meta).await {
+                    Ok(done) => match done.first() {
+                        Some(posted) => response_entry(&caller.base, posted, code),
+                        None => Err(FhirError::one(StatusCode::INTERNAL_SERVER_ERROR, "exception", "lost")),
+                    },
+                    Err(e) => Err(FhirError::app(e, caller.t)),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        response_entries.push(answered.unwrap_or_else(failed));
+    }
+    Resource::ok(serde_json::json!({ "resourceType": "Bundle", "type": "batch-response", "entry": response_entries }))
 }
 
 /// `GET /fhir/Communication?patient=...`: the patient's timeline, newest first.

@@ -569,7 +569,10 @@ pub(crate) fn capability_statement(base: &str, now: OffsetDateTime) -> Value {
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
-            "interaction": [{ "code": "transaction", "documentation": "Bundles of POSTed Observations and Communications (with request.ifNoneExist), all or nothing." }],
+            "interaction": [
+                { "code": "transaction", "documentation": "Bundles of POSTed Observations and Communications (with request.ifNoneExist), all or nothing." },
+                { "code": "batch", "documentation": "The same entries, each written on its own and answered with its own status (a refused one with its OperationOutcome)." },
+            ],
             "documentation": "Names match anywhere in the kanji or kana name (width and hiragana/katakana folded). \
                 A search returns only the caller's own patients. Paging: _count (1-100) and _offset. \
                 Observation searches need patient (or subject); _count counts the entries that carry measurements. \
