@@ -234,7 +234,7 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default().replace('+', "%2B")
     };
     let since = format!("{all}&_lastUpdated=gt{}", stamp(before_correction));
-    assert_eq!(when(&json(&fhir(&t, "GET", &since, &token, None).await)), [id.clone()]);
+    assert_eq!(when(&json(&fhir(&t, "GET", &since, &token, None).await)), std::slice::from_ref(&id));
     let until = format!("{all}&_lastUpdated=lt{}", stamp(before_correction));
     let unchanged = when(&json(&fhir(&t, "GET", &until, &token, None).await));
     assert!(!unchanged.contains(&id) && unchanged.len() + 1 == newest.len(), "{unchanged:?} {newest:?}");
