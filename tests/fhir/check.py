@@ -30,6 +30,20 @@ def validate(resource: dict) -> None:
                 validate(part)
 
 
+def post_bundle(bundle: dict) -> dict:
+    """POSTs a transaction or batch Bundle to the base and validates the answer."""
+    request = urllib.request.Request(
+        BASE,
+        data=json.dumps(bundle).encode(),
+        method="POST",
+        headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        answer = json.load(response)
+    validate(answer)
+    return answer
+
+
 def get(path: str, token: str | None = TOKEN) -> tuple[int, dict]:
     request = urllib.request.Request(BASE + path, headers={"Accept": "application/fhir+json"})
     if token:
@@ -200,15 +214,7 @@ transaction = {
 validate(transaction)
 answers = []
 for _ in range(2):
-    request = urllib.request.Request(
-        BASE,
-        data=json.dumps(transaction).encode(),
-        method="POST",
-        headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {TOKEN}"},
-    )
-    with urllib.request.urlopen(request) as response:
-        answer = json.load(response)
-    validate(answer)
+    answer = post_bundle(transaction)
     answers.append(answer["entry"][0]["response"]["status"])
 assert answers == ["201 Created", "200 OK"], answers
 
@@ -224,15 +230,7 @@ batch = {
     ],
 }
 validate(batch)
-request = urllib.request.Request(
-    BASE,
-    data=json.dumps(batch).encode(),
-    method="POST",
-    headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {TOKEN}"},
-)
-with urllib.request.urlopen(request) as response:
-    answer = json.load(response)
-validate(answer)
+answer = post_bundle(batch)
 statuses = [e["response"]["status"] for e in answer["entry"]]
 assert answer["type"] == "batch-response" and statuses == ["201 Created", "422 Unprocessable Entity"], answer
 assert answer["entry"][1]["response"]["outcome"]["resourceType"] == "OperationOutcome", answer

@@ -161,14 +161,12 @@ pub(crate) async fn search_observations(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(OBSERVATION_SEARCH))?;
-    let oldest_first = oldest_first(&params, "date")?;
-    let (count, offset) = (params.count()?, params.offset()?);
+    let search = entry_search(&params, TimelineResource::Observation, "date", None)?;
+    let (count, offset) = (search.count, search.offset);
     let patient_id = patient_param(&params)?;
     let codes: Option<Vec<VitalCode>> =
         params.one("code")?.map(|raw| raw.split(',').filter_map(|t| VitalCode::from_token(t.trim())).collect());
     let category = params.one("category")?.map(|raw| raw.rsplit('|').next().unwrap_or(raw).to_owned());
-    let (since, until) = instant_range("date", &params.all("date"))?;
-    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
     let mut include_patient = false;
     for include in params.all("_include") {
         match include {
@@ -185,16 +183,6 @@ pub(crate) async fn search_observations(
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Observation", &query_text));
-    };
-    let search = EntrySearch {
-        resource: TimelineResource::Observation,
-        kind: None,
-        since,
-        until,
-        updated,
-        count,
-        offset,
-        oldest_first,
     };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let t = caller.t;
@@ -444,7 +432,6 @@ pub(crate) async fn search_communications(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(COMMUNICATION_SEARCH))?;
-    let oldest_first = oldest_first(&params, "sent")?;
     let (count, offset) = (params.count()?, params.offset()?);
     let patient_id = patient_param(&params)?;
     let kind = match params.one("category")? {
@@ -455,21 +442,10 @@ pub(crate) async fn search_communications(
             None => return Ok(no_match(&caller.base, "Communication", &params.at_offset(offset, count))),
         },
     };
-    let (since, until) = instant_range("sent", &params.all("sent"))?;
-    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
+    let search = entry_search(&params, TimelineResource::Communication, "sent", kind)?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Communication", &query_text));
-    };
-    let search = EntrySearch {
-        resource: TimelineResource::Communication,
-        kind,
-        since,
-        until,
-        updated,
-        count,
-        offset,
-        oldest_first,
     };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (communication(e), "match")).collect();
@@ -553,6 +529,27 @@ fn entry_of(id: &str, resource: TimelineResource, t: Tr) -> Result<(Uuid, Option
 }
 
 /// A page of a patient's timeline as the use case reads it.
+/// What the timeline's searches share: paging, order (`_sort` on `date`, the
+/// resource's date parameter), that date's range and `_lastUpdated`.
+fn entry_search(
+    params: &Params,
+    resource: TimelineResource,
+    date: &str,
+    kind: Option<tsunagu_domain::care::EntryKind>,
+) -> Result<EntrySearch, FhirError> {
+    let (since, until) = instant_range(date, &params.all(date))?;
+    Ok(EntrySearch {
+        resource,
+        kind,
+        since,
+        until,
+        updated: instant_range("_lastUpdated", &params.all("_lastUpdated"))?,
+        count: params.count()?,
+        offset: params.offset()?,
+        oldest_first: oldest_first(params, date)?,
+    })
+}
+
 async fn timeline_page(
     state: &AppState,
     caller: &Caller,
@@ -702,24 +699,12 @@ pub(crate) async fn search_encounters(
     query: Pairs,
 ) -> Result<Resource, FhirError> {
     let params = Params::parse(pairs(query)?, &names(super::resources::ENCOUNTER_SEARCH))?;
-    let oldest_first = oldest_first(&params, "date")?;
-    let (count, offset) = (params.count()?, params.offset()?);
+    let search = entry_search(&params, TimelineResource::Encounter, "date", None)?;
+    let (count, offset) = (search.count, search.offset);
     let patient_id = patient_param(&params)?;
-    let (since, until) = instant_range("date", &params.all("date"))?;
-    let updated = instant_range("_lastUpdated", &params.all("_lastUpdated"))?;
     let query_text = params.at_offset(offset, count);
     let Some(patient_id) = patient_id else {
         return Ok(no_match(&caller.base, "Encounter", &query_text));
-    };
-    let search = EntrySearch {
-        resource: TimelineResource::Encounter,
-        kind: None,
-        since,
-        until,
-        updated,
-        count,
-        offset,
-        oldest_first,
     };
     let page = timeline_page(&state, &caller, patient_id, &search).await?;
     let entries = page.items.iter().map(|e| (super::resources::encounter(e), "match")).collect();
