@@ -397,6 +397,19 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         .filter_map(|e| e["resource"]["agent"][0]["who"]["display"].as_str().map(str::to_owned))
         .collect();
     assert!(who.iter().any(|w| w.contains("つなぐ在宅クリニック電子カルテ")), "{who:?}");
+    // Who read it since a time: none after now, all of them since the day began.
+    let read_since = |prefix: &str, at: time::OffsetDateTime| {
+        let at = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default().replace('+', "%2B");
+        format!("/fhir/AuditEvent?patient={patient}&_count=100&date={prefix}{at}")
+    };
+    t.clock.advance(time::Duration::minutes(5));
+    let now = tsunagu_domain::clock::Clock::now(&t.clock);
+    let later = json(&fhir(&t, "GET", &read_since("gt", now), &auditor, None).await);
+    assert!(entries(&later).is_empty(), "{later}");
+    let today = json(&fhir(&t, "GET", &read_since("ge", now - time::Duration::days(1)), &auditor, None).await);
+    assert!(entries(&today).len() >= entries(&events).len(), "the reads so far, and the searches since");
+    let bad = fhir(&t, "GET", &format!("/fhir/AuditEvent?patient={patient}&date=soon"), &auditor, None).await;
+    assert_eq!((bad.status, json(&bad)["issue"][0]["expression"][0].as_str()), (StatusCode::BAD_REQUEST, Some("date")));
 }
 
 async fn tokens_reach_no_further_than_their_owner_and_scopes(db: &TestDb) {

@@ -891,14 +891,17 @@ pub(crate) async fn search_audit_events(
             )]));
         }
     };
+    let (since, until) = instant_range("date", &params.all("date"))?;
     let Ok(patient_id) = raw.parse::<Uuid>() else {
         return Ok(no_match(&caller.base, "AuditEvent", &query_text));
     };
-    let (_, events) = state
+    let (_, mut events) = state
         .app
         .access_history(&caller.session, patient_id, &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
+    // Who read the record since a given time (a portal or an EHR checking again).
+    events.retain(|a| since.is_none_or(|s| a.at >= s) && until.is_none_or(|u| a.at < u));
     let has_next = events.len() > offset + count;
     let entries = events
         .iter()

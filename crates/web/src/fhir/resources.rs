@@ -177,7 +177,8 @@ pub(crate) const ORGANIZATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string"), ("identifier", "token")];
 pub(crate) const LOCATION_SEARCH: &[(&str, &str)] =
     &[("name", "string"), ("type", "token"), ("address-city", "string"), ("near", "special")];
-pub(crate) const AUDIT_EVENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("entity", "reference")];
+pub(crate) const AUDIT_EVENT_SEARCH: &[(&str, &str)] =
+    &[("patient", "reference"), ("entity", "reference"), ("date", "date")];
 pub(crate) const HEALTHCARE_SERVICE_SEARCH: &[(&str, &str)] = &[
     ("name", "string"),
     ("type", "token"),
