@@ -332,6 +332,12 @@ async fn an_ehr_finds_a_patient_reads_the_team_and_posts_vitals(db: &TestDb) {
         json(&fhir(&t, "GET", &format!("/fhir/DocumentReference?patient={patient}"), &documents_token, None).await);
     let described = &entries(&documents)[0]["resource"];
     assert_eq!(described["id"], photo.as_str());
+    // New since a time (an EHR importing wound photos): by `date` or `_lastUpdated`.
+    let photo_at = described["date"].as_str().unwrap_or_default().replace('+', "%2B");
+    for (search, expected) in [("date=ge", 1), ("date=gt", 0), ("_lastUpdated=ge", 1), ("_lastUpdated=lt", 0)] {
+        let path = format!("/fhir/DocumentReference?patient={patient}&{search}{photo_at}");
+        assert_eq!(entries(&json(&fhir(&t, "GET", &path, &documents_token, None).await)).len(), expected, "{search}");
+    }
     let url = described["content"][0]["attachment"]["url"].as_str().unwrap_or_default().to_owned();
     assert!(url.ends_with(&format!("/fhir/Binary/{photo}")), "{url}");
     let auth = format!("Bearer {documents_token}");

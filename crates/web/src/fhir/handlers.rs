@@ -731,14 +731,22 @@ pub(crate) async fn search_documents(
     let params = Params::parse(pairs(query)?, &names(super::resources::DOCUMENT_SEARCH))?;
     let (count, offset) = (params.count()?, params.offset()?);
     let query_text = params.at_offset(offset, count);
+    // An attachment never changes: `date` (when it was attached) and `_lastUpdated` are one time.
+    let ranges =
+        [instant_range("date", &params.all("date"))?, instant_range("_lastUpdated", &params.all("_lastUpdated"))?];
     let Some(patient_id) = patient_param(&params)? else {
         return Ok(no_match(&caller.base, "DocumentReference", &query_text));
     };
-    let found = state
+    let mut found = state
         .app
         .fhir_documents(&caller.session, patient_id, &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
+    found.retain(|d| {
+        ranges
+            .iter()
+            .all(|(since, until)| since.is_none_or(|s| d.created_at >= s) && until.is_none_or(|u| d.created_at < u))
+    });
     let entries = found
         .iter()
         .skip(offset)

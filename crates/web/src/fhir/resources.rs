@@ -203,7 +203,8 @@ pub(crate) const ENCOUNTER_SEARCH: &[(&str, &str)] = &[
     ("_sort", "special"),
 ];
 pub(crate) const JP_ENCOUNTER: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Encounter";
-pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
+pub(crate) const DOCUMENT_SEARCH: &[(&str, &str)] =
+    &[("patient", "reference"), ("subject", "reference"), ("date", "date"), ("_lastUpdated", "date")];
 pub(crate) const CARE_TEAM_SEARCH: &[(&str, &str)] = &[("patient", "reference"), ("subject", "reference")];
 pub(crate) const CONSENT_SEARCH: &[(&str, &str)] =
     &[("patient", "reference"), ("subject", "reference"), ("category", "token"), ("status", "token")];
