@@ -122,11 +122,13 @@ impl App {
         self.changed(Change::PublicData).await;
     }
 
-    /// What `patient`'s timeline shows changed (and was committed): no page
-    /// of it kept before may be given any more, here or on the other instances
-    /// (which, told without the patient, forget every timeline).
-    pub(crate) async fn timeline_changed(&self, patient: Uuid) {
-        self.timelines.forget(patient);
+    /// What these patients' timelines show changed (and was committed): no
+    /// page of them kept before may be given any more, here or on the other
+    /// instances (which, told without the patients, forget every timeline).
+    pub(crate) async fn timelines_changed(&self, patients: &[Uuid]) {
+        for patient in patients {
+            self.timelines.forget(*patient);
+        }
         self.announce(Change::Timelines).await;
     }
 

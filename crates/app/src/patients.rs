@@ -633,7 +633,7 @@ impl App {
         self.store.record_read(trace).await?;
         if marks_read {
             // Read counts and "read by me" changed, for this reader and the team.
-            self.timeline_changed(patient).await;
+            self.timelines_changed(&[patient]).await;
         }
         let vitals_trend = page.vitals_trend.clone();
         let latest_vitals = vitals_trend.last().cloned();

@@ -56,12 +56,7 @@ impl WriteTx {
         match self.forgets {
             Forgets::Records(app) => app.changed(Change::Records).await,
             Forgets::Timelines(app, None) => app.changed(Change::Timelines).await,
-            Forgets::Timelines(app, Some(patients)) => {
-                for patient in patients {
-                    app.timelines.forget(patient);
-                }
-                app.announce(Change::Timelines).await;
-            }
+            Forgets::Timelines(app, Some(patients)) => app.timelines_changed(&patients).await,
             Forgets::Nothing => {}
         }
         result

@@ -137,6 +137,15 @@ pub(crate) async fn search_patients(
     Ok(Resource::ok(searchset(&caller.base, "Patient", &params.at_offset(offset, count), next, previous, entries)))
 }
 
+/// An optional reference parameter: `None` if absent, `Some(None)` if it
+/// names no id tsunagu could have (matches nothing), else the id.
+fn reference_param(params: &Params, param: &str, resource: &str) -> Result<Option<Option<Uuid>>, FhirError> {
+    Ok(match params.one(param)? {
+        Some(raw) => Some(reference_id(param, raw, resource)?.parse().ok()),
+        None => None,
+    })
+}
+
 /// The patient a search is about (`patient` or `subject`), which it must name.
 fn patient_param(params: &Params) -> Result<Option<Uuid>, FhirError> {
     let raw = match (params.one("patient")?, params.one("subject")?) {
@@ -528,7 +537,6 @@ fn entry_of(id: &str, resource: TimelineResource, t: Tr) -> Result<(Uuid, Option
     Ok((entry.parse().map_err(|_| not_found(t))?, Some(code)))
 }
 
-/// A page of a patient's timeline as the use case reads it.
 /// What the timeline's searches share: paging, order (`_sort` on `date`, the
 /// resource's date parameter), that date's range and `_lastUpdated`.
 fn entry_search(
@@ -550,6 +558,7 @@ fn entry_search(
     })
 }
 
+/// A page of a patient's timeline as the use case reads it.
 async fn timeline_page(
     state: &AppState,
     caller: &Caller,
@@ -821,7 +830,8 @@ pub(crate) async fn search_practitioner_roles(
     let params = Params::parse(pairs(query)?, &names(super::resources::PRACTITIONER_ROLE_SEARCH))?;
     let (count, offset) = (params.count()?, params.offset()?);
     let query_text = params.at_offset(offset, count);
-    let (practitioner, organization) = (params.one("practitioner")?, params.one("organization")?);
+    let practitioner = reference_param(&params, "practitioner", "Practitioner")?;
+    let organization = reference_param(&params, "organization", "Organization")?;
     if practitioner.is_none() && organization.is_none() {
         return Err(bad_request(vec![Issue::new(
             "required",
@@ -829,20 +839,11 @@ pub(crate) async fn search_practitioner_roles(
             Some("practitioner"),
         )]));
     }
-    let practitioner = match practitioner {
-        Some(raw) => match reference_id("practitioner", raw, "Practitioner")?.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
-        },
-        None => None,
-    };
-    let organization = match organization {
-        Some(raw) => match reference_id("organization", raw, "Organization")?.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => return Ok(no_match(&caller.base, "PractitionerRole", &query_text)),
-        },
-        None => None,
-    };
+    // An id that cannot be tsunagu's matches nothing.
+    if practitioner == Some(None) || organization == Some(None) {
+        return Ok(no_match(&caller.base, "PractitionerRole", &query_text));
+    }
+    let (practitioner, organization) = (practitioner.flatten(), organization.flatten());
     let found = match (practitioner, organization) {
         (Some(id), _) => match state.app.fhir_practitioner_roles(&caller.session, id).await {
             Ok(found) => vec![found],
