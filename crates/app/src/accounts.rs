@@ -2,6 +2,7 @@
 //! printable one-time code; the person redeems it, sets a password, and enrols
 //! a second factor at first sign-in. Facility admins manage their own staff.
 
+use crate::api_tokens::end_api_tokens;
 use crate::credentials::{self, digest};
 use crate::municipalities::{enforce, municipality_row};
 use crate::sessions::{Session, load_account};
@@ -13,6 +14,7 @@ use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::{AccountStatus, LoginId, NewAccount, NewPassword, Role};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::{AccountId, FacilityId, InvitationId, MunicipalityId};
+use tsunagu_domain::interop::TokenRevocation;
 use tsunagu_domain::policy::{self, AccountScope};
 use tsunagu_store::{AccountRow, InvitationRow, MembershipRow, StoreTx};
 
@@ -47,6 +49,13 @@ async fn scope_of(tx: &mut dyn StoreTx, row: &AccountRow) -> Result<AccountScope
         municipality_id: row.municipality_id.map(MunicipalityId),
         roles,
         facilities: memberships.iter().map(|m| FacilityId(m.facility_id)).collect(),
+        // The main practice is the first membership (memberships come in the order made).
+        anchors: memberships
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| *i == 0 || m.is_admin)
+            .map(|(_, m)| FacilityId(m.facility_id))
+            .collect(),
     })
 }
 
@@ -194,7 +203,7 @@ impl App {
         let mut out = Vec::new();
         for row in tx.accounts(Some(municipality.0)).await? {
             let scope = scope_of(tx.as_mut(), &row).await?;
-            let visible = row.id == actor.account_id.0 || policy::manage_account(&actor, &scope).is_allowed();
+            let visible = row.id == actor.account_id.0 || policy::view_account(&actor, &scope).is_allowed();
             if visible {
                 out.push(load_account(tx.as_mut(), row).await?);
             }
@@ -217,8 +226,11 @@ impl App {
     }
 
     pub async fn account(&self, session: &Session, id: AccountId) -> Result<AccountView, AppError> {
+        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let row = self.managed_account(tx.as_mut(), session, id).await?;
+        let row = tx.account(id.0).await?.ok_or(AppError::NotFound)?;
+        let scope = scope_of(tx.as_mut(), &row).await?;
+        enforce(policy::view_account(&actor, &scope))?;
         load_account(tx.as_mut(), row).await
     }
 
@@ -240,6 +252,12 @@ impl App {
             tx.delete_sessions_of_account(row.id).await?;
             (AccountStatus::Disabled, AuditAction::AccountDisabled)
         };
+        let tokens = if enabled {
+            Vec::new()
+        } else {
+            let by = Some(session.account.id.0);
+            end_api_tokens(tx.as_mut(), row.id, by, now, TokenRevocation::AccountDisabled).await?
+        };
         tx.set_account_status(row.id, status.code(), now).await?;
         tx.append_audit(&audit_record(
             now,
@@ -248,7 +266,7 @@ impl App {
             action,
             "account",
             Some(row.id),
-            json!({ "login_id": row.login_id }),
+            json!({ "login_id": row.login_id, "api_tokens_revoked": tokens }),
         ))
         .await?;
         let updated = tx.account(row.id).await?.ok_or(AppError::NotFound)?;
@@ -269,18 +287,25 @@ impl App {
         let mut tx = self.begin().await?;
         let row = self.managed_account(tx.as_mut(), session, id).await?;
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, Some(session.account.id)).await?;
+        // A reissue is asked for when the old credentials are lost or suspect:
+        // everything they made ends now, not when the new code is redeemed.
+        let now = self.now();
+        let sessions = tx.delete_sessions_of_account(row.id).await?;
+        let by = Some(session.account.id.0);
+        let tokens = end_api_tokens(tx.as_mut(), row.id, by, now, TokenRevocation::CredentialsReissued).await?;
         tx.append_audit(&audit_record(
-            self.now(),
+            now,
             row.municipality_id.map(MunicipalityId),
             &Self::who(session, meta),
             AuditAction::InvitationReissued,
             "account",
             Some(row.id),
-            json!({ "login_id": row.login_id }),
+            json!({ "login_id": row.login_id, "sessions": sessions, "api_tokens_revoked": tokens }),
         ))
         .await?;
         let account = load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
+        self.sessions_changed().await;
         Ok(IssuedCode { account, code, expires_at })
     }
 
@@ -331,8 +356,11 @@ impl App {
         facility: FacilityId,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let row = self.managed_account(tx.as_mut(), session, id).await?;
+        let row = tx.account(id.0).await?.ok_or(AppError::NotFound)?;
+        let scope = scope_of(tx.as_mut(), &row).await?;
+        enforce(policy::remove_membership(&actor, &scope, facility))?;
         if !tx.remove_membership(row.id, facility.0).await? {
             return Err(AppError::NotFound);
         }
@@ -391,6 +419,7 @@ impl App {
         tx.replace_recovery_codes(account.id, &[]).await?;
         tx.set_account_status(account.id, AccountStatus::Active.code(), now).await?;
         tx.delete_sessions_of_account(account.id).await?;
+        let tokens = end_api_tokens(tx.as_mut(), account.id, None, now, TokenRevocation::CredentialsReissued).await?;
         tx.close_invitations(account.id, now).await?;
         let actor = AuditActor { account_id: Some(AccountId(account.id)), label: &account.login_id, meta };
         tx.append_audit(&audit_record(
@@ -400,7 +429,7 @@ impl App {
             AuditAction::InvitationRedeemed,
             "account",
             Some(account.id),
-            json!({}),
+            json!({ "api_tokens_revoked": tokens }),
         ))
         .await?;
         tx.commit().await?;
@@ -440,6 +469,8 @@ impl App {
         let mut tx = self.begin().await?;
         let row = tx.account_by_login(login_id.as_str()).await?.ok_or(AppError::NotFound)?;
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, None).await?;
+        tx.delete_sessions_of_account(row.id).await?;
+        end_api_tokens(tx.as_mut(), row.id, None, self.now(), TokenRevocation::CredentialsReissued).await?;
         if row.status == AccountStatus::Disabled.code() {
             tx.set_account_status(row.id, AccountStatus::Invited.code(), self.now()).await?;
         }

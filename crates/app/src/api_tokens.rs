@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 use tsunagu_domain::account::AccountStatus;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::{AccountId, MunicipalityId};
-use tsunagu_domain::interop::{ApiTokenDraft, Scopes};
+use tsunagu_domain::interop::{ApiTokenDraft, Scopes, TokenRevocation};
 use tsunagu_domain::policy;
 use tsunagu_store::ApiTokenRow;
 use uuid::Uuid;
@@ -30,6 +30,8 @@ pub struct ApiTokenView {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked (told to its owner in the list).
+    pub revoked_reason: Option<TokenRevocation>,
     pub live: bool,
 }
 
@@ -50,7 +52,20 @@ fn view(r: ApiTokenRow, now: OffsetDateTime) -> ApiTokenView {
         created_at: r.created_at,
         expires_at: r.expires_at,
         revoked_at: r.revoked_at,
+        revoked_reason: r.revoked_reason.as_deref().and_then(|c| TokenRevocation::parse(c).ok()),
     }
+}
+
+/// Revokes every live API token of `account` in `tx`, because the credentials
+/// that made them ended; the names of those revoked (for the audit event).
+pub(crate) async fn end_api_tokens(
+    tx: &mut dyn tsunagu_store::StoreTx,
+    account: Uuid,
+    by: Option<Uuid>,
+    at: OffsetDateTime,
+    reason: TokenRevocation,
+) -> Result<Vec<String>, AppError> {
+    Ok(tx.revoke_api_tokens_of_account(account, by, at, reason.code()).await?)
 }
 
 impl App {
@@ -123,6 +138,7 @@ impl App {
             expires_at: now + Duration::days(draft.valid_days),
             revoked_at: None,
             revoked_by: None,
+            revoked_reason: None,
         };
         let mut tx = self.begin().await?;
         tx.insert_api_token(&row).await?;

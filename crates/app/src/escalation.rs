@@ -20,7 +20,7 @@ use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
 use tsunagu_domain::on_call::{ChainRole, Responder};
 use tsunagu_domain::policy::{self, RequestScope};
 use tsunagu_store::{
-    BreakGlassRow, EscalationStepRow, NewEntry, NewNotification, StoreTx, UrgentRequestRow, WebhookRow,
+    BreakGlassRow, EscalationStepRow, NewEntry, NewNotification, StoreTx, TeamMemberRow, UrgentRequestRow, WebhookRow,
 };
 use uuid::Uuid;
 
@@ -137,7 +137,13 @@ impl App {
         let mut tx = self.begin().await?;
         let now = self.now();
         let loaded = load(tx.as_mut(), patient, now).await?;
-        enforce(policy::raise_urgent_request(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(
+            policy::raise_urgent_request(&actor, &loaded.scope),
+            &loaded,
+            session,
+            meta,
+            "raise_urgent_request",
+        )?;
         let data = chain_data(tx.as_mut(), &loaded, now - Duration::days(1), now + Duration::days(1)).await?;
         let chain = tsunagu_domain::on_call::who_answers(&data.input, now);
         let plan = escalation::plan(&chain, self.settings.escalation);
@@ -181,7 +187,7 @@ impl App {
             audience: tsunagu_domain::care::Audience::Team.code().to_owned(),
         })
         .await?;
-        for m in loaded.team.iter().filter(|m| m.left_at.is_none() && m.account_id != actor.account_id.0) {
+        for m in professionals(&loaded.team).filter(|m| m.account_id != actor.account_id.0) {
             let n = NewNotification {
                 id: Uuid::now_v7(),
                 account_id: m.account_id,
@@ -264,7 +270,7 @@ impl App {
             row.state = RequestState::Unanswered.code().to_owned();
             tx.update_urgent_request(&row).await?;
             tx.answer_step(step.id, StepAnswer::TimedOut.code(), now, None, None).await?;
-            for m in loaded.team.iter().filter(|m| m.left_at.is_none()) {
+            for m in professionals(&loaded.team) {
                 let n = notification(m.account_id, request, "urgent_unanswered", now);
                 notify(tx, &n).await?;
             }
@@ -287,7 +293,7 @@ impl App {
         let view = data.describe(loaded, role, responder);
         match responder {
             Responder::Physician(p) => {
-                let in_team = loaded.scope.active_members.contains(&p);
+                let in_team = loaded.scope.is_member(p);
                 if in_team {
                     notify(tx, &notification(p.0, request, "urgent_request", now)).await?;
                 } else {
@@ -360,6 +366,7 @@ impl App {
         &self,
         tx: &mut dyn StoreTx,
         session: &Session,
+        meta: &RequestMeta,
         id: Uuid,
     ) -> Result<(UrgentRequestRow, Vec<EscalationStepRow>, Loaded, RequestScope), AppError> {
         let actor = session.actor()?;
@@ -367,7 +374,7 @@ impl App {
         let steps = tx.escalation_steps(id).await?;
         let loaded = load(tx, row.patient_id, self.now()).await?;
         let scope = scope_of(&loaded, &row, &steps);
-        enforce(policy::read_urgent_request(&actor, &scope))?;
+        self.decide(policy::read_urgent_request(&actor, &scope), &loaded, session, meta, "read_urgent_request")?;
         Ok((row, steps, loaded, scope))
     }
 
@@ -381,7 +388,7 @@ impl App {
         let actor = session.actor()?;
         let me = actor.account_id;
         let mut tx = self.store.begin_read().await?;
-        let (row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
+        let (row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
         let data =
             chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
         let accounts = tx.accounts(Some(row.municipality_id)).await?;
@@ -391,8 +398,6 @@ impl App {
         let hospital_name = row
             .accepted_facility_id
             .and_then(|f| data.describe(&loaded, ChainRole::Hospital, Responder::Hospital(FacilityId(f))).name.into());
-        let is_family = loaded.is_family(me.0);
-        let is_team_physician = loaded.role_of(me.0).is_some_and(|r| r.is_physician());
         let view = RequestPage {
             request: RequestView {
                 id: row.id,
@@ -425,13 +430,13 @@ impl App {
                     reason: s.answer_reason.clone(),
                 })
                 .collect(),
-            viewer_in_team: loaded.scope.active_members.contains(&me),
-            can_acknowledge: policy::acknowledge_urgent_request(&actor, &scope, is_team_physician).is_allowed()
+            viewer_in_team: loaded.scope.is_member(me),
+            can_acknowledge: policy::acknowledge_urgent_request(&actor, &scope).is_allowed()
                 && state_of(&row)?.awaits_answer(),
             can_answer_as_hospital: policy::answer_as_hospital(&actor, &scope).is_allowed()
                 && hospital_step_waiting(&steps, &actor).is_some()
                 && state_of(&row)?.awaits_answer(),
-            can_act: policy::act_on_urgent_request(&actor, &scope, is_family).is_allowed(),
+            can_act: policy::act_on_urgent_request(&actor, &scope).is_allowed(),
         };
         let mut tx = self.begin().await?;
         let event = PatientEvent {
@@ -484,9 +489,14 @@ impl App {
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
-        let is_team_physician = loaded.role_of(actor.account_id.0).is_some_and(|r| r.is_physician());
-        enforce(policy::acknowledge_urgent_request(&actor, &scope, is_team_physician))?;
+        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        self.decide(
+            policy::acknowledge_urgent_request(&actor, &scope),
+            &loaded,
+            session,
+            meta,
+            "acknowledge_urgent_request",
+        )?;
         if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -524,8 +534,8 @@ impl App {
     pub async fn ask_hospitals(&self, session: &Session, id: Uuid, meta: &RequestMeta) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
-        enforce(policy::act_on_urgent_request(&actor, &scope, loaded.is_family(actor.account_id.0)))?;
+        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        self.decide(policy::act_on_urgent_request(&actor, &scope), &loaded, session, meta, "act_on_urgent_request")?;
         if !matches!(state_of(&row)?, RequestState::Open | RequestState::Acknowledged | RequestState::Unanswered) {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -582,8 +592,8 @@ impl App {
             return Err(ValidationError::new("decline_reason", "required").into());
         }
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
-        enforce(policy::answer_as_hospital(&actor, &scope))?;
+        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        self.decide(policy::answer_as_hospital(&actor, &scope), &loaded, session, meta, "answer_as_hospital")?;
         if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -616,7 +626,7 @@ impl App {
                 }
             }
         }
-        for m in loaded.team.iter().filter(|m| m.left_at.is_none() && m.team_role != TeamRole::Family.code()) {
+        for m in professionals(&loaded.team) {
             let kind = if accept { "urgent_accepted" } else { "urgent_declined" };
             notify(tx.as_mut(), &notification(m.account_id, &row, kind, now)).await?;
         }
@@ -646,8 +656,8 @@ impl App {
         let outcome = RequestOutcome::parse(outcome.trim()).map_err(|_| ValidationError::new("outcome", "unknown"))?;
         let note = tsunagu_domain::text::optional("note", note, 1000)?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, id).await?;
-        enforce(policy::act_on_urgent_request(&actor, &scope, loaded.is_family(actor.account_id.0)))?;
+        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        self.decide(policy::act_on_urgent_request(&actor, &scope), &loaded, session, meta, "act_on_urgent_request")?;
         let now = self.now();
         for s in steps.iter().filter(|s| s.answer.is_none()) {
             tx.answer_step(s.id, StepAnswer::Cancelled.code(), now, None, None).await?;
@@ -879,4 +889,10 @@ impl App {
         }
         Ok(done)
     }
+}
+
+/// The team's active members who are not family: urgent requests (the nurse's
+/// note, the physicians' numbers) are theirs only, and so is any notice of one.
+fn professionals(team: &[TeamMemberRow]) -> impl Iterator<Item = &TeamMemberRow> {
+    team.iter().filter(|m| m.left_at.is_none() && m.team_role != TeamRole::Family.code())
 }

@@ -306,7 +306,7 @@ impl App {
         session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let event = PatientEvent {
             at: self.now(),
             action: AuditAction::PatientViewed,
@@ -347,7 +347,7 @@ impl App {
         session.require_scope("DocumentReference", Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
@@ -372,10 +372,10 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<DocumentRecord, AppError> {
         session.require_scope("DocumentReference", Access::Read)?;
-        let actor = session.actor()?;
+        session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, a.entry_id).await?;
+        let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, a.entry_id).await?;
         drop(tx);
         let event = PatientEvent {
             at: self.now(),
@@ -558,7 +558,7 @@ impl App {
         }
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         if loaded.is_family(actor.account_id.0) {
             // A transfer is the professionals' business; family read on the pages.
@@ -613,7 +613,7 @@ impl App {
         session.require_scope(search.resource.name(), Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let kind =
@@ -657,9 +657,9 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<TimelineEntry, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        let actor = session.actor()?;
+        session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         drop(tx);
         let found = timeline_entry(row);
         if !resource.shows(&found) {
@@ -687,9 +687,9 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<TimelineEntry>, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        let actor = session.actor()?;
+        session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         let versions = tx.entry_versions(entry).await?;
         drop(tx);
         let current = timeline_entry(row);
@@ -741,7 +741,7 @@ impl App {
             tx.changes_timeline_of(post.patient);
             if let (Some((system, value)), true) = (&post.identifier, post.if_none_exist) {
                 // Only a team member may learn that the identifier is taken.
-                enforce(policy::read_patient(&session.actor()?, &loaded.scope))?;
+                self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
                 if let Some(existing) = tx.entry_by_identifier(post.patient, system, value).await? {
                     outcome.push((existing, false));
                     continue;

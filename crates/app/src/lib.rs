@@ -25,6 +25,7 @@ pub mod patients;
 pub mod public_map;
 pub mod public_pages;
 pub mod rate_limits;
+mod refusals;
 pub mod registry;
 pub mod scale;
 pub mod sealing;
@@ -80,6 +81,8 @@ pub struct App {
     timelines: Arc<kept_timelines::KeptTimelines>,
     /// Each municipality's located facilities in memory, for "nearest first" (see `nearby.rs`).
     nearby: Arc<nearby::NearbyIndexes>,
+    /// How many refused attempts each account has had audited lately (see `refusals.rs`).
+    refusals: Arc<refusals::RefusalBudget>,
 }
 
 impl App {
@@ -100,6 +103,7 @@ impl App {
             sessions,
             records,
             timelines,
+            refusals: Arc::default(),
             // Off with the kept answers (`public_cache` zero: nothing public kept in memory).
             nearby: nearby::NearbyIndexes::new(if settings_public_cache.is_zero() {
                 std::time::Duration::ZERO

@@ -860,7 +860,7 @@ impl App {
         let at = at.unwrap_or_else(|| self.now());
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_team_only(&actor, &loaded.scope), &loaded, session, meta, "read_team_only")?;
         // A moment so far off that a day either side is no date at all is bad input, not a panic.
         let (from, until) = at
             .checked_sub(Duration::days(1))
@@ -897,7 +897,7 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         if let Some(h) = hospital {
             let f = tx.facility(h).await?;
             if f.is_none_or(|f| f.kind != "hospital" || f.municipality_id != loaded.row.municipality_id) {

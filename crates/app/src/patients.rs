@@ -14,12 +14,12 @@ use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm, visible_audiences};
 use tsunagu_domain::clock::JST;
-use tsunagu_domain::ids::{AccountId, MunicipalityId};
+use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
 use tsunagu_domain::patient::{
     AdvanceCarePlan, AdvanceCarePlanForm, CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Place,
     Sex, SpecialCare, StatusChange, TreatmentWish, age,
 };
-use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope};
+use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope, TeamChange, TeamSeat};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{
     AcpRow, BreakGlassRow, ConsentRow, EntryRead, MemberPatientRow, NewEntry, NewEntryVersion, NewNotification,
@@ -93,6 +93,8 @@ pub struct TeamMemberView {
     pub team_role: Option<TeamRole>,
     pub active: bool,
     pub is_me: bool,
+    /// Whether the reader may end this membership (their own, or as a lead of the team).
+    pub removable: bool,
     /// Where they work and its phone number (tap to call).
     pub facility_name: Option<String>,
     pub phone: Option<String>,
@@ -239,8 +241,12 @@ pub struct PatientPage {
     pub team: Vec<TeamMemberView>,
     pub timeline: Arc<Vec<EntryView>>,
     pub can_write: bool,
-    /// May change the team, consent, care plan and status (members who are not family).
+    /// May withdraw consent, change the care plan and status (members who are not family).
     pub can_act_for_team: bool,
+    /// May add colleagues to the team (its professional members).
+    pub can_add_to_team: bool,
+    /// May invite family (the team's leads: docs/security.md).
+    pub can_invite_family: bool,
     pub viewer_is_family: bool,
     pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
     /// Set when the reader sees this record by break-glass, not as a member: until when.
@@ -365,6 +371,16 @@ impl Loaded {
     }
 }
 
+/// A member as the policy sees them. A role or profession this build does not
+/// know (a newer row) counts as "other": never a physician, never family.
+fn seat(m: &TeamMemberRow) -> TeamSeat {
+    TeamSeat {
+        account_id: AccountId(m.account_id),
+        role: TeamRole::parse(&m.team_role).unwrap_or(TeamRole::Other),
+        profession: Profession::parse(&m.profession).unwrap_or(Profession::Other),
+    }
+}
+
 pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {
     let tsunagu_store::PatientScopeRows { patient: row, consents, team, grants } =
         tx.patient_scope(patient, now).await?.ok_or(AppError::NotFound)?;
@@ -372,7 +388,7 @@ pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTim
         municipality_id: MunicipalityId(row.municipality_id),
         created_by: AccountId(row.created_by),
         consent: consent_state(&consents),
-        active_members: team.iter().filter(|m| m.left_at.is_none()).map(|m| AccountId(m.account_id)).collect(),
+        team: team.iter().filter(|m| m.left_at.is_none()).map(seat).collect(),
         emergency_access: grants.iter().map(|g| AccountId(g.account_id)).collect(),
     };
     Ok(Loaded { row, consents, team, scope, grants })
@@ -583,7 +599,7 @@ impl App {
         // read receipts) in a short write transaction that commits before any of
         // it is returned: no patient datum leaves without its audit event on disk.
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let me = actor.account_id.0;
         let unfiltered = kind.is_none()
             && text.is_none()
@@ -607,7 +623,10 @@ impl App {
             }
         };
         let now = self.now();
-        let (responders, urgent_requests) = if query.with_responders {
+        // Who answers now (numbers of physicians on call) and the urgent
+        // requests are for the professionals: family see neither.
+        let team_only = policy::read_team_only(&actor, &loaded.scope).is_allowed();
+        let (responders, urgent_requests) = if query.with_responders && team_only {
             let mut tx = self.store.reader().await?;
             let day = time::Duration::days(1);
             let chain = crate::on_call::chain_data(tx.as_mut(), &loaded, now - day, now + day).await?;
@@ -642,16 +661,36 @@ impl App {
             patient: patient_view(&loaded.row, self.today())?,
             consent_state: loaded.scope.consent,
             consent: loaded.consents.first().map(consent_view),
-            team: team_views(&loaded.team, me),
+            team: team_views(&loaded.team, me)
+                .into_iter()
+                .map(|mut m| {
+                    let change = if m.is_me {
+                        TeamChange::Leave
+                    } else {
+                        // The member's facilities are not loaded for the page: a facility
+                        // admin removes their staff through the use case, which loads them.
+                        TeamChange::Remove { member: AccountId(m.account_id), facilities: Vec::new() }
+                    };
+                    m.removable = m.active && policy::change_team(&actor, &loaded.scope, &change).is_allowed();
+                    m
+                })
+                .collect(),
+            can_add_to_team: policy::change_team(
+                &actor,
+                &loaded.scope,
+                &TeamChange::Add { role: TeamRole::Other, profession: Profession::Other },
+            )
+            .is_allowed(),
+            can_invite_family: policy::change_team(&actor, &loaded.scope, &TeamChange::InviteFamily).is_allowed(),
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
-            can_act_for_team: policy::act_for_team(&actor, &loaded.scope, loaded.is_family(me)).is_allowed(),
+            can_act_for_team: policy::act_for_team(&actor, &loaded.scope).is_allowed(),
             viewer_is_family: loaded.is_family(me),
             timeline: Arc::clone(&page.timeline),
             latest_vitals,
             vitals_trend,
             responders,
             urgent_requests,
-            emergency_until: if loaded.scope.active_members.contains(&actor.account_id) {
+            emergency_until: if loaded.scope.is_member(actor.account_id) {
                 None
             } else {
                 loaded.grants.iter().filter(|g| g.account_id == me).map(|g| g.expires_at).max()
@@ -747,7 +786,13 @@ impl App {
             (Some(file), Some(kind)) => {
                 let mut tx = self.store.begin_read().await?;
                 let precheck = load(tx.as_mut(), patient, self.now()).await?;
-                enforce(policy::record_consent(&actor, &precheck.scope))?;
+                self.decide(
+                    policy::record_consent(&actor, &precheck.scope),
+                    &precheck,
+                    session,
+                    meta,
+                    "record_consent",
+                )?;
                 drop(tx);
                 let id = Uuid::now_v7();
                 let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
@@ -757,7 +802,7 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::record_consent(&actor, &loaded.scope))?;
+        self.decide(policy::record_consent(&actor, &loaded.scope), &loaded, session, meta, "record_consent")?;
         if loaded.is_family(actor.account_id.0) {
             return Err(AppError::Forbidden);
         }
@@ -842,7 +887,7 @@ impl App {
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
@@ -882,20 +927,34 @@ impl App {
         let login = LoginId::parse(login).map_err(|_| ValidationError::new("member", "unknown_colleague"))?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        // Whether the actor may change this team at all, before anything about the colleague is told.
+        let any_fitting = TeamChange::Add { role: TeamRole::Other, profession: Profession::Other };
+        self.decide(policy::change_team(&actor, &loaded.scope, &any_fitting), &loaded, session, meta, "change_team")?;
         let colleague = tx.account_by_login(login.as_str()).await?;
         let colleague = match colleague {
             Some(c)
                 if c.municipality_id == Some(loaded.row.municipality_id)
-                    && c.status == AccountStatus::Active.code() =>
+                    && c.status == AccountStatus::Active.code()
+                    && c.profession != Profession::Family.code() =>
             {
                 c
             }
             _ => return Err(ValidationError::new("member", "unknown_colleague").into()),
         };
-        if loaded.scope.active_members.contains(&AccountId(colleague.id)) {
+        if loaded.scope.is_member(AccountId(colleague.id)) {
             return Err(ValidationError::new("member", "already_member").into());
         }
+        let profession = Profession::parse(&colleague.profession).unwrap_or(Profession::Other);
+        if !role.fits(profession) {
+            return Err(ValidationError::new("team_role", "does_not_fit").into());
+        }
+        self.decide(
+            policy::change_team(&actor, &loaded.scope, &TeamChange::Add { role, profession }),
+            &loaded,
+            session,
+            meta,
+            "change_team",
+        )?;
         let now = self.now();
         tx.insert_team_member(&NewTeamMember {
             id: Uuid::now_v7(),
@@ -945,10 +1004,20 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let member =
             loaded.team.iter().find(|m| m.id == membership && m.left_at.is_none()).ok_or(AppError::NotFound)?;
-        if loaded.scope.active_members.len() == 1 {
+        let change = if member.account_id == actor.account_id.0 {
+            TeamChange::Leave
+        } else {
+            let facilities = tx.memberships_of_account(member.account_id).await?;
+            TeamChange::Remove {
+                member: AccountId(member.account_id),
+                facilities: facilities.iter().map(|f| FacilityId(f.facility_id)).collect(),
+            }
+        };
+        self.decide(policy::change_team(&actor, &loaded.scope, &change), &loaded, session, meta, "change_team")?;
+        if loaded.scope.team.len() == 1 {
             return Err(ValidationError::new("member", "last_member").into());
         }
         let now = self.now();
@@ -993,7 +1062,7 @@ impl App {
         // Check access before writing any file (and before queueing for the
         // writer): on the scope as kept, the authoritative check is below.
         let precheck = self.kept_scope(patient).await?;
-        enforce(policy::write_patient(&actor, &precheck.scope))?;
+        self.decide(policy::write_patient(&actor, &precheck.scope), &precheck, session, meta, "write")?;
         let mut stored = Vec::new();
         for (file, kind) in files.iter().zip(&inspected) {
             let id = Uuid::now_v7();
@@ -1028,11 +1097,19 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let patient = loaded.row.id;
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
         let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
+            // An entry the author may not read is answered as unknown: a reply
+            // must not confirm that a physicians-only entry exists.
             let parent = tx.entry(parent, actor.account_id.0).await?;
-            if parent.is_none_or(|p| p.patient_id != patient) {
+            let readable = |p: &TimelineRow| {
+                p.patient_id == patient
+                    && (p.author_id == actor.account_id.0
+                        || Audience::parse(&p.audience)
+                            .is_ok_and(|a| visible_audiences(loaded.role_of(actor.account_id.0)).contains(&a)))
+            };
+            if !parent.as_ref().is_some_and(readable) {
                 return Err(ValidationError::new("reply_to", "unknown").into());
             }
         }
@@ -1059,7 +1136,8 @@ impl App {
                 action: AuditAction::EntryPosted,
                 target_kind: "entry",
                 target: Some(id),
-                details: json!({ "patient": patient, "kind": draft.kind.code() }),
+                // A post under an emergency grant says so (invariant 1).
+                details: json!({ "patient": patient, "kind": draft.kind.code(), "emergency": !loaded.scope.is_member(actor.account_id) }),
             },
         )
         .await?;
@@ -1103,15 +1181,18 @@ impl App {
     pub(crate) async fn readable_entry(
         &self,
         tx: &mut dyn StoreTx,
-        actor: &Actor,
+        session: &Session,
+        meta: &RequestMeta,
         entry: Uuid,
     ) -> Result<(TimelineRow, Loaded), AppError> {
+        let actor = session.actor()?;
         let row = tx.entry(entry, actor.account_id.0).await?.ok_or(AppError::NotFound)?;
         let loaded = load(tx, row.patient_id, self.now()).await?;
-        enforce(policy::read_patient(actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let me = actor.account_id.0;
         if row.author_id != me && !loaded.filter_for(me).contains(&row.audience) {
-            return Err(AppError::NotFound);
+            // An entry for another audience is refused like an unknown one, and audited.
+            self.decide(policy::Decision::Hidden, &loaded, session, meta, "read_entry")?;
         }
         Ok((row, loaded))
     }
@@ -1128,9 +1209,9 @@ impl App {
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
         if row.author_id != actor.account_id.0 {
             return Err(AppError::Forbidden);
         }
@@ -1176,7 +1257,7 @@ impl App {
     ) -> Result<EntryDetail, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_all().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
         let acks = tx.acknowledgements(entry).await?;
@@ -1229,9 +1310,9 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), &actor, entry).await?;
+        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        enforce(policy::write_patient(&actor, &loaded.scope))?;
+        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
         if row.kind != EntryKind::Urgent.code() {
             return Err(ValidationError::new("kind", "not_urgent").into());
         }
@@ -1308,7 +1389,9 @@ pub(crate) fn readable_caseload<'a>(
             municipality_id: MunicipalityId(row.municipality_id),
             created_by: AccountId(row.created_by),
             consent,
-            active_members: vec![actor.account_id],
+            // The caseload holds the reader's own memberships: being a member
+            // is all `read_patient` asks of the team.
+            team: vec![TeamSeat { account_id: actor.account_id, role: TeamRole::Other, profession: Profession::Other }],
             emergency_access: vec![],
         };
         policy::read_patient(actor, &scope).is_allowed().then_some((row, consent))
@@ -1399,6 +1482,7 @@ fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {
             team_role: TeamRole::parse(&m.team_role).ok(),
             active: m.left_at.is_none(),
             is_me: m.account_id == me,
+            removable: false,
             facility_name: m.facility_name.clone(),
             phone: m.facility_phone.clone().filter(|p| !p.is_empty()),
         })
@@ -1431,7 +1515,7 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         tx.changes_timeline_of(patient);
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let now = self.now();
         tx.insert_acp(&AcpRow {
             id: Uuid::now_v7(),
@@ -1476,7 +1560,7 @@ impl App {
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
@@ -1510,7 +1594,7 @@ impl App {
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
         let mut row = loaded.row.clone();
@@ -1564,7 +1648,7 @@ impl App {
         let start = from.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let end = (to + time::Duration::days(1)).midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let audiences = loaded.filter_for(me);
@@ -1789,10 +1873,10 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(String, String, Vec<u8>), AppError> {
         session.require_scope("DocumentReference", tsunagu_domain::interop::Access::Read)?;
-        let actor = session.actor()?;
+        session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (_, loaded) = self.readable_entry(tx.as_mut(), &actor, row.entry_id).await?;
+        let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, row.entry_id).await?;
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });
@@ -1841,7 +1925,13 @@ impl App {
         let new = tsunagu_domain::account::NewAccount::parse(login, &name, "", "", "family", &[])?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        enforce(policy::act_for_team(&actor, &loaded.scope, loaded.is_family(actor.account_id.0)))?;
+        self.decide(
+            policy::change_team(&actor, &loaded.scope, &TeamChange::InviteFamily),
+            &loaded,
+            session,
+            meta,
+            "change_team",
+        )?;
         let now = self.now();
         let row = crate::accounts::invited_account_row(Some(MunicipalityId(loaded.row.municipality_id)), &new, now);
         tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;
@@ -1886,7 +1976,7 @@ impl App {
         session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        enforce(policy::read_patient(&actor, &loaded.scope))?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let chain = tsunagu_domain::audit::chain_of(Some(loaded.scope.municipality_id));
         let events = tx.audit_events_for_target(chain, patient, 500).await?;

@@ -1,6 +1,7 @@
 //! Signing in and out: password, then a TOTP code (or a recovery code), with
 //! sessions kept in the database so several instances can serve one installation.
 
+use crate::api_tokens::end_api_tokens;
 use crate::credentials::{self, digest};
 use crate::session_cache::Known;
 use crate::views::{AccountView, MembershipView};
@@ -10,6 +11,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::account::{AccountStatus, LoginId, NewPassword};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::{AccountId, FacilityId};
+use tsunagu_domain::interop::TokenRevocation;
 use tsunagu_domain::policy::Actor;
 use tsunagu_store::{AccountRow, SessionRow, StoreTx};
 
@@ -108,8 +110,20 @@ pub struct Enrolment {
     pub otpauth_uri: String,
 }
 
+/// The per-account throttling key: the login id as sign-in reads it (full
+/// width folded, lower case), so that no spelling of a login escapes its lock.
 fn account_key(login: &str) -> String {
-    format!("account:{}", login.trim().to_lowercase())
+    match LoginId::parse(login) {
+        Ok(id) => format!("account:{}", id.as_str()),
+        // No account has such an id; its attempts still count, under one spelling.
+        Err(_) => format!("account:{}", tsunagu_domain::text::fold_full_width_ascii(login.trim()).to_lowercase()),
+    }
+}
+
+/// Wrong second-factor codes count under a key of their own, which a correct
+/// password does not clear: only a completed sign-in does.
+fn second_factor_key(login: &str) -> String {
+    format!("second_factor:{}", account_key(login))
 }
 
 fn address_key(meta: &RequestMeta) -> String {
@@ -135,8 +149,11 @@ impl App {
     async fn throttled(&self, tx: &mut dyn StoreTx, login: &str, meta: &RequestMeta) -> Result<bool, AppError> {
         let since = self.now() - self.settings.throttle_window;
         let by_account = tx.sign_in_failures_since(&account_key(login), since).await?;
+        let by_code = tx.sign_in_failures_since(&second_factor_key(login), since).await?;
         let by_address = tx.sign_in_failures_since(&address_key(meta), since).await?;
-        Ok(by_account >= self.settings.max_failures_per_account || by_address >= self.settings.max_failures_per_address)
+        Ok(by_account >= self.settings.max_failures_per_account
+            || by_code >= self.settings.max_failures_per_account
+            || by_address >= self.settings.max_failures_per_address)
     }
 
     async fn record_failure(
@@ -148,7 +165,8 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let now = self.now();
-        tx.record_sign_in_failure(&account_key(login), now).await?;
+        let key = if action == AuditAction::SecondFactorFailed { second_factor_key(login) } else { account_key(login) };
+        tx.record_sign_in_failure(&key, now).await?;
         tx.record_sign_in_failure(&address_key(meta), now).await?;
         let label: String = login.trim().chars().filter(|c| !c.is_control()).take(64).collect();
         let actor = AuditActor { account_id: account.map(|a| AccountId(a.id)), label: &label, meta };
@@ -374,6 +392,7 @@ impl App {
             .await?;
         }
         tx.clear_sign_in_failures(&account_key(&account.login_id)).await?;
+        tx.clear_sign_in_failures(&second_factor_key(&account.login_id)).await?;
         let signed_in = self.promote(tx.as_mut(), &row, &account, method, meta).await?;
         tx.commit().await?;
         self.sessions_changed().await;
@@ -479,15 +498,18 @@ impl App {
     /// Ends every session of the account, on every device.
     pub async fn sign_out_everywhere(&self, session: &Session, meta: &RequestMeta) -> Result<u64, AppError> {
         let mut tx = self.begin().await?;
-        let ended = tx.delete_sessions_of_account(session.account.id.0).await?;
+        let now = self.now();
+        let me = session.account.id.0;
+        let ended = tx.delete_sessions_of_account(me).await?;
+        let tokens = end_api_tokens(tx.as_mut(), me, Some(me), now, TokenRevocation::SignedOutEverywhere).await?;
         tx.append_audit(&audit_record(
-            self.now(),
+            now,
             session.account.municipality_id,
             &session.audit_actor(meta),
             AuditAction::SignOutEverywhere,
             "account",
-            Some(session.account.id.0),
-            json!({ "sessions": ended }),
+            Some(me),
+            json!({ "sessions": ended, "api_tokens_revoked": tokens }),
         ))
         .await?;
         tx.commit().await?;
@@ -528,6 +550,7 @@ impl App {
         if let Some(this) = this {
             tx.insert_session(&this).await?;
         }
+        let tokens = end_api_tokens(tx.as_mut(), row.id, Some(row.id), now, TokenRevocation::PasswordChanged).await?;
         tx.append_audit(&audit_record(
             now,
             session.account.municipality_id,
@@ -535,7 +558,7 @@ impl App {
             AuditAction::PasswordChanged,
             "account",
             Some(row.id),
-            json!({}),
+            json!({ "api_tokens_revoked": tokens }),
         ))
         .await?;
         tx.commit().await?;

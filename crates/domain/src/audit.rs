@@ -53,6 +53,7 @@ coded_enum!(
         EmailNotificationsChanged = "email_notifications_changed", "メール通知の設定を変更", "Changed e-mail notifications";
         SyntheticDataGenerated = "synthetic_data_generated", "合成データを生成", "Generated synthetic data";
         BreakGlassRefused = "break_glass_refused", "緊急閲覧の照会（該当なし）", "Break-glass lookup without a match";
+        AccessRefused = "access_refused", "アクセスを拒否", "Refused access";
         PhysicianGroupCreated = "physician_group_created", "医師グループを作成", "Created a physician group";
         PhysicianGroupChanged = "physician_group_changed", "医師グループのメンバーを変更", "Changed a physician group's members";
         RosterChanged = "roster_changed", "当番表を変更", "Changed an on-call roster";

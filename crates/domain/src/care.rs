@@ -1,5 +1,6 @@
 //! The care team around one patient and what they post to its timeline.
 
+use crate::account::Profession;
 use crate::{ValidationError, coded_enum, text};
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,41 @@ coded_enum!(
 impl TeamRole {
     pub fn is_physician(self) -> bool {
         matches!(self, TeamRole::PrimaryPhysician | TeamRole::BackupPhysician)
+    }
+
+    /// Whether someone of `profession` may hold this role. The role decides
+    /// what a member reads (physicians-only entries follow the physician
+    /// roles), so it must be the person's own: physician roles for
+    /// physicians, each professional role for its professions, the family
+    /// role for family accounts only and no professional role for them.
+    pub fn fits(self, profession: Profession) -> bool {
+        use Profession as P;
+        match self {
+            TeamRole::PrimaryPhysician | TeamRole::BackupPhysician => profession == P::Physician,
+            TeamRole::VisitingNurse => matches!(profession, P::Nurse | P::AssistantNurse | P::PublicHealthNurse),
+            TeamRole::CareManager => profession == P::CareManager,
+            TeamRole::Pharmacist => profession == P::Pharmacist,
+            TeamRole::Dentist => profession == P::Dentist,
+            TeamRole::DentalHygienist => profession == P::DentalHygienist,
+            TeamRole::Rehabilitation => {
+                matches!(profession, P::PhysicalTherapist | P::OccupationalTherapist | P::SpeechTherapist)
+            }
+            TeamRole::Dietitian => profession == P::Dietitian,
+            TeamRole::HomeHelper => matches!(profession, P::HomeHelper | P::CareWorker),
+            TeamRole::MedicalSocialWorker => matches!(profession, P::MedicalSocialWorker | P::SocialWorker),
+            // 地域包括支援センター: 保健師, 社会福祉士, 主任ケアマネジャー, nurses and the city's staff.
+            TeamRole::CommunitySupport => matches!(
+                profession,
+                P::PublicHealthNurse | P::Nurse | P::SocialWorker | P::CareManager | P::MunicipalOfficer
+            ),
+            TeamRole::Family => profession == P::Family,
+            TeamRole::Other => profession != P::Family,
+        }
+    }
+
+    /// The roles someone of `profession` may hold, in the catalogue's order (for the form).
+    pub fn fitting(profession: Profession) -> impl Iterator<Item = TeamRole> {
+        TeamRole::ALL.iter().copied().filter(move |r| *r != TeamRole::Family && r.fits(profession))
     }
 }
 
@@ -246,6 +282,30 @@ pub fn mentions(body: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_team_role_fits_only_its_professions() {
+        use crate::account::Profession as P;
+        assert!(TeamRole::PrimaryPhysician.fits(P::Physician));
+        for p in [P::Nurse, P::Pharmacist, P::CareManager, P::Dentist, P::Family, P::Other] {
+            assert!(!TeamRole::PrimaryPhysician.fits(p), "{p:?} as primary physician");
+            assert!(!TeamRole::BackupPhysician.fits(p), "{p:?} as backup physician");
+        }
+        assert!(TeamRole::VisitingNurse.fits(P::Nurse));
+        assert!(!TeamRole::VisitingNurse.fits(P::CareWorker));
+        assert!(TeamRole::CareManager.fits(P::CareManager));
+        assert!(!TeamRole::CareManager.fits(P::Nurse));
+        assert!(TeamRole::Family.fits(P::Family));
+        // A family account holds no professional role, whatever it is.
+        for role in TeamRole::ALL.iter().filter(|r| **r != TeamRole::Family) {
+            assert!(!role.fits(P::Family), "family as {role:?}");
+        }
+        // Every profession but family fits some role, so anyone can be added.
+        for p in P::ALL.iter().filter(|p| **p != P::Family) {
+            assert!(TeamRole::fitting(*p).next().is_some(), "{p:?} fits no role");
+            assert!(TeamRole::fitting(*p).all(|r| r != TeamRole::Family && !(r.is_physician() && *p != P::Physician)));
+        }
+    }
 
     #[test]
     fn plausible_vitals_pass_and_read_well() {

@@ -3,8 +3,21 @@
 //! token, and how tsunagu's vital signs are coded for others (LOINC and UCUM,
 //! as JP Core's vital-sign profiles ask).
 
-use crate::ValidationError;
 use crate::care::{VitalSigns, VitalsForm};
+use crate::{ValidationError, coded_enum};
+
+coded_enum!(
+    /// Why an API token stopped working before its expiry. Every way the
+    /// account's credentials end ends its tokens too: a token never outlives
+    /// the credentials that made it.
+    TokenRevocation {
+        Owner = "owner", "本人が失効", "Revoked by its owner";
+        SignedOutEverywhere = "signed_out_everywhere", "すべての端末からサインアウトしたため", "Signed out everywhere";
+        PasswordChanged = "password_changed", "パスワードを変更したため", "Password changed";
+        CredentialsReissued = "credentials_reissued", "ID・パスワードが再発行されたため", "Credentials reissued";
+        AccountDisabled = "account_disabled", "アカウントが停止されたため", "Account disabled";
+    }
+);
 
 /// The FHIR resource types a token's scope may name.
 pub const SCOPED_RESOURCES: &[&str] = &[

@@ -2,7 +2,8 @@
 //! about to a decision. The app layer calls these once per use case; nothing
 //! else decides access.
 
-use crate::account::Role;
+use crate::account::{Profession, Role};
+use crate::care::TeamRole;
 use crate::ids::{AccountId, FacilityId, MunicipalityId};
 
 /// Who is asking, as established by a fully signed-in session.
@@ -39,7 +40,13 @@ pub struct AccountScope {
     pub account_id: AccountId,
     pub municipality_id: Option<MunicipalityId>,
     pub roles: Vec<Role>,
+    /// Every facility where the account works.
     pub facilities: Vec<FacilityId>,
+    /// The facilities the account answers to: its main practice (its first
+    /// membership) and every facility it administers. Whoever manages the
+    /// account's credentials must run all of them, so that a second, plain
+    /// membership elsewhere gives that facility's admin no hold on it.
+    pub anchors: Vec<FacilityId>,
 }
 
 impl Actor {
@@ -149,9 +156,44 @@ pub fn manage_account(actor: &Actor, target: &AccountScope) -> Decision {
     } else if actor.has(Role::Coordinator) {
         only_staff_roles(&target.roles)
     } else {
-        only_staff_roles(&target.roles) && target.facilities.iter().any(|f| actor.admin_of.contains(f))
+        only_staff_roles(&target.roles) && admin_of_all(actor, &target.anchors)
     };
     scoped(actor, municipality, allowed)
+}
+
+/// A facility admin holds an account only through every facility it answers to.
+fn admin_of_all(actor: &Actor, anchors: &[FacilityId]) -> bool {
+    !anchors.is_empty() && anchors.iter().all(|f| actor.admin_of.contains(f))
+}
+
+/// Seeing an account in the admin pages (name, memberships): whoever manages
+/// it, and the admins of any facility where it works.
+pub fn view_account(actor: &Actor, target: &AccountScope) -> Decision {
+    match manage_account(actor, target) {
+        Decision::Deny
+            if actor.account_id != target.account_id
+                && only_staff_roles(&target.roles)
+                && target.facilities.iter().any(|f| actor.admin_of.contains(f)) =>
+        {
+            Decision::Allow
+        }
+        other => other,
+    }
+}
+
+/// Ending an account's membership of `facility`: the municipality's runners,
+/// or an admin of that facility, who must also hold the account
+/// ([`manage_account`]) when the membership is one it answers to.
+pub fn remove_membership(actor: &Actor, target: &AccountScope, facility: FacilityId) -> Decision {
+    let decision = view_account(actor, target);
+    if decision != Decision::Allow {
+        return decision;
+    }
+    let runner = actor.is_operator() || target.municipality_id.is_some_and(|m| actor.runs(m));
+    let allowed = runner
+        || (actor.admin_of.contains(&facility)
+            && (!target.anchors.contains(&facility) || manage_account(actor, target).is_allowed()));
+    if allowed { Decision::Allow } else { Decision::Deny }
 }
 
 /// Seeing the list of accounts of a municipality (or of one's own facilities).
@@ -181,16 +223,50 @@ impl ConsentState {
     }
 }
 
+/// An active member of a care team, as the policy sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamSeat {
+    pub account_id: AccountId,
+    pub role: TeamRole,
+    pub profession: Profession,
+}
+
+impl TeamSeat {
+    /// Family accounts and family roles never act for the team.
+    pub fn is_family(&self) -> bool {
+        self.role == TeamRole::Family || self.profession == Profession::Family
+    }
+}
+
 /// What the policy needs to know about a patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientScope {
     pub municipality_id: MunicipalityId,
     pub created_by: AccountId,
     pub consent: ConsentState,
-    /// Accounts that are active members of the care team now.
-    pub active_members: Vec<AccountId>,
+    /// The active members of the care team now, with their roles.
+    pub team: Vec<TeamSeat>,
     /// Clinicians outside the team holding an unexpired break-glass grant.
     pub emergency_access: Vec<AccountId>,
+}
+
+impl PatientScope {
+    pub fn seat_of(&self, account: AccountId) -> Option<&TeamSeat> {
+        self.team.iter().find(|s| s.account_id == account)
+    }
+
+    pub fn is_member(&self, account: AccountId) -> bool {
+        self.seat_of(account).is_some()
+    }
+
+    /// A member in a physician role (which only physicians hold: [`TeamRole::fits`]).
+    pub fn is_team_physician(&self, account: AccountId) -> bool {
+        self.seat_of(account).is_some_and(|s| s.role.is_physician())
+    }
+
+    fn is_family(&self, account: AccountId) -> bool {
+        self.seat_of(account).is_some_and(TeamSeat::is_family)
+    }
 }
 
 /// Registering a patient: any professional of the municipality (not an installation operator).
@@ -237,7 +313,7 @@ pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
     if !actor.in_municipality(patient.municipality_id) {
         return Decision::Hidden;
     }
-    let member = patient.active_members.contains(&actor.account_id);
+    let member = patient.is_member(actor.account_id);
     let allowed = (member
         && match patient.consent {
             ConsentState::Pending => patient.created_by == actor.account_id,
@@ -247,13 +323,80 @@ pub fn read_patient(actor: &Actor, patient: &PatientScope) -> Decision {
     if allowed { Decision::Allow } else { Decision::Hidden }
 }
 
-/// Acting for the team (changing the team, recording consent, the care plan or
-/// the patient's status, inviting family): members who are not family.
-pub fn act_for_team(actor: &Actor, patient: &PatientScope, is_family: bool) -> Decision {
+/// Acting for the team (withdrawing consent, the care plan, the patient's
+/// status, the backup hospital, raising an urgent request): active members
+/// who are not family, while consent is in force. An emergency grant reads
+/// and posts, nothing more (invariant 1).
+pub fn act_for_team(actor: &Actor, patient: &PatientScope) -> Decision {
     match write_patient(actor, patient) {
-        Decision::Allow if is_family => Decision::Deny,
+        Decision::Allow if !patient.is_member(actor.account_id) || patient.is_family(actor.account_id) => {
+            Decision::Deny
+        }
         other => other,
     }
+}
+
+/// Reading what is for the professionals only (urgent requests with the
+/// physicians' numbers, who answers now): whoever reads the record, except family.
+pub fn read_team_only(actor: &Actor, patient: &PatientScope) -> Decision {
+    match read_patient(actor, patient) {
+        Decision::Allow if patient.is_family(actor.account_id) => Decision::Deny,
+        other => other,
+    }
+}
+
+/// A change to a care team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TeamChange {
+    /// Adding a colleague of `profession` in `role`.
+    Add { role: TeamRole, profession: Profession },
+    /// Giving a member (working at `facilities`) another role.
+    ChangeRole { member: AccountId, facilities: Vec<FacilityId>, role: TeamRole, profession: Profession },
+    /// Ending another member's membership (they work at `facilities`).
+    Remove { member: AccountId, facilities: Vec<FacilityId> },
+    /// Ending one's own membership.
+    Leave,
+    /// Inviting a family member.
+    InviteFamily,
+}
+
+/// Who may change a care team (docs/security.md, "Care teams"): active
+/// professional members while consent is in force — never family, never an
+/// emergency grant. Anyone of them adds a colleague in a role that fits the
+/// colleague's profession, and leaves. Removing or re-roling someone else, and
+/// inviting family, is for the primary physician, the care manager, the
+/// coordination centre, or (for a member) an admin of the member's facility.
+pub fn change_team(actor: &Actor, patient: &PatientScope, change: &TeamChange) -> Decision {
+    match write_patient(actor, patient) {
+        Decision::Allow => {}
+        other => return other,
+    }
+    let Some(seat) = patient.seat_of(actor.account_id) else {
+        return Decision::Deny;
+    };
+    if seat.is_family() {
+        return Decision::Deny;
+    }
+    let leads = |facilities: &[FacilityId]| {
+        matches!(seat.role, TeamRole::PrimaryPhysician | TeamRole::CareManager)
+            || actor.has(Role::Coordinator)
+            || facilities.iter().any(|f| actor.admin_of.contains(f))
+    };
+    let allowed = match change {
+        TeamChange::Add { role, profession } => *role != TeamRole::Family && role.fits(*profession),
+        TeamChange::ChangeRole { member, facilities, role, profession } => {
+            *role != TeamRole::Family
+                && role.fits(*profession)
+                && patient.seat_of(*member).is_some_and(|m| !m.is_family())
+                && leads(facilities)
+        }
+        TeamChange::Remove { member, facilities } => {
+            *member == actor.account_id || (patient.is_member(*member) && leads(facilities))
+        }
+        TeamChange::Leave => true,
+        TeamChange::InviteFamily => leads(&[]),
+    };
+    if allowed { Decision::Allow } else { Decision::Deny }
 }
 
 /// Professions that may open a record by break-glass: those who treat.
@@ -279,7 +422,9 @@ pub fn write_patient(actor: &Actor, patient: &PatientScope) -> Decision {
 pub fn record_consent(actor: &Actor, patient: &PatientScope) -> Decision {
     match read_patient(actor, patient) {
         Decision::Allow
-            if patient.consent != ConsentState::Active && patient.active_members.contains(&actor.account_id) =>
+            if patient.consent != ConsentState::Active
+                && patient.is_member(actor.account_id)
+                && !patient.is_family(actor.account_id) =>
         {
             Decision::Allow
         }
@@ -344,11 +489,12 @@ impl RequestScope {
     }
 }
 
-/// Reading an urgent request (with the patient summary it carries): the team,
-/// and — while it is active — the physicians and hospital staff it called
-/// (invariant 1: the backup hospital on an escalation; every read is audited).
+/// Reading an urgent request (with the patient summary it carries): the team
+/// but its family members, and — while it is active — the physicians and
+/// hospital staff it called (invariant 1: the backup hospital on an
+/// escalation; every read is audited).
 pub fn read_urgent_request(actor: &Actor, request: &RequestScope) -> Decision {
-    match read_patient(actor, &request.patient) {
+    match read_team_only(actor, &request.patient) {
         Decision::Allow => Decision::Allow,
         _ if actor.in_municipality(request.patient.municipality_id) && request.called(actor) => Decision::Allow,
         other => other,
@@ -356,15 +502,17 @@ pub fn read_urgent_request(actor: &Actor, request: &RequestScope) -> Decision {
 }
 
 /// Raising an urgent request: members who are not family, while consent is in force.
-pub fn raise_urgent_request(actor: &Actor, patient: &PatientScope, is_family: bool) -> Decision {
-    act_for_team(actor, patient, is_family)
+pub fn raise_urgent_request(actor: &Actor, patient: &PatientScope) -> Decision {
+    act_for_team(actor, patient)
 }
 
 /// "I'll take it": a physician the escalation called, or a physician of the team.
-pub fn acknowledge_urgent_request(actor: &Actor, request: &RequestScope, is_team_physician: bool) -> Decision {
+pub fn acknowledge_urgent_request(actor: &Actor, request: &RequestScope) -> Decision {
     match read_urgent_request(actor, request) {
         Decision::Allow
-            if request.active && (request.called_physicians.contains(&actor.account_id) || is_team_physician) =>
+            if request.active
+                && (request.called_physicians.contains(&actor.account_id)
+                    || request.patient.is_team_physician(actor.account_id)) =>
         {
             Decision::Allow
         }
@@ -384,14 +532,14 @@ pub fn answer_as_hospital(actor: &Actor, request: &RequestScope) -> Decision {
 
 /// Recording the outcome, or asking the hospitals at once: members of the team
 /// who are not family, and the physicians the escalation called.
-pub fn act_on_urgent_request(actor: &Actor, request: &RequestScope, is_family: bool) -> Decision {
+pub fn act_on_urgent_request(actor: &Actor, request: &RequestScope) -> Decision {
     if !request.active {
         return match read_urgent_request(actor, request) {
             Decision::Allow => Decision::Deny,
             other => other,
         };
     }
-    match act_for_team(actor, &request.patient, is_family) {
+    match act_for_team(actor, &request.patient) {
         Decision::Allow => Decision::Allow,
         _ if request.called_physicians.contains(&actor.account_id)
             && actor.in_municipality(request.patient.municipality_id) =>
@@ -426,6 +574,7 @@ mod tests {
             municipality_id: Some(municipality),
             roles: roles.to_vec(),
             facilities: facilities.to_vec(),
+            anchors: facilities.iter().take(1).copied().collect(),
         }
     }
 
@@ -526,6 +675,7 @@ mod tests {
             municipality_id: Some(kashiwa),
             roles: admin.roles.clone(),
             facilities: vec![],
+            anchors: vec![],
         };
         assert_eq!(manage_account(&admin, &me), Decision::Deny);
     }
@@ -550,9 +700,13 @@ mod tests {
             municipality_id: municipality,
             created_by: creator,
             consent,
-            active_members: members,
+            team: members.into_iter().map(|a| seat(a, TeamRole::VisitingNurse, Profession::Nurse)).collect(),
             emergency_access: vec![],
         }
+    }
+
+    fn seat(account_id: AccountId, role: TeamRole, profession: Profession) -> TeamSeat {
+        TeamSeat { account_id, role, profession }
     }
 
     #[test]
@@ -619,12 +773,15 @@ mod tests {
         assert_eq!(answer_as_hospital(&ward, &request), Decision::Allow);
         assert_eq!(read_urgent_request(&other_ward, &request), Decision::Hidden);
         assert_eq!(answer_as_hospital(&nurse, &request), Decision::Deny, "the team does not answer for a hospital");
-        assert_eq!(act_on_urgent_request(&nurse, &request, false), Decision::Allow);
-        assert_eq!(act_on_urgent_request(&nurse, &request, true), Decision::Deny, "family do not close requests");
+        assert_eq!(act_on_urgent_request(&nurse, &request), Decision::Allow);
+        let family = actor(kashiwa, &[Role::Professional]);
+        request.patient.team.push(seat(family.account_id, TeamRole::Family, Profession::Family));
+        assert_eq!(act_on_urgent_request(&family, &request), Decision::Deny, "family do not close requests");
+        assert_eq!(read_urgent_request(&family, &request), Decision::Deny, "urgent requests are the professionals'");
         request.active = false;
         assert_eq!(read_urgent_request(&ward, &request), Decision::Hidden, "access ends with the request");
         assert_eq!(read_urgent_request(&nurse, &request), Decision::Allow);
-        assert_eq!(act_on_urgent_request(&nurse, &request, false), Decision::Deny);
+        assert_eq!(act_on_urgent_request(&nurse, &request), Decision::Deny);
     }
 
     #[test]
@@ -640,10 +797,10 @@ mod tests {
             called_hospitals: vec![],
             active: true,
         };
-        assert_eq!(acknowledge_urgent_request(&on_call, &request, false), Decision::Allow);
-        assert_eq!(acknowledge_urgent_request(&nurse, &request, false), Decision::Deny, "a nurse does not take it");
-        assert_eq!(acknowledge_urgent_request(&stranger, &request, false), Decision::Hidden);
-        assert_eq!(act_on_urgent_request(&stranger, &request, false), Decision::Hidden);
+        assert_eq!(acknowledge_urgent_request(&on_call, &request), Decision::Allow);
+        assert_eq!(acknowledge_urgent_request(&nurse, &request), Decision::Deny, "a nurse does not take it");
+        assert_eq!(acknowledge_urgent_request(&stranger, &request), Decision::Hidden);
+        assert_eq!(act_on_urgent_request(&stranger, &request), Decision::Hidden);
         let elsewhere = Actor { account_id: on_call.account_id, ..actor(MunicipalityId::new(), &[Role::Professional]) };
         assert_eq!(read_urgent_request(&elsewhere, &request), Decision::Hidden);
     }
@@ -671,6 +828,123 @@ mod tests {
         let ward = Actor { member_of: vec![hospital], ..actor(kashiwa, &[Role::Professional]) };
         assert_eq!(update_backup_beds(&ward, kashiwa, hospital), Decision::Allow);
         assert_eq!(update_backup_beds(&doctor, kashiwa, hospital), Decision::Deny);
+    }
+
+    #[test]
+    fn an_emergency_grant_reads_and_posts_and_does_nothing_else() {
+        let kashiwa = MunicipalityId::new();
+        let doctor = actor(kashiwa, &[Role::Professional]);
+        let covering = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
+        let mut p = patient(kashiwa, doctor.account_id, ConsentState::Active, vec![]);
+        p.team.push(seat(doctor.account_id, TeamRole::PrimaryPhysician, Profession::Physician));
+        p.emergency_access = vec![covering.account_id];
+        assert_eq!(read_patient(&covering, &p), Decision::Allow);
+        assert_eq!(write_patient(&covering, &p), Decision::Allow);
+        assert_eq!(act_for_team(&covering, &p), Decision::Deny);
+        for change in [
+            TeamChange::Add { role: TeamRole::PrimaryPhysician, profession: Profession::Physician },
+            TeamChange::Add { role: TeamRole::VisitingNurse, profession: Profession::Nurse },
+            TeamChange::Remove { member: doctor.account_id, facilities: vec![] },
+            TeamChange::InviteFamily,
+            TeamChange::Leave,
+        ] {
+            assert_eq!(change_team(&covering, &p, &change), Decision::Deny, "{change:?}");
+        }
+        let p = PatientScope { consent: ConsentState::Withdrawn, ..p };
+        assert_eq!(record_consent(&covering, &p), Decision::Deny);
+    }
+
+    #[test]
+    fn team_roles_fit_the_person_and_only_the_leads_remove_or_invite() {
+        let kashiwa = MunicipalityId::new();
+        let (doctor, nurse, pharmacist, care_manager, relative) = (
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+        );
+        let mut p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![]);
+        p.team = vec![
+            seat(doctor.account_id, TeamRole::PrimaryPhysician, Profession::Physician),
+            seat(nurse.account_id, TeamRole::VisitingNurse, Profession::Nurse),
+            seat(pharmacist.account_id, TeamRole::Pharmacist, Profession::Pharmacist),
+            seat(care_manager.account_id, TeamRole::CareManager, Profession::CareManager),
+            seat(relative.account_id, TeamRole::Family, Profession::Family),
+        ];
+        let as_physician = |profession| TeamChange::Add { role: TeamRole::BackupPhysician, profession };
+        assert_eq!(change_team(&pharmacist, &p, &as_physician(Profession::CareManager)), Decision::Deny);
+        assert_eq!(change_team(&nurse, &p, &as_physician(Profession::Nurse)), Decision::Deny);
+        assert_eq!(change_team(&nurse, &p, &as_physician(Profession::Physician)), Decision::Allow);
+        let nurse_as_family = TeamChange::Add { role: TeamRole::Family, profession: Profession::Family };
+        assert_eq!(change_team(&doctor, &p, &nurse_as_family), Decision::Deny, "family come by invitation");
+        let family_as_nurse = TeamChange::Add { role: TeamRole::VisitingNurse, profession: Profession::Family };
+        assert_eq!(change_team(&doctor, &p, &family_as_nurse), Decision::Deny);
+        let any_add = TeamChange::Add { role: TeamRole::VisitingNurse, profession: Profession::Nurse };
+        assert_eq!(change_team(&relative, &p, &any_add), Decision::Deny, "family never change the team");
+        assert_eq!(change_team(&relative, &p, &TeamChange::Leave), Decision::Deny);
+        let remove_pharmacist = TeamChange::Remove { member: pharmacist.account_id, facilities: vec![] };
+        assert_eq!(change_team(&nurse, &p, &remove_pharmacist), Decision::Deny);
+        assert_eq!(change_team(&doctor, &p, &remove_pharmacist), Decision::Allow);
+        assert_eq!(change_team(&care_manager, &p, &remove_pharmacist), Decision::Allow);
+        let leave = TeamChange::Remove { member: pharmacist.account_id, facilities: vec![] };
+        assert_eq!(change_team(&pharmacist, &p, &leave), Decision::Allow, "anyone leaves");
+        assert_eq!(change_team(&nurse, &p, &TeamChange::InviteFamily), Decision::Deny);
+        assert_eq!(change_team(&doctor, &p, &TeamChange::InviteFamily), Decision::Allow);
+        // The member's own facility admin, and the coordination centre, on the team.
+        let pharmacy = FacilityId::new();
+        let mut owner = actor(kashiwa, &[Role::Professional, Role::FacilityAdmin]);
+        owner.admin_of = vec![pharmacy];
+        let coordinator = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
+        p.team.push(seat(owner.account_id, TeamRole::Pharmacist, Profession::Pharmacist));
+        p.team.push(seat(coordinator.account_id, TeamRole::Other, Profession::SocialWorker));
+        let remove_at = |facilities| TeamChange::Remove { member: pharmacist.account_id, facilities };
+        assert_eq!(change_team(&owner, &p, &remove_at(vec![pharmacy])), Decision::Allow);
+        assert_eq!(change_team(&owner, &p, &remove_at(vec![FacilityId::new()])), Decision::Deny);
+        assert_eq!(change_team(&coordinator, &p, &remove_at(vec![])), Decision::Allow);
+        let promote = |role, profession| TeamChange::ChangeRole {
+            member: nurse.account_id,
+            facilities: vec![],
+            role,
+            profession,
+        };
+        assert_eq!(change_team(&doctor, &p, &promote(TeamRole::PrimaryPhysician, Profession::Nurse)), Decision::Deny);
+        assert_eq!(change_team(&nurse, &p, &promote(TeamRole::CommunitySupport, Profession::Nurse)), Decision::Deny);
+        assert_eq!(change_team(&doctor, &p, &promote(TeamRole::CommunitySupport, Profession::Nurse)), Decision::Allow);
+        // Someone who is not on the team, coordinator or not, changes nothing.
+        let outsider = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
+        assert_eq!(change_team(&outsider, &p, &TeamChange::InviteFamily), Decision::Hidden);
+    }
+
+    #[test]
+    fn a_second_membership_gives_its_facility_no_hold_on_the_account() {
+        let kashiwa = MunicipalityId::new();
+        let (main, second) = (FacilityId::new(), FacilityId::new());
+        let mut second_admin = actor(kashiwa, &[Role::Professional, Role::FacilityAdmin]);
+        second_admin.admin_of = vec![second];
+        let mut main_admin = actor(kashiwa, &[Role::Professional, Role::FacilityAdmin]);
+        main_admin.admin_of = vec![main];
+        let nurse = AccountScope {
+            account_id: AccountId::new(),
+            municipality_id: Some(kashiwa),
+            roles: vec![Role::Professional],
+            facilities: vec![main, second],
+            anchors: vec![main],
+        };
+        assert_eq!(manage_account(&second_admin, &nurse), Decision::Deny, "no reissue or disabling");
+        assert_eq!(view_account(&second_admin, &nurse), Decision::Allow);
+        assert_eq!(remove_membership(&second_admin, &nurse, second), Decision::Allow, "their own membership");
+        assert_eq!(remove_membership(&second_admin, &nurse, main), Decision::Deny);
+        assert_eq!(manage_account(&main_admin, &nurse), Decision::Allow);
+        assert_eq!(remove_membership(&main_admin, &nurse, second), Decision::Deny, "not their facility");
+        assert_eq!(remove_membership(&main_admin, &nurse, main), Decision::Allow);
+        // An admin of two facilities answers to both.
+        let owner =
+            AccountScope { roles: vec![Role::Professional, Role::FacilityAdmin], anchors: vec![main, second], ..nurse };
+        assert_eq!(manage_account(&main_admin, &owner), Decision::Deny);
+        let coordinator = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
+        assert_eq!(manage_account(&coordinator, &owner), Decision::Allow);
+        assert_eq!(remove_membership(&coordinator, &owner, second), Decision::Allow);
     }
 
     fn any_role() -> impl Strategy<Value = Role> {

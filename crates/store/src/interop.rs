@@ -18,6 +18,8 @@ pub struct ApiTokenRow {
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
     pub revoked_by: Option<Uuid>,
+    /// A `TokenRevocation` code.
+    pub revoked_reason: Option<String>,
 }
 
 #[async_trait]
@@ -34,6 +36,14 @@ pub trait InteropTx: Send {
         by: Uuid,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Revokes every live token of the account; the names of those it revoked.
+    async fn revoke_api_tokens_of_account(
+        &mut self,
+        account_id: Uuid,
+        by: Option<Uuid>,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<Vec<String>, StoreError>;
     /// Records the identifier another system gave an entry; a taken one is a conflict.
     async fn insert_entry_identifier(
         &mut self,
@@ -67,7 +77,7 @@ macro_rules! impl_interop_tx {
             async fn insert_api_token(&mut self, t: &$crate::ApiTokenRow) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO api_tokens (id, account_id, name, scopes, token_hash, created_at, expires_at, \
-                     revoked_at, revoked_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     revoked_at, revoked_by, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(t.id)
                 .bind(t.account_id)
@@ -78,6 +88,7 @@ macro_rules! impl_interop_tx {
                 .bind(t.expires_at)
                 .bind(t.revoked_at)
                 .bind(t.revoked_by)
+                .bind(&t.revoked_reason)
                 .execute(self.conn())
                 .await?;
                 Ok(())
@@ -111,7 +122,7 @@ macro_rules! impl_interop_tx {
                 at: time::OffsetDateTime,
             ) -> Result<bool, $crate::StoreError> {
                 let done = sqlx::query(
-                    "UPDATE api_tokens SET revoked_at = $4, revoked_by = $3 \
+                    "UPDATE api_tokens SET revoked_at = $4, revoked_by = $3, revoked_reason = 'owner' \
                      WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL",
                 )
                 .bind(id)
@@ -121,6 +132,26 @@ macro_rules! impl_interop_tx {
                 .execute(self.conn())
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_api_tokens_of_account(
+                &mut self,
+                account_id: uuid::Uuid,
+                by: Option<uuid::Uuid>,
+                at: time::OffsetDateTime,
+                reason: &str,
+            ) -> Result<Vec<String>, $crate::StoreError> {
+                // Expired tokens are left as they are: they ended on their own.
+                Ok(sqlx::query_scalar(
+                    "UPDATE api_tokens SET revoked_at = $2, revoked_by = $3, revoked_reason = $4 \
+                     WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING name",
+                )
+                .bind(account_id)
+                .bind(at)
+                .bind(by)
+                .bind(reason)
+                .fetch_all(self.conn())
+                .await?)
             }
 
             async fn insert_entry_identifier(

@@ -1052,6 +1052,9 @@ macro_rules! impl_store_tx {
 pub(crate) use impl_store_tx;
 
 /// An entry with its current version and how it stands for the reader (`$2`).
+/// Its reply count counts only the replies the reader may read
+/// (tsunagu_domain::care::visible_audiences in SQL: a break-glass reader, not
+/// a member, reads what the team reads).
 pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.author_id, e.reply_to, e.needs_reply, \
      e.latest_version, e.created_at, e.audience, v.body, v.vitals, v.edited_at, a.display_name AS author_name, \
      a.profession AS author_profession, \
@@ -1060,7 +1063,12 @@ pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.a
      EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $2) AS acknowledged_by_me, \
      (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count, \
      EXISTS (SELECT 1 FROM attachments f WHERE f.entry_id = e.id) AS has_attachments, \
-     (SELECT COUNT(*) FROM entries x WHERE x.reply_to = e.id) AS reply_count \
+     (SELECT COUNT(*) FROM entries x WHERE x.reply_to = e.id AND (x.author_id = $2 OR x.audience = 'family' \
+      OR (x.audience = 'team' AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.patient_id = x.patient_id \
+          AND m.account_id = $2 AND m.left_at IS NULL AND m.team_role = 'family')) \
+      OR (x.audience = 'physicians' AND EXISTS (SELECT 1 FROM team_members m WHERE m.patient_id = x.patient_id \
+          AND m.account_id = $2 AND m.left_at IS NULL AND m.team_role IN ('primary_physician', 'backup_physician'))))) \
+     AS reply_count \
      FROM entries e \
      JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
      JOIN accounts a ON a.id = e.author_id";

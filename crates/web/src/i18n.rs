@@ -798,6 +798,11 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("error.member.already_member", "すでにチームのメンバーです。", "Already a member of the team."),
     (
+        "error.team_role.does_not_fit",
+        "この役割はその方の職種に合いません（主治医・副主治医は医師のみ、各職の役割はその職種の方のみ）。",
+        "This role does not fit the person's profession (physician roles are for physicians only).",
+    ),
+    (
         "error.member.last_member",
         "最後のメンバーはチームから外れられません。先に別の方を追加してください。",
         "The last member cannot leave. Add someone else first.",

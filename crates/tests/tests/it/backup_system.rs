@@ -777,7 +777,7 @@ async fn requests_are_hidden_from_outsiders_and_family_cannot_raise_them(db: &Te
     assert_eq!(w.suzuki.get(&url).await.status, StatusCode::OK);
 
     // Family members read the record but do not raise requests.
-    let mut family = invite_family(&w.t, &mut w.nurse, &w.patient).await;
+    let mut family = invite_family(&w.t, &mut w.sato, &w.patient).await;
     let seen = family.get(&page).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains("id=\"raise-request\""), "no form offered to the family");

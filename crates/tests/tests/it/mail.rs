@@ -82,7 +82,7 @@ async fn notification_mails_carry_no_patient_data_and_respect_the_choice(db: &Te
     let mut dietitian = with_email(&t, "rd.mail", "rd.mail@example.jp").await;
     let on = dietitian.submit("/account", "/account/email-notifications", &[("email_notifications", "on")]).await;
     assert!(on.redirects_to("/account"), "{} {}", on.status, on.body);
-    add(&mut nurse, &patient, "rd.mail", "dietitian").await;
+    add(&mut nurse, &patient, "rd.mail", "pharmacist").await;
     assert_eq!(deliver(outbox.clone()).await, Delivery { sent: 1, failed: 0 }, "added to a team");
     outbox.sent.lock().unwrap().clear();
     post(&mut nurse, &patient, &[("kind", "message"), ("body", "@ph.mail @rd.mail 食事形態の相談です")]).await;

@@ -21,6 +21,23 @@ enum Role {
     Physician,
     Pharmacist,
     Family,
+    /// A physician outside the team who broke the glass (invariant 1): reads
+    /// and posts, nothing else.
+    Emergency,
+}
+
+/// A physician outside the team opens the record by break-glass; returns them signed in.
+async fn emergency_physician(t: &crate::helpers::TestApp, patient: &str) -> Client {
+    let (mut covering, _) = t.signed_in("dr.kinkyu", Some("122173"), "physician", &[], None).await;
+    let form = [
+        ("name", "柏 花子"),
+        ("birth_date", "1938-04-01"),
+        ("reason_kind", "covering_physician"),
+        ("reason", "主治医不在のため夜間の往診"),
+    ];
+    let opened = covering.submit("/break-glass", "/break-glass", &form).await;
+    assert!(opened.redirects_to(&format!("/patients/{patient}")), "{} {}", opened.status, opened.body);
+    covering
 }
 
 /// The expected status of `GET pattern` for `role`.
@@ -35,6 +52,14 @@ fn expected(role: Role, pattern: &str) -> u16 {
         "/metrics" => 404,
         // Administration is for admins only (none of these four is one).
         p if p.starts_with("/admin") => 403,
+        // Who answers now (with the on-call physicians' numbers) and urgent
+        // requests are the professionals'.
+        "/api/v1/patients/{patient}/who-answers" | "/urgent/{request}" | "/api/v1/urgent-requests/{request}"
+            if role == Family =>
+        {
+            403
+        }
+        // An emergency grant is no membership: the team's lists are not theirs.
         // Registering patients and break-glass are for professionals; break-glass
         // for clinicians only.
         "/patients/new" if role == Family => 403,
@@ -63,7 +88,7 @@ fn expected(role: Role, pattern: &str) -> u16 {
 }
 
 async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
-    let Team { t, mut nurse, doctor, .. } = team(db).await;
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
     let (pharmacist, _) = t.signed_in("ph.kobayashi", Some("122173"), "pharmacist", &[], None).await;
     let patient = register(&mut nurse, PATIENT).await;
     consent(&mut nurse, &patient).await;
@@ -73,15 +98,18 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     let vitals = post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.2")]).await;
     let visit = post(&mut nurse, &patient, &[("kind", "visit_record"), ("body", "定期訪問。変わりなし。")]).await;
     let (_, attachment) = crate::patients::post_with_photo(&mut nurse, &patient, "創部の写真").await;
-    let mut family = crate::patients::invite_family(&t, &mut nurse, &patient).await;
+    let mut family = crate::patients::invite_family(&t, &mut doctor, &patient).await;
     let for_family =
         post(&mut nurse, &patient, &[("kind", "message"), ("body", "ご家族へ"), ("audience", "family")]).await;
     assert_eq!(family.get(&format!("/entries/{for_family}")).await.status.as_u16(), 200, "what is shared with them");
+    let request = crate::backup_system::raise(&mut nurse, &patient, "urgent_visit", "発熱39度、往診を").await;
+    let emergency = emergency_physician(&t, &patient).await;
 
     let ids = [
         ("{patient}", patient.clone()),
         ("{entry}", entry.clone()),
         ("{attachment}", attachment.clone()),
+        ("{request}", request.clone()),
         ("{lang}", "ja".to_owned()),
         ("{file}", "app.css".to_owned()),
         ("{code}", "122173".to_owned()),
@@ -100,14 +128,24 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     };
     let fhir_path = |pattern: &str| crate::helpers::fhir_path(pattern, &fhir_ids);
     let mut tokens = std::collections::HashMap::new();
-    for (role, login) in [(Role::Nurse, "ns.tanaka"), (Role::Physician, "dr.sato"), (Role::Pharmacist, "ph.kobayashi")]
-    {
+    for (role, login) in [
+        (Role::Nurse, "ns.tanaka"),
+        (Role::Physician, "dr.sato"),
+        (Role::Pharmacist, "ph.kobayashi"),
+        (Role::Emergency, "dr.kinkyu"),
+    ] {
         let made = t.app.create_api_token_for(login, "matrix", "user/*.read", "30").await;
         tokens.insert(role, made.unwrap_or_else(|e| panic!("{login}: {e}")).token);
     }
-    let mut people: Vec<(Role, Client)> =
-        vec![(Role::Nurse, nurse), (Role::Physician, doctor), (Role::Pharmacist, pharmacist), (Role::Family, family)];
+    let mut people: Vec<(Role, Client)> = vec![
+        (Role::Nurse, nurse),
+        (Role::Physician, doctor),
+        (Role::Pharmacist, pharmacist),
+        (Role::Family, family),
+        (Role::Emergency, emergency),
+    ];
     let mut checked = 0;
+    let mut wrong = Vec::new();
     for (method, pattern) in tsunagu_web::routes() {
         // Routes of other kinds of ids (facilities, accounts, municipalities)
         // belong to the admin walk; sign-out would end the session mid-walk.
@@ -127,10 +165,14 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
             } else {
                 client.get(&path).await.status.as_u16()
             };
-            assert_eq!(status, expected(*role, pattern), "{role:?} GET {pattern}");
+            let want = expected(*role, pattern);
+            if status != want {
+                wrong.push(format!("{role:?} GET {pattern}: {status}, expected {want}"));
+            }
             checked += 1;
         }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked >= 80, "only {checked} answers checked");
 }
 
@@ -152,29 +194,37 @@ enum Answer {
 fn expected_write(role: Role, pattern: &str) -> Option<Answer> {
     use Answer::*;
     use Role::*;
+    // Whoever reads the record as a clinician: members and emergency grants.
     let professional = if role == Family { Refused } else { Done };
+    // Acting for the team: its professional members; an emergency grant is no membership.
+    let member = if matches!(role, Family | Emergency) { Refused } else { Done };
+    // Removing another member and inviting family: the primary physician (the
+    // care manager, the member's facility admin and the centre are not in this team).
+    let lead = if role == Physician { Done } else { Refused };
     Some(match pattern {
         // Everyone on the team writes to the timeline; family members to the
-        // team or the doctor (what they write is marked as theirs).
+        // team or the doctor (what they write is marked as theirs); an
+        // emergency grant posts too (marked as such in the audit log).
         "/patients/{patient}/entries" | "/api/v1/patients/{patient}/entries" => Done,
         // Consent is in force: recording it again is nobody's business until
         // it is withdrawn.
         "/patients/{patient}/consent" | "/api/v1/patients/{patient}/consent" => Refused,
-        // Acting for the team: professionals on it, never family.
+        // Acting for the team: professionals on it, never family, never an emergency grant.
         "/patients/{patient}/consent/withdraw"
         | "/api/v1/patients/{patient}/consent/withdrawal"
         | "/patients/{patient}/team"
         | "/api/v1/patients/{patient}/team"
-        | "/patients/{patient}/team/{membership}/remove"
-        | "/api/v1/patients/{patient}/team/{membership}/removal"
         | "/patients/{patient}/acp"
         | "/api/v1/patients/{patient}/acp"
         | "/patients/{patient}/status"
         | "/api/v1/patients/{patient}/status"
-        | "/patients/{patient}/family"
         | "/patients/{patient}/urgent-requests"
         | "/api/v1/patients/{patient}/urgent-requests"
-        | "/patients/{patient}/backup-hospital" => professional,
+        | "/patients/{patient}/backup-hospital" => member,
+        // Removing someone else, inviting family: the team's leads (docs/security.md).
+        "/patients/{patient}/team/{membership}/remove"
+        | "/api/v1/patients/{patient}/team/{membership}/removal"
+        | "/patients/{patient}/family" => lead,
         // A correction is its author's (the nurse's); the entry is not the
         // family's to see at all.
         "/entries/{entry}/correct" | "/api/v1/entries/{entry}/corrections" => {
@@ -199,7 +249,7 @@ fn expected_write(role: Role, pattern: &str) -> Option<Answer> {
         "/urgent/{request}/hospitals"
         | "/api/v1/urgent-requests/{request}/hospital-request"
         | "/urgent/{request}/outcome"
-        | "/api/v1/urgent-requests/{request}/outcome" => professional,
+        | "/api/v1/urgent-requests/{request}/outcome" => member,
         // Answering as a hospital: staff of a hospital the escalation called (none here).
         "/urgent/{request}/answer" | "/api/v1/urgent-requests/{request}/hospital-answer" => Refused,
         // The FHIR API writes with a token, which family accounts cannot have.
@@ -285,7 +335,7 @@ fn valid_body(pattern: &str, patient: &str, hospital: &str) -> String {
 }
 
 async fn every_write_answers_each_team_role_as_the_policy_says(db: &TestDb) {
-    let Team { t, mut nurse, doctor, .. } = team(db).await;
+    let Team { t, mut nurse, mut doctor, .. } = team(db).await;
     let (pharmacist, _) = t.signed_in("ph.kobayashi", Some("122173"), "pharmacist", &[], None).await;
     // Joins through the API's team route (the pages' route adds the care manager).
     t.signed_in("pt.ito", Some("122173"), "physical_therapist", &[], None).await;
@@ -302,18 +352,45 @@ async fn every_write_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
     add(&mut nurse, &patient, "ph.kobayashi", "pharmacist").await;
     let entry = post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "チーム内の急変")]).await;
-    let family = crate::patients::invite_family(&t, &mut nurse, &patient).await;
+    let family = crate::patients::invite_family(&t, &mut doctor, &patient).await;
     let request =
         crate::backup_system::raise(&mut nurse, &patient, "urgent_visit", "発熱39度、往診をお願いします").await;
+    let emergency = emergency_physician(&t, &patient).await;
     let mut tokens = std::collections::HashMap::new();
-    for (role, login) in [(Role::Nurse, "ns.tanaka"), (Role::Physician, "dr.sato"), (Role::Pharmacist, "ph.kobayashi")]
-    {
+    for (role, login) in [
+        (Role::Nurse, "ns.tanaka"),
+        (Role::Physician, "dr.sato"),
+        (Role::Pharmacist, "ph.kobayashi"),
+        (Role::Emergency, "dr.kinkyu"),
+    ] {
         let made = t.app.create_api_token_for(login, "matrix", "user/*.*", "30").await;
         tokens.insert(role, made.unwrap_or_else(|e| panic!("{login}: {e}")).token);
     }
     // The refused go first, so that what they try is tried before anyone changed anything.
-    let mut people: Vec<(Role, Client)> =
-        vec![(Role::Family, family), (Role::Pharmacist, pharmacist), (Role::Physician, doctor), (Role::Nurse, nurse)];
+    let mut people: Vec<(Role, Client)> = vec![
+        (Role::Emergency, emergency),
+        (Role::Family, family),
+        (Role::Pharmacist, pharmacist),
+        (Role::Physician, doctor),
+        (Role::Nurse, nurse),
+    ];
+
+    // A team role fits the person: nobody on the team gives a physician role to
+    // a non-physician (which would open the physicians' entries), nor makes a
+    // family account a professional.
+    for (role, client) in people.iter_mut() {
+        let tries =
+            [("cm.yamamoto", "backup_physician"), ("pt.ito", "primary_physician"), ("kashiwa.son", "visiting_nurse")];
+        for (login, team_role) in tries {
+            let page = format!("/patients/{patient}");
+            let csrf = client.get("/home").await.input_value("csrf").unwrap_or_default();
+            let form = [("csrf", csrf.as_str()), ("member", login), ("team_role", team_role)];
+            let reply = client.send("POST", &format!("{page}/team"), &form).await;
+            assert!(matches!(reply.status.as_u16(), 400 | 403 | 404 | 422), "{role:?} made {login} {team_role}");
+        }
+        assert!(current_membership(&t, &patient, "cm.yamamoto").await.is_none(), "{role:?}");
+        assert!(current_membership(&t, &patient, "pt.ito").await.is_none(), "{role:?}");
+    }
 
     let mut routes: Vec<_> = tsunagu_web::routes()
         .into_iter()

@@ -119,11 +119,11 @@ pub async fn add(client: &mut Client, patient: &str, login: &str, role: &str) {
     assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
 }
 
-/// The nurse invites the patient's son (`kashiwa.son`), who redeems the code
-/// and signs in; returns his client.
-pub async fn invite_family(t: &crate::helpers::TestApp, nurse: &mut Client, patient: &str) -> Client {
+/// The primary physician (who may: docs/security.md) invites the patient's son
+/// (`kashiwa.son`), who redeems the code and signs in; returns his client.
+pub async fn invite_family(t: &crate::helpers::TestApp, physician: &mut Client, patient: &str) -> Client {
     let page = format!("/patients/{patient}");
-    let invited = nurse
+    let invited = physician
         .submit(
             &page,
             &format!("{page}/family"),
@@ -849,7 +849,7 @@ async fn family_members_see_what_is_shared_with_them_and_who_read_the_record(db:
     post(&mut nurse, &patient, &[("kind", "vitals"), ("temperature_c", "37.6"), ("spo2", "95")]).await;
     doctor.get(&page).await;
 
-    let mut family = invite_family(&t, &mut nurse, &patient).await;
+    let mut family = invite_family(&t, &mut doctor, &patient).await;
     let home = family.get("/home").await;
     assert!(home.body.contains("柏 花子") && !home.body.contains("患者さんを登録"));
     let seen = family.get(&page).await;

@@ -1,0 +1,114 @@
+//! Refused attempts on a patient's record are audited (invariant 3): the
+//! access history a municipality reviews shows probing, not only successes.
+//! A refusal's audit event joins the writer's next batch like a read's (cheap:
+//! no transaction of its own; durable within the batch's few milliseconds),
+//! and each account's refusals are limited per instance so that a script
+//! cannot flood the log.
+
+use crate::patients::Loaded;
+use crate::sessions::Session;
+use crate::{App, AppError, RequestMeta, audit_record};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use time::{Duration, OffsetDateTime};
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::policy::Decision;
+use tsunagu_store::ReadTrace;
+use uuid::Uuid;
+
+/// Refusals audited per account and minute on one instance; beyond that they
+/// are only counted in the application log.
+pub(crate) const PER_MINUTE: u32 = 30;
+/// Accounts remembered before the oldest minute is forgotten.
+const ACCOUNTS: usize = 10_000;
+
+/// How many refusals each account has had audited in its current minute.
+#[derive(Default)]
+pub(crate) struct RefusalBudget {
+    spent: Mutex<HashMap<Uuid, (OffsetDateTime, u32)>>,
+}
+
+impl RefusalBudget {
+    /// Whether one more refusal of `account` is audited now.
+    pub(crate) fn take(&self, account: Uuid, now: OffsetDateTime) -> bool {
+        let Ok(mut spent) = self.spent.lock() else {
+            return true;
+        };
+        if spent.len() >= ACCOUNTS {
+            spent.retain(|_, (since, _)| now - *since < Duration::MINUTE);
+        }
+        let entry = spent.entry(account).or_insert((now, 0));
+        if now - entry.0 >= Duration::MINUTE {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= PER_MINUTE
+    }
+}
+
+impl App {
+    /// Applies the policy's `decision` on the record in `loaded` for a use
+    /// case attempting `attempt` ("read", "post", "change_team", ...). A
+    /// refusal answers as the policy said ("not found" or "forbidden") and its
+    /// audit event is handed to the writer's next batch. That is not awaited:
+    /// the caller may hold the writer (its own transaction), and the batch
+    /// cannot be written until it lets go; nothing is shown either way.
+    pub(crate) fn decide(
+        &self,
+        decision: Decision,
+        loaded: &Loaded,
+        session: &Session,
+        meta: &RequestMeta,
+        attempt: &'static str,
+    ) -> Result<(), AppError> {
+        let refusal = match decision {
+            Decision::Allow => return Ok(()),
+            Decision::Deny => "denied",
+            Decision::Hidden => "hidden",
+        };
+        let now = self.now();
+        if self.refusals.take(session.account.id.0, now) {
+            let audit = audit_record(
+                now,
+                Some(loaded.scope.municipality_id),
+                &session.audit_actor(meta),
+                AuditAction::AccessRefused,
+                "patient",
+                Some(loaded.row.id),
+                json!({ "attempt": attempt, "refusal": refusal }),
+            );
+            let store = std::sync::Arc::clone(&self.store);
+            tokio::spawn(async move {
+                let trace = ReadTrace { audit, receipts: Vec::new(), opened: None };
+                if let Err(e) = store.record_read(trace).await {
+                    tracing::warn!(error = %e, "a refused attempt's audit event was not written");
+                }
+            });
+        } else {
+            tracing::warn!(account = %session.account.id.0, attempt, "refused attempts beyond the audited budget");
+        }
+        Err(match decision {
+            Decision::Deny => AppError::Forbidden,
+            _ => AppError::NotFound,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_account_has_its_own_budget_per_minute() {
+        let budget = RefusalBudget::default();
+        let (prober, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let start = OffsetDateTime::UNIX_EPOCH;
+        for _ in 0..PER_MINUTE {
+            assert!(budget.take(prober, start));
+        }
+        assert!(!budget.take(prober, start + Duration::seconds(30)), "the minute's budget is spent");
+        assert!(budget.take(other, start), "another account is not limited by it");
+        assert!(budget.take(prober, start + Duration::seconds(61)), "a new minute, a new budget");
+    }
+}
