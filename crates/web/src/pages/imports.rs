@@ -3,7 +3,7 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form};
+use crate::context::{Ctx, Form, SignedInBody};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -70,7 +70,8 @@ pub(crate) async fn imports(
 pub(crate) async fn preview(
     State(state): State<AppState>,
     ctx: Ctx,
-    mut multipart: Multipart,
+    // The session is checked before the file is read.
+    SignedInBody(mut multipart): SignedInBody<Multipart>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let (mut csrf, mut source, mut file) = (String::new(), String::new(), None);
