@@ -232,7 +232,8 @@ mod csv_cell_tests {
 
     #[test]
     fn ordinary_text_is_unchanged() {
-        for text in ["", "架空訪問看護ステーション", "a=b", "'=already quoted", " =x", "04-0000-0001", "35.8"] {
+        for text in ["", "架空訪問看護ステーション", "a=b", "'=already quoted", " =x", "04-0000-0001", "35.8"]
+        {
             assert_eq!(csv_text_cell(text), text);
         }
     }
