@@ -101,6 +101,12 @@ pub(crate) async fn preview(
         }
     };
     match result {
+        // A file refused whole (unreadable, too large once expanded, the wrong kind) is the
+        // client's error: 422 with the reason on the page, nothing staged.
+        Ok((staged, report)) if report.refused.is_some() => {
+            let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok((status, page(&state, &ctx, Some(report), staged, None, None).await?).into_response())
+        }
         Ok((staged, report)) => Ok(page(&state, &ctx, Some(report), staged, None, None).await?.into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
