@@ -196,3 +196,45 @@ mod tests {
         assert_eq!(optional("name", " ", 10), Ok(None));
     }
 }
+
+/// A cell of a CSV we hand out, made safe to open in a spreadsheet: text that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return would be read by Excel or LibreOffice as a
+/// formula (`=HYPERLINK(...)`, `=cmd|...`), so it gets a leading `'`, which spreadsheets show
+/// as text and do not run (OWASP "CSV injection").
+///
+/// Use it for text that people or imported files supply (names, addresses, free text,
+/// codes read from files); not for numbers the program formats itself (coordinates, counts),
+/// where a leading `-` is a legitimate negative number and must stay a number.
+pub fn csv_text_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+#[cfg(test)]
+mod csv_cell_tests {
+    use super::csv_text_cell;
+
+    #[test]
+    fn formula_starts_are_neutralised() {
+        for (raw, safe) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+81 3", "'+81 3"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+        ] {
+            assert_eq!(csv_text_cell(raw), safe);
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_unchanged() {
+        for text in ["", "架空訪問看護ステーション", "a=b", "'=already quoted", " =x", "04-0000-0001", "35.8"]
+        {
+            assert_eq!(csv_text_cell(text), text);
+        }
+    }
+}

@@ -311,6 +311,14 @@ pub enum FileError {
     Malformed(String),
     #[error("required columns are missing (is this the right kind of file?): {}", .0.join(", "))]
     MissingColumns(Vec<String>),
+    #[error("the .xlsx workbook would expand to {uncompressed} bytes, more than the {limit} allowed")]
+    XlsxTooLarge { uncompressed: u64, limit: u64 },
+    #[error("the .xlsx entry {entry} is compressed {ratio} times, more than a workbook ever is (a zip bomb?)")]
+    XlsxCompression { entry: String, ratio: u64 },
+    #[error(
+        "the worksheet declares {rows} rows and {cells} cells, more than the {max_rows} rows or {max_cells} cells allowed"
+    )]
+    XlsxTooManyCells { rows: u64, cells: u64, max_rows: u64, max_cells: u64 },
     #[error(
         "cannot tell whether the institutions are hospitals, clinics, dental clinics or pharmacies: \
          no 機関区分 column, nothing in the file name, and no kind given"
@@ -324,6 +332,9 @@ impl FileError {
             FileError::Empty => "empty",
             FileError::Encoding => "encoding",
             FileError::NotXlsx(_) => "not_xlsx",
+            FileError::XlsxTooLarge { .. } => "xlsx_too_large",
+            FileError::XlsxCompression { .. } => "xlsx_compression",
+            FileError::XlsxTooManyCells { .. } => "xlsx_too_many_cells",
             FileError::Malformed(_) => "malformed",
             FileError::MissingColumns(_) => "missing_columns",
             FileError::UnknownKind => "unknown_kind",
@@ -337,6 +348,16 @@ impl FileError {
                 "文字コードを判別できません。UTF-8 または Shift_JIS（Windows-31J）のCSVを選んでください。".to_owned()
             }
             FileError::NotXlsx(detail) => format!("Excel（.xlsx）ファイルとして読み取れません（{detail}）。"),
+            FileError::XlsxTooLarge { limit, .. } => format!(
+                "Excel（.xlsx）ファイルが大きすぎます（展開すると{} MBを超えます）。CSVで保存するか、ファイルを分けてください。",
+                limit / 1_000_000
+            ),
+            FileError::XlsxCompression { entry, .. } => format!(
+                "Excel（.xlsx）ファイルの中身（{entry}）の圧縮率が異常です。壊れているか、不正なファイルの可能性があります。"
+            ),
+            FileError::XlsxTooManyCells { max_rows, max_cells, .. } => format!(
+                "Excel（.xlsx）のシートが大きすぎます（{max_rows}行または{max_cells}セルまで）。ファイルを分けてください。"
+            ),
             FileError::Malformed(detail) => format!("CSVとして読み取れません（{detail}）。"),
             FileError::MissingColumns(columns) => format!(
                 "必要な列がありません：{}。取り込むデータの種類とファイルが合っているか確認してください。",

@@ -13,7 +13,28 @@ const HEADER_SEARCH_ROWS: usize = 20;
 /// The most cells a workbook may give (counting the empty ones between filled cells of a row):
 /// a whole region's 届出受理医療機関名簿 has a few million; a few kilobytes of compressed XML can
 /// claim far more.
-const MAX_XLSX_CELLS: usize = 20_000_000;
+const MAX_XLSX_CELLS: usize = 5_000_000;
+
+/// What an .xlsx archive may hold, checked on its zip central directory before calamine
+/// expands anything, then again on the bytes actually inflated (a directory can lie).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ArchiveLimits {
+    /// The sum of the entries' uncompressed sizes. A whole region's 届出受理医療機関名簿 is a
+    /// few tens of MB of sheet XML; calamine keeps the shared strings in memory.
+    pub uncompressed: u64,
+    /// The most an entry larger than `ratio_from` bytes may be compressed: spreadsheet XML
+    /// compresses some 10 to 30 times; 100 MB of zeros, a zip bomb, about 1000.
+    pub ratio: u64,
+    pub ratio_from: u64,
+}
+
+pub(crate) const ARCHIVE_LIMITS: ArchiveLimits =
+    ArchiveLimits { uncompressed: 100_000_000, ratio: 200, ratio_from: 1_000_000 };
+
+/// The most rows, and cells, a worksheet may declare in its `<dimension>` (checked before its
+/// cells are read; the cells actually read are bounded by [`MAX_XLSX_CELLS`]).
+const MAX_XLSX_ROWS: u64 = 500_000;
+const MAX_DECLARED_CELLS: u64 = MAX_XLSX_CELLS as u64;
 
 pub(crate) struct Table {
     pub encoding: &'static str,
@@ -168,8 +189,44 @@ fn read_csv(text: &str, encoding: &'static str) -> Result<Table, FileError> {
     Ok(Table { encoding, records })
 }
 
+/// Refuses an archive that would expand beyond `limits` ([`ArchiveLimits`]), or that is not a
+/// zip archive at all, before anything is kept in memory: first by the sizes its central
+/// directory declares, then by inflating each entry into nothing, counting, up to the limit.
+pub(crate) fn check_archive(bytes: &[u8], limits: ArchiveLimits) -> Result<(), FileError> {
+    let unreadable = |e: zip::result::ZipError| FileError::NotXlsx(e.to_string());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(unreadable)?;
+    let too_large = |uncompressed: u64| FileError::XlsxTooLarge { uncompressed, limit: limits.uncompressed };
+    let mut declared = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(unreadable)?;
+        let (size, compressed) = (entry.size(), entry.compressed_size());
+        let ratio = size / compressed.max(1);
+        if size > limits.ratio_from && ratio > limits.ratio {
+            let entry = entry.name().unwrap_or_default().chars().take(100).collect();
+            return Err(FileError::XlsxCompression { entry, ratio });
+        }
+        declared = declared.saturating_add(size);
+        if declared > limits.uncompressed {
+            return Err(too_large(declared));
+        }
+    }
+    let mut inflated = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(unreadable)?;
+        let room = limits.uncompressed - inflated;
+        let mut bounded = std::io::Read::take(entry, room + 1);
+        inflated += std::io::copy(&mut bounded, &mut std::io::sink())
+            .map_err(|e| FileError::NotXlsx(format!("cannot inflate: {e}")))?;
+        if inflated > limits.uncompressed {
+            return Err(too_large(inflated));
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
     use calamine::{DataRef, Reader, XlsxError};
+    check_archive(bytes, ARCHIVE_LIMITS)?;
     let not_xlsx = |e: XlsxError| FileError::NotXlsx(e.to_string());
     let too_large = || FileError::NotXlsx(format!("more than {MAX_XLSX_CELLS} cells"));
     let mut workbook: calamine::Xlsx<_> =
@@ -184,6 +241,17 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
         Err(XlsxError::NotAWorksheet(_)) => return Err(FileError::Empty),
         Err(e) => return Err(not_xlsx(e)),
     };
+    let declared = reader.dimensions();
+    let rows = u64::from(declared.end.0.saturating_sub(declared.start.0)) + 1;
+    let cells = rows * (u64::from(declared.end.1.saturating_sub(declared.start.1)) + 1);
+    if rows > MAX_XLSX_ROWS || cells > MAX_DECLARED_CELLS {
+        return Err(FileError::XlsxTooManyCells {
+            rows,
+            cells,
+            max_rows: MAX_XLSX_ROWS,
+            max_cells: MAX_DECLARED_CELLS,
+        });
+    }
     let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
     let (mut cells, mut first_column) = (0usize, u32::MAX);
     while let Some(cell) = reader.next_cell().map_err(not_xlsx)? {
@@ -290,6 +358,11 @@ mod tests {
 
     /// A workbook of one sheet, stored (not compressed) in a zip archive.
     fn xlsx(sheet_data: &str) -> Vec<u8> {
+        xlsx_with_dimension("", sheet_data)
+    }
+
+    /// The same, with a `<dimension ref="...">` before the data (none when empty).
+    fn xlsx_with_dimension(dimension: &str, sheet_data: &str) -> Vec<u8> {
         const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
         const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
         let workbook = format!(
@@ -300,7 +373,8 @@ mod tests {
                 r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/{id}" Target="{target}"/></Relationships>"#
             )
         };
-        let sheet = format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#);
+        let dimension = if dimension.is_empty() { String::new() } else { format!(r#"<dimension ref="{dimension}"/>"#) };
+        let sheet = format!(r#"<worksheet xmlns="{MAIN}">{dimension}<sheetData>{sheet_data}</sheetData></worksheet>"#);
         let files = [
             ("_rels/.rels", rels("officeDocument", "xl/workbook.xml")),
             ("xl/workbook.xml", workbook),
@@ -337,6 +411,95 @@ mod tests {
         out.extend(0x0605_4b50u32.to_le_bytes().into_iter().chain([0, 0, 0, 0]).chain(count).chain(count));
         out.extend(central_len.to_le_bytes().into_iter().chain(central_at.to_le_bytes()).chain([0, 0]));
         out
+    }
+
+    /// A zip archive of the given entries, deflated, written by the zip crate; an entry's
+    /// content is `size` bytes of its byte, written a megabyte at a time.
+    fn deflated(entries: &[(&str, u8, usize)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for &(name, byte, size) in entries {
+            writer.start_file(name, options).unwrap();
+            let chunk = vec![byte; size.min(1 << 20)];
+            let mut left = size;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                writer.write_all(&chunk[..n]).unwrap();
+                left -= n;
+            }
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_before_it_is_expanded() {
+        // 100 MB of zeros compress to about 100 KB: refused by its compression ratio.
+        let bomb = deflated(&[("[Content_Types].xml", b'<', 100), ("xl/worksheets/sheet1.xml", 0, 100_000_000)]);
+        assert!(bomb.len() < 1_000_000, "{}", bomb.len());
+        match read("bomb.xlsx", &bomb) {
+            Err(FileError::XlsxCompression { entry, ratio }) => {
+                assert_eq!(entry, "xl/worksheets/sheet1.xml");
+                assert!(ratio > 200, "{ratio}");
+            }
+            other => panic!("{:?}", other.err()),
+        }
+        assert_eq!(read("bomb.xlsx", &bomb).err().map(|e| e.code()), Some("xlsx_compression"));
+    }
+
+    #[test]
+    fn a_workbook_that_would_expand_beyond_the_limit_is_refused() {
+        // Many ordinary entries, none compressed suspiciously, whose sum is too much.
+        let limits = ArchiveLimits { uncompressed: 50_000, ratio: 200, ratio_from: 1_000_000 };
+        let many: Vec<(String, u8, usize)> = (0..8).map(|i| (format!("xl/media/{i}.bin"), b'a', 10_000)).collect();
+        let many: Vec<(&str, u8, usize)> = many.iter().map(|(n, b, s)| (n.as_str(), *b, *s)).collect();
+        let archive = deflated(&many);
+        assert!(
+            matches!(check_archive(&archive, limits), Err(FileError::XlsxTooLarge { uncompressed, limit: 50_000 }) if uncompressed > 50_000)
+        );
+        // Under the limit, the same kind of archive passes the check (and then fails as no workbook).
+        assert_eq!(check_archive(&deflated(&many[..4]), limits), Ok(()));
+        assert!(matches!(read("a.xlsx", &deflated(&many[..4])), Err(FileError::NotXlsx(_))));
+        // The real limit, on two entries of 60 MB (the ratio check left out: runs of one
+        // byte compress like a bomb).
+        let big = deflated(&[("a", b'x', 60_000_000), ("b", b'y', 60_000_000)]);
+        let loose = ArchiveLimits { ratio: u64::MAX, ..ARCHIVE_LIMITS };
+        assert!(matches!(check_archive(&big, loose), Err(FileError::XlsxTooLarge { limit: 100_000_000, .. })));
+    }
+
+    #[test]
+    fn a_worksheet_declaring_too_many_cells_is_refused_before_its_cells_are_read() {
+        let row = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c></row>"#;
+        assert!(read("a.xlsx", &xlsx_with_dimension("A1:Z1000", row)).is_ok());
+        for dimension in ["A1:A600000", "A1:XFD1000", "A1:XFD1048576"] {
+            let refused = read("a.xlsx", &xlsx_with_dimension(dimension, row)).err();
+            assert!(matches!(refused, Some(FileError::XlsxTooManyCells { .. })), "{dimension}: {refused:?}");
+        }
+    }
+
+    #[test]
+    fn unreadable_workbooks_are_refused_not_panicked_on() {
+        // Random bytes named .xlsx, with or without the zip signature in front.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let random: Vec<u8> = (0..20_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        assert!(matches!(read("random.xlsx", &random), Err(FileError::NotXlsx(_))));
+        let signed: Vec<u8> = b"PK\x03\x04".iter().chain(&random).copied().collect();
+        assert!(matches!(read("random.xlsx", &signed), Err(FileError::NotXlsx(_))));
+        // A real workbook cut short.
+        let whole = xlsx(r#"<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c></row>"#);
+        for cut in [10, whole.len() / 2, whole.len() - 10] {
+            assert!(matches!(read("cut.xlsx", &whole[..cut]), Err(FileError::NotXlsx(_))), "{cut}");
+        }
+        // A zip archive that is not a workbook.
+        let other = deflated(&[("hello.txt", b'h', 1000)]);
+        assert!(matches!(read("hello.xlsx", &other), Err(FileError::NotXlsx(_))));
     }
 
     #[test]

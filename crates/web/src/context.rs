@@ -67,6 +67,8 @@ impl FromRequestParts<AppState> for Ctx {
             None => None,
         };
         let t = Tr { lang: language(&parts.headers, session.as_ref()) };
+        // For the body extractors that come after: they refuse a stranger before reading.
+        parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage)));
         let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
         Ok(Ctx {
             t,
@@ -80,6 +82,48 @@ impl FromRequestParts<AppState> for Ctx {
             path: parts.uri.path().to_owned(),
             secure_cookies: state.config.secure_cookies,
         })
+    }
+}
+
+/// How far through sign-in the request's session was, as [`Ctx`] found it (`None`:
+/// no session). Left in the request's extensions for the body extractors.
+#[derive(Clone, Copy)]
+struct SeenStage(Option<SessionStage>);
+
+/// Where someone who is not fully signed in goes instead: what [`Ctx::signed_in`] answers.
+fn require_full(stage: Option<SessionStage>) -> Result<(), WebError> {
+    match stage {
+        Some(SessionStage::Full) => Ok(()),
+        Some(SessionStage::Enrol) => Err(WebError::Redirect("/sign-in/enrol".into())),
+        Some(_) => Err(WebError::Redirect("/sign-in/code".into())),
+        None => Err(WebError::Redirect("/sign-in".into())),
+    }
+}
+
+/// Refuses, before a byte of the body is read, a request whose session is not fully
+/// signed in: an upload from a stranger is answered at once instead of being read (up
+/// to the route's body limit, tens of megabytes) and then refused. Needs [`Ctx`] among
+/// the handler's extractors before the body's (axum runs the body extractor last); without
+/// it the request is refused too.
+pub(crate) fn refuse_strangers(request: &axum::extract::Request) -> Result<(), WebError> {
+    require_full(request.extensions().get::<SeenStage>().and_then(|seen| seen.0))
+}
+
+/// A body extractor (`Multipart`, ...) that runs only for a fully signed-in session
+/// ([`refuse_strangers`]); use it for every body a signed-in route may receive in bulk.
+pub(crate) struct SignedInBody<E>(pub E);
+
+impl<E, S> axum::extract::FromRequest<S> for SignedInBody<E>
+where
+    E: axum::extract::FromRequest<S>,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        refuse_strangers(&request).map_err(IntoResponse::into_response)?;
+        E::from_request(request, state).await.map(SignedInBody).map_err(IntoResponse::into_response)
     }
 }
 
@@ -106,12 +150,8 @@ where
 impl Ctx {
     /// The fully signed-in session, or a redirect to where sign-in stands.
     pub fn signed_in(&self) -> Result<&Session, WebError> {
-        match &self.session {
-            Some(s) if s.stage == SessionStage::Full => Ok(s),
-            Some(s) if s.stage == SessionStage::Enrol => Err(WebError::Redirect("/sign-in/enrol".into())),
-            Some(_) => Err(WebError::Redirect("/sign-in/code".into())),
-            None => Err(WebError::Redirect("/sign-in".into())),
-        }
+        require_full(self.session.as_ref().map(|s| s.stage))?;
+        self.session.as_ref().ok_or_else(|| WebError::Redirect("/sign-in".into()))
     }
 
     /// The token forms on this page must send back.

@@ -14,6 +14,7 @@ mod metrics;
 mod pages;
 mod qr;
 mod rate_limit;
+mod redirect;
 mod security;
 
 pub use context::{ANON_CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};

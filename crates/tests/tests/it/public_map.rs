@@ -26,6 +26,7 @@ crate::on_both_databases!(
     the_json_api_is_documented_open_and_limited,
     citizens_find_those_accepting_new_patients_and_offering_a_service,
     the_list_downloads_as_csv,
+    names_that_look_like_formulas_are_not_run_by_a_spreadsheet,
     furigana_with_a_long_vowel_mark_is_found_however_typed,
     nearest_first_from_memory_gives_what_sql_gives_and_follows_changes,
 );
@@ -579,6 +580,40 @@ async fn the_list_downloads_as_csv(db: &TestDb) {
     assert_eq!(unknown, StatusCode::NOT_FOUND);
     let page = t.client().get("/m/122173/map").await;
     assert!(page.body.contains("/api/public/v1/m/122173/facilities.csv"), "the map offers the download");
+}
+
+/// A name (or address) from an imported file that a spreadsheet would read as a formula
+/// comes out of the CSV with a leading `'`; coordinates stay numbers.
+async fn names_that_look_like_formulas_are_not_run_by_a_spreadsheet(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    kashiwa(&t).await;
+    let header = String::from_utf8_lossy(&fixture(CARE_CSV)).lines().next().unwrap_or_default().to_owned();
+    let row = |no: u32, name: &str, address: &str, number: &str| {
+        let name = name.replace('"', "\"\"");
+        format!(
+            "122173,{no},千葉県,柏市,\"{name}\",カナ,訪問看護,{address},,35.8676,139.9758,04-0000-0001,,0000000000000,\
+             架空福祉会,{number},月～金,,0,,,,,合成データ"
+        )
+    };
+    let file = [
+        header,
+        row(1, "=HYPERLINK(\"http://x\")", "千葉県柏市見本町１－２－３", "1260000101"),
+        row(2, "@SUM(1+1)", "千葉県柏市見本町２", "1260000102"),
+        row(3, "+81 訪問看護", "=1+2 千葉県柏市", "1260000103"),
+    ]
+    .join("\r\n");
+    import(&t, "122173", Source::CareOffices, "formulas.csv", file.as_bytes()).await;
+    let (status, _, bytes) = t.client().get_bytes("/api/public/v1/m/122173/facilities.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();
+    let names: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
+    for expected in ["'=HYPERLINK(\"http://x\")", "'@SUM(1+1)", "'+81 訪問看護"] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert!(rows.iter().any(|r| &r[4] == "'=1+2 千葉県柏市"), "the address too");
+    assert!(rows.iter().all(|r| !r.iter().any(|cell| cell.starts_with(['=', '+', '-', '@']))));
+    assert!(rows.iter().all(|r| &r[7] == "35.8676"), "coordinates are left as numbers");
 }
 
 /// ステーション in the furigana: found by hiragana with ー, half-width ｰ, or with spaces.

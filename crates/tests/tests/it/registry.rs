@@ -17,6 +17,7 @@ crate::on_both_databases!(
     care_offices_are_updated_closed_and_rejected_row_by_row,
     files_that_are_not_what_they_claim_import_nothing,
     admins_preview_then_apply_an_import_in_the_browser,
+    an_unreadable_workbook_is_refused_with_a_reason_and_imports_nothing,
     a_facility_keeps_its_own_profile_current_with_history,
     the_two_medical_lists_make_one_facility_of_the_same_clinic,
 );
@@ -262,6 +263,38 @@ async fn admins_preview_then_apply_an_import_in_the_browser(db: &TestDb) {
         nurse.send_multipart("/admin/imports", &[("csrf", &csrf), ("source", "facility_standards")], files).await;
     assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(registry(&t, m).await.len(), 9);
+}
+
+/// Random bytes named .xlsx, a workbook cut short, a zip that is no workbook: each is
+/// answered 422 with the reason in Japanese on the upload page, nothing staged or imported.
+async fn an_unreadable_workbook_is_refused_with_a_reason_and_imports_nothing(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let random: Vec<u8> = (0..50_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let signed: Vec<u8> = b"PK\x03\x04".iter().chain(&random).copied().collect();
+    let real = fixture(STANDARDS_XLSX);
+    let cut = &real[..real.len() / 2];
+    for (what, bytes) in [("random", &random[..]), ("zip signature", &signed[..]), ("cut short", cut)] {
+        let csrf = admin.get("/admin/imports").await.input_value("csrf").unwrap_or_default();
+        let files: &[(&str, &str, &str, &[u8])] = &[("file", "meibo.xlsx", "application/octet-stream", bytes)];
+        let reply =
+            admin.send_multipart("/admin/imports", &[("csrf", &csrf), ("source", "facility_standards")], files).await;
+        assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", reply.body);
+        let why = reply.by_id("refused").unwrap_or_else(|| panic!("{what}: no reason: {}", reply.body));
+        assert!(why.contains("Excel（.xlsx）ファイルとして読み取れません"), "{what}: {why}");
+        assert!(!reply.body.contains("/apply"), "{what}: nothing to apply");
+    }
+    assert!(registry(&t, m).await.is_empty(), "nothing imported");
 }
 
 async fn a_facility_keeps_its_own_profile_current_with_history(db: &TestDb) {

@@ -5,7 +5,7 @@
 use crate::helpers::{Client, TestApp, TestDb};
 use axum::http::StatusCode;
 
-crate::on_both_databases!(every_route_refuses_strangers);
+crate::on_both_databases!(every_route_refuses_strangers, uploads_from_strangers_are_refused_before_the_body_is_read);
 
 /// Routes anyone may use without signing in.
 const PUBLIC: &[&str] = &[
@@ -308,4 +308,50 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     let entry_id: uuid::Uuid = entry.parse().unwrap_or_default();
     assert!(tx.acknowledgements(entry_id).await.unwrap_or_default().is_empty());
     assert_eq!(tx.entry_versions(entry_id).await.map(|v| v.len()).unwrap_or(0), 1);
+}
+
+/// The routes that take a multipart upload (photos, a consent scan, an open-data file).
+const UPLOAD_ROUTES: &[&str] = &["/patients/{id}/entries", "/patients/{id}/consent", "/admin/imports"];
+
+/// A stranger's upload is answered as soon as its headers are in, like any signed-in route
+/// answers strangers (303 to the sign-in page), without waiting for the body: over a real
+/// socket, the request declares 50 MB and sends a few bytes, and the answer must come
+/// while the rest never does (before the fix the server sat reading it).
+async fn uploads_from_strangers_are_refused_before_the_body_is_read(db: &TestDb) {
+    use std::net::SocketAddr;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::start(db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = t.router.clone();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    let patient = uuid::Uuid::now_v7().to_string();
+    for (route, cookie) in UPLOAD_ROUTES.iter().flat_map(|r| [(r, ""), (r, "Cookie: tsunagu_session=forged\r\n")]) {
+        let path = route.replace("{id}", &patient);
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}Content-Type: multipart/form-data; boundary=b\r\n\
+             Content-Length: 50000000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nx\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\n\r\nPK"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            let mut buf = [0u8; 4096];
+            while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "{path} {cookie:?}: no answer while the body was still to come");
+        let head = String::from_utf8_lossy(&answer).to_lowercase();
+        assert!(head.starts_with("http/1.1 303"), "{path} {cookie:?}: {head}");
+        assert!(head.contains("\r\nlocation: /sign-in\r\n"), "{path} {cookie:?}: {head}");
+    }
+    server.abort();
 }

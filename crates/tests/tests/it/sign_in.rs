@@ -17,6 +17,7 @@ crate::on_both_databases!(
     disabled_accounts_cannot_sign_in,
     changing_the_password_needs_the_current_one,
     the_interface_speaks_english_on_request,
+    the_language_switch_never_sends_the_browser_off_the_site,
     a_sign_out_reaches_another_instance_within_its_look_up_time,
 );
 
@@ -365,6 +366,44 @@ async fn the_interface_speaks_english_on_request(db: &TestDb) {
     // No open redirect through the language switch.
     assert!(client.get("/lang/ja?next=//evil.example").await.redirects_to("/"));
     assert_eq!(client.get("/lang/ja?next=//evil.example").await.location.as_deref(), Some("/"));
+}
+
+/// `/lang/{lang}?next=`: only a plain same-site path is followed; anything a browser could
+/// read as another site (or that would not fit a `Location` header) goes to `/`, never a 500.
+async fn the_language_switch_never_sends_the_browser_off_the_site(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let mut client = t.client();
+    // As they arrive in the query string (the router decodes them once).
+    let bad = [
+        "//evil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "%2F%5Cevil.example",
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2Fhome%0D%0ASet-Cookie:%20x=1",
+        "%2Fa%00b",
+        "%2Fa%7Fb",
+        "https://evil.example/",
+        "https:evil.example",
+        "evil.example",
+        "javascript:alert(1)",
+        // Encoded twice: decoded once by the router, once more by the check.
+        "/%252F%252Fevil.example",
+        "/%255Cevil.example",
+        "/%2509/evil.example",
+        "%5C%5Cevil.example",
+        "",
+    ];
+    for next in bad {
+        let reply = client.get(&format!("/lang/en?next={next}")).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next}: {} {}", reply.status, reply.body);
+        assert_eq!(reply.location.as_deref(), Some("/"), "{next}");
+    }
+    // A plain same-site path is kept exactly.
+    let reply = client.get("/lang/ja?next=/patients%3Fq%3Dx").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location.as_deref(), Some("/patients?q=x"));
 }
 
 /// Each instance keeps a session's look-up for `session_cache` (2 s by

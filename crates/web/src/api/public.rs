@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tsunagu_app::public_map::{Listed, PublicQuery, PublicQueryForm};
+use tsunagu_domain::text::csv_text_cell;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -291,19 +292,23 @@ pub(crate) async fn public_facilities_csv(
             })
             .collect();
         let coordinate = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        // Every cell but the coordinates holds text from people or imported files, which a
+        // spreadsheet must not run as a formula (`csv_text_cell`); the coordinates are numbers
+        // we format ourselves, and a negative one must stay a number.
+        let text = |s: &str| csv_text_cell(s).into_owned();
         out.write_record([
             f.id.to_string(),
-            f.kind.label_ja().to_owned(),
-            f.name.clone(),
-            f.name_kana.clone().unwrap_or_default(),
-            f.address.clone(),
-            f.phone.clone().unwrap_or_default(),
-            f.fax.clone().unwrap_or_default(),
+            text(f.kind.label_ja()),
+            text(&f.name),
+            text(f.name_kana.as_deref().unwrap_or_default()),
+            text(&f.address),
+            text(f.phone.as_deref().unwrap_or_default()),
+            text(f.fax.as_deref().unwrap_or_default()),
             coordinate(f.location.map(|l| l.latitude)),
             coordinate(f.location.map(|l| l.longitude)),
-            f.medical_institution_code.clone().unwrap_or_default(),
-            f.care_provider_number.clone().unwrap_or_default(),
-            flags.join("、"),
+            text(f.medical_institution_code.as_deref().unwrap_or_default()),
+            text(f.care_provider_number.as_deref().unwrap_or_default()),
+            text(&flags.join("、")),
         ])
         .map_err(internal)?;
     }

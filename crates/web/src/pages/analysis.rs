@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tsunagu_domain::analysis::MIN_GROUP;
+use tsunagu_domain::text::csv_text_cell;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_analysis.html")]
@@ -56,6 +57,9 @@ pub(crate) async fn csv(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
     header_row.extend(tsunagu_domain::care::EntryKind::ALL.iter().map(|k| format!("記録件数（{}）", k.label_ja())));
     header_row.extend(["急変時の依頼件数", "うち入院", "人生会議で希望する最期の場所"].map(str::to_owned));
     out.write_record(&header_row).map_err(|e| internal(e.to_string()))?;
+    // Only the area (日常生活圏域) is text that people type (its name is the municipality's);
+    // it goes through `csv_text_cell` so that a spreadsheet does not run it as a formula.
+    // The other cells are our own labels, months and counts (numbers must stay numbers).
     for (n, r) in export.rows.iter().enumerate() {
         let joined = |labels: Vec<&str>| labels.join("・");
         let mut row = vec![
@@ -64,7 +68,7 @@ pub(crate) async fn csv(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
             r.sex.label_ja().to_owned(),
             r.care_level.label_ja().to_owned(),
             // Not recorded and hidden look alike, so that a hidden area marks nobody out.
-            r.area.clone().unwrap_or_default(),
+            csv_text_cell(r.area.as_deref().unwrap_or_default()).into_owned(),
             joined(r.special_care.iter().map(|s| s.label_ja()).collect()),
             r.status.label_ja().to_owned(),
             r.outcome.map(|o| o.label_ja()).unwrap_or_default().to_owned(),

@@ -269,16 +269,8 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths: never an open redirect.
-pub(crate) fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/",
-    }
-}
-
 pub(crate) async fn switch_language(ctx: Ctx, Path(lang): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = Lang::parse(&lang).unwrap_or(Lang::Ja);
     let cookie = ctx.cookie_header(LANG_COOKIE, lang.code(), Some(60 * 60 * 24 * 365));
-    with_cookies(Redirect::to(safe_next(q.next.as_deref())), [cookie])
+    with_cookies(Redirect::to(crate::redirect::same_site_path(q.next.as_deref())), [cookie])
 }

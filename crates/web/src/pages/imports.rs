@@ -3,7 +3,7 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form};
+use crate::context::{Ctx, Form, SignedInBody};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -70,7 +70,8 @@ pub(crate) async fn imports(
 pub(crate) async fn preview(
     State(state): State<AppState>,
     ctx: Ctx,
-    mut multipart: Multipart,
+    // The session is checked before the file is read.
+    SignedInBody(mut multipart): SignedInBody<Multipart>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let (mut csrf, mut source, mut file) = (String::new(), String::new(), None);
@@ -100,6 +101,12 @@ pub(crate) async fn preview(
         }
     };
     match result {
+        // A file refused whole (unreadable, too large once expanded, the wrong kind) is the
+        // client's error: 422 with the reason on the page, nothing staged.
+        Ok((staged, report)) if report.refused.is_some() => {
+            let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok((status, page(&state, &ctx, Some(report), staged, None, None).await?).into_response())
+        }
         Ok((staged, report)) => Ok(page(&state, &ctx, Some(report), staged, None, None).await?.into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;

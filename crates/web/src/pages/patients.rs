@@ -479,6 +479,8 @@ impl<T: MultipartFields + Send, S: Send + Sync> axum::extract::FromRequest<S> fo
     type Rejection = WebError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Only for a signed-in session: a stranger's upload is refused before it is read.
+        crate::context::refuse_strangers(&request)?;
         let is_multipart = request
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
