@@ -1988,6 +1988,8 @@ impl App {
             AuditAction::BreakGlassGranted,
             AuditAction::AccessLogViewed,
             AuditAction::UrgentRequestViewed,
+            // Attempts that were refused: the patient sees who tried, too.
+            AuditAction::AccessRefused,
         ];
         let names: std::collections::HashMap<Uuid, String> =
             loaded.team.iter().map(|m| (m.account_id, m.display_name.clone())).collect();

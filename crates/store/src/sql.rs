@@ -670,7 +670,8 @@ macro_rules! impl_store_tx {
             }
 
             // The audience condition below is tsunagu_domain::care::visible_audiences in SQL,
-            // once per count. Each count is an index range of one patient, so the list costs
+            // once per count (and once for the replies that answer an entry: a reply the
+            // member may not read does not answer it for them). Each count is an index range of one patient, so the list costs
             // the same after years of history: unread is counted among the patient's
             // newest UNREAD_WINDOW entries (entries_timeline backwards; filtering
             // before the limit would walk past all of one's own), urgent ones by
@@ -697,7 +698,11 @@ macro_rules! impl_store_tx {
                           AND e.created_at >= m.joined_at \
                           AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
                                OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
-                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id)) AS needs_reply \
+                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id \
+                            AND (x.author_id = $1 OR (x.audience = 'team' AND m.team_role <> 'family') \
+                                 OR x.audience = 'family' \
+                                 OR (x.audience = 'physicians' \
+                                     AND m.team_role IN ('primary_physician', 'backup_physician'))))) AS needs_reply \
                      FROM team_members m WHERE m.account_id = $1 AND m.left_at IS NULL",
                 )
                 .bind(account_id).bind($crate::UNREAD_WINDOW).fetch_all(self.conn()).await?)
