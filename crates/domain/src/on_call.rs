@@ -474,7 +474,11 @@ mod tests {
         assert_eq!(parse_local_datetime("starts_at", "2026-12-01T18:00"), Ok(datetime!(2026-12-01 9:00 UTC)));
         assert!(parse_local_datetime("starts_at", "2026-12-01T25:00").is_err());
         for far in ["-9999-01-01T00:00", "9999-12-31T23:59", "9999-12-01T00:00", "-9999-01-02T00:00"] {
-            assert_eq!(parse_local_datetime("starts_at", far), Err(ValidationError::new("starts_at", "out_of_range")), "{far}");
+            assert_eq!(
+                parse_local_datetime("starts_at", far),
+                Err(ValidationError::new("starts_at", "out_of_range")),
+                "{far}"
+            );
         }
         assert!(month_span(i32::MAX, Month::December).is_none());
         assert!(Span::parse(datetime!(2026-12-02 0:00 UTC), datetime!(2026-12-01 0:00 UTC)).is_err());

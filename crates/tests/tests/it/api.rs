@@ -232,7 +232,8 @@ async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
         Some(name) => &doc["components"]["schemas"][name],
         None => reason,
     };
-    let codes: Vec<&str> = reason["enum"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
+    let codes: Vec<&str> =
+        reason["enum"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
     let domain: Vec<&str> = tsunagu_domain::on_call::AbsenceReason::ALL.iter().map(|r| r.code()).collect();
     assert_eq!(codes, domain, "{reason}");
 
@@ -249,7 +250,8 @@ async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
             while let (Some(a), Some(b)) = (concrete.find('{'), concrete.find('}')) {
                 concrete.replace_range(a..=b, &some_id);
             }
-            let reply = nurse.send_json(&method.to_uppercase(), &concrete, Some("{}"), &[("x-csrf-token", &csrf)]).await;
+            let reply =
+                nurse.send_json(&method.to_uppercase(), &concrete, Some("{}"), &[("x-csrf-token", &csrf)]).await;
             assert!(reply.status.is_client_error(), "{method} {path} with {{}}: {} {}", reply.status, reply.body);
             checked += 1;
         }

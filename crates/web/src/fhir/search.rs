@@ -233,7 +233,10 @@ mod tests {
 
     #[test]
     fn refused_dates_are_a_bad_request_naming_the_parameter() {
-        assert_eq!(date_range("birthdate", &["1940"]).unwrap(), (Some(date!(1940 - 01 - 01)), Some(date!(1940 - 12 - 31))));
+        assert_eq!(
+            date_range("birthdate", &["1940"]).unwrap(),
+            (Some(date!(1940 - 01 - 01)), Some(date!(1940 - 12 - 31)))
+        );
         for (raw, issue) in [("ne1940", "not-supported"), ("1940-13", "invalid"), ("9999", "invalid")] {
             let e = instant_range("_lastUpdated", &[raw]).unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{raw}");
