@@ -35,7 +35,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 all_targets=(import_care_offices import_medical_institutions import_facility_standards import_xlsx_sheet
-  era_date domain_forms api_json interop_input fhir_input)
+  era_date domain_forms api_json interop_input fhir_input fhir_search)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
@@ -48,6 +48,7 @@ dict_for() {
     api_json) echo dict/json.dict ;;
     interop_input) echo dict/interop.dict ;;
     fhir_input) echo dict/fhir.dict ;;
+    fhir_search) echo dict/fhir_search.dict ;;
   esac
 }
 

@@ -586,14 +586,13 @@ impl App {
             "" => None,
             a => Some(Uuid::parse_str(a).map_err(|_| ValidationError::new("author", "unknown"))?),
         };
-        let jst_midnight = |d: Date| d.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
         let since = match query.from.trim() {
             "" => None,
-            raw => Some(jst_midnight(tsunagu_domain::patient::parse_date("from", raw)?)),
+            raw => Some(day_starts("from", tsunagu_domain::patient::parse_date("from", raw)?)?),
         };
         let until = match query.to.trim() {
             "" => None,
-            raw => Some(jst_midnight(tsunagu_domain::patient::parse_date("to", raw)? + time::Duration::days(1))),
+            raw => Some(day_ends("to", tsunagu_domain::patient::parse_date("to", raw)?)?),
         };
         // Read without holding the write lock; then record the read (audit event,
         // read receipts) in a short write transaction that commits before any of
@@ -1635,7 +1634,7 @@ impl App {
         let actor = session.actor()?;
         let today = self.today();
         let from = match from.trim() {
-            "" => today - time::Duration::days(30),
+            "" => today.checked_sub(time::Duration::days(30)).unwrap_or(today),
             raw => tsunagu_domain::patient::parse_date("from", raw)?,
         };
         let to = match to.trim() {
@@ -1645,8 +1644,8 @@ impl App {
         if to < from {
             return Err(ValidationError::new("to", "before_from").into());
         }
-        let start = from.midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
-        let end = (to + time::Duration::days(1)).midnight().assume_offset(JST).to_offset(time::UtcOffset::UTC);
+        let start = day_starts("from", from)?;
+        let end = day_ends("to", to)?;
         let loaded = self.kept_scope(patient).await?;
         self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
@@ -2044,6 +2043,20 @@ pub struct ConsentForm<'a> {
 /// Parses an entry form (what the web layer and the API share).
 pub fn parse_entry(kind: &str, body: &str, vitals: &VitalsForm<'_>, needs_reply: bool) -> Result<EntryDraft, AppError> {
     Ok(EntryDraft::parse(kind, body, vitals, needs_reply)?)
+}
+
+/// The moment a Japanese calendar day (typed in by a reader) begins, in UTC;
+/// a day whose moment cannot be represented is out of range, not a panic.
+fn day_starts(field: &'static str, day: Date) -> Result<OffsetDateTime, ValidationError> {
+    day.midnight()
+        .assume_offset(JST)
+        .checked_to_offset(time::UtcOffset::UTC)
+        .ok_or(ValidationError::new(field, "out_of_range"))
+}
+
+/// The moment after a Japanese calendar day ends (the next day's midnight), in UTC.
+fn day_ends(field: &'static str, day: Date) -> Result<OffsetDateTime, ValidationError> {
+    day_starts(field, day)?.checked_add(time::Duration::days(1)).ok_or(ValidationError::new(field, "out_of_range"))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod escalation;
 pub mod facility;
 pub mod fhir_input;
+pub mod fhir_search;
 pub mod holiday;
 pub mod ids;
 pub mod interop;

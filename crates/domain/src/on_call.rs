@@ -99,8 +99,10 @@ pub struct RosterSlot {
     pub date: Date,
 }
 
-fn at_jst(date: Date, t: Time) -> OffsetDateTime {
-    date.with_time(t).assume_offset(JST).to_offset(time::UtcOffset::UTC)
+/// A Tokyo local time in UTC; `None` when that instant cannot be represented
+/// (the first hours of year -9999).
+fn at_jst(date: Date, t: Time) -> Option<OffsetDateTime> {
+    date.with_time(t).assume_offset(JST).checked_to_offset(time::UtcOffset::UTC)
 }
 
 /// The slots of a month: every night (18:00 → 9:00 next day) and, on
@@ -111,11 +113,11 @@ pub fn roster_slots(year: i32, month: Month) -> Vec<RosterSlot> {
     while day.month() == month {
         let Some(next) = day.next_day() else { break };
         if holiday::is_day_off(day) {
-            let span = Span { start: at_jst(day, DAY_STARTS), end: at_jst(day, NIGHT_STARTS) };
-            slots.push(RosterSlot { span, kind: SlotKind::DayOff, date: day });
+            let Some((start, end)) = at_jst(day, DAY_STARTS).zip(at_jst(day, NIGHT_STARTS)) else { break };
+            slots.push(RosterSlot { span: Span { start, end }, kind: SlotKind::DayOff, date: day });
         }
-        let span = Span { start: at_jst(day, NIGHT_STARTS), end: at_jst(next, DAY_STARTS) };
-        slots.push(RosterSlot { span, kind: SlotKind::Night, date: day });
+        let Some((start, end)) = at_jst(day, NIGHT_STARTS).zip(at_jst(next, DAY_STARTS)) else { break };
+        slots.push(RosterSlot { span: Span { start, end }, kind: SlotKind::Night, date: day });
         day = next;
     }
     slots
@@ -286,11 +288,11 @@ pub fn coverage_gaps(input: &ChainInput, window: Span) -> Vec<Gap> {
 pub fn month_span(year: i32, month: Month) -> Option<Span> {
     let first = Date::from_calendar_date(year, month, 1).ok()?;
     let next = if month == Month::December {
-        Date::from_calendar_date(year + 1, Month::January, 1).ok()?
+        Date::from_calendar_date(year.checked_add(1)?, Month::January, 1).ok()?
     } else {
         Date::from_calendar_date(year, month.next(), 1).ok()?
     };
-    Some(Span { start: at_jst(first, Time::MIDNIGHT), end: at_jst(next, Time::MIDNIGHT) })
+    Some(Span { start: at_jst(first, Time::MIDNIGHT)?, end: at_jst(next, Time::MIDNIGHT)? })
 }
 
 /// Parses `YYYY-MM` (a roster's month).
@@ -318,7 +320,12 @@ pub fn parse_local_datetime(field: &'static str, raw: &str) -> Result<OffsetDate
     let minute = next().ok_or(ValidationError::new(field, "format"))??;
     let second = next().transpose()?.unwrap_or(0);
     let time = Time::from_hms(hour, minute, second).map_err(|_| ValidationError::new(field, "format"))?;
-    Ok(at_jst(date, time))
+    let at = at_jst(date, time).ok_or(ValidationError::new(field, "out_of_range"))?;
+    // Room for the day either side that the roster and absence look-ups add.
+    if at.checked_sub(Duration::days(2)).is_none() || at.checked_add(MAX_ABSENCE + Duration::days(2)).is_none() {
+        return Err(ValidationError::new(field, "out_of_range"));
+    }
+    Ok(at)
 }
 
 #[cfg(test)]
@@ -466,6 +473,14 @@ mod tests {
         assert!(parse_month("december").is_err());
         assert_eq!(parse_local_datetime("starts_at", "2026-12-01T18:00"), Ok(datetime!(2026-12-01 9:00 UTC)));
         assert!(parse_local_datetime("starts_at", "2026-12-01T25:00").is_err());
+        for far in ["-9999-01-01T00:00", "9999-12-31T23:59", "9999-12-01T00:00", "-9999-01-02T00:00"] {
+            assert_eq!(
+                parse_local_datetime("starts_at", far),
+                Err(ValidationError::new("starts_at", "out_of_range")),
+                "{far}"
+            );
+        }
+        assert!(month_span(i32::MAX, Month::December).is_none());
         assert!(Span::parse(datetime!(2026-12-02 0:00 UTC), datetime!(2026-12-01 0:00 UTC)).is_err());
         assert_eq!(
             month_span(2026, Month::December).map(|s| s.end),

@@ -54,7 +54,7 @@ impl FiscalYear {
 
     /// The next fiscal year's first day.
     pub fn end(self) -> Date {
-        Self(self.0 + 1).first_day()
+        Self(self.0.saturating_add(1)).first_day()
     }
 
     /// "令和7年度" (the era of its first day), or "2025年度" before 平成.
@@ -261,11 +261,15 @@ impl PublicEventDraft {
         if ends.is_some_and(|e| e <= starts) {
             return Err(ValidationError::new("ends", "before_start"));
         }
-        let at = |t: Time| date.with_time(t).assume_offset(crate::clock::JST);
+        // An instant that UTC cannot hold (the first hours of year -9999) is out of range.
+        let at = |t: Time| {
+            let at = date.with_time(t).assume_offset(crate::clock::JST);
+            at.checked_to_offset(time::UtcOffset::UTC).map(|_| at).ok_or(ValidationError::new("date", "out_of_range"))
+        };
         Ok(Self {
             title,
-            starts_at: at(starts),
-            ends_at: ends.map(at),
+            starts_at: at(starts)?,
+            ends_at: ends.map(at).transpose()?,
             place: text::required("place", form.place, 200)?,
             description: text::optional_multiline("description", form.description, 5_000)?,
         })
@@ -426,5 +430,9 @@ mod tests {
         assert_eq!(PublicEventDraft::parse(&bad).err(), Some(ValidationError::new("starts", "time")));
         let no_place = PublicEventForm { place: "", ..form };
         assert_eq!(PublicEventDraft::parse(&no_place).err(), Some(ValidationError::new("place", "required")));
+        // The first hours of year -9999 in Japan are before anything UTC can hold: refused, no panic.
+        let too_early = PublicEventForm { date: "-9999-01-01", starts: "01:00", ends: "", ..form };
+        assert_eq!(PublicEventDraft::parse(&too_early).err(), Some(ValidationError::new("date", "out_of_range")));
+        assert!(PublicEventDraft::parse(&PublicEventForm { date: "9999-12-31", ..form }).is_ok());
     }
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 crate::on_both_databases!(
     the_api_shares_the_use_cases_and_the_rules,
     the_openapi_document_describes_the_api,
+    request_bodies_name_their_required_fields_and_codes,
     a_whole_care_team_works_through_the_api
 );
 
@@ -202,4 +203,58 @@ async fn a_whole_care_team_works_through_the_api(db: &TestDb) {
     let after = nurse.send_json("POST", &format!("{p}/entries"), Some(r#"{"kind":"message","body":"追記"}"#), &h).await;
     assert!(!after.status.is_success(), "a withdrawn record is read-only: {}", after.status);
     assert_eq!(json(&nurse.send_json("GET", &p, None, &[]).await)["consent"], "withdrawn");
+}
+
+/// The body schema of an operation, with `$ref`s to components resolved.
+fn body_schema<'a>(doc: &'a serde_json::Value, operation: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+    let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+    match schema["$ref"].as_str() {
+        Some(r) => r.strip_prefix("#/components/schemas/").map(|name| &doc["components"]["schemas"][name]),
+        None => schema.is_object().then_some(schema),
+    }
+}
+
+/// The OpenAPI document is honest about bodies: the absence body names the
+/// fields the server needs and the reasons it accepts (the domain's codes),
+/// and for every POST whose body schema has required fields, `{}` is refused
+/// by the server.
+async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let doc = json(&t.client().get("/api/openapi.json").await);
+    let absence = body_schema(&doc, &doc["paths"]["/api/v1/absences"]["post"]).cloned().unwrap_or_default();
+    let required: Vec<&str> =
+        absence["required"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
+    for field in ["starts_at", "ends_at", "reason"] {
+        assert!(required.contains(&field), "{field} is required: {absence}");
+    }
+    let reason = &absence["properties"]["reason"];
+    let reason = match reason["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => &doc["components"]["schemas"][name],
+        None => reason,
+    };
+    let codes: Vec<&str> =
+        reason["enum"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
+    let domain: Vec<&str> = tsunagu_domain::on_call::AbsenceReason::ALL.iter().map(|r| r.code()).collect();
+    assert_eq!(codes, domain, "{reason}");
+
+    let me = json(&nurse.send_json("GET", "/api/v1/me", None, &[]).await);
+    let csrf = me["csrf_token"].as_str().unwrap_or_default().to_owned();
+    let some_id = uuid::Uuid::now_v7().to_string();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let Some(schema) = body_schema(&doc, operation) else { continue };
+            let Some(required) = schema["required"].as_array() else { continue };
+            assert!(!required.is_empty(), "{method} {path}: an empty required list");
+            let mut concrete = path.clone();
+            while let (Some(a), Some(b)) = (concrete.find('{'), concrete.find('}')) {
+                concrete.replace_range(a..=b, &some_id);
+            }
+            let reply =
+                nurse.send_json(&method.to_uppercase(), &concrete, Some("{}"), &[("x-csrf-token", &csrf)]).await;
+            assert!(reply.status.is_client_error(), "{method} {path} with {{}}: {} {}", reply.status, reply.body);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "at least the absence body is checked");
 }

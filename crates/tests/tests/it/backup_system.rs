@@ -364,6 +364,22 @@ async fn who_answers_skips_an_absent_primary_and_names_the_backup_first(db: &Tes
         )
         .await;
     assert_eq!(bad_time.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Times at the ends of the calendar are out of range, not a panic converting them to UTC.
+    for (starts, ends) in [("-9999-01-01T00:00", "-9999-01-02T00:00"), ("9999-12-30T18:00", "9999-12-31T23:59")] {
+        let far = w
+            .sato
+            .submit("/absences", "/absences", &[("starts_at", starts), ("ends_at", ends), ("reason", "conference")])
+            .await;
+        assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{starts}: {}", far.body);
+        let body = serde_json::json!({ "starts_at": starts, "ends_at": ends, "reason": "conference" }).to_string();
+        let me = w.sato.send_json("GET", "/api/v1/me", None, &[]).await;
+        let csrf = serde_json::from_str::<serde_json::Value>(&me.body).unwrap_or_default()["csrf_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let api = w.sato.send_json("POST", "/api/v1/absences", Some(&body), &[("x-csrf-token", &csrf)]).await;
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{starts}: {}", api.body);
+    }
     let listed = w.sato.get("/absences").await.body;
     assert_eq!(listed.matches("class=\"absence").count(), 1, "only the valid absence is recorded: {listed}");
     assert_eq!(chain(&w.nurse.get(&page).await.body), everyone);

@@ -15,7 +15,8 @@ crate::on_both_databases!(
     the_public_registry_answers_without_a_token,
     each_token_has_its_own_request_budget,
     consents_and_care_plans_are_read_as_consent_resources,
-    a_colleague_s_roles_name_profession_and_facility
+    a_colleague_s_roles_name_profession_and_facility,
+    dates_beyond_the_calendar_are_refused_on_every_date_search
 );
 
 fn json(reply: &Reply) -> Value {
@@ -1050,4 +1051,65 @@ async fn a_colleague_s_roles_name_profession_and_facility(db: &TestDb) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let refused = fhir(&t, "GET", &format!("/fhir/PractitionerRole?organization={clinic}"), &narrow, None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// Dates at or past the ends of what the server can count with (year 9999,
+/// negative years, more than nine digits of a second, offsets that carry the
+/// instant past the year's end) are a 400 with an OperationOutcome naming the
+/// parameter on every search that takes a date, never a panic; and the server
+/// answers normally afterwards.
+async fn dates_beyond_the_calendar_are_refused_on_every_date_search(db: &TestDb) {
+    let Team { t, mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let token =
+        make_token(&mut nurse, "日付の境界", &["patient", "vitals_read", "notes_read", "documents", "access"]).await;
+    let searches: &[(&str, &[&str])] = &[
+        ("Patient?", &["birthdate", "_lastUpdated"]),
+        ("Observation?patient={p}&", &["date", "_lastUpdated"]),
+        ("Communication?patient={p}&", &["sent", "_lastUpdated"]),
+        ("Encounter?patient={p}&", &["date", "_lastUpdated"]),
+        ("DocumentReference?patient={p}&", &["date", "_lastUpdated"]),
+        ("AuditEvent?patient={p}&", &["date"]),
+    ];
+    let values = [
+        "9999",
+        "le9999-12-31",
+        "gt9999-12-31",
+        "ge9999-12-31",
+        "gt9999-12-31T23:59:59.999999999Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "2026-11-29T10:00:00.99999999999999999999999999Z",
+        "9999-12-31T23:59:59.99999999999999999999999999Z",
+        "9998-12-31T23:59:59-23:59",
+        "0000-01-01T00:00:00%2B09:00",
+        "lt0000",
+        "-0001",
+        "lt-0001-01-01",
+        "10000",
+        "99999-12-31",
+        "%2B10000-01-01",
+        "ge10000-01-01T00:00:00Z",
+    ];
+    for (search, params) in searches {
+        let search = search.replace("{p}", &patient);
+        for param in *params {
+            for value in values {
+                let path = format!("/fhir/{search}{param}={value}");
+                let reply = fhir(&t, "GET", &path, &token, None).await;
+                assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {}", reply.body);
+                let outcome = json(&reply);
+                assert_eq!(outcome["resourceType"], "OperationOutcome", "{path}: {}", reply.body);
+                assert_eq!(outcome["issue"][0]["severity"], "error", "{path}: {}", reply.body);
+                assert_eq!(outcome["issue"][0]["expression"][0].as_str(), Some(*param), "{path}: {}", reply.body);
+            }
+            // The last year allowed is searched as usual, and the server still answers.
+            let path = format!("/fhir/{search}{param}=le9998-12-31");
+            let reply = fhir(&t, "GET", &path, &token, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+            assert_eq!(json(&reply)["resourceType"], "Bundle", "{path}");
+        }
+    }
+    let read = fhir(&t, "GET", &format!("/fhir/Patient/{patient}"), &token, None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
 }

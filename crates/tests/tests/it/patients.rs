@@ -21,6 +21,7 @@ crate::on_both_databases!(
     advance_care_plans_keep_every_revision,
     ending_care_records_the_outcome,
     the_record_prints_for_a_chosen_period,
+    periods_at_the_ends_of_the_calendar_are_refused_not_panicked_on,
     entries_are_searched_by_any_japanese_term,
     vital_signs_show_as_a_trend,
     mentions_urgent_entries_and_new_teams_are_notified,
@@ -1217,4 +1218,25 @@ async fn a_kept_timeline_shows_every_change_at_once(db: &TestDb) {
     let filtered = t.app.patient_page(&session, id, &urgent_only, &tsunagu_app::RequestMeta::default()).await;
     let filtered = filtered.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(filtered.timeline.iter().map(|e| e.id.to_string()).collect::<Vec<_>>(), vec![urgent]);
+}
+
+/// A period typed at the ends of the calendar (the timeline's filter, the
+/// printed record) is read with checked arithmetic: the last day there is
+/// (whose end is the next midnight) is searched as usual instead of a panic
+/// adding a day to it, and a day whose midnight UTC cannot hold is refused as
+/// out of range; the page answers as usual afterwards.
+async fn periods_at_the_ends_of_the_calendar_are_refused_not_panicked_on(db: &TestDb) {
+    let Team { mut nurse, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    for query in ["?to=9999-12-31", "?from=2026-01-01&to=9999-12-31", "/print?from=2026-01-01&to=9999-12-31"] {
+        let reply = nurse.get(&format!("/patients/{patient}{query}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+    }
+    for query in ["?from=-9999-01-01", "?from=-9999-01-01&to=9999-12-31", "/print?from=-9999-01-01&to=2026-01-01"] {
+        let reply = nurse.get(&format!("/patients/{patient}{query}")).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.body);
+        assert!(reply.body.contains("開始日が範囲外です。"), "{query}: {}", reply.body);
+    }
+    assert_eq!(nurse.get(&format!("/patients/{patient}")).await.status, StatusCode::OK);
 }

@@ -542,7 +542,7 @@ fn entry_of(id: &str, resource: TimelineResource, t: Tr) -> Result<(Uuid, Option
 fn entry_search(
     params: &Params,
     resource: TimelineResource,
-    date: &str,
+    date: &'static str,
     kind: Option<tsunagu_domain::care::EntryKind>,
 ) -> Result<EntrySearch, FhirError> {
     let (since, until) = instant_range(date, &params.all(date))?;

@@ -5,8 +5,8 @@
 
 use super::outcome::{FhirError, Issue};
 use axum::http::StatusCode;
-use time::{Date, Month, OffsetDateTime, Time};
-use tsunagu_domain::clock::JST;
+use time::{Date, OffsetDateTime};
+use tsunagu_domain::{ValidationError, fhir_search};
 
 pub(crate) const DEFAULT_COUNT: usize = 20;
 pub(crate) const MAX_COUNT: usize = 100;
@@ -141,113 +141,45 @@ fn encode(raw: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Prefix {
-    Eq,
-    Ge,
-    Gt,
-    Le,
-    Lt,
-}
-
-fn split_prefix<'a>(param: &str, raw: &'a str) -> Result<(Prefix, &'a str), FhirError> {
-    let known = [("eq", Prefix::Eq), ("ge", Prefix::Ge), ("gt", Prefix::Gt), ("le", Prefix::Le), ("lt", Prefix::Lt)];
-    if let Some((_, p)) = known.iter().find(|(code, _)| raw.starts_with(code)) {
-        return Ok((*p, &raw[2..]));
-    }
-    if raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(bad_request(vec![Issue::new(
+/// Turns a refused date parameter into a 400 naming it.
+fn date_error(e: ValidationError, raw: &[&str]) -> FhirError {
+    let param = e.field;
+    let shown = raw.join(", ");
+    let issue = match e.code {
+        fhir_search::UNSUPPORTED_PREFIX => Issue::new(
             "not-supported",
             "日付の比較は eq, ge, gt, le, lt に対応 / date prefixes supported: eq, ge, gt, le, lt",
             Some(param),
-        )]));
-    }
-    Ok((Prefix::Eq, raw))
+        ),
+        fhir_search::OUT_OF_RANGE => invalid(
+            param,
+            format!(
+                "{param}={shown}: 日付は{}年から{}年まで / dates must be in the years {} to {}",
+                fhir_search::YEARS.start(),
+                fhir_search::YEARS.end(),
+                fhir_search::YEARS.start(),
+                fhir_search::YEARS.end()
+            ),
+        ),
+        _ => invalid(param, format!("日付 {shown} を読めません / cannot read the date {shown}")),
+    };
+    bad_request(vec![issue])
 }
 
-/// The first and last day a date of any precision covers.
-fn period(param: &str, raw: &str) -> Result<(Date, Date), FhirError> {
-    let bad = || bad_request(vec![invalid(param, format!("日付 {raw} を読めません / cannot read the date {raw}"))]);
-    let parts: Vec<&str> = raw.split('-').collect();
-    let number = |s: &str, len: usize| if s.len() == len { s.parse::<i32>().ok() } else { None };
-    let year = parts.first().and_then(|y| number(y, 4)).ok_or_else(bad)?;
-    let month = |m: i32| u8::try_from(m).ok().and_then(|m| Month::try_from(m).ok());
-    match parts.as_slice() {
-        [_] => Ok((
-            Date::from_calendar_date(year, Month::January, 1).map_err(|_| bad())?,
-            Date::from_calendar_date(year, Month::December, 31).map_err(|_| bad())?,
-        )),
-        [_, m] => {
-            let m = number(m, 2).and_then(month).ok_or_else(bad)?;
-            let first = Date::from_calendar_date(year, m, 1).map_err(|_| bad())?;
-            let last = Date::from_calendar_date(year, m, m.length(year)).map_err(|_| bad())?;
-            Ok((first, last))
-        }
-        [_, m, d] => {
-            let m = number(m, 2).and_then(month).ok_or_else(bad)?;
-            let d = number(d, 2).and_then(|d| u8::try_from(d).ok()).ok_or_else(bad)?;
-            let day = Date::from_calendar_date(year, m, d).map_err(|_| bad())?;
-            Ok((day, day))
-        }
-        _ => Err(bad()),
-    }
-}
-
-/// Days `[from, to]` (either open) that every value of a date parameter allows.
-pub(crate) fn date_range(param: &str, values: &[&str]) -> Result<(Option<Date>, Option<Date>), FhirError> {
-    let (mut from, mut to): (Option<Date>, Option<Date>) = (None, None);
-    for raw in values {
-        let (prefix, value) = split_prefix(param, raw.trim())?;
-        let (first, last) = period(param, value)?;
-        let (lo, hi) = match prefix {
-            Prefix::Eq => (Some(first), Some(last)),
-            Prefix::Ge => (Some(first), None),
-            Prefix::Gt => (last.next_day(), None),
-            Prefix::Le => (None, Some(last)),
-            Prefix::Lt => (None, first.previous_day()),
-        };
-        from = from.max(lo);
-        to = match (to, hi) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    Ok((from, to))
+/// Days `[from, to]` (either open) that every value of a date parameter allows
+/// (the domain's [`fhir_search::date_range`]).
+pub(crate) fn date_range(param: &'static str, values: &[&str]) -> Result<(Option<Date>, Option<Date>), FhirError> {
+    fhir_search::date_range(param, values).map_err(|e| date_error(e, values))
 }
 
 /// Instants `[since, until)` (either open) that every value allows: dates
-/// count in Japan time, a date-time as given.
+/// count in Japan time, a date-time as given (the domain's
+/// [`fhir_search::instant_range`]).
 pub(crate) fn instant_range(
-    param: &str,
+    param: &'static str,
     values: &[&str],
 ) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), FhirError> {
-    let (mut since, mut until): (Option<OffsetDateTime>, Option<OffsetDateTime>) = (None, None);
-    let midnight = |d: Date| d.with_time(Time::MIDNIGHT).assume_offset(JST);
-    for raw in values {
-        let (prefix, value) = split_prefix(param, raw.trim())?;
-        let (start, end) = if value.contains('T') {
-            let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                bad_request(vec![invalid(param, format!("日時 {value} を読めません / cannot read {value}"))])
-            })?;
-            (at, at + time::Duration::microseconds(1))
-        } else {
-            let (first, last) = period(param, value)?;
-            (midnight(first), midnight(last) + time::Duration::days(1))
-        };
-        let (lo, hi) = match prefix {
-            Prefix::Eq => (Some(start), Some(end)),
-            Prefix::Ge => (Some(start), None),
-            Prefix::Gt => (Some(end), None),
-            Prefix::Le => (None, Some(end)),
-            Prefix::Lt => (None, Some(start)),
-        };
-        since = since.max(lo);
-        until = match (until, hi) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    Ok((since, until))
+    fhir_search::instant_range(param, values).map_err(|e| date_error(e, values))
 }
 
 /// The id in a reference parameter: `123`, `Patient/123` or a full URL ending so.
@@ -265,7 +197,7 @@ pub(crate) fn reference_id<'a>(param: &str, raw: &'a str, resource: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
+    use time::macros::date;
 
     fn params(q: &[(&str, &str)], supported: &[&str]) -> Result<Params, FhirError> {
         Params::parse(q.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), supported)
@@ -300,29 +232,17 @@ mod tests {
     }
 
     #[test]
-    fn date_prefixes_bound_the_days() {
-        let r = |v: &[&str]| date_range("birthdate", v).unwrap();
-        assert_eq!(r(&["1940"]), (Some(date!(1940 - 01 - 01)), Some(date!(1940 - 12 - 31))));
-        assert_eq!(r(&["1940-02"]), (Some(date!(1940 - 02 - 01)), Some(date!(1940 - 02 - 29))));
-        assert_eq!(r(&["eq1940-05-03"]), (Some(date!(1940 - 05 - 03)), Some(date!(1940 - 05 - 03))));
-        assert_eq!(r(&["gt1940"]), (Some(date!(1941 - 01 - 01)), None));
-        assert_eq!(r(&["lt1940-05"]), (None, Some(date!(1940 - 04 - 30))));
-        assert_eq!(r(&["ge1940", "le1945-06"]), (Some(date!(1940 - 01 - 01)), Some(date!(1945 - 06 - 30))));
-        for bad in ["1940-13", "19400", "ne1940", "sa1940", "1940-02-30", "x"] {
-            assert!(date_range("birthdate", &[bad]).is_err(), "{bad}");
+    fn refused_dates_are_a_bad_request_naming_the_parameter() {
+        assert_eq!(
+            date_range("birthdate", &["1940"]).unwrap(),
+            (Some(date!(1940 - 01 - 01)), Some(date!(1940 - 12 - 31)))
+        );
+        for (raw, issue) in [("ne1940", "not-supported"), ("1940-13", "invalid"), ("9999", "invalid")] {
+            let e = instant_range("_lastUpdated", &[raw]).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{raw}");
+            assert_eq!(e.issues[0].code, issue, "{raw}");
+            assert_eq!(e.issues[0].expression.as_deref(), Some("_lastUpdated"), "{raw}");
         }
-    }
-
-    #[test]
-    fn instants_count_dates_in_japan_time() {
-        let (since, until) = instant_range("date", &["2026-11-29"]).unwrap();
-        assert_eq!(since, Some(datetime!(2026-11-28 15:00 UTC)));
-        assert_eq!(until, Some(datetime!(2026-11-29 15:00 UTC)));
-        let (since, until) = instant_range("date", &["ge2026-11-29T10:00:00+09:00"]).unwrap();
-        assert_eq!((since, until), (Some(datetime!(2026-11-29 01:00 UTC)), None));
-        let (since, until) = instant_range("date", &["lt2026-11"]).unwrap();
-        assert_eq!((since, until), (None, Some(datetime!(2026-10-31 15:00 UTC))));
-        assert!(instant_range("date", &["2026-11-29T25:00:00Z"]).is_err());
     }
 
     #[test]
