@@ -1,4 +1,5 @@
-// A family member on a phone: invited by the visiting nurse, registers with
+// A family member on a phone: invited by the care manager (inviting family is
+// for the team's leads, docs/security.md), registers with
 // the printed code, sees what the team shares with the family, writes to the
 // doctor only, and sees who has read the record.
 import { test } from 'node:test';
@@ -11,6 +12,7 @@ test('a family member takes part from a phone', async () => {
   const server = await serve(inst);
   const nurse = await phone();
   const family = await phone(nurse.browser);
+  const careManager = await phone(nurse.browser);
   try {
     const n = nurse.page;
     await firstSignIn(n, server.base, 'ns.tanaka', 'tsunagu-demo-2026');
@@ -19,12 +21,16 @@ test('a family member takes part from a phone', async () => {
     await n.getByLabel('ご家族にも共有する').check();
     await n.getByRole('button', { name: '投稿する' }).click();
     await n.getByText('投稿しました').waitFor();
-    await n.locator('#family-invite summary').click();
-    await n.locator('#family_login').fill('masuo.family');
-    await n.locator('#family_name').fill('増尾 花子');
-    await n.locator('#family_relation').fill('妻');
-    await n.locator('#family-invite').getByRole('button', { name: 'ご家族を招待' }).click();
-    const code = (await n.locator('#issued-code').textContent()).trim();
+    assert.equal(await n.locator('#family-invite').count(), 0, 'a visiting nurse does not invite family');
+    const c = careManager.page;
+    await firstSignIn(c, server.base, 'cm.yamamoto', 'tsunagu-demo-2026');
+    await c.locator('#patient-list li', { hasText: '増尾 勝' }).getByRole('link').click();
+    await c.locator('#family-invite summary').click();
+    await c.locator('#family_login').fill('masuo.family');
+    await c.locator('#family_name').fill('増尾 花子');
+    await c.locator('#family_relation').fill('妻');
+    await c.locator('#family-invite').getByRole('button', { name: 'ご家族を招待' }).click();
+    const code = (await c.locator('#issued-code').textContent()).trim();
 
     const f = family.page;
     await f.goto(`${server.base}/invite`);

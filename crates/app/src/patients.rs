@@ -1096,7 +1096,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let patient = loaded.row.id;
-        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
+        self.decide(policy::write_patient(&actor, &loaded.scope), loaded, session, meta, "write")?;
         let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
             // An entry the author may not read is answered as unknown: a reply
