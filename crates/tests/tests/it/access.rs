@@ -4,7 +4,7 @@
 //! facility admins who hold only their own accounts, throttling on the parsed
 //! login, and refused attempts in the audit log. Both databases.
 
-use crate::helpers::{Client, PASSWORD, TestApp, TestDb};
+use crate::helpers::{PASSWORD, TestApp, TestDb};
 use crate::patients::{PATIENT, Team, add, consent, post, register, team};
 use axum::http::StatusCode;
 
@@ -53,17 +53,6 @@ async fn events(t: &TestApp, patient: &str, action: &str, at_least: usize) -> Ve
     Vec::new()
 }
 
-async fn break_glass(covering: &mut Client, patient: &str) {
-    let form = [
-        ("name", "柏 花子"),
-        ("birth_date", "1938-04-01"),
-        ("reason_kind", "covering_physician"),
-        ("reason", "主治医不在のため夜間の往診"),
-    ];
-    let opened = covering.submit("/break-glass", "/break-glass", &form).await;
-    assert!(opened.redirects_to(&format!("/patients/{patient}")), "{} {}", opened.status, opened.body);
-}
-
 async fn an_emergency_grant_reads_and_posts_but_never_joins_the_team(db: &TestDb) {
     let Team { t, mut nurse, .. } = team(db).await;
     let patient = register(&mut nurse, PATIENT).await;
@@ -71,7 +60,7 @@ async fn an_emergency_grant_reads_and_posts_but_never_joins_the_team(db: &TestDb
     add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
     let page = format!("/patients/{patient}");
     let (mut covering, secret) = t.signed_in("dr.suzuki", Some("122173"), "physician", &[], None).await;
-    break_glass(&mut covering, &patient).await;
+    crate::matrix::break_glass(&mut covering, &patient).await;
     let seen = covering.get(&page).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains(&format!("action=\"/patients/{patient}/team\"")), "no team form for a grant");

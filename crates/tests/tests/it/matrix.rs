@@ -29,6 +29,12 @@ enum Role {
 /// A physician outside the team opens the record by break-glass; returns them signed in.
 async fn emergency_physician(t: &crate::helpers::TestApp, patient: &str) -> Client {
     let (mut covering, _) = t.signed_in("dr.kinkyu", Some("122173"), "physician", &[], None).await;
+    break_glass(&mut covering, patient).await;
+    covering
+}
+
+/// `covering` opens the test patient's record by break-glass, as the covering physician.
+pub(crate) async fn break_glass(covering: &mut Client, patient: &str) {
     let form = [
         ("name", "柏 花子"),
         ("birth_date", "1938-04-01"),
@@ -37,7 +43,6 @@ async fn emergency_physician(t: &crate::helpers::TestApp, patient: &str) -> Clie
     ];
     let opened = covering.submit("/break-glass", "/break-glass", &form).await;
     assert!(opened.redirects_to(&format!("/patients/{patient}")), "{} {}", opened.status, opened.body);
-    covering
 }
 
 /// The expected status of `GET pattern` for `role`.
