@@ -214,10 +214,12 @@ fn body_schema<'a>(doc: &'a serde_json::Value, operation: &'a serde_json::Value)
     }
 }
 
-/// The OpenAPI document is honest about bodies: the absence body names the
-/// fields the server needs and the reasons it accepts (the domain's codes),
-/// and for every POST whose body schema has required fields, `{}` is refused
-/// by the server.
+/// The OpenAPI document is honest about bodies and answers: bodies name the
+/// fields the server needs and the codes it accepts (the domain's), `{}` is
+/// refused wherever fields are required and required fields are named wherever
+/// `{}` is refused; every signed-in operation lists 401 (and strangers get it),
+/// every write 403, every path with an id 404. (The role matrix checks that
+/// every answer it sees from `/api/v1` is listed.)
 async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
     let Team { t, mut nurse, .. } = team(db).await;
     let doc = json(&t.client().get("/api/openapi.json").await);
@@ -236,6 +238,17 @@ async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
         reason["enum"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
     let domain: Vec<&str> = tsunagu_domain::on_call::AbsenceReason::ALL.iter().map(|r| r.code()).collect();
     assert_eq!(codes, domain, "{reason}");
+
+    // The team role's codes are the domain's, family excepted (family join by invitation).
+    let team = body_schema(&doc, &doc["paths"]["/api/v1/patients/{patient}/team"]["post"]).cloned().unwrap_or_default();
+    let roles: Vec<&str> =
+        team["properties"]["team_role"]["enum"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+    let domain: Vec<&str> = tsunagu_domain::care::TeamRole::ALL
+        .iter()
+        .filter(|r| **r != tsunagu_domain::care::TeamRole::Family)
+        .map(|r| r.code())
+        .collect();
+    assert_eq!(roles, domain, "{team}");
 
     let me = json(&nurse.send_json("GET", "/api/v1/me", None, &[]).await);
     let csrf = me["csrf_token"].as_str().unwrap_or_default().to_owned();
@@ -256,5 +269,56 @@ async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
             checked += 1;
         }
     }
-    assert!(checked >= 1, "at least the absence body is checked");
+    assert!(checked >= 15, "only {checked} bodies with required fields");
+
+    // The converse, with real ids: a body the server refuses as incomplete (422
+    // for `{}`) names what it needs; one it takes as it is names nothing.
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let entry = crate::patients::post(&mut nurse, &patient, &[("kind", "urgent"), ("body", "急変")]).await;
+    let request = crate::backup_system::raise(&mut nurse, &patient, "urgent_visit", "発熱").await;
+    let ids = [("{patient}", patient.as_str()), ("{entry}", entry.as_str()), ("{request}", request.as_str())];
+    let mut judged = 0;
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        let Some(operation) = item.get("post") else { continue };
+        let Some(schema) = body_schema(&doc, operation) else { continue };
+        let concrete = ids.iter().fold(path.clone(), |p, (k, v)| p.replace(k, v));
+        let concrete = match (concrete.find('{'), concrete.find('}')) {
+            (Some(a), Some(b)) => format!("{}{some_id}{}", &concrete[..a], &concrete[b + 1..]),
+            _ => concrete,
+        };
+        let reply = nurse.send_json("POST", &concrete, Some("{}"), &[("x-csrf-token", &csrf)]).await;
+        let required = schema["required"].as_array().map_or(0, Vec::len);
+        match reply.status.as_u16() {
+            422 => assert!(required > 0, "POST {path} refuses {{}} but its schema requires nothing: {}", reply.body),
+            200..=299 => assert_eq!(required, 0, "POST {path} takes {{}} but its schema requires fields"),
+            _ => continue,
+        }
+        judged += 1;
+    }
+    assert!(judged >= 10, "only {judged} bodies judged");
+
+    // Every operation of the signed-in API says it answers 401, every write 403
+    // (the CSRF token, the policy), and a stranger does get 401.
+    let mut anonymous = t.client();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let responses = &operation["responses"];
+            assert!(!responses["401"].is_null(), "{method} {path} does not list 401");
+            if method != "get" {
+                assert!(!responses["403"].is_null(), "{method} {path} does not list 403");
+            }
+            if path.contains('{') {
+                assert!(!responses["404"].is_null(), "{method} {path} does not list 404");
+            }
+            let concrete =
+                path.replace("{patient}", &patient).replace("{entry}", &entry).replace("{request}", &request);
+            let body = (method != "get").then_some("{}");
+            let reply = anonymous.send_json(&method.to_uppercase(), &concrete, body, &[]).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path} for a stranger");
+        }
+    }
 }

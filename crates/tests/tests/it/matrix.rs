@@ -151,6 +151,7 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
     ];
     let mut checked = 0;
     let mut wrong = Vec::new();
+    let mut answered = std::collections::BTreeSet::new();
     for (method, pattern) in tsunagu_web::routes() {
         // Routes of other kinds of ids (facilities, accounts, municipalities)
         // belong to the admin walk; sign-out would end the session mid-walk.
@@ -174,11 +175,32 @@ async fn every_page_answers_each_team_role_as_the_policy_says(db: &TestDb) {
             if status != want {
                 wrong.push(format!("{role:?} GET {pattern}: {status}, expected {want}"));
             }
+            answered.insert(("get", pattern, status));
             checked += 1;
         }
     }
+    wrong.extend(undocumented(&t, &answered).await);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked >= 80, "only {checked} answers checked");
+}
+
+/// The answers of the JSON API (`/api/v1`) seen in a walk that its OpenAPI
+/// document does not list for the operation (a client must be told every
+/// answer it can get).
+async fn undocumented(
+    t: &crate::helpers::TestApp,
+    answered: &std::collections::BTreeSet<(&'static str, &'static str, u16)>,
+) -> Vec<String> {
+    let doc = t.client().get("/api/openapi.json").await;
+    let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap_or_default();
+    answered
+        .iter()
+        .filter(|(_, pattern, _)| pattern.starts_with("/api/v1/"))
+        .filter(|(method, pattern, status)| doc["paths"][*pattern][*method]["responses"][status.to_string()].is_null())
+        .map(|(method, pattern, status)| {
+            format!("{method} {pattern} answers {status}, which its document does not list")
+        })
+        .collect()
 }
 
 /// How a write of a patient's record must answer one role.
@@ -407,6 +429,7 @@ async fn every_write_answers_each_team_role_as_the_policy_says(db: &TestDb) {
         .collect();
     routes.sort_by_key(|(_, pattern)| ONCE.iter().position(|p| p == pattern));
     let mut checked = 0;
+    let mut answered = std::collections::BTreeSet::new();
     for (_, pattern) in routes {
         let body_template = valid_body(pattern, &patient, &hospital.to_string());
         let once = ONCE.contains(&pattern);
@@ -463,6 +486,7 @@ async fn every_write_answers_each_team_role_as_the_policy_says(db: &TestDb) {
                 }
             };
             let status = reply.status.as_u16();
+            answered.insert(("post", pattern, status));
             match answer {
                 Answer::Refused => assert!(
                     matches!(status, 401 | 403 | 404),
@@ -487,6 +511,8 @@ async fn every_write_answers_each_team_role_as_the_policy_says(db: &TestDb) {
             checked += 1;
         }
     }
+    let missing = undocumented(&t, &answered).await;
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
     assert!(checked >= 100, "only {checked} answers checked");
 }
 

@@ -69,7 +69,8 @@ pub(crate) struct AtQuery {
 
 /// "Who answers now" (or at `at`): primary → backup → on call → backup hospitals, with phone numbers.
 #[utoipa::path(get, path = "/api/v1/patients/{patient}/who-answers", params(("patient" = Uuid, Path), AtQuery),
-    responses((status = 200, body = WhoAnswers), (status = 404, body = ApiError)))]
+    responses((status = 200, body = WhoAnswers), (status = 404, body = ApiError),
+        (status = 403, description = "Family members: who answers (with physicians' numbers) is the professionals'", body = ApiError)))]
 pub(crate) async fn who_answers(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -101,8 +102,10 @@ pub(crate) async fn who_answers(
 #[serde(default)]
 pub(crate) struct NewUrgentRequest {
     /// urgent_visit or admission
+    #[schema(required = true, schema_with = super::codes::request_kind)]
     kind: String,
-    /// The situation (required).
+    /// The situation.
+    #[schema(required = true)]
     note: String,
 }
 
@@ -158,7 +161,8 @@ pub(crate) struct UrgentRequest {
 
 /// An urgent request (the team, and those it called while it is active); audited.
 #[utoipa::path(get, path = "/api/v1/urgent-requests/{request}", params(("request" = Uuid, Path)),
-    responses((status = 200, body = UrgentRequest), (status = 404, body = ApiError)))]
+    responses((status = 200, body = UrgentRequest), (status = 404, body = ApiError),
+        (status = 403, description = "Family members: urgent requests are the professionals'", body = ApiError)))]
 pub(crate) async fn urgent_request(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -229,6 +233,8 @@ pub(crate) async fn ask_hospitals(
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct HospitalAnswer {
+    /// True to accept; false to decline (with a reason).
+    #[schema(required = true)]
     accept: bool,
     /// Required when declining.
     reason: String,
@@ -255,6 +261,7 @@ pub(crate) async fn answer_as_hospital(
 #[serde(default)]
 pub(crate) struct UrgentOutcome {
     /// managed_at_home, admitted, died_at_home, withdrawn or other
+    #[schema(required = true, schema_with = super::codes::request_outcome)]
     outcome: String,
     note: String,
 }
@@ -414,6 +421,7 @@ pub(crate) async fn physician_group(
 #[serde(default)]
 pub(crate) struct RosterChange {
     /// YYYY-MM
+    #[schema(required = true, example = "2026-12")]
     month: String,
     assignments: Vec<(String, Option<Uuid>)>,
     /// Then fill the remaining holes in turn among the members.
@@ -545,6 +553,7 @@ pub(crate) async fn physician_groups(
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct NewGroup {
+    #[schema(required = true)]
     name: String,
     area: String,
     /// The coordinator's login id (optional).
@@ -569,6 +578,7 @@ pub(crate) async fn create_physician_group(
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct NewGroupMember {
+    #[schema(required = true)]
     login_id: String,
     /// The number to call when on call (optional).
     phone: String,

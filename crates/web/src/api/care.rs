@@ -19,27 +19,37 @@ use uuid::Uuid;
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct NewPatient {
+    #[schema(required = true)]
     family_name: String,
+    #[schema(required = true)]
     given_name: String,
     /// Katakana or hiragana.
+    #[schema(required = true)]
     family_name_kana: String,
+    #[schema(required = true)]
     given_name_kana: String,
     /// YYYY-MM-DD
+    #[schema(required = true, example = "1938-04-01")]
     birth_date: String,
     /// female, male or other
+    #[schema(required = true, schema_with = super::codes::sex)]
     sex: String,
+    #[schema(required = true)]
     address: String,
     daily_living_area: String,
     phone: String,
     key_person: String,
     key_person_phone: String,
     /// none, applying, support_1, support_2, care_1 ... care_5
+    #[schema(required = true, schema_with = super::codes::care_level)]
     care_level: String,
     main_diagnoses: String,
     allergies: String,
     /// home_oxygen, gastrostomy, ventilator, pressure_ulcer, opioid_pain_management, ...
+    #[schema(schema_with = super::codes::special_care)]
     special_care: Vec<String>,
     /// The registering professional's team role (visiting_nurse, primary_physician, ...).
+    #[schema(required = true, schema_with = super::codes::team_role)]
     team_role: String,
 }
 
@@ -79,12 +89,15 @@ pub(crate) async fn register_patient(
 #[serde(default)]
 pub(crate) struct NewConsent {
     /// YYYY-MM-DD
+    #[schema(required = true, example = "2026-11-01")]
     given_on: String,
     /// written or verbal
+    #[schema(required = true, schema_with = super::codes::consent_method)]
     method: String,
     /// When a proxy consented: their name and relation.
     proxy_name: String,
     proxy_relation: String,
+    #[schema(required = true)]
     scope: String,
 }
 
@@ -114,6 +127,7 @@ pub(crate) async fn record_consent(
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub(crate) struct Withdrawal {
+    #[schema(required = true)]
     reason: String,
 }
 
@@ -137,8 +151,10 @@ pub(crate) async fn withdraw_consent(
 #[serde(default)]
 pub(crate) struct NewTeamMember {
     /// The colleague's login id (same municipality).
+    #[schema(required = true)]
     login_id: String,
     /// primary_physician, visiting_nurse, care_manager, pharmacist, ...
+    #[schema(required = true, schema_with = super::codes::team_role)]
     team_role: String,
 }
 
@@ -178,8 +194,10 @@ pub(crate) async fn remove_team_member(
 #[serde(default)]
 pub(crate) struct StatusChange {
     /// at_home, in_hospital, in_facility or ended
+    #[schema(required = true, schema_with = super::codes::patient_status)]
     status: String,
     /// When ended: home_death, hospital_death, facility, moved, ...
+    #[schema(schema_with = super::codes::outcome)]
     outcome: String,
     /// YYYY-MM-DD, when ended.
     outcome_date: String,
@@ -210,12 +228,17 @@ pub(crate) async fn change_status(
 #[serde(default)]
 pub(crate) struct AdvanceCarePlan {
     /// YYYY-MM-DD
+    #[schema(required = true, example = "2026-11-20")]
     discussed_on: String,
+    #[schema(required = true)]
     participants: String,
-    /// home, hospital, facility, undecided (empty: not discussed)
+    /// home, hospital, facility, undecided
+    #[schema(required = true, schema_with = super::codes::place)]
     place_of_care: String,
+    #[schema(required = true, schema_with = super::codes::place)]
     place_of_death: String,
     /// full_treatment, limited, comfort_only, undecided
+    #[schema(required = true, schema_with = super::codes::treatment)]
     treatment: String,
     proxy_name: String,
     proxy_relation: String,
@@ -350,11 +373,13 @@ pub(crate) async fn entry_detail(
 #[serde(default)]
 pub(crate) struct Correction {
     /// The entry's kind (a correction cannot change it).
+    #[schema(required = true, schema_with = super::codes::entry_kind)]
     kind: String,
     body: String,
     vitals: Vitals,
     needs_reply: bool,
     /// Why it is corrected.
+    #[schema(required = true)]
     reason: String,
 }
 

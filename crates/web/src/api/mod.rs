@@ -7,6 +7,7 @@
 
 mod backup;
 mod care;
+mod codes;
 mod public;
 
 pub(crate) use backup::*;
@@ -105,6 +106,11 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody
     type Rejection = ApiError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A stranger is told to sign in before anything about the body: the
+        // body is not read (nor judged) for someone who may not send it.
+        if crate::context::refuse_strangers(&request).is_err() {
+            return Err(ApiError::simple(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first"));
+        }
         Json::<T>::from_request(request, state)
             .await
             .map(|Json(v)| JsonBody(v))
@@ -399,6 +405,7 @@ pub(crate) async fn patient(
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct NewEntry {
     /// message, visit_record, vitals, medication_change, condition_change or urgent
+    #[schema(required = true, schema_with = codes::entry_kind)]
     kind: String,
     #[serde(default)]
     body: String,
@@ -408,6 +415,7 @@ pub(crate) struct NewEntry {
     needs_reply: bool,
     /// team (default), family or physicians
     #[serde(default)]
+    #[schema(schema_with = codes::audience)]
     audience: String,
     reply_to: Option<Uuid>,
 }
@@ -484,9 +492,58 @@ pub(crate) async fn post_entry(
         public::public_facilities_csv,
         public::public_figures,
         public::public_events
-    )
+    ),
+    modifiers(&CommonAnswers)
 )]
 pub(crate) struct ApiDoc;
+
+/// The answers every signed-in operation can give, listed where they happen
+/// rather than remembered per handler: 401 without a session; 403 on every
+/// write (a missing or wrong `X-CSRF-Token`, or the policy) and on every read
+/// the policy can deny; 404 wherever a path names something (unknown, or out
+/// of the reader's sight); 422 wherever a body is validated.
+struct CommonAnswers;
+
+impl utoipa::Modify for CommonAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let answer = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let names_something = path.contains('{');
+            let operations =
+                [(&mut item.get, false), (&mut item.post, true), (&mut item.put, true), (&mut item.delete, true)];
+            for (operation, writes) in operations {
+                let Some(op) = operation.as_mut() else { continue };
+                let has_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses.entry(status.to_owned()).or_insert_with(|| answer(description).into());
+                };
+                add("401", "Not signed in (or the session ended).");
+                if writes {
+                    add("403", "Refused: no valid X-CSRF-Token, or the access policy does not allow it.");
+                }
+                if names_something {
+                    add("404", "Not found, or not visible to the caller.");
+                }
+                if has_body {
+                    add("422", "The body is incomplete or invalid; nothing was changed.");
+                }
+            }
+        }
+    }
+}
 
 /// The OpenAPI 3.1 document, generated from the handlers above.
 pub(crate) async fn openapi() -> Response {
