@@ -123,6 +123,8 @@ pub struct EntryView {
     pub acknowledgement_count: i64,
     /// Entries that answer this one ("needs reply" is settled once there is one).
     pub reply_count: i64,
+    /// Posted by someone who was not on the team then: under an emergency grant (invariant 1).
+    pub by_emergency_access: bool,
 }
 
 /// An entry with the replies to it that are on the same page, oldest first.
@@ -320,8 +322,15 @@ fn consent_state(consents: &[ConsentRow]) -> ConsentState {
     }
 }
 
-fn entry_view(r: TimelineRow, reader: Uuid) -> EntryView {
+/// Whether `account` was an active member of the team at `at` (the team's rows
+/// include those who have left).
+fn was_member(team: &[TeamMemberRow], account: Uuid, at: OffsetDateTime) -> bool {
+    team.iter().any(|m| m.account_id == account && m.joined_at <= at && m.left_at.is_none_or(|left| left > at))
+}
+
+fn entry_view(r: TimelineRow, reader: Uuid, team: &[TeamMemberRow]) -> EntryView {
     EntryView {
+        by_emergency_access: !was_member(team, r.author_id, r.created_at),
         id: r.id,
         kind: EntryKind::parse(&r.kind).unwrap_or(EntryKind::Message),
         author_profession: Profession::parse(&r.author_profession).ok(),
@@ -742,7 +751,7 @@ impl App {
             None => Vec::new(),
         };
         drop(tx);
-        let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, reader)).collect();
+        let mut timeline: Vec<EntryView> = rows.into_iter().map(|r| entry_view(r, reader, &loaded.team)).collect();
         attach(&mut timeline, &attachment_rows);
         // The recent vital signs, oldest first, from vitals entries and from any
         // shown entry that carried vitals (a visit record often does).
@@ -1278,7 +1287,7 @@ impl App {
         tx.commit().await?;
         let patient_name = format!("{} {}", loaded.row.family_name, loaded.row.given_name);
         let patient_id = row.patient_id;
-        let mut view = entry_view(row, actor.account_id.0);
+        let mut view = entry_view(row, actor.account_id.0, &loaded.team);
         attach(std::slice::from_mut(&mut view), &files);
         Ok(EntryDetail {
             patient_id,
@@ -1681,7 +1690,7 @@ impl App {
             acp,
             from,
             to,
-            entries: rows.into_iter().take(MAX_ENTRIES as usize).map(|r| entry_view(r, me)).collect(),
+            entries: rows.into_iter().take(MAX_ENTRIES as usize).map(|r| entry_view(r, me, &loaded.team)).collect(),
             truncated,
         })
     }
@@ -2084,6 +2093,7 @@ mod thread_tests {
             acknowledged_by_me: false,
             acknowledgement_count: 0,
             reply_count: 0,
+            by_emergency_access: false,
         }
     }
 

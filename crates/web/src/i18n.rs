@@ -665,6 +665,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("entry.none", "まだ記録はありません。", "Nothing here yet."),
     ("entry.new", "未読", "New"),
+    ("entry.emergency", "緊急アクセスで記録", "Posted under emergency access"),
     ("entry.urgent", "急変", "Urgent"),
     ("entry.corrected", "訂正あり", "Corrected"),
     ("entry.read_by", "既読", "Read by"),

@@ -65,6 +65,9 @@ async fn an_emergency_grant_reads_and_posts_but_never_joins_the_team(db: &TestDb
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains(&format!("action=\"/patients/{patient}/team\"")), "no team form for a grant");
     post(&mut covering, &patient, &[("kind", "visit_record"), ("body", "代診で往診。")]).await;
+    let marked = nurse.get(&page).await;
+    assert!(marked.body.contains("緊急アクセスで記録"), "the team sees the post was made under the grant");
+    assert_eq!(marked.body.matches("緊急アクセスで記録").count(), 1, "only that post");
     let posted = events(&t, &patient, "entry_posted", 1).await;
     assert!(posted.iter().any(|e| e["emergency"] == true && e["actor"] == "dr.suzuki"), "{posted:?}");
 
