@@ -18,7 +18,7 @@ let server;
 before(async () => {
   inst = installation();
   inst.run('demo');
-  inst.run('import', 'facility-standards', resolve(fixtures, 'kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv'), '--municipality', '122173');
+  inst.run('import', 'facility-standards', resolve(fixtures, 'todokede_juri_ika_synthetic.csv'), '--municipality', '122173');
   inst.run('import', 'care-offices', resolve(fixtures, 'jigyosho_130_synthetic.csv'), '--municipality', '122173');
   server = await serve(inst);
 });

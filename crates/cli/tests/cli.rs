@@ -155,7 +155,7 @@ fn import_reports_each_file_and_fails_when_nothing_could_be_imported() {
     let inst = Installation::new();
     assert!(inst.run(&["demo"]).status.success());
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../import/tests/fixtures");
-    let standards = format!("{fixtures}/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.xlsx");
+    let standards = format!("{fixtures}/todokede_juri_ika_synthetic.xlsx");
     // Two municipalities in the demo: the tenant must be named.
     let unnamed = inst.run(&["import", "facility-standards", &standards]);
     assert!(!unnamed.status.success(), "{}", text(&unnamed));

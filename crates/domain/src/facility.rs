@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn medical_institution_codes_from_the_kashiwa_list_are_valid() {
-        for code in ["2101129", "2112605", "2114627", "2115210", "2115566", "2116317"] {
+        for code in ["2190015", "2190031", "2190049", "2190056", "2190064", "2190080"] {
             let parsed = MedicalInstitutionCode::parse(code, "12", FacilityKind::Clinic);
             assert_eq!(parsed.map(|c| c.0), Ok(format!("121{code}")), "{code}");
         }
@@ -324,13 +324,13 @@ mod tests {
                 "{prefecture:?}"
             );
             assert_eq!(
-                MedicalInstitutionCode::parse("2101129", prefecture, FacilityKind::Clinic),
+                MedicalInstitutionCode::parse("2190015", prefecture, FacilityKind::Clinic),
                 Err(ValidationError::new("medical_institution_code", "length")),
                 "{prefecture:?}"
             );
         }
-        let full = MedicalInstitutionCode::parse("1212101129", "", FacilityKind::Clinic);
-        assert_eq!(full.map(|c| c.0), Ok("1212101129".to_owned()), "10 digits need no prefecture");
+        let full = MedicalInstitutionCode::parse("1212190015", "", FacilityKind::Clinic);
+        assert_eq!(full.map(|c| c.0), Ok("1212190015".to_owned()), "10 digits need no prefecture");
     }
 
     #[test]
@@ -340,10 +340,10 @@ mod tests {
             Err(ValidationError::new("medical_institution_code", "check_digit"))
         );
         assert_eq!(
-            MedicalInstitutionCode::parse("2101129", "12", FacilityKind::HomeNursingStation),
+            MedicalInstitutionCode::parse("2190015", "12", FacilityKind::HomeNursingStation),
             Err(ValidationError::new("medical_institution_code", "not_for_kind"))
         );
-        assert!(MedicalInstitutionCode::parse("1212101129", "99", FacilityKind::Other).is_ok());
+        assert!(MedicalInstitutionCode::parse("1212190015", "99", FacilityKind::Other).is_ok());
     }
 
     #[test]
@@ -409,7 +409,7 @@ mod tests {
         let form = FacilityForm {
             kind: "clinic",
             name: " つなぐ在宅クリニック ",
-            medical_institution_code: "2101129",
+            medical_institution_code: "2190015",
             postal_code: "２７７０００５",
             address: "千葉県柏市柏1-1-1",
             phone: "04-7100-0001",

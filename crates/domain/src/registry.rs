@@ -129,7 +129,7 @@ fn name_key(raw: &str) -> String {
 /// (医療情報ネット has no 医療機関コード, the 厚生局 list no ID of 医療情報ネット):
 /// at the same address, with names that agree once spacing and width are set
 /// aside, or where one is the other with the corporation in front
-/// (「医療法人社団　康尚会　富田医院」 and 「富田医院」).
+/// (「医療法人社団　見本会　見本西医院」 and 「見本西医院」).
 pub fn same_medical_facility(a_name: &str, a_address: &str, b_name: &str, b_address: &str) -> bool {
     let (a_address, b_address) = (address_key(a_address), address_key(b_address));
     !a_address.is_empty() && a_address == b_address && same_medical_name(a_name, b_name)
@@ -183,20 +183,31 @@ mod tests {
 
     #[test]
     fn the_same_clinic_is_recognised_across_lists_and_a_neighbour_is_not() {
-        assert_eq!(address_key("千葉県柏市柏４－６－１"), "千葉県柏市柏4-6-1");
-        assert_eq!(address_key("千葉県柏市柏4丁目6番1号"), "千葉県柏市柏4-6-1");
-        assert_eq!(address_key("千葉県 柏市 柏４丁目６番地１"), "千葉県柏市柏4-6-1");
-        let here = "千葉県柏市柏４－６－１";
+        assert_eq!(address_key("千葉県柏市試験町４－６－１"), "千葉県柏市試験町4-6-1");
+        assert_eq!(address_key("千葉県柏市試験町4丁目6番1号"), "千葉県柏市試験町4-6-1");
+        assert_eq!(address_key("千葉県 柏市 試験町４丁目６番地１"), "千葉県柏市試験町4-6-1");
+        let here = "千葉県柏市試験町４－６－１";
         assert!(same_medical_facility(
-            "医療法人社団　康尚会　富田医院",
+            "医療法人社団　見本会　見本西医院",
             here,
-            "医療法人社団康尚会 富田医院",
-            "千葉県柏市柏4-6-1"
+            "医療法人社団見本会 見本西医院",
+            "千葉県柏市試験町4-6-1"
         ));
-        assert!(same_medical_facility("医療法人社団　康尚会　富田医院", here, "富田医院", "千葉県柏市柏4丁目6番1号"));
-        assert!(!same_medical_facility("富田医院", here, "富田医院", "千葉県柏市柏４－６－２"), "another address");
-        assert!(!same_medical_facility("富田医院", here, "柏駅前歯科", here), "another clinic in the same building");
-        assert!(!same_medical_facility("医療法人社団　康尚会　富田医院", here, "医院", here), "too short to tell");
-        assert!(!same_medical_facility("富田医院", "", "富田医院", ""), "no address, no match");
+        assert!(same_medical_facility(
+            "医療法人社団　見本会　見本西医院",
+            here,
+            "見本西医院",
+            "千葉県柏市試験町4丁目6番1号"
+        ));
+        assert!(
+            !same_medical_facility("見本西医院", here, "見本西医院", "千葉県柏市試験町４－６－２"),
+            "another address"
+        );
+        assert!(
+            !same_medical_facility("見本西医院", here, "試験駅前歯科", here),
+            "another clinic in the same building"
+        );
+        assert!(!same_medical_facility("医療法人社団　見本会　見本西医院", here, "医院", here), "too short to tell");
+        assert!(!same_medical_facility("見本西医院", "", "見本西医院", ""), "no address, no match");
     }
 }

@@ -1,7 +1,7 @@
 //! 届出受理医療機関名簿（医科） of a 地方厚生局 (施設基準の届出受理状況): one row per notification,
 //! grouped here by 医療機関番号 into one row per facility with its flags.
 //!
-//! Header (24 columns; row 4 of the .xlsx, row 1 of a CSV export), see tests/fixtures/SOURCE.md:
+//! Header (24 columns; row 4 of the .xlsx, row 1 of a CSV export), see tests/fixtures/SYNTHETIC.md (the real list: ../shared/fixtures/opendata/SOURCE.md):
 //! 項番, 都道府県コード, 都道府県名, 区分, 医療機関番号, 併設医療機関番号, 医療機関記号番号, 医療機関名称,
 //! 医療機関所在地（郵便番号）, 医療機関所在地（住所）, 電話番号, FAX番号, 病床数, 受理届出名称, 受理記号,
 //! 受理番号, 算定開始年月日, 個別有効開始年月日, 備考（見出し）, 備考（データ）, 市町村コード, 市町村名,

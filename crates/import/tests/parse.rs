@@ -1,4 +1,6 @@
-//! The parser on real and synthetic files (see tests/fixtures/SOURCE.md and SYNTHETIC.md).
+//! The parser on the repository's synthetic files (tests/fixtures/SYNTHETIC.md), and on
+//! the real open-data excerpt where it is present beside the repository
+//! (`../shared/fixtures/opendata/`, with its source notice there).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use time::macros::date;
@@ -8,10 +10,9 @@ use tsunagu_import::{
     synthetic_care_offices_csv,
 };
 
-const STANDARDS_CSV: &[u8] = include_bytes!("fixtures/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv");
-const STANDARDS_XLSX: &[u8] =
-    include_bytes!("fixtures/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.xlsx");
-const STANDARDS_NAME: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt";
+const STANDARDS_CSV: &[u8] = include_bytes!("fixtures/todokede_juri_ika_synthetic.csv");
+const STANDARDS_XLSX: &[u8] = include_bytes!("fixtures/todokede_juri_ika_synthetic.xlsx");
+const STANDARDS_NAME: &str = "todokede_juri_ika_synthetic";
 const CARE_CSV: &[u8] = include_bytes!("fixtures/jigyosho_130_synthetic.csv");
 const CLINICS_CSV: &[u8] = include_bytes!("fixtures/02-1_clinic_facility_info_synthetic.csv");
 const CLINICS_NAME: &str = "02-1_clinic_facility_info_synthetic.csv";
@@ -25,7 +26,7 @@ fn standards_csv() -> Parsed {
 }
 
 #[test]
-fn the_kashiwa_excerpt_gives_nine_facilities_from_twenty_three_notifications() {
+fn the_synthetic_list_gives_nine_facilities_from_twenty_three_notifications() {
     let parsed = standards_csv();
     assert_eq!(parsed.encoding, "UTF-8");
     assert_eq!(parsed.rejected, vec![]);
@@ -33,22 +34,22 @@ fn the_kashiwa_excerpt_gives_nine_facilities_from_twenty_three_notifications() {
     assert_eq!(
         ids,
         [
-            "1212101129",
-            "1212110104",
-            "1212112605",
-            "1212114627",
-            "1212115210",
-            "1212115566",
-            "1212115673",
-            "1212116317",
-            "1212116994"
+            "1212190015",
+            "1212190023",
+            "1212190031",
+            "1212190049",
+            "1212190056",
+            "1212190064",
+            "1212190072",
+            "1212190080",
+            "1212190098"
         ]
     );
     let notifications: usize = parsed.rows.iter().map(|r| r.flags.len()).sum();
-    assert_eq!(notifications, 22, "23 data rows, one of them (2101129) without any 届出");
+    assert_eq!(notifications, 22, "23 data rows, one of them (2190015) without any 届出");
 
-    let yushokai = row(&parsed, "1212115673");
-    assert_eq!(yushokai.name, "医療法人社団悠翔会悠翔会在宅クリニック柏");
+    let yushokai = row(&parsed, "1212190072");
+    assert_eq!(yushokai.name, "医療法人社団見本会見本在宅クリニック（サンプル）");
     assert_eq!(yushokai.kind, FacilityKind::Clinic);
     assert_eq!(
         yushokai.flags,
@@ -58,25 +59,25 @@ fn the_kashiwa_excerpt_gives_nine_facilities_from_twenty_three_notifications() {
             (Flag::ComprehensiveHomeMedicalManagement(1), Some(date!(2015 - 04 - 01))),
         ]
     );
-    assert_eq!(yushokai.address, "千葉県柏市明原４－１０－１２ココファン柏明原１階");
-    assert_eq!(yushokai.postal_code.as_deref(), Some("277-0843"));
-    assert_eq!(yushokai.phone.as_deref(), Some("04-7141-0610"));
-    assert_eq!(yushokai.fax.as_deref(), Some("04-7141-0620"));
+    assert_eq!(yushokai.address, "千葉県柏市試験原４－１０－１２試験ビル１階");
+    assert_eq!(yushokai.postal_code.as_deref(), Some("277-0004"));
+    assert_eq!(yushokai.phone.as_deref(), Some("04-0000-1007"));
+    assert_eq!(yushokai.fax.as_deref(), Some("04-0000-2007"));
     assert_eq!(yushokai.municipality_name.as_deref(), Some("柏市"));
     assert_eq!(yushokai.municipality_code, None, "the column is empty in this edition");
     assert_eq!((yushokai.latitude, yushokai.longitude), (None, None));
     assert_eq!(yushokai.line, 16);
 
-    let yamaguchi = row(&parsed, "1212101129");
+    let yamaguchi = row(&parsed, "1212190015");
     assert_eq!(yamaguchi.flags, vec![]);
-    assert_eq!((yamaguchi.name.as_str(), yamaguchi.kind), ("山口医院", FacilityKind::Clinic));
-    assert_eq!(yamaguchi.address, "千葉県柏市藤心６５０");
+    assert_eq!((yamaguchi.name.as_str(), yamaguchi.kind), ("見本医院（サンプル）", FacilityKind::Clinic));
+    assert_eq!(yamaguchi.address, "千葉県柏市試験心６５０");
     assert_eq!(yamaguchi.line, 2);
 
     // 病床数 makes a hospital; so does 病院 in the name.
-    let fukamachi = row(&parsed, "1212110104");
+    let fukamachi = row(&parsed, "1212190023");
     assert_eq!(fukamachi.kind, FacilityKind::Hospital);
-    assert_eq!(fukamachi.name, "医療法人　深町病院", "full-width spaces inside are kept");
+    assert_eq!(fukamachi.name, "医療法人　見本台病院（サンプル）", "full-width spaces inside are kept");
     assert_eq!(
         fukamachi.flags,
         vec![
@@ -84,13 +85,13 @@ fn the_kashiwa_excerpt_gives_nine_facilities_from_twenty_three_notifications() {
             (Flag::ComprehensiveHomeMedicalManagement(1), Some(date!(2019 - 08 - 01))),
         ]
     );
-    assert_eq!(row(&parsed, "1212116994").kind, FacilityKind::Hospital);
+    assert_eq!(row(&parsed, "1212190098").kind, FacilityKind::Hospital);
     assert_eq!(
-        row(&parsed, "1212112605").flags,
+        row(&parsed, "1212190031").flags,
         vec![(Flag::ComprehensiveHomeMedicalManagement(1), Some(date!(2006 - 04 - 01)))]
     );
 
-    let makoto = row(&parsed, "1212116317");
+    let makoto = row(&parsed, "1212190080");
     let codes: Vec<String> = makoto.flags.iter().map(|(f, _)| f.code()).collect();
     assert_eq!(
         codes,
@@ -102,9 +103,9 @@ fn the_kashiwa_excerpt_gives_nine_facilities_from_twenty_three_notifications() {
             "酸単"
         ]
     );
-    assert_eq!(makoto.address, "千葉県柏市中央１－２－２５　矢羽根ビル２階");
-    assert_eq!(row(&parsed, "1212115210").flags[1], (Flag::Other("医療ＤＸ".into()), Some(date!(2024 - 11 - 01))));
-    assert_eq!(row(&parsed, "1212115566").flags[3], (Flag::HomeCancerCare, Some(date!(2014 - 05 - 01))));
+    assert_eq!(makoto.address, "千葉県柏市試験中央１－２－２５　試験ビル２階");
+    assert_eq!(row(&parsed, "1212190056").flags[1], (Flag::Other("医療ＤＸ".into()), Some(date!(2024 - 11 - 01))));
+    assert_eq!(row(&parsed, "1212190064").flags[3], (Flag::HomeCancerCare, Some(date!(2014 - 05 - 01))));
 }
 
 #[test]
@@ -142,10 +143,10 @@ fn a_file_of_another_source_is_refused_whole() {
 fn bad_rows_of_the_standards_list_are_rejected_one_by_one() {
     let text = std::str::from_utf8(STANDARDS_CSV).unwrap();
     let mut lines: Vec<String> = text.split("\r\n").map(str::to_owned).collect();
-    lines[2] = lines[2].replace("医療法人　深町病院", ""); // line 3: 2110104's first row loses its name
-    lines[4] = lines[4].replace("平成18年 4月 1日", "平成十八年"); // line 5: 2112605's only row, a bad date
-    lines[7] = lines[7].replace(",2115210,", ",2115211,"); // line 8: a wrong check digit
-    lines[22] = lines[22].replace("酸単", "在医総管２"); // line 23: 在医総管２ twice for 2116317
+    lines[2] = lines[2].replace("医療法人　見本台病院（サンプル）", ""); // line 3: 2190023's first row loses its name
+    lines[4] = lines[4].replace("平成18年 4月 1日", "平成十八年"); // line 5: 2190031's only row, a bad date
+    lines[7] = lines[7].replace(",2190056,", ",2115211,"); // line 8: a wrong check digit
+    lines[22] = lines[22].replace("酸単", "在医総管２"); // line 23: 在医総管２ twice for 2190080
     lines[23] = lines[23].replace(",12,千葉県,", ",,千葉県,"); // line 24: no 都道府県コード
     let parsed = parse(Source::FacilityStandards, "edited.csv", lines.join("\r\n").as_bytes()).unwrap();
     let reasons: Vec<(usize, Option<&str>, &RejectReason)> =
@@ -153,18 +154,18 @@ fn bad_rows_of_the_standards_list_are_rejected_one_by_one() {
     assert_eq!(
         reasons,
         vec![
-            (3, Some("1212110104"), &RejectReason::MissingName),
-            (5, Some("1212112605"), &RejectReason::BadDate { value: "平成十八年".into() }),
+            (3, Some("1212190023"), &RejectReason::MissingName),
+            (5, Some("1212190031"), &RejectReason::BadDate { value: "平成十八年".into() }),
             (8, Some("2115211"), &RejectReason::BadId { value: "12-2115211".into() }),
-            (23, Some("1212116317"), &RejectReason::Duplicate),
-            (24, Some("2116994"), &RejectReason::BadId { value: "2116994".into() }),
+            (23, Some("1212190080"), &RejectReason::Duplicate),
+            (24, Some("2190098"), &RejectReason::BadId { value: "2190098".into() }),
         ]
     );
-    let fukamachi = row(&parsed, "1212110104");
+    let fukamachi = row(&parsed, "1212190023");
     assert_eq!((fukamachi.line, fukamachi.flags.len()), (4, 1), "built from its second row");
-    assert_eq!(row(&parsed, "1212112605").flags, vec![], "kept, without the notification");
-    assert_eq!(row(&parsed, "1212115210").flags.len(), 3);
-    assert_eq!(parsed.rows.len(), 8, "2116994 has no prefecture, so no 医療機関コード");
+    assert_eq!(row(&parsed, "1212190031").flags, vec![], "kept, without the notification");
+    assert_eq!(row(&parsed, "1212190056").flags.len(), 3);
+    assert_eq!(parsed.rows.len(), 8, "2190098 has no prefecture, so no 医療機関コード");
 }
 
 #[test]
@@ -290,4 +291,32 @@ fn a_national_size_file_parses() {
     );
     assert_eq!((parsed.rows.len(), parsed.rejected.len()), (rows, 0));
     assert_eq!(parsed.rows.last().map(|r| r.line), Some(rows + 1));
+}
+
+/// The real 関東信越厚生局 excerpt (Kashiwa's 23 notification rows), read by path from
+/// the shared fixtures beside the repository (CI has them; a plain clone may not: then
+/// this test says so and checks nothing). Source and licence: SOURCE.md there.
+#[test]
+fn the_real_kashiwa_excerpt_reads_like_its_synthetic_twin() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/opendata");
+    let name = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt";
+    let (Ok(csv), Ok(xlsx)) =
+        (std::fs::read(dir.join(format!("{name}.csv"))), std::fs::read(dir.join(format!("{name}.xlsx"))))
+    else {
+        eprintln!(
+            "NOT TESTED: the real open-data excerpt is not at {} (only the synthetic files were read)",
+            dir.display()
+        );
+        return;
+    };
+    let real = parse(Source::FacilityStandards, &format!("{name}.csv"), &csv).unwrap();
+    let real_xlsx = parse(Source::FacilityStandards, &format!("{name}.xlsx"), &xlsx).unwrap();
+    let synthetic = standards_csv();
+    assert_eq!(real.rejected, vec![]);
+    assert_eq!(real.rows.len(), synthetic.rows.len(), "nine facilities");
+    let flags = |rows: &[Row]| rows.iter().map(|r| r.flags.clone()).collect::<Vec<_>>();
+    assert_eq!(flags(&real.rows), flags(&synthetic.rows), "the same notifications, row by row");
+    let shifted: Vec<Row> = real.rows.iter().map(|r| Row { line: r.line + 3, ..r.clone() }).collect();
+    assert_eq!(real_xlsx.rows, shifted, "the workbook and its CSV export agree");
+    assert!(real.rows.iter().all(|r| r.address.starts_with("千葉県柏市")));
 }

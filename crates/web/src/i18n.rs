@@ -1271,6 +1271,41 @@ mod tests {
         }
     }
 
+    /// Every key a template or a handler names literally (through `t.s`) is in the
+    /// catalogue: a missing one would show the key itself to a nurse.
+    #[test]
+    fn every_key_the_pages_use_exists() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "html" || e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources(&root.join("templates"), &mut files);
+        sources(&root.join("src"), &mut files);
+        assert!(files.len() > 50, "the templates and sources were found: {}", files.len());
+        let mut missing = Vec::new();
+        let mut used = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            for piece in text.split("t.s(\"").skip(1) {
+                let Some(key) = piece.split('"').next() else { continue };
+                used += 1;
+                if !CATALOG.contains_key(key) {
+                    missing.push(format!("{}: {key}", file.display()));
+                }
+            }
+        }
+        assert!(used > 300, "only {used} uses found");
+        assert!(missing.is_empty(), "keys missing from the catalogue:\n{}", missing.join("\n"));
+    }
+
     #[test]
     fn errors_prefer_the_specific_message() {
         let ja = Tr { lang: Lang::Ja };

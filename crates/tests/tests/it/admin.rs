@@ -127,19 +127,19 @@ async fn a_municipality_admin_registers_facilities_with_clear_errors(db: &TestDb
                 ("kind", "clinic"),
                 ("name", "テスト在宅クリニック本院"),
                 ("address", "千葉県柏市柏2-2"),
-                ("medical_institution_code", "2101129"),
+                ("medical_institution_code", "2190015"),
             ],
         )
         .await;
     assert!(edit.redirects_to(&format!("/admin/facilities/{id}")), "{} {}", edit.status, edit.body);
     let after = admin.get(&format!("/admin/facilities/{id}")).await;
-    assert!(after.body.contains("テスト在宅クリニック本院") && after.body.contains("1212101129"));
+    assert!(after.body.contains("テスト在宅クリニック本院") && after.body.contains("1212190015"));
     let other = facility(&mut admin, m, "clinic", "別の診療所").await;
     let clash = admin
         .submit(
             &format!("/admin/facilities/{other}"),
             &format!("/admin/facilities/{other}"),
-            &[("kind", "clinic"), ("name", "別の診療所"), ("address", "柏"), ("medical_institution_code", "2101129")],
+            &[("kind", "clinic"), ("name", "別の診療所"), ("address", "柏"), ("medical_institution_code", "2190015")],
         )
         .await;
     assert_eq!(clash.status, StatusCode::CONFLICT);

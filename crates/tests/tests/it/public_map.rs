@@ -31,7 +31,7 @@ crate::on_both_databases!(
     nearest_first_from_memory_gives_what_sql_gives_and_follows_changes,
 );
 
-const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
+const STANDARDS_CSV: &str = "todokede_juri_ika_synthetic.csv";
 const CARE_CSV: &str = "jigyosho_130_synthetic.csv";
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -122,13 +122,13 @@ async fn anyone_lists_and_filters_the_facilities_without_signing_in(db: &TestDb)
     assert!(page.body.contains("<form method=\"get\" action=\"/m/122173/map\" id=\"filters\""));
     assert!(page.body.contains("<label for=\"kind\">") && page.body.contains("<label for=\"area\">"));
     let all = listed(&page);
-    assert!(all.contains(&"山口医院".to_owned()), "{all:?}");
+    assert!(all.contains(&"見本医院（サンプル）".to_owned()), "{all:?}");
     assert!(all.contains(&"架空訪問看護ステーションさくら（サンプル）".to_owned()), "{all:?}");
     assert!(!all.iter().any(|n| n.is_empty()));
     let total = public_json(&t, "/api/public/v1/m/122173/facilities").await["total"].as_i64().unwrap_or_default();
     assert!(total >= 12, "9 institutions and the care offices: {total}");
     assert_eq!(all.len() as i64, total.min(20));
-    assert!(page.body.contains("href=\"tel:0471728220\""), "a phone link for 山口医院");
+    assert!(page.body.contains("href=\"tel:0400001001\""), "a phone link for 見本医院（サンプル）");
     assert!(
         page.body.contains("id=\"map\"") && page.body.contains("data-markers=\"/api/public/v1/m/122173/facilities?")
     );
@@ -139,25 +139,29 @@ async fn anyone_lists_and_filters_the_facilities_without_signing_in(db: &TestDb)
     let stations = listed(&citizen.get("/m/122173/map?kind=home_nursing_station").await);
     assert!(!stations.is_empty());
     assert!(stations.iter().all(|n| n.contains("訪問看護ステーション")), "{stations:?}");
-    // By flag: the support clinics of the list (支援診２・３), not 山口医院 nor the hospitals.
+    // By flag: the support clinics of the list (支援診２・３), not 見本医院（サンプル） nor the hospitals.
     let clinics = listed(&citizen.get("/m/122173/map?flag=home_care_support_clinic").await);
-    for name in ["医療法人社団　康尚会　富田医院", "医療法人社団双樹会　古田医院", "豊四季診療所", "柏まことクリニック"]
-    {
+    for name in [
+        "医療法人社団　見本会　見本西医院（サンプル）",
+        "医療法人社団見本会　見本南医院（サンプル）",
+        "見本台診療所（サンプル）",
+        "見本まことクリニック（サンプル）",
+    ] {
         assert!(clinics.contains(&name.to_owned()), "{name} in {clinics:?}");
     }
     assert!(!clinics.iter().any(|n| n.contains("山口") || n.contains("病院")), "{clinics:?}");
     let hospitals = listed(&citizen.get("/m/122173/map?flag=home_care_support_hospital").await);
-    assert_eq!(hospitals.len(), 2, "深町病院 and 名戸ヶ谷記念病院: {hospitals:?}");
+    assert_eq!(hospitals.len(), 2, "見本台病院 and 見本記念病院: {hospitals:?}");
     let palliative = listed(&citizen.get("/m/122173/map?flag=enhanced_palliative").await);
-    assert_eq!(palliative, vec!["医療法人社団悠翔会悠翔会在宅クリニック柏".to_owned()]);
+    assert_eq!(palliative, vec!["医療法人社団見本会見本在宅クリニック（サンプル）".to_owned()]);
     // By area (the address) and by name or its reading (hiragana finds the katakana furigana).
-    let area = listed(&citizen.get(&format!("/m/122173/map?area={}", q("豊四季台"))).await);
-    assert_eq!(area, vec!["豊四季診療所".to_owned()]);
+    let area = listed(&citizen.get(&format!("/m/122173/map?area={}", q("試験台"))).await);
+    assert_eq!(area, vec!["見本台診療所（サンプル）".to_owned()]);
     let by_reading = listed(&citizen.get(&format!("/m/122173/map?name={}", q("さくら"))).await);
     assert_eq!(by_reading, vec!["架空訪問看護ステーションさくら（サンプル）".to_owned()]);
-    let combined = format!("/m/122173/map?kind=clinic&flag=home_care_support_clinic&area={}", q("明原"));
+    let combined = format!("/m/122173/map?kind=clinic&flag=home_care_support_clinic&area={}", q("試験原"));
     let combined = listed(&citizen.get(&combined).await);
-    assert_eq!(combined.len(), 2, "古田医院 and 悠翔会, both in 明原: {combined:?}");
+    assert_eq!(combined.len(), 2, "見本南医院 and 見本在宅クリニック, both in 試験原: {combined:?}");
     // Wildcards are text: "%" matches only a "%".
     let none = citizen.get(&format!("/m/122173/map?area={}", q("%"))).await;
     assert_eq!(none.status, StatusCode::OK);
@@ -176,12 +180,12 @@ async fn anyone_lists_and_filters_the_facilities_without_signing_in(db: &TestDb)
     // Printing: every facility, grouped by the town part of the address.
     let print = citizen.get("/m/122173/map/print").await;
     assert_eq!(print.status, StatusCode::OK);
-    for area in ["豊四季台", "明原", "見本町", "藤心"] {
+    for area in ["試験台", "試験原", "見本町", "試験心"] {
         assert!(print.body.contains(&format!("<h2>{area} <small>")), "{area}: {}", print.body);
     }
-    assert!(print.body.contains("data-print") && print.body.contains("柏まことクリニック"));
+    assert!(print.body.contains("data-print") && print.body.contains("見本まことクリニック（サンプル）"));
     let print = citizen.get("/m/122173/map/print?kind=home_nursing_station").await;
-    assert!(print.body.contains("訪問看護ステーション") && !print.body.contains("山口医院"));
+    assert!(print.body.contains("訪問看護ステーション") && !print.body.contains("見本医院（サンプル）"));
 
     // Public reads leave no trace in the audit log (there is nobody to account for).
     assert_eq!(audit_count(&t).await, audited);
@@ -279,14 +283,14 @@ async fn the_list_sorts_by_distance_from_a_point(db: &TestDb) {
 async fn a_facility_page_shows_its_flags_and_closed_ones_are_gone(db: &TestDb) {
     let t = kashiwa_with_registry(db).await;
     let mut citizen = t.client();
-    let fukamachi = id_of(&t, "122173", "深町病院").await;
+    let fukamachi = id_of(&t, "122173", "見本台病院").await;
     let page = citizen.get(&format!("/m/122173/facilities/{fukamachi}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("<h1 id=\"facility-name\">医療法人　深町病院</h1>"));
+    assert!(page.body.contains("<h1 id=\"facility-name\">医療法人　見本台病院（サンプル）</h1>"));
     assert_eq!(page.by_id("facility-kind").as_deref(), Some("病院"));
-    assert!(page.by_id("facility-address").is_some_and(|a| a.contains("柏市柏")), "{}", page.body);
-    assert!(page.body.contains("href=\"tel:0471640111\""));
-    assert_eq!(page.by_id("facility-fax").as_deref(), Some("04-7166-1257"));
+    assert!(page.by_id("facility-address").is_some_and(|a| a.contains("柏市試験町")), "{}", page.body);
+    assert!(page.body.contains("href=\"tel:0400001002\""));
+    assert_eq!(page.by_id("facility-fax").as_deref(), Some("04-0000-2002"));
     let flags = page.body.split("<ul class=\"flags\" id=\"flags\">").nth(1).unwrap_or_default();
     assert!(
         flags.contains("在宅療養支援病院") && flags.contains("2022-10-01"),
@@ -295,7 +299,7 @@ async fn a_facility_page_shows_its_flags_and_closed_ones_are_gone(db: &TestDb) {
     assert!(flags.contains("在宅時医学総合管理料"), "{flags}");
     assert!(page.body.contains("位置情報はありません"), "the notification list has no coordinates");
     // Other notifications are listed apart.
-    let furuta = id_of(&t, "122173", "古田医院").await;
+    let furuta = id_of(&t, "122173", "見本南医院").await;
     let page = citizen.get(&format!("/m/122173/facilities/{furuta}")).await;
     let others = page.body.split("id=\"other-flags\">").nth(1).unwrap_or_default();
     assert!(others.contains("機能強化"), "{}", page.body);
@@ -343,12 +347,12 @@ async fn other_municipalities_and_bad_input_stay_out(db: &TestDb) {
     assert!(!names(&kashiwa_near).iter().any(|n| n.contains("ながれやま")), "{kashiwa_near}");
     let nagareyama_page = citizen.get("/m/122203/map").await;
     assert!(nagareyama_page.body.contains("ながれやま"));
-    assert!(!nagareyama_page.body.contains("柏市") && !nagareyama_page.body.contains("山口医院"));
+    assert!(!nagareyama_page.body.contains("柏市") && !nagareyama_page.body.contains("見本医院（サンプル）"));
     // A facility of Nagareyama is not found under Kashiwa's address, and the other way round.
     let theirs = id_of(&t, "122203", "ながれやま").await;
     assert_eq!(citizen.get(&format!("/m/122173/facilities/{theirs}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(citizen.get(&format!("/m/122203/facilities/{theirs}")).await.status, StatusCode::OK);
-    let ours = id_of(&t, "122173", "山口医院").await;
+    let ours = id_of(&t, "122173", "見本医院（サンプル）").await;
     assert_eq!(citizen.get(&format!("/m/122203/facilities/{ours}")).await.status, StatusCode::NOT_FOUND);
     // Unknown and malformed municipality codes.
     for path in ["/m/122211/map", "/m/abc/map", "/m/122173x/map/print", "/api/public/v1/m/999999/facilities"] {
@@ -404,10 +408,10 @@ async fn the_json_api_is_documented_open_and_limited(db: &TestDb) {
     let first = public_json(&t, "/api/public/v1/m/122173/facilities?limit=10").await;
     assert_eq!(names(&page), names(&first)[5..10].to_vec(), "page 2 follows page 1");
     // What a facility says: public data only.
-    let fukamachi = public_json(&t, &format!("/api/public/v1/m/122173/facilities?name={}", q("深町"))).await;
+    let fukamachi = public_json(&t, &format!("/api/public/v1/m/122173/facilities?name={}", q("見本台"))).await;
     let f = &fukamachi["facilities"][0];
     assert_eq!((f["kind"].as_str(), f["kind_label"].as_str()), (Some("hospital"), Some("病院")));
-    assert_eq!(f["fax"], "04-7166-1257");
+    assert_eq!(f["fax"], "04-0000-2002");
     assert!(f["url"].as_str().is_some_and(|u| u.starts_with("/m/122173/facilities/")));
     let flag = f["flags"].as_array().and_then(|a| a.iter().find(|g| g["code"] == "home_care_support_hospital_3"));
     let flag = flag.unwrap_or_else(|| panic!("{f}"));

@@ -168,10 +168,7 @@ async fn figures_come_from_the_systems_data_or_the_citys_statistics(db: &TestDb)
     assert!(citizen.get("/m/122173").await.body.contains("まだ数値がありません"));
 
     // The registry: the real 届出受理医療機関名簿 excerpt (support clinics and hospitals).
-    let path = format!(
-        "{}/../import/tests/fixtures/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../import/tests/fixtures/todokede_juri_ika_synthetic.csv", env!("CARGO_MANIFEST_DIR"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let report = t
         .app

@@ -27,8 +27,8 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-const STANDARDS_CSV: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.csv";
-const STANDARDS_XLSX: &str = "kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.xlsx";
+const STANDARDS_CSV: &str = "todokede_juri_ika_synthetic.csv";
+const STANDARDS_XLSX: &str = "todokede_juri_ika_synthetic.xlsx";
 const CARE_CSV: &str = "jigyosho_130_synthetic.csv";
 
 async fn import(t: &TestApp, source: Source, name: &str, bytes: &[u8]) -> ImportReport {
@@ -65,8 +65,8 @@ async fn the_notification_list_imports_once_and_keeps_its_history(db: &TestDb) {
     assert_eq!((first.added, first.updated, first.unchanged, first.elsewhere), (9, 0, 0, 0), "{first:?}");
     let facilities = registry(&t, m).await;
     assert_eq!(facilities.len(), 9);
-    let fukamachi = facilities.iter().find(|f| f.medical_institution_code.as_deref() == Some("1212110104"));
-    let fukamachi = fukamachi.unwrap_or_else(|| panic!("深町病院 by its 10-digit code: {facilities:?}"));
+    let fukamachi = facilities.iter().find(|f| f.medical_institution_code.as_deref() == Some("1212190023"));
+    let fukamachi = fukamachi.unwrap_or_else(|| panic!("見本台病院 by its 10-digit code: {facilities:?}"));
     assert_eq!(fukamachi.kind, "hospital", "it has beds");
     assert!(fukamachi.address.starts_with("千葉県柏市"), "{}", fukamachi.address);
 
@@ -75,7 +75,7 @@ async fn the_notification_list_imports_once_and_keeps_its_history(db: &TestDb) {
     let clinics_now = flagged_on(&t, m, "home_care_support_clinic", now).await;
     assert!(clinics_now >= 2, "{clinics_now}");
     let hospitals = flagged_on(&t, m, "home_care_support_hospital", now).await;
-    assert!(hospitals >= 2, "深町病院 and one more hold 支援病３: {hospitals}");
+    assert!(hospitals >= 2, "見本台病院 and one more hold 支援病３: {hospitals}");
     let in_2005 = flagged_on(&t, m, "home_care_support_clinic", time::macros::date!(2005 - 04 - 01)).await;
     assert!(in_2005 < clinics_now, "flags start on their 算定開始年月日");
 
@@ -87,11 +87,11 @@ async fn the_notification_list_imports_once_and_keeps_its_history(db: &TestDb) {
     assert_eq!((xlsx.added, xlsx.updated, xlsx.unchanged), (0, 0, 9), "{xlsx:?}");
     assert_eq!(registry(&t, m).await.len(), 9, "never duplicated");
 
-    // A newer list without 富田医院's 支援診３: the flag ends, the clinic stays,
+    // A newer list without 見本西医院's 支援診３: the flag ends, the clinic stays,
     // and the count for a past day is unchanged (the history is kept).
     let text = String::from_utf8(csv.clone()).unwrap_or_else(|e| panic!("{e}"));
     let newer: String =
-        text.lines().filter(|l| !(l.contains("2114627") && l.contains("支援診"))).map(|l| format!("{l}\r\n")).collect();
+        text.lines().filter(|l| !(l.contains("2190049") && l.contains("支援診"))).map(|l| format!("{l}\r\n")).collect();
     let before = flagged_on(&t, m, "home_care_support_clinic", now).await;
     t.clock.advance(time::Duration::days(1));
     let changed = import(&t, Source::FacilityStandards, "newer.csv", newer.as_bytes()).await;
@@ -100,8 +100,8 @@ async fn the_notification_list_imports_once_and_keeps_its_history(db: &TestDb) {
     assert_eq!(flagged_on(&t, m, "home_care_support_clinic", tomorrow).await, before - 1);
     assert_eq!(flagged_on(&t, m, "home_care_support_clinic", now).await, before, "yesterday is not rewritten");
     let tomita =
-        registry(&t, m).await.into_iter().find(|f| f.medical_institution_code.as_deref() == Some("1212114627"));
-    let tomita = tomita.unwrap_or_else(|| panic!("富田医院"));
+        registry(&t, m).await.into_iter().find(|f| f.medical_institution_code.as_deref() == Some("1212190049"));
+    let tomita = tomita.unwrap_or_else(|| panic!("見本西医院"));
     assert!(tomita.closed_at.is_none());
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     let history = tx.facility_history(tomita.id).await.unwrap_or_else(|e| panic!("{e}"));
@@ -351,7 +351,7 @@ async fn the_two_medical_lists_make_one_facility_of_the_same_clinic(db: &TestDb)
     let m = kashiwa(&t).await;
     let standards = import(&t, Source::FacilityStandards, STANDARDS_CSV, &fixture(STANDARDS_CSV)).await;
     assert_eq!(standards.added, 9);
-    // Two rows in the 医療情報ネット layout (synthetic, modelled on the excerpt's 富田医院):
+    // Two rows in the 医療情報ネット layout (synthetic, modelled on the excerpt's 見本西医院):
     // the clinic itself, written as that list writes it, and a dental clinic at the same address.
     let header = String::from_utf8(fixture("02-1_clinic_facility_info_synthetic.csv"))
         .unwrap_or_default()
@@ -380,17 +380,17 @@ async fn the_two_medical_lists_make_one_facility_of_the_same_clinic(db: &TestDb)
     };
     let file = format!(
         "{header}\r\n{}\r\n{}\r\n",
-        row("1221799990001", "医療法人社団康尚会 富田医院", "2", "千葉県柏市柏4丁目6番1号"),
-        row("1221799990002", "柏駅前歯科（サンプル）", "3", "千葉県柏市柏4丁目6番1号"),
+        row("1221799990001", "医療法人社団見本会 見本西医院（サンプル）", "2", "千葉県柏市試験町4丁目6番1号"),
+        row("1221799990002", "柏駅前歯科（サンプル）", "3", "千葉県柏市試験町4丁目6番1号"),
     );
     let navi = import(&t, Source::MedicalInstitutions, "02-1_clinic_facility_info_20261101.csv", file.as_bytes()).await;
     assert!(navi.rejected.is_empty(), "{:?}", navi.rejected);
     assert_eq!((navi.added, navi.updated), (1, 1), "the clinic joined its 厚生局 entry; the dentist is new: {navi:?}");
     let facilities = registry(&t, m).await;
     assert_eq!(facilities.len(), 10);
-    let tomita: Vec<_> = facilities.iter().filter(|f| f.name.contains("富田医院")).collect();
-    assert_eq!(tomita.len(), 1, "one 富田医院 on the map: {tomita:?}");
-    assert_eq!(tomita[0].medical_institution_code.as_deref(), Some("1212114627"));
+    let tomita: Vec<_> = facilities.iter().filter(|f| f.name.contains("見本西医院")).collect();
+    assert_eq!(tomita.len(), 1, "one 見本西医院 on the map: {tomita:?}");
+    assert_eq!(tomita[0].medical_institution_code.as_deref(), Some("1212190049"));
     assert_eq!(
         (tomita[0].latitude, tomita[0].longitude),
         (Some(35.864), Some(139.977)),
