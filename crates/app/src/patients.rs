@@ -364,10 +364,7 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// The account's role in the team, if it is an active member.
     pub(crate) fn role_of(&self, account: Uuid) -> Option<TeamRole> {
-        self.team
-            .iter()
-            .find(|m| m.account_id == account && m.left_at.is_none())
-            .and_then(|m| TeamRole::parse(&m.team_role).ok())
+        self.team.iter().find(|m| m.account_id == account && m.left_at.is_none()).map(|m| seat(m).role)
     }
 
     pub(crate) fn is_family(&self, account: Uuid) -> bool {
@@ -382,12 +379,18 @@ impl Loaded {
 
 /// A member as the policy sees them. A role or profession this build does not
 /// know (a newer row) counts as "other": never a physician, never family.
+/// A role that does not fit the member's profession (a row from before roles
+/// were checked) counts as "other", or "family" for a family account: it never
+/// opens the physicians' entries.
 fn seat(m: &TeamMemberRow) -> TeamSeat {
-    TeamSeat {
-        account_id: AccountId(m.account_id),
-        role: TeamRole::parse(&m.team_role).unwrap_or(TeamRole::Other),
-        profession: Profession::parse(&m.profession).unwrap_or(Profession::Other),
-    }
+    let profession = Profession::parse(&m.profession).unwrap_or(Profession::Other);
+    let role = TeamRole::parse(&m.team_role).unwrap_or(TeamRole::Other);
+    let role = match role {
+        r if r.fits(profession) => r,
+        _ if profession == Profession::Family => TeamRole::Family,
+        _ => TeamRole::Other,
+    };
+    TeamSeat { account_id: AccountId(m.account_id), role, profession }
 }
 
 pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTime) -> Result<Loaded, AppError> {

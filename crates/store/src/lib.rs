@@ -4,6 +4,7 @@
 //! (see [`sql`]); their schemas live in `migrations/<backend>/` and move in lockstep.
 
 pub mod analysis;
+mod audience_sql;
 mod audit_chain;
 pub mod backup_system;
 mod bulk;

@@ -2,7 +2,7 @@
 
 use crate::changes::CHANNEL;
 use crate::group_commit::GroupCommit;
-use crate::sql::{TIMELINE_SELECT, impl_store_tx};
+use crate::sql::impl_store_tx;
 use crate::{Change, ChangeFeed, Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};

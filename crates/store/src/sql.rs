@@ -669,42 +669,9 @@ macro_rules! impl_store_tx {
                 .bind(account_id).fetch_all(self.conn()).await?)
             }
 
-            // The audience condition below is tsunagu_domain::care::visible_audiences in SQL,
-            // once per count (and once for the replies that answer an entry: a reply the
-            // member may not read does not answer it for them). Each count is an index range of one patient, so the list costs
-            // the same after years of history: unread is counted among the patient's
-            // newest UNREAD_WINDOW entries (entries_timeline backwards; filtering
-            // before the limit would walk past all of one's own), urgent ones by
-            // entries_by_kind and those asking for a reply by entries_needing_reply.
             async fn patient_counts(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientCountsRow>, $crate::StoreError> {
-                Ok(sqlx::query_as(
-                    "SELECT m.patient_id, \
-                       (SELECT COUNT(*) FROM \
-                          (SELECT e.id, e.author_id, e.created_at, e.audience FROM entries e \
-                           WHERE e.patient_id = m.patient_id ORDER BY e.created_at DESC, e.id DESC LIMIT $2) w \
-                        WHERE w.author_id <> $1 AND w.created_at >= m.joined_at \
-                          AND ((w.audience = 'team' AND m.team_role <> 'family') OR w.audience = 'family' \
-                               OR (w.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
-                          AND NOT EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = w.id AND r.account_id = $1)) AS unread, \
-                       (SELECT COUNT(*) FROM entries e \
-                        WHERE e.patient_id = m.patient_id AND e.kind = 'urgent' AND e.author_id <> $1 \
-                          AND e.created_at >= m.joined_at \
-                          AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
-                               OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
-                          AND NOT EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $1)) \
-                         AS urgent_unacknowledged, \
-                       (SELECT COUNT(*) FROM entries e \
-                        WHERE e.patient_id = m.patient_id AND e.needs_reply AND e.author_id <> $1 \
-                          AND e.created_at >= m.joined_at \
-                          AND ((e.audience = 'team' AND m.team_role <> 'family') OR e.audience = 'family' \
-                               OR (e.audience = 'physicians' AND m.team_role IN ('primary_physician', 'backup_physician'))) \
-                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id \
-                            AND (x.author_id = $1 OR (x.audience = 'team' AND m.team_role <> 'family') \
-                                 OR x.audience = 'family' \
-                                 OR (x.audience = 'physicians' \
-                                     AND m.team_role IN ('primary_physician', 'backup_physician'))))) AS needs_reply \
-                     FROM team_members m WHERE m.account_id = $1 AND m.left_at IS NULL",
-                )
+                // The counts, each filtered by who may read what: see `audience_sql.rs`.
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe($crate::audience_sql::PATIENT_COUNTS.as_str()))
                 .bind(account_id).bind($crate::UNREAD_WINDOW).fetch_all(self.conn()).await?)
             }
 
@@ -792,7 +759,7 @@ macro_rules! impl_store_tx {
             }
 
             async fn entry(&mut self, id: uuid::Uuid, reader: uuid::Uuid) -> Result<Option<$crate::TimelineRow>, $crate::StoreError> {
-                let sql = format!("{} WHERE e.id = $1", TIMELINE_SELECT);
+                let sql = format!("{} WHERE e.id = $1", &*$crate::audience_sql::TIMELINE_SELECT);
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(reader).fetch_optional(self.conn()).await?)
             }
 
@@ -836,7 +803,7 @@ macro_rules! impl_store_tx {
                      AND (NOT $12 OR e.author_id = $13) AND (NOT $14 OR v.vitals <> '{{}}') \
                      AND v.edited_at >= $15 AND v.edited_at < $16 \
                      ORDER BY e.created_at {order}, e.id {order} LIMIT $5",
-                    TIMELINE_SELECT,
+                    &*$crate::audience_sql::TIMELINE_SELECT,
                     // One of two constants, never input; the index serves both directions.
                     order = if filter.oldest_first { "ASC" } else { "DESC" },
                 );
@@ -922,7 +889,7 @@ macro_rules! impl_store_tx {
             ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
                 let sql = format!(
                     "{} WHERE e.patient_id = $1 AND e.created_at >= $3 AND e.created_at < $4 ORDER BY e.created_at, e.id LIMIT $5",
-                    TIMELINE_SELECT
+                    &*$crate::audience_sql::TIMELINE_SELECT
                 );
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(patient_id).bind(reader).bind(from).bind(to).bind(limit)
@@ -1055,25 +1022,3 @@ macro_rules! impl_store_tx {
 }
 
 pub(crate) use impl_store_tx;
-
-/// An entry with its current version and how it stands for the reader (`$2`).
-/// Its reply count counts only the replies the reader may read
-/// (tsunagu_domain::care::visible_audiences in SQL: a break-glass reader, not
-/// a member, reads what the team reads).
-pub(crate) const TIMELINE_SELECT: &str = "SELECT e.id, e.patient_id, e.kind, e.author_id, e.reply_to, e.needs_reply, \
-     e.latest_version, e.created_at, e.audience, v.body, v.vitals, v.edited_at, a.display_name AS author_name, \
-     a.profession AS author_profession, \
-     EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = e.id AND r.account_id = $2) AS read_by_me, \
-     (SELECT COUNT(*) FROM entry_reads r WHERE r.entry_id = e.id) AS read_count, \
-     EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $2) AS acknowledged_by_me, \
-     (SELECT COUNT(*) FROM entry_acknowledgements k WHERE k.entry_id = e.id) AS acknowledgement_count, \
-     EXISTS (SELECT 1 FROM attachments f WHERE f.entry_id = e.id) AS has_attachments, \
-     (SELECT COUNT(*) FROM entries x WHERE x.reply_to = e.id AND (x.author_id = $2 OR x.audience = 'family' \
-      OR (x.audience = 'team' AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.patient_id = x.patient_id \
-          AND m.account_id = $2 AND m.left_at IS NULL AND m.team_role = 'family')) \
-      OR (x.audience = 'physicians' AND EXISTS (SELECT 1 FROM team_members m WHERE m.patient_id = x.patient_id \
-          AND m.account_id = $2 AND m.left_at IS NULL AND m.team_role IN ('primary_physician', 'backup_physician'))))) \
-     AS reply_count \
-     FROM entries e \
-     JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
-     JOIN accounts a ON a.id = e.author_id";

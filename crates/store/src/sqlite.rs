@@ -4,7 +4,7 @@
 //! group commit (see [`crate::group_commit`]).
 
 use crate::group_commit::GroupCommit;
-use crate::sql::{TIMELINE_SELECT, impl_store_tx};
+use crate::sql::impl_store_tx;
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -244,6 +244,70 @@ mod tests {
     use sqlx::Connection;
     use std::sync::Arc;
     use tsunagu_domain::audit::{AuditRecord, ChainVerifier, INSTALLATION_CHAIN};
+
+    /// Roles given before they were checked against professions are repaired by
+    /// migration 0025: a physician role held by a non-physician becomes "other",
+    /// a professional role held by a family account becomes "family"; fitting
+    /// roles are untouched.
+    #[tokio::test]
+    async fn team_roles_that_do_not_fit_are_repaired() {
+        let mut db = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.run_to(24, &mut db).await.unwrap();
+        // Only the two tables the repair reads are filled: no patients or municipalities.
+        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut db).await.unwrap();
+        let (patient, someone) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let rows = [
+            ("cm", "care_manager", "backup_physician"),
+            ("nurse", "nurse", "primary_physician"),
+            ("doctor", "physician", "primary_physician"),
+            ("son", "family", "visiting_nurse"),
+            ("ph", "pharmacist", "pharmacist"),
+        ];
+        for (login, profession, role) in rows {
+            let account = uuid::Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO accounts (id, login_id, display_name, profession, roles, status, created_at, updated_at) \
+                 VALUES ($1, $2, $2, $3, 'professional', 'active', '2026-01-01', '2026-01-01')",
+            )
+            .bind(account)
+            .bind(login)
+            .bind(profession)
+            .execute(&mut db)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO team_members (id, patient_id, account_id, team_role, added_by, joined_at) \
+                 VALUES ($1, $2, $3, $4, $5, '2026-01-01')",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind(patient)
+            .bind(account)
+            .bind(role)
+            .bind(someone)
+            .execute(&mut db)
+            .await
+            .unwrap();
+        }
+        migrator.run(&mut db).await.unwrap();
+        let after: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.login_id, m.team_role FROM team_members m JOIN accounts a ON a.id = m.account_id ORDER BY a.login_id",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        let after: Vec<(&str, &str)> = after.iter().map(|(l, r)| (l.as_str(), r.as_str())).collect();
+        assert_eq!(
+            after,
+            [
+                ("cm", "other"),
+                ("doctor", "primary_physician"),
+                ("nurse", "other"),
+                ("ph", "pharmacist"),
+                ("son", "family"),
+            ]
+        );
+    }
     use uuid::Uuid;
 
     fn record() -> AuditRecord {

@@ -7,6 +7,7 @@
 use crate::helpers::{PASSWORD, TestApp, TestDb};
 use crate::patients::{PATIENT, Team, add, consent, post, register, team};
 use axum::http::StatusCode;
+use tsunagu_domain::clock::Clock;
 
 crate::on_both_databases!(
     an_emergency_grant_reads_and_posts_but_never_joins_the_team,
@@ -15,6 +16,7 @@ crate::on_both_databases!(
     a_facility_admin_holds_only_accounts_that_answer_to_them,
     throttling_keys_on_the_login_as_sign_in_reads_it,
     refused_attempts_on_a_record_are_audited_within_a_budget,
+    a_role_that_does_not_fit_opens_nothing_more,
 );
 
 /// The audit events about `patient` with `action`, waiting up to two seconds
@@ -343,4 +345,34 @@ async fn refused_attempts_on_a_record_are_audited_within_a_budget(db: &TestDb) {
     // The access history the family and the team see shows the attempts.
     let history = nurse.get(&format!("{page}/access")).await;
     assert!(history.body.contains("アクセスを拒否"), "{}", history.status);
+}
+
+/// A physician role held by a care manager (a row written before roles were
+/// checked: the migration repairs such rows, and the application reads any it
+/// meets as "other") does not open the physicians' entries.
+async fn a_role_that_does_not_fit_opens_nothing_more(db: &TestDb) {
+    let Team { t, mut nurse, mut doctor, mut care_manager } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let cm = crate::admin::account_id(&t, "cm.yamamoto").await;
+    let nurse_id = crate::admin::account_id(&t, "ns.tanaka").await;
+    let mut tx = t.store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    tx.insert_team_member(&tsunagu_store::NewTeamMember {
+        id: uuid::Uuid::now_v7(),
+        patient_id: patient.parse().unwrap_or_default(),
+        account_id: cm.0,
+        team_role: "backup_physician".to_owned(),
+        added_by: nurse_id.0,
+        joined_at: t.clock.now(),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    // Adding the doctor goes through the application, which forgets what it kept of the record.
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    post(&mut doctor, &patient, &[("kind", "message"), ("body", "医師間の申し送り"), ("audience", "physicians")]).await;
+    let page = care_manager.get(&format!("/patients/{patient}")).await;
+    assert_eq!(page.status, StatusCode::OK, "still a member");
+    assert!(!page.body.contains("医師間の申し送り"), "the physicians' entry stays theirs");
+    assert!(doctor.get(&format!("/patients/{patient}")).await.body.contains("医師間の申し送り"));
 }
