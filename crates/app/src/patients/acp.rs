@@ -1,0 +1,140 @@
+//! Advance care planning (人生会議) and the patient's status.
+
+use super::*;
+
+pub(crate) fn acp_view(r: AcpRow) -> AcpView {
+    AcpView {
+        discussed_on: r.discussed_on,
+        participants: r.participants,
+        place_of_care: Place::parse(&r.place_of_care).ok(),
+        place_of_death: Place::parse(&r.place_of_death).ok(),
+        treatment: TreatmentWish::parse(&r.treatment).ok(),
+        proxy_name: r.proxy_name,
+        proxy_relation: r.proxy_relation,
+        wishes: r.wishes,
+        recorder_name: r.recorder_name,
+        recorded_at: r.recorded_at,
+    }
+}
+
+impl App {
+    /// Records a new revision of the advance care plan; earlier ones stay.
+    pub async fn record_acp(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        form: &AdvanceCarePlanForm<'_>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let plan = AdvanceCarePlan::parse(form, self.today())?;
+        let mut tx = self.begin_keeping_records().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        tx.changes_timeline_of(patient);
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let now = self.now();
+        tx.insert_acp(&AcpRow {
+            id: Uuid::now_v7(),
+            patient_id: patient,
+            discussed_on: plan.discussed_on,
+            participants: plan.participants,
+            place_of_care: plan.place_of_care.code().to_owned(),
+            place_of_death: plan.place_of_death.code().to_owned(),
+            treatment: plan.treatment.code().to_owned(),
+            proxy_name: plan.proxy_name,
+            proxy_relation: plan.proxy_relation,
+            wishes: plan.wishes,
+            recorded_by: actor.account_id.0,
+            recorded_at: now,
+            recorder_name: String::new(),
+        })
+        .await?;
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::AcpRecorded,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every revision of the advance care plan, newest first.
+    pub async fn acp_history(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(PatientView, Vec<AcpView>), AppError> {
+        let actor = session.actor()?;
+        let loaded = self.kept_scope(patient).await?;
+        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let mut tx = self.store.reader().await?;
+        let revisions = tx.acp_revisions(patient).await?;
+        drop(tx);
+        self.record_read(
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: self.now(),
+                action: AuditAction::AcpViewed,
+                target_kind: "patient",
+                target: Some(patient),
+                details: json!({ "revisions": revisions.len() }),
+            },
+        )
+        .await?;
+        Ok((patient_view(&loaded.row, self.today())?, revisions.into_iter().map(acp_view).collect()))
+    }
+
+    /// Where the patient is now; ending care records the outcome (在宅看取り, ...).
+    pub async fn change_patient_status(
+        &self,
+        session: &Session,
+        patient: Uuid,
+        status: &str,
+        outcome: &str,
+        outcome_date: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let actor = session.actor()?;
+        let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
+        let mut tx = self.begin().await?;
+        let loaded = load(tx.as_mut(), patient, self.now()).await?;
+        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let now = self.now();
+        let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
+        let mut row = loaded.row.clone();
+        row.status = change.status.code().to_owned();
+        row.outcome = change.outcome.map(|(o, _)| o.code().to_owned());
+        row.outcome_date = change.outcome.map(|(_, d)| d);
+        row.updated_at = now;
+        tx.update_patient(&row).await?;
+        let details = json!({ "before": { "status": before.0, "outcome": before.1 }, "after": { "status": row.status, "outcome": row.outcome } });
+        self.audit(
+            tx.as_mut(),
+            &loaded,
+            session,
+            meta,
+            PatientEvent {
+                at: now,
+                action: AuditAction::PatientUpdated,
+                target_kind: "patient",
+                target: Some(patient),
+                details,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
