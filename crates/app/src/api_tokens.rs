@@ -3,9 +3,9 @@
 //! the token), narrowed by its scopes, until it expires or is revoked. Only
 //! the token's SHA-256 is stored; the token itself is shown once.
 
+use crate::cache::sessions::Known;
 use crate::credentials::{digest, new_token};
 use crate::municipalities::enforce;
-use crate::session_cache::Known;
 use crate::sessions::{SessionStage, load_account};
 use crate::{App, AppError, AuditActor, RequestMeta, Session, audit_record};
 use serde_json::json;

@@ -8,15 +8,12 @@ pub mod api_tokens;
 pub mod attachments;
 mod audit;
 pub mod backup;
+mod cache;
 pub mod credentials;
-mod demo;
 mod error;
 pub mod escalation;
 mod facilities;
 pub mod fhir;
-mod kept;
-mod kept_records;
-mod kept_timelines;
 pub mod mail;
 mod municipalities;
 mod nearby;
@@ -27,9 +24,9 @@ pub mod public_pages;
 pub mod rate_limits;
 mod refusals;
 pub mod registry;
-pub mod scale;
 pub mod sealing;
-mod session_cache;
+pub mod seed;
+pub use seed::scale;
 mod sessions;
 mod settings;
 pub mod views;
@@ -37,8 +34,8 @@ mod write_tx;
 
 pub use accounts::{AccountAdminForm, IssuedCode};
 pub use audit::{ChainReport, VerifyReport};
-pub use demo::{DemoAccount, DemoSummary};
 pub use error::AppError;
+pub use seed::{DemoAccount, DemoSummary};
 pub use sessions::{Enrolment, Session, SessionStage, SignedIn};
 pub use settings::{Settings, WebhookSettings};
 
@@ -66,19 +63,19 @@ pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
-    /// The public map's recent answers (public data only; see `kept.rs`).
-    public_lists: Arc<kept::KeptAnswers<String, public_map::PublicList>>,
+    /// The public map's recent answers (public data only; see `cache/answers.rs`).
+    public_lists: Arc<cache::answers::KeptAnswers<String, public_map::PublicList>>,
     /// The same answers as the web layer renders them (JSON), kept and forgotten with them.
-    public_renderings: Arc<kept::KeptAnswers<String, Vec<u8>>>,
+    public_renderings: Arc<cache::answers::KeptAnswers<String, Vec<u8>>>,
     /// Municipalities by code, as public URLs name them: they are created,
     /// never renamed or removed, so a found one is kept.
     municipalities_by_code: Arc<Mutex<std::collections::HashMap<String, (Uuid, public_map::PublicMunicipality)>>>,
-    /// Recent session and token look-ups (see `session_cache.rs`).
-    sessions: Arc<session_cache::SessionCache>,
-    /// Who may read which record, recently looked up (see `kept_records.rs`).
-    records: Arc<kept_records::KeptRecords>,
-    /// Unfiltered patient pages' timelines as their readers last read them (see `kept_timelines.rs`).
-    timelines: Arc<kept_timelines::KeptTimelines>,
+    /// Recent session and token look-ups (see `cache/sessions.rs`).
+    sessions: Arc<cache::sessions::SessionCache>,
+    /// Who may read which record, recently looked up (see `cache/records.rs`).
+    records: Arc<cache::records::KeptRecords>,
+    /// Unfiltered patient pages' timelines as their readers last read them (see `cache/timelines.rs`).
+    timelines: Arc<cache::timelines::KeptTimelines>,
     /// Each municipality's located facilities in memory, for "nearest first" (see `nearby.rs`).
     nearby: Arc<nearby::NearbyIndexes>,
     /// How many refused attempts each account has had audited lately (see `refusals.rs`).
@@ -87,11 +84,12 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        let public_lists = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
-        let public_renderings = Arc::new(kept::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
-        let sessions = Arc::new(session_cache::SessionCache::new(settings.session_cache, session_cache::CAPACITY));
-        let records = Arc::new(kept_records::KeptRecords::new(settings.session_cache, kept_records::CAPACITY));
-        let timelines = Arc::new(kept_timelines::KeptTimelines::new(settings.session_cache, kept_timelines::CAPACITY));
+        let public_lists = Arc::new(cache::answers::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
+        let public_renderings = Arc::new(cache::answers::KeptAnswers::new(settings.public_cache, PUBLIC_ANSWERS));
+        let sessions = Arc::new(cache::sessions::SessionCache::new(settings.session_cache, cache::sessions::CAPACITY));
+        let records = Arc::new(cache::records::KeptRecords::new(settings.session_cache, cache::records::CAPACITY));
+        let timelines =
+            Arc::new(cache::timelines::KeptTimelines::new(settings.session_cache, cache::timelines::CAPACITY));
         let settings_public_cache = settings.public_cache;
         Self {
             store,

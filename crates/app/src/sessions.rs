@@ -2,8 +2,8 @@
 //! sessions kept in the database so several instances can serve one installation.
 
 use crate::api_tokens::end_api_tokens;
+use crate::cache::sessions::Known;
 use crate::credentials::{self, digest};
-use crate::session_cache::Known;
 use crate::views::{AccountView, MembershipView};
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;

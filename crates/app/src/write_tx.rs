@@ -1,6 +1,6 @@
 //! A use case's write transaction. Reads keep who may read a patient's
-//! record (`kept_records.rs`) and the timelines of recent patient pages
-//! (`kept_timelines.rs`) for a moment; any committed write might change
+//! record (`cache/records.rs`) and the timelines of recent patient pages
+//! (`cache/timelines.rs`) for a moment; any committed write might change
 //! them, so committing forgets them all on this instance (and tells the
 //! installation's other instances to do the same), unless the use case says
 //! what it changes:

@@ -2,7 +2,7 @@
 //! the timeline, read receipts. Every read and write of patient data checks
 //! the patient policy once and appends its audit event in the same transaction.
 
-use crate::kept_timelines::KeptTimeline;
+use crate::cache::timelines::KeptTimeline;
 use crate::municipalities::enforce;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
@@ -151,7 +151,7 @@ pub(crate) struct PatientEvent {
 
 impl App {
     /// Who may read a patient's record, as kept from a recent read or loaded
-    /// now (see `kept_records.rs`): policy is applied to it by the caller.
+    /// now (see `cache/records.rs`): policy is applied to it by the caller.
     pub(crate) async fn kept_scope(&self, patient: Uuid) -> Result<Arc<Loaded>, AppError> {
         let now = self.now();
         if let Some(loaded) = self.records.get(patient, now) {

@@ -1112,7 +1112,7 @@ async fn a_scanned_consent_form_is_kept_with_the_consent(db: &TestDb) {
 }
 
 /// A patient page's timeline is kept for a moment per reader
-/// (`kept_timelines.rs`): every change to what it shows must show on the next
+/// (`cache/timelines.rs`): every change to what it shows must show on the next
 /// read at once, for the one who made it and for everyone else on the team.
 async fn a_kept_timeline_shows_every_change_at_once(db: &TestDb) {
     let Team { t, mut nurse, mut doctor, .. } = team(db).await;

@@ -2,7 +2,7 @@
 //! answered from memory. Two uses: the public map's answers (public data that
 //! many citizens ask for in the same form: `Settings::public_cache`, emptied by
 //! every registry write on this instance) and who a session or API token
-//! stands for (`session_cache.rs`). Other instances are told of a change
+//! stands for (`cache/sessions.rs`). Other instances are told of a change
 //! (`App::follow_other_instances`); even an untold one sees it when its copy
 //! expires, so a change reaches every instance within the time to live.
 //! An answer read before a change and kept after it would outlive the change:

@@ -16,7 +16,7 @@
 //! answers carry the generation they were read under (`generation`), and a
 //! change moves the generation on.
 
-use crate::kept::KeptAnswers;
+use crate::cache::answers::KeptAnswers;
 use crate::sessions::Session;
 use time::OffsetDateTime;
 

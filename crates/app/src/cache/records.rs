@@ -7,7 +7,7 @@
 //! installation to do the same, as for sessions. An emergency grant that expires
 //! while kept ends the keeping: access stops at the grant's end exactly.
 
-use crate::kept::KeptAnswers;
+use crate::cache::answers::KeptAnswers;
 use crate::patients::Loaded;
 use std::sync::Arc;
 use std::time::Duration;
