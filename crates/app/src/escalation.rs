@@ -137,7 +137,7 @@ impl App {
         let mut tx = self.begin().await?;
         let now = self.now();
         let loaded = load(tx.as_mut(), patient, now).await?;
-        self.decide(
+        let decided = self.decide(
             policy::raise_urgent_request(&actor, &loaded.scope),
             &loaded,
             session,
@@ -206,7 +206,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": patient, "kind": kind.code(), "steps": plan.len() }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         // The first link is called now, in this same transaction.
         let steps = tx.escalation_steps(id).await?;
         if let Some(first) = steps.first().filter(|s| s.due_at <= now)
@@ -389,6 +389,8 @@ impl App {
         let me = actor.account_id;
         let mut tx = self.store.begin_read().await?;
         let (row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let decided =
+            self.decide(policy::read_urgent_request(&actor, &scope), &loaded, session, meta, "read_urgent_request")?;
         let data =
             chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
         let accounts = tx.accounts(Some(row.municipality_id)).await?;
@@ -446,7 +448,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": row.patient_id, "in_team": view.viewer_in_team }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -490,7 +492,7 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
-        self.decide(
+        let decided = self.decide(
             policy::acknowledge_urgent_request(&actor, &scope),
             &loaded,
             session,
@@ -524,7 +526,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": row.patient_id }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -535,7 +537,13 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
-        self.decide(policy::act_on_urgent_request(&actor, &scope), &loaded, session, meta, "act_on_urgent_request")?;
+        let decided = self.decide(
+            policy::act_on_urgent_request(&actor, &scope),
+            &loaded,
+            session,
+            meta,
+            "act_on_urgent_request",
+        )?;
         if !matches!(state_of(&row)?, RequestState::Open | RequestState::Acknowledged | RequestState::Unanswered) {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -564,7 +572,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": row.patient_id, "hospitals": plan.len() }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         // The first hospital is called now.
         let first = tx.escalation_steps(id).await?.into_iter().find(|s| s.seq == base);
         if let Some(first) = first
@@ -593,7 +601,8 @@ impl App {
         }
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
-        self.decide(policy::answer_as_hospital(&actor, &scope), &loaded, session, meta, "answer_as_hospital")?;
+        let decided =
+            self.decide(policy::answer_as_hospital(&actor, &scope), &loaded, session, meta, "answer_as_hospital")?;
         if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -638,7 +647,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": row.patient_id, "hospital": step.facility_id, "reason": reason }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -657,7 +666,13 @@ impl App {
         let note = tsunagu_domain::text::optional("note", note, 1000)?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
-        self.decide(policy::act_on_urgent_request(&actor, &scope), &loaded, session, meta, "act_on_urgent_request")?;
+        let decided = self.decide(
+            policy::act_on_urgent_request(&actor, &scope),
+            &loaded,
+            session,
+            meta,
+            "act_on_urgent_request",
+        )?;
         let now = self.now();
         for s in steps.iter().filter(|s| s.answer.is_none()) {
             tx.answer_step(s.id, StepAnswer::Cancelled.code(), now, None, None).await?;
@@ -675,7 +690,7 @@ impl App {
             target: Some(id),
             details: json!({ "patient": row.patient_id, "outcome": outcome.code() }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(())
     }

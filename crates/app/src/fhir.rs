@@ -306,7 +306,7 @@ impl App {
         session.require_scope(resource, Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let event = PatientEvent {
             at: self.now(),
             action: AuditAction::PatientViewed,
@@ -314,7 +314,7 @@ impl App {
             target: Some(patient),
             details: fhir_read(session, resource),
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(loaded)
     }
 
@@ -347,7 +347,7 @@ impl App {
         session.require_scope("DocumentReference", Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
@@ -360,7 +360,7 @@ impl App {
             target: Some(patient),
             details: fhir_read(session, "DocumentReference"),
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(rows.into_iter().map(document).collect())
     }
 
@@ -376,6 +376,8 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
         let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, a.entry_id).await?;
+        let decided =
+            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
         drop(tx);
         let event = PatientEvent {
             at: self.now(),
@@ -384,7 +386,7 @@ impl App {
             target: Some(a.patient_id),
             details: fhir_read(session, "DocumentReference"),
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(document(a))
     }
 
@@ -558,7 +560,7 @@ impl App {
         }
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         if loaded.is_family(actor.account_id.0) {
             // A transfer is the professionals' business; family read on the pages.
@@ -586,7 +588,7 @@ impl App {
             target: Some(patient),
             details,
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         let members = members_of(&loaded);
         Ok(PatientExport {
             team: CareTeamRecord {
@@ -613,7 +615,7 @@ impl App {
         session.require_scope(search.resource.name(), Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let kind =
@@ -643,7 +645,7 @@ impl App {
             target: Some(patient),
             details,
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(Page { items, has_next })
     }
 
@@ -660,6 +662,8 @@ impl App {
         session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let decided =
+            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
         drop(tx);
         let found = timeline_entry(row);
         if !resource.shows(&found) {
@@ -672,7 +676,7 @@ impl App {
             target: Some(entry),
             details: fhir_read(session, resource.name()),
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(found)
     }
 
@@ -690,6 +694,8 @@ impl App {
         session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let decided =
+            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
         let versions = tx.entry_versions(entry).await?;
         drop(tx);
         let current = timeline_entry(row);
@@ -714,7 +720,7 @@ impl App {
             target: Some(entry),
             details,
         };
-        self.record_read(&loaded, session, meta, event).await?;
+        self.record_read(&decided, event).await?;
         Ok(history)
     }
 

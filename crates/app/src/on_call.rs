@@ -860,7 +860,8 @@ impl App {
         let at = at.unwrap_or_else(|| self.now());
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::read_team_only(&actor, &loaded.scope), &loaded, session, meta, "read_team_only")?;
+        let decided =
+            self.decide(policy::read_team_only(&actor, &loaded.scope), &loaded, session, meta, "read_team_only")?;
         // A moment so far off that a day either side is no date at all is bad input, not a panic.
         let (from, until) = at
             .checked_sub(Duration::days(1))
@@ -877,7 +878,7 @@ impl App {
             target: Some(patient),
             details: json!({ "at": at }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -897,7 +898,8 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided =
+            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         if let Some(h) = hospital {
             let f = tx.facility(h).await?;
             if f.is_none_or(|f| f.kind != "hospital" || f.municipality_id != loaded.row.municipality_id) {
@@ -913,7 +915,7 @@ impl App {
             target: Some(patient),
             details: json!({ "hospital": hospital }),
         };
-        self.audit(tx.as_mut(), &loaded, session, meta, event).await?;
+        self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(())
     }

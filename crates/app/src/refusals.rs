@@ -47,6 +47,30 @@ impl RefusalBudget {
     }
 }
 
+/// A patient's record the policy has let a session act on. It is the only way
+/// to an audit event about patient data (`App::audit`, `App::record_read`), so a
+/// use case that writes one has passed `App::decide` first.
+pub(crate) struct Decided<'a> {
+    loaded: &'a Loaded,
+    session: &'a Session,
+    meta: &'a RequestMeta,
+}
+
+impl Decided<'_> {
+    /// The audit event of what the session did with the record.
+    pub(crate) fn audit_record(&self, e: crate::patients::PatientEvent) -> tsunagu_domain::audit::AuditRecord {
+        audit_record(
+            e.at,
+            Some(self.loaded.scope.municipality_id),
+            &self.session.audit_actor(self.meta),
+            e.action,
+            e.target_kind,
+            e.target,
+            e.details,
+        )
+    }
+}
+
 impl App {
     /// Applies the policy's `decision` on the record in `loaded` for a use
     /// case attempting `attempt` ("read", "post", "change_team", ...). A
@@ -54,16 +78,16 @@ impl App {
     /// audit event is handed to the writer's next batch. That is not awaited:
     /// the caller may hold the writer (its own transaction), and the batch
     /// cannot be written until it lets go; nothing is shown either way.
-    pub(crate) fn decide(
+    pub(crate) fn decide<'a>(
         &self,
         decision: Decision,
-        loaded: &Loaded,
-        session: &Session,
-        meta: &RequestMeta,
+        loaded: &'a Loaded,
+        session: &'a Session,
+        meta: &'a RequestMeta,
         attempt: &'static str,
-    ) -> Result<(), AppError> {
+    ) -> Result<Decided<'a>, AppError> {
         let refusal = match decision {
-            Decision::Allow => return Ok(()),
+            Decision::Allow => return Ok(Decided { loaded, session, meta }),
             Decision::Deny => "denied",
             Decision::Hidden => "hidden",
         };

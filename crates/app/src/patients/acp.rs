@@ -31,7 +31,8 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         tx.changes_timeline_of(patient);
-        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided =
+            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let now = self.now();
         tx.insert_acp(&AcpRow {
             id: Uuid::now_v7(),
@@ -51,9 +52,7 @@ impl App {
         .await?;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::AcpRecorded,
@@ -76,14 +75,12 @@ impl App {
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let revisions = tx.acp_revisions(patient).await?;
         drop(tx);
         self.record_read(
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: self.now(),
                 action: AuditAction::AcpViewed,
@@ -110,7 +107,8 @@ impl App {
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided =
+            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
         let mut row = loaded.row.clone();
@@ -122,9 +120,7 @@ impl App {
         let details = json!({ "before": { "status": before.0, "outcome": before.1 }, "after": { "status": row.status, "outcome": row.outcome } });
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::PatientUpdated,

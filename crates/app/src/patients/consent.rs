@@ -76,7 +76,8 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::record_consent(&actor, &loaded.scope), &loaded, session, meta, "record_consent")?;
+        let decided =
+            self.decide(policy::record_consent(&actor, &loaded.scope), &loaded, session, meta, "record_consent")?;
         if loaded.is_family(actor.account_id.0) {
             return Err(AppError::Forbidden);
         }
@@ -101,9 +102,7 @@ impl App {
             tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, entry_id, patient, now)).await?;
             self.audit(
                 tx.as_mut(),
-                &loaded,
-                session,
-                meta,
+                &decided,
                 PatientEvent {
                     at: now,
                     action: AuditAction::EntryPosted,
@@ -133,9 +132,7 @@ impl App {
         let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some(), "document": document_entry_id.is_some() });
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::ConsentRecorded,
@@ -161,15 +158,14 @@ impl App {
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided =
+            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::ConsentWithdrawn,

@@ -132,7 +132,7 @@ impl App {
         session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let chain = tsunagu_domain::audit::chain_of(Some(loaded.scope.municipality_id));
         let events = tx.audit_events_for_target(chain, patient, 500).await?;
@@ -164,9 +164,7 @@ impl App {
             })
             .collect();
         self.record_read(
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: self.now(),
                 action: AuditAction::AccessLogViewed,

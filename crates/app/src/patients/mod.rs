@@ -4,6 +4,7 @@
 
 use crate::cache::timelines::KeptTimeline;
 use crate::municipalities::enforce;
+pub(crate) use crate::refusals::Decided;
 use crate::sessions::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
@@ -189,15 +190,9 @@ impl App {
 
     /// Records a read of patient data: its audit event, durable before the
     /// data is returned (written with other readers' in the writer's next
-    /// batch: `Store::record_read`).
-    pub(crate) async fn record_read(
-        &self,
-        loaded: &Loaded,
-        session: &Session,
-        meta: &RequestMeta,
-        e: PatientEvent,
-    ) -> Result<(), AppError> {
-        self.record_audited_read(Self::patient_audit_record(loaded, session, meta, e)).await
+    /// batch: `Store::record_read`). Only a decided record can be audited.
+    pub(crate) async fn record_read(&self, decided: &Decided<'_>, e: PatientEvent) -> Result<(), AppError> {
+        self.record_audited_read(decided.audit_record(e)).await
     }
 
     /// Records a read (of patient data, or of a list of patients) by its
@@ -211,17 +206,10 @@ impl App {
     pub(crate) async fn audit(
         &self,
         tx: &mut dyn StoreTx,
-        loaded: &Loaded,
-        session: &Session,
-        meta: &RequestMeta,
+        decided: &Decided<'_>,
         e: PatientEvent,
     ) -> Result<(), AppError> {
-        tx.append_audit(&Self::patient_audit_record(loaded, session, meta, e)).await?;
+        tx.append_audit(&decided.audit_record(e)).await?;
         Ok(())
-    }
-
-    fn patient_audit_record(loaded: &Loaded, session: &Session, meta: &RequestMeta, e: PatientEvent) -> AuditRecord {
-        let who = Self::audit_patient(session, meta);
-        audit_record(e.at, Some(loaded.scope.municipality_id), &who, e.action, e.target_kind, e.target, e.details)
     }
 }

@@ -59,7 +59,7 @@ impl App {
         if !role.fits(profession) {
             return Err(ValidationError::new("team_role", "does_not_fit").into());
         }
-        self.decide(
+        let decided = self.decide(
             policy::change_team(&actor, &loaded.scope, &TeamChange::Add { role, profession }),
             &loaded,
             session,
@@ -78,9 +78,7 @@ impl App {
         .await?;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::TeamMemberAdded,
@@ -127,7 +125,8 @@ impl App {
                 facilities: facilities.iter().map(|f| FacilityId(f.facility_id)).collect(),
             }
         };
-        self.decide(policy::change_team(&actor, &loaded.scope, &change), &loaded, session, meta, "change_team")?;
+        let decided =
+            self.decide(policy::change_team(&actor, &loaded.scope, &change), &loaded, session, meta, "change_team")?;
         if loaded.scope.team.len() == 1 {
             return Err(ValidationError::new("member", "last_member").into());
         }
@@ -136,9 +135,7 @@ impl App {
         let leaving = member.account_id == actor.account_id.0;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::TeamMemberRemoved,
@@ -195,7 +192,7 @@ impl App {
         let new = tsunagu_domain::account::NewAccount::parse(login, &name, "", "", "family", &[])?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(
+        let decided = self.decide(
             policy::change_team(&actor, &loaded.scope, &TeamChange::InviteFamily),
             &loaded,
             session,
@@ -218,9 +215,7 @@ impl App {
         let details = json!({ "login_id": row.login_id, "relation": relation });
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::FamilyInvited,

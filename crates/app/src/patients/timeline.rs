@@ -188,7 +188,7 @@ impl App {
         // read receipts) in a short write transaction that commits before any of
         // it is returned: no patient datum leaves without its audit event on disk.
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let me = actor.account_id.0;
         let unfiltered = kind.is_none()
             && text.is_none()
@@ -233,7 +233,7 @@ impl App {
             details: json!({ "entries_shown": page.timeline.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
         };
         let trace = ReadTrace {
-            audit: Self::patient_audit_record(&loaded, session, meta, event),
+            audit: decided.audit_record(event),
             receipts: unread.into_iter().map(|entry_id| EntryRead { entry_id, reader: me, at: now }).collect(),
             opened: Some(PatientRead { reader: me, patient_id: patient, at: now }),
         };
@@ -404,7 +404,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let patient = loaded.row.id;
-        self.decide(policy::write_patient(&actor, &loaded.scope), loaded, session, meta, "write")?;
+        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), loaded, session, meta, "write")?;
         let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
             // An entry the author may not read is answered as unknown: a reply
@@ -433,12 +433,7 @@ impl App {
             vitals: serde_json::to_string(&draft.vitals).map_err(|e| AppError::Internal(e.to_string()))?,
             audience: draft.audience.code().to_owned(),
         };
-        self.audit(
-            tx,
-            loaded,
-            session,
-            meta,
-            PatientEvent {
+        self.audit(tx, &decided, PatientEvent {
                 at: now,
                 action: AuditAction::EntryPosted,
                 target_kind: "entry",
@@ -518,7 +513,7 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
+        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
         if row.author_id != actor.account_id.0 {
             return Err(AppError::Forbidden);
         }
@@ -539,9 +534,7 @@ impl App {
         .await?;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: now,
                 action: AuditAction::EntryCorrected,
@@ -565,15 +558,15 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_all().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let decided =
+            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
         let acks = tx.acknowledgements(entry).await?;
         let files = tx.attachments_of_patient(row.patient_id).await?;
         self.audit(
             tx.as_mut(),
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: self.now(),
                 action: AuditAction::EntryViewed,
@@ -619,7 +612,7 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
+        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
         if row.kind != EntryKind::Urgent.code() {
             return Err(ValidationError::new("kind", "not_urgent").into());
         }
@@ -628,9 +621,7 @@ impl App {
             tx.mark_read(&[tsunagu_store::EntryRead { entry_id: entry, reader: actor.account_id.0, at: now }]).await?;
             self.audit(
                 tx.as_mut(),
-                &loaded,
-                session,
-                meta,
+                &decided,
                 PatientEvent {
                     at: now,
                     action: AuditAction::EntryAcknowledged,
@@ -671,7 +662,7 @@ impl App {
         let start = day_starts("from", from)?;
         let end = day_ends("to", to)?;
         let loaded = self.kept_scope(patient).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
         let mut tx = self.store.reader().await?;
         let me = actor.account_id.0;
         let audiences = loaded.filter_for(me);
@@ -685,9 +676,7 @@ impl App {
         drop(tx);
         let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
         self.record_read(
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: self.now(),
                 action: AuditAction::PatientPrinted,
@@ -722,13 +711,13 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
         let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, row.entry_id).await?;
+        let decided =
+            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });
         self.record_read(
-            &loaded,
-            session,
-            meta,
+            &decided,
             PatientEvent {
                 at: self.now(),
                 action: AuditAction::AttachmentViewed,
