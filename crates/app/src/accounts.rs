@@ -59,6 +59,15 @@ async fn scope_of(tx: &mut dyn StoreTx, row: &AccountRow) -> Result<AccountScope
     })
 }
 
+/// What an admin may do with an account they see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPowers {
+    /// Reissue its credentials, stop or resume it, attach it to a facility.
+    pub manage: bool,
+    /// The facilities whose membership they may end.
+    pub remove_memberships: Vec<FacilityId>,
+}
+
 /// The row of a newly issued ID: invited, no password or second factor yet.
 pub(crate) fn invited_account_row(
     municipality: Option<MunicipalityId>,
@@ -225,13 +234,24 @@ impl App {
         Ok(row)
     }
 
-    pub async fn account(&self, session: &Session, id: AccountId) -> Result<AccountView, AppError> {
+    /// An account an admin may see, with what they may do with it (the page
+    /// offers only that: no button that answers "forbidden").
+    pub async fn account(&self, session: &Session, id: AccountId) -> Result<(AccountView, AccountPowers), AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.account(id.0).await?.ok_or(AppError::NotFound)?;
         let scope = scope_of(tx.as_mut(), &row).await?;
         enforce(policy::view_account(&actor, &scope))?;
-        load_account(tx.as_mut(), row).await
+        let powers = AccountPowers {
+            manage: policy::manage_account(&actor, &scope).is_allowed(),
+            remove_memberships: scope
+                .facilities
+                .iter()
+                .copied()
+                .filter(|f| policy::remove_membership(&actor, &scope, *f).is_allowed())
+                .collect(),
+        };
+        Ok((load_account(tx.as_mut(), row).await?, powers))
     }
 
     /// Stops or resumes an account. Stopping ends its sessions at once.

@@ -32,7 +32,7 @@ mod settings;
 pub mod views;
 mod write_tx;
 
-pub use accounts::{AccountAdminForm, IssuedCode};
+pub use accounts::{AccountAdminForm, AccountPowers, IssuedCode};
 pub use audit::{ChainReport, VerifyReport};
 pub use error::AppError;
 pub use seed::{DemoAccount, DemoSummary};

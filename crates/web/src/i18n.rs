@@ -447,6 +447,11 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("admin.memberships", "所属", "Facilities"),
     ("admin.add_membership", "所属を追加", "Add to a facility"),
     ("admin.remove", "解除", "Remove"),
+    (
+        "admin.not_yours",
+        "この方の主な所属先は他の事業所です。ID再発行・停止はその事業所の管理者か市区町村が行います。",
+        "This person's main practice is another facility: its admin or the municipality reissues or stops the ID.",
+    ),
     ("admin.is_admin", "事業所管理者", "Facility admin"),
     ("admin.no_rights", "この画面を使う権限がありません。", "You do not have permission to use this page."),
     ("issued.title", "招待コード", "Invitation code"),

@@ -260,8 +260,18 @@ async fn a_facility_admin_holds_only_accounts_that_answer_to_them(db: &TestDb) {
         .await;
     assert!(added.redirects_to(&page), "{} {}", added.status, added.body);
 
-    // The second facility's admin sees the account but holds none of its credentials.
-    assert_eq!(other_admin.get(&page).await.status, StatusCode::OK);
+    // The second facility's admin sees the account but holds none of its credentials:
+    // the page offers no button that would answer "forbidden".
+    let seen = other_admin.get(&page).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!seen.body.contains("/reissue") && !seen.body.contains("/status\""), "{}", seen.body);
+    assert!(seen.body.contains("id=\"not-yours\""));
+    assert!(
+        seen.body.contains(&format!("/memberships/{second}/remove"))
+            && !seen.body.contains(&format!("/memberships/{main}/remove"))
+    );
+    let own = own_admin.get(&page).await;
+    assert!(own.body.contains("/reissue") && !own.body.contains(&format!("/memberships/{second}/remove")));
     let reissue = other_admin.submit("/home", &format!("{page}/reissue"), &[]).await;
     assert_eq!(reissue.status, StatusCode::FORBIDDEN);
     let disable = other_admin.submit("/home", &format!("{page}/status"), &[("enabled", "false")]).await;

@@ -510,6 +510,7 @@ struct AccountPage {
     municipality: MunicipalityView,
     is_operator: bool,
     account: AccountView,
+    powers: tsunagu_app::AccountPowers,
     facilities: Vec<FacilityView>,
 }
 
@@ -521,7 +522,7 @@ pub(crate) async fn account(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    let account = state.app.account(session, id).await.map_err(|e| ctx.fail(e))?;
+    let (account, powers) = state.app.account(session, id).await.map_err(|e| ctx.fail(e))?;
     let Some(municipality_id) = account.municipality_id else {
         return Err(ctx.fail(AppError::NotFound));
     };
@@ -533,6 +534,7 @@ pub(crate) async fn account(
         municipality,
         is_operator: is_operator(session),
         account,
+        powers,
         facilities,
     };
     Ok(page.into_response())
