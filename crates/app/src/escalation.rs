@@ -81,9 +81,33 @@ pub struct RequestPage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitingView {
     pub request_id: Uuid,
+    /// Whom it is about (the called may read the request's patient summary).
+    pub patient_name: String,
     pub kind: RequestKind,
     pub raised_at: OffsetDateTime,
     pub called_as: ChainRole,
+}
+
+/// A request of one of the member's patients, as their home shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRequestView {
+    pub request_id: Uuid,
+    pub patient_id: Uuid,
+    pub patient_name: String,
+    pub kind: RequestKind,
+    pub state: RequestState,
+    pub raised_by_me: bool,
+    pub raised_at: OffsetDateTime,
+    /// The physician who took it, and when.
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<OffsetDateTime>,
+}
+
+impl TeamRequestView {
+    /// The chain ran out: an alarm, not a notice.
+    pub fn nobody_answered(&self) -> bool {
+        self.state == RequestState::Unanswered
+    }
 }
 
 /// One webhook event and how its delivery went.
@@ -707,12 +731,57 @@ impl App {
             .filter_map(|r| {
                 Some(WaitingView {
                     request_id: r.request_id,
+                    patient_name: format!("{} {}", r.family_name, r.given_name),
                     kind: RequestKind::parse(&r.kind).ok()?,
                     raised_at: r.raised_at,
                     called_as: ChainRole::parse(&r.role).ok()?,
                 })
             })
             .collect())
+    }
+
+    /// The requests not yet closed of the patients whose team the signed-in
+    /// professional is on (family never: urgent requests are the professionals'),
+    /// those nobody answered first. Listing them is audited as a look at the
+    /// patients named.
+    pub async fn my_team_requests(
+        &self,
+        session: &Session,
+        meta: &RequestMeta,
+    ) -> Result<Vec<TeamRequestView>, AppError> {
+        let actor = session.actor()?;
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.open_requests_of_member(actor.account_id.0, 20).await?;
+        drop(tx);
+        let requests: Vec<TeamRequestView> = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(TeamRequestView {
+                    request_id: r.request_id,
+                    patient_id: r.patient_id,
+                    patient_name: format!("{} {}", r.family_name, r.given_name),
+                    kind: RequestKind::parse(&r.kind).ok()?,
+                    state: RequestState::parse(&r.state).ok()?,
+                    raised_by_me: r.raised_by == actor.account_id.0,
+                    raised_at: r.raised_at,
+                    acknowledged_by: r.acknowledged_by_name,
+                    acknowledged_at: r.acknowledged_at,
+                })
+            })
+            .collect();
+        if !requests.is_empty() {
+            self.record_audited_read(audit_record(
+                self.now(),
+                actor.municipality_id,
+                &session.audit_actor(meta),
+                AuditAction::PatientListViewed,
+                "urgent_requests",
+                None,
+                json!({ "urgent_requests": requests.iter().map(|r| r.request_id).collect::<Vec<_>>() }),
+            ))
+            .await?;
+        }
+        Ok(requests)
     }
 
     /// A municipality's webhook deliveries (for whoever runs the network).

@@ -120,10 +120,27 @@ pub struct EscalationStepRow {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct WaitingRequestRow {
     pub request_id: Uuid,
+    pub family_name: String,
+    pub given_name: String,
     pub kind: String,
     pub raised_at: OffsetDateTime,
     pub role: String,
     pub fired_at: Option<OffsetDateTime>,
+}
+
+/// An open urgent request of a patient in a member's team, for their home.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TeamRequestRow {
+    pub request_id: Uuid,
+    pub patient_id: Uuid,
+    pub family_name: String,
+    pub given_name: String,
+    pub kind: String,
+    pub state: String,
+    pub raised_by: Uuid,
+    pub raised_at: OffsetDateTime,
+    pub acknowledged_at: Option<OffsetDateTime>,
+    pub acknowledged_by_name: Option<String>,
 }
 
 /// A physician's place in a patient's team (for coverage and load).
@@ -259,6 +276,13 @@ pub trait BackupSystemTx: Send {
         account_id: Uuid,
         facilities: &[Uuid],
     ) -> Result<Vec<WaitingRequestRow>, StoreError>;
+    /// The requests not yet closed of the patients in whose team `account_id` is an
+    /// active professional (not family) member, those nobody answered first, then newest.
+    async fn open_requests_of_member(
+        &mut self,
+        account_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<TeamRequestRow>, StoreError>;
 
     // Coverage
     /// Active primary and backup physicians of the municipality's patients living at home.
@@ -560,13 +584,27 @@ macro_rules! impl_backup_system_tx {
                 Ok(())
             }
 
+            async fn open_requests_of_member(&mut self, account_id: uuid::Uuid, limit: i64) -> Result<Vec<$crate::backup_system::TeamRequestRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT r.id AS request_id, r.patient_id, p.family_name, p.given_name, r.kind, r.state, r.raised_by, \
+                     r.raised_at, r.acknowledged_at, a.display_name AS acknowledged_by_name \
+                     FROM team_members m JOIN urgent_requests r ON r.patient_id = m.patient_id \
+                     JOIN patients p ON p.id = r.patient_id LEFT JOIN accounts a ON a.id = r.acknowledged_by \
+                     WHERE m.account_id = $1 AND m.left_at IS NULL AND m.team_role <> 'family' \
+                     AND r.state IN ('open', 'acknowledged', 'accepted', 'unanswered') \
+                     ORDER BY CASE WHEN r.state = 'unanswered' THEN 0 ELSE 1 END, r.raised_at DESC, r.id DESC LIMIT $2",
+                )
+                .bind(account_id).bind(limit).fetch_all(self.conn()).await?)
+            }
+
             async fn requests_waiting_for(&mut self, account_id: uuid::Uuid, facilities: &[uuid::Uuid]) -> Result<Vec<$crate::WaitingRequestRow>, $crate::StoreError> {
                 // One query per facility keeps the SQL identical on both backends
                 // (no array binding); people belong to one or two facilities.
                 let mut out: Vec<$crate::WaitingRequestRow> = Vec::new();
                 macro_rules! waiting { ($who:literal) => { concat!(
-                    "SELECT r.id AS request_id, r.kind, r.raised_at, s.role, s.fired_at FROM escalation_steps s \
-                     JOIN urgent_requests r ON r.id = s.request_id \
+                    "SELECT r.id AS request_id, p.family_name, p.given_name, r.kind, r.raised_at, s.role, s.fired_at \
+                     FROM escalation_steps s JOIN urgent_requests r ON r.id = s.request_id \
+                     JOIN patients p ON p.id = r.patient_id \
                      WHERE s.fired_at IS NOT NULL AND (s.answer IS NULL OR s.answer = 'timed_out') \
                      AND r.state IN ('open', 'unanswered') AND ", $who) } }
                 let mine: Vec<$crate::WaitingRequestRow> = sqlx::query_as(waiting!("s.account_id = $1"))

@@ -651,7 +651,14 @@ async fn a_physician_who_takes_the_request_stops_the_escalation(db: &TestDb) {
     assert!(s[0].badge("応答") && s[0].html.contains("dr.sato さん"), "{:?}", s[0]);
     assert!(s[1..].iter().all(|l| l.badge("不要（対応済み）") && !l.fired), "{s:?}");
     assert!(waiting(&home(&mut w.sato).await).is_none());
-    assert!(home(&mut w.nurse).await.contains("class=\"notice-urgent_acknowledged\""), "the nurse is told");
+    let nurse_home = home(&mut w.nurse).await;
+    assert!(nurse_home.contains("class=\"notice-urgent_acknowledged\""), "the nurse is told");
+    // Her home lists the open request: whose, what, its state, who took it.
+    let line = nurse_home.split("id=\"team-requests\"").nth(1).unwrap_or_else(|| panic!("no requests: {nurse_home}"));
+    let line = line.split("</section>").next().unwrap_or_default();
+    assert!(line.contains("柏 花子") && line.contains("入院") && line.contains("医師が対応中"), "{line}");
+    assert!(line.contains("対応: dr.sato さん") && line.contains("あなたの依頼"), "{line}");
+    assert!(!nurse_home.contains("id=\"unanswered-requests\""), "taken: no alarm");
     let twice = w.suzuki.submit(&url, &format!("{url}/acknowledge"), &[]).await;
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "taken already");
     assert!(twice.body.contains("この依頼はすでに対応済みです。"));
@@ -743,6 +750,26 @@ async fn two_instances_firing_at_once_fire_each_step_exactly_once(db: &TestDb) {
     // The team is told once per request that nobody answered.
     let nurse_home = home(&mut w.nurse).await;
     assert_eq!(nurse_home.matches("class=\"notice-urgent_unanswered\"").count(), requests.len(), "{nurse_home}");
+    // ... and the requests nobody answered are an alarm at the top of the team's home, naming the patient.
+    let alarm =
+        nurse_home.split("id=\"unanswered-requests\"").nth(1).unwrap_or_else(|| panic!("no alarm: {nurse_home}"));
+    let alarm = alarm.split("</section>").next().unwrap_or_default();
+    assert_eq!(alarm.matches("/urgent/").count(), requests.len(), "{alarm}");
+    assert!(alarm.contains("柏 花子") && alarm.contains("あなたの依頼"), "{alarm}");
+    assert!(nurse_home.find("unanswered-requests") < nurse_home.find("id=\"notifications\""), "above everything else");
+    sign_in_again(&w.t, &w.secrets, &mut w.sato, "dr.sato").await;
+    let doctor_home = home(&mut w.sato).await;
+    assert!(doctor_home.contains("id=\"unanswered-requests\""), "the whole team sees it");
+    assert!(
+        !doctor_home
+            .split("id=\"unanswered-requests\"")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</section>")
+            .next()
+            .unwrap_or_default()
+            .contains("あなたの依頼")
+    );
 
     // The claim itself, in a fixed order: a step one instance fired is not the other's to fire.
     let late = raise(&mut w.nurse, &w.patient, "urgent_visit", "再度の発熱").await;
@@ -794,6 +821,8 @@ async fn requests_are_hidden_from_outsiders_and_family_cannot_raise_them(db: &Te
 
     // Family members read the record but do not raise requests.
     let mut family = invite_family(&w.t, &mut w.sato, &w.patient).await;
+    let family_home = home(&mut family).await;
+    assert!(!family_home.contains("team-requests") && !family_home.contains("呼吸苦"), "urgent requests are the professionals'");
     let seen = family.get(&page).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains("id=\"raise-request\""), "no form offered to the family");

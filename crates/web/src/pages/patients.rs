@@ -42,6 +42,14 @@ struct HomePage {
     can_break_glass: bool,
     /// Urgent requests that have called me or my hospital and wait for an answer.
     waiting: Vec<tsunagu_app::escalation::WaitingView>,
+    /// My patients' requests not yet closed (nobody answered first).
+    team_requests: Vec<tsunagu_app::escalation::TeamRequestView>,
+}
+
+impl HomePage {
+    fn unanswered(&self) -> Vec<&tsunagu_app::escalation::TeamRequestView> {
+        self.team_requests.iter().filter(|r| r.nobody_answered()).collect()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -70,9 +78,16 @@ pub(crate) async fn home(
         Some(_) => state.app.requests_waiting_for_me(session).await.map_err(|e| ctx.fail(e))?,
         None => Vec::new(),
     };
+    let team_requests = match session.account.municipality_id {
+        Some(_) if session.account.profession != tsunagu_domain::account::Profession::Family => {
+            state.app.my_team_requests(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?
+        }
+        _ => Vec::new(),
+    };
     let roles = session.account.all_roles();
     Ok(HomePage {
         waiting,
+        team_requests,
         notifications,
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
