@@ -336,6 +336,23 @@ pub fn act_for_team(actor: &Actor, patient: &PatientScope) -> Decision {
     }
 }
 
+/// "I will respond" on an urgent entry: a physician — one in a physician role
+/// on the team, or a physician reading by an emergency grant (the one covering).
+/// Everyone else on the team reads it (their read receipt says so); they do not
+/// answer for the doctor.
+pub fn acknowledge_urgent_entry(actor: &Actor, profession: Profession, patient: &PatientScope) -> Decision {
+    match write_patient(actor, patient) {
+        Decision::Allow
+            if patient.is_team_physician(actor.account_id)
+                || (!patient.is_member(actor.account_id) && profession == Profession::Physician) =>
+        {
+            Decision::Allow
+        }
+        Decision::Allow => Decision::Deny,
+        other => other,
+    }
+}
+
 /// Reading what is for the professionals only (urgent requests with the
 /// physicians' numbers, who answers now): whoever reads the record, except family.
 pub fn read_team_only(actor: &Actor, patient: &PatientScope) -> Decision {
@@ -914,6 +931,26 @@ mod tests {
         // Someone who is not on the team, coordinator or not, changes nothing.
         let outsider = actor(kashiwa, &[Role::Professional, Role::Coordinator]);
         assert_eq!(change_team(&outsider, &p, &TeamChange::InviteFamily), Decision::Hidden);
+    }
+
+    #[test]
+    fn only_physicians_say_they_will_respond_to_an_urgent_entry() {
+        let kashiwa = MunicipalityId::new();
+        let (doctor, nurse, covering, pharmacist_covering) = (
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+            actor(kashiwa, &[Role::Professional]),
+        );
+        let mut p = patient(kashiwa, nurse.account_id, ConsentState::Active, vec![nurse.account_id]);
+        p.team.push(seat(doctor.account_id, TeamRole::PrimaryPhysician, Profession::Physician));
+        p.emergency_access = vec![covering.account_id, pharmacist_covering.account_id];
+        assert_eq!(acknowledge_urgent_entry(&doctor, Profession::Physician, &p), Decision::Allow);
+        assert_eq!(acknowledge_urgent_entry(&nurse, Profession::Nurse, &p), Decision::Deny);
+        assert_eq!(acknowledge_urgent_entry(&covering, Profession::Physician, &p), Decision::Allow);
+        assert_eq!(acknowledge_urgent_entry(&pharmacist_covering, Profession::Pharmacist, &p), Decision::Deny);
+        let stranger = actor(kashiwa, &[Role::Professional]);
+        assert_eq!(acknowledge_urgent_entry(&stranger, Profession::Physician, &p), Decision::Hidden);
     }
 
     #[test]

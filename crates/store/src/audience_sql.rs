@@ -27,6 +27,13 @@ pub(crate) fn visible_to(audience: &str, role: &str) -> String {
     format!("({})", cases.join(" OR "))
 }
 
+/// The team roles that answer urgent entries (`TeamRole::is_physician`), as an SQL list.
+fn physician_roles() -> String {
+    let roles: Vec<String> =
+        TeamRole::ALL.iter().filter(|r| r.is_physician()).map(|r| format!("'{}'", r.code())).collect();
+    roles.join(", ")
+}
+
 /// The reader's (`$2`) role in the team of the patient of the entry aliased `entry`,
 /// or `''` when they are not a member.
 fn role_of_reader(entry: &str) -> String {
@@ -63,6 +70,8 @@ pub(crate) static TIMELINE_SELECT: LazyLock<String> = LazyLock::new(|| {
 /// (entries_timeline backwards; filtering before the limit would walk past all
 /// of one's own), urgent ones by entries_by_kind and those asking for a reply by
 /// entries_needing_reply. A reply the member may not read does not answer an entry.
+/// An urgent entry waits on a physician until they say they will respond, on
+/// everyone else until they have read it.
 pub(crate) static PATIENT_COUNTS: LazyLock<String> = LazyLock::new(|| {
     let visible = |alias: &str| visible_to(&format!("{alias}.audience"), "m.team_role");
     format!(
@@ -75,7 +84,9 @@ pub(crate) static PATIENT_COUNTS: LazyLock<String> = LazyLock::new(|| {
            (SELECT COUNT(*) FROM entries e \
             WHERE e.patient_id = m.patient_id AND e.kind = 'urgent' AND e.author_id <> $1 \
               AND e.created_at >= m.joined_at AND {e} \
-              AND NOT EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $1)) \
+              AND CASE WHEN m.team_role IN ({physicians}) \
+                THEN NOT EXISTS (SELECT 1 FROM entry_acknowledgements k WHERE k.entry_id = e.id AND k.account_id = $1) \
+                ELSE NOT EXISTS (SELECT 1 FROM entry_reads r WHERE r.entry_id = e.id AND r.account_id = $1) END) \
              AS urgent_unacknowledged, \
            (SELECT COUNT(*) FROM entries e \
             WHERE e.patient_id = m.patient_id AND e.needs_reply AND e.author_id <> $1 \
@@ -83,6 +94,7 @@ pub(crate) static PATIENT_COUNTS: LazyLock<String> = LazyLock::new(|| {
               AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.reply_to = e.id AND (x.author_id = $1 OR {x}))) \
              AS needs_reply \
          FROM team_members m WHERE m.account_id = $1 AND m.left_at IS NULL",
+        physicians = physician_roles(),
         w = visible("w"),
         e = visible("e"),
         x = visible("x"),

@@ -701,6 +701,8 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.version", "第", "Version"),
     ("entry.acknowledge", "確認しました（対応します）", "Acknowledge"),
     ("entry.acknowledged", "確認済み", "Acknowledged"),
+    ("entry.physician_responding", "医師が対応", "A physician is responding"),
+    ("entry.waiting_for_physician", "医師の応答待ち", "Waiting for a physician"),
     ("acp.title", "人生会議（ACP）", "Advance care plan"),
     (
         "acp.help",

@@ -272,6 +272,8 @@ impl App {
             .is_allowed(),
             can_invite_family: policy::change_team(&actor, &loaded.scope, &TeamChange::InviteFamily).is_allowed(),
             can_write: policy::write_patient(&actor, &loaded.scope).is_allowed(),
+            can_acknowledge_urgent: policy::acknowledge_urgent_entry(&actor, session.account.profession, &loaded.scope)
+                .is_allowed(),
             can_act_for_team: policy::act_for_team(&actor, &loaded.scope).is_allowed(),
             viewer_is_family: loaded.is_family(me),
             timeline: Arc::clone(&page.timeline),
@@ -612,7 +614,13 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
+        let decided = self.decide(
+            policy::acknowledge_urgent_entry(&actor, session.account.profession, &loaded.scope),
+            &loaded,
+            session,
+            meta,
+            "acknowledge_urgent_entry",
+        )?;
         if row.kind != EntryKind::Urgent.code() {
             return Err(ValidationError::new("kind", "not_urgent").into());
         }

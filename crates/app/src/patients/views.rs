@@ -167,6 +167,8 @@ pub struct PatientPage {
     pub team: Vec<TeamMemberView>,
     pub timeline: Arc<Vec<EntryView>>,
     pub can_write: bool,
+    /// May say "I will respond" on urgent entries (physicians: `policy::acknowledge_urgent_entry`).
+    pub can_acknowledge_urgent: bool,
     /// May withdraw consent, change the care plan and status (members who are not family).
     pub can_act_for_team: bool,
     /// May add colleagues to the team (its professional members).

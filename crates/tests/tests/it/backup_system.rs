@@ -822,7 +822,10 @@ async fn requests_are_hidden_from_outsiders_and_family_cannot_raise_them(db: &Te
     // Family members read the record but do not raise requests.
     let mut family = invite_family(&w.t, &mut w.sato, &w.patient).await;
     let family_home = home(&mut family).await;
-    assert!(!family_home.contains("team-requests") && !family_home.contains("呼吸苦"), "urgent requests are the professionals'");
+    assert!(
+        !family_home.contains("team-requests") && !family_home.contains("呼吸苦"),
+        "urgent requests are the professionals'"
+    );
     let seen = family.get(&page).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains("id=\"raise-request\""), "no form offered to the family");

@@ -261,9 +261,12 @@ fn expected_write(role: Role, pattern: &str) -> Option<Answer> {
                 Refused
             }
         }
-        // Acknowledging the urgent entry: the team, not the family (it is not
-        // shared with them).
-        "/entries/{entry}/acknowledge" | "/api/v1/entries/{entry}/acknowledgement" => professional,
+        // "I will respond" on the urgent entry: a physician — the team's, or one
+        // covering by an emergency grant; the others read it (the family cannot
+        // even see it).
+        "/entries/{entry}/acknowledge" | "/api/v1/entries/{entry}/acknowledgement" => {
+            if matches!(role, Physician | Emergency) { Done } else { Refused }
+        }
         // "I'll take it": a physician of the team (or one the escalation called).
         "/urgent/{request}/acknowledge" | "/api/v1/urgent-requests/{request}/acknowledgement" => {
             if role == Physician {

@@ -340,7 +340,7 @@ async fn corrections_are_new_versions_that_keep_the_original(db: &TestDb) {
 }
 
 async fn urgent_entries_come_first_until_acknowledged(db: &TestDb) {
-    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let Team { mut nurse, mut doctor, mut care_manager, .. } = team(db).await;
     let quiet =
         register(&mut nurse, &[PATIENT, &[("family_name", "相川"), ("family_name_kana", "アイカワ")]].concat()).await;
     let patient =
@@ -349,6 +349,7 @@ async fn urgent_entries_come_first_until_acknowledged(db: &TestDb) {
         consent(&mut nurse, p).await;
         add(&mut nurse, p, "dr.sato", "primary_physician").await;
     }
+    add(&mut nurse, &patient, "cm.yamamoto", "care_manager").await;
     let urgent = post(
         &mut nurse,
         &patient,
@@ -365,6 +366,16 @@ async fn urgent_entries_come_first_until_acknowledged(db: &TestDb) {
     assert!(!doctor.get("/home").await.body.contains("急変 1"));
     let detail = nurse.get(&format!("/entries/{urgent}")).await;
     assert!(detail.body.contains("確認済み") && detail.body.contains("dr.sato さん"));
+
+    // The care manager does not answer for the doctor: she reads it, and reading clears it.
+    assert!(care_manager.get("/home").await.body.contains("急変 1"));
+    let page = care_manager.get(&format!("/patients/{patient}")).await;
+    assert!(!page.body.contains(&format!("/entries/{urgent}/acknowledge")), "no 「対応します」 for her");
+    assert!(page.body.contains("医師が対応 (1)"), "she sees a physician is on it");
+    assert!(!care_manager.get("/home").await.body.contains("急変 1"), "read, so no longer waiting on her");
+    let refused =
+        care_manager.submit(&format!("/patients/{patient}"), &format!("/entries/{urgent}/acknowledge"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
 async fn withdrawal_of_consent_makes_the_record_read_only(db: &TestDb) {
