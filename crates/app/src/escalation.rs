@@ -385,20 +385,17 @@ impl App {
         Ok(())
     }
 
-    /// Loads a request for someone who may read it.
-    async fn readable_request(
+    /// Loads a request with what the policy needs to decide on it; each use case
+    /// then decides its own intent (every one of which includes reading it).
+    async fn request_and_scope(
         &self,
         tx: &mut dyn StoreTx,
-        session: &Session,
-        meta: &RequestMeta,
         id: Uuid,
     ) -> Result<(UrgentRequestRow, Vec<EscalationStepRow>, Loaded, RequestScope), AppError> {
-        let actor = session.actor()?;
         let row = tx.urgent_request(id).await?.ok_or(AppError::NotFound)?;
         let steps = tx.escalation_steps(id).await?;
         let loaded = load(tx, row.patient_id, self.now()).await?;
         let scope = scope_of(&loaded, &row, &steps);
-        self.decide(policy::read_urgent_request(&actor, &scope), &loaded, session, meta, "read_urgent_request")?;
         Ok((row, steps, loaded, scope))
     }
 
@@ -412,7 +409,7 @@ impl App {
         let actor = session.actor()?;
         let me = actor.account_id;
         let mut tx = self.store.begin_read().await?;
-        let (row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let (row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
         let decided =
             self.decide(policy::read_urgent_request(&actor, &scope), &loaded, session, meta, "read_urgent_request")?;
         let data =
@@ -515,7 +512,7 @@ impl App {
     ) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
         let decided = self.decide(
             policy::acknowledge_urgent_request(&actor, &scope),
             &loaded,
@@ -560,7 +557,7 @@ impl App {
     pub async fn ask_hospitals(&self, session: &Session, id: Uuid, meta: &RequestMeta) -> Result<(), AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
         let decided = self.decide(
             policy::act_on_urgent_request(&actor, &scope),
             &loaded,
@@ -624,7 +621,7 @@ impl App {
             return Err(ValidationError::new("decline_reason", "required").into());
         }
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
         let decided =
             self.decide(policy::answer_as_hospital(&actor, &scope), &loaded, session, meta, "answer_as_hospital")?;
         if !state_of(&row)?.awaits_answer() {
@@ -689,7 +686,7 @@ impl App {
         let outcome = RequestOutcome::parse(outcome.trim()).map_err(|_| ValidationError::new("outcome", "unknown"))?;
         let note = tsunagu_domain::text::optional("note", note, 1000)?;
         let mut tx = self.begin().await?;
-        let (mut row, steps, loaded, scope) = self.readable_request(tx.as_mut(), session, meta, id).await?;
+        let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
         let decided = self.decide(
             policy::act_on_urgent_request(&actor, &scope),
             &loaded,

@@ -372,12 +372,12 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<DocumentRecord, AppError> {
         session.require_scope("DocumentReference", Access::Read)?;
-        session.actor()?;
+        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, a.entry_id).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, a.entry_id).await?;
         let decided =
-            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
         drop(tx);
         let event = PatientEvent {
             at: self.now(),
@@ -659,11 +659,11 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<TimelineEntry, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        session.actor()?;
+        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, entry).await?;
         let decided =
-            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
         drop(tx);
         let found = timeline_entry(row);
         if !resource.shows(&found) {
@@ -691,11 +691,11 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<TimelineEntry>, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        session.actor()?;
+        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, entry).await?;
         let decided =
-            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
         let versions = tx.entry_versions(entry).await?;
         drop(tx);
         let current = timeline_entry(row);

@@ -481,24 +481,35 @@ impl App {
             .collect())
     }
 
-    /// Loads an entry and its patient's scope, checking the actor may read it.
-    pub(crate) async fn readable_entry(
+    /// Loads an entry and its patient's scope; the use case decides on them
+    /// with [`App::decide_on_entry`].
+    pub(crate) async fn entry_and_scope(
         &self,
         tx: &mut dyn StoreTx,
-        session: &Session,
-        meta: &RequestMeta,
+        reader: Uuid,
         entry: Uuid,
     ) -> Result<(TimelineRow, Loaded), AppError> {
-        let actor = session.actor()?;
-        let row = tx.entry(entry, actor.account_id.0).await?.ok_or(AppError::NotFound)?;
+        let row = tx.entry(entry, reader).await?.ok_or(AppError::NotFound)?;
         let loaded = load(tx, row.patient_id, self.now()).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
-        let me = actor.account_id.0;
-        if row.author_id != me && !loaded.filter_for(me).contains(&row.audience) {
-            // An entry for another audience is refused like an unknown one, and audited.
-            self.decide(policy::Decision::Hidden, &loaded, session, meta, "read_entry")?;
-        }
         Ok((row, loaded))
+    }
+
+    /// The use case's decision on one entry: the policy's `decision` on its
+    /// patient, and the entry's audience (an entry for others is refused like an
+    /// unknown one). One decision, audited if refused.
+    pub(crate) fn decide_on_entry<'a>(
+        &self,
+        decision: policy::Decision,
+        row: &TimelineRow,
+        loaded: &'a Loaded,
+        session: &'a Session,
+        meta: &'a RequestMeta,
+        attempt: &'static str,
+    ) -> Result<Decided<'a>, AppError> {
+        let me = session.account.id.0;
+        let visible = row.author_id == me || loaded.filter_for(me).contains(&row.audience);
+        let decision = if visible { decision } else { policy::Decision::Hidden };
+        self.decide(decision, loaded, session, meta, attempt)
     }
 
     /// Corrects one's own entry: a new version; the old one stays readable (真正性).
@@ -513,9 +524,10 @@ impl App {
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), &loaded, session, meta, "write")?;
+        let decided =
+            self.decide_on_entry(policy::write_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "write")?;
         if row.author_id != actor.account_id.0 {
             return Err(AppError::Forbidden);
         }
@@ -559,9 +571,9 @@ impl App {
     ) -> Result<EntryDetail, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_all().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
         let decided =
-            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
         let versions = tx.entry_versions(entry).await?;
         let reads = tx.read_receipts(entry).await?;
         let acks = tx.acknowledgements(entry).await?;
@@ -612,10 +624,11 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.readable_entry(tx.as_mut(), session, meta, entry).await?;
+        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
         tx.changes_timeline_of(row.patient_id);
-        let decided = self.decide(
+        let decided = self.decide_on_entry(
             policy::acknowledge_urgent_entry(&actor, session.account.profession, &loaded.scope),
+            &row,
             &loaded,
             session,
             meta,
@@ -715,12 +728,12 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(String, String, Vec<u8>), AppError> {
         session.require_scope("DocumentReference", tsunagu_domain::interop::Access::Read)?;
-        session.actor()?;
+        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (_, loaded) = self.readable_entry(tx.as_mut(), session, meta, row.entry_id).await?;
+        let (entry, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, row.entry_id).await?;
         let decided =
-            self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &entry, &loaded, session, meta, "read")?;
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });

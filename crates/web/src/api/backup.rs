@@ -294,22 +294,9 @@ pub(crate) struct NewAbsence {
     #[schema(required = true, example = "2026-12-02T09:00")]
     ends_at: String,
     /// conference, leave, night_away, illness or other
-    #[schema(required = true, value_type = AbsenceReasonCode)]
+    #[schema(required = true, schema_with = super::codes::absence_reason)]
     reason: String,
     note: String,
-}
-
-/// The codes of the domain's `AbsenceReason` (for the OpenAPI document only;
-/// a test checks that they are the domain's).
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub(crate) enum AbsenceReasonCode {
-    Conference,
-    Leave,
-    NightAway,
-    Illness,
-    Other,
 }
 
 /// Records an absence (学会・休暇・夜間不在 ...).

@@ -4,6 +4,7 @@
 
 use tsunagu_domain::care::{Audience, EntryKind, TeamRole};
 use tsunagu_domain::escalation::{RequestKind, RequestOutcome};
+use tsunagu_domain::on_call::AbsenceReason;
 use tsunagu_domain::patient::{
     CareLevel, ConsentMethod, Outcome, PatientStatus, Place, Sex, SpecialCare, TreatmentWish,
 };
@@ -68,4 +69,8 @@ pub(crate) fn request_kind() -> Object {
 
 pub(crate) fn request_outcome() -> Object {
     codes("How the request ended.", RequestOutcome::ALL.iter().map(|o| o.code()))
+}
+
+pub(crate) fn absence_reason() -> Object {
+    codes("Why the physician is away.", AbsenceReason::ALL.iter().map(|r| r.code()))
 }
