@@ -19,6 +19,7 @@ use tsunagu_domain::escalation::{self, RequestKind, RequestOutcome, RequestState
 use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
 use tsunagu_domain::on_call::{ChainRole, Responder};
 use tsunagu_domain::policy::{self, RequestScope};
+use tsunagu_domain::record_access::RecordIntent;
 use tsunagu_store::{
     BreakGlassRow, EscalationStepRow, NewEntry, NewNotification, StoreTx, TeamMemberRow, UrgentRequestRow, WebhookRow,
 };
@@ -161,13 +162,7 @@ impl App {
         let mut tx = self.begin().await?;
         let now = self.now();
         let loaded = load(tx.as_mut(), patient, now).await?;
-        let decided = self.decide(
-            policy::raise_urgent_request(&actor, &loaded.scope),
-            &loaded,
-            session,
-            meta,
-            "raise_urgent_request",
-        )?;
+        let decided = self.decide(RecordIntent::RaiseUrgentRequest, &loaded, session, meta)?;
         let data = chain_data(tx.as_mut(), &loaded, now - Duration::days(1), now + Duration::days(1)).await?;
         let chain = tsunagu_domain::on_call::who_answers(&data.input, now);
         let plan = escalation::plan(&chain, self.settings.escalation);
@@ -410,8 +405,7 @@ impl App {
         let me = actor.account_id;
         let mut tx = self.store.begin_read().await?;
         let (row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
-        let decided =
-            self.decide(policy::read_urgent_request(&actor, &scope), &loaded, session, meta, "read_urgent_request")?;
+        let decided = self.decide(RecordIntent::ReadUrgentRequest(&scope), &loaded, session, meta)?;
         let data =
             chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
         let accounts = tx.accounts(Some(row.municipality_id)).await?;
@@ -513,13 +507,7 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
-        let decided = self.decide(
-            policy::acknowledge_urgent_request(&actor, &scope),
-            &loaded,
-            session,
-            meta,
-            "acknowledge_urgent_request",
-        )?;
+        let decided = self.decide(RecordIntent::AcknowledgeUrgentRequest(&scope), &loaded, session, meta)?;
         if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -555,16 +543,9 @@ impl App {
     /// The team (or the physician who took it) asks the backup hospitals now:
     /// new hospital steps start at once, one step apart.
     pub async fn ask_hospitals(&self, session: &Session, id: Uuid, meta: &RequestMeta) -> Result<(), AppError> {
-        let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
-        let decided = self.decide(
-            policy::act_on_urgent_request(&actor, &scope),
-            &loaded,
-            session,
-            meta,
-            "act_on_urgent_request",
-        )?;
+        let decided = self.decide(RecordIntent::ActOnUrgentRequest(&scope), &loaded, session, meta)?;
         if !matches!(state_of(&row)?, RequestState::Open | RequestState::Acknowledged | RequestState::Unanswered) {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -622,8 +603,7 @@ impl App {
         }
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
-        let decided =
-            self.decide(policy::answer_as_hospital(&actor, &scope), &loaded, session, meta, "answer_as_hospital")?;
+        let decided = self.decide(RecordIntent::AnswerAsHospital(&scope), &loaded, session, meta)?;
         if !state_of(&row)?.awaits_answer() {
             return Err(ValidationError::new("request", "not_open").into());
         }
@@ -687,13 +667,7 @@ impl App {
         let note = tsunagu_domain::text::optional("note", note, 1000)?;
         let mut tx = self.begin().await?;
         let (mut row, steps, loaded, scope) = self.request_and_scope(tx.as_mut(), id).await?;
-        let decided = self.decide(
-            policy::act_on_urgent_request(&actor, &scope),
-            &loaded,
-            session,
-            meta,
-            "act_on_urgent_request",
-        )?;
+        let decided = self.decide(RecordIntent::ActOnUrgentRequest(&scope), &loaded, session, meta)?;
         let now = self.now();
         for s in steps.iter().filter(|s| s.answer.is_none()) {
             tx.answer_step(s.id, StepAnswer::Cancelled.code(), now, None, None).await?;

@@ -14,6 +14,7 @@ use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns};
 use tsunagu_domain::interop::Access;
 use tsunagu_domain::policy::{self, ConsentState};
+use tsunagu_domain::record_access::{RecordGrant, RecordIntent};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{PatientRow, TimelineFilter};
 use uuid::Uuid;
@@ -302,11 +303,11 @@ impl App {
         resource: &str,
         patient: Uuid,
         meta: &RequestMeta,
-    ) -> Result<std::sync::Arc<crate::patients::Loaded>, AppError> {
+    ) -> Result<(std::sync::Arc<crate::patients::Loaded>, RecordGrant), AppError> {
         session.require_scope(resource, Access::Read)?;
-        let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
+        let grant = decided.grant().clone();
         let event = PatientEvent {
             at: self.now(),
             action: AuditAction::PatientViewed,
@@ -315,7 +316,7 @@ impl App {
             details: fhir_read(session, resource),
         };
         self.record_read(&decided, event).await?;
-        Ok(loaded)
+        Ok((loaded, grant))
     }
 
     /// A patient's consents and advance care plans (`GET /fhir/Consent`): for
@@ -326,9 +327,9 @@ impl App {
         patient: Uuid,
         meta: &RequestMeta,
     ) -> Result<ConsentRecord, AppError> {
-        let loaded = self.read_for_fhir(session, "Consent", patient, meta).await?;
+        let (loaded, grant) = self.read_for_fhir(session, "Consent", patient, meta).await?;
         let mut tx = self.store.begin_read().await?;
-        let acp = tx.acp_revisions(patient).await?.into_iter().map(crate::patients::acp_view).collect();
+        let acp = tx.acp_revisions(&grant).await?.into_iter().map(crate::patients::acp_view).collect();
         Ok(ConsentRecord {
             patient,
             consents: loaded.consents.iter().map(crate::patients::consent_view).collect(),
@@ -345,13 +346,10 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<DocumentRecord>, AppError> {
         session.require_scope("DocumentReference", Access::Read)?;
-        let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
-        let me = actor.account_id.0;
-        let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
-        let rows = tx.visible_attachments(patient, me, &filter).await?;
+        let rows = tx.visible_attachments(decided.grant()).await?;
         drop(tx);
         let event = PatientEvent {
             at: self.now(),
@@ -372,12 +370,11 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<DocumentRecord, AppError> {
         session.require_scope("DocumentReference", Access::Read)?;
-        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let a = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, a.entry_id).await?;
-        let decided =
-            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
+        let loaded = self.entry_scope(tx.as_mut(), a.entry_id).await?;
+        let (_, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Read, a.entry_id, &loaded, session, meta).await?;
         drop(tx);
         let event = PatientEvent {
             at: self.now(),
@@ -469,7 +466,7 @@ impl App {
         id: Uuid,
         meta: &RequestMeta,
     ) -> Result<PatientRecord, AppError> {
-        let loaded = self.read_for_fhir(session, "Patient", id, meta).await?;
+        let (loaded, _) = self.read_for_fhir(session, "Patient", id, meta).await?;
         record(&loaded.row, self.today())
     }
 
@@ -541,7 +538,7 @@ impl App {
         patient: Uuid,
         meta: &RequestMeta,
     ) -> Result<CareTeamRecord, AppError> {
-        let loaded = self.read_for_fhir(session, "CareTeam", patient, meta).await?;
+        let (loaded, _) = self.read_for_fhir(session, "CareTeam", patient, meta).await?;
         let members = members_of(&loaded);
         Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
     }
@@ -560,19 +557,17 @@ impl App {
         }
         let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
         if loaded.is_family(actor.account_id.0) {
             // A transfer is the professionals' business; family read on the pages.
             return Err(AppError::Forbidden);
         }
-        let me = actor.account_id.0;
-        let filter = TimelineFilter { audiences: loaded.filter_for(me), ..TimelineFilter::default() };
-        let rows = tx.timeline(patient, me, &filter, EXPORT_CEILING).await?;
-        let acp = tx.acp_revisions(patient).await?.into_iter().map(crate::patients::acp_view).collect();
+        let rows = tx.timeline(decided.grant(), &TimelineFilter::default(), EXPORT_CEILING).await?;
+        let acp = tx.acp_revisions(decided.grant()).await?.into_iter().map(crate::patients::acp_view).collect();
         let visible: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
         let documents = tx
-            .attachments_of_patient(patient)
+            .attachments_of_patient(decided.grant())
             .await?
             .into_iter()
             .filter(|a| visible.contains(&a.entry_id))
@@ -613,16 +608,13 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Page<TimelineEntry>, AppError> {
         session.require_scope(search.resource.name(), Access::Read)?;
-        let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
-        let me = actor.account_id.0;
         let kind =
             if search.resource == TimelineResource::Encounter { Some(EntryKind::VisitRecord) } else { search.kind };
         let filter = TimelineFilter {
             kind: kind.map(|k| k.code().to_owned()),
-            audiences: loaded.filter_for(me),
             since: search.since,
             until: search.until,
             edited_since: search.updated.0,
@@ -632,7 +624,7 @@ impl App {
             ..TimelineFilter::default()
         };
         let wanted = (search.offset + search.count + 1) as i64;
-        let rows = tx.timeline(patient, me, &filter, wanted).await?;
+        let rows = tx.timeline(decided.grant(), &filter, wanted).await?;
         drop(tx);
         let has_next = rows.len() as i64 == wanted;
         let items: Vec<TimelineEntry> =
@@ -659,11 +651,10 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<TimelineEntry, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, entry).await?;
-        let decided =
-            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
+        let loaded = self.entry_scope(tx.as_mut(), entry).await?;
+        let (row, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Read, entry, &loaded, session, meta).await?;
         drop(tx);
         let found = timeline_entry(row);
         if !resource.shows(&found) {
@@ -691,12 +682,11 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Vec<TimelineEntry>, AppError> {
         session.require_scope(resource.name(), Access::Read)?;
-        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), session.account.id.0, entry).await?;
-        let decided =
-            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
-        let versions = tx.entry_versions(entry).await?;
+        let loaded = self.entry_scope(tx.as_mut(), entry).await?;
+        let (row, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Read, entry, &loaded, session, meta).await?;
+        let versions = tx.entry_versions(decided.grant(), entry).await?;
         drop(tx);
         let current = timeline_entry(row);
         let history: Vec<TimelineEntry> = versions
@@ -747,26 +737,27 @@ impl App {
             tx.changes_timeline_of(post.patient);
             if let (Some((system, value)), true) = (&post.identifier, post.if_none_exist) {
                 // Only a team member may learn that the identifier is taken.
-                self.decide(policy::read_patient(&session.actor()?, &loaded.scope), &loaded, session, meta, "read")?;
+                let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
                 if let Some(existing) = tx.entry_by_identifier(post.patient, system, value).await? {
-                    outcome.push((existing, false));
+                    outcome.push((existing, false, decided.grant().clone()));
                     continue;
                 }
             }
-            let id = self.write_entry(tx.as_mut(), &loaded, session, &post.draft, post.reply_to, meta, now).await?;
+            let (id, grant) =
+                self.write_entry(tx.as_mut(), &loaded, session, &post.draft, post.reply_to, meta, now).await?;
             if let Some((system, value)) = &post.identifier {
                 tx.insert_entry_identifier(post.patient, system, value, id).await.map_err(|e| match e {
                     tsunagu_store::StoreError::Conflict => AppError::Conflict { field: "identifier" },
                     other => other.into(),
                 })?;
             }
-            outcome.push((id, true));
+            outcome.push((id, true, grant));
         }
         tx.commit().await?;
         let mut tx = self.store.begin_read().await?;
         let mut posted = Vec::with_capacity(outcome.len());
-        for (id, created) in outcome {
-            let row = tx.entry(id, session.account.id.0).await?.ok_or(AppError::NotFound)?;
+        for (id, created, grant) in outcome {
+            let row = tx.entry(&grant, id).await?.ok_or(AppError::NotFound)?;
             posted.push(Posted { entry: timeline_entry(row), created });
         }
         Ok(posted)

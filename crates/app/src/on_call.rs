@@ -20,6 +20,7 @@ use tsunagu_domain::on_call::{
     self, Absence, AbsenceReason, ChainInput, ChainRole, Responder, RosterProblem, Shift, SlotKind, Span,
 };
 use tsunagu_domain::policy::{self, Actor};
+use tsunagu_domain::record_access::RecordIntent;
 use tsunagu_store::{AbsenceRow, BackupBeds, GroupMemberRow, PhysicianGroupRow, ShiftRow, StoreTx};
 use uuid::Uuid;
 
@@ -856,12 +857,10 @@ impl App {
         at: Option<OffsetDateTime>,
         meta: &RequestMeta,
     ) -> Result<ChainView, AppError> {
-        let actor = session.actor()?;
         let at = at.unwrap_or_else(|| self.now());
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided =
-            self.decide(policy::read_team_only(&actor, &loaded.scope), &loaded, session, meta, "read_team_only")?;
+        let decided = self.decide(RecordIntent::ReadTeamOnly, &loaded, session, meta)?;
         // A moment so far off that a day either side is no date at all is bad input, not a panic.
         let (from, until) = at
             .checked_sub(Duration::days(1))
@@ -898,8 +897,7 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided =
-            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         if let Some(h) = hospital {
             let f = tx.facility(h).await?;
             if f.is_none_or(|f| f.kind != "hospital" || f.municipality_id != loaded.row.municipality_id) {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 use tsunagu_domain::audit::AuditAction;
-use tsunagu_domain::policy::Decision;
+use tsunagu_domain::record_access::{self, RecordGrant, RecordIntent, Refusal};
 use tsunagu_store::ReadTrace;
 use uuid::Uuid;
 
@@ -48,9 +48,12 @@ impl RefusalBudget {
 }
 
 /// A patient's record the policy has let a session act on. It is the only way
-/// to an audit event about patient data (`App::audit`, `App::record_read`), so a
-/// use case that writes one has passed `App::decide` first.
+/// to an audit event about patient data (`App::audit`, `App::record_read`) and
+/// it holds the [`RecordGrant`] the store's reads of the record's contents
+/// take, so a use case that reads a record or writes its audit event has
+/// passed `App::decide` first.
 pub(crate) struct Decided<'a> {
+    grant: RecordGrant,
     loaded: &'a Loaded,
     session: &'a Session,
     meta: &'a RequestMeta,
@@ -69,28 +72,43 @@ impl Decided<'_> {
             e.details,
         )
     }
+
+    /// What the store's reads of the record take.
+    pub(crate) fn grant(&self) -> &RecordGrant {
+        &self.grant
+    }
 }
 
 impl App {
-    /// Applies the policy's `decision` on the record in `loaded` for a use
-    /// case attempting `attempt` ("read", "post", "change_team", ...). A
-    /// refusal answers as the policy said ("not found" or "forbidden") and its
-    /// audit event is handed to the writer's next batch. That is not awaited:
-    /// the caller may hold the writer (its own transaction), and the batch
-    /// cannot be written until it lets go; nothing is shown either way.
+    /// Asks the policy whether the session may do `intent` with the record in
+    /// `loaded`. A refusal answers as the policy said ("not found" or
+    /// "forbidden") and its audit event is handed to the writer's next batch.
+    /// That is not awaited: the caller may hold the writer (its own
+    /// transaction), and the batch cannot be written until it lets go; nothing
+    /// is shown either way.
     pub(crate) fn decide<'a>(
         &self,
-        decision: Decision,
+        intent: RecordIntent<'_>,
         loaded: &'a Loaded,
         session: &'a Session,
         meta: &'a RequestMeta,
-        attempt: &'static str,
     ) -> Result<Decided<'a>, AppError> {
-        let refusal = match decision {
-            Decision::Allow => return Ok(Decided { loaded, session, meta }),
-            Decision::Deny => "denied",
-            Decision::Hidden => "hidden",
-        };
+        let actor = session.actor()?;
+        match record_access::decide(&actor, &loaded.scope, intent) {
+            Ok(grant) => Ok(Decided { grant, loaded, session, meta }),
+            Err(refusal) => Err(self.refused(refusal, intent.attempt(), loaded, session, meta)),
+        }
+    }
+
+    /// Audits a refusal (within the account's budget) and answers as the policy said.
+    pub(crate) fn refused(
+        &self,
+        refusal: Refusal,
+        attempt: &'static str,
+        loaded: &Loaded,
+        session: &Session,
+        meta: &RequestMeta,
+    ) -> AppError {
         let now = self.now();
         if self.refusals.take(session.account.id.0, now) {
             let audit = audit_record(
@@ -100,7 +118,7 @@ impl App {
                 AuditAction::AccessRefused,
                 "patient",
                 Some(loaded.row.id),
-                json!({ "attempt": attempt, "refusal": refusal }),
+                json!({ "attempt": attempt, "refusal": refusal.code() }),
             );
             let store = std::sync::Arc::clone(&self.store);
             tokio::spawn(async move {
@@ -112,10 +130,10 @@ impl App {
         } else {
             tracing::warn!(account = %session.account.id.0, attempt, "refused attempts beyond the audited budget");
         }
-        Err(match decision {
-            Decision::Deny => AppError::Forbidden,
-            _ => AppError::NotFound,
-        })
+        match refusal {
+            Refusal::Denied => AppError::Forbidden,
+            Refusal::Hidden => AppError::NotFound,
+        }
     }
 }
 

@@ -56,3 +56,11 @@ id_type!(
     /// A pending invitation (ID issuing).
     InvitationId
 );
+id_type!(
+    /// A patient cared for at home.
+    PatientId
+);
+id_type!(
+    /// An entry (記録) on a patient's timeline.
+    EntryId
+);

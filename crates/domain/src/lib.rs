@@ -21,6 +21,7 @@ pub mod patient;
 pub mod policy;
 pub mod public_pages;
 pub mod public_query;
+pub mod record_access;
 pub mod registry;
 pub mod text;
 

@@ -4,7 +4,7 @@
 
 use crate::account::{Profession, Role};
 use crate::care::TeamRole;
-use crate::ids::{AccountId, FacilityId, MunicipalityId};
+use crate::ids::{AccountId, FacilityId, MunicipalityId, PatientId};
 
 /// Who is asking, as established by a fully signed-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +241,7 @@ impl TeamSeat {
 /// What the policy needs to know about a patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientScope {
+    pub patient_id: PatientId,
     pub municipality_id: MunicipalityId,
     pub created_by: AccountId,
     pub consent: ConsentState,
@@ -714,6 +715,7 @@ mod tests {
         members: Vec<AccountId>,
     ) -> PatientScope {
         PatientScope {
+            patient_id: PatientId::new(),
             municipality_id: municipality,
             created_by: creator,
             consent,

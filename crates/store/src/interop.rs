@@ -59,13 +59,11 @@ pub trait InteropTx: Send {
         system: &str,
         value: &str,
     ) -> Result<Option<Uuid>, StoreError>;
-    /// The attachments of a patient's entries that `reader` may see (their own,
-    /// and those whose audience `filter` shows), newest first.
+    /// The attachments of the granted patient's entries that the grant's reader
+    /// sees (their own, and those of the grant's audiences), newest first.
     async fn visible_attachments(
         &mut self,
-        patient_id: Uuid,
-        reader: Uuid,
-        filter: &crate::TimelineFilter,
+        grant: &crate::RecordGrant,
     ) -> Result<Vec<crate::AttachmentRow>, StoreError>;
 }
 
@@ -192,21 +190,20 @@ macro_rules! impl_interop_tx {
             // The audience condition is tsunagu_domain::care::visible_audiences in SQL, as in `timeline`.
             async fn visible_attachments(
                 &mut self,
-                patient_id: uuid::Uuid,
-                reader: uuid::Uuid,
-                filter: &$crate::TimelineFilter,
+                grant: &$crate::RecordGrant,
             ) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+                use tsunagu_domain::care::Audience;
                 Ok(sqlx::query_as(
                     "SELECT a.* FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.patient_id = $1 \
                      AND (e.author_id = $2 OR ($3 AND e.audience = 'team') OR ($4 AND e.audience = 'family') \
                           OR ($5 AND e.audience = 'physicians')) \
                      ORDER BY a.created_at DESC, a.id DESC",
                 )
-                .bind(patient_id)
-                .bind(reader)
-                .bind(filter.shows("team"))
-                .bind(filter.shows("family"))
-                .bind(filter.shows("physicians"))
+                .bind(grant.patient().0)
+                .bind(grant.reader().0)
+                .bind(grant.shows_audience(Audience::Team))
+                .bind(grant.shows_audience(Audience::WithFamily))
+                .bind(grant.shows_audience(Audience::Physicians))
                 .fetch_all(self.conn())
                 .await?)
             }

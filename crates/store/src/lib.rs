@@ -32,6 +32,7 @@ pub use public_pages::{ArticleRow, FacilitySpanRow, FlagSpanRow, PublicEventRow,
 pub use rate_usage::RateUsageTx;
 pub use records::*;
 pub use registry::*;
+pub use tsunagu_domain::record_access::RecordGrant;
 
 /// How many of a patient's newest entries a patient list looks at for its
 /// unread count, so that the list costs the same after years of history; a
@@ -243,40 +244,40 @@ pub trait StoreTx:
     async fn insert_entries(&mut self, entries: &[NewEntry]) -> Result<(), StoreError>;
     /// Adds a version to an entry (a correction) and makes it the current one.
     async fn insert_entry_version(&mut self, v: &NewEntryVersion) -> Result<(), StoreError>;
-    async fn entry(&mut self, id: Uuid, reader: Uuid) -> Result<Option<TimelineRow>, StoreError>;
+    /// The patient an entry belongs to (to decide on; `None`: no such entry).
+    async fn entry_patient(&mut self, id: Uuid) -> Result<Option<Uuid>, StoreError>;
+    /// An entry of the granted patient as the grant's reader sees it (`None`:
+    /// no such entry of that patient). Its audience is for the caller to check
+    /// against the grant (an entry refused that way is audited as hidden).
+    async fn entry(&mut self, grant: &RecordGrant, id: Uuid) -> Result<Option<TimelineRow>, StoreError>;
     /// The newest `limit` entries of a patient that pass `filter`, newest first, as `reader` sees them.
     /// The newest `limit` vital-sign entries `reader` may see (their own, and
     /// those of the audiences `filter` shows): when, and what was measured.
-    async fn vitals_points(
-        &mut self,
-        patient_id: Uuid,
-        reader: Uuid,
-        filter: &TimelineFilter,
-        limit: i64,
-    ) -> Result<Vec<VitalsPointRow>, StoreError>;
+    async fn vitals_points(&mut self, grant: &RecordGrant, limit: i64) -> Result<Vec<VitalsPointRow>, StoreError>;
     async fn timeline(
         &mut self,
-        patient_id: Uuid,
-        reader: Uuid,
+        grant: &RecordGrant,
         filter: &TimelineFilter,
         limit: i64,
     ) -> Result<Vec<TimelineRow>, StoreError>;
-    async fn entry_versions(&mut self, entry_id: Uuid) -> Result<Vec<EntryVersionRow>, StoreError>;
+    /// Every version of an entry of the granted patient, newest first.
+    async fn entry_versions(&mut self, grant: &RecordGrant, entry_id: Uuid)
+    -> Result<Vec<EntryVersionRow>, StoreError>;
     /// Adds these read receipts (a receipt already there is kept as it is), in one statement per few hundred.
     async fn mark_read(&mut self, reads: &[EntryRead]) -> Result<(), StoreError>;
-    async fn read_receipts(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
+    async fn read_receipts(&mut self, grant: &RecordGrant, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
     async fn acknowledge(&mut self, entry_id: Uuid, account_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
-    async fn acknowledgements(&mut self, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
+    async fn acknowledgements(&mut self, grant: &RecordGrant, entry_id: Uuid) -> Result<Vec<ReceiptRow>, StoreError>;
 
     // Advance care plans
     async fn insert_acp(&mut self, a: &AcpRow) -> Result<(), StoreError>;
     /// Every revision, newest first.
-    async fn acp_revisions(&mut self, patient_id: Uuid) -> Result<Vec<AcpRow>, StoreError>;
-    /// Entries of a patient created in `[from, to)`, oldest first (for printing), at most `limit`.
+    async fn acp_revisions(&mut self, grant: &RecordGrant) -> Result<Vec<AcpRow>, StoreError>;
+    /// Entries of a patient created in `[from, to)` that the grant's reader
+    /// sees, oldest first (for printing), at most `limit`.
     async fn timeline_between(
         &mut self,
-        patient_id: Uuid,
-        reader: Uuid,
+        grant: &RecordGrant,
         from: OffsetDateTime,
         to: OffsetDateTime,
         limit: i64,
@@ -285,12 +286,12 @@ pub trait StoreTx:
     // Attachments (their bytes are files; see the app's attachment store)
     async fn insert_attachment(&mut self, a: &AttachmentRow) -> Result<(), StoreError>;
     async fn attachment(&mut self, id: Uuid) -> Result<Option<AttachmentRow>, StoreError>;
-    async fn attachments_of_patient(&mut self, patient_id: Uuid) -> Result<Vec<AttachmentRow>, StoreError>;
+    async fn attachments_of_patient(&mut self, grant: &RecordGrant) -> Result<Vec<AttachmentRow>, StoreError>;
     /// A patient's attachments made at or after `since` (those of the entries
     /// a page shows: an attachment is made with its entry).
     async fn attachments_since(
         &mut self,
-        patient_id: Uuid,
+        grant: &RecordGrant,
         since: OffsetDateTime,
     ) -> Result<Vec<AttachmentRow>, StoreError>;
 

@@ -262,9 +262,6 @@ pub struct TimelineFilter {
     /// Only entries whose current text contains this (any length, including one
     /// or two Japanese characters such as 褥瘡).
     pub text: Option<String>,
-    /// The audiences the reader may see (their own entries always show);
-    /// empty means all.
-    pub audiences: Vec<String>,
     /// Only entries by authors of this profession.
     pub profession: Option<String>,
     /// Only entries by this author.
@@ -284,11 +281,6 @@ pub struct TimelineFilter {
 }
 
 impl TimelineFilter {
-    /// Whether entries for `audience` pass.
-    pub fn shows(&self, audience: &str) -> bool {
-        self.audiences.is_empty() || self.audiences.iter().any(|a| a == audience)
-    }
-
     /// The LIKE pattern for `text`, with LIKE's wildcards escaped; empty when none.
     pub fn like_pattern(&self) -> String {
         match self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

@@ -758,18 +758,19 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
-            async fn entry(&mut self, id: uuid::Uuid, reader: uuid::Uuid) -> Result<Option<$crate::TimelineRow>, $crate::StoreError> {
-                let sql = format!("{} WHERE e.id = $1", &*$crate::audience_sql::TIMELINE_SELECT);
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(reader).fetch_optional(self.conn()).await?)
+            async fn entry_patient(&mut self, id: uuid::Uuid) -> Result<Option<uuid::Uuid>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT patient_id FROM entries WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
             }
 
-            async fn vitals_points(
-                &mut self,
-                patient_id: uuid::Uuid,
-                reader: uuid::Uuid,
-                filter: &$crate::TimelineFilter,
-                limit: i64,
-            ) -> Result<Vec<$crate::VitalsPointRow>, $crate::StoreError> {
+            async fn entry(&mut self, grant: &$crate::RecordGrant, id: uuid::Uuid) -> Result<Option<$crate::TimelineRow>, $crate::StoreError> {
+                let sql = format!("{} WHERE e.id = $1 AND e.patient_id = $3", &*$crate::audience_sql::TIMELINE_SELECT);
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id).bind(grant.reader().0).bind(grant.patient().0)
+                    .fetch_optional(self.conn()).await?)
+            }
+
+            async fn vitals_points(&mut self, grant: &$crate::RecordGrant, limit: i64) -> Result<Vec<$crate::VitalsPointRow>, $crate::StoreError> {
+                let shows = |a| grant.shows_audience(a);
                 Ok(sqlx::query_as(
                     "SELECT e.id, e.created_at, v.vitals FROM entries e \
                      JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
@@ -778,16 +779,15 @@ macro_rules! impl_store_tx {
                           OR ($5 AND e.audience = 'physicians')) \
                      ORDER BY e.created_at DESC, e.id DESC LIMIT $6",
                 )
-                .bind(patient_id).bind(reader)
-                .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
+                .bind(grant.patient().0).bind(grant.reader().0)
+                .bind(shows(tsunagu_domain::care::Audience::Team)).bind(shows(tsunagu_domain::care::Audience::WithFamily)).bind(shows(tsunagu_domain::care::Audience::Physicians))
                 .bind(limit)
                 .fetch_all(self.conn()).await?)
             }
 
             async fn timeline(
                 &mut self,
-                patient_id: uuid::Uuid,
-                reader: uuid::Uuid,
+                grant: &$crate::RecordGrant,
                 filter: &$crate::TimelineFilter,
                 limit: i64,
             ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
@@ -811,34 +811,36 @@ macro_rules! impl_store_tx {
                 let until = filter.until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));
                 let edited_since = filter.edited_since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                 let edited_until = filter.edited_until.unwrap_or(time::macros::datetime!(9999-12-31 00:00 UTC));
+                let shows = |a| grant.shows_audience(a);
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(patient_id).bind(reader).bind(filter.kind.as_deref().unwrap_or_default())
+                    .bind(grant.patient().0).bind(grant.reader().0).bind(filter.kind.as_deref().unwrap_or_default())
                     .bind(filter.like_pattern()).bind(limit)
-                    .bind(filter.shows("team")).bind(filter.shows("family")).bind(filter.shows("physicians"))
+                    .bind(shows(tsunagu_domain::care::Audience::Team)).bind(shows(tsunagu_domain::care::Audience::WithFamily)).bind(shows(tsunagu_domain::care::Audience::Physicians))
                     .bind(filter.profession.as_deref().unwrap_or_default()).bind(since).bind(until)
                     .bind(filter.author.is_some()).bind(filter.author.unwrap_or_default()).bind(filter.with_vitals)
                     .bind(edited_since).bind(edited_until)
                     .fetch_all(self.conn()).await?)
             }
 
-            async fn entry_versions(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::EntryVersionRow>, $crate::StoreError> {
+            async fn entry_versions(&mut self, grant: &$crate::RecordGrant, entry_id: uuid::Uuid) -> Result<Vec<$crate::EntryVersionRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT v.*, a.display_name AS editor_name FROM entry_versions v JOIN accounts a ON a.id = v.edited_by \
-                     WHERE v.entry_id = $1 ORDER BY v.version DESC",
+                     JOIN entries e ON e.id = v.entry_id WHERE v.entry_id = $1 AND e.patient_id = $2 ORDER BY v.version DESC",
                 )
-                .bind(entry_id).fetch_all(self.conn()).await?)
+                .bind(entry_id).bind(grant.patient().0).fetch_all(self.conn()).await?)
             }
 
             async fn mark_read(&mut self, reads: &[$crate::EntryRead]) -> Result<(), $crate::StoreError> {
                 mark_read_on(self.conn(), reads).await
             }
 
-            async fn read_receipts(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
+            async fn read_receipts(&mut self, grant: &$crate::RecordGrant, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT r.account_id, a.display_name, r.read_at AS at FROM entry_reads r \
-                     JOIN accounts a ON a.id = r.account_id WHERE r.entry_id = $1 ORDER BY r.read_at",
+                     JOIN accounts a ON a.id = r.account_id JOIN entries e ON e.id = r.entry_id \
+                     WHERE r.entry_id = $1 AND e.patient_id = $2 ORDER BY r.read_at",
                 )
-                .bind(entry_id).fetch_all(self.conn()).await?)
+                .bind(entry_id).bind(grant.patient().0).fetch_all(self.conn()).await?)
             }
 
             async fn acknowledge(&mut self, entry_id: uuid::Uuid, account_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<bool, $crate::StoreError> {
@@ -850,12 +852,13 @@ macro_rules! impl_store_tx {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn acknowledgements(&mut self, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
+            async fn acknowledgements(&mut self, grant: &$crate::RecordGrant, entry_id: uuid::Uuid) -> Result<Vec<$crate::ReceiptRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT k.account_id, a.display_name, k.acknowledged_at AS at FROM entry_acknowledgements k \
-                     JOIN accounts a ON a.id = k.account_id WHERE k.entry_id = $1 ORDER BY k.acknowledged_at",
+                     JOIN accounts a ON a.id = k.account_id JOIN entries e ON e.id = k.entry_id \
+                     WHERE k.entry_id = $1 AND e.patient_id = $2 ORDER BY k.acknowledged_at",
                 )
-                .bind(entry_id).fetch_all(self.conn()).await?)
+                .bind(entry_id).bind(grant.patient().0).fetch_all(self.conn()).await?)
             }
 
             async fn insert_acp(&mut self, a: &$crate::AcpRow) -> Result<(), $crate::StoreError> {
@@ -871,28 +874,32 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
-            async fn acp_revisions(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::AcpRow>, $crate::StoreError> {
+            async fn acp_revisions(&mut self, grant: &$crate::RecordGrant) -> Result<Vec<$crate::AcpRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT p.*, a.display_name AS recorder_name FROM advance_care_plans p \
                      JOIN accounts a ON a.id = p.recorded_by WHERE p.patient_id = $1 ORDER BY p.recorded_at DESC, p.id DESC",
                 )
-                .bind(patient_id).fetch_all(self.conn()).await?)
+                .bind(grant.patient().0).fetch_all(self.conn()).await?)
             }
 
             async fn timeline_between(
                 &mut self,
-                patient_id: uuid::Uuid,
-                reader: uuid::Uuid,
+                grant: &$crate::RecordGrant,
                 from: time::OffsetDateTime,
                 to: time::OffsetDateTime,
                 limit: i64,
             ) -> Result<Vec<$crate::TimelineRow>, $crate::StoreError> {
                 let sql = format!(
-                    "{} WHERE e.patient_id = $1 AND e.created_at >= $3 AND e.created_at < $4 ORDER BY e.created_at, e.id LIMIT $5",
+                    "{} WHERE e.patient_id = $1 AND e.created_at >= $3 AND e.created_at < $4 \
+                     AND (e.author_id = $2 OR ($6 AND e.audience = 'team') OR ($7 AND e.audience = 'family') \
+                          OR ($8 AND e.audience = 'physicians')) \
+                     ORDER BY e.created_at, e.id LIMIT $5",
                     &*$crate::audience_sql::TIMELINE_SELECT
                 );
+                let shows = |a| grant.shows_audience(a);
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(patient_id).bind(reader).bind(from).bind(to).bind(limit)
+                    .bind(grant.patient().0).bind(grant.reader().0).bind(from).bind(to).bind(limit)
+                    .bind(shows(tsunagu_domain::care::Audience::Team)).bind(shows(tsunagu_domain::care::Audience::WithFamily)).bind(shows(tsunagu_domain::care::Audience::Physicians))
                     .fetch_all(self.conn()).await?)
             }
 
@@ -911,14 +918,14 @@ macro_rules! impl_store_tx {
                 Ok(sqlx::query_as("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(self.conn()).await?)
             }
 
-            async fn attachments_of_patient(&mut self, patient_id: uuid::Uuid) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+            async fn attachments_of_patient(&mut self, grant: &$crate::RecordGrant) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM attachments WHERE patient_id = $1 ORDER BY created_at, id")
-                    .bind(patient_id).fetch_all(self.conn()).await?)
+                    .bind(grant.patient().0).fetch_all(self.conn()).await?)
             }
 
-            async fn attachments_since(&mut self, patient_id: uuid::Uuid, since: time::OffsetDateTime) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
+            async fn attachments_since(&mut self, grant: &$crate::RecordGrant, since: time::OffsetDateTime) -> Result<Vec<$crate::AttachmentRow>, $crate::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM attachments WHERE patient_id = $1 AND created_at >= $2 ORDER BY created_at, id")
-                    .bind(patient_id).bind(since).fetch_all(self.conn()).await?)
+                    .bind(grant.patient().0).bind(since).fetch_all(self.conn()).await?)
             }
 
             async fn insert_break_glass(&mut self, g: &$crate::BreakGlassRow) -> Result<(), $crate::StoreError> {

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tsunagu_domain::care::VitalSigns;
+use tsunagu_domain::record_access::RecordGrant;
 use uuid::Uuid;
 
 /// Pages kept at most: about 50 entries each, ~30 KB with notes of a few
@@ -67,18 +68,20 @@ impl KeptTimelines {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The page of `patient` as `reader` last read it, if it is fresh.
-    pub fn get(&self, patient: Uuid, reader: Uuid) -> Option<Arc<KeptTimeline>> {
+    /// The granted patient's page as the grant's reader last read it, if it is
+    /// fresh (a page is the record's contents: it takes a grant like the store's reads).
+    pub fn get(&self, grant: &RecordGrant) -> Option<Arc<KeptTimeline>> {
         if self.ttl.is_zero() {
             return None;
         }
         let kept = self.patients.lock().ok()?;
-        let (at, page) = kept.pages.get(&patient)?.get(&reader)?;
+        let (at, page) = kept.pages.get(&grant.patient().0)?.get(&grant.reader().0)?;
         (at.elapsed() < self.ttl).then(|| Arc::clone(page))
     }
 
     /// Keeps a page read under `generation`, unless anything was forgotten since.
-    pub fn keep(&self, patient: Uuid, reader: Uuid, page: Arc<KeptTimeline>, generation: u64) {
+    pub fn keep(&self, grant: &RecordGrant, page: Arc<KeptTimeline>, generation: u64) {
+        let (patient, reader) = (grant.patient().0, grant.reader().0);
         if self.ttl.is_zero() {
             return;
         }
@@ -129,6 +132,35 @@ impl KeptTimelines {
 mod tests {
     use super::*;
 
+    /// The grant of a member of `patient`'s team reading it.
+    fn grant(patient: Uuid, reader: Uuid) -> RecordGrant {
+        use tsunagu_domain::ids::{AccountId, MunicipalityId, PatientId};
+        use tsunagu_domain::policy::{Actor, ConsentState, PatientScope, TeamSeat};
+        let city = MunicipalityId::new();
+        let seat = TeamSeat {
+            account_id: AccountId(reader),
+            role: tsunagu_domain::care::TeamRole::VisitingNurse,
+            profession: tsunagu_domain::account::Profession::Nurse,
+        };
+        let scope = PatientScope {
+            patient_id: PatientId(patient),
+            municipality_id: city,
+            created_by: AccountId(reader),
+            consent: ConsentState::Active,
+            team: vec![seat],
+            emergency_access: vec![],
+        };
+        let actor = Actor {
+            account_id: AccountId(reader),
+            municipality_id: Some(city),
+            roles: vec![tsunagu_domain::account::Role::Professional],
+            admin_of: vec![],
+            member_of: vec![],
+        };
+        tsunagu_domain::record_access::decide(&actor, &scope, tsunagu_domain::record_access::RecordIntent::Read)
+            .expect("a member reads")
+    }
+
     fn page() -> Arc<KeptTimeline> {
         Arc::new(KeptTimeline { timeline: Arc::default(), vitals_trend: Vec::new(), acp: None })
     }
@@ -137,15 +169,15 @@ mod tests {
     fn a_page_is_kept_per_reader_and_forgotten_with_its_patient() {
         let kept = KeptTimelines::new(Duration::from_secs(60), 10);
         let (patient, other_patient, nurse, doctor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        kept.keep(patient, nurse, page(), kept.generation());
-        kept.keep(other_patient, nurse, page(), kept.generation());
-        assert!(kept.get(patient, nurse).is_some());
-        assert!(kept.get(patient, doctor).is_none(), "another reader's page is not the nurse's");
+        kept.keep(&grant(patient, nurse), page(), kept.generation());
+        kept.keep(&grant(other_patient, nurse), page(), kept.generation());
+        assert!(kept.get(&grant(patient, nurse)).is_some());
+        assert!(kept.get(&grant(patient, doctor)).is_none(), "another reader's page is not the nurse's");
         kept.forget(patient);
-        assert!(kept.get(patient, nurse).is_none());
-        assert!(kept.get(other_patient, nurse).is_some(), "another patient's page stays");
+        assert!(kept.get(&grant(patient, nurse)).is_none());
+        assert!(kept.get(&grant(other_patient, nurse)).is_some(), "another patient's page stays");
         kept.forget_all();
-        assert!(kept.get(other_patient, nurse).is_none());
+        assert!(kept.get(&grant(other_patient, nurse)).is_none());
     }
 
     #[test]
@@ -154,45 +186,45 @@ mod tests {
         let (patient, nurse) = (Uuid::now_v7(), Uuid::now_v7());
         let before = kept.generation();
         kept.forget(Uuid::now_v7());
-        kept.keep(patient, nurse, page(), before);
-        assert!(kept.get(patient, nurse).is_none(), "any forgetting in between: not kept");
-        kept.keep(patient, nurse, page(), kept.generation());
-        assert!(kept.get(patient, nurse).is_some());
+        kept.keep(&grant(patient, nurse), page(), before);
+        assert!(kept.get(&grant(patient, nurse)).is_none(), "any forgetting in between: not kept");
+        kept.keep(&grant(patient, nurse), page(), kept.generation());
+        assert!(kept.get(&grant(patient, nurse)).is_some());
     }
 
     #[test]
     fn stale_pages_are_not_given_zero_keeps_nothing_and_a_full_store_starts_again() {
         let short = KeptTimelines::new(Duration::from_millis(1), 10);
         let (patient, nurse) = (Uuid::now_v7(), Uuid::now_v7());
-        short.keep(patient, nurse, page(), short.generation());
+        short.keep(&grant(patient, nurse), page(), short.generation());
         std::thread::sleep(Duration::from_millis(5));
-        assert!(short.get(patient, nurse).is_none());
+        assert!(short.get(&grant(patient, nurse)).is_none());
         let off = KeptTimelines::new(Duration::ZERO, 10);
-        off.keep(patient, nurse, page(), off.generation());
-        assert!(off.get(patient, nurse).is_none());
+        off.keep(&grant(patient, nurse), page(), off.generation());
+        assert!(off.get(&grant(patient, nurse)).is_none());
 
         let full = KeptTimelines::new(Duration::from_secs(60), 2);
         let (old, fresh, newest) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        full.keep(patient, fresh, page(), full.generation());
+        full.keep(&grant(patient, fresh), page(), full.generation());
         if let (Ok(mut kept), Some(long_ago)) =
             (full.patients.lock(), Instant::now().checked_sub(Duration::from_secs(120)))
         {
             kept.pages.entry(patient).or_default().insert(old, (long_ago, page()));
             kept.count += 1;
         }
-        full.keep(patient, newest, page(), full.generation());
-        assert!(full.get(patient, fresh).is_some(), "full: the expired page made room, the fresh one stays");
-        assert!(full.get(patient, newest).is_some());
+        full.keep(&grant(patient, newest), page(), full.generation());
+        assert!(full.get(&grant(patient, fresh)).is_some(), "full: the expired page made room, the fresh one stays");
+        assert!(full.get(&grant(patient, newest)).is_some());
 
         let small = KeptTimelines::new(Duration::from_secs(60), 2);
         let readers: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         for reader in &readers {
-            small.keep(patient, *reader, page(), small.generation());
+            small.keep(&grant(patient, *reader), page(), small.generation());
         }
-        assert!(small.get(patient, readers[0]).is_none(), "full: started again");
-        assert!(small.get(patient, readers[2]).is_some());
-        small.keep(patient, readers[2], page(), small.generation());
-        small.keep(patient, readers[1], page(), small.generation());
-        assert!(small.get(patient, readers[2]).is_some(), "keeping a page again does not count twice");
+        assert!(small.get(&grant(patient, readers[0])).is_none(), "full: started again");
+        assert!(small.get(&grant(patient, readers[2])).is_some());
+        small.keep(&grant(patient, readers[2]), page(), small.generation());
+        small.keep(&grant(patient, readers[1]), page(), small.generation());
+        assert!(small.get(&grant(patient, readers[2])).is_some(), "keeping a page again does not count twice");
     }
 }

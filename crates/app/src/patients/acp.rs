@@ -1,6 +1,7 @@
 //! Advance care planning (人生会議) and the patient's status.
 
 use super::*;
+use tsunagu_domain::record_access::RecordIntent;
 
 pub(crate) fn acp_view(r: AcpRow) -> AcpView {
     AcpView {
@@ -31,8 +32,7 @@ impl App {
         let mut tx = self.begin_keeping_records().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         tx.changes_timeline_of(patient);
-        let decided =
-            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         let now = self.now();
         tx.insert_acp(&AcpRow {
             id: Uuid::now_v7(),
@@ -73,11 +73,10 @@ impl App {
         patient: Uuid,
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
-        let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
-        let revisions = tx.acp_revisions(patient).await?;
+        let revisions = tx.acp_revisions(decided.grant()).await?;
         drop(tx);
         self.record_read(
             &decided,
@@ -103,12 +102,10 @@ impl App {
         outcome_date: &str,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
-        let actor = session.actor()?;
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided =
-            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         let now = self.now();
         let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
         let mut row = loaded.row.clone();

@@ -17,6 +17,7 @@ pub(crate) fn readable_caseload<'a>(
             Some(false) => ConsentState::Withdrawn,
         };
         let scope = PatientScope {
+            patient_id: PatientId(row.id),
             municipality_id: MunicipalityId(row.municipality_id),
             created_by: AccountId(row.created_by),
             consent,

@@ -1,6 +1,7 @@
 //! Consent and its withdrawal.
 
 use super::*;
+use tsunagu_domain::record_access::RecordIntent;
 
 pub(crate) fn consent_state(consents: &[ConsentRow]) -> ConsentState {
     match consents.first() {
@@ -60,13 +61,7 @@ impl App {
             (Some(file), Some(kind)) => {
                 let mut tx = self.store.begin_read().await?;
                 let precheck = load(tx.as_mut(), patient, self.now()).await?;
-                self.decide(
-                    policy::record_consent(&actor, &precheck.scope),
-                    &precheck,
-                    session,
-                    meta,
-                    "record_consent",
-                )?;
+                self.decide(RecordIntent::RecordConsent, &precheck, session, meta)?;
                 drop(tx);
                 let id = Uuid::now_v7();
                 let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
@@ -76,8 +71,7 @@ impl App {
         };
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided =
-            self.decide(policy::record_consent(&actor, &loaded.scope), &loaded, session, meta, "record_consent")?;
+        let decided = self.decide(RecordIntent::RecordConsent, &loaded, session, meta)?;
         if loaded.is_family(actor.account_id.0) {
             return Err(AppError::Forbidden);
         }
@@ -158,8 +152,7 @@ impl App {
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided =
-            self.decide(policy::act_for_team(&actor, &loaded.scope), &loaded, session, meta, "act_for_team")?;
+        let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;

@@ -1,6 +1,7 @@
 //! Break-glass access and who has read the record.
 
 use super::*;
+use tsunagu_domain::record_access::RecordIntent;
 
 /// Why someone outside the team opens a record.
 pub const BREAK_GLASS_REASONS: &[&str] = &["covering_physician", "hospital_escalation", "emergency_call", "other"];
@@ -130,9 +131,8 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AccessView>), AppError> {
         session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
-        let actor = session.actor()?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
         let chain = tsunagu_domain::audit::chain_of(Some(loaded.scope.municipality_id));
         let events = tx.audit_events_for_target(chain, patient, 500).await?;

@@ -15,7 +15,7 @@ use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm, visible_audiences};
 use tsunagu_domain::clock::JST;
-use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
+use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId, PatientId};
 use tsunagu_domain::patient::{
     AdvanceCarePlan, AdvanceCarePlanForm, CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Place,
     Sex, SpecialCare, StatusChange, TreatmentWish, age,
@@ -87,11 +87,6 @@ impl Loaded {
     pub(crate) fn is_family(&self, account: Uuid) -> bool {
         self.role_of(account) == Some(TeamRole::Family)
     }
-
-    /// What `account` may see of the timeline.
-    pub(crate) fn filter_for(&self, account: Uuid) -> Vec<String> {
-        visible_audiences(self.role_of(account)).iter().map(|a| a.code().to_owned()).collect()
-    }
 }
 
 /// A member as the policy sees them. A role or profession this build does not
@@ -114,6 +109,7 @@ pub(crate) async fn load(tx: &mut dyn StoreTx, patient: Uuid, now: OffsetDateTim
     let tsunagu_store::PatientScopeRows { patient: row, consents, team, grants } =
         tx.patient_scope(patient, now).await?.ok_or(AppError::NotFound)?;
     let scope = PatientScope {
+        patient_id: PatientId(row.id),
         municipality_id: MunicipalityId(row.municipality_id),
         created_by: AccountId(row.created_by),
         consent: consent_state(&consents),

@@ -1,6 +1,7 @@
 //! The care team: adding and removing members, finding colleagues, inviting family.
 
 use super::*;
+use tsunagu_domain::record_access::RecordIntent;
 
 pub(crate) fn team_views(team: &[TeamMemberRow], me: Uuid) -> Vec<TeamMemberView> {
     team.iter()
@@ -40,7 +41,7 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         // Whether the actor may change this team at all, before anything about the colleague is told.
         let any_fitting = TeamChange::Add { role: TeamRole::Other, profession: Profession::Other };
-        self.decide(policy::change_team(&actor, &loaded.scope, &any_fitting), &loaded, session, meta, "change_team")?;
+        self.decide(RecordIntent::ChangeTeam(&any_fitting), &loaded, session, meta)?;
         let colleague = tx.account_by_login(login.as_str()).await?;
         let colleague = match colleague {
             Some(c)
@@ -59,13 +60,8 @@ impl App {
         if !role.fits(profession) {
             return Err(ValidationError::new("team_role", "does_not_fit").into());
         }
-        let decided = self.decide(
-            policy::change_team(&actor, &loaded.scope, &TeamChange::Add { role, profession }),
-            &loaded,
-            session,
-            meta,
-            "change_team",
-        )?;
+        let decided =
+            self.decide(RecordIntent::ChangeTeam(&TeamChange::Add { role, profession }), &loaded, session, meta)?;
         let now = self.now();
         tx.insert_team_member(&NewTeamMember {
             id: Uuid::now_v7(),
@@ -113,7 +109,7 @@ impl App {
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let member =
             loaded.team.iter().find(|m| m.id == membership && m.left_at.is_none()).ok_or(AppError::NotFound)?;
         let change = if member.account_id == actor.account_id.0 {
@@ -125,8 +121,7 @@ impl App {
                 facilities: facilities.iter().map(|f| FacilityId(f.facility_id)).collect(),
             }
         };
-        let decided =
-            self.decide(policy::change_team(&actor, &loaded.scope, &change), &loaded, session, meta, "change_team")?;
+        let decided = self.decide(RecordIntent::ChangeTeam(&change), &loaded, session, meta)?;
         if loaded.scope.team.len() == 1 {
             return Err(ValidationError::new("member", "last_member").into());
         }
@@ -192,13 +187,7 @@ impl App {
         let new = tsunagu_domain::account::NewAccount::parse(login, &name, "", "", "family", &[])?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
-        let decided = self.decide(
-            policy::change_team(&actor, &loaded.scope, &TeamChange::InviteFamily),
-            &loaded,
-            session,
-            meta,
-            "change_team",
-        )?;
+        let decided = self.decide(RecordIntent::ChangeTeam(&TeamChange::InviteFamily), &loaded, session, meta)?;
         let now = self.now();
         let row = crate::accounts::invited_account_row(Some(MunicipalityId(loaded.row.municipality_id)), &new, now);
         tx.insert_account(&row).await.map_err(AppError::conflict_on("login_id"))?;

@@ -1,6 +1,7 @@
 //! The timeline: the patient page, posting, corrections, replies, acknowledgements, attachments, the printed record.
 
 use super::*;
+use tsunagu_domain::record_access::{RecordGrant, RecordIntent, Refusal};
 
 /// Groups a page of the timeline (newest first) into threads: a reply goes
 /// under its parent when the parent is on the page; threads come newest
@@ -188,7 +189,7 @@ impl App {
         // read receipts) in a short write transaction that commits before any of
         // it is returned: no patient datum leaves without its audit event on disk.
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let me = actor.account_id.0;
         let unfiltered = kind.is_none()
             && text.is_none()
@@ -196,17 +197,17 @@ impl App {
             && author.is_none()
             && since.is_none()
             && until.is_none();
-        let page = match unfiltered.then(|| self.timelines.get(patient, me)).flatten() {
+        let page = match unfiltered.then(|| self.timelines.get(decided.grant())).flatten() {
             Some(page) => page,
             None => {
                 let generation = self.timelines.generation();
                 let page = Arc::new(
-                    self.read_timeline(patient, me, &loaded, kind, text, profession, author, since, until).await?,
+                    self.read_timeline(decided.grant(), &loaded, kind, text, profession, author, since, until).await?,
                 );
                 // A page with entries new to the reader changes as soon as it
                 // is shown (the receipts below): not worth keeping.
                 if unfiltered && !page.timeline.iter().any(|e| e.was_unread) {
-                    self.timelines.keep(patient, me, Arc::clone(&page), generation);
+                    self.timelines.keep(decided.grant(), Arc::clone(&page), generation);
                 }
                 page
             }
@@ -296,8 +297,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn read_timeline(
         &self,
-        patient: Uuid,
-        reader: Uuid,
+        grant: &RecordGrant,
         loaded: &Loaded,
         kind: Option<EntryKind>,
         text: Option<&str>,
@@ -306,12 +306,11 @@ impl App {
         since: Option<OffsetDateTime>,
         until: Option<OffsetDateTime>,
     ) -> Result<KeptTimeline, AppError> {
+        let reader = grant.reader().0;
         let mut tx = self.store.reader().await?;
-        let audiences = loaded.filter_for(reader);
         let filter = TimelineFilter {
             kind: kind.map(|k| k.code().to_owned()),
             text: text.map(str::to_owned),
-            audiences: audiences.clone(),
             profession: profession.map(|p| p.code().to_owned()),
             author,
             since,
@@ -320,17 +319,13 @@ impl App {
             oldest_first: false,
             ..TimelineFilter::default()
         };
-        let rows = tx.timeline(patient, reader, &filter, 50).await?;
-        let vitals_rows = if kind == Some(EntryKind::Vitals) {
-            Vec::new()
-        } else {
-            let vitals = TimelineFilter { audiences, ..TimelineFilter::default() };
-            tx.vitals_points(patient, reader, &vitals, 20).await?
-        };
-        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
+        let rows = tx.timeline(grant, &filter, 50).await?;
+        let vitals_rows =
+            if kind == Some(EntryKind::Vitals) { Vec::new() } else { tx.vitals_points(grant, 20).await? };
+        let acp = tx.acp_revisions(grant).await?.into_iter().next().map(acp_view);
         // Most pages have no attachment: no query for them then.
         let attachment_rows = match rows.iter().filter(|r| r.has_attachments).map(|r| r.created_at).min() {
-            Some(oldest) => tx.attachments_since(patient, oldest).await?,
+            Some(oldest) => tx.attachments_since(grant, oldest).await?,
             None => Vec::new(),
         };
         drop(tx);
@@ -360,7 +355,6 @@ impl App {
         files: &[crate::attachments::UploadedFile],
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
-        let actor = session.actor()?;
         if files.len() > 5 {
             return Err(ValidationError::new("attachment", "too_many").into());
         }
@@ -371,7 +365,7 @@ impl App {
         // Check access before writing any file (and before queueing for the
         // writer): on the scope as kept, the authoritative check is below.
         let precheck = self.kept_scope(patient).await?;
-        self.decide(policy::write_patient(&actor, &precheck.scope), &precheck, session, meta, "write")?;
+        self.decide(RecordIntent::Write, &precheck, session, meta)?;
         let mut stored = Vec::new();
         for (file, kind) in files.iter().zip(&inspected) {
             let id = Uuid::now_v7();
@@ -382,7 +376,7 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         tx.changes_timeline_of(patient);
         let now = self.now();
-        let id = self.write_entry(tx.as_mut(), &loaded, session, draft, reply_to, meta, now).await?;
+        let (id, _) = self.write_entry(tx.as_mut(), &loaded, session, draft, reply_to, meta, now).await?;
         for (attachment_id, kind, size, sha256) in stored {
             tx.insert_attachment(&attachment_row(attachment_id, kind, size, sha256, id, patient, now)).await?;
         }
@@ -403,20 +397,17 @@ impl App {
         reply_to: Option<Uuid>,
         meta: &RequestMeta,
         now: OffsetDateTime,
-    ) -> Result<Uuid, AppError> {
+    ) -> Result<(Uuid, RecordGrant), AppError> {
         let actor = session.actor()?;
         let patient = loaded.row.id;
-        let decided = self.decide(policy::write_patient(&actor, &loaded.scope), loaded, session, meta, "write")?;
+        let decided = self.decide(RecordIntent::Write, loaded, session, meta)?;
         let draft = &draft.clone().for_audience(draft.audience.code(), loaded.role_of(actor.account_id.0))?;
         if let Some(parent) = reply_to {
             // An entry the author may not read is answered as unknown: a reply
             // must not confirm that a physicians-only entry exists.
-            let parent = tx.entry(parent, actor.account_id.0).await?;
+            let parent = tx.entry(decided.grant(), parent).await?;
             let readable = |p: &TimelineRow| {
-                p.patient_id == patient
-                    && (p.author_id == actor.account_id.0
-                        || Audience::parse(&p.audience)
-                            .is_ok_and(|a| visible_audiences(loaded.role_of(actor.account_id.0)).contains(&a)))
+                Audience::parse(&p.audience).is_ok_and(|a| decided.grant().shows(AccountId(p.author_id), a))
             };
             if !parent.as_ref().is_some_and(readable) {
                 return Err(ValidationError::new("reply_to", "unknown").into());
@@ -460,7 +451,7 @@ impl App {
         // The entry, its notifications and the e-mail notices in one round trip
         // where the backend allows it: a post's time is the writer's round trips.
         tx.insert_posted_entry(&entry, &notifications, &mail_notices(&notifications)).await?;
-        Ok(id)
+        Ok((id, decided.grant().clone()))
     }
 
     /// Unread notifications (mentions, urgent entries, new teams), newest first.
@@ -481,35 +472,32 @@ impl App {
             .collect())
     }
 
-    /// Loads an entry and its patient's scope; the use case decides on them
-    /// with [`App::decide_on_entry`].
-    pub(crate) async fn entry_and_scope(
-        &self,
-        tx: &mut dyn StoreTx,
-        reader: Uuid,
-        entry: Uuid,
-    ) -> Result<(TimelineRow, Loaded), AppError> {
-        let row = tx.entry(entry, reader).await?.ok_or(AppError::NotFound)?;
-        let loaded = load(tx, row.patient_id, self.now()).await?;
-        Ok((row, loaded))
+    /// Loads the scope of an entry's patient; the use case decides on it and
+    /// the entry with [`App::decide_on_entry`].
+    pub(crate) async fn entry_scope(&self, tx: &mut dyn StoreTx, entry: Uuid) -> Result<Loaded, AppError> {
+        let patient = tx.entry_patient(entry).await?.ok_or(AppError::NotFound)?;
+        load(tx, patient, self.now()).await
     }
 
-    /// The use case's decision on one entry: the policy's `decision` on its
-    /// patient, and the entry's audience (an entry for others is refused like an
-    /// unknown one). One decision, audited if refused.
-    pub(crate) fn decide_on_entry<'a>(
+    /// The use case's decision on one entry: the policy's on the patient for
+    /// `intent`, then the entry as the grant's reader sees it (an entry for
+    /// others is refused like an unknown one). One decision, audited if refused.
+    pub(crate) async fn decide_on_entry<'a>(
         &self,
-        decision: policy::Decision,
-        row: &TimelineRow,
+        tx: &mut dyn StoreTx,
+        intent: RecordIntent<'_>,
+        entry: Uuid,
         loaded: &'a Loaded,
         session: &'a Session,
         meta: &'a RequestMeta,
-        attempt: &'static str,
-    ) -> Result<Decided<'a>, AppError> {
-        let me = session.account.id.0;
-        let visible = row.author_id == me || loaded.filter_for(me).contains(&row.audience);
-        let decision = if visible { decision } else { policy::Decision::Hidden };
-        self.decide(decision, loaded, session, meta, attempt)
+    ) -> Result<(TimelineRow, Decided<'a>), AppError> {
+        let decided = self.decide(intent, loaded, session, meta)?;
+        let row = tx.entry(decided.grant(), entry).await?.ok_or(AppError::NotFound)?;
+        let audience = Audience::parse(&row.audience).unwrap_or(Audience::Physicians);
+        if !decided.grant().shows(AccountId(row.author_id), audience) {
+            return Err(self.refused(Refusal::Hidden, intent.attempt(), loaded, session, meta));
+        }
+        Ok((row, decided))
     }
 
     /// Corrects one's own entry: a new version; the old one stays readable (真正性).
@@ -524,10 +512,10 @@ impl App {
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
-        tx.changes_timeline_of(row.patient_id);
-        let decided =
-            self.decide_on_entry(policy::write_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "write")?;
+        let loaded = self.entry_scope(tx.as_mut(), entry).await?;
+        tx.changes_timeline_of(loaded.row.id);
+        let (row, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Write, entry, &loaded, session, meta).await?;
         if row.author_id != actor.account_id.0 {
             return Err(AppError::Forbidden);
         }
@@ -571,13 +559,13 @@ impl App {
     ) -> Result<EntryDetail, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_all().await?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
-        let decided =
-            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &row, &loaded, session, meta, "read")?;
-        let versions = tx.entry_versions(entry).await?;
-        let reads = tx.read_receipts(entry).await?;
-        let acks = tx.acknowledgements(entry).await?;
-        let files = tx.attachments_of_patient(row.patient_id).await?;
+        let loaded = self.entry_scope(tx.as_mut(), entry).await?;
+        let (row, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Read, entry, &loaded, session, meta).await?;
+        let versions = tx.entry_versions(decided.grant(), entry).await?;
+        let reads = tx.read_receipts(decided.grant(), entry).await?;
+        let acks = tx.acknowledgements(decided.grant(), entry).await?;
+        let files = tx.attachments_of_patient(decided.grant()).await?;
         self.audit(
             tx.as_mut(),
             &decided,
@@ -624,16 +612,18 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_records().await?;
-        let (row, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, entry).await?;
-        tx.changes_timeline_of(row.patient_id);
-        let decided = self.decide_on_entry(
-            policy::acknowledge_urgent_entry(&actor, session.account.profession, &loaded.scope),
-            &row,
-            &loaded,
-            session,
-            meta,
-            "acknowledge_urgent_entry",
-        )?;
+        let loaded = self.entry_scope(tx.as_mut(), entry).await?;
+        tx.changes_timeline_of(loaded.row.id);
+        let (row, decided) = self
+            .decide_on_entry(
+                tx.as_mut(),
+                RecordIntent::AcknowledgeUrgentEntry(session.account.profession),
+                entry,
+                &loaded,
+                session,
+                meta,
+            )
+            .await?;
         if row.kind != EntryKind::Urgent.code() {
             return Err(ValidationError::new("kind", "not_urgent").into());
         }
@@ -683,17 +673,11 @@ impl App {
         let start = day_starts("from", from)?;
         let end = day_ends("to", to)?;
         let loaded = self.kept_scope(patient).await?;
-        let decided = self.decide(policy::read_patient(&actor, &loaded.scope), &loaded, session, meta, "read")?;
-        let mut tx = self.store.reader().await?;
+        let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let me = actor.account_id.0;
-        let audiences = loaded.filter_for(me);
-        let rows: Vec<TimelineRow> = tx
-            .timeline_between(patient, me, start, end, MAX_ENTRIES + 1)
-            .await?
-            .into_iter()
-            .filter(|r| r.author_id == me || audiences.contains(&r.audience))
-            .collect();
-        let acp = tx.acp_revisions(patient).await?.into_iter().next().map(acp_view);
+        let mut tx = self.store.reader().await?;
+        let rows = tx.timeline_between(decided.grant(), start, end, MAX_ENTRIES + 1).await?;
+        let acp = tx.acp_revisions(decided.grant()).await?.into_iter().next().map(acp_view);
         drop(tx);
         let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
         self.record_read(
@@ -728,12 +712,11 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<(String, String, Vec<u8>), AppError> {
         session.require_scope("DocumentReference", tsunagu_domain::interop::Access::Read)?;
-        let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let row = tx.attachment(id).await?.ok_or(AppError::NotFound)?;
-        let (entry, loaded) = self.entry_and_scope(tx.as_mut(), actor.account_id.0, row.entry_id).await?;
-        let decided =
-            self.decide_on_entry(policy::read_patient(&actor, &loaded.scope), &entry, &loaded, session, meta, "read")?;
+        let loaded = self.entry_scope(tx.as_mut(), row.entry_id).await?;
+        let (_, decided) =
+            self.decide_on_entry(tx.as_mut(), RecordIntent::Read, row.entry_id, &loaded, session, meta).await?;
         drop(tx);
         let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
         let details = json!({ "patient": row.patient_id, "entry": row.entry_id });

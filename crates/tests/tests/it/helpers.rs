@@ -447,3 +447,32 @@ pub fn fhir_path(pattern: &str, ids: &FhirIds<'_>) -> String {
         p => p.replace("{id}", patient),
     }
 }
+
+/// A grant to read `patient`'s record as a physician of its team would: for a
+/// test that checks the store's rows directly after driving the application.
+/// The application gets its grants only from the policy; a test asks the same
+/// policy with a scope it made up.
+pub fn inspecting(patient: uuid::Uuid) -> tsunagu_domain::record_access::RecordGrant {
+    use tsunagu_domain::account::{Profession, Role};
+    use tsunagu_domain::care::TeamRole;
+    use tsunagu_domain::ids::{AccountId, MunicipalityId, PatientId};
+    use tsunagu_domain::policy::{Actor, ConsentState, PatientScope, TeamSeat};
+    let (inspector, city) = (AccountId::new(), MunicipalityId::new());
+    let scope = PatientScope {
+        patient_id: PatientId(patient),
+        municipality_id: city,
+        created_by: inspector,
+        consent: ConsentState::Active,
+        team: vec![TeamSeat { account_id: inspector, role: TeamRole::PrimaryPhysician, profession: Profession::Physician }],
+        emergency_access: vec![],
+    };
+    let actor = Actor {
+        account_id: inspector,
+        municipality_id: Some(city),
+        roles: vec![Role::Professional],
+        admin_of: vec![],
+        member_of: vec![],
+    };
+    tsunagu_domain::record_access::decide(&actor, &scope, tsunagu_domain::record_access::RecordIntent::Read)
+        .unwrap_or_else(|e| panic!("the inspecting physician is refused: {e:?}"))
+}

@@ -583,7 +583,8 @@ async fn reads_at_the_same_moment_each_leave_their_own_audit_event_and_receipts(
     let nurse_id = account.unwrap_or_else(|| panic!("no nurse")).id;
     for entry in &entries {
         let id: uuid::Uuid = entry.parse().unwrap_or_default();
-        let receipts = tx.read_receipts(id).await.unwrap_or_else(|e| panic!("{e}"));
+        let grant = crate::helpers::inspecting(patient_id);
+        let receipts = tx.read_receipts(&grant, id).await.unwrap_or_else(|e| panic!("{e}"));
         let by_nurse = receipts.iter().filter(|r| r.account_id == nurse_id).count();
         assert_eq!(by_nurse, 1, "the nurse's read of {entry} is recorded once: {receipts:?}");
     }

@@ -306,8 +306,9 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     assert_eq!(tx.consents(patient_id).await.map(|c| c.len()).unwrap_or(0), 1);
     assert!(tx.consents(patient_id).await.unwrap_or_default().iter().all(|c| c.withdrawn_at.is_none()));
     let entry_id: uuid::Uuid = entry.parse().unwrap_or_default();
-    assert!(tx.acknowledgements(entry_id).await.unwrap_or_default().is_empty());
-    assert_eq!(tx.entry_versions(entry_id).await.map(|v| v.len()).unwrap_or(0), 1);
+    let grant = crate::helpers::inspecting(patient_id);
+    assert!(tx.acknowledgements(&grant, entry_id).await.unwrap_or_default().is_empty());
+    assert_eq!(tx.entry_versions(&grant, entry_id).await.map(|v| v.len()).unwrap_or(0), 1);
 }
 
 /// The routes that take a multipart upload (photos, a consent scan, an open-data file).
