@@ -85,6 +85,12 @@ fn scoped(actor: &Actor, municipality: MunicipalityId, allowed: bool) -> Decisio
     }
 }
 
+/// The admin pages' entrance (`/admin`, and the menu's link to it): whoever
+/// holds a role besides professional; each admin page decides again.
+pub fn enter_admin(actor: &Actor) -> Decision {
+    if actor.roles.iter().any(|r| *r != Role::Professional) { Decision::Allow } else { Decision::Deny }
+}
+
 /// Registering and listing municipalities is the operator's job.
 pub fn manage_municipalities(actor: &Actor) -> Decision {
     if actor.is_operator() { Decision::Allow } else { Decision::Deny }
@@ -593,6 +599,15 @@ mod tests {
             roles: roles.to_vec(),
             facilities: facilities.to_vec(),
             anchors: facilities.iter().take(1).copied().collect(),
+        }
+    }
+
+    #[test]
+    fn the_admin_pages_are_for_those_with_a_role_besides_professional() {
+        let kashiwa = MunicipalityId::new();
+        assert_eq!(enter_admin(&actor(kashiwa, &[Role::Professional])), Decision::Deny);
+        for role in [Role::FacilityAdmin, Role::Coordinator, Role::MunicipalityAdmin, Role::Operator] {
+            assert_eq!(enter_admin(&actor(kashiwa, &[Role::Professional, role])), Decision::Allow, "{role:?}");
         }
     }
 

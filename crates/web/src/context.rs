@@ -23,6 +23,8 @@ pub(crate) struct Ctx {
     pub anon_csrf: Option<String>,
     pub path: String,
     pub secure_cookies: bool,
+    /// Whether the menu links to the admin pages (the policy's `enter_admin`).
+    pub admin_link: bool,
 }
 
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -67,8 +69,18 @@ impl FromRequestParts<AppState> for Ctx {
             None => None,
         };
         let t = Tr { lang: language(&parts.headers, session.as_ref()) };
-        // For the body extractors that come after: they refuse a stranger before reading.
+        if let Some(slot) = parts.extensions.get::<crate::error::LanguageSlot>() {
+            slot.set(t.lang);
+        }
+        // For the body extractors that come after: they refuse a stranger before
+        // reading, and check the form's token against this one.
         parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage)));
+        let expected = match (&session, cookie(&parts.headers, ANON_CSRF_COOKIE)) {
+            (Some(s), _) => s.csrf_token.clone(),
+            (None, Some(t)) => t.to_owned(),
+            (None, None) => String::new(),
+        };
+        parts.extensions.insert(FormCheck { expected, lang: t.lang });
         let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
         Ok(Ctx {
             t,
@@ -76,11 +88,14 @@ impl FromRequestParts<AppState> for Ctx {
                 source_ip: client_address(parts, state.config.behind_proxy),
                 user_agent: user_agent.map(|ua| ua.chars().take(200).collect()),
             },
-            session,
             token,
             anon_csrf: cookie(&parts.headers, ANON_CSRF_COOKIE).map(str::to_owned),
             path: parts.uri.path().to_owned(),
             secure_cookies: state.config.secure_cookies,
+            admin_link: session
+                .as_ref()
+                .is_some_and(|s| s.stage == SessionStage::Full && state.app.may_enter_admin(s).is_ok()),
+            session,
         })
     }
 }
@@ -109,29 +124,41 @@ pub(crate) fn refuse_strangers(request: &axum::extract::Request) -> Result<(), W
     require_full(request.extensions().get::<SeenStage>().and_then(|seen| seen.0))
 }
 
-/// A body extractor (`Multipart`, ...) that runs only for a fully signed-in session
-/// ([`refuse_strangers`]); use it for every body a signed-in route may receive in bulk.
-pub(crate) struct SignedInBody<E>(pub E);
+/// What [`Ctx`] leaves for the body extractors after it: the token the
+/// request's forms must carry (the session's, or signed out the double-submit
+/// cookie's; empty: none, and every form is refused) and the language.
+#[derive(Clone)]
+struct FormCheck {
+    expected: String,
+    lang: Lang,
+}
 
-impl<E, S> axum::extract::FromRequest<S> for SignedInBody<E>
-where
-    E: axum::extract::FromRequest<S>,
-    S: Send + Sync,
-{
-    type Rejection = axum::response::Response;
+impl FormCheck {
+    fn of(request: &axum::extract::Request) -> Option<Self> {
+        request.extensions().get::<FormCheck>().cloned()
+    }
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        refuse_strangers(&request).map_err(IntoResponse::into_response)?;
-        E::from_request(request, state).await.map(SignedInBody).map_err(IntoResponse::into_response)
+    /// Refuses a token that is not the expected one (compared in constant time).
+    fn verify(&self, sent: &str) -> Result<(), WebError> {
+        if self.expected.is_empty() || !constant_time_eq(self.expected.as_bytes(), sent.as_bytes()) {
+            return Err(WebError::Csrf(self.lang));
+        }
+        Ok(())
+    }
+
+    fn malformed(&self) -> WebError {
+        WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), self.lang)
     }
 }
 
-/// `axum::Form`, but a malformed body gets the error page in the user's
-/// language instead of a bare English message.
-pub(crate) struct Form<T>(pub T);
+/// A URL-encoded form whose `csrf` field matched the request's token: the only
+/// way a page handler reads a form, so a handler that changes state cannot be
+/// written without the check. Needs [`Ctx`] among the handler's extractors
+/// (without it every form is refused). A malformed body gets the error page in
+/// the user's language.
+pub(crate) struct Verified<T>(pub T);
 
-impl<T, S> axum::extract::FromRequest<S> for Form<T>
+impl<T, S> axum::extract::FromRequest<S> for Verified<T>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -139,11 +166,69 @@ where
     type Rejection = WebError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let lang = language(request.headers(), None);
-        match axum::Form::<T>::from_request(request, state).await {
-            Ok(axum::Form(value)) => Ok(Form(value)),
-            Err(_) => Err(WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), lang)),
+        let check = FormCheck::of(&request).ok_or(WebError::Csrf(Lang::Ja))?;
+        let url_encoded = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !url_encoded {
+            return Err(check.malformed());
         }
+        let body = axum::body::Bytes::from_request(request, state).await.map_err(|_| check.malformed())?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| check.malformed())?;
+        check.verify(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default())?;
+        serde_urlencoded::from_bytes(&body).map(Verified).map_err(|_| check.malformed())
+    }
+}
+
+/// A form with nothing but its token (a button that changes state).
+#[derive(serde::Deserialize)]
+pub(crate) struct NoFields {}
+
+/// A file sent with a form.
+pub(crate) struct UploadedPart {
+    pub name: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: axum::body::Bytes,
+}
+
+/// A multipart form from a fully signed-in session whose `csrf` part matched
+/// the session's token: its text fields and its files. A stranger is refused
+/// before the body is read ([`refuse_strangers`]); a body over the route's
+/// limit is "file too large".
+pub(crate) struct VerifiedUpload {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<UploadedPart>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for VerifiedUpload {
+    type Rejection = WebError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_strangers(&request)?;
+        let check = FormCheck::of(&request).ok_or(WebError::Csrf(Lang::Ja))?;
+        let too_large = || WebError::app(tsunagu_domain::ValidationError::new("file", "too_large").into(), check.lang);
+        let failed = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { check.malformed() }
+        };
+        let mut multipart =
+            axum::extract::Multipart::from_request(request, state).await.map_err(|_| check.malformed())?;
+        let (mut fields, mut files) = (Vec::new(), Vec::new());
+        while let Some(field) = multipart.next_field().await.map_err(failed)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) => {
+                    let content_type = field.content_type().unwrap_or_default().to_owned();
+                    let bytes = field.bytes().await.map_err(failed)?;
+                    files.push(UploadedPart { name, file_name, content_type, bytes });
+                }
+                None => fields.push((name, field.text().await.map_err(failed)?)),
+            }
+        }
+        check.verify(fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default())?;
+        Ok(VerifiedUpload { fields, files })
     }
 }
 

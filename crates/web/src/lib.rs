@@ -310,6 +310,7 @@ pub fn router_with_limits(app: App, config: WebConfig) -> (Router, std::sync::Ar
     let security = security::Security::new(config.secure_cookies, &config.map_tiles.url);
     let router = router
         .fallback(pages::ops::not_found)
+        .layer(axum::middleware::from_fn(error::localise_errors))
         .layer(axum::middleware::from_fn_with_state(security, security::headers))
         .layer(axum::middleware::from_fn(metrics::count))
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -31,6 +31,11 @@ pub(crate) fn readable_caseload<'a>(
 }
 
 impl App {
+    /// Whether the admin pages' entrance (and the menu's link to it) is for the session.
+    pub fn may_enter_admin(&self, session: &Session) -> Result<(), AppError> {
+        enforce(policy::enter_admin(&session.actor()?))
+    }
+
     /// Whether the signed-in person may register patients (and so be offered the form).
     pub fn may_register_patients(&self, session: &Session) -> Result<(), AppError> {
         let actor = session.actor()?;

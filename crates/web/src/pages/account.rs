@@ -1,10 +1,10 @@
 //! The home screen and one's own account settings.
 
-use super::auth::{CsrfForm, RecoveryCodesPage};
+use super::auth::RecoveryCodesPage;
 use super::{Chrome, NoticeQuery, with_cookies};
 use crate::AppState;
-use crate::context::Form;
-use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE};
+use crate::context::Verified;
+use crate::context::{Ctx, LANG_COOKIE, NoFields, SESSION_COOKIE};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -71,11 +71,11 @@ async fn settings_page(
     error: Option<String>,
 ) -> Result<SettingsPage, WebError> {
     let session = ctx.signed_in()?;
-    let session_count = state.app.session_count(session).await.map_err(|e| ctx.fail(e))?;
-    let recovery_codes = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
-    let email_notifications = state.app.email_notifications(session).await.map_err(|e| ctx.fail(e))?;
+    let session_count = state.app.session_count(session).await?;
+    let recovery_codes = state.app.unused_recovery_codes(session).await?;
+    let email_notifications = state.app.email_notifications(session).await?;
     let api_tokens = if state.app.may_create_api_tokens(session) {
-        let tokens = state.app.api_tokens(session).await.map_err(|e| ctx.fail(e))?;
+        let tokens = state.app.api_tokens(session).await?;
         Some(
             tokens
                 .into_iter()
@@ -120,7 +120,6 @@ pub(crate) async fn settings(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
 }
@@ -128,10 +127,9 @@ pub(crate) struct PasswordForm {
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<PasswordForm>,
+    Verified(form): Verified<PasswordForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.change_password(session, &form.current_password, &form.new_password, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to("/account?notice=password_changed").into_response()),
         Err(e) => {
@@ -144,11 +142,10 @@ pub(crate) async fn change_password(
 pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
-    state.app.sign_out_everywhere(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.sign_out_everywhere(session, &ctx.meta).await?;
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
     Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
 }
@@ -156,29 +153,26 @@ pub(crate) async fn sign_out_everywhere(
 pub(crate) async fn regenerate_recovery_codes(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
-    let codes = state.app.regenerate_recovery_codes(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let codes = state.app.regenerate_recovery_codes(session, &ctx.meta).await?;
     Ok(RecoveryCodesPage { t: ctx.t, c: ctx.chrome(None), codes }.into_response())
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct LanguageForm {
-    csrf: String,
     language: String,
 }
 
 pub(crate) async fn set_language(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<LanguageForm>,
+    Verified(form): Verified<LanguageForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
-    state.app.set_language(session, &form.language).await.map_err(|e| ctx.fail(e))?;
+    state.app.set_language(session, &form.language).await?;
     let cookie = ctx.cookie_header(LANG_COOKIE, &form.language, Some(60 * 60 * 24 * 365));
     Ok(with_cookies(Redirect::to("/account?notice=saved"), [cookie]))
 }
@@ -186,7 +180,6 @@ pub(crate) async fn set_language(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct EmailNotificationsForm {
-    csrf: String,
     /// "on" to receive mails; anything else turns them off.
     email_notifications: String,
 }
@@ -194,10 +187,9 @@ pub(crate) struct EmailNotificationsForm {
 pub(crate) async fn set_email_notifications(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<EmailNotificationsForm>,
+    Verified(form): Verified<EmailNotificationsForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let on = form.email_notifications == "on";
     match state.app.set_email_notifications(session, on, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to("/account?notice=saved").into_response()),
@@ -211,7 +203,6 @@ pub(crate) async fn set_email_notifications(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct ApiTokenForm {
-    csrf: String,
     name: String,
     scope_patient: String,
     scope_team: String,
@@ -252,10 +243,9 @@ impl ApiTokenForm {
 pub(crate) async fn create_api_token(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<ApiTokenForm>,
+    Verified(form): Verified<ApiTokenForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.create_api_token(session, &form.name, &form.scopes(), &form.valid_days, &ctx.meta).await {
         Ok(made) => Ok(TokenCreatedPage {
             t: ctx.t,
@@ -276,11 +266,10 @@ pub(crate) async fn revoke_api_token(
     State(state): State<AppState>,
     ctx: Ctx,
     axum::extract::Path(token): axum::extract::Path<String>,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let id: Uuid = token.parse().map_err(|_| ctx.fail(tsunagu_app::AppError::NotFound))?;
-    state.app.revoke_api_token(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.revoke_api_token(session, id, &ctx.meta).await?;
     Ok(Redirect::to("/account?notice=token_revoked#api-tokens").into_response())
 }

@@ -2,11 +2,10 @@
 //! Which buttons show is presentation only; every action is checked again by
 //! the use case it calls.
 
-use super::auth::CsrfForm;
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::Ctx;
-use crate::context::Form;
+use crate::context::{NoFields, Verified};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -27,16 +26,15 @@ fn is_operator(session: &Session) -> bool {
     session.account.roles.contains(&Role::Operator)
 }
 
-pub(crate) async fn index(ctx: Ctx) -> Result<Response, WebError> {
+pub(crate) async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
+    state.app.may_enter_admin(session)?;
     if is_operator(session) {
         return Ok(Redirect::to("/admin/municipalities").into_response());
     }
     match session.account.municipality_id {
-        Some(m) if session.account.all_roles().iter().any(|r| *r != Role::Professional) => {
-            Ok(Redirect::to(&format!("/admin/m/{m}/facilities")).into_response())
-        }
-        _ => Err(ctx.fail(AppError::Forbidden)),
+        Some(m) => Ok(Redirect::to(&format!("/admin/m/{m}/facilities")).into_response()),
+        None => Err(AppError::Forbidden.into()),
     }
 }
 
@@ -56,7 +54,7 @@ pub(crate) async fn municipalities(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
+    let municipalities = state.app.municipalities(session).await?;
     Ok(MunicipalitiesPage {
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
@@ -70,7 +68,6 @@ pub(crate) async fn municipalities(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct MunicipalityForm {
-    csrf: String,
     code: String,
     name: String,
 }
@@ -78,15 +75,14 @@ pub(crate) struct MunicipalityForm {
 pub(crate) async fn create_municipality(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<MunicipalityForm>,
+    Verified(form): Verified<MunicipalityForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.create_municipality(session, &form.code, &form.name, &ctx.meta).await {
         Ok(m) => Ok(Redirect::to(&format!("/admin/m/{}/facilities?notice=created", m.id)).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            let municipalities = state.app.municipalities(session).await.map_err(|e| ctx.fail(e))?;
+            let municipalities = state.app.municipalities(session).await?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
             Ok((status, MunicipalitiesPage { t: ctx.t, c, municipalities, code: form.code, name: form.name })
@@ -99,7 +95,6 @@ pub(crate) async fn create_municipality(
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct FacilityFormValues {
-    csrf: String,
     kind: String,
     name: String,
     name_kana: String,
@@ -132,7 +127,6 @@ impl FacilityFormValues {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         Self {
-            csrf: String::new(),
             kind: f.kind.code().to_owned(),
             name: f.name.clone(),
             name_kana: text(&f.name_kana),
@@ -169,9 +163,9 @@ async fn facilities_page(
     error: Option<String>,
 ) -> Result<FacilitiesPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let actor = session.actor().map_err(|e| ctx.fail(e))?;
+    let m = state.app.municipality(session, municipality).await?;
+    let facilities = state.app.facilities(session, municipality).await?;
+    let actor = session.actor()?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(FacilitiesPage {
@@ -201,11 +195,10 @@ pub(crate) async fn create_facility(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(municipality): Path<String>,
-    Form(form): Form<FacilityFormValues>,
+    Verified(form): Verified<FacilityFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.create_facility(session, municipality, &form.as_form(), &ctx.meta).await {
         Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response()),
         Err(e) => {
@@ -241,10 +234,10 @@ async fn facility_page(
     error: Option<String>,
 ) -> Result<FacilityPage, WebError> {
     let session = ctx.signed_in()?;
-    let (facility, staff) = state.app.facility(session, id).await.map_err(|e| ctx.fail(e))?;
-    let municipality = state.app.municipality(session, facility.municipality_id).await.map_err(|e| ctx.fail(e))?;
-    let actor = session.actor().map_err(|e| ctx.fail(e))?;
-    let registry = state.app.registry_detail(session, id).await.map_err(|e| ctx.fail(e))?;
+    let (facility, staff) = state.app.facility(session, id).await?;
+    let municipality = state.app.municipality(session, facility.municipality_id).await?;
+    let actor = session.actor()?;
+    let registry = state.app.registry_detail(session, id).await?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(FacilityPage {
@@ -277,11 +270,10 @@ pub(crate) async fn update_facility(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<FacilityFormValues>,
+    Verified(form): Verified<FacilityFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: FacilityId = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.update_facility(session, id, &form.as_form(), &ctx.meta).await {
         Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response()),
         Err(e) => {
@@ -297,12 +289,11 @@ pub(crate) async fn update_profile(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Verified(pairs): Verified<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: FacilityId = parse_id(&ctx, &id)?;
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
-    ctx.check_csrf(value("csrf"))?;
     let form = tsunagu_domain::registry::FacilityProfileForm {
         services: pairs.iter().filter(|(k, _)| k == "services").map(|(_, v)| v.as_str()).collect(),
         opening_hours: value("opening_hours"),
@@ -337,12 +328,10 @@ impl AccountFormValues {
         self.roles.iter().any(|r| r == code)
     }
 
-    fn from_pairs(pairs: &[(String, String)]) -> (String, Self) {
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
         let mut v = Self::default();
-        let mut csrf = String::new();
         for (k, value) in pairs {
             match k.as_str() {
-                "csrf" => csrf.clone_from(value),
                 "login_id" => v.login_id.clone_from(value),
                 "display_name" => v.display_name.clone_from(value),
                 "display_name_kana" => v.display_name_kana.clone_from(value),
@@ -353,7 +342,7 @@ impl AccountFormValues {
                 _ => {}
             }
         }
-        (csrf, v)
+        v
     }
 }
 
@@ -380,10 +369,10 @@ async fn accounts_page(
     error: Option<String>,
 ) -> Result<AccountsPage, WebError> {
     let session = ctx.signed_in()?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let accounts = state.app.accounts(session, municipality).await.map_err(|e| ctx.fail(e))?;
-    let actor = session.actor().map_err(|e| ctx.fail(e))?;
-    let mut facilities = state.app.facilities(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let m = state.app.municipality(session, municipality).await?;
+    let accounts = state.app.accounts(session, municipality).await?;
+    let actor = session.actor()?;
+    let mut facilities = state.app.facilities(session, municipality).await?;
     // A facility admin issues IDs only for their own facilities: offer only those.
     facilities.retain(|f| policy::issue_account(&actor, municipality, Some(f.id), &[Role::Professional]).is_allowed());
     let grantable_roles = [Role::FacilityAdmin, Role::Coordinator, Role::MunicipalityAdmin, Role::Operator]
@@ -474,12 +463,11 @@ pub(crate) async fn issue_account(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(municipality): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Verified(pairs): Verified<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let (csrf, values) = AccountFormValues::from_pairs(&pairs);
-    ctx.check_csrf(&csrf)?;
+    let values = AccountFormValues::from_pairs(&pairs);
     let facility_id = match values.facility_id.as_str() {
         "" => None,
         raw => Some(parse_id::<FacilityId>(&ctx, raw)?),
@@ -522,12 +510,12 @@ pub(crate) async fn account(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    let (account, powers) = state.app.account(session, id).await.map_err(|e| ctx.fail(e))?;
+    let (account, powers) = state.app.account(session, id).await?;
     let Some(municipality_id) = account.municipality_id else {
         return Err(ctx.fail(AppError::NotFound));
     };
-    let municipality = state.app.municipality(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
-    let facilities = state.app.facilities(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
+    let municipality = state.app.municipality(session, municipality_id).await?;
+    let facilities = state.app.facilities(session, municipality_id).await?;
     let page = AccountPage {
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
@@ -543,7 +531,6 @@ pub(crate) async fn account(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct StatusForm {
-    csrf: String,
     enabled: bool,
 }
 
@@ -551,12 +538,11 @@ pub(crate) async fn set_status(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<StatusForm>,
+    Verified(form): Verified<StatusForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
-    state.app.set_account_enabled(session, id, form.enabled, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.set_account_enabled(session, id, form.enabled, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -564,19 +550,17 @@ pub(crate) async fn reissue(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
-    let issued = state.app.reissue_code(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let issued = state.app.reissue_code(session, id, &ctx.meta).await?;
     Ok(issued_page(&ctx, issued))
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct MembershipForm {
-    csrf: String,
     facility_id: String,
     is_admin: bool,
 }
@@ -585,13 +569,12 @@ pub(crate) async fn add_membership(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<MembershipForm>,
+    Verified(form): Verified<MembershipForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
     let facility: FacilityId = parse_id(&ctx, &form.facility_id)?;
-    state.app.add_membership(session, id, facility, form.is_admin, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.add_membership(session, id, facility, form.is_admin, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -599,13 +582,12 @@ pub(crate) async fn remove_membership(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, facility)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: AccountId = parse_id(&ctx, &id)?;
     let facility: FacilityId = parse_id(&ctx, &facility)?;
-    ctx.check_csrf(&form.csrf)?;
-    state.app.remove_membership(session, id, facility, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.remove_membership(session, id, facility, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
 
@@ -636,8 +618,8 @@ pub(crate) async fn audit(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
-    let events = state.app.recent_audit_events(session, municipality, 200).await.map_err(|e| ctx.fail(e))?;
-    let m = state.app.municipality(session, municipality).await.map_err(|e| ctx.fail(e))?;
+    let events = state.app.recent_audit_events(session, municipality, 200).await?;
+    let m = state.app.municipality(session, municipality).await?;
     let events = events
         .into_iter()
         .map(|e| AuditRow {

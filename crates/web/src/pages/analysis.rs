@@ -27,14 +27,14 @@ struct AnalysisPage {
 /// `GET /admin/analysis`: what the export holds, and the download.
 pub(crate) async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let municipality = state.app.analysis_export_page(session).await.map_err(|e| ctx.fail(e))?;
+    let municipality = state.app.analysis_export_page(session).await?;
     Ok(AnalysisPage { t: ctx.t, c: ctx.chrome(None), municipality, min_group: MIN_GROUP }.into_response())
 }
 
 /// `GET /admin/analysis.csv`: the de-identified rows.
 pub(crate) async fn csv(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let export = state.app.export_for_analysis(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let export = state.app.export_for_analysis(session, &ctx.meta).await?;
     let internal = |e: String| ctx.fail(tsunagu_app::AppError::Internal(e));
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut header_row: Vec<String> = [

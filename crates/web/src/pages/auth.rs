@@ -3,8 +3,8 @@
 
 use super::{Chrome, NoticeQuery, with_cookies};
 use crate::AppState;
-use crate::context::Form;
-use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE};
+use crate::context::Verified;
+use crate::context::{Ctx, LANG_COOKIE, NoFields, SESSION_COOKIE};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use askama::Template;
@@ -76,7 +76,6 @@ pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<NoticeQuery>) -> 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct SignInForm {
-    csrf: String,
     login_id: String,
     password: String,
 }
@@ -96,9 +95,8 @@ fn next_step(stage: SessionStage) -> &'static str {
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<SignInForm>,
+    Verified(form): Verified<SignInForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(&form.csrf)?;
     match state.app.sign_in(&form.login_id, &form.password, &ctx.meta).await {
         Ok(signed_in) => Ok(with_cookies(Redirect::to(next_step(signed_in.stage)), [session_cookie(&ctx, &signed_in)])),
         Err(e) => {
@@ -127,17 +125,15 @@ pub(crate) async fn code_page(ctx: Ctx) -> Result<Response, WebError> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct CodeForm {
-    csrf: String,
     code: String,
 }
 
 pub(crate) async fn code(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CodeForm>,
+    Verified(form): Verified<CodeForm>,
 ) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::SecondFactor)?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.verify_second_factor(&token, &form.code, &ctx.meta).await {
         Ok(signed_in) => Ok(with_cookies(Redirect::to("/home"), [session_cookie(&ctx, &signed_in)])),
         Err(AppError::Throttled) => Ok(Redirect::to("/sign-in?notice=expired").into_response()),
@@ -162,7 +158,7 @@ async fn render_enrolment(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let enrolment = state.app.enrolment(token).await.map_err(|e| ctx.fail(e))?;
+    let enrolment = state.app.enrolment(token).await?;
     let mut c = ctx.chrome(None);
     c.error = error;
     let page = EnrolPage {
@@ -178,10 +174,9 @@ async fn render_enrolment(
 pub(crate) async fn enrol(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CodeForm>,
+    Verified(form): Verified<CodeForm>,
 ) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::Enrol)?;
-    ctx.check_csrf(&form.csrf)?;
     match state.app.complete_enrolment(&token, &form.code, &ctx.meta).await {
         Ok((signed_in, codes)) => {
             let mut c = ctx.chrome(None);
@@ -196,20 +191,13 @@ pub(crate) async fn enrol(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct CsrfForm {
-    pub csrf: String,
-}
-
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(&form.csrf)?;
     if let Some(token) = &ctx.token {
-        state.app.sign_out(token, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+        state.app.sign_out(token, &ctx.meta).await?;
     }
     let clear = ctx.cookie_header(SESSION_COOKIE, "", Some(0));
     Ok(with_cookies(Redirect::to("/sign-in?notice=signed_out"), [clear]))
@@ -235,7 +223,6 @@ pub(crate) async fn invite_page(mut ctx: Ctx, Query(q): Query<InviteQuery>) -> R
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct InviteForm {
-    csrf: String,
     login_id: String,
     code: String,
     password: String,
@@ -245,9 +232,8 @@ pub(crate) struct InviteForm {
 pub(crate) async fn invite(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<InviteForm>,
+    Verified(form): Verified<InviteForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(&form.csrf)?;
     let result = if form.password == form.password_again {
         state.app.redeem_invitation(&form.code, &form.login_id, &form.password, &ctx.meta).await
     } else {

@@ -3,7 +3,7 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form};
+use crate::context::{Ctx, NoFields, Verified};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -31,7 +31,7 @@ struct BackupTemplate {
 /// The overview with the delivery record when the reader may see it.
 async fn backup_template(state: &AppState, ctx: &Ctx, c: Chrome) -> Result<BackupTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let o = state.app.backup_overview(session).await.map_err(|e| ctx.fail(e))?;
+    let o = state.app.backup_overview(session).await?;
     let deliveries = match state.app.webhook_deliveries(session).await {
         Ok(d) => d,
         Err(tsunagu_app::AppError::Forbidden | tsunagu_app::AppError::NotFound) => Vec::new(),
@@ -58,7 +58,6 @@ async fn overview_with_error(state: &AppState, ctx: &Ctx, e: tsunagu_app::AppErr
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct NewGroup {
-    csrf: String,
     name: String,
     area: String,
     coordinator: String,
@@ -67,10 +66,9 @@ pub(crate) struct NewGroup {
 pub(crate) async fn create_group(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<NewGroup>,
+    Verified(f): Verified<NewGroup>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let form = GroupForm { name: &f.name, area: &f.area, coordinator_login: &f.coordinator };
     match state.app.create_physician_group(session, &form, &ctx.meta).await {
         Ok(id) => Ok(Redirect::to(&format!("/backup/groups/{id}?notice=created")).into_response()),
@@ -81,7 +79,6 @@ pub(crate) async fn create_group(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct BedsForm {
-    csrf: String,
     participates: String,
     beds_available: String,
     note: String,
@@ -91,10 +88,9 @@ pub(crate) async fn update_beds(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(hospital): Path<String>,
-    Form(f): Form<BedsForm>,
+    Verified(f): Verified<BedsForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let hospital: Uuid = parse_id(&ctx, &hospital)?;
     let participates = f.participates == "on";
     match state.app.update_backup_beds(session, hospital, participates, &f.beds_available, &f.note, &ctx.meta).await {
@@ -141,7 +137,7 @@ async fn group_template(
     error: Option<String>,
 ) -> Result<GroupTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let g = state.app.group_page(session, group, month).await.map_err(|e| ctx.fail(e))?;
+    let g = state.app.group_page(session, group, month).await?;
     let (y, m) = (g.year, g.month);
     let previous =
         if m == time::Month::January { month_code(y - 1, time::Month::December) } else { month_code(y, m.previous()) };
@@ -181,7 +177,6 @@ async fn group_with_error(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct MemberForm {
-    csrf: String,
     login_id: String,
     phone: String,
 }
@@ -190,10 +185,9 @@ pub(crate) async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(group): Path<String>,
-    Form(f): Form<MemberForm>,
+    Verified(f): Verified<MemberForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let group: Uuid = parse_id(&ctx, &group)?;
     match state.app.add_group_member(session, group, &f.login_id, &f.phone, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/backup/groups/{group}?notice=saved#members")).into_response()),
@@ -201,23 +195,16 @@ pub(crate) async fn add_member(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct CsrfOnly {
-    csrf: String,
-}
-
 pub(crate) async fn remove_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((group, account)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let group: Uuid = parse_id(&ctx, &group)?;
     let account: Uuid = parse_id(&ctx, &account)?;
-    state.app.remove_group_member(session, group, account, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.remove_group_member(session, group, account, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/backup/groups/{group}?notice=saved#members")).into_response())
 }
 
@@ -227,10 +214,9 @@ pub(crate) async fn save_roster(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(group): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Verified(f): Verified<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(f.get("csrf").map(String::as_str).unwrap_or_default())?;
     let group: Uuid = parse_id(&ctx, &group)?;
     let month = f.get("month").cloned().unwrap_or_default();
     let mut assignments = Vec::new();
@@ -290,7 +276,7 @@ async fn absences_template(
     error: Option<String>,
 ) -> Result<AbsencesTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let absences = state.app.my_absences(session).await.map_err(|e| ctx.fail(e))?;
+    let absences = state.app.my_absences(session).await?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(AbsencesTemplate { t: ctx.t, c, absences, reasons: AbsenceReason::ALL })
@@ -307,7 +293,6 @@ pub(crate) async fn absences(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct NewAbsence {
-    csrf: String,
     physician: String,
     starts_at: String,
     ends_at: String,
@@ -321,10 +306,9 @@ pub(crate) struct NewAbsence {
 pub(crate) async fn record_absence(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<NewAbsence>,
+    Verified(f): Verified<NewAbsence>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let form = AbsenceForm {
         physician: &f.physician,
         starts_at: &f.starts_at,
@@ -355,12 +339,11 @@ pub(crate) async fn cancel_absence(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(absence): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let absence: Uuid = parse_id(&ctx, &absence)?;
-    state.app.cancel_absence(session, absence, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.cancel_absence(session, absence, &ctx.meta).await?;
     Ok(Redirect::to("/absences?notice=saved").into_response())
 }
 
@@ -369,7 +352,6 @@ pub(crate) async fn cancel_absence(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct RaiseForm {
-    csrf: String,
     kind: String,
     note: String,
 }
@@ -378,10 +360,9 @@ pub(crate) async fn raise(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(patient): Path<String>,
-    Form(f): Form<RaiseForm>,
+    Verified(f): Verified<RaiseForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let patient: Uuid = parse_id(&ctx, &patient)?;
     match state.app.raise_urgent_request(session, patient, &f.kind, &f.note, &ctx.meta).await {
         Ok(id) => Ok(Redirect::to(&format!("/urgent/{id}?notice=raised")).into_response()),
@@ -392,7 +373,6 @@ pub(crate) async fn raise(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct HospitalChoice {
-    csrf: String,
     hospital: String,
 }
 
@@ -400,10 +380,9 @@ pub(crate) async fn set_backup_hospital(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(patient): Path<String>,
-    Form(f): Form<HospitalChoice>,
+    Verified(f): Verified<HospitalChoice>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let patient: Uuid = parse_id(&ctx, &patient)?;
     match state.app.set_backup_hospital(session, patient, &f.hospital, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{patient}?notice=saved#who-answers")).into_response()),
@@ -428,7 +407,7 @@ async fn urgent_template(
     error: Option<String>,
 ) -> Result<UrgentTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let r = state.app.urgent_request_page(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let r = state.app.urgent_request_page(session, id, &ctx.meta).await?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(UrgentTemplate { t: ctx.t, c, r, outcomes: RequestOutcome::ALL })
@@ -463,10 +442,9 @@ pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.acknowledge_urgent_request(session, id, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
@@ -476,10 +454,9 @@ pub(crate) async fn ask_hospitals(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.ask_hospitals(session, id, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
@@ -488,7 +465,6 @@ pub(crate) async fn ask_hospitals(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct HospitalAnswer {
-    csrf: String,
     /// "accept" or "decline".
     answer: String,
     reason: String,
@@ -498,10 +474,9 @@ pub(crate) async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<HospitalAnswer>,
+    Verified(f): Verified<HospitalAnswer>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let result = match f.answer.as_str() {
         "accept" => state.app.answer_as_hospital(session, id, true, &f.reason, &ctx.meta).await,
@@ -514,7 +489,6 @@ pub(crate) async fn answer(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct OutcomeForm {
-    csrf: String,
     outcome: String,
     note: String,
 }
@@ -523,10 +497,9 @@ pub(crate) async fn outcome(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<OutcomeForm>,
+    Verified(f): Verified<OutcomeForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&f.csrf)?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.record_urgent_outcome(session, id, &f.outcome, &f.note, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await

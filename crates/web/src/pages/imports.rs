@@ -3,12 +3,12 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form, SignedInBody};
+use crate::context::{Ctx, NoFields, Verified, VerifiedUpload};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use tsunagu_app::AppError;
 use tsunagu_app::registry::{ImportReport, ImportRunView};
@@ -42,8 +42,8 @@ async fn page(
 ) -> Result<ImportPage, WebError> {
     let session = ctx.signed_in()?;
     let municipality_id = session.account.municipality_id.ok_or_else(|| ctx.fail(AppError::NotFound))?;
-    let runs = state.app.import_runs(session).await.map_err(|e| ctx.fail(e))?;
-    let municipality = state.app.municipality(session, municipality_id).await.map_err(|e| ctx.fail(e))?;
+    let runs = state.app.import_runs(session).await?;
+    let municipality = state.app.municipality(session, municipality_id).await?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     Ok(ImportPage {
@@ -71,27 +71,11 @@ pub(crate) async fn preview(
     State(state): State<AppState>,
     ctx: Ctx,
     // The session is checked before the file is read.
-    SignedInBody(mut multipart): SignedInBody<Multipart>,
+    upload: VerifiedUpload,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let (mut csrf, mut source, mut file) = (String::new(), String::new(), None);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) => return Err(ctx.fail(ValidationError::new("file", "too_large").into())),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|_| ctx.fail(ValidationError::new("file", "too_large").into()))?;
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "source" => source = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
-            _ => {}
-        }
-    }
-    ctx.check_csrf(&csrf)?;
+    let source = upload.fields.iter().find(|(k, _)| k == "source").map(|(_, v)| v.clone()).unwrap_or_default();
+    let file = upload.files.into_iter().find(|f| f.name == "file").map(|f| (f.file_name, f.bytes.to_vec()));
     let result = match (Source::parse(&source), file) {
         (None, _) => Err(ValidationError::new("source", "unknown").into()),
         (_, None) => Err(ValidationError::new("file", "required").into()),
@@ -115,21 +99,14 @@ pub(crate) async fn preview(
     }
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct ApplyForm {
-    csrf: String,
-}
-
 pub(crate) async fn apply(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<ApplyForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let report = state.app.apply_staged_import(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let report = state.app.apply_staged_import(session, id, &ctx.meta).await?;
     Ok(page(&state, &ctx, Some(report), None, Some("saved"), None).await?.into_response())
 }

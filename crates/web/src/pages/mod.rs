@@ -17,7 +17,6 @@ use crate::error::{WebError, describe};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tsunagu_app::AppError;
-use tsunagu_domain::account::Role;
 
 /// What the layout needs on every page.
 pub(crate) struct Chrome {
@@ -55,7 +54,7 @@ impl Ctx {
             .session
             .as_ref()
             .filter(|s| s.stage == tsunagu_app::SessionStage::Full)
-            .map(|s| Nav { show_admin: s.account.all_roles().iter().any(|r| *r != Role::Professional) });
+            .map(|_| Nav { show_admin: self.admin_link });
         let flash =
             query_notice.and_then(|n| NOTICES.iter().find(|(k, _)| *k == n)).map(|(_, key)| self.t.s(key).to_owned());
         Chrome {

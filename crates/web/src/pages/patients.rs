@@ -3,7 +3,7 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form};
+use crate::context::{Ctx, NoFields, Verified, VerifiedUpload};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
@@ -65,22 +65,22 @@ pub(crate) async fn home(
     Query(q): Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let unused = state.app.unused_recovery_codes(session).await.map_err(|e| ctx.fail(e))?;
+    let unused = state.app.unused_recovery_codes(session).await?;
     let patients = match session.account.municipality_id {
-        Some(_) => state.app.my_patients(session, &q.q, &ctx.meta).await.map_err(|e| ctx.fail(e))?,
+        Some(_) => state.app.my_patients(session, &q.q, &ctx.meta).await?,
         None => Vec::new(),
     };
     let notifications = match session.account.municipality_id {
-        Some(_) => state.app.notifications(session).await.map_err(|e| ctx.fail(e))?,
+        Some(_) => state.app.notifications(session).await?,
         None => Vec::new(),
     };
     let waiting = match session.account.municipality_id {
-        Some(_) => state.app.requests_waiting_for_me(session).await.map_err(|e| ctx.fail(e))?,
+        Some(_) => state.app.requests_waiting_for_me(session).await?,
         None => Vec::new(),
     };
     let team_requests = match session.account.municipality_id {
         Some(_) if session.account.profession != tsunagu_domain::account::Profession::Family => {
-            state.app.my_team_requests(session, &ctx.meta).await.map_err(|e| ctx.fail(e))?
+            state.app.my_team_requests(session, &ctx.meta).await?
         }
         _ => Vec::new(),
     };
@@ -91,7 +91,7 @@ pub(crate) async fn home(
         notifications,
         t: ctx.t,
         c: ctx.chrome(q.notice.as_deref()),
-        show_admin: roles.iter().any(|r| *r != Role::Professional),
+        show_admin: ctx.admin_link,
         roles,
         account: session.account.clone(),
         recovery_low: unused < 3,
@@ -107,7 +107,6 @@ pub(crate) async fn home(
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct PatientFormValues {
-    csrf: String,
     family_name: String,
     given_name: String,
     family_name_kana: String,
@@ -131,7 +130,6 @@ impl PatientFormValues {
         let mut v = Self::default();
         for (k, value) in pairs {
             let slot = match k.as_str() {
-                "csrf" => &mut v.csrf,
                 "family_name" => &mut v.family_name,
                 "given_name" => &mut v.given_name,
                 "family_name_kana" => &mut v.family_name_kana,
@@ -191,7 +189,7 @@ fn new_patient_page(ctx: &Ctx, form: PatientFormValues, error: Option<String>) -
 
 pub(crate) async fn new_patient(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    state.app.may_register_patients(session).map_err(|e| ctx.fail(e))?;
+    state.app.may_register_patients(session)?;
     let form = PatientFormValues {
         sex: "female".into(),
         care_level: "none".into(),
@@ -204,11 +202,10 @@ pub(crate) async fn new_patient(State(state): State<AppState>, ctx: Ctx) -> Resu
 pub(crate) async fn create_patient(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Verified(pairs): Verified<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let v = PatientFormValues::from_pairs(pairs);
-    ctx.check_csrf(&v.csrf)?;
     let form = PatientForm {
         family_name: &v.family_name,
         given_name: &v.given_name,
@@ -239,7 +236,6 @@ pub(crate) async fn create_patient(
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct EntryFormValues {
-    csrf: String,
     kind: String,
     audience: String,
     body: String,
@@ -262,7 +258,6 @@ impl EntryFormValues {
     /// Sets one field by its form name (for multipart forms).
     fn set(&mut self, name: &str, value: String) {
         let slot = match name {
-            "csrf" => &mut self.csrf,
             "kind" => &mut self.kind,
             "audience" => &mut self.audience,
             "body" => &mut self.body,
@@ -395,7 +390,7 @@ async fn patient_template(
         to: &view.to,
         with_responders: true,
     };
-    let p = state.app.patient_page(session, patient, &query, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let p = state.app.patient_page(session, patient, &query, &ctx.meta).await?;
     let mut c = ctx.chrome(view.notice.as_deref());
     c.error = error;
     let today = state.app.now().to_offset(JST).date().to_string();
@@ -416,8 +411,7 @@ async fn patient_template(
             authors.push((m.account_id, m.display_name.clone()));
         }
     }
-    let hospitals =
-        if p.can_act_for_team { state.app.hospitals(session).await.map_err(|e| ctx.fail(e))? } else { Vec::new() };
+    let hospitals = if p.can_act_for_team { state.app.hospitals(session).await? } else { Vec::new() };
     Ok(PatientTemplate {
         hospitals,
         request_kinds: super::backup::REQUEST_KINDS,
@@ -502,32 +496,24 @@ impl<T: MultipartFields + Send, S: Send + Sync> axum::extract::FromRequest<S> fo
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !is_multipart {
-            let Form(values) = Form::<T>::from_request(request, state).await?;
+            let Verified(values) = Verified::<T>::from_request(request, state).await?;
             return Ok(Self { values, files: Vec::new() });
         }
-        let malformed =
-            || WebError::app(tsunagu_domain::ValidationError::new("form", "malformed").into(), crate::i18n::Lang::Ja);
-        let mut multipart = axum::extract::Multipart::from_request(request, state).await.map_err(|_| malformed())?;
+        let upload = VerifiedUpload::from_request(request, state).await?;
         let mut values = T::default();
-        let mut files = Vec::new();
-        while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "attachment" {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                let declared_type = field.content_type().unwrap_or_default().to_owned();
-                let bytes = field.bytes().await.map_err(|_| malformed())?;
-                if !bytes.is_empty() {
-                    files.push(tsunagu_app::attachments::UploadedFile {
-                        declared_type,
-                        file_name,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            } else {
-                let text = field.text().await.map_err(|_| malformed())?;
-                values.set(&name, text);
-            }
+        for (name, value) in upload.fields {
+            values.set(&name, value);
         }
+        let files = upload
+            .files
+            .into_iter()
+            .filter(|part| part.name == "attachment" && !part.bytes.is_empty())
+            .map(|part| tsunagu_app::attachments::UploadedFile {
+                declared_type: part.content_type,
+                file_name: part.file_name,
+                bytes: part.bytes.to_vec(),
+            })
+            .collect();
         Ok(Self { values, files })
     }
 }
@@ -541,7 +527,6 @@ pub(crate) async fn post_entry(
     let Submission { values: v, files } = submission;
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     let reply_to = match v.reply_to.as_str() {
         "" => None,
         raw => Some(parse_id::<Uuid>(&ctx, raw)?),
@@ -565,7 +550,6 @@ pub(crate) async fn post_entry(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct ConsentFormValues {
-    csrf: String,
     given_on: String,
     method: String,
     proxy_name: String,
@@ -577,7 +561,6 @@ pub(crate) struct ConsentFormValues {
 impl MultipartFields for ConsentFormValues {
     fn set(&mut self, name: &str, value: String) {
         let slot = match name {
-            "csrf" => &mut self.csrf,
             "given_on" => &mut self.given_on,
             "method" => &mut self.method,
             "proxy_name" => &mut self.proxy_name,
@@ -602,7 +585,6 @@ pub(crate) async fn record_consent(
     }
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     let form = ConsentForm {
         given_on: &v.given_on,
         method: &v.method,
@@ -620,11 +602,10 @@ pub(crate) async fn withdraw_consent(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<ConsentFormValues>,
+    Verified(v): Verified<ConsentFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     match state.app.withdraw_consent(session, id, &v.reason, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
@@ -634,7 +615,6 @@ pub(crate) async fn withdraw_consent(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct MemberForm {
-    csrf: String,
     member: String,
     team_role: String,
 }
@@ -643,11 +623,10 @@ pub(crate) async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<MemberForm>,
+    Verified(v): Verified<MemberForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     // The datalist shows "login — name"; take the login id.
     let login = v.member.split_whitespace().next().unwrap_or_default();
     match state.app.add_team_member(session, id, login, &v.team_role, &ctx.meta).await {
@@ -660,12 +639,11 @@ pub(crate) async fn remove_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, membership)): Path<(String, String)>,
-    Form(v): Form<super::auth::CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let membership: Uuid = parse_id(&ctx, &membership)?;
-    ctx.check_csrf(&v.csrf)?;
     match state.app.remove_team_member(session, id, membership, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
@@ -688,7 +666,7 @@ pub(crate) async fn entry(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let d = state.app.entry_detail(session, id, &ctx.meta).await?;
     Ok(EntryTemplate { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), d }.into_response())
 }
 
@@ -729,7 +707,7 @@ pub(crate) async fn correct_page(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let d = state.app.entry_detail(session, id, &ctx.meta).await?;
     let entry = values_of(&d);
     Ok(CorrectTemplate { t: ctx.t, c: ctx.chrome(None), d, entry }.into_response())
 }
@@ -738,11 +716,10 @@ pub(crate) async fn correct(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<EntryFormValues>,
+    Verified(v): Verified<EntryFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     let result = match parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply) {
         Ok(draft) => state.app.correct_entry(session, id, &draft, &v.reason, &ctx.meta).await,
         Err(e) => Err(e),
@@ -751,7 +728,7 @@ pub(crate) async fn correct(
         Ok(patient) => Ok(Redirect::to(&format!("/patients/{patient}?notice=corrected#e-{id}")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            let d = state.app.entry_detail(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+            let d = state.app.entry_detail(session, id, &ctx.meta).await?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
             Ok((status, CorrectTemplate { t: ctx.t, c, d, entry: v }).into_response())
@@ -763,19 +740,17 @@ pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<super::auth::CsrfForm>,
+    _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
-    let patient = state.app.acknowledge_entry(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let patient = state.app.acknowledge_entry(session, id, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/patients/{patient}?notice=acknowledged#e-{id}")).into_response())
 }
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct AcpFormValues {
-    csrf: String,
     discussed_on: String,
     participants: String,
     place_of_care: String,
@@ -806,7 +781,7 @@ async fn acp_template(
     error: Option<String>,
 ) -> Result<AcpTemplate, WebError> {
     let session = ctx.signed_in()?;
-    let (patient, revisions) = state.app.acp_history(session, patient, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let (patient, revisions) = state.app.acp_history(session, patient, &ctx.meta).await?;
     let form = form.unwrap_or_else(|| match revisions.first() {
         // Start from the latest revision: a review usually changes one thing.
         Some(r) => AcpFormValues {
@@ -818,7 +793,6 @@ async fn acp_template(
             proxy_name: r.proxy_name.clone().unwrap_or_default(),
             proxy_relation: r.proxy_relation.clone().unwrap_or_default(),
             wishes: r.wishes.clone().unwrap_or_default(),
-            ..AcpFormValues::default()
         },
         None => AcpFormValues {
             discussed_on: state.app.now().to_offset(JST).date().to_string(),
@@ -842,11 +816,10 @@ pub(crate) async fn record_acp(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<AcpFormValues>,
+    Verified(v): Verified<AcpFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     let form = AdvanceCarePlanForm {
         discussed_on: &v.discussed_on,
         participants: &v.participants,
@@ -869,7 +842,6 @@ pub(crate) async fn record_acp(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct StatusFormValues {
-    csrf: String,
     status: String,
     outcome: String,
     outcome_date: String,
@@ -879,11 +851,10 @@ pub(crate) async fn change_status(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<StatusFormValues>,
+    Verified(v): Verified<StatusFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     match state.app.change_patient_status(session, id, &v.status, &v.outcome, &v.outcome_date, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
@@ -913,7 +884,7 @@ pub(crate) async fn print(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let r = state.app.print_record(session, id, &q.from, &q.to, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let r = state.app.print_record(session, id, &q.from, &q.to, &ctx.meta).await?;
     Ok(PrintTemplate { t: ctx.t, c: ctx.chrome(None), r }.into_response())
 }
 
@@ -927,7 +898,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let export = state.app.fhir_export(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let export = state.app.fhir_export(session, id, &ctx.meta).await?;
     let bundle = crate::fhir::everything(&crate::fhir::fhir_base(&headers, &state), &export);
     let disposition = format!("attachment; filename=\"patient-{id}.fhir.json\"");
     Ok((
@@ -943,7 +914,6 @@ pub(crate) async fn export(
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct BreakGlassForm {
-    csrf: String,
     name: String,
     birth_date: String,
     reason_kind: String,
@@ -974,7 +944,7 @@ fn break_glass_page(ctx: &Ctx, form: BreakGlassForm, error: Option<String>) -> B
 
 pub(crate) async fn break_glass_form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    state.app.may_break_glass(session).map_err(|e| ctx.fail(e))?;
+    state.app.may_break_glass(session)?;
     Ok(break_glass_page(
         &ctx,
         BreakGlassForm { reason_kind: "covering_physician".into(), ..BreakGlassForm::default() },
@@ -986,10 +956,9 @@ pub(crate) async fn break_glass_form(State(state): State<AppState>, ctx: Ctx) ->
 pub(crate) async fn break_glass(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(v): Form<BreakGlassForm>,
+    Verified(v): Verified<BreakGlassForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&v.csrf)?;
     match state.app.break_glass(session, &v.name, &v.birth_date, &v.reason_kind, &v.reason, &ctx.meta).await {
         Ok(patient) => Ok(Redirect::to(&format!("/patients/{patient}")).into_response()),
         Err(tsunagu_app::AppError::NotFound) => {
@@ -1006,7 +975,6 @@ pub(crate) async fn break_glass(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct FamilyForm {
-    csrf: String,
     login_id: String,
     name: String,
     relation: String,
@@ -1026,11 +994,10 @@ pub(crate) async fn invite_family(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(v): Form<FamilyForm>,
+    Verified(v): Verified<FamilyForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&v.csrf)?;
     match state.app.invite_family(session, id, &v.login_id, &v.name, &v.relation, &ctx.meta).await {
         Ok(issued) => {
             let expires = ctx.t.when(&issued.expires_at);
@@ -1056,7 +1023,7 @@ pub(crate) async fn access_log(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let (patient, events) = state.app.access_history(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let (patient, events) = state.app.access_history(session, id, &ctx.meta).await?;
     Ok(AccessLogTemplate { t: ctx.t, c: ctx.chrome(None), patient, events }.into_response())
 }
 
@@ -1067,8 +1034,7 @@ pub(crate) async fn attachment(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    let (content_type, file_name, bytes) =
-        state.app.attachment(session, id, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    let (content_type, file_name, bytes) = state.app.attachment(session, id, &ctx.meta).await?;
     // Images show inline; PDFs download, so no document renders in our origin.
     let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };
     let encoded: String = file_name
@@ -1115,6 +1081,6 @@ pub(crate) async fn colleagues(
     Query(q): Query<ColleagueQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let found = state.app.colleagues(session, &q.member).await.map_err(|e| ctx.fail(e))?;
+    let found = state.app.colleagues(session, &q.member).await?;
     Ok(ColleagueOptions { t: ctx.t, found }.into_response())
 }

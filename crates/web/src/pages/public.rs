@@ -142,11 +142,11 @@ pub(crate) async fn map(
     // The list names its municipality; only refused filters need it looked up alone.
     let (status, m, l) = match PublicQuery::parse(&q.form(), PAGE_SIZE) {
         Ok(query) => {
-            let l = state.app.public_facilities(&code, &query).await.map_err(|e| ctx.fail(e))?;
+            let l = state.app.public_facilities(&code, &query).await?;
             (StatusCode::OK, l.municipality.clone(), Some(l))
         }
         Err(e) => {
-            let m = state.app.public_municipality(&code).await.map_err(|e| ctx.fail(e))?;
+            let m = state.app.public_municipality(&code).await?;
             let (status, message) = ctx.form_error(AppError::Invalid(e))?;
             c.error = Some(message);
             (status, m, None)
@@ -215,8 +215,8 @@ pub(crate) async fn facility(
     Path((code, facility)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id: Uuid = super::parse_id(&ctx, &facility)?;
-    let (m, f) = state.app.public_facility(&code, id).await.map_err(|e| ctx.fail(e))?;
-    let profile = state.app.public_profile(&code, id).await.map_err(|e| ctx.fail(e))?;
+    let (m, f) = state.app.public_facility(&code, id).await?;
+    let profile = state.app.public_profile(&code, id).await?;
     Ok(FacilityPage { t: ctx.t, c: ctx.chrome(None), m, f, profile, tiles: state.config.map_tiles.clone() }
         .into_response())
 }
@@ -246,7 +246,7 @@ pub(crate) async fn print(
     Query(q): Query<MapQuery>,
 ) -> Result<Response, WebError> {
     let query = PublicQuery::parse(&q.form(), PAGE_SIZE).map_err(|e| ctx.fail(e.into()))?;
-    let p = state.app.public_print(&code, &query).await.map_err(|e| ctx.fail(e))?;
+    let p = state.app.public_print(&code, &query).await?;
     let mut conditions: Vec<String> = Vec::new();
     conditions.extend(query.kind.map(|k| ctx.t.label(&k).to_owned()));
     conditions.extend(query.flag.map(|f| ctx.t.label(&f).to_owned()));

@@ -4,7 +4,7 @@
 
 use super::{Chrome, NoticeQuery, parse_id};
 use crate::AppState;
-use crate::context::{Ctx, Form};
+use crate::context::{Ctx, Verified};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::markdown;
@@ -119,7 +119,7 @@ pub(crate) async fn home(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let h = state.app.public_home(&code).await.map_err(|e| ctx.fail(e))?;
+    let h = state.app.public_home(&code).await?;
     Ok(HomePage { t: ctx.t, c: ctx.chrome(None), w: Words { t: ctx.t }, h }.into_response())
 }
 
@@ -139,7 +139,7 @@ pub(crate) async fn articles(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let (m, articles) = state.app.public_articles(&code).await.map_err(|e| ctx.fail(e))?;
+    let (m, articles) = state.app.public_articles(&code).await?;
     Ok(ArticlesPage { t: ctx.t, c: ctx.chrome(None), w: Words { t: ctx.t }, m, articles }.into_response())
 }
 
@@ -160,7 +160,7 @@ pub(crate) async fn article(
     Path((code, article)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id: Uuid = parse_id(&ctx, &article)?;
-    let (m, a) = state.app.public_article(&code, id).await.map_err(|e| ctx.fail(e))?;
+    let (m, a) = state.app.public_article(&code, id).await?;
     Ok(ArticlePage { t: ctx.t, c: ctx.chrome(None), w: Words { t: ctx.t }, m, a }.into_response())
 }
 
@@ -179,7 +179,7 @@ pub(crate) async fn events(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let p = state.app.public_events(&code).await.map_err(|e| ctx.fail(e))?;
+    let p = state.app.public_events(&code).await?;
     Ok(EventsPage { t: ctx.t, c: ctx.chrome(None), w: Words { t: ctx.t }, p }.into_response())
 }
 
@@ -187,7 +187,6 @@ pub(crate) async fn events(
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 pub(crate) struct ArticleValues {
-    csrf: String,
     title: String,
     body: String,
     published: String,
@@ -196,7 +195,6 @@ pub(crate) struct ArticleValues {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 pub(crate) struct EventValues {
-    csrf: String,
     title: String,
     date: String,
     starts: String,
@@ -220,7 +218,6 @@ impl EventValues {
     fn of(e: &PublicEventView) -> Self {
         let start = e.starts_at.to_offset(JST);
         Self {
-            csrf: String::new(),
             title: e.title.clone(),
             date: start.date().to_string(),
             starts: format!("{:02}:{:02}", start.hour(), start.minute()),
@@ -238,7 +235,6 @@ impl EventValues {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 pub(crate) struct FigureValues {
-    csrf: String,
     metric: String,
     year: String,
     value: String,
@@ -266,7 +262,7 @@ async fn admin_page(
     forms: (ArticleValues, EventValues, FigureValues),
 ) -> Result<AdminPage, WebError> {
     let session = ctx.signed_in()?;
-    let p = state.app.public_pages_admin(session).await.map_err(|e| ctx.fail(e))?;
+    let p = state.app.public_pages_admin(session).await?;
     let mut c = ctx.chrome(notice);
     c.error = error;
     let (article, event, figure) = forms;
@@ -286,10 +282,9 @@ pub(crate) async fn admin(
 pub(crate) async fn create_article(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<ArticleValues>,
+    Verified(form): Verified<ArticleValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let saved = match ArticleDraft::parse(&form.title, &form.body, form.published == "yes") {
         Ok(draft) => state.app.save_article(session, None, &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -323,7 +318,7 @@ async fn article_edit_page(
     error: Option<String>,
 ) -> Result<ArticleEditPage, WebError> {
     let session = ctx.signed_in()?;
-    let (m, a) = state.app.article_for_edit(session, id).await.map_err(|e| ctx.fail(e))?;
+    let (m, a) = state.app.article_for_edit(session, id).await?;
     let code = m.code;
     let mut c = ctx.chrome(None);
     c.error = error;
@@ -334,7 +329,6 @@ async fn article_edit_page(
         id,
         public_url: a.published.then(|| format!("/m/{code}/articles/{id}")),
         article: typed.unwrap_or(ArticleValues {
-            csrf: String::new(),
             title: a.title,
             body: a.body,
             published: if a.published { "yes".into() } else { String::new() },
@@ -357,11 +351,10 @@ pub(crate) async fn update_article(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<ArticleValues>,
+    Verified(form): Verified<ArticleValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
     let saved = match ArticleDraft::parse(&form.title, &form.body, form.published == "yes") {
         Ok(draft) => state.app.save_article(session, Some(id), &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -379,10 +372,9 @@ pub(crate) async fn update_article(
 pub(crate) async fn create_event(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<EventValues>,
+    Verified(form): Verified<EventValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let saved = match PublicEventDraft::parse(&form.form()) {
         Ok(draft) => state.app.save_public_event(session, None, &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -415,7 +407,7 @@ async fn event_edit_page(
     error: Option<String>,
 ) -> Result<EventEditPage, WebError> {
     let session = ctx.signed_in()?;
-    let e = state.app.public_event_for_edit(session, id).await.map_err(|e| ctx.fail(e))?;
+    let e = state.app.public_event_for_edit(session, id).await?;
     let mut c = ctx.chrome(None);
     c.error = error;
     Ok(EventEditPage { t: ctx.t, c, id, cancelled: e.cancelled, event: typed.unwrap_or_else(|| EventValues::of(&e)) })
@@ -436,11 +428,10 @@ pub(crate) async fn update_event(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<EventValues>,
+    Verified(form): Verified<EventValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
     let saved = match PublicEventDraft::parse(&form.form()) {
         Ok(draft) => state.app.save_public_event(session, Some(id), &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -457,7 +448,6 @@ pub(crate) async fn update_event(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CancelValues {
-    csrf: String,
     /// "no" reinstates a cancelled event.
     cancelled: String,
 }
@@ -467,12 +457,11 @@ pub(crate) async fn cancel_event(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<CancelValues>,
+    Verified(form): Verified<CancelValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
-    ctx.check_csrf(&form.csrf)?;
-    state.app.cancel_public_event(session, id, form.cancelled != "no", &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.cancel_public_event(session, id, form.cancelled != "no", &ctx.meta).await?;
     Ok(Redirect::to("/admin/public?notice=saved#events").into_response())
 }
 
@@ -480,10 +469,9 @@ pub(crate) async fn cancel_event(
 pub(crate) async fn enter_figure(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<FigureValues>,
+    Verified(form): Verified<FigureValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let saved = match EnteredFigure::parse(&form.metric, &form.year, &form.value, &form.note) {
         Ok(figure) => state.app.enter_figure(session, &figure, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -502,13 +490,12 @@ pub(crate) async fn enter_figure(
 pub(crate) async fn remove_figure(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<FigureValues>,
+    Verified(form): Verified<FigureValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    ctx.check_csrf(&form.csrf)?;
     let metric = FigureMetric::parse(&form.metric)
         .map_err(|_| ctx.fail(tsunagu_domain::ValidationError::new("metric", "unknown").into()))?;
     let year = FiscalYear::parse("year", &form.year).map_err(|e| ctx.fail(e.into()))?;
-    state.app.remove_figure(session, metric, year, &ctx.meta).await.map_err(|e| ctx.fail(e))?;
+    state.app.remove_figure(session, metric, year, &ctx.meta).await?;
     Ok(Redirect::to("/admin/public?notice=saved#figures").into_response())
 }
