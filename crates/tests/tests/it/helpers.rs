@@ -463,7 +463,11 @@ pub fn inspecting(patient: uuid::Uuid) -> tsunagu_domain::record_access::RecordG
         municipality_id: city,
         created_by: inspector,
         consent: ConsentState::Active,
-        team: vec![TeamSeat { account_id: inspector, role: TeamRole::PrimaryPhysician, profession: Profession::Physician }],
+        team: vec![TeamSeat {
+            account_id: inspector,
+            role: TeamRole::PrimaryPhysician,
+            profession: Profession::Physician,
+        }],
         emergency_access: vec![],
     };
     let actor = Actor {
