@@ -1,7 +1,7 @@
 //! Deeper .xlsx fuzzing than `import_facility_standards`: random bytes rarely make a zip
 //! archive whose entries decompress and pass their checksums, so here the input is the
 //! worksheet XML itself (and, after a `\0SST\0` marker, a shared-strings part), put into a
-//! well-formed workbook (the other parts of the Kashiwa fixture) before parsing.
+//! well-formed workbook (the other parts of the synthetic 届出受理 fixture) before parsing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,9 +10,7 @@ use std::sync::OnceLock;
 use tsunagu_import::{Source, parse};
 use zip::write::SimpleFileOptions;
 
-const FIXTURE: &[u8] = include_bytes!(
-    "../../crates/import/tests/fixtures/kantoshinetsu_todokede_juri_ika_chiba_r0710_kashiwa_excerpt.xlsx"
-);
+const FIXTURE: &[u8] = include_bytes!("../../crates/import/tests/fixtures/todokede_juri_ika_synthetic.xlsx");
 const SHEET: &str = "xl/worksheets/sheet1.xml";
 const SHARED_STRINGS: &str = "xl/sharedStrings.xml";
 const MARKER: &[u8] = b"\0SST\0";

@@ -14,7 +14,7 @@
 use crate::{App, AppError};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -76,17 +76,18 @@ impl InstallationLock {
 }
 
 fn sha256_of(path: &Path) -> Result<(String, u64), BackupError> {
-    let mut file = File::open(path).map_err(io(path))?;
+    let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io(path))?);
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
+        let chunk = file.fill_buf().map_err(io(path))?;
+        if chunk.is_empty() {
             break;
         }
-        hasher.update(&buf[..n]);
+        hasher.update(chunk);
+        let n = chunk.len();
         size += n as u64;
+        file.consume(n);
     }
     Ok((hex(&hasher.finalize()), size))
 }

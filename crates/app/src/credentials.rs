@@ -74,7 +74,7 @@ pub fn new_code(groups: usize) -> Result<String, AppError> {
     let chars: Vec<char> = bytes
         .iter()
         .take(groups * 4)
-        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
+        .filter_map(|b| CODE_ALPHABET.get(usize::from(*b) % CODE_ALPHABET.len()).map(|c| char::from(*c)))
         .collect();
     Ok(chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
 }

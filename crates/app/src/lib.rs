@@ -1,6 +1,8 @@
 //! tsunagu's use cases. One public function per thing a user does; each
 //! checks access once (with the domain's policy), runs in one transaction and
 //! appends its audit event in that same transaction.
+// No indexing that can panic: .get(), iterators and patterns instead (tests may index).
+#![deny(clippy::indexing_slicing)]
 
 mod accounts;
 pub mod analysis;
@@ -38,6 +40,8 @@ pub use error::AppError;
 pub use seed::{DemoAccount, DemoSummary};
 pub use sessions::{Enrolment, Session, SessionStage, SignedIn};
 pub use settings::{Settings, WebhookSettings};
+/// The real clock lives beside the `Clock` trait, the only place that reads it.
+pub use tsunagu_domain::clock::SystemClock;
 
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -273,15 +277,6 @@ pub(crate) fn audit_record(
         target_id,
         source_ip: actor.meta.source_ip.clone(),
         details,
-    }
-}
-
-/// The real clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        to_micros(OffsetDateTime::now_utc())
     }
 }
 

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tsunagu_domain::clock::monotonic_now;
 use tsunagu_domain::facility::{EARTH_RADIUS_M, Location};
 use tsunagu_domain::public_query::PublicQuery;
 use tsunagu_domain::registry::FacilityService;
@@ -207,7 +208,7 @@ impl NearbyIndex {
             by_kind.entry(f.kind_code.clone()).or_default().add(cell, spot);
         }
         let farthest_latitude = facilities.iter().map(|f| f.location.latitude.abs()).fold(0.0, f64::max);
-        Self { generation, built_at: Instant::now(), facilities, all, by_kind, farthest_latitude }
+        Self { generation, built_at: monotonic_now(), facilities, all, by_kind, farthest_latitude }
     }
 
     pub fn len(&self) -> usize {
@@ -425,6 +426,7 @@ impl Drop for BuildTicket {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests let an index grow old on the real clock
 mod tests {
     use super::*;
     use crate::public_map::PublicFlag;

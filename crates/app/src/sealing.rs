@@ -33,8 +33,8 @@ impl std::fmt::Debug for SealingKey {
 
 impl SealingKey {
     pub fn from_bytes(key: [u8; 32]) -> Self {
-        let hash = Sha256::digest(key);
-        Self { key, id: [hash[0], hash[1], hash[2], hash[3]] }
+        let [a, b, c, d, ..] = <[u8; 32]>::from(Sha256::digest(key));
+        Self { key, id: [a, b, c, d] }
     }
 
     /// A new random key.
@@ -74,12 +74,12 @@ impl SealingKey {
         if !is_sealed(stored) {
             return Ok(stored.to_vec());
         }
-        if stored.len() < HEADER || stored[MAGIC.len()..MAGIC.len() + 4] != self.id {
+        if stored.get(MAGIC.len()..MAGIC.len() + 4) != Some(&self.id[..]) {
             return Err(SealError::OtherKey);
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&stored[MAGIC.len() + 4..HEADER]);
-        let mut sealed = stored[HEADER..].to_vec();
+        let nonce: [u8; NONCE_LEN] =
+            stored.get(MAGIC.len() + 4..HEADER).and_then(|n| n.try_into().ok()).ok_or(SealError::OtherKey)?;
+        let mut sealed = stored.get(HEADER..).ok_or(SealError::OtherKey)?.to_vec();
         let aead = self.aead().map_err(|_| SealError::Damaged)?;
         let plain = aead
             .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(owner), &mut sealed)

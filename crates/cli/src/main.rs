@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tsunagu_app::backup::InstallationLock;
 use tsunagu_app::{App, Settings, SystemClock};
 use tsunagu_domain::account::NewAccount;
-use tsunagu_domain::clock::format_jst;
+use tsunagu_domain::clock::{Clock, format_jst, monotonic_now};
 use tsunagu_domain::ids::FacilityId;
 
 #[derive(Parser)]
@@ -557,7 +557,7 @@ async fn demo(app: &App) -> Result<ExitCode, Failure> {
 async fn scale(app: &App, patients: usize, entries: usize) -> Result<ExitCode, Failure> {
     let spec = tsunagu_app::scale::ScaleSpec::parse(patients, entries)
         .map_err(|e| format!("--{} is out of range (patients 1..=1000000, entries ..=50000000)", e.field))?;
-    let started = std::time::Instant::now();
+    let started = monotonic_now();
     let mut last_report = 0;
     let mut progress = |written: usize| {
         if written >= last_report + 500_000 || written == entries {
@@ -602,7 +602,7 @@ async fn restore(url: &DatabaseUrl, backup: &Path, settings: Settings) -> Result
     };
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let lock = InstallationLock::restoring(&dir)?;
-    let stamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let stamp = SystemClock.now().unix_timestamp().to_string();
     let report = tsunagu_app::backup::restore(backup, &file, &settings.attachments_dir, &lock, &stamp)?;
     println!("restored {} files from {} (checksums verified)", report.files, backup.display());
     if let Some(previous) = &report.previous {

@@ -190,6 +190,7 @@ impl axum::serve::Listener for TlsListener {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests date files on the real clock
 mod tests {
     use super::*;
 

@@ -1,4 +1,4 @@
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 //! The binary as an operator uses it: demo, audit verify (before and after
 //! tampering), user create, configuration errors.
 

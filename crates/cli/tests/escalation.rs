@@ -1,4 +1,4 @@
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 //! Escalation timers live in the database: a server killed in the middle of
 //! an escalation loses no step when it comes back (SQLite and PostgreSQL),
 //! and two servers on one PostgreSQL database fire each step exactly once.

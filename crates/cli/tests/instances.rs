@@ -1,4 +1,4 @@
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 //! Two `tsunagu serve` processes on one PostgreSQL database behave as one
 //! installation: a session works on both, what one acknowledges the other
 //! shows, a mention posted through one is waiting in the other, sign-in

@@ -1,4 +1,8 @@
 //! Time is a parameter: everything that needs "now" is handed a clock.
+//!
+//! This module is the only place that reads the machine's clocks (clippy.toml
+//! disallows `now_utc`, `Instant::now` and `thread::sleep` everywhere else), so
+//! that a test can stand time still and nothing waits on a thread by accident.
 
 use time::OffsetDateTime;
 
@@ -6,6 +10,23 @@ pub trait Clock: Send + Sync {
     /// Now, in UTC, truncated to microseconds so it survives a round trip
     /// through either database unchanged (the audit hash depends on it).
     fn now(&self) -> OffsetDateTime;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one wall-clock read
+    fn now(&self) -> OffsetDateTime {
+        to_micros(OffsetDateTime::now_utc())
+    }
+}
+
+/// A monotonic instant, to measure how long something took or how old it is
+/// (cache ages, rate-limit refills, request timings): never a time of day.
+#[allow(clippy::disallowed_methods)] // the one monotonic-clock read
+pub fn monotonic_now() -> std::time::Instant {
+    std::time::Instant::now()
 }
 
 /// Truncates to whole microseconds (PostgreSQL's timestamp precision).

@@ -9,6 +9,8 @@
 //!
 //! A file that cannot be read as the claimed source is refused whole ([`FileError`]); a row
 //! that cannot be used is rejected on its own ([`Rejected`]) and every other row is returned.
+// No indexing that can panic: .get(), iterators and patterns instead (tests may index).
+#![deny(clippy::indexing_slicing)]
 
 mod care;
 mod era;

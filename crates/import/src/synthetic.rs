@@ -20,13 +20,12 @@ pub fn synthetic_care_offices_csv(rows: usize) -> Vec<u8> {
     out.push('\u{FEFF}');
     out.push_str(CARE_OFFICES_HEADER);
     out.push_str("\r\n");
-    for n in 0..rows {
+    for (n, service) in (0..rows).zip(SERVICES.iter().cycle()) {
         let prefecture = n % 47 + 1;
         let city = 201 + (n / 47) % 20;
         let five = format!("{prefecture:02}{city:03}");
         let sum: u32 = five.bytes().zip([6, 5, 4, 3, 2]).map(|(b, w)| u32::from(b - b'0') * w).sum();
         let code = format!("{five}{}", (11 - sum % 11) % 10);
-        let service = SERVICES[n % SERVICES.len()];
         let office = format!("{prefecture:02}{:08}", n % 100_000_000);
         let (lat, lng) = if n % 50 == 49 {
             ("0".to_owned(), "0".to_owned())

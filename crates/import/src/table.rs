@@ -100,7 +100,7 @@ impl Table {
                 .map(|(column, _)| column.names.join(" | "))
                 .collect();
             if missing.is_empty() {
-                let data = self.records[index + 1..].iter().filter(|r| !r.is_blank()).collect();
+                let data = self.records.iter().skip(index + 1).filter(|r| !r.is_blank()).collect();
                 return Ok(Located { columns: found, data });
             }
             if best.as_ref().is_none_or(|(_, fewest)| missing.len() < fewest.len()) {

@@ -1,7 +1,7 @@
 //! The parser on the repository's synthetic files (tests/fixtures/SYNTHETIC.md), and on
 //! the real open-data excerpt where it is present beside the repository
 //! (`../shared/fixtures/opendata/`, with its source notice there).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
 
 use time::macros::date;
 use tsunagu_domain::facility::FacilityKind;

@@ -283,15 +283,15 @@ impl CopyLine {
         let buf = self.field();
         // Runs without a separator are copied whole (most values have none).
         let mut rest = value;
-        while let Some(at) = rest.find(['\\', '\t', '\n', '\r']) {
+        while let Some((at, separator)) = rest.match_indices(['\\', '\t', '\n', '\r']).next() {
             buf.push_str(&rest[..at]);
-            buf.push_str(match rest.as_bytes()[at] {
-                b'\\' => "\\\\",
-                b'\t' => "\\t",
-                b'\n' => "\\n",
+            buf.push_str(match separator {
+                "\\" => "\\\\",
+                "\t" => "\\t",
+                "\n" => "\\n",
                 _ => "\\r",
             });
-            rest = &rest[at + 1..];
+            rest = &rest[at + separator.len()..];
         }
         buf.push_str(rest);
         self

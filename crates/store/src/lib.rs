@@ -2,6 +2,8 @@
 //! its two implementations, SQLite ([`sqlite`]) and PostgreSQL ([`postgres`]).
 //! Only this crate knows SQL. Both implementations share their query text
 //! (see [`sql`]); their schemas live in `migrations/<backend>/` and move in lockstep.
+// No indexing that can panic: .get(), iterators and patterns instead (tests may index).
+#![deny(clippy::indexing_slicing)]
 
 pub mod analysis;
 mod audience_sql;

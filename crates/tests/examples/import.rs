@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
 //! Import benchmark: a national-size synthetic 介護サービス情報公表 CSV
 //! imported into one installation, then imported again (idempotent: all
 //! unchanged). Run:

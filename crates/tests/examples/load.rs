@@ -12,7 +12,7 @@
 //! `tsunagu_bench_<n>` database beside it). Every measured request goes through
 //! HTTP and the use cases: access-checked, audited, durable before the answer.
 //! Reported in docs/performance.md.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! TCP port, each sending its request over and over for a while, with the
 //! latency of every answer kept. Benchmarks only (it panics on anything
 //! unexpected, which is what a benchmark should do).
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -5,13 +5,13 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use tsunagu_domain::clock::monotonic_now;
 
 static REQUESTS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 static DURATION_MICROS: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) async fn count(request: Request, next: Next) -> Response {
-    let started = Instant::now();
+    let started = monotonic_now();
     let response = next.run(request).await;
     let class = usize::from(response.status().as_u16() / 100).saturating_sub(1).min(4);
     if let Some(counter) = REQUESTS.get(class) {

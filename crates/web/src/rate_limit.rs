@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tsunagu_domain::clock::monotonic_now;
 
 /// Writes allowed per address: a sustained rate and a burst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +208,7 @@ impl RateLimits {
         if window != seen.window {
             *seen = Seen { window, others: HashMap::new() };
         }
-        let now = Instant::now();
+        let now = monotonic_now();
         for o in others {
             let before = seen.others.entry((o.limiter.clone(), o.key.clone())).or_insert(0);
             let new = (o.used - *before).max(0);
@@ -248,7 +249,7 @@ pub(crate) async fn limit_writes(State(limiter): State<Arc<Limiter>>, request: R
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if writes
         && let Some(ip) = limiter.client(&request).filter(|ip| !ip.is_loopback())
-        && let Err(wait) = limiter.take(ip, Instant::now())
+        && let Err(wait) = limiter.take(ip, monotonic_now())
     {
         return too_many(wait);
     }
@@ -269,7 +270,7 @@ fn public_read(request: &Request) -> bool {
 pub(crate) async fn limit_public_reads(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
     if public_read(&request)
         && let Some(ip) = limiter.client(&request).filter(|ip| !ip.is_loopback())
-        && let Err(wait) = limiter.take(ip, Instant::now())
+        && let Err(wait) = limiter.take(ip, monotonic_now())
     {
         return too_many(wait);
     }
@@ -296,7 +297,7 @@ mod tests {
     #[test]
     fn a_burst_is_allowed_then_the_rate_refills_it() {
         let limiter = Limiter::new(WriteLimit { per_minute: 60, burst: 3 }, false);
-        let (ip, start) = (IpAddr::from([192, 0, 2, 1]), Instant::now());
+        let (ip, start) = (IpAddr::from([192, 0, 2, 1]), monotonic_now());
         for _ in 0..3 {
             assert!(limiter.take(ip, start).is_ok());
         }
@@ -310,7 +311,7 @@ mod tests {
     #[test]
     fn what_other_instances_used_is_taken_from_the_bucket() {
         let buckets: Buckets<IpAddr> = Buckets::new(60, 5);
-        let (ip, start) = (IpAddr::from([192, 0, 2, 1]), Instant::now());
+        let (ip, start) = (IpAddr::from([192, 0, 2, 1]), monotonic_now());
         for _ in 0..2 {
             assert!(buckets.take(ip, start).is_ok());
         }

@@ -15,6 +15,7 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tsunagu_domain::clock::monotonic_now;
 
 pub(crate) struct KeptAnswers<K, V> {
     ttl: Duration,
@@ -64,7 +65,7 @@ impl<K: Hash + Eq, V> KeptAnswers<K, V> {
             if entries.len() >= self.capacity {
                 entries.clear();
             }
-            entries.insert(key, (Instant::now(), generation, value));
+            entries.insert(key, (monotonic_now(), generation, value));
         }
     }
 
@@ -78,6 +79,7 @@ impl<K: Hash + Eq, V> KeptAnswers<K, V> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests let answers grow old on the real clock
 mod tests {
     use super::*;
 

@@ -35,6 +35,7 @@ pub(crate) struct Known {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests let sessions grow old on the real clock
 mod tests {
     use super::*;
     use crate::sessions::SessionStage;

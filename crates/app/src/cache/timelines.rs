@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tsunagu_domain::care::VitalSigns;
+use tsunagu_domain::clock::monotonic_now;
 use tsunagu_domain::record_access::RecordGrant;
 use uuid::Uuid;
 
@@ -104,7 +105,7 @@ impl KeptTimelines {
                 *kept = Kept::default();
             }
         }
-        if kept.pages.entry(patient).or_default().insert(reader, (Instant::now(), page)).is_none() {
+        if kept.pages.entry(patient).or_default().insert(reader, (monotonic_now(), page)).is_none() {
             kept.count += 1;
         }
     }
@@ -129,6 +130,7 @@ impl KeptTimelines {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests let pages grow old on the real clock
 mod tests {
     use super::*;
 

@@ -145,10 +145,10 @@ impl App {
         let mut tx = self.begin().await?;
         for index in 0..spec.patients {
             let team = [
-                (staff.physicians[index % staff.physicians.len()], "primary_physician"),
-                (staff.physicians[(index + 1) % staff.physicians.len()], "backup_physician"),
-                (staff.nurses[index % staff.nurses.len()], "visiting_nurse"),
-                (staff.care_managers[index % staff.care_managers.len()], "care_manager"),
+                (round_robin(&staff.physicians, index), "primary_physician"),
+                (round_robin(&staff.physicians, index + 1), "backup_physician"),
+                (round_robin(&staff.nurses, index), "visiting_nurse"),
+                (round_robin(&staff.care_managers, index), "care_manager"),
             ];
             let patient = synthetic_patient(index, municipality.id, team[2].0, history_start);
             tx.insert_patient(&patient).await?;
@@ -249,12 +249,14 @@ impl App {
         };
         let mut tx = self.begin().await?;
         for (g, members) in physicians.chunks(10).enumerate() {
+            // The first member coordinates (a chunk is never empty).
+            let Some(&coordinator) = members.first() else { continue };
             let group = tsunagu_store::PhysicianGroupRow {
                 id: Uuid::now_v7(),
                 municipality_id: municipality,
                 name: format!("合成グループ {g}"),
                 area: String::new(),
-                coordinator_id: members.first().copied(),
+                coordinator_id: Some(coordinator),
                 created_at: now,
             };
             tx.insert_physician_group(&group).await?;
@@ -277,7 +279,7 @@ impl App {
                         ends_at: slot.span.end,
                         kind: slot.kind.code().to_owned(),
                         account_id: shift.physician.map(|p| p.0),
-                        updated_by: members[0],
+                        updated_by: coordinator,
                         updated_at: now,
                     })
                     .await?;
@@ -358,13 +360,18 @@ impl Staff {
     }
 }
 
+/// Item `n` of a list, round and round (the lists here are never empty).
+fn round_robin<T: Copy + Default>(list: &[T], n: usize) -> T {
+    n.checked_rem(list.len()).and_then(|i| list.get(i)).copied().unwrap_or_default()
+}
+
 fn synthetic_patient(index: usize, municipality: Uuid, created_by: Uuid, at: OffsetDateTime) -> PatientRow {
     // Names from a mix of the index, not the index itself: a caseload is every
     // n-th patient, and `index % 16` would give one nurse's 25 patients all the
     // same family name whenever n is a multiple of 16.
     let mixed = (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-    let (family, family_kana) = FAMILY_NAMES[(mixed % FAMILY_NAMES.len() as u64) as usize];
-    let (given, given_kana) = GIVEN_NAMES[((mixed >> 8) % GIVEN_NAMES.len() as u64) as usize];
+    let (family, family_kana) = round_robin(FAMILY_NAMES, (mixed % FAMILY_NAMES.len() as u64) as usize);
+    let (given, given_kana) = round_robin(GIVEN_NAMES, ((mixed >> 8) % GIVEN_NAMES.len() as u64) as usize);
     let birth_year = 1925 + i32::try_from(index % 30).unwrap_or(0);
     let birth_date = time::Date::from_calendar_date(birth_year, time::Month::April, 1 + (index % 28) as u8)
         .unwrap_or(time::macros::date!(1940 - 04 - 01));
@@ -384,8 +391,8 @@ fn synthetic_patient(index: usize, municipality: Uuid, created_by: Uuid, at: Off
         phone: None,
         key_person: None,
         key_person_phone: None,
-        care_level: ["care_1", "care_2", "care_3", "care_4", "care_5", "support_2"][index % 6].into(),
-        main_diagnoses: Some(["心不全", "脳梗塞後遺症", "COPD", "認知症", "膵がん"][index % 5].into()),
+        care_level: round_robin(&["care_1", "care_2", "care_3", "care_4", "care_5", "support_2"], index).into(),
+        main_diagnoses: Some(round_robin(&["心不全", "脳梗塞後遺症", "COPD", "認知症", "膵がん"], index).into()),
         allergies: None,
         special_care: String::new(),
         status: "at_home".into(),
@@ -407,9 +414,9 @@ fn synthetic_entry(
 ) -> NewEntry {
     let span = (end - start).whole_minutes().max(1);
     let minute = span * i64::try_from(n).unwrap_or(0) / i64::try_from(count).unwrap_or(1).max(1);
-    let (author, _) = team[[2, 2, 2, 0, 3][n % 5]];
+    let (author, _) = round_robin(&[team[2], team[2], team[2], team[0], team[3]], n);
     let (kind, body, vitals) = match n % 8 {
-        0..=3 => ("visit_record", VISIT_NOTES[n % VISIT_NOTES.len()], String::from("{}")),
+        0..=3 => ("visit_record", round_robin(VISIT_NOTES, n), String::from("{}")),
         4 | 5 => (
             "vitals",
             "",
@@ -422,8 +429,8 @@ fn synthetic_entry(
             })
             .to_string(),
         ),
-        6 => ("message", MESSAGES[n % MESSAGES.len()], String::from("{}")),
-        _ => ("medication_change", MEDICATION_CHANGES[n % MEDICATION_CHANGES.len()], String::from("{}")),
+        6 => ("message", round_robin(MESSAGES, n), String::from("{}")),
+        _ => ("medication_change", round_robin(MEDICATION_CHANGES, n), String::from("{}")),
     };
     NewEntry {
         id: Uuid::now_v7(),
@@ -440,6 +447,7 @@ fn synthetic_entry(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // any real "now" will do in these tests
 mod tests {
     use super::*;
 

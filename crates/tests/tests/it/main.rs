@@ -1,4 +1,4 @@
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 //! Integration tests through HTTP. One binary (fast builds); each test runs on
 //! SQLite, and on PostgreSQL too when TSUNAGU_TEST_POSTGRES_URL is set.
 

@@ -100,13 +100,13 @@ pub(crate) async fn who_answers(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewUrgentRequest {
+pub struct NewUrgentRequest {
     /// urgent_visit or admission
     #[schema(required = true, schema_with = super::codes::request_kind)]
-    kind: String,
+    pub kind: String,
     /// The situation.
     #[schema(required = true)]
-    note: String,
+    pub note: String,
 }
 
 /// Raises an urgent request (急変時の依頼): the responsible physician is called at once, then the chain.
@@ -232,12 +232,12 @@ pub(crate) async fn ask_hospitals(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct HospitalAnswer {
+pub struct HospitalAnswer {
     /// True to accept; false to decline (with a reason).
     #[schema(required = true)]
-    accept: bool,
+    pub accept: bool,
     /// Required when declining.
-    reason: String,
+    pub reason: String,
 }
 
 /// A called hospital accepts (admits) or declines with a reason; a decline calls the next at once.
@@ -259,11 +259,11 @@ pub(crate) async fn answer_as_hospital(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct UrgentOutcome {
+pub struct UrgentOutcome {
     /// managed_at_home, admitted, died_at_home, withdrawn or other
     #[schema(required = true, schema_with = super::codes::request_outcome)]
-    outcome: String,
-    note: String,
+    pub outcome: String,
+    pub note: String,
 }
 
 /// Records how it ended and closes the request.
@@ -285,18 +285,18 @@ pub(crate) async fn record_urgent_outcome(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewAbsence {
+pub struct NewAbsence {
     /// Empty: oneself; else a group member's account id (coordinators).
-    physician: String,
+    pub physician: String,
     /// Tokyo local time, e.g. 2026-12-01T18:00
     #[schema(required = true, example = "2026-12-01T18:00")]
-    starts_at: String,
+    pub starts_at: String,
     #[schema(required = true, example = "2026-12-02T09:00")]
-    ends_at: String,
+    pub ends_at: String,
     /// conference, leave, night_away, illness or other
     #[schema(required = true, schema_with = super::codes::absence_reason)]
-    reason: String,
-    note: String,
+    pub reason: String,
+    pub note: String,
 }
 
 /// Records an absence (学会・休暇・夜間不在 ...).
@@ -406,13 +406,13 @@ pub(crate) async fn physician_group(
 /// Assignments for a month: slot start (RFC 3339) → member account id (null: nobody).
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct RosterChange {
+pub struct RosterChange {
     /// YYYY-MM
     #[schema(required = true, example = "2026-12")]
-    month: String,
-    assignments: Vec<(String, Option<Uuid>)>,
+    pub month: String,
+    pub assignments: Vec<(String, Option<Uuid>)>,
     /// Then fill the remaining holes in turn among the members.
-    fill: bool,
+    pub fill: bool,
 }
 
 /// Saves a month's roster (the group's coordinator).
@@ -440,10 +440,10 @@ pub(crate) async fn save_roster(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct Beds {
-    participates: bool,
-    beds_available: i64,
-    note: String,
+pub struct Beds {
+    pub participates: bool,
+    pub beds_available: i64,
+    pub note: String,
 }
 
 /// A hospital's staff keep its backup beds current.
@@ -539,12 +539,12 @@ pub(crate) async fn physician_groups(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewGroup {
+pub struct NewGroup {
     #[schema(required = true)]
-    name: String,
-    area: String,
+    pub name: String,
+    pub area: String,
     /// The coordinator's login id (optional).
-    coordinator: String,
+    pub coordinator: String,
 }
 
 /// Creates a physician group (municipality admins and the coordination centre).
@@ -564,11 +564,11 @@ pub(crate) async fn create_physician_group(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewGroupMember {
+pub struct NewGroupMember {
     #[schema(required = true)]
-    login_id: String,
+    pub login_id: String,
     /// The number to call when on call (optional).
-    phone: String,
+    pub phone: String,
 }
 
 /// Adds a physician to a group, or changes their on-call number (the coordinator).

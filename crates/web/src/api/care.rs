@@ -18,39 +18,39 @@ use uuid::Uuid;
 /// A new patient, and the registering professional's role on the team.
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewPatient {
+pub struct NewPatient {
     #[schema(required = true)]
-    family_name: String,
+    pub family_name: String,
     #[schema(required = true)]
-    given_name: String,
+    pub given_name: String,
     /// Katakana or hiragana.
     #[schema(required = true)]
-    family_name_kana: String,
+    pub family_name_kana: String,
     #[schema(required = true)]
-    given_name_kana: String,
+    pub given_name_kana: String,
     /// YYYY-MM-DD
     #[schema(required = true, example = "1938-04-01")]
-    birth_date: String,
+    pub birth_date: String,
     /// female, male or other
     #[schema(required = true, schema_with = super::codes::sex)]
-    sex: String,
+    pub sex: String,
     #[schema(required = true)]
-    address: String,
-    daily_living_area: String,
-    phone: String,
-    key_person: String,
-    key_person_phone: String,
+    pub address: String,
+    pub daily_living_area: String,
+    pub phone: String,
+    pub key_person: String,
+    pub key_person_phone: String,
     /// none, applying, support_1, support_2, care_1 ... care_5
     #[schema(required = true, schema_with = super::codes::care_level)]
-    care_level: String,
-    main_diagnoses: String,
-    allergies: String,
+    pub care_level: String,
+    pub main_diagnoses: String,
+    pub allergies: String,
     /// home_oxygen, gastrostomy, ventilator, pressure_ulcer, opioid_pain_management, ...
     #[schema(schema_with = super::codes::special_care)]
-    special_care: Vec<String>,
+    pub special_care: Vec<String>,
     /// The registering professional's team role (visiting_nurse, primary_physician, ...).
     #[schema(required = true, schema_with = super::codes::team_role)]
-    team_role: String,
+    pub team_role: String,
 }
 
 /// Registers a patient; the caller becomes the first team member. Nobody else
@@ -87,18 +87,18 @@ pub(crate) async fn register_patient(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewConsent {
+pub struct NewConsent {
     /// YYYY-MM-DD
     #[schema(required = true, example = "2026-11-01")]
-    given_on: String,
+    pub given_on: String,
     /// written or verbal
     #[schema(required = true, schema_with = super::codes::consent_method)]
-    method: String,
+    pub method: String,
     /// When a proxy consented: their name and relation.
-    proxy_name: String,
-    proxy_relation: String,
+    pub proxy_name: String,
+    pub proxy_relation: String,
     #[schema(required = true)]
-    scope: String,
+    pub scope: String,
 }
 
 /// Records the patient's consent to sharing within the team.
@@ -126,9 +126,9 @@ pub(crate) async fn record_consent(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct Withdrawal {
+pub struct Withdrawal {
     #[schema(required = true)]
-    reason: String,
+    pub reason: String,
 }
 
 /// Records the withdrawal of consent: sharing stops at once and the record becomes read-only.
@@ -149,13 +149,13 @@ pub(crate) async fn withdraw_consent(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct NewTeamMember {
+pub struct NewTeamMember {
     /// The colleague's login id (same municipality).
     #[schema(required = true)]
-    login_id: String,
+    pub login_id: String,
     /// primary_physician, visiting_nurse, care_manager, pharmacist, ...
     #[schema(required = true, schema_with = super::codes::team_role)]
-    team_role: String,
+    pub team_role: String,
 }
 
 /// Adds a colleague to the care team.
@@ -192,15 +192,15 @@ pub(crate) async fn remove_team_member(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct StatusChange {
+pub struct StatusChange {
     /// at_home, in_hospital, in_facility or ended
     #[schema(required = true, schema_with = super::codes::patient_status)]
-    status: String,
+    pub status: String,
     /// When ended: home_death, hospital_death, facility, moved, ...
     #[schema(schema_with = super::codes::outcome)]
-    outcome: String,
+    pub outcome: String,
     /// YYYY-MM-DD, when ended.
-    outcome_date: String,
+    pub outcome_date: String,
 }
 
 /// Changes where the patient is (at home, in hospital, ...) or ends care with its outcome.
@@ -226,26 +226,26 @@ pub(crate) async fn change_status(
 /// One revision of the advance care plan (人生会議).
 #[derive(Serialize, Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct AdvanceCarePlan {
+pub struct AdvanceCarePlan {
     /// YYYY-MM-DD
     #[schema(required = true, example = "2026-11-20")]
-    discussed_on: String,
+    pub discussed_on: String,
     #[schema(required = true)]
-    participants: String,
+    pub participants: String,
     /// home, hospital, facility, undecided
     #[schema(required = true, schema_with = super::codes::place)]
-    place_of_care: String,
+    pub place_of_care: String,
     #[schema(required = true, schema_with = super::codes::place)]
-    place_of_death: String,
+    pub place_of_death: String,
     /// full_treatment, limited, comfort_only, undecided
     #[schema(required = true, schema_with = super::codes::treatment)]
-    treatment: String,
-    proxy_name: String,
-    proxy_relation: String,
-    wishes: String,
+    pub treatment: String,
+    pub proxy_name: String,
+    pub proxy_relation: String,
+    pub wishes: String,
     /// Read only: who recorded it and when (RFC 3339).
-    recorder_name: String,
-    recorded_at: String,
+    pub recorder_name: String,
+    pub recorded_at: String,
 }
 
 impl From<&AcpView> for AdvanceCarePlan {
@@ -371,16 +371,16 @@ pub(crate) async fn entry_detail(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct Correction {
+pub struct Correction {
     /// The entry's kind (a correction cannot change it).
     #[schema(required = true, schema_with = super::codes::entry_kind)]
-    kind: String,
-    body: String,
-    vitals: Vitals,
-    needs_reply: bool,
+    pub kind: String,
+    pub body: String,
+    pub vitals: Vitals,
+    pub needs_reply: bool,
     /// Why it is corrected.
     #[schema(required = true)]
-    reason: String,
+    pub reason: String,
 }
 
 /// Corrects an entry: a new version; the earlier ones stay visible.

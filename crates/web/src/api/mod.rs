@@ -6,6 +6,7 @@
 //! interoperability work.)
 
 mod backup;
+pub mod bodies;
 mod care;
 mod codes;
 mod public;
@@ -237,22 +238,22 @@ pub(crate) async fn patients(
 
 #[derive(Serialize, Deserialize, Default, ToSchema)]
 #[serde(default)]
-pub(crate) struct Vitals {
-    temperature_c: Option<f64>,
-    systolic: Option<u16>,
-    diastolic: Option<u16>,
-    pulse: Option<u16>,
-    spo2: Option<u8>,
-    respiratory_rate: Option<u16>,
-    weight_kg: Option<f64>,
-    blood_glucose: Option<u16>,
-    pain: Option<u8>,
-    bowel_movements: Option<u8>,
+pub struct Vitals {
+    pub temperature_c: Option<f64>,
+    pub systolic: Option<u16>,
+    pub diastolic: Option<u16>,
+    pub pulse: Option<u16>,
+    pub spo2: Option<u8>,
+    pub respiratory_rate: Option<u16>,
+    pub weight_kg: Option<f64>,
+    pub blood_glucose: Option<u16>,
+    pub pain: Option<u8>,
+    pub bowel_movements: Option<u8>,
 }
 
 impl Vitals {
     /// The values as the form's text fields, so that the API validates exactly as the pages do.
-    pub(super) fn texts(&self) -> [String; 10] {
+    pub fn texts(&self) -> [String; 10] {
         [
             text(self.temperature_c),
             text(self.systolic),
@@ -267,7 +268,7 @@ impl Vitals {
         ]
     }
 
-    pub(super) fn form(t: &[String; 10]) -> VitalsForm<'_> {
+    pub fn form(t: &[String; 10]) -> VitalsForm<'_> {
         VitalsForm {
             temperature_c: &t[0],
             systolic: &t[1],
@@ -403,21 +404,21 @@ pub(crate) async fn patient(
 }
 
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct NewEntry {
+pub struct NewEntry {
     /// message, visit_record, vitals, medication_change, condition_change or urgent
     #[schema(required = true, schema_with = codes::entry_kind)]
-    kind: String,
+    pub kind: String,
     #[serde(default)]
-    body: String,
+    pub body: String,
     #[serde(default)]
-    vitals: Vitals,
+    pub vitals: Vitals,
     #[serde(default)]
-    needs_reply: bool,
+    pub needs_reply: bool,
     /// team (default), family or physicians
     #[serde(default)]
     #[schema(schema_with = codes::audience)]
-    audience: String,
-    reply_to: Option<Uuid>,
+    pub audience: String,
+    pub reply_to: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]

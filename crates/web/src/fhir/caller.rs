@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         // Each token has its own budget, wherever its requests come from.
         if let Some(buckets) = &state.token_buckets
-            && let Err(wait) = buckets.take(session.token_hash.clone(), std::time::Instant::now())
+            && let Err(wait) = buckets.take(session.token_hash.clone(), tsunagu_domain::clock::monotonic_now())
         {
             return Err(FhirError::throttled(t, wait));
         }
