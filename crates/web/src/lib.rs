@@ -3,7 +3,7 @@
 //! the app layer and render its answer; they never decide access and never
 //! touch the store.
 
-mod api;
+pub mod api;
 mod chart;
 mod context;
 mod error;

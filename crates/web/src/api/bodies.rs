@@ -1,7 +1,5 @@
 //! The JSON request bodies of the API, public so that the fuzz target
 //! (`fuzz/fuzz_targets/api_json.rs`) reads the very types the handlers take.
-// Unused inside the crate: used once lib.rs declares `pub mod api;`.
-#![allow(unused_imports)]
 
 pub use super::backup::{
     Beds, HospitalAnswer, NewAbsence, NewGroup, NewGroupMember, NewUrgentRequest, RosterChange, UrgentOutcome,
