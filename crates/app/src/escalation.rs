@@ -16,6 +16,7 @@ use tsunagu_domain::ValidationError;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{EntryKind, TeamRole};
 use tsunagu_domain::escalation::{self, RequestKind, RequestOutcome, RequestState, StepAnswer};
+use tsunagu_domain::ids::PatientId;
 use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
 use tsunagu_domain::on_call::{ChainRole, Responder};
 use tsunagu_domain::policy::{self, RequestScope};
@@ -151,11 +152,12 @@ impl App {
     pub async fn raise_urgent_request(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         kind: &str,
         note: &str,
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let kind = RequestKind::parse(kind.trim()).map_err(|_| ValidationError::new("request_kind", "unknown"))?;
         let note = tsunagu_domain::text::required("situation", note, 1000)?;

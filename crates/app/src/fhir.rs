@@ -12,6 +12,7 @@ use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::Profession;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns};
+use tsunagu_domain::ids::{EntryId, PatientId};
 use tsunagu_domain::interop::Access;
 use tsunagu_domain::policy::{self, ConsentState};
 use tsunagu_domain::record_access::{RecordGrant, RecordIntent};
@@ -324,9 +325,10 @@ impl App {
     pub async fn fhir_consents(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<ConsentRecord, AppError> {
+        let patient = patient.0;
         let (loaded, grant) = self.read_for_fhir(session, "Consent", patient, meta).await?;
         let mut tx = self.store.begin_read().await?;
         let acp = tx.acp_revisions(&grant).await?.into_iter().map(crate::patients::acp_view).collect();
@@ -342,9 +344,10 @@ impl App {
     pub async fn fhir_documents(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<Vec<DocumentRecord>, AppError> {
+        let patient = patient.0;
         session.require_scope("DocumentReference", Access::Read)?;
         let loaded = self.kept_scope(patient).await?;
         let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
@@ -535,9 +538,10 @@ impl App {
     pub async fn fhir_care_team(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<CareTeamRecord, AppError> {
+        let patient = patient.0;
         let (loaded, _) = self.read_for_fhir(session, "CareTeam", patient, meta).await?;
         let members = members_of(&loaded);
         Ok(CareTeamRecord { patient: record(&loaded.row, self.today())?, consent: loaded.scope.consent, members })
@@ -549,9 +553,10 @@ impl App {
     pub async fn fhir_export(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<PatientExport, AppError> {
+        let patient = patient.0;
         for resource in ["Patient", "CareTeam", "Communication", "Observation"] {
             session.require_scope(resource, Access::Read)?;
         }
@@ -603,10 +608,11 @@ impl App {
     pub async fn fhir_entries(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         search: &EntrySearch,
         meta: &RequestMeta,
     ) -> Result<Page<TimelineEntry>, AppError> {
+        let patient = patient.0;
         session.require_scope(search.resource.name(), Access::Read)?;
         let loaded = self.kept_scope(patient).await?;
         let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
@@ -647,9 +653,10 @@ impl App {
         &self,
         session: &Session,
         resource: TimelineResource,
-        entry: Uuid,
+        entry: EntryId,
         meta: &RequestMeta,
     ) -> Result<TimelineEntry, AppError> {
+        let entry = entry.0;
         session.require_scope(resource.name(), Access::Read)?;
         let mut tx = self.store.begin_read().await?;
         let loaded = self.entry_scope(tx.as_mut(), entry).await?;
@@ -678,9 +685,10 @@ impl App {
         &self,
         session: &Session,
         resource: TimelineResource,
-        entry: Uuid,
+        entry: EntryId,
         meta: &RequestMeta,
     ) -> Result<Vec<TimelineEntry>, AppError> {
+        let entry = entry.0;
         session.require_scope(resource.name(), Access::Read)?;
         let mut tx = self.store.begin_read().await?;
         let loaded = self.entry_scope(tx.as_mut(), entry).await?;
@@ -778,7 +786,8 @@ pub struct FhirPost {
 
 impl FhirPost {
     /// A measurement (an Observation): a vitals entry for the team.
-    pub fn measurement(patient: Uuid, vitals: VitalSigns, note: &str) -> Result<Self, AppError> {
+    pub fn measurement(patient: PatientId, vitals: VitalSigns, note: &str) -> Result<Self, AppError> {
+        let patient = patient.0;
         let body = tsunagu_domain::text::optional_multiline("note", note, 4000)?.unwrap_or_default();
         let draft = EntryDraft { kind: EntryKind::Vitals, body, vitals, needs_reply: false, audience: Audience::Team };
         Ok(Self { patient, draft, reply_to: None, identifier: None, if_none_exist: false })
@@ -787,7 +796,8 @@ impl FhirPost {
     /// A note (a Communication): a message, visit record, medication or
     /// condition change, or urgent entry, for the team. Vital signs come as
     /// measurements, with their codes and units.
-    pub fn note(patient: Uuid, kind: &str, body: &str, reply_to: Option<Uuid>) -> Result<Self, AppError> {
+    pub fn note(patient: PatientId, kind: &str, body: &str, reply_to: Option<Uuid>) -> Result<Self, AppError> {
+        let patient = patient.0;
         if kind == EntryKind::Vitals.code() {
             return Err(ValidationError::new("category", "unknown").into());
         }

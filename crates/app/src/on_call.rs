@@ -15,6 +15,7 @@ use tsunagu_domain::account::Profession;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::TeamRole;
 use tsunagu_domain::holiday;
+use tsunagu_domain::ids::PatientId;
 use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId};
 use tsunagu_domain::on_call::{
     self, Absence, AbsenceReason, ChainInput, ChainRole, Responder, RosterProblem, Shift, SlotKind, Span,
@@ -853,10 +854,11 @@ impl App {
     pub async fn who_answers(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         at: Option<OffsetDateTime>,
         meta: &RequestMeta,
     ) -> Result<ChainView, AppError> {
+        let patient = patient.0;
         let at = at.unwrap_or_else(|| self.now());
         let mut tx = self.store.begin_read().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
@@ -886,10 +888,11 @@ impl App {
     pub async fn set_backup_hospital(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         hospital: &str,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let hospital = match hospital.trim() {
             "" => None,

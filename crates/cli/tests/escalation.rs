@@ -29,7 +29,11 @@ async fn raise(app: &App, n: usize) -> (Vec<Uuid>, Uuid) {
     let mut ids = Vec::new();
     for i in 0..n {
         let note = format!("SpO2低下 {i}");
-        ids.push(app.raise_urgent_request(&nurse, patient, "urgent_visit", &note, &meta).await.unwrap());
+        ids.push(
+            app.raise_urgent_request(&nurse, tsunagu_domain::ids::PatientId(patient), "urgent_visit", &note, &meta)
+                .await
+                .unwrap(),
+        );
     }
     let municipality = nurse.account.municipality_id.unwrap();
     (ids, municipality.0)

@@ -23,10 +23,11 @@ impl App {
     pub async fn record_acp(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         form: &AdvanceCarePlanForm<'_>,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let plan = AdvanceCarePlan::parse(form, self.today())?;
         let mut tx = self.begin_keeping_records().await?;
@@ -70,9 +71,10 @@ impl App {
     pub async fn acp_history(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AcpView>), AppError> {
+        let patient = patient.0;
         let loaded = self.kept_scope(patient).await?;
         let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let mut tx = self.store.reader().await?;
@@ -96,12 +98,13 @@ impl App {
     pub async fn change_patient_status(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         status: &str,
         outcome: &str,
         outcome_date: &str,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let change = StatusChange::parse(status, outcome, outcome_date, self.today())?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;

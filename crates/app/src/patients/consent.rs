@@ -38,11 +38,12 @@ impl App {
     pub async fn record_consent(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         form: &ConsentForm<'_>,
         document: Option<&crate::attachments::UploadedFile>,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let details = ConsentDetails::parse(
             form.given_on,
@@ -144,10 +145,11 @@ impl App {
     pub async fn withdraw_consent(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         reason: &str,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 500)?;
         let mut tx = self.begin().await?;

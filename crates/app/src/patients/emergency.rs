@@ -127,9 +127,10 @@ impl App {
     pub async fn access_history(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         meta: &RequestMeta,
     ) -> Result<(PatientView, Vec<AccessView>), AppError> {
+        let patient = patient.0;
         session.require_scope("AuditEvent", tsunagu_domain::interop::Access::Read)?;
         let loaded = self.kept_scope(patient).await?;
         let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;

@@ -15,7 +15,7 @@ use tsunagu_domain::account::{AccountStatus, LoginId, Profession};
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns, VitalsForm, visible_audiences};
 use tsunagu_domain::clock::JST;
-use tsunagu_domain::ids::{AccountId, FacilityId, MunicipalityId, PatientId};
+use tsunagu_domain::ids::{AccountId, EntryId, FacilityId, MunicipalityId, PatientId};
 use tsunagu_domain::patient::{
     AdvanceCarePlan, AdvanceCarePlanForm, CareLevel, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Place,
     Sex, SpecialCare, StatusChange, TreatmentWish, age,

@@ -25,11 +25,12 @@ impl App {
     pub async fn add_team_member(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         login: &str,
         team_role: &str,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         // Family join through their own invitation, with what they may see limited.
         let role = TeamRole::parse(team_role)
@@ -102,10 +103,11 @@ impl App {
     pub async fn remove_team_member(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         membership: Uuid,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let mut tx = self.begin().await?;
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
@@ -175,12 +177,13 @@ impl App {
     pub async fn invite_family(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         login: &str,
         name: &str,
         relation: &str,
         meta: &RequestMeta,
     ) -> Result<crate::IssuedCode, AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let relation = tsunagu_domain::text::required("relation", relation, 30)?;
         let name = format!("{}（{}）", tsunagu_domain::text::required("display_name", name, 40)?, relation);

@@ -159,10 +159,11 @@ impl App {
     pub async fn patient_page(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         query: &TimelineQuery<'_>,
         meta: &RequestMeta,
     ) -> Result<PatientPage, AppError> {
+        let patient = patient.0;
         let actor = session.actor()?;
         let kind = match query.kind.trim() {
             "" => None,
@@ -349,12 +350,13 @@ impl App {
     pub async fn post_entry(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         draft: &EntryDraft,
         reply_to: Option<Uuid>,
         files: &[crate::attachments::UploadedFile],
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
+        let patient = patient.0;
         if files.len() > 5 {
             return Err(ValidationError::new("attachment", "too_many").into());
         }
@@ -504,11 +506,12 @@ impl App {
     pub async fn correct_entry(
         &self,
         session: &Session,
-        entry: Uuid,
+        entry: EntryId,
         draft: &EntryDraft,
         reason: &str,
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
+        let entry = entry.0;
         let actor = session.actor()?;
         let reason = tsunagu_domain::text::required("reason", reason, 200)?;
         let mut tx = self.begin_keeping_records().await?;
@@ -554,9 +557,10 @@ impl App {
     pub async fn entry_detail(
         &self,
         session: &Session,
-        entry: Uuid,
+        entry: EntryId,
         meta: &RequestMeta,
     ) -> Result<EntryDetail, AppError> {
+        let entry = entry.0;
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_all().await?;
         let loaded = self.entry_scope(tx.as_mut(), entry).await?;
@@ -607,9 +611,10 @@ impl App {
     pub async fn acknowledge_entry(
         &self,
         session: &Session,
-        entry: Uuid,
+        entry: EntryId,
         meta: &RequestMeta,
     ) -> Result<Uuid, AppError> {
+        let entry = entry.0;
         let actor = session.actor()?;
         let mut tx = self.begin_keeping_records().await?;
         let loaded = self.entry_scope(tx.as_mut(), entry).await?;
@@ -651,11 +656,12 @@ impl App {
     pub async fn print_record(
         &self,
         session: &Session,
-        patient: Uuid,
+        patient: PatientId,
         from: &str,
         to: &str,
         meta: &RequestMeta,
     ) -> Result<PrintedRecord, AppError> {
+        let patient = patient.0;
         const MAX_ENTRIES: i64 = 2_000;
         let actor = session.actor()?;
         let today = self.today();

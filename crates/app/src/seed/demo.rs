@@ -4,7 +4,7 @@
 use crate::{App, AppError, AuditActor, RequestMeta};
 use tsunagu_domain::account::NewAccount;
 use tsunagu_domain::facility::FacilityForm;
-use tsunagu_domain::ids::{FacilityId, MunicipalityId};
+use tsunagu_domain::ids::{FacilityId, MunicipalityId, PatientId};
 use tsunagu_domain::municipality::NewMunicipality;
 
 /// One account the demo created.
@@ -354,14 +354,14 @@ impl App {
                 proxy_relation: "",
                 scope: "在宅療養に関わるケアチーム内での情報共有",
             };
-            self.record_consent(&nurse, p.id, &consent, None, &meta).await?;
+            self.record_consent(&nurse, PatientId(p.id), &consent, None, &meta).await?;
             for (login, role) in [
                 ("dr.sato", "primary_physician"),
                 ("dr.suzuki", "backup_physician"),
                 ("cm.yamamoto", "care_manager"),
                 ("ph.kobayashi", "pharmacist"),
             ] {
-                self.add_team_member(&nurse, p.id, login, role, &meta).await?;
+                self.add_team_member(&nurse, PatientId(p.id), login, role, &meta).await?;
             }
             let vitals = VitalsForm {
                 temperature_c: "36.8",
@@ -377,21 +377,21 @@ impl App {
                 &vitals,
                 false,
             )?;
-            self.post_entry(&nurse, p.id, &visit, None, &[], &meta).await?;
+            self.post_entry(&nurse, PatientId(p.id), &visit, None, &[], &meta).await?;
             let question = parse_entry(
                 "message",
                 "夜間の不眠の訴えあり。眠剤の調整についてご相談させてください。",
                 &VitalsForm::default(),
                 true,
             )?;
-            let asked = self.post_entry(&nurse, p.id, &question, None, &[], &meta).await?;
+            let asked = self.post_entry(&nurse, PatientId(p.id), &question, None, &[], &meta).await?;
             let answer = parse_entry(
                 "message",
                 "次回往診時に確認します。それまで現行処方で様子をみてください。",
                 &VitalsForm::default(),
                 false,
             )?;
-            self.post_entry(&doctor, p.id, &answer, Some(asked), &[], &meta).await?;
+            self.post_entry(&doctor, PatientId(p.id), &answer, Some(asked), &[], &meta).await?;
         }
         Ok(())
     }

@@ -1140,7 +1140,14 @@ async fn a_kept_timeline_shows_every_change_at_once(db: &TestDb) {
         async move {
             let session = app.session(&token).await.ok().flatten().unwrap_or_else(|| panic!("signed in"));
             let query = tsunagu_app::patients::TimelineQuery::default();
-            let page = app.patient_page(&session, id, &query, &tsunagu_app::RequestMeta::default()).await;
+            let page = app
+                .patient_page(
+                    &session,
+                    tsunagu_domain::ids::PatientId(id),
+                    &query,
+                    &tsunagu_app::RequestMeta::default(),
+                )
+                .await;
             page.unwrap_or_else(|e| panic!("{e}"))
         }
     };
@@ -1227,7 +1234,10 @@ async fn a_kept_timeline_shows_every_change_at_once(db: &TestDb) {
     // A filtered read is never answered with the kept unfiltered page.
     let session = t.app.session(&doctor_token).await.ok().flatten().unwrap_or_else(|| panic!("signed in"));
     let urgent_only = tsunagu_app::patients::TimelineQuery { kind: "urgent", ..Default::default() };
-    let filtered = t.app.patient_page(&session, id, &urgent_only, &tsunagu_app::RequestMeta::default()).await;
+    let filtered = t
+        .app
+        .patient_page(&session, tsunagu_domain::ids::PatientId(id), &urgent_only, &tsunagu_app::RequestMeta::default())
+        .await;
     let filtered = filtered.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(filtered.timeline.iter().map(|e| e.id.to_string()).collect::<Vec<_>>(), vec![urgent]);
 }

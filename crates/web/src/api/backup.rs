@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tsunagu_app::on_call::{AbsenceForm, ResponderView};
+use tsunagu_domain::ids::PatientId;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -86,7 +87,7 @@ pub(crate) async fn who_answers(
                 .map_err(|_| failed(&ctx)(tsunagu_domain::ValidationError::new("at", "format").into()))?,
         ),
     };
-    let v = state.app.who_answers(s, patient, at, &ctx.meta).await.map_err(failed(&ctx))?;
+    let v = state.app.who_answers(s, PatientId(patient), at, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(Json(WhoAnswers {
         at: rfc3339(v.at),
         responders: v.responders.iter().map(Responder::from).collect(),
@@ -122,7 +123,11 @@ pub(crate) async fn raise_urgent_request(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    let id = state.app.raise_urgent_request(s, patient, &r.kind, &r.note, &ctx.meta).await.map_err(failed(&ctx))?;
+    let id = state
+        .app
+        .raise_urgent_request(s, PatientId(patient), &r.kind, &r.note, &ctx.meta)
+        .await
+        .map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use tsunagu_app::patients::{AcpView, ConsentForm, parse_entry};
+use tsunagu_domain::ids::{EntryId, PatientId};
 use tsunagu_domain::patient::{AdvanceCarePlanForm, PatientForm};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -120,7 +121,7 @@ pub(crate) async fn record_consent(
         proxy_relation: &c.proxy_relation,
         scope: &c.scope,
     };
-    state.app.record_consent(s, patient, &form, None, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.record_consent(s, PatientId(patient), &form, None, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -143,7 +144,7 @@ pub(crate) async fn withdraw_consent(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    state.app.withdraw_consent(s, patient, &w.reason, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.withdraw_consent(s, PatientId(patient), &w.reason, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -170,7 +171,11 @@ pub(crate) async fn add_team_member(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    state.app.add_team_member(s, patient, &m.login_id, &m.team_role, &ctx.meta).await.map_err(failed(&ctx))?;
+    state
+        .app
+        .add_team_member(s, PatientId(patient), &m.login_id, &m.team_role, &ctx.meta)
+        .await
+        .map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -186,7 +191,7 @@ pub(crate) async fn remove_team_member(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let (patient, membership) = (parse_uuid(&ctx, &patient)?, parse_uuid(&ctx, &membership)?);
-    state.app.remove_team_member(s, patient, membership, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.remove_team_member(s, PatientId(patient), membership, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -217,7 +222,7 @@ pub(crate) async fn change_status(
     let patient = parse_uuid(&ctx, &patient)?;
     state
         .app
-        .change_patient_status(s, patient, &c.status, &c.outcome, &c.outcome_date, &ctx.meta)
+        .change_patient_status(s, PatientId(patient), &c.status, &c.outcome, &c.outcome_date, &ctx.meta)
         .await
         .map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
@@ -275,7 +280,7 @@ pub(crate) async fn acp_history(
 ) -> Result<Json<Vec<AdvanceCarePlan>>, ApiError> {
     let s = session(&ctx)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    let (_, revisions) = state.app.acp_history(s, patient, &ctx.meta).await.map_err(failed(&ctx))?;
+    let (_, revisions) = state.app.acp_history(s, PatientId(patient), &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(Json(revisions.iter().map(Into::into).collect()))
 }
 
@@ -301,7 +306,7 @@ pub(crate) async fn record_acp(
         proxy_relation: &a.proxy_relation,
         wishes: &a.wishes,
     };
-    state.app.record_acp(s, patient, &form, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.record_acp(s, PatientId(patient), &form, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -345,7 +350,7 @@ pub(crate) async fn entry_detail(
 ) -> Result<Json<EntryHistory>, ApiError> {
     let s = session(&ctx)?;
     let entry = parse_uuid(&ctx, &entry)?;
-    let d = state.app.entry_detail(s, entry, &ctx.meta).await.map_err(failed(&ctx))?;
+    let d = state.app.entry_detail(s, EntryId(entry), &ctx.meta).await.map_err(failed(&ctx))?;
     let receipts = |list: &[(String, time::OffsetDateTime)]| {
         list.iter().map(|(n, at)| Receipt { name: n.clone(), at: rfc3339(*at) }).collect()
     };
@@ -397,7 +402,7 @@ pub(crate) async fn correct_entry(
     let entry = parse_uuid(&ctx, &entry)?;
     let texts = c.vitals.texts();
     let draft = parse_entry(&c.kind, &c.body, &Vitals::form(&texts), c.needs_reply).map_err(failed(&ctx))?;
-    let id = state.app.correct_entry(s, entry, &draft, &c.reason, &ctx.meta).await.map_err(failed(&ctx))?;
+    let id = state.app.correct_entry(s, EntryId(entry), &draft, &c.reason, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -412,7 +417,7 @@ pub(crate) async fn acknowledge_entry(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let entry = parse_uuid(&ctx, &entry)?;
-    state.app.acknowledge_entry(s, entry, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.acknowledge_entry(s, EntryId(entry), &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

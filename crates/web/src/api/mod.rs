@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use tsunagu_app::patients::{EntryView, PatientSummary, PatientView, TimelineQuery, parse_entry};
 use tsunagu_app::{AppError, Session};
 use tsunagu_domain::care::VitalsForm;
+use tsunagu_domain::ids::PatientId;
 use tsunagu_domain::policy::ConsentState;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
@@ -376,7 +377,7 @@ pub(crate) async fn patient(
         .app
         .patient_page(
             s,
-            id,
+            PatientId(id),
             &TimelineQuery { kind: &q.kind, text: &q.q, author: &q.author, ..TimelineQuery::default() },
             &ctx.meta,
         )
@@ -446,7 +447,8 @@ pub(crate) async fn post_entry(
     let draft = parse_entry(&new.kind, &new.body, &Vitals::form(&texts), new.needs_reply)
         .and_then(|d| d.for_audience(&new.audience, None).map_err(Into::into))
         .map_err(failed(&ctx))?;
-    let entry = state.app.post_entry(s, id, &draft, new.reply_to, &[], &ctx.meta).await.map_err(failed(&ctx))?;
+    let entry =
+        state.app.post_entry(s, PatientId(id), &draft, new.reply_to, &[], &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json(Created { id: entry })))
 }
 

@@ -21,6 +21,7 @@ use serde_json::Value;
 use tsunagu_app::fhir::{
     EntrySearch, FhirPost, Page, PatientQuery, PatientSort, Posted, TimelineEntry, TimelineResource,
 };
+use tsunagu_domain::ids::{EntryId, PatientId};
 use tsunagu_domain::interop::VitalCode;
 use tsunagu_domain::patient::Sex;
 use uuid::Uuid;
@@ -51,8 +52,11 @@ pub(crate) async fn patient_everything(
 ) -> Result<Resource, FhirError> {
     Params::parse(pairs(query)?, &[])?;
     let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
-    let export =
-        state.app.fhir_export(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    let export = state
+        .app
+        .fhir_export(&caller.session, PatientId(id), &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
     Ok(Resource::ok(super::resources::everything(&caller.base, &export)))
 }
 
@@ -258,7 +262,7 @@ fn measurement_post(posted: &tsunagu_domain::fhir_input::PostedMeasurement, t: T
             vec![Issue::new("invalid", t.error(e.field, e.code), Some(expression))],
         )
     })?;
-    FhirPost::measurement(posted.patient, vitals, &posted.note).map_err(|e| FhirError::app(e, t))
+    FhirPost::measurement(PatientId(posted.patient), vitals, &posted.note).map_err(|e| FhirError::app(e, t))
 }
 
 /// A created entry as its resource with 201, or the one `If-None-Exist` found
@@ -362,7 +366,7 @@ fn bundle_entry(i: usize, entry: &Value, t: Tr) -> Result<(FhirPost, Option<Vita
             .and_then(|m| measurement_post(&m, t).map(|p| (p, Some(m.code)))),
         (Some("POST"), Some("Communication"), Some("Communication")) => {
             read_message(resource).map_err(rejected).and_then(|m| {
-                FhirPost::note(m.patient, &m.kind, &m.text, m.reply_to)
+                FhirPost::note(PatientId(m.patient), &m.kind, &m.text, m.reply_to)
                     .map(|p| (p, None))
                     .map_err(|e| FhirError::app(e, t))
             })
@@ -482,7 +486,7 @@ pub(crate) async fn create_communication(
     let t = caller.t;
     let json = fhir_body(&headers, &body)?;
     let posted = read_message(&json).map_err(rejected)?;
-    let post = FhirPost::note(posted.patient, &posted.kind, &posted.text, posted.reply_to)
+    let post = FhirPost::note(PatientId(posted.patient), &posted.kind, &posted.text, posted.reply_to)
         .map_err(|e| FhirError::app(e, t))?;
     let post = with_identity(post, &json, &headers, "Communication")?;
     let mut done =
@@ -500,8 +504,11 @@ pub(crate) async fn read_care_team(
     Path(id): Path<String>,
 ) -> Result<Resource, FhirError> {
     let id: Uuid = id.parse().map_err(|_| not_found(caller.t))?;
-    let team =
-        state.app.fhir_care_team(&caller.session, id, &caller.meta).await.map_err(|e| FhirError::app(e, caller.t))?;
+    let team = state
+        .app
+        .fhir_care_team(&caller.session, PatientId(id), &caller.meta)
+        .await
+        .map_err(|e| FhirError::app(e, caller.t))?;
     Ok(Resource::ok(care_team(&team)))
 }
 
@@ -517,7 +524,7 @@ pub(crate) async fn search_care_teams(
     let Some(patient_id) = patient_param(&params)? else {
         return Ok(no_match(&caller.base, "CareTeam", &query_text));
     };
-    let entries = match state.app.fhir_care_team(&caller.session, patient_id, &caller.meta).await {
+    let entries = match state.app.fhir_care_team(&caller.session, PatientId(patient_id), &caller.meta).await {
         Ok(team) if offset == 0 => vec![(care_team(&team), "match")],
         Ok(_) => Vec::new(),
         // Searching finds nothing where reading would say "not found".
@@ -567,7 +574,7 @@ async fn timeline_page(
 ) -> Result<Page<TimelineEntry>, FhirError> {
     state
         .app
-        .fhir_entries(&caller.session, patient, search, &caller.meta)
+        .fhir_entries(&caller.session, PatientId(patient), search, &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))
 }
@@ -582,7 +589,7 @@ async fn read_entry(
     let (entry, code) = entry_of(id, resource, caller.t)?;
     let found = state
         .app
-        .fhir_entry(&caller.session, resource, entry, &caller.meta)
+        .fhir_entry(&caller.session, resource, EntryId(entry), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     Ok((found, code))
@@ -611,7 +618,7 @@ async fn history_of(
     let (entry, code) = entry_of(id, resource, t)?;
     let versions = state
         .app
-        .fhir_entry_history(&caller.session, resource, entry, &caller.meta)
+        .fhir_entry_history(&caller.session, resource, EntryId(entry), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, t))?;
     let found: Vec<_> =
@@ -748,7 +755,7 @@ pub(crate) async fn search_documents(
     };
     let mut found = state
         .app
-        .fhir_documents(&caller.session, patient_id, &caller.meta)
+        .fhir_documents(&caller.session, PatientId(patient_id), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     found.retain(|d| {
@@ -906,7 +913,7 @@ pub(crate) async fn search_audit_events(
     };
     let (_, mut events) = state
         .app
-        .access_history(&caller.session, patient_id, &caller.meta)
+        .access_history(&caller.session, PatientId(patient_id), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     // Who read the record since a given time (a portal or an EHR checking again).
@@ -992,7 +999,7 @@ pub(crate) async fn search_consents(
     };
     let record = state
         .app
-        .fhir_consents(&caller.session, patient_id, &caller.meta)
+        .fhir_consents(&caller.session, PatientId(patient_id), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     let matching: Vec<Value> = consent_resources(&record)
@@ -1012,7 +1019,7 @@ pub(crate) async fn read_consent(
     let patient = leading_uuid(&id, caller.t)?;
     let record = state
         .app
-        .fhir_consents(&caller.session, patient, &caller.meta)
+        .fhir_consents(&caller.session, PatientId(patient), &caller.meta)
         .await
         .map_err(|e| FhirError::app(e, caller.t))?;
     the_one(consent_resources(&record), &id, caller.t)

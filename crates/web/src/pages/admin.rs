@@ -2,7 +2,7 @@
 //! Which buttons show is presentation only; every action is checked again by
 //! the use case it calls.
 
-use super::{Chrome, NoticeQuery, parse_id};
+use super::{Chrome, Id, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::Ctx;
 use crate::context::{NoFields, Verified};
@@ -183,10 +183,9 @@ async fn facilities_page(
 pub(crate) async fn facilities(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(municipality): Path<String>,
+    Id(municipality): Id<MunicipalityId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     let form = FacilityFormValues { kind: FacilityKind::Clinic.code().to_owned(), ..FacilityFormValues::default() };
     Ok(facilities_page(&state, &ctx, municipality, form, q.notice.as_deref(), None).await?.into_response())
 }
@@ -194,11 +193,10 @@ pub(crate) async fn facilities(
 pub(crate) async fn create_facility(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(municipality): Path<String>,
+    Id(municipality): Id<MunicipalityId>,
     Verified(form): Verified<FacilityFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     match state.app.create_facility(session, municipality, &form.as_form(), &ctx.meta).await {
         Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=created", f.id)).into_response()),
         Err(e) => {
@@ -259,21 +257,19 @@ async fn facility_page(
 pub(crate) async fn facility(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<FacilityId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let id: FacilityId = parse_id(&ctx, &id)?;
     Ok(facility_page(&state, &ctx, id, None, q.notice.as_deref(), None).await?.into_response())
 }
 
 pub(crate) async fn update_facility(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<FacilityId>,
     Verified(form): Verified<FacilityFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: FacilityId = parse_id(&ctx, &id)?;
     match state.app.update_facility(session, id, &form.as_form(), &ctx.meta).await {
         Ok(f) => Ok(Redirect::to(&format!("/admin/facilities/{}?notice=saved", f.id)).into_response()),
         Err(e) => {
@@ -288,11 +284,10 @@ pub(crate) async fn update_facility(
 pub(crate) async fn update_profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<FacilityId>,
     Verified(pairs): Verified<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: FacilityId = parse_id(&ctx, &id)?;
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let form = tsunagu_domain::registry::FacilityProfileForm {
         services: pairs.iter().filter(|(k, _)| k == "services").map(|(_, v)| v.as_str()).collect(),
@@ -403,10 +398,9 @@ pub(crate) struct AccountsQuery {
 pub(crate) async fn accounts(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(municipality): Path<String>,
+    Id(municipality): Id<MunicipalityId>,
     Query(q): Query<AccountsQuery>,
 ) -> Result<Response, WebError> {
-    let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     let form = AccountFormValues {
         facility_id: q.facility.unwrap_or_default(),
         profession: Profession::Nurse.code().into(),
@@ -462,11 +456,10 @@ fn issued_page(ctx: &Ctx, issued: IssuedCode) -> Response {
 pub(crate) async fn issue_account(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(municipality): Path<String>,
+    Id(municipality): Id<MunicipalityId>,
     Verified(pairs): Verified<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     let values = AccountFormValues::from_pairs(&pairs);
     let facility_id = match values.facility_id.as_str() {
         "" => None,
@@ -505,11 +498,10 @@ struct AccountPage {
 pub(crate) async fn account(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<AccountId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: AccountId = parse_id(&ctx, &id)?;
     let (account, powers) = state.app.account(session, id).await?;
     let Some(municipality_id) = account.municipality_id else {
         return Err(ctx.fail(AppError::NotFound));
@@ -537,11 +529,10 @@ pub(crate) struct StatusForm {
 pub(crate) async fn set_status(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<AccountId>,
     Verified(form): Verified<StatusForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: AccountId = parse_id(&ctx, &id)?;
     state.app.set_account_enabled(session, id, form.enabled, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
 }
@@ -549,11 +540,10 @@ pub(crate) async fn set_status(
 pub(crate) async fn reissue(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<AccountId>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: AccountId = parse_id(&ctx, &id)?;
     let issued = state.app.reissue_code(session, id, &ctx.meta).await?;
     Ok(issued_page(&ctx, issued))
 }
@@ -568,11 +558,10 @@ pub(crate) struct MembershipForm {
 pub(crate) async fn add_membership(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<AccountId>,
     Verified(form): Verified<MembershipForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: AccountId = parse_id(&ctx, &id)?;
     let facility: FacilityId = parse_id(&ctx, &form.facility_id)?;
     state.app.add_membership(session, id, facility, form.is_admin, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{id}?notice=saved")).into_response())
@@ -614,10 +603,9 @@ struct AuditPage {
 pub(crate) async fn audit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(municipality): Path<String>,
+    Id(municipality): Id<MunicipalityId>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let municipality: MunicipalityId = parse_id(&ctx, &municipality)?;
     let events = state.app.recent_audit_events(session, municipality, 200).await?;
     let m = state.app.municipality(session, municipality).await?;
     let events = events

@@ -1,7 +1,7 @@
 //! The backup system's pages: groups and rosters, absences, backup beds, and
 //! urgent requests with their escalation.
 
-use super::{Chrome, NoticeQuery, parse_id};
+use super::{Chrome, Id, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::{Ctx, NoFields, Verified};
 use crate::error::WebError;
@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use tsunagu_app::escalation::RequestPage;
 use tsunagu_app::on_call::{AbsenceForm, AbsenceView, BackupOverview, GroupForm, GroupPage};
 use tsunagu_domain::escalation::{RequestKind, RequestOutcome};
+use tsunagu_domain::ids::PatientId;
 use tsunagu_domain::on_call::AbsenceReason;
 use uuid::Uuid;
 
@@ -87,11 +88,10 @@ pub(crate) struct BedsForm {
 pub(crate) async fn update_beds(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(hospital): Path<String>,
+    Id(hospital): Id<Uuid>,
     Verified(f): Verified<BedsForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let hospital: Uuid = parse_id(&ctx, &hospital)?;
     let participates = f.participates == "on";
     match state.app.update_backup_beds(session, hospital, participates, &f.beds_available, &f.note, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to("/backup?notice=saved#hospitals").into_response()),
@@ -151,10 +151,9 @@ async fn group_template(
 pub(crate) async fn group(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(group): Path<String>,
+    Id(group): Id<Uuid>,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
-    let group: Uuid = parse_id(&ctx, &group)?;
     Ok(group_template(&state, &ctx, group, &q.month, q.notice.as_deref(), None).await?.into_response())
 }
 
@@ -184,11 +183,10 @@ pub(crate) struct MemberForm {
 pub(crate) async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(group): Path<String>,
+    Id(group): Id<Uuid>,
     Verified(f): Verified<MemberForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let group: Uuid = parse_id(&ctx, &group)?;
     match state.app.add_group_member(session, group, &f.login_id, &f.phone, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/backup/groups/{group}?notice=saved#members")).into_response()),
         Err(e) => group_with_error(&state, &ctx, group, "", e).await,
@@ -213,11 +211,10 @@ pub(crate) async fn remove_member(
 pub(crate) async fn save_roster(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(group): Path<String>,
+    Id(group): Id<Uuid>,
     Verified(f): Verified<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let group: Uuid = parse_id(&ctx, &group)?;
     let month = f.get("month").cloned().unwrap_or_default();
     let mut assignments = Vec::new();
     for (key, value) in &f {
@@ -338,11 +335,10 @@ pub(crate) async fn record_absence(
 pub(crate) async fn cancel_absence(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(absence): Path<String>,
+    Id(absence): Id<Uuid>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let absence: Uuid = parse_id(&ctx, &absence)?;
     state.app.cancel_absence(session, absence, &ctx.meta).await?;
     Ok(Redirect::to("/absences?notice=saved").into_response())
 }
@@ -359,14 +355,13 @@ pub(crate) struct RaiseForm {
 pub(crate) async fn raise(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(patient): Path<String>,
+    Id(patient): Id<PatientId>,
     Verified(f): Verified<RaiseForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let patient: Uuid = parse_id(&ctx, &patient)?;
     match state.app.raise_urgent_request(session, patient, &f.kind, &f.note, &ctx.meta).await {
         Ok(id) => Ok(Redirect::to(&format!("/urgent/{id}?notice=raised")).into_response()),
-        Err(e) => super::patients::patient_with_error(&state, &ctx, patient, e).await,
+        Err(e) => super::patients::patient_with_error(&state, &ctx, PatientId(patient.0), e).await,
     }
 }
 
@@ -379,14 +374,13 @@ pub(crate) struct HospitalChoice {
 pub(crate) async fn set_backup_hospital(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(patient): Path<String>,
+    Id(patient): Id<PatientId>,
     Verified(f): Verified<HospitalChoice>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let patient: Uuid = parse_id(&ctx, &patient)?;
     match state.app.set_backup_hospital(session, patient, &f.hospital, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{patient}?notice=saved#who-answers")).into_response()),
-        Err(e) => super::patients::patient_with_error(&state, &ctx, patient, e).await,
+        Err(e) => super::patients::patient_with_error(&state, &ctx, PatientId(patient.0), e).await,
     }
 }
 
@@ -416,10 +410,9 @@ async fn urgent_template(
 pub(crate) async fn urgent(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    let id: Uuid = parse_id(&ctx, &id)?;
     Ok(urgent_template(&state, &ctx, id, q.notice.as_deref(), None).await?.into_response())
 }
 
@@ -441,11 +434,10 @@ async fn after_urgent_action(
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.acknowledge_urgent_request(session, id, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
 }
@@ -453,11 +445,10 @@ pub(crate) async fn acknowledge(
 pub(crate) async fn ask_hospitals(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.ask_hospitals(session, id, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
 }
@@ -473,11 +464,10 @@ pub(crate) struct HospitalAnswer {
 pub(crate) async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Verified(f): Verified<HospitalAnswer>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let result = match f.answer.as_str() {
         "accept" => state.app.answer_as_hospital(session, id, true, &f.reason, &ctx.meta).await,
         "decline" => state.app.answer_as_hospital(session, id, false, &f.reason, &ctx.meta).await,
@@ -496,11 +486,10 @@ pub(crate) struct OutcomeForm {
 pub(crate) async fn outcome(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Verified(f): Verified<OutcomeForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let result = state.app.record_urgent_outcome(session, id, &f.outcome, &f.note, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
 }

@@ -1,14 +1,14 @@
 //! Importing government open data from the admin pages: upload, preview the
 //! report (nothing changes), then apply the same file.
 
-use super::{Chrome, NoticeQuery, parse_id};
+use super::{Chrome, Id, NoticeQuery};
 use crate::AppState;
 use crate::context::{Ctx, NoFields, Verified, VerifiedUpload};
 use crate::error::WebError;
 use crate::i18n::Tr;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use tsunagu_app::AppError;
 use tsunagu_app::registry::{ImportReport, ImportRunView};
@@ -102,11 +102,10 @@ pub(crate) async fn preview(
 pub(crate) async fn apply(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let report = state.app.apply_staged_import(session, id, &ctx.meta).await?;
     Ok(page(&state, &ctx, Some(report), None, Some("saved"), None).await?.into_response())
 }

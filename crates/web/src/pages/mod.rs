@@ -109,6 +109,21 @@ pub(crate) fn parse_id<T: std::str::FromStr>(ctx: &Ctx, raw: &str) -> Result<T, 
     raw.parse().map_err(|_| ctx.fail(AppError::NotFound))
 }
 
+/// An id from the request's path, parsed at the edge: a malformed one is
+/// answered like an unknown one ("not found", in the user's language).
+pub(crate) struct Id<T>(pub T);
+
+impl<T: std::str::FromStr + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for Id<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, WebError> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| WebError::from(AppError::NotFound))?;
+        raw.parse().map(Id).map_err(|_| AppError::NotFound.into())
+    }
+}
+
 /// `?notice=` of a request.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct NoticeQuery {

@@ -1,7 +1,7 @@
 //! The care team's pages: the patient list (home), registering a patient,
 //! the patient page with its timeline and compose form, entries.
 
-use super::{Chrome, NoticeQuery, parse_id};
+use super::{Chrome, Id, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::{Ctx, NoFields, Verified, VerifiedUpload};
 use crate::error::WebError;
@@ -18,6 +18,7 @@ use tsunagu_app::views::AccountView;
 use tsunagu_domain::account::Role;
 use tsunagu_domain::care::{EntryKind, TeamRole, VitalsForm};
 use tsunagu_domain::clock::JST;
+use tsunagu_domain::ids::{EntryId, PatientId};
 use tsunagu_domain::patient::{
     AdvanceCarePlanForm, CareLevel, ConsentMethod, Outcome, PatientForm, PatientStatus, Place, Sex, SpecialCare,
     TreatmentWish,
@@ -374,7 +375,7 @@ pub(crate) struct PatientQuery {
 async fn patient_template(
     state: &AppState,
     ctx: &Ctx,
-    patient: Uuid,
+    patient: PatientId,
     view: &PatientQuery,
     entry: EntryFormValues,
     error: Option<String>,
@@ -444,7 +445,7 @@ async fn patient_template(
 pub(crate) async fn patient_with_error(
     state: &AppState,
     ctx: &Ctx,
-    patient: Uuid,
+    patient: PatientId,
     e: tsunagu_app::AppError,
 ) -> Result<Response, WebError> {
     let (status, message) = ctx.form_error(e)?;
@@ -457,10 +458,9 @@ pub(crate) async fn patient_with_error(
 pub(crate) async fn patient(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Query(q): Query<PatientQuery>,
 ) -> Result<Response, WebError> {
-    let id: Uuid = parse_id(&ctx, &id)?;
     // A reply is usually a message; otherwise the visit record is the common case.
     let kind = if q.reply_to.is_empty() { "visit_record" } else { "message" };
     let entry = EntryFormValues { kind: kind.into(), reply_to: q.reply_to.clone(), ..EntryFormValues::default() };
@@ -521,12 +521,11 @@ impl<T: MultipartFields + Send, S: Send + Sync> axum::extract::FromRequest<S> fo
 pub(crate) async fn post_entry(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     submission: Submission<EntryFormValues>,
 ) -> Result<Response, WebError> {
     let Submission { values: v, files } = submission;
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let reply_to = match v.reply_to.as_str() {
         "" => None,
         raw => Some(parse_id::<Uuid>(&ctx, raw)?),
@@ -576,7 +575,7 @@ impl MultipartFields for ConsentFormValues {
 pub(crate) async fn record_consent(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     submission: Submission<ConsentFormValues>,
 ) -> Result<Response, WebError> {
     let Submission { values: v, files } = submission;
@@ -584,7 +583,6 @@ pub(crate) async fn record_consent(
         return Err(ctx.fail(tsunagu_domain::ValidationError::new("attachment", "too_many_consent").into()));
     }
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let form = ConsentForm {
         given_on: &v.given_on,
         method: &v.method,
@@ -601,11 +599,10 @@ pub(crate) async fn record_consent(
 pub(crate) async fn withdraw_consent(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Verified(v): Verified<ConsentFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     match state.app.withdraw_consent(session, id, &v.reason, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
@@ -622,11 +619,10 @@ pub(crate) struct MemberForm {
 pub(crate) async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Verified(v): Verified<MemberForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     // The datalist shows "login — name"; take the login id.
     let login = v.member.split_whitespace().next().unwrap_or_default();
     match state.app.add_team_member(session, id, login, &v.team_role, &ctx.meta).await {
@@ -644,9 +640,9 @@ pub(crate) async fn remove_member(
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let membership: Uuid = parse_id(&ctx, &membership)?;
-    match state.app.remove_team_member(session, id, membership, &ctx.meta).await {
+    match state.app.remove_team_member(session, PatientId(id), membership, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
-        Err(e) => patient_with_error(&state, &ctx, id, e).await,
+        Err(e) => patient_with_error(&state, &ctx, PatientId(id), e).await,
     }
 }
 
@@ -661,11 +657,10 @@ struct EntryTemplate {
 pub(crate) async fn entry(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<EntryId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let d = state.app.entry_detail(session, id, &ctx.meta).await?;
     Ok(EntryTemplate { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), d }.into_response())
 }
@@ -703,10 +698,9 @@ fn values_of(d: &EntryDetail) -> EntryFormValues {
 pub(crate) async fn correct_page(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<EntryId>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let d = state.app.entry_detail(session, id, &ctx.meta).await?;
     let entry = values_of(&d);
     Ok(CorrectTemplate { t: ctx.t, c: ctx.chrome(None), d, entry }.into_response())
@@ -715,11 +709,10 @@ pub(crate) async fn correct_page(
 pub(crate) async fn correct(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<EntryId>,
     Verified(v): Verified<EntryFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let result = match parse_entry(&v.kind, &v.body, &v.vitals(), v.needs_reply) {
         Ok(draft) => state.app.correct_entry(session, id, &draft, &v.reason, &ctx.meta).await,
         Err(e) => Err(e),
@@ -739,11 +732,10 @@ pub(crate) async fn correct(
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<EntryId>,
     _: Verified<NoFields>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let patient = state.app.acknowledge_entry(session, id, &ctx.meta).await?;
     Ok(Redirect::to(&format!("/patients/{patient}?notice=acknowledged#e-{id}")).into_response())
 }
@@ -776,7 +768,7 @@ struct AcpTemplate {
 async fn acp_template(
     state: &AppState,
     ctx: &Ctx,
-    patient: Uuid,
+    patient: PatientId,
     form: Option<AcpFormValues>,
     error: Option<String>,
 ) -> Result<AcpTemplate, WebError> {
@@ -807,19 +799,17 @@ async fn acp_template(
     Ok(AcpTemplate { t: ctx.t, c, patient, revisions, places: Place::ALL, treatments: TreatmentWish::ALL, form })
 }
 
-pub(crate) async fn acp(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
-    let id: Uuid = parse_id(&ctx, &id)?;
+pub(crate) async fn acp(State(state): State<AppState>, ctx: Ctx, Id(id): Id<PatientId>) -> Result<Response, WebError> {
     Ok(acp_template(&state, &ctx, id, None, None).await?.into_response())
 }
 
 pub(crate) async fn record_acp(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Verified(v): Verified<AcpFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let form = AdvanceCarePlanForm {
         discussed_on: &v.discussed_on,
         participants: &v.participants,
@@ -850,11 +840,10 @@ pub(crate) struct StatusFormValues {
 pub(crate) async fn change_status(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Verified(v): Verified<StatusFormValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     match state.app.change_patient_status(session, id, &v.status, &v.outcome, &v.outcome_date, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved")).into_response()),
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
@@ -879,11 +868,10 @@ pub(crate) struct PrintQuery {
 pub(crate) async fn print(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Query(q): Query<PrintQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let r = state.app.print_record(session, id, &q.from, &q.to, &ctx.meta).await?;
     Ok(PrintTemplate { t: ctx.t, c: ctx.chrome(None), r }.into_response())
 }
@@ -894,10 +882,9 @@ pub(crate) async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let export = state.app.fhir_export(session, id, &ctx.meta).await?;
     let bundle = crate::fhir::everything(&crate::fhir::fhir_base(&headers, &state), &export);
     let disposition = format!("attachment; filename=\"patient-{id}.fhir.json\"");
@@ -993,15 +980,14 @@ struct FamilyInvitedTemplate {
 pub(crate) async fn invite_family(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
     Verified(v): Verified<FamilyForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     match state.app.invite_family(session, id, &v.login_id, &v.name, &v.relation, &ctx.meta).await {
         Ok(issued) => {
             let expires = ctx.t.when(&issued.expires_at);
-            Ok(FamilyInvitedTemplate { t: ctx.t, c: ctx.chrome(None), patient: id, issued, expires }.into_response())
+            Ok(FamilyInvitedTemplate { t: ctx.t, c: ctx.chrome(None), patient: id.0, issued, expires }.into_response())
         }
         Err(e) => patient_with_error(&state, &ctx, id, e).await,
     }
@@ -1019,10 +1005,9 @@ struct AccessLogTemplate {
 pub(crate) async fn access_log(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<PatientId>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let (patient, events) = state.app.access_history(session, id, &ctx.meta).await?;
     Ok(AccessLogTemplate { t: ctx.t, c: ctx.chrome(None), patient, events }.into_response())
 }
@@ -1030,10 +1015,9 @@ pub(crate) async fn access_log(
 pub(crate) async fn attachment(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let (content_type, file_name, bytes) = state.app.attachment(session, id, &ctx.meta).await?;
     // Images show inline; PDFs download, so no document renders in our origin.
     let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };

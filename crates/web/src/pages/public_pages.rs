@@ -2,7 +2,7 @@
 //! for citizens (figures, latest articles, coming events), an article, the
 //! events; and the staff pages with which the municipality writes them.
 
-use super::{Chrome, NoticeQuery, parse_id};
+use super::{Chrome, Id, NoticeQuery, parse_id};
 use crate::AppState;
 use crate::context::{Ctx, Verified};
 use crate::error::WebError;
@@ -340,9 +340,8 @@ async fn article_edit_page(
 pub(crate) async fn edit_article(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
 ) -> Result<Response, WebError> {
-    let id: Uuid = parse_id(&ctx, &id)?;
     Ok(article_edit_page(&state, &ctx, id, None, None).await?.into_response())
 }
 
@@ -350,11 +349,10 @@ pub(crate) async fn edit_article(
 pub(crate) async fn update_article(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Verified(form): Verified<ArticleValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let saved = match ArticleDraft::parse(&form.title, &form.body, form.published == "yes") {
         Ok(draft) => state.app.save_article(session, Some(id), &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -417,9 +415,8 @@ async fn event_edit_page(
 pub(crate) async fn edit_event(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
 ) -> Result<Response, WebError> {
-    let id: Uuid = parse_id(&ctx, &id)?;
     Ok(event_edit_page(&state, &ctx, id, None, None).await?.into_response())
 }
 
@@ -427,11 +424,10 @@ pub(crate) async fn edit_event(
 pub(crate) async fn update_event(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Verified(form): Verified<EventValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     let saved = match PublicEventDraft::parse(&form.form()) {
         Ok(draft) => state.app.save_public_event(session, Some(id), &draft, &ctx.meta).await,
         Err(e) => Err(e.into()),
@@ -456,11 +452,10 @@ pub(crate) struct CancelValues {
 pub(crate) async fn cancel_event(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     Verified(form): Verified<CancelValues>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let id: Uuid = parse_id(&ctx, &id)?;
     state.app.cancel_public_event(session, id, form.cancelled != "no", &ctx.meta).await?;
     Ok(Redirect::to("/admin/public?notice=saved#events").into_response())
 }
