@@ -2,10 +2,10 @@
 //! printable one-time code; the person redeems it, sets a password, and enrols
 //! a second factor at first sign-in. Facility admins manage their own staff.
 
-use crate::api_tokens::end_api_tokens;
+use crate::credentials::end_api_tokens;
 use crate::credentials::{self, digest};
 use crate::municipalities::{enforce, municipality_row};
-use crate::sessions::{Session, load_account};
+use crate::session::{Session, load_account};
 use crate::views::{AccountView, parse_roles, store_roles};
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;

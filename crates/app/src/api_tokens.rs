@@ -6,7 +6,7 @@
 use crate::cache::sessions::Known;
 use crate::credentials::{digest, new_token};
 use crate::municipalities::enforce;
-use crate::sessions::{SessionStage, load_account};
+use crate::session::{SessionStage, load_account};
 use crate::{App, AppError, AuditActor, RequestMeta, Session, audit_record};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -56,18 +56,6 @@ fn view(r: ApiTokenRow, now: OffsetDateTime) -> ApiTokenView {
     }
 }
 
-/// Revokes every live API token of `account` in `tx`, because the credentials
-/// that made them ended; the names of those revoked (for the audit event).
-pub(crate) async fn end_api_tokens(
-    tx: &mut dyn tsunagu_store::StoreTx,
-    account: Uuid,
-    by: Option<Uuid>,
-    at: OffsetDateTime,
-    reason: TokenRevocation,
-) -> Result<Vec<String>, AppError> {
-    Ok(tx.revoke_api_tokens_of_account(account, by, at, reason.code()).await?)
-}
-
 impl App {
     /// Whether the signed-in person may have API tokens (and so is offered them).
     pub fn may_create_api_tokens(&self, session: &Session) -> bool {
@@ -111,7 +99,7 @@ impl App {
         if account.status != AccountStatus::Active {
             return Err(AppError::Forbidden);
         }
-        let actor = crate::sessions::actor_of(&account);
+        let actor = crate::session::actor_of(&account);
         enforce(policy::create_api_token(&actor, account.profession))?;
         let meta = RequestMeta { source_ip: None, user_agent: Some("tsunagu client create".into()) };
         let label = format!("{} (shell)", account.login_id);

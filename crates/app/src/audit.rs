@@ -1,7 +1,7 @@
 //! Checking the audit chains, and showing a municipality its audit log.
 
 use crate::municipalities::enforce;
-use crate::sessions::Session;
+use crate::session::Session;
 use crate::views::AuditEventView;
 use crate::{App, AppError};
 use tsunagu_domain::audit::{ChainProblem, ChainVerifier, chain_of};

@@ -122,6 +122,18 @@ pub fn otpauth_uri(issuer: &str, login_id: &str, secret: &[u8]) -> String {
     )
 }
 
+/// Revokes every live API token of `account` in `tx`, because the credentials
+/// that made them ended; the names of those revoked (for the audit event).
+pub(crate) async fn end_api_tokens(
+    tx: &mut dyn tsunagu_store::StoreTx,
+    account: uuid::Uuid,
+    by: Option<uuid::Uuid>,
+    at: time::OffsetDateTime,
+    reason: tsunagu_domain::interop::TokenRevocation,
+) -> Result<Vec<String>, crate::AppError> {
+    Ok(tx.revoke_api_tokens_of_account(account, by, at, reason.code()).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@
 
 use crate::municipalities::enforce;
 use crate::on_call::{ResponderView, chain_data};
-use crate::patients::{Loaded, PatientEvent, load, notify, patient_view};
-use crate::sessions::Session;
+use crate::record::{Loaded, PatientEvent, load, notify, patient_view};
+use crate::session::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -70,7 +70,7 @@ pub struct RequestView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestPage {
     pub request: RequestView,
-    pub patient: crate::patients::PatientView,
+    pub patient: crate::record::views::PatientView,
     pub steps: Vec<StepView>,
     /// The viewer is in the care team (and can open the whole record).
     pub viewer_in_team: bool,

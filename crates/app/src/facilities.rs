@@ -1,7 +1,7 @@
 //! The facilities of a municipality's network and their staff.
 
 use crate::municipalities::{enforce, municipality_row};
-use crate::sessions::{Session, load_account};
+use crate::session::{Session, load_account};
 use crate::views::{AccountView, FacilityView};
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;

@@ -21,14 +21,16 @@ mod municipalities;
 mod nearby;
 pub mod on_call;
 pub mod patients;
+mod public_listing;
 pub mod public_map;
 pub mod public_pages;
 pub mod rate_limits;
-mod refusals;
+mod record;
 pub mod registry;
 pub mod sealing;
 pub mod seed;
 pub use seed::scale;
+mod session;
 mod sessions;
 mod settings;
 pub mod views;
@@ -82,8 +84,8 @@ pub struct App {
     timelines: Arc<cache::timelines::KeptTimelines>,
     /// Each municipality's located facilities in memory, for "nearest first" (see `nearby.rs`).
     nearby: Arc<nearby::NearbyIndexes>,
-    /// How many refused attempts each account has had audited lately (see `refusals.rs`).
-    refusals: Arc<refusals::RefusalBudget>,
+    /// How many refused attempts each account has had audited lately (see `record/access.rs`).
+    refusals: Arc<record::RefusalBudget>,
 }
 
 impl App {

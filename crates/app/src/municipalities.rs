@@ -1,6 +1,6 @@
 //! Registering the municipalities of an installation.
 
-use crate::sessions::Session;
+use crate::session::Session;
 use crate::views::MunicipalityView;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;

@@ -11,7 +11,7 @@
 //! zero (nothing public kept in memory) switches it off. It is built in the
 //! background the first time it is wanted; until it is there, SQL answers.
 
-use crate::public_map::{Listed, PublicFacility};
+use crate::public_listing::{Listed, PublicFacility};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -429,7 +429,7 @@ impl Drop for BuildTicket {
 #[allow(clippy::disallowed_methods)] // the tests let an index grow old on the real clock
 mod tests {
     use super::*;
-    use crate::public_map::PublicFlag;
+    use crate::public_listing::PublicFlag;
     use tsunagu_domain::facility::FacilityKind;
     use tsunagu_domain::public_query::{FlagFilter, PublicQueryForm};
 

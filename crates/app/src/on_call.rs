@@ -4,8 +4,8 @@
 //! loads rows, applies the policy once and audits.
 
 use crate::municipalities::enforce;
-use crate::patients::{Loaded, PatientEvent, load};
-use crate::sessions::Session;
+use crate::record::{Loaded, PatientEvent, load};
+use crate::session::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
 use std::collections::HashMap;

@@ -8,7 +8,7 @@
 use crate::municipalities::enforce;
 use crate::public_map::FlagFilter;
 use crate::public_map::PublicMunicipality;
-use crate::sessions::Session;
+use crate::session::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
 use std::collections::HashMap;

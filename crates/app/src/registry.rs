@@ -7,7 +7,7 @@
 //! one transaction with its audit event.
 
 use crate::municipalities::enforce;
-use crate::sessions::Session;
+use crate::session::Session;
 use crate::write_tx::WriteTx;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;

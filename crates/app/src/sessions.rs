@@ -1,106 +1,24 @@
 //! Signing in and out: password, then a TOTP code (or a recovery code), with
 //! sessions kept in the database so several instances can serve one installation.
 
-use crate::api_tokens::end_api_tokens;
 use crate::cache::sessions::Known;
+use crate::credentials::end_api_tokens;
 use crate::credentials::{self, digest};
-use crate::views::{AccountView, MembershipView};
+pub(crate) use crate::session::load_account;
+pub use crate::session::{Session, SessionStage};
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
-use time::OffsetDateTime;
 use tsunagu_domain::account::{AccountStatus, LoginId, NewPassword};
 use tsunagu_domain::audit::AuditAction;
-use tsunagu_domain::ids::{AccountId, FacilityId};
+use tsunagu_domain::ids::AccountId;
 use tsunagu_domain::interop::TokenRevocation;
-use tsunagu_domain::policy::Actor;
 use tsunagu_store::{AccountRow, SessionRow, StoreTx};
-
-/// How far through sign-in a session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    /// Password accepted; the second factor is still to be checked.
-    SecondFactor,
-    /// Password accepted; the account has no second factor yet and must enrol one.
-    Enrol,
-    /// Fully signed in.
-    Full,
-}
-
-impl SessionStage {
-    fn code(self) -> &'static str {
-        match self {
-            SessionStage::SecondFactor => "second_factor",
-            SessionStage::Enrol => "enrol",
-            SessionStage::Full => "full",
-        }
-    }
-
-    fn parse(code: &str) -> Option<Self> {
-        match code {
-            "second_factor" => Some(SessionStage::SecondFactor),
-            "enrol" => Some(SessionStage::Enrol),
-            "full" => Some(SessionStage::Full),
-            _ => None,
-        }
-    }
-}
 
 /// A new session token to set in the cookie, and where it stands.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub token: String,
     pub stage: SessionStage,
-}
-
-/// A live session, as the web layer sees it.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub token_hash: Vec<u8>,
-    pub stage: SessionStage,
-    pub csrf_token: String,
-    pub account: AccountView,
-    pub expires_at: OffsetDateTime,
-    /// Who the audit log names: the login ID, and for an API token also its name.
-    pub audit_label: String,
-    /// An API token's scopes; `None` for a person signed in (no narrowing).
-    pub scopes: Option<tsunagu_domain::interop::Scopes>,
-    /// The API token's name, when the session is one.
-    pub client: Option<String>,
-}
-
-impl Session {
-    /// The actor for policy checks; only a fully signed-in session has one.
-    pub fn actor(&self) -> Result<Actor, AppError> {
-        if self.stage != SessionStage::Full {
-            return Err(AppError::Unauthenticated);
-        }
-        Ok(actor_of(&self.account))
-    }
-
-    /// Refuses what an API token's scopes do not cover (a person's session is not narrowed).
-    pub fn require_scope(&self, resource: &str, access: tsunagu_domain::interop::Access) -> Result<(), AppError> {
-        match &self.scopes {
-            Some(scopes) if !scopes.allows(resource, access) => Err(AppError::Forbidden),
-            _ => Ok(()),
-        }
-    }
-
-    pub(crate) fn audit_actor<'a>(&'a self, meta: &'a RequestMeta) -> AuditActor<'a> {
-        AuditActor { account_id: Some(self.account.id), label: &self.audit_label, meta }
-    }
-}
-
-pub(crate) fn actor_of(account: &AccountView) -> Actor {
-    let facilities = |admin_only: bool| -> Vec<FacilityId> {
-        account.memberships.iter().filter(|m| !admin_only || m.is_admin).map(|m| m.facility_id).collect()
-    };
-    Actor {
-        account_id: account.id,
-        municipality_id: account.municipality_id,
-        roles: account.all_roles(),
-        admin_of: facilities(true),
-        member_of: facilities(false),
-    }
 }
 
 /// What the enrolment page shows: the new secret, to type or scan.
@@ -128,21 +46,6 @@ fn second_factor_key(login: &str) -> String {
 
 fn address_key(meta: &RequestMeta) -> String {
     format!("address:{}", meta.source_ip.as_deref().unwrap_or("unknown"))
-}
-
-/// Loads an account with its facility memberships.
-pub(crate) async fn load_account(tx: &mut dyn StoreTx, row: AccountRow) -> Result<AccountView, AppError> {
-    let memberships = tx
-        .facilities_of_account(row.id)
-        .await?
-        .into_iter()
-        .map(|m| MembershipView {
-            facility_id: FacilityId(m.facility_id),
-            facility_name: m.facility_name,
-            is_admin: m.is_admin,
-        })
-        .collect();
-    AccountView::from_row(row, memberships)
 }
 
 impl App {

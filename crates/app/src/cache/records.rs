@@ -8,7 +8,7 @@
 //! while kept ends the keeping: access stops at the grant's end exactly.
 
 use crate::cache::answers::KeptAnswers;
-use crate::patients::Loaded;
+use crate::record::Loaded;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;

@@ -17,7 +17,7 @@
 //! change moves the generation on.
 
 use crate::cache::answers::KeptAnswers;
-use crate::sessions::Session;
+use crate::session::Session;
 use time::OffsetDateTime;
 
 /// Look-ups kept at most; when full, it starts again empty.
@@ -38,7 +38,7 @@ pub(crate) struct Known {
 #[allow(clippy::disallowed_methods)] // the tests let sessions grow old on the real clock
 mod tests {
     use super::*;
-    use crate::sessions::SessionStage;
+    use crate::session::SessionStage;
     use crate::views::AccountView;
     use std::sync::Arc;
     use std::time::Duration;

@@ -16,7 +16,7 @@
 //! pages carry the generation they were read under, and every forgetting
 //! moves it on.
 
-use crate::patients::{AcpView, EntryView};
+use crate::record::views::{AcpView, EntryView};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,14 +3,6 @@
 use super::*;
 use tsunagu_domain::record_access::RecordIntent;
 
-pub(crate) fn consent_state(consents: &[ConsentRow]) -> ConsentState {
-    match consents.first() {
-        None => ConsentState::Pending,
-        Some(c) if c.withdrawn_at.is_some() => ConsentState::Withdrawn,
-        Some(_) => ConsentState::Active,
-    }
-}
-
 pub(crate) fn consent_view(c: &ConsentRow) -> ConsentView {
     ConsentView {
         given_on: c.given_on,

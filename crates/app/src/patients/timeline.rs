@@ -69,15 +69,6 @@ pub(crate) fn entry_view(r: TimelineRow, reader: Uuid, team: &[TeamMemberRow]) -
     }
 }
 
-/// One e-mail notice (outbox id, account) per account notified; the store
-/// queues only those of accounts that asked for e-mail.
-pub(crate) fn mail_notices(notifications: &[NewNotification]) -> Vec<(Uuid, Uuid)> {
-    let mut accounts: Vec<Uuid> = notifications.iter().map(|n| n.account_id).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    accounts.into_iter().map(|a| (Uuid::now_v7(), a)).collect()
-}
-
 /// The row naming a file already written durably, on the entry that carries it.
 pub(crate) fn attachment_row(
     id: Uuid,

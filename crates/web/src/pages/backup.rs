@@ -14,7 +14,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_app::escalation::RequestPage;
 use tsunagu_app::on_call::{AbsenceForm, AbsenceView, BackupOverview, GroupForm, GroupPage};
-use tsunagu_domain::escalation::{RequestKind, RequestOutcome};
+use tsunagu_domain::escalation::RequestOutcome;
 use tsunagu_domain::ids::PatientId;
 use tsunagu_domain::on_call::AbsenceReason;
 use uuid::Uuid;
@@ -361,7 +361,7 @@ pub(crate) async fn raise(
     let session = ctx.signed_in()?;
     match state.app.raise_urgent_request(session, patient, &f.kind, &f.note, &ctx.meta).await {
         Ok(id) => Ok(Redirect::to(&format!("/urgent/{id}?notice=raised")).into_response()),
-        Err(e) => super::patients::patient_with_error(&state, &ctx, PatientId(patient.0), e).await,
+        Err(e) => super::patients::patient_with_error(&state, &ctx, patient, e).await,
     }
 }
 
@@ -380,7 +380,7 @@ pub(crate) async fn set_backup_hospital(
     let session = ctx.signed_in()?;
     match state.app.set_backup_hospital(session, patient, &f.hospital, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{patient}?notice=saved#who-answers")).into_response()),
-        Err(e) => super::patients::patient_with_error(&state, &ctx, PatientId(patient.0), e).await,
+        Err(e) => super::patients::patient_with_error(&state, &ctx, patient, e).await,
     }
 }
 
@@ -493,6 +493,3 @@ pub(crate) async fn outcome(
     let result = state.app.record_urgent_outcome(session, id, &f.outcome, &f.note, &ctx.meta).await;
     after_urgent_action(&state, &ctx, id, result).await
 }
-
-/// The kinds of request offered on the patient page.
-pub(crate) const REQUEST_KINDS: &[RequestKind] = RequestKind::ALL;

@@ -415,7 +415,7 @@ async fn patient_template(
     let hospitals = if p.can_act_for_team { state.app.hospitals(session).await? } else { Vec::new() };
     Ok(PatientTemplate {
         hospitals,
-        request_kinds: super::backup::REQUEST_KINDS,
+        request_kinds: tsunagu_domain::escalation::RequestKind::ALL,
         t: ctx.t,
         c,
         p,

@@ -5,8 +5,8 @@
 //! and each account's refusals are limited per instance so that a script
 //! cannot flood the log.
 
-use crate::patients::Loaded;
-use crate::sessions::Session;
+use super::Loaded;
+use crate::session::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
 use std::collections::HashMap;
@@ -61,7 +61,7 @@ pub(crate) struct Decided<'a> {
 
 impl Decided<'_> {
     /// The audit event of what the session did with the record.
-    pub(crate) fn audit_record(&self, e: crate::patients::PatientEvent) -> tsunagu_domain::audit::AuditRecord {
+    pub(crate) fn audit_record(&self, e: super::PatientEvent) -> tsunagu_domain::audit::AuditRecord {
         audit_record(
             e.at,
             Some(self.loaded.scope.municipality_id),

@@ -1,6 +1,40 @@
-//! What the patient pages show: the views the use cases return.
+//! What a patient's record looks like to its readers: the views the use cases
+//! return (the pages, the JSON API and FHIR build on them).
 
-use super::*;
+use crate::AppError;
+use time::{Date, OffsetDateTime};
+use tsunagu_domain::account::Profession;
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::care::{Audience, EntryKind, TeamRole, VitalSigns};
+use tsunagu_domain::patient::{CareLevel, PatientStatus, Place, Sex, SpecialCare, TreatmentWish, age};
+use tsunagu_domain::policy::ConsentState;
+use tsunagu_store::PatientRow;
+use uuid::Uuid;
+
+pub(crate) fn corrupt(what: &str, value: &str) -> AppError {
+    AppError::Store(tsunagu_store::StoreError::Corrupt(format!("{what} {value:?}")))
+}
+
+pub(crate) fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
+    Ok(PatientView {
+        id: r.id,
+        name: format!("{} {}", r.family_name, r.given_name),
+        name_kana: format!("{} {}", r.family_name_kana, r.given_name_kana),
+        birth_date: r.birth_date,
+        age: age(r.birth_date, today),
+        sex: Sex::parse(&r.sex).map_err(|_| corrupt("sex", &r.sex))?,
+        address: r.address.clone(),
+        daily_living_area: r.daily_living_area.clone(),
+        phone: r.phone.clone(),
+        key_person: r.key_person.clone(),
+        key_person_phone: r.key_person_phone.clone(),
+        care_level: CareLevel::parse(&r.care_level).map_err(|_| corrupt("care level", &r.care_level))?,
+        main_diagnoses: r.main_diagnoses.clone(),
+        allergies: r.allergies.clone(),
+        special_care: r.special_care.split(',').filter_map(|c| SpecialCare::parse(c).ok()).collect(),
+        status: PatientStatus::parse(&r.status).map_err(|_| corrupt("status", &r.status))?,
+    })
+}
 
 /// A patient as members see them.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,34 +192,6 @@ pub struct PrintedRecord {
 }
 
 /// Everything on a patient's page.
-#[derive(Debug, Clone)]
-pub struct PatientPage {
-    pub acp: Option<AcpView>,
-    pub patient: PatientView,
-    pub consent_state: ConsentState,
-    pub consent: Option<ConsentView>,
-    pub team: Vec<TeamMemberView>,
-    pub timeline: Arc<Vec<EntryView>>,
-    pub can_write: bool,
-    /// May say "I will respond" on urgent entries (physicians: `policy::acknowledge_urgent_entry`).
-    pub can_acknowledge_urgent: bool,
-    /// May withdraw consent, change the care plan and status (members who are not family).
-    pub can_act_for_team: bool,
-    /// May add colleagues to the team (its professional members).
-    pub can_add_to_team: bool,
-    /// May invite family (the team's leads: docs/security.md).
-    pub can_invite_family: bool,
-    pub viewer_is_family: bool,
-    pub latest_vitals: Option<(OffsetDateTime, VitalSigns)>,
-    /// Set when the reader sees this record by break-glass, not as a member: until when.
-    pub emergency_until: Option<OffsetDateTime>,
-    /// Up to 20 recent measurements, oldest first (for the trend chart).
-    pub vitals_trend: Vec<(OffsetDateTime, VitalSigns)>,
-    /// Who answers now: physicians, on call, backup hospitals, with numbers (when asked for).
-    pub responders: Option<crate::on_call::ChainView>,
-    pub urgent_requests: Vec<crate::escalation::RequestLine>,
-}
-
 /// One entry with its history and who has read it.
 #[derive(Debug, Clone)]
 pub struct EntryDetail {
