@@ -81,9 +81,9 @@ pub(crate) fn invited_account_row(
         display_name: new.display_name.clone(),
         display_name_kana: new.display_name_kana.clone(),
         email: new.email.as_ref().map(|e| e.as_str().to_owned()),
-        profession: new.profession.code().to_owned(),
+        profession: new.profession,
         roles: store_roles(&new.roles),
-        status: AccountStatus::Invited.code().to_owned(),
+        status: AccountStatus::Invited,
         password_hash: None,
         totp_secret: None,
         totp_last_step: None,
@@ -158,7 +158,7 @@ impl App {
         }
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, actor.account_id).await?;
         let details = json!({
-            "login_id": row.login_id, "profession": row.profession, "roles": row.roles,
+            "login_id": row.login_id, "profession": row.profession.code(), "roles": row.roles,
             "facility_id": facility.map(|f| f.0), "expires_at": expires_at.unix_timestamp(),
         });
         tx.append_audit(&audit_record(
@@ -424,7 +424,7 @@ impl App {
             _ => None,
         };
         let account = match account {
-            Some(a) if a.login_id == login_id.as_str() && a.status != AccountStatus::Disabled.code() => a,
+            Some(a) if a.login_id == login_id.as_str() && a.status != AccountStatus::Disabled => a,
             _ => {
                 tx.record_sign_in_failure(&address, now).await?;
                 tx.commit().await?;
@@ -491,7 +491,7 @@ impl App {
         let (code, expires_at) = self.new_invitation(tx.as_mut(), row.id, None).await?;
         tx.delete_sessions_of_account(row.id).await?;
         end_api_tokens(tx.as_mut(), row.id, None, self.now(), TokenRevocation::CredentialsReissued).await?;
-        if row.status == AccountStatus::Disabled.code() {
+        if row.status == AccountStatus::Disabled {
             tx.set_account_status(row.id, AccountStatus::Invited.code(), self.now()).await?;
         }
         let meta = RequestMeta::default();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tsunagu_domain::analysis::{AnalysisPatient, DeidentifiedRow, deidentify};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{EntryKind, TeamRole};
-use tsunagu_domain::patient::{CareLevel, Outcome, PatientStatus, Place, Sex, SpecialCare};
+use tsunagu_domain::patient::{Outcome, Place, SpecialCare};
 use tsunagu_domain::policy;
 use tsunagu_store::AnalysisPatientRow;
 use uuid::Uuid;
@@ -34,11 +34,11 @@ fn patient_of(r: &AnalysisPatientRow) -> Result<AnalysisPatient, AppError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AnalysisPatient {
         birth_date: r.birth_date,
-        sex: Sex::parse(&r.sex).map_err(|_| corrupt("sex", &r.sex))?,
-        care_level: CareLevel::parse(&r.care_level).map_err(|_| corrupt("care level", &r.care_level))?,
+        sex: r.sex,
+        care_level: r.care_level,
         daily_living_area: r.daily_living_area.clone().filter(|a| !a.trim().is_empty()),
         special_care,
-        status: PatientStatus::parse(&r.status).map_err(|_| corrupt("status", &r.status))?,
+        status: r.status,
         outcome: r.outcome.as_deref().map(|o| Outcome::parse(o).map_err(|_| corrupt("outcome", o))).transpose()?,
         outcome_date: r.outcome_date,
         registered_on: r.created_at.to_offset(tsunagu_domain::clock::JST).date(),

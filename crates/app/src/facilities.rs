@@ -12,7 +12,7 @@ use tsunagu_domain::policy;
 use tsunagu_store::{FacilityRow, StoreTx};
 
 fn apply(row: &mut FacilityRow, d: &FacilityDetails) {
-    row.kind = d.kind.code().to_owned();
+    row.kind = d.kind;
     row.name.clone_from(&d.name);
     row.name_kana.clone_from(&d.name_kana);
     row.medical_institution_code = d.medical_institution_code.as_ref().map(|c| c.as_str().to_owned());
@@ -27,7 +27,7 @@ fn apply(row: &mut FacilityRow, d: &FacilityDetails) {
 /// The audit details of a facility change: what it is now.
 fn describe(row: &FacilityRow) -> serde_json::Value {
     json!({
-        "kind": row.kind, "name": row.name, "medical_institution_code": row.medical_institution_code,
+        "kind": row.kind.code(), "name": row.name, "medical_institution_code": row.medical_institution_code,
         "care_provider_number": row.care_provider_number, "address": row.address, "phone": row.phone,
     })
 }
@@ -64,7 +64,7 @@ impl App {
         let mut row = FacilityRow {
             id: FacilityId::new().0,
             municipality_id: municipality.0,
-            kind: String::new(),
+            kind: tsunagu_domain::facility::FacilityKind::Other,
             name: String::new(),
             name_kana: None,
             medical_institution_code: None,

@@ -501,7 +501,7 @@ impl App {
                 && contains([&row.given_name, &row.given_name_kana], &given_key)
                 && query.born_from.is_none_or(|from| row.birth_date >= from)
                 && query.born_to.is_none_or(|to| row.birth_date <= to)
-                && query.sex.as_deref().is_none_or(|sex| row.sex == sex)
+                && query.sex.as_deref().is_none_or(|sex| row.sex.code() == sex)
                 && query.updated_since.is_none_or(|since| row.updated_at >= since)
                 && query.updated_until.is_none_or(|until| row.updated_at < until)
         });

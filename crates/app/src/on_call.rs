@@ -452,8 +452,10 @@ impl App {
     ) -> Result<(Uuid, Profession), AppError> {
         let login = login.split(" — ").next().unwrap_or_default().trim();
         let row = tx.account_by_login(login).await?.filter(|a| a.municipality_id == Some(municipality.0));
-        let row = row.filter(|a| a.status == "active").ok_or(ValidationError::new(field, "unknown"))?;
-        let profession = Profession::parse(&row.profession).map_err(|_| ValidationError::new(field, "unknown"))?;
+        let row = row
+            .filter(|a| a.status == tsunagu_domain::account::AccountStatus::Active)
+            .ok_or(ValidationError::new(field, "unknown"))?;
+        let profession = row.profession;
         Ok((row.id, profession))
     }
 
@@ -820,7 +822,7 @@ impl App {
         let facility = tx.facility(hospital).await?.ok_or(AppError::NotFound)?;
         let municipality = MunicipalityId(facility.municipality_id);
         enforce(policy::update_backup_beds(&actor, municipality, FacilityId(hospital)))?;
-        if facility.kind != "hospital" {
+        if facility.kind != tsunagu_domain::facility::FacilityKind::Hospital {
             return Err(ValidationError::new("facility", "not_a_hospital").into());
         }
         let now = self.now();
@@ -903,7 +905,10 @@ impl App {
         let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         if let Some(h) = hospital {
             let f = tx.facility(h).await?;
-            if f.is_none_or(|f| f.kind != "hospital" || f.municipality_id != loaded.row.municipality_id) {
+            if f.is_none_or(|f| {
+                f.kind != tsunagu_domain::facility::FacilityKind::Hospital
+                    || f.municipality_id != loaded.row.municipality_id
+            }) {
                 return Err(ValidationError::new("hospital", "unknown").into());
             }
         }

@@ -95,7 +95,7 @@ impl App {
 
         let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
         let password_ok = credentials::verify_password(&self.settings, password.to_owned(), stored_hash).await?;
-        let active = account.as_ref().is_some_and(|a| a.status == AccountStatus::Active.code());
+        let active = account.as_ref().is_some_and(|a| a.status == AccountStatus::Active);
 
         let mut tx = self.begin().await?;
         let account = match account {
@@ -158,7 +158,7 @@ impl App {
         let Some(account_row) = tx.account(row.account_id).await? else {
             return Ok(None);
         };
-        if account_row.status != AccountStatus::Active.code() {
+        if account_row.status != AccountStatus::Active {
             return Ok(None);
         }
         let account = load_account(tx.as_mut(), account_row).await?;

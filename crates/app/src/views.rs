@@ -43,7 +43,7 @@ impl TryFrom<FacilityRow> for FacilityView {
         Ok(Self {
             id: FacilityId(r.id),
             municipality_id: MunicipalityId(r.municipality_id),
-            kind: FacilityKind::parse(&r.kind).map_err(|_| corrupt("facility kind", &r.kind))?,
+            kind: r.kind,
             name: r.name,
             name_kana: r.name_kana,
             medical_institution_code: r.medical_institution_code,
@@ -88,9 +88,9 @@ impl AccountView {
         Ok(Self {
             id: AccountId(r.id),
             municipality_id: r.municipality_id.map(MunicipalityId),
-            profession: Profession::parse(&r.profession).map_err(|_| corrupt("profession", &r.profession))?,
+            profession: r.profession,
             roles: parse_roles(&r.roles)?,
-            status: AccountStatus::parse(&r.status).map_err(|_| corrupt("account status", &r.status))?,
+            status: r.status,
             second_factor_enrolled: r.totp_secret.is_some(),
             login_id: r.login_id,
             display_name: r.display_name,

@@ -39,6 +39,15 @@ macro_rules! coded_enum {
                 }
             }
         }
+
+        /// Reading a stored code (the store decodes its rows with this): an
+        /// unknown code is an error there, never a default.
+        impl TryFrom<String> for $name {
+            type Error = $crate::ValidationError;
+            fn try_from(code: String) -> Result<Self, Self::Error> {
+                $name::parse(&code)
+            }
+        }
     };
 }
 

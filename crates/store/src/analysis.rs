@@ -14,11 +14,14 @@ use uuid::Uuid;
 pub struct AnalysisPatientRow {
     pub id: Uuid,
     pub birth_date: Date,
-    pub sex: String,
-    pub care_level: String,
+    #[sqlx(try_from = "String")]
+    pub sex: tsunagu_domain::patient::Sex,
+    #[sqlx(try_from = "String")]
+    pub care_level: tsunagu_domain::patient::CareLevel,
     pub daily_living_area: Option<String>,
     pub special_care: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: tsunagu_domain::patient::PatientStatus,
     pub outcome: Option<String>,
     pub outcome_date: Option<Date>,
     pub created_at: OffsetDateTime,

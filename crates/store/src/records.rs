@@ -15,7 +15,8 @@ pub struct MunicipalityRow {
 pub struct FacilityRow {
     pub id: Uuid,
     pub municipality_id: Uuid,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: tsunagu_domain::facility::FacilityKind,
     pub name: String,
     pub name_kana: Option<String>,
     pub medical_institution_code: Option<String>,
@@ -37,10 +38,12 @@ pub struct AccountRow {
     pub display_name: String,
     pub display_name_kana: Option<String>,
     pub email: Option<String>,
-    pub profession: String,
+    #[sqlx(try_from = "String")]
+    pub profession: tsunagu_domain::account::Profession,
     /// Role codes separated by commas.
     pub roles: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: tsunagu_domain::account::AccountStatus,
     pub password_hash: Option<String>,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
@@ -162,18 +165,21 @@ pub struct PatientRow {
     pub given_name_kana: String,
     pub search_key: String,
     pub birth_date: time::Date,
-    pub sex: String,
+    #[sqlx(try_from = "String")]
+    pub sex: tsunagu_domain::patient::Sex,
     pub address: String,
     pub daily_living_area: Option<String>,
     pub phone: Option<String>,
     pub key_person: Option<String>,
     pub key_person_phone: Option<String>,
-    pub care_level: String,
+    #[sqlx(try_from = "String")]
+    pub care_level: tsunagu_domain::patient::CareLevel,
     pub main_diagnoses: Option<String>,
     pub allergies: Option<String>,
     /// Special-care codes separated by commas.
     pub special_care: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: tsunagu_domain::patient::PatientStatus,
     pub outcome: Option<String>,
     pub outcome_date: Option<time::Date>,
     pub created_at: OffsetDateTime,

@@ -302,7 +302,7 @@ macro_rules! impl_store_tx {
                      care_provider_number, postal_code, address, phone, latitude, longitude, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
-                .bind(f.id).bind(f.municipality_id).bind(&f.kind).bind(&f.name).bind(&f.name_kana)
+                .bind(f.id).bind(f.municipality_id).bind(f.kind.code()).bind(&f.name).bind(&f.name_kana)
                 .bind(&f.medical_institution_code).bind(&f.care_provider_number).bind(&f.postal_code)
                 .bind(&f.address).bind(&f.phone).bind(f.latitude).bind(f.longitude).bind(f.created_at).bind(f.updated_at)
                 .execute(self.conn()).await?;
@@ -315,7 +315,7 @@ macro_rules! impl_store_tx {
                      care_provider_number = $6, postal_code = $7, address = $8, phone = $9, latitude = $10, \
                      longitude = $11, updated_at = $12 WHERE id = $1",
                 )
-                .bind(f.id).bind(&f.kind).bind(&f.name).bind(&f.name_kana).bind(&f.medical_institution_code)
+                .bind(f.id).bind(f.kind.code()).bind(&f.name).bind(&f.name_kana).bind(&f.medical_institution_code)
                 .bind(&f.care_provider_number).bind(&f.postal_code).bind(&f.address).bind(&f.phone)
                 .bind(f.latitude).bind(f.longitude).bind(f.updated_at)
                 .execute(self.conn()).await?;
@@ -338,7 +338,7 @@ macro_rules! impl_store_tx {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(a.id).bind(a.municipality_id).bind(&a.login_id).bind(&a.display_name).bind(&a.display_name_kana)
-                .bind(&a.email).bind(&a.profession).bind(&a.roles).bind(&a.status).bind(&a.password_hash)
+                .bind(&a.email).bind(a.profession.code()).bind(&a.roles).bind(a.status.code()).bind(&a.password_hash)
                 .bind(&a.totp_secret).bind(a.totp_last_step).bind(&a.language).bind(a.created_at).bind(a.updated_at)
                 .execute(self.conn()).await?;
                 Ok(())
@@ -620,9 +620,9 @@ macro_rules! impl_store_tx {
                      $16, $17, $18, $19, $20, $21, $22, $23, $24)",
                 )
                 .bind(p.id).bind(p.municipality_id).bind(p.created_by).bind(&p.family_name).bind(&p.given_name)
-                .bind(&p.family_name_kana).bind(&p.given_name_kana).bind(&p.search_key).bind(p.birth_date).bind(&p.sex)
+                .bind(&p.family_name_kana).bind(&p.given_name_kana).bind(&p.search_key).bind(p.birth_date).bind(p.sex.code())
                 .bind(&p.address).bind(&p.daily_living_area).bind(&p.phone).bind(&p.key_person).bind(&p.key_person_phone)
-                .bind(&p.care_level).bind(&p.main_diagnoses).bind(&p.allergies).bind(&p.special_care).bind(&p.status)
+                .bind(p.care_level.code()).bind(&p.main_diagnoses).bind(&p.allergies).bind(&p.special_care).bind(p.status.code())
                 .bind(&p.outcome).bind(p.outcome_date).bind(p.created_at).bind(p.updated_at)
                 .execute(self.conn()).await?;
                 Ok(())
@@ -636,9 +636,9 @@ macro_rules! impl_store_tx {
                      special_care = $17, status = $18, outcome = $19, outcome_date = $20, updated_at = $21 WHERE id = $1",
                 )
                 .bind(p.id).bind(&p.family_name).bind(&p.given_name).bind(&p.family_name_kana).bind(&p.given_name_kana)
-                .bind(&p.search_key).bind(p.birth_date).bind(&p.sex).bind(&p.address).bind(&p.daily_living_area)
-                .bind(&p.phone).bind(&p.key_person).bind(&p.key_person_phone).bind(&p.care_level).bind(&p.main_diagnoses)
-                .bind(&p.allergies).bind(&p.special_care).bind(&p.status).bind(&p.outcome).bind(p.outcome_date)
+                .bind(&p.search_key).bind(p.birth_date).bind(p.sex.code()).bind(&p.address).bind(&p.daily_living_area)
+                .bind(&p.phone).bind(&p.key_person).bind(&p.key_person_phone).bind(p.care_level.code()).bind(&p.main_diagnoses)
+                .bind(&p.allergies).bind(&p.special_care).bind(p.status.code()).bind(&p.outcome).bind(p.outcome_date)
                 .bind(p.updated_at)
                 .execute(self.conn()).await?;
                 Ok(())

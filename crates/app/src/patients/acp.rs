@@ -110,14 +110,14 @@ impl App {
         let loaded = load(tx.as_mut(), patient, self.now()).await?;
         let decided = self.decide(RecordIntent::ActForTeam, &loaded, session, meta)?;
         let now = self.now();
-        let before = (loaded.row.status.clone(), loaded.row.outcome.clone());
+        let before = (loaded.row.status, loaded.row.outcome.clone());
         let mut row = loaded.row.clone();
-        row.status = change.status.code().to_owned();
+        row.status = change.status;
         row.outcome = change.outcome.map(|(o, _)| o.code().to_owned());
         row.outcome_date = change.outcome.map(|(_, d)| d);
         row.updated_at = now;
         tx.update_patient(&row).await?;
-        let details = json!({ "before": { "status": before.0, "outcome": before.1 }, "after": { "status": row.status, "outcome": row.outcome } });
+        let details = json!({ "before": { "status": before.0.code(), "outcome": before.1 }, "after": { "status": row.status.code(), "outcome": row.outcome } });
         self.audit(
             tx.as_mut(),
             &decided,

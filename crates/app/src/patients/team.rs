@@ -47,8 +47,8 @@ impl App {
         let colleague = match colleague {
             Some(c)
                 if c.municipality_id == Some(loaded.row.municipality_id)
-                    && c.status == AccountStatus::Active.code()
-                    && c.profession != Profession::Family.code() =>
+                    && c.status == AccountStatus::Active
+                    && c.profession != Profession::Family =>
             {
                 c
             }
@@ -57,7 +57,7 @@ impl App {
         if loaded.scope.is_member(AccountId(colleague.id)) {
             return Err(ValidationError::new("member", "already_member").into());
         }
-        let profession = Profession::parse(&colleague.profession).unwrap_or(Profession::Other);
+        let profession = colleague.profession;
         if !role.fits(profession) {
             return Err(ValidationError::new("team_role", "does_not_fit").into());
         }
@@ -164,11 +164,7 @@ impl App {
             .search_colleagues(municipality.0, &text, &kana, 20)
             .await?
             .into_iter()
-            .map(|a| Colleague {
-                profession: Profession::parse(&a.profession).ok(),
-                login_id: a.login_id,
-                display_name: a.display_name,
-            })
+            .map(|a| Colleague { profession: Some(a.profession), login_id: a.login_id, display_name: a.display_name })
             .collect())
     }
 

@@ -11,10 +11,6 @@ use tsunagu_domain::policy::ConsentState;
 use tsunagu_store::PatientRow;
 use uuid::Uuid;
 
-pub(crate) fn corrupt(what: &str, value: &str) -> AppError {
-    AppError::Store(tsunagu_store::StoreError::Corrupt(format!("{what} {value:?}")))
-}
-
 pub(crate) fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
     Ok(PatientView {
         id: r.id,
@@ -22,17 +18,17 @@ pub(crate) fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, A
         name_kana: format!("{} {}", r.family_name_kana, r.given_name_kana),
         birth_date: r.birth_date,
         age: age(r.birth_date, today),
-        sex: Sex::parse(&r.sex).map_err(|_| corrupt("sex", &r.sex))?,
+        sex: r.sex,
         address: r.address.clone(),
         daily_living_area: r.daily_living_area.clone(),
         phone: r.phone.clone(),
         key_person: r.key_person.clone(),
         key_person_phone: r.key_person_phone.clone(),
-        care_level: CareLevel::parse(&r.care_level).map_err(|_| corrupt("care level", &r.care_level))?,
+        care_level: r.care_level,
         main_diagnoses: r.main_diagnoses.clone(),
         allergies: r.allergies.clone(),
         special_care: r.special_care.split(',').filter_map(|c| SpecialCare::parse(c).ok()).collect(),
-        status: PatientStatus::parse(&r.status).map_err(|_| corrupt("status", &r.status))?,
+        status: r.status,
     })
 }
 

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::ids::MunicipalityId;
+use tsunagu_domain::patient::{CareLevel, PatientStatus, Sex};
 use tsunagu_domain::text::search_key;
 use tsunagu_store::{AccountRow, ConsentRow, NewEntry, NewTeamMember, PatientRow};
 use uuid::Uuid;
@@ -324,9 +325,10 @@ impl App {
                     display_name: format!("{name} {n}"),
                     display_name_kana: None,
                     email: None,
-                    profession: profession.into(),
+                    profession: tsunagu_domain::account::Profession::parse(profession)
+                        .unwrap_or(tsunagu_domain::account::Profession::Other),
                     roles: String::new(),
-                    status: "active".into(),
+                    status: tsunagu_domain::account::AccountStatus::Active,
                     password_hash: None,
                     totp_secret: None,
                     totp_last_step: None,
@@ -385,17 +387,27 @@ fn synthetic_patient(index: usize, municipality: Uuid, created_by: Uuid, at: Off
         given_name_kana: given_kana.into(),
         search_key: search_key(&format!("{family}{given}{family_kana}{given_kana}")),
         birth_date,
-        sex: if index.is_multiple_of(3) { "male" } else { "female" }.into(),
+        sex: if index.is_multiple_of(3) { Sex::Male } else { Sex::Female },
         address: format!("千葉県柏市豊四季台{}丁目{}-{}", 1 + index % 4, 1 + index % 30, 1 + index % 12),
         daily_living_area: None,
         phone: None,
         key_person: None,
         key_person_phone: None,
-        care_level: round_robin(&["care_1", "care_2", "care_3", "care_4", "care_5", "support_2"], index).into(),
+        care_level: [
+            CareLevel::Care1,
+            CareLevel::Care2,
+            CareLevel::Care3,
+            CareLevel::Care4,
+            CareLevel::Care5,
+            CareLevel::Support2,
+        ]
+        .get(index % 6)
+        .copied()
+        .unwrap_or(CareLevel::Care1),
         main_diagnoses: Some(round_robin(&["心不全", "脳梗塞後遺症", "COPD", "認知症", "膵がん"], index).into()),
         allergies: None,
         special_care: String::new(),
-        status: "at_home".into(),
+        status: PatientStatus::AtHome,
         outcome: None,
         outcome_date: None,
         created_at: at,

@@ -298,7 +298,7 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     // Nothing the strangers did changed Kashiwa.
     let mut tx = t.store.begin_read().await.unwrap_or_else(|e| panic!("{e}"));
     let nurse = tx.account(nurse_id.0).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("nurse gone"));
-    assert_eq!(nurse.status, "active");
+    assert_eq!(nurse.status, tsunagu_domain::account::AccountStatus::Active);
     assert_eq!(tx.memberships_of_account(nurse_id.0).await.map(|m| m.len()).unwrap_or(0), 1);
     let patient_id: uuid::Uuid = patient.parse().unwrap_or_default();
     let team = tx.team(patient_id).await.unwrap_or_else(|e| panic!("{e}"));
