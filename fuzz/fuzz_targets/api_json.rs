@@ -15,7 +15,7 @@ use tsunagu_domain::care::{EntryDraft, TeamRole, VitalSigns};
 use tsunagu_domain::escalation::{RequestKind, RequestOutcome};
 use tsunagu_domain::facility::PhoneNumber;
 use tsunagu_domain::on_call::{AbsenceReason, Span, parse_local_datetime, parse_month};
-use tsunagu_domain::patient::{AdvanceCarePlanForm, ConsentDetails, PatientDetails, PatientForm};
+use tsunagu_domain::patient::{ConsentDetails, PatientDetails, PatientForm};
 use tsunagu_domain::{patient, text};
 use tsunagu_web::api::bodies::{
     AdvanceCarePlan, Beds, Correction, HospitalAnswer, NewAbsence, NewConsent, NewEntry, NewGroup, NewGroupMember,
@@ -101,17 +101,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = patient::StatusChange::parse(&s.status, &s.outcome, &s.outcome_date, today);
     }
     if let Some(a) = body::<AdvanceCarePlan>(data) {
-        let form = AdvanceCarePlanForm {
-            discussed_on: &a.discussed_on,
-            participants: &a.participants,
-            place_of_care: &a.place_of_care,
-            place_of_death: &a.place_of_death,
-            treatment: &a.treatment,
-            proxy_name: &a.proxy_name,
-            proxy_relation: &a.proxy_relation,
-            wishes: &a.wishes,
-        };
-        let _ = patient::AdvanceCarePlan::parse(&form, today);
+        let _ = patient::AdvanceCarePlan::parse(&a.form(), today);
     }
     if let Some(a) = body::<NewAbsence>(data) {
         if let (Ok(start), Ok(end)) =

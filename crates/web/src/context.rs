@@ -25,6 +25,9 @@ pub(crate) struct Ctx {
     pub secure_cookies: bool,
     /// Whether the menu links to the admin pages (the policy's `enter_admin`).
     pub admin_link: bool,
+    /// Where to come back to after signing in again: this page (a GET), or
+    /// for a form the page it was sent from (its same-site `Referer`).
+    pub return_to: Option<String>,
 }
 
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -74,7 +77,9 @@ impl FromRequestParts<AppState> for Ctx {
         }
         // For the body extractors that come after: they refuse a stranger before
         // reading, and check the form's token against this one.
-        parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage)));
+        let return_to = return_to(parts);
+        let again = sign_in_again(token.is_some() && session.is_none(), return_to.as_deref());
+        parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage), again));
         let expected = match (&session, cookie(&parts.headers, ANON_CSRF_COOKIE)) {
             (Some(s), _) => s.csrf_token.clone(),
             (None, Some(t)) => t.to_owned(),
@@ -92,6 +97,7 @@ impl FromRequestParts<AppState> for Ctx {
             anon_csrf: cookie(&parts.headers, ANON_CSRF_COOKIE).map(str::to_owned),
             path: parts.uri.path().to_owned(),
             secure_cookies: state.config.secure_cookies,
+            return_to,
             admin_link: session
                 .as_ref()
                 .is_some_and(|s| s.stage == SessionStage::Full && state.app.may_enter_admin(s).is_ok()),
@@ -102,8 +108,8 @@ impl FromRequestParts<AppState> for Ctx {
 
 /// How far through sign-in the request's session was, as [`Ctx`] found it (`None`:
 /// no session). Left in the request's extensions for the body extractors.
-#[derive(Clone, Copy)]
-struct SeenStage(Option<SessionStage>);
+#[derive(Clone)]
+struct SeenStage(Option<SessionStage>, String);
 
 /// Where someone who is not fully signed in goes instead: what [`Ctx::signed_in`] answers.
 fn require_full(stage: Option<SessionStage>) -> Result<(), WebError> {
@@ -115,13 +121,46 @@ fn require_full(stage: Option<SessionStage>) -> Result<(), WebError> {
     }
 }
 
+/// The page to come back to after signing in (see [`Ctx::return_to`]); never a
+/// sign-in page, never another site.
+fn return_to(parts: &Parts) -> Option<String> {
+    let target = if parts.method == axum::http::Method::GET {
+        parts.uri.path_and_query().map(|pq| pq.as_str().to_owned())
+    } else {
+        let host = parts.headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok())?;
+        let referer = parts.headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok())?;
+        let rest = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
+        rest.strip_prefix(host).filter(|path| path.starts_with('/')).map(str::to_owned)
+    }?;
+    let safe = crate::redirect::same_site_path(Some(&target));
+    (safe != "/" && !safe.starts_with("/sign-in") && !safe.starts_with("/sign-out")).then(|| safe.to_owned())
+}
+
+/// `/sign-in`, with the page to return to (and a note that the session ended, when it had).
+fn sign_in_again(ended: bool, return_to: Option<&str>) -> String {
+    let mut query: Vec<(&str, &str)> = Vec::new();
+    if ended {
+        query.push(("notice", "expired"));
+    }
+    if let Some(next) = return_to {
+        query.push(("next", next));
+    }
+    match serde_urlencoded::to_string(&query) {
+        Ok(q) if !q.is_empty() => format!("/sign-in?{q}"),
+        _ => "/sign-in".to_owned(),
+    }
+}
+
 /// Refuses, before a byte of the body is read, a request whose session is not fully
 /// signed in: an upload from a stranger is answered at once instead of being read (up
 /// to the route's body limit, tens of megabytes) and then refused. Needs [`Ctx`] among
 /// the handler's extractors before the body's (axum runs the body extractor last); without
 /// it the request is refused too.
 pub(crate) fn refuse_strangers(request: &axum::extract::Request) -> Result<(), WebError> {
-    require_full(request.extensions().get::<SeenStage>().and_then(|seen| seen.0))
+    match request.extensions().get::<SeenStage>() {
+        Some(SeenStage(None, again)) => Err(WebError::Redirect(again.clone())),
+        seen => require_full(seen.and_then(|seen| seen.0)),
+    }
 }
 
 /// What [`Ctx`] leaves for the body extractors after it: the token the
@@ -235,8 +274,10 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for VerifiedUpload {
 impl Ctx {
     /// The fully signed-in session, or a redirect to where sign-in stands.
     pub fn signed_in(&self) -> Result<&Session, WebError> {
-        require_full(self.session.as_ref().map(|s| s.stage))?;
-        self.session.as_ref().ok_or_else(|| WebError::Redirect("/sign-in".into()))
+        match self.session.as_ref() {
+            None => Err(WebError::Redirect(sign_in_again(self.token.is_some(), self.return_to.as_deref()))),
+            Some(s) => require_full(Some(s.stage)).map(|()| s),
+        }
     }
 
     /// The token forms on this page must send back.

@@ -354,6 +354,16 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "失敗が続いたため、しばらくお待ちください（15分ほど）。",
         "Too many failed attempts. Please wait about 15 minutes.",
     ),
+    (
+        "draft.restored",
+        "送信前の書きかけを、この端末から戻しました。内容を確かめて投稿してください。",
+        "Your unsent text was restored from this device. Check it and post.",
+    ),
+    (
+        "draft.files_again",
+        "添付ファイルは戻せないため、もう一度選んでください。",
+        "Attached files cannot be kept: please choose them again.",
+    ),
     ("sign_in.expired", "時間切れです。もう一度サインインしてください。", "This took too long. Please sign in again."),
     ("sign_in.have_code", "招待コードをお持ちの方", "I have an invitation code"),
     ("sign_in.signed_out", "サインアウトしました。", "You have signed out."),

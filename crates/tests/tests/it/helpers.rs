@@ -238,8 +238,22 @@ pub struct Client {
 
 impl Client {
     pub async fn send(&mut self, method: &str, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.send_with_headers(method, path, form, &[]).await
+    }
+
+    /// [`Self::send`] with extra request headers (`Referer`, `Host`, ...).
+    pub async fn send_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let mut request = Request::builder().method(method).uri(path).header(header::COOKIE, cookie);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         let body = if method == "POST" {
             request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             let encoded: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();

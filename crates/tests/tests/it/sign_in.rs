@@ -14,6 +14,7 @@ crate::on_both_databases!(
     forms_without_the_csrf_token_change_nothing,
     every_page_form_is_refused_without_the_token,
     an_error_page_speaks_the_users_language,
+    signing_in_again_returns_to_the_page_left,
     the_session_token_changes_at_sign_in,
     invitation_codes_are_checked_and_single_use,
     disabled_accounts_cannot_sign_in,
@@ -279,6 +280,62 @@ async fn an_error_page_speaks_the_users_language(db: &TestDb) {
     assert_eq!(english.status, StatusCode::NOT_FOUND);
     assert!(english.body.contains("Not found.") && english.body.contains("<html lang=\"en\">"), "{}", english.body);
     assert!(!english.body.contains("見つかりません。"));
+}
+
+/// A session that ends while someone works sends them to sign in with the way
+/// back (the page itself, or for a form the page it was sent from); both
+/// sign-in steps keep it, and only a page of this site is followed.
+async fn signing_in_again_returns_to_the_page_left(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let (mut client, secret) = t.signed_in("operator1", None, "clerk", &["operator"], None).await;
+    // The session ends (expired, or ended on another device) while the cookie stays.
+    client.cookies.insert(tsunagu_web::SESSION_COOKIE.into(), "ended".into());
+    // A page opened after the session ended.
+    let page = client.get("/admin/municipalities?page=2").await;
+    assert!(
+        page.redirects_to("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities%3Fpage%3D2"),
+        "{:?}",
+        page.location
+    );
+    // A form sent after it ended: back to the page it was sent from.
+    let entries = format!("/patients/{}/entries", uuid::Uuid::now_v7());
+    let referer = [("referer", "http://localhost/admin/municipalities"), ("host", "localhost")];
+    let sent = client.clone().send_with_headers("POST", &entries, &[("body", "x")], &referer).await;
+    assert!(sent.redirects_to("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities"), "{:?}", sent.location);
+
+    let sign_in = client.get("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities%3Fpage%3D2").await;
+    assert_eq!(sign_in.input_value("next").as_deref(), Some("/admin/municipalities?page=2"));
+    let next = "/admin/municipalities?page=2";
+    t.clock.advance(time::Duration::seconds(31));
+    let password = client
+        .submit("/sign-in", "/sign-in", &[("login_id", "operator1"), ("password", PASSWORD), ("next", next)])
+        .await;
+    assert!(
+        password.redirects_to("/sign-in/code?next=%2Fadmin%2Fmunicipalities%3Fpage%3D2"),
+        "{:?}",
+        password.location
+    );
+    let code_page = client.get("/sign-in/code?next=%2Fadmin%2Fmunicipalities%3Fpage%3D2").await;
+    assert_eq!(code_page.input_value("next").as_deref(), Some(next));
+    let signed_in =
+        client.submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret)), ("next", next)]).await;
+    assert!(signed_in.redirects_to(next), "{:?}", signed_in.location);
+
+    // Another site is never a way back.
+    client.submit("/home", "/sign-out", &[]).await;
+    t.clock.advance(time::Duration::seconds(31));
+    let evil = client
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("login_id", "operator1"), ("password", PASSWORD), ("next", "//evil.example/")],
+        )
+        .await;
+    assert_eq!(evil.location.as_deref(), Some("/sign-in/code"));
+    let done = client
+        .submit("/sign-in/code", "/sign-in/code", &[("code", &t.totp(&secret)), ("next", "https://evil.example/")])
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/home"));
 }
 
 async fn the_session_token_changes_at_sign_in(db: &TestDb) {

@@ -253,6 +253,22 @@ pub struct AdvanceCarePlan {
     pub recorded_at: String,
 }
 
+impl AdvanceCarePlan {
+    /// The body as the domain's form (what the handler and the fuzz target parse).
+    pub fn form(&self) -> AdvanceCarePlanForm<'_> {
+        AdvanceCarePlanForm {
+            discussed_on: &self.discussed_on,
+            participants: &self.participants,
+            place_of_care: &self.place_of_care,
+            place_of_death: &self.place_of_death,
+            treatment: &self.treatment,
+            proxy_name: &self.proxy_name,
+            proxy_relation: &self.proxy_relation,
+            wishes: &self.wishes,
+        }
+    }
+}
+
 impl From<&AcpView> for AdvanceCarePlan {
     fn from(a: &AcpView) -> Self {
         Self {
@@ -296,16 +312,7 @@ pub(crate) async fn record_acp(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let patient = parse_uuid(&ctx, &patient)?;
-    let form = AdvanceCarePlanForm {
-        discussed_on: &a.discussed_on,
-        participants: &a.participants,
-        place_of_care: &a.place_of_care,
-        place_of_death: &a.place_of_death,
-        treatment: &a.treatment,
-        proxy_name: &a.proxy_name,
-        proxy_relation: &a.proxy_relation,
-        wishes: &a.wishes,
-    };
+    let form = a.form();
     state.app.record_acp(s, PatientId(patient), &form, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! Signing in (password, then a code), enrolling a second factor, redeeming
 //! an invitation, signing out, and switching language.
 
-use super::{Chrome, NoticeQuery, with_cookies};
+use super::{Chrome, with_cookies};
 use crate::AppState;
 use crate::context::Verified;
 use crate::context::{Ctx, LANG_COOKIE, NoFields, SESSION_COOKIE};
@@ -21,6 +21,8 @@ struct SignInPage {
     t: Tr,
     c: Chrome,
     login_id: String,
+    /// The page to return to after signing in (empty: home).
+    next: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -28,6 +30,7 @@ struct SignInPage {
 struct CodePage {
     t: Tr,
     c: Chrome,
+    next: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -64,12 +67,37 @@ pub(crate) async fn root(ctx: Ctx) -> Redirect {
     }
 }
 
-pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+/// `?notice=` and `?next=` of the sign-in pages.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SignInQuery {
+    notice: Option<String>,
+    next: String,
+}
+
+/// A page to return to, kept only if it is a page of this site (else none).
+fn kept_next(next: &str) -> String {
+    match crate::redirect::same_site_path(Some(next)) {
+        "/" => String::new(),
+        path => path.to_owned(),
+    }
+}
+
+/// `path`, carrying the page to return to.
+fn with_next(path: &str, next: &str) -> String {
+    match serde_urlencoded::to_string([("next", next)]) {
+        Ok(q) if !next.is_empty() => format!("{path}?{q}"),
+        _ => path.to_owned(),
+    }
+}
+
+pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<SignInQuery>) -> Result<Response, WebError> {
     if ctx.signed_in().is_ok() {
         return Ok(Redirect::to("/home").into_response());
     }
     let cookie = ctx.ensure_anon_csrf()?;
-    let page = SignInPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), login_id: String::new() };
+    let page =
+        SignInPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), login_id: String::new(), next: kept_next(&q.next) };
     Ok(with_cookies(page, cookie))
 }
 
@@ -78,6 +106,7 @@ pub(crate) async fn sign_in_page(mut ctx: Ctx, Query(q): Query<NoticeQuery>) -> 
 pub(crate) struct SignInForm {
     login_id: String,
     password: String,
+    next: String,
 }
 
 fn session_cookie(ctx: &Ctx, signed_in: &SignedIn) -> String {
@@ -97,13 +126,21 @@ pub(crate) async fn sign_in(
     ctx: Ctx,
     Verified(form): Verified<SignInForm>,
 ) -> Result<Response, WebError> {
+    let next = kept_next(&form.next);
     match state.app.sign_in(&form.login_id, &form.password, &ctx.meta).await {
-        Ok(signed_in) => Ok(with_cookies(Redirect::to(next_step(signed_in.stage)), [session_cookie(&ctx, &signed_in)])),
+        Ok(signed_in) => {
+            let to = match signed_in.stage {
+                SessionStage::SecondFactor => with_next(next_step(signed_in.stage), &next),
+                SessionStage::Full if !next.is_empty() => next,
+                stage => next_step(stage).to_owned(),
+            };
+            Ok(with_cookies(Redirect::to(&to), [session_cookie(&ctx, &signed_in)]))
+        }
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(message);
-            Ok((status, SignInPage { t: ctx.t, c, login_id: form.login_id }).into_response())
+            Ok((status, SignInPage { t: ctx.t, c, login_id: form.login_id, next }).into_response())
         }
     }
 }
@@ -117,15 +154,16 @@ fn half_signed_in(ctx: &Ctx, stage: SessionStage) -> Result<String, WebError> {
     }
 }
 
-pub(crate) async fn code_page(ctx: Ctx) -> Result<Response, WebError> {
+pub(crate) async fn code_page(ctx: Ctx, Query(q): Query<SignInQuery>) -> Result<Response, WebError> {
     half_signed_in(&ctx, SessionStage::SecondFactor)?;
-    Ok(CodePage { t: ctx.t, c: ctx.chrome(None) }.into_response())
+    Ok(CodePage { t: ctx.t, c: ctx.chrome(None), next: kept_next(&q.next) }.into_response())
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct CodeForm {
     code: String,
+    next: String,
 }
 
 pub(crate) async fn code(
@@ -135,13 +173,19 @@ pub(crate) async fn code(
 ) -> Result<Response, WebError> {
     let token = half_signed_in(&ctx, SessionStage::SecondFactor)?;
     match state.app.verify_second_factor(&token, &form.code, &ctx.meta).await {
-        Ok(signed_in) => Ok(with_cookies(Redirect::to("/home"), [session_cookie(&ctx, &signed_in)])),
+        Ok(signed_in) => {
+            let to = match kept_next(&form.next) {
+                next if next.is_empty() => "/home".to_owned(),
+                next => next,
+            };
+            Ok(with_cookies(Redirect::to(&to), [session_cookie(&ctx, &signed_in)]))
+        }
         Err(AppError::Throttled) => Ok(Redirect::to("/sign-in?notice=expired").into_response()),
         Err(e) => {
             let (status, _) = ctx.form_error(e)?;
             let mut c = ctx.chrome(None);
             c.error = Some(ctx.t.s("second_factor.refused").to_owned());
-            Ok((status, CodePage { t: ctx.t, c }).into_response())
+            Ok((status, CodePage { t: ctx.t, c, next: kept_next(&form.next) }).into_response())
         }
     }
 }

@@ -321,6 +321,8 @@ struct PatientTemplate {
     t: Tr,
     c: Chrome,
     p: PatientPage,
+    /// Where the browser keeps an unsent compose form (per reader and patient: `static/app.js`).
+    draft_key: String,
     kinds: &'static [EntryKind],
     team_roles: &'static [TeamRole],
     consent_methods: &'static [ConsentMethod],
@@ -414,6 +416,7 @@ async fn patient_template(
     }
     let hospitals = if p.can_act_for_team { state.app.hospitals(session).await? } else { Vec::new() };
     Ok(PatientTemplate {
+        draft_key: format!("entry:{}:{}", session.account.id, patient),
         hospitals,
         request_kinds: tsunagu_domain::escalation::RequestKind::ALL,
         t: ctx.t,
