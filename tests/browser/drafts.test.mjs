@@ -29,6 +29,7 @@ test('a note typed before the session ended survives signing in again', async ()
     assert.equal(signIn.searchParams.get('notice'), 'expired');
     assert.equal(signIn.searchParams.get('next'), patientPath, 'the way back is the page she wrote on');
     await n.getByText('時間切れです').waitFor();
+    await n.locator('#draft-kept').waitFor({ state: 'visible' });
 
     // Both sign-in steps keep the way back.
     await n.getByLabel('ログインID').fill('ns.tanaka');

@@ -360,6 +360,11 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "Your unsent text was restored from this device. Check it and post.",
     ),
     (
+        "draft.kept",
+        "書きかけの記録はこの端末に残っています。サインインすると元のページに戻ります。",
+        "Your unsent text is kept on this device. Sign in to go back to where you were.",
+    ),
+    (
         "draft.files_again",
         "添付ファイルは戻せないため、もう一度選んでください。",
         "Attached files cannot be kept: please choose them again.",

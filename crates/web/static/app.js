@@ -26,6 +26,8 @@ document.addEventListener('click', (event) => {
       for (const key of keys()) storage.removeItem(key);
     }
   });
+  const kept = document.getElementById('draft-kept');
+  if (kept && keys().length > 0) kept.hidden = false;
   const posted = new URLSearchParams(window.location.search).get('notice') === 'posted';
   for (const form of document.querySelectorAll('form[data-draft]')) {
     const key = PREFIX + form.dataset.draft;
