@@ -79,13 +79,17 @@ impl FromRequestParts<AppState> for Ctx {
         // reading, and check the form's token against this one.
         let return_to = return_to(parts);
         let again = sign_in_again(token.is_some() && session.is_none(), return_to.as_deref());
-        parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage), again));
+        parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage), again.clone()));
         let expected = match (&session, cookie(&parts.headers, ANON_CSRF_COOKIE)) {
             (Some(s), _) => s.csrf_token.clone(),
             (None, Some(t)) => t.to_owned(),
             (None, None) => String::new(),
         };
-        parts.extensions.insert(FormCheck { expected, lang: t.lang });
+        // A form from a page whose session has since ended goes to sign in
+        // (and back), not to a refusal; the sign-in forms themselves are exempt.
+        let signed_out_form = parts.uri.path().starts_with("/sign-in") || parts.uri.path() == "/invite";
+        let ended = (token.is_some() && session.is_none() && !signed_out_form).then(|| again.clone());
+        parts.extensions.insert(FormCheck { expected, lang: t.lang, ended });
         let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
         Ok(Ctx {
             t,
@@ -170,6 +174,8 @@ pub(crate) fn refuse_strangers(request: &axum::extract::Request) -> Result<(), W
 struct FormCheck {
     expected: String,
     lang: Lang,
+    /// Where to send a form whose session ended (sign in, then back).
+    ended: Option<String>,
 }
 
 impl FormCheck {
@@ -206,6 +212,9 @@ where
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let check = FormCheck::of(&request).ok_or(WebError::Csrf(Lang::Ja))?;
+        if let Some(again) = check.ended {
+            return Err(WebError::Redirect(again));
+        }
         let url_encoded = request
             .headers()
             .get(axum::http::header::CONTENT_TYPE)

@@ -302,6 +302,17 @@ async fn signing_in_again_returns_to_the_page_left(db: &TestDb) {
     let referer = [("referer", "http://localhost/admin/municipalities"), ("host", "localhost")];
     let sent = client.clone().send_with_headers("POST", &entries, &[("body", "x")], &referer).await;
     assert!(sent.redirects_to("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities"), "{:?}", sent.location);
+    // Any form, with its (now stale) token: to sign in and back, nothing done.
+    let form = client
+        .clone()
+        .send_with_headers(
+            "POST",
+            "/admin/municipalities",
+            &[("code", "122173"), ("name", "柏市"), ("csrf", "stale")],
+            &referer,
+        )
+        .await;
+    assert!(form.redirects_to("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities"), "{:?}", form.location);
 
     let sign_in = client.get("/sign-in?notice=expired&next=%2Fadmin%2Fmunicipalities%3Fpage%3D2").await;
     assert_eq!(sign_in.input_value("next").as_deref(), Some("/admin/municipalities?page=2"));
