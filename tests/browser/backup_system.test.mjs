@@ -218,6 +218,10 @@ test('groups, rosters, absences, backup beds and an escalated admission request 
     await waiting.getByRole('link').click();
     await h.waitForURL(requestUrl);
     assert.match(await h.locator('.request-note').textContent(), /SpO2 86%/);
+    // Whom to call back, and the patient's wishes (or that none are recorded).
+    assert.match(await h.locator('#requester').textContent(), /依頼した人/);
+    assert.equal(await h.locator('#requester a[href^="tel:"]').count(), 1, 'the requester\'s station can be called');
+    assert.ok((await h.locator('#request-acp').textContent()).trim().length > 0);
     await fits(h, 'the request page with the hospital\'s answer form');
     await h.locator('form#hospital-answer input[name=reason]').fill('3階東病棟で受け入れます。救急外来へ。');
     await h.locator('form#hospital-answer button[name=answer][value=accept]').click();

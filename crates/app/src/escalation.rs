@@ -71,6 +71,11 @@ pub struct RequestView {
 pub struct RequestPage {
     pub request: RequestView,
     pub patient: crate::record::views::PatientView,
+    /// The patient's latest advance care plan (人生会議): what the called need before they go.
+    pub acp: Option<crate::record::views::AcpView>,
+    /// Where the one who raised it works, and its number, to call back.
+    pub requester_facility: Option<String>,
+    pub requester_phone: Option<String>,
     pub steps: Vec<StepView>,
     /// The viewer is in the care team (and can open the whole record).
     pub viewer_in_team: bool,
@@ -133,6 +138,21 @@ pub struct FiredSteps {
 
 fn state_of(row: &UrgentRequestRow) -> Result<RequestState, AppError> {
     RequestState::parse(&row.state).map_err(|_| AppError::Internal(format!("request state {:?}", row.state)))
+}
+
+/// Where the one who raised a request works and its telephone (the first of
+/// their facilities that has one), to call them back.
+async fn requester_contact(tx: &mut dyn StoreTx, account: Uuid) -> Result<(Option<String>, Option<String>), AppError> {
+    let mut first_name = None;
+    for membership in tx.memberships_of_account(account).await? {
+        if let Some(facility) = tx.facility(membership.facility_id).await? {
+            if facility.phone.is_some() {
+                return Ok((Some(facility.name), facility.phone));
+            }
+            first_name.get_or_insert(facility.name);
+        }
+    }
+    Ok((first_name, None))
 }
 
 fn scope_of(loaded: &Loaded, row: &UrgentRequestRow, steps: &[EscalationStepRow]) -> RequestScope {
@@ -411,6 +431,8 @@ impl App {
         let data =
             chain_data(tx.as_mut(), &loaded, row.raised_at - Duration::days(1), self.now() + Duration::days(1)).await?;
         let accounts = tx.accounts(Some(row.municipality_id)).await?;
+        let acp = tx.acp_revisions(decided.grant()).await?.into_iter().next().map(crate::record::acp_view);
+        let (requester_facility, requester_phone) = requester_contact(tx.as_mut(), row.raised_by).await?;
         drop(tx);
         let name_of =
             |id: Option<Uuid>| id.and_then(|id| accounts.iter().find(|a| a.id == id)).map(|a| a.display_name.clone());
@@ -418,6 +440,9 @@ impl App {
             .accepted_facility_id
             .and_then(|f| data.describe(&loaded, ChainRole::Hospital, Responder::Hospital(FacilityId(f))).name.into());
         let view = RequestPage {
+            acp,
+            requester_facility,
+            requester_phone,
             request: RequestView {
                 id: row.id,
                 patient_id: row.patient_id,

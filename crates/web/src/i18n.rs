@@ -718,6 +718,8 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.acknowledged", "確認済み", "Acknowledged"),
     ("entry.physician_responding", "医師が対応", "A physician is responding"),
     ("entry.waiting_for_physician", "医師の応答待ち", "Waiting for a physician"),
+    ("urgent.requester", "依頼した人", "Raised by"),
+    ("urgent.call_back", "電話する", "Call"),
     ("acp.title", "人生会議（ACP）", "Advance care plan"),
     (
         "acp.help",

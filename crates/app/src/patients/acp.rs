@@ -3,21 +3,6 @@
 use super::*;
 use tsunagu_domain::record_access::RecordIntent;
 
-pub(crate) fn acp_view(r: AcpRow) -> AcpView {
-    AcpView {
-        discussed_on: r.discussed_on,
-        participants: r.participants,
-        place_of_care: Place::parse(&r.place_of_care).ok(),
-        place_of_death: Place::parse(&r.place_of_death).ok(),
-        treatment: TreatmentWish::parse(&r.treatment).ok(),
-        proxy_name: r.proxy_name,
-        proxy_relation: r.proxy_relation,
-        wishes: r.wishes,
-        recorder_name: r.recorder_name,
-        recorded_at: r.recorded_at,
-    }
-}
-
 impl App {
     /// Records a new revision of the advance care plan; earlier ones stay.
     pub async fn record_acp(

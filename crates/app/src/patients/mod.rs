@@ -4,7 +4,7 @@
 
 use crate::cache::timelines::KeptTimeline;
 use crate::municipalities::enforce;
-pub(crate) use crate::record::{Decided, Loaded, PatientEvent, load, mail_notices, notify, patient_view};
+pub(crate) use crate::record::{Decided, Loaded, PatientEvent, acp_view, load, mail_notices, notify, patient_view};
 use crate::session::Session;
 use crate::{App, AppError, AuditActor, RequestMeta, audit_record};
 use serde_json::json;
@@ -17,8 +17,7 @@ use tsunagu_domain::care::{Audience, EntryDraft, EntryKind, TeamRole, VitalSigns
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::ids::{AccountId, EntryId, FacilityId, MunicipalityId, PatientId};
 use tsunagu_domain::patient::{
-    AdvanceCarePlan, AdvanceCarePlanForm, ConsentDetails, PatientDetails, PatientForm, PatientStatus, Place,
-    StatusChange, TreatmentWish,
+    AdvanceCarePlan, AdvanceCarePlanForm, ConsentDetails, PatientDetails, PatientForm, PatientStatus, StatusChange,
 };
 use tsunagu_domain::policy::{self, Actor, ConsentState, PatientScope, TeamChange, TeamSeat};
 use tsunagu_domain::text::search_key;
@@ -37,7 +36,6 @@ mod team;
 mod timeline;
 
 pub use crate::record::views::*;
-pub(crate) use acp::*;
 pub(crate) use caseload::*;
 pub use consent::*;
 pub use emergency::*;

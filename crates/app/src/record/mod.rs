@@ -12,4 +12,4 @@ pub mod views;
 pub(crate) use access::*;
 pub(crate) use event::*;
 pub(crate) use scope::*;
-pub(crate) use views::patient_view;
+pub(crate) use views::{acp_view, patient_view};

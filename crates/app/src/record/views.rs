@@ -8,7 +8,7 @@ use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::care::{Audience, EntryKind, TeamRole, VitalSigns};
 use tsunagu_domain::patient::{CareLevel, PatientStatus, Place, Sex, SpecialCare, TreatmentWish, age};
 use tsunagu_domain::policy::ConsentState;
-use tsunagu_store::PatientRow;
+use tsunagu_store::{AcpRow, PatientRow};
 use uuid::Uuid;
 
 pub(crate) fn patient_view(r: &PatientRow, today: Date) -> Result<PatientView, AppError> {
@@ -245,4 +245,20 @@ pub struct AccessView {
     pub at: OffsetDateTime,
     pub who: String,
     pub action: AuditAction,
+}
+
+/// A stored revision of the advance care plan as readers see it.
+pub(crate) fn acp_view(r: AcpRow) -> AcpView {
+    AcpView {
+        discussed_on: r.discussed_on,
+        participants: r.participants,
+        place_of_care: Place::parse(&r.place_of_care).ok(),
+        place_of_death: Place::parse(&r.place_of_death).ok(),
+        treatment: TreatmentWish::parse(&r.treatment).ok(),
+        proxy_name: r.proxy_name,
+        proxy_relation: r.proxy_relation,
+        wishes: r.wishes,
+        recorder_name: r.recorder_name,
+        recorded_at: r.recorded_at,
+    }
 }

@@ -21,6 +21,7 @@ crate::on_both_databases!(
     who_answers_skips_an_absent_primary_and_names_the_backup_first,
     the_on_call_physician_answers_during_the_night_slot_only,
     an_unanswered_request_climbs_the_chain_until_a_hospital_accepts,
+    the_request_page_tells_the_called_what_they_need_before_they_go,
     a_physician_who_takes_the_request_stops_the_escalation,
     two_instances_firing_at_once_fire_each_step_exactly_once,
     requests_are_hidden_from_outsiders_and_family_cannot_raise_them,
@@ -499,6 +500,43 @@ async fn the_on_call_physician_answers_during_the_night_slot_only(db: &TestDb) {
     let morning = chain(&w.nurse.get(&page).await.body);
     assert!(on_call(&morning).is_empty(), "the night is over: {morning:?}");
     assert_eq!(morning.first().map(|(r, _)| r.as_str()), Some("primary"), "back from the conference: {morning:?}");
+}
+
+/// The physician a request calls sees, before going, the patient's wishes about
+/// life-sustaining treatment and where to die (the latest 人生会議), and whom to
+/// call back: the nurse who raised it and her station's number.
+async fn the_request_page_tells_the_called_what_they_need_before_they_go(db: &TestDb) {
+    let mut w = world(db).await;
+    let acp = format!("{}/acp", w.page());
+    let before = raise(&mut w.nurse, &w.patient, "urgent_visit", "SpO2 88%。往診をお願いします。").await;
+    let without = w.sato.get(&format!("/urgent/{before}")).await.body;
+    assert!(without.contains("まだ記録はありません。"), "no plan yet, and it says so");
+    let recorded = w
+        .nurse
+        .submit(
+            &acp,
+            &acp,
+            &[
+                ("discussed_on", "2026-11-20"),
+                ("participants", "本人、長女、主治医"),
+                ("place_of_care", "home"),
+                ("place_of_death", "home"),
+                ("treatment", "comfort_only"),
+                ("proxy_name", "柏木 花子"),
+                ("proxy_relation", "長女"),
+            ],
+        )
+        .await;
+    assert!(recorded.status.is_redirection(), "{} {}", recorded.status, recorded.body);
+    let request = raise(&mut w.nurse, &w.patient, "urgent_visit", "SpO2 85%、呼吸苦あり。往診をお願いします。").await;
+    let shown = w.sato.get(&format!("/urgent/{request}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let acp_part = shown.body.split("id=\"request-acp\"").nth(1).unwrap_or_default();
+    assert!(acp_part.contains("延命治療は望まず、苦痛の緩和を優先"), "{acp_part}");
+    assert!(acp_part.contains("柏木 花子（長女）"));
+    let requester = shown.body.split("id=\"requester\"").nth(1).unwrap_or_default();
+    assert!(requester.contains("訪問看護ステーションつなぐ"), "{requester}");
+    assert!(requester.contains("href=\"tel:04-7100-0000\""), "{requester}");
 }
 
 async fn an_unanswered_request_climbs_the_chain_until_a_hospital_accepts(db: &TestDb) {
