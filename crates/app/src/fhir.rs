@@ -494,7 +494,7 @@ impl App {
             key.as_deref().is_none_or(|k| part.iter().any(|p| search_key(p).contains(k)))
         };
         let today = self.today();
-        let matching = readable_caseload(&caseload, &actor).map(|(row, _)| row).filter(|row| {
+        let matching = readable_caseload(&caseload, &actor).map(|(member, _)| &member.patient).filter(|row| {
             query.ids.as_ref().is_none_or(|ids| ids.contains(&row.id))
                 && name_key.as_deref().is_none_or(|k| row.search_key.contains(k))
                 && contains([&row.family_name, &row.family_name_kana], &family_key)

@@ -193,6 +193,8 @@ pub struct MemberPatientRow {
     #[sqlx(flatten)]
     pub patient: PatientRow,
     pub consent_in_force: Option<bool>,
+    /// Whether an active member of the team is its primary physician (主治医).
+    pub has_primary_physician: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -661,12 +661,15 @@ macro_rules! impl_store_tx {
                 // from the newest consent record.
                 Ok(sqlx::query_as(
                     "SELECT p.*, (SELECT c.withdrawn_at IS NULL FROM consents c WHERE c.patient_id = p.id \
-                       ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS consent_in_force \
+                       ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS consent_in_force, \
+                     EXISTS (SELECT 1 FROM team_members x WHERE x.patient_id = p.id AND x.left_at IS NULL \
+                       AND x.team_role = $2) AS has_primary_physician \
                      FROM patients p JOIN team_members m ON m.patient_id = p.id \
                      WHERE m.account_id = $1 AND m.left_at IS NULL \
                      ORDER BY p.family_name_kana, p.given_name_kana",
                 )
-                .bind(account_id).fetch_all(self.conn()).await?)
+                .bind(account_id).bind(tsunagu_domain::care::TeamRole::PrimaryPhysician.code())
+                .fetch_all(self.conn()).await?)
             }
 
             async fn patient_counts(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::PatientCountsRow>, $crate::StoreError> {

@@ -512,6 +512,7 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("patients.search", "氏名・ふりがなで検索", "Search by name or kana"),
     ("patients.none", "担当の患者さんはまだいません。", "No patients yet."),
     ("patients.unread", "未読", "Unread"),
+    ("patients.without_primary", "主治医が未登録", "No primary physician"),
     ("patients.needs_reply", "要返信", "Reply needed"),
     ("patients.latest_vitals", "最新のバイタル", "Latest vital signs"),
     ("patients.key_person_hint", "例：長女 柏 花子", "e.g. daughter, Hanako Kashiwa"),

@@ -8,7 +8,7 @@ use super::*;
 pub(crate) fn readable_caseload<'a>(
     caseload: &'a [MemberPatientRow],
     actor: &'a Actor,
-) -> impl Iterator<Item = (&'a PatientRow, ConsentState)> + 'a {
+) -> impl Iterator<Item = (&'a MemberPatientRow, ConsentState)> + 'a {
     caseload.iter().filter_map(move |member| {
         let row = &member.patient;
         let consent = match member.consent_in_force {
@@ -26,7 +26,7 @@ pub(crate) fn readable_caseload<'a>(
             team: vec![TeamSeat { account_id: actor.account_id, role: TeamRole::Other, profession: Profession::Other }],
             emergency_access: vec![],
         };
-        policy::read_patient(actor, &scope).is_allowed().then_some((row, consent))
+        policy::read_patient(actor, &scope).is_allowed().then_some((member, consent))
     })
 }
 
@@ -129,7 +129,8 @@ impl App {
         let key = search_key(query);
         let today = self.today();
         let mut out = Vec::new();
-        for (row, consent) in readable_caseload(&rows, &actor) {
+        for (member, consent) in readable_caseload(&rows, &actor) {
+            let row = &member.patient;
             if !key.is_empty() && !row.search_key.contains(&key) {
                 continue;
             }
@@ -140,6 +141,7 @@ impl App {
                 unread: c.map_or(0, |c| c.unread),
                 urgent_unacknowledged: c.map_or(0, |c| c.urgent_unacknowledged),
                 needs_reply: c.map_or(0, |c| c.needs_reply),
+                without_primary_physician: !member.has_primary_physician,
             });
         }
         out.sort_by_key(|s| (-s.urgent_unacknowledged, -(s.unread.min(1)), s.patient.name_kana.clone()));

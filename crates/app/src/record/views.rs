@@ -63,6 +63,8 @@ pub struct PatientSummary {
     pub urgent_unacknowledged: i64,
     /// Entries by others that ask for a reply and have none yet.
     pub needs_reply: i64,
+    /// Nobody on the team is its primary physician (主治医): the team should find one.
+    pub without_primary_physician: bool,
 }
 
 impl PatientSummary {

@@ -6,6 +6,7 @@ use crate::helpers::{Client, TestApp, TestDb};
 use axum::http::StatusCode;
 
 crate::on_both_databases!(
+    a_patient_without_a_primary_physician_is_flagged_on_home,
     a_patient_is_shared_only_after_consent_and_only_with_the_team,
     posting_and_reading_leave_read_receipts_and_unread_counts,
     unread_is_counted_among_the_newest_entries_and_urgent_ones_always,
@@ -145,6 +146,32 @@ pub async fn post(client: &mut Client, patient: &str, fields: &[(&str, &str)]) -
     let reply = client.submit(&page, &format!("{page}/entries"), fields).await;
     assert!(reply.redirects_to(&page), "{} {}", reply.status, reply.body);
     reply.location.unwrap_or_default().split("#e-").nth(1).unwrap_or_default().to_owned()
+}
+
+/// A team without a primary physician (主治医) is flagged on every member's
+/// home until one joins, and again once they leave.
+async fn a_patient_without_a_primary_physician_is_flagged_on_home(db: &TestDb) {
+    let Team { mut nurse, mut doctor, .. } = team(db).await;
+    let patient = register(&mut nurse, PATIENT).await;
+    consent(&mut nurse, &patient).await;
+    let flagged = |body: &str| {
+        let list = body.split("id=\"patient-list\"").nth(1).unwrap_or_default();
+        list.contains("主治医が未登録")
+    };
+    assert!(flagged(&nurse.get("/home").await.body), "no primary physician yet");
+    add(&mut nurse, &patient, "dr.sato", "backup_physician").await;
+    assert!(flagged(&doctor.get("/home").await.body), "a backup physician is not the primary");
+    add(&mut nurse, &patient, "cm.yamamoto", "care_manager").await;
+    let page = format!("/patients/{patient}");
+    let shown = nurse.get(&page).await.body;
+    // Dr Sato leaves; the nurse makes him primary by adding him again.
+    let leave = doctor.get(&page).await;
+    let form = leave.body.split("/remove\"").next().unwrap_or_default();
+    let action = format!("{}/remove", &form[form.rfind("action=\"").map_or(0, |i| i + 8)..]);
+    assert!(doctor.submit(&page, &action, &[]).await.status.is_redirection(), "{action} {shown}");
+    add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
+    assert!(!flagged(&nurse.get("/home").await.body), "the primary physician joined");
+    assert!(!flagged(&doctor.get("/home").await.body));
 }
 
 async fn a_patient_is_shared_only_after_consent_and_only_with_the_team(db: &TestDb) {
