@@ -554,6 +554,14 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("team.add_hint", "ログインIDまたは氏名", "Login ID or name"),
     ("team.leave", "チームから外れる", "Leave the team"),
     ("team.remove", "外す", "Remove"),
+    ("team.confirm_primary_title", "主治医をチームから外しますか？", "Remove the primary physician from the team?"),
+    (
+        "team.confirm_primary_body",
+        "外すと、この患者さんの主治医がいなくなります。急変時の連絡先から主治医が外れ、チーム全員のホームに「主治医が未登録」と表示されます。新しい主治医をチームに加えてください。",
+        "The patient will have no primary physician: they leave the emergency contacts, and every member's home shows \"No primary physician\" until a new one joins the team.",
+    ),
+    ("team.confirm_remove", "外す", "Remove"),
+    ("team.keep", "やめる（外さない）", "Cancel (keep them)"),
     ("entry.kind", "種類", "Kind"),
     ("notify.title", "お知らせ", "Notifications"),
     ("entry.attach", "写真・PDFを添付", "Attach photos or PDFs"),
@@ -846,6 +854,11 @@ const ENTRIES: &[(&str, &str, &str)] = &[
         "error.team_role.does_not_fit",
         "この役割はその方の職種に合いません（主治医・副主治医は医師のみ、各職の役割はその職種の方のみ）。",
         "This role does not fit the person's profession (physician roles are for physicians only).",
+    ),
+    (
+        "error.member.confirm_primary_physician",
+        "主治医を外すときは、確認のうえもう一度操作してください。",
+        "To remove the primary physician, confirm it and try again.",
     ),
     (
         "error.member.last_member",

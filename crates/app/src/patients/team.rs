@@ -105,6 +105,7 @@ impl App {
         session: &Session,
         patient: PatientId,
         membership: Uuid,
+        confirmed: bool,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let patient = patient.0;
@@ -126,6 +127,10 @@ impl App {
         let decided = self.decide(RecordIntent::ChangeTeam(&change), &loaded, session, meta)?;
         if loaded.scope.team.len() == 1 {
             return Err(ValidationError::new("member", "last_member").into());
+        }
+        // The team would be left without its primary physician: only once asked twice.
+        if !confirmed && loaded.role_of(member.account_id) == Some(TeamRole::PrimaryPhysician) {
+            return Err(ValidationError::new("member", "confirm_primary_physician").into());
         }
         let now = self.now();
         tx.end_team_membership(member.id, actor.account_id.0, now).await?;

@@ -172,6 +172,22 @@ async fn a_patient_without_a_primary_physician_is_flagged_on_home(db: &TestDb) {
     add(&mut nurse, &patient, "dr.sato", "primary_physician").await;
     assert!(!flagged(&nurse.get("/home").await.body), "the primary physician joined");
     assert!(!flagged(&doctor.get("/home").await.body));
+
+    // The primary physician leaving is asked to confirm first; nothing changes until then.
+    let leave = doctor.get(&page).await.body;
+    let own = leave.split("チームから外れる").next().unwrap_or_default();
+    let from = own.rfind("action=\"").map_or(0, |i| i + 8);
+    let action = own[from..].split('"').next().unwrap_or_default().to_owned();
+    let asked = doctor.submit(&page, &action, &[]).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.body.contains("主治医をチームから外しますか？")
+            && asked.body.contains("name=\"confirmed\" value=\"yes\"")
+    );
+    assert!(!flagged(&nurse.get("/home").await.body), "not removed before confirming");
+    let confirmed = doctor.submit(&page, &action, &[("confirmed", "yes")]).await;
+    assert!(confirmed.status.is_redirection(), "{} {}", confirmed.status, confirmed.body);
+    assert!(flagged(&nurse.get("/home").await.body), "left without a primary physician, and flagged");
 }
 
 async fn a_patient_is_shared_only_after_consent_and_only_with_the_team(db: &TestDb) {
@@ -445,7 +461,8 @@ async fn leaving_the_team_ends_access(db: &TestDb) {
         .find(|id| *id != mine)
         .map(str::to_owned)
         .unwrap_or_default();
-    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[]).await;
+    // The primary physician leaves: confirmed (the page asks first; see a_patient_without_a_primary_physician_is_flagged_on_home).
+    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[("confirmed", "yes")]).await;
     assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
     assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "access ends on leaving");
     assert!(!doctor.get("/home").await.body.contains("柏 花子"));
@@ -505,7 +522,8 @@ async fn a_removal_reaches_another_instance_within_its_look_up_time(db: &TestDb)
     let session = other.session(&token).await.ok().flatten().unwrap_or_else(|| panic!("the doctor's session"));
     assert!(other.fhir_patient(&session, id, &meta).await.is_ok(), "the other instance reads and keeps the scope");
 
-    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[]).await;
+    // The primary physician leaves: confirmed (the page asks first; see a_patient_without_a_primary_physician_is_flagged_on_home).
+    let left = doctor.submit(&page, &format!("{page}/team/{doctors}/remove"), &[("confirmed", "yes")]).await;
     assert!(left.redirects_to(&page), "{} {}", left.status, left.body);
     assert_eq!(doctor.get(&page).await.status, StatusCode::NOT_FOUND, "here at once");
     tokio::time::sleep(std::time::Duration::from_millis(350)).await;

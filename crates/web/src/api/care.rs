@@ -191,7 +191,7 @@ pub(crate) async fn remove_team_member(
 ) -> Result<StatusCode, ApiError> {
     let s = writer(&ctx, &headers)?;
     let (patient, membership) = (parse_uuid(&ctx, &patient)?, parse_uuid(&ctx, &membership)?);
-    state.app.remove_team_member(s, PatientId(patient), membership, &ctx.meta).await.map_err(failed(&ctx))?;
+    state.app.remove_team_member(s, PatientId(patient), membership, true, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

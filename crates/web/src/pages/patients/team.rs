@@ -28,15 +28,36 @@ pub(crate) async fn remove_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, membership)): Path<(String, String)>,
-    _: Verified<NoFields>,
+    Verified(form): Verified<RemoveForm>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let id: Uuid = parse_id(&ctx, &id)?;
     let membership: Uuid = parse_id(&ctx, &membership)?;
-    match state.app.remove_team_member(session, PatientId(id), membership, &ctx.meta).await {
+    let confirmed = form.confirmed == "yes";
+    match state.app.remove_team_member(session, PatientId(id), membership, confirmed, &ctx.meta).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}?notice=saved#team")).into_response()),
+        Err(tsunagu_app::AppError::Invalid(v)) if v.code == "confirm_primary_physician" => {
+            Ok(ConfirmRemoval { t: ctx.t, c: ctx.chrome(None), patient: id, membership }.into_response())
+        }
         Err(e) => patient_with_error(&state, &ctx, PatientId(id), e).await,
     }
+}
+
+/// Removing a member: `confirmed=yes` once the page below has asked.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RemoveForm {
+    confirmed: String,
+}
+
+/// "Remove the primary physician?": the team would be left without one.
+#[derive(Template, WebTemplate)]
+#[template(path = "team_remove_confirm.html")]
+pub(super) struct ConfirmRemoval {
+    t: Tr,
+    c: Chrome,
+    patient: Uuid,
+    membership: Uuid,
 }
 
 #[derive(Deserialize, Default)]
