@@ -57,6 +57,14 @@ impl Tr {
         self.lang.code()
     }
 
+    /// The `n`th version of an entry: 第2版, "Version 2".
+    pub fn version(&self, n: impl std::fmt::Display) -> String {
+        match self.lang {
+            Lang::Ja => format!("第{n}版"),
+            Lang::En => format!("Version {n}"),
+        }
+    }
+
     /// An instant as people in Japan read it (JST).
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
         tsunagu_domain::clock::format_jst(*t)
@@ -722,7 +730,6 @@ const ENTRIES: &[(&str, &str, &str)] = &[
     ("entry.reason_hint", "例：血圧の入力誤り", "e.g. blood pressure mistyped"),
     ("entry.save_correction", "訂正を保存する", "Save the correction"),
     ("entry.history", "履歴", "History"),
-    ("entry.version", "第", "Version"),
     ("entry.acknowledge", "確認しました（対応します）", "Acknowledge"),
     ("entry.acknowledged", "確認済み", "Acknowledged"),
     ("entry.physician_responding", "医師が対応", "A physician is responding"),

@@ -372,6 +372,7 @@ async fn corrections_are_new_versions_that_keep_the_original(db: &TestDb) {
             && history.body.contains("血圧 128/76")
             && history.body.contains("血圧の入力誤り")
     );
+    assert!(history.body.contains("第2版") && history.body.contains("第1版"), "versions are named as people say them");
     let theirs = doctor
         .submit(
             &format!("/entries/{entry}"),
