@@ -309,13 +309,7 @@ impl App {
         let loaded = self.kept_scope(patient).await?;
         let decided = self.decide(RecordIntent::Read, &loaded, session, meta)?;
         let grant = decided.grant().clone();
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details: fhir_read(session, resource),
-        };
+        let event = decided.patient_event(self.now(), AuditAction::PatientViewed, fhir_read(session, resource));
         self.record_read(&decided, event).await?;
         Ok((loaded, grant))
     }
@@ -354,13 +348,8 @@ impl App {
         let mut tx = self.store.reader().await?;
         let rows = tx.visible_attachments(decided.grant()).await?;
         drop(tx);
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details: fhir_read(session, "DocumentReference"),
-        };
+        let event =
+            decided.patient_event(self.now(), AuditAction::PatientViewed, fhir_read(session, "DocumentReference"));
         self.record_read(&decided, event).await?;
         Ok(rows.into_iter().map(document).collect())
     }
@@ -379,13 +368,8 @@ impl App {
         let (_, decided) =
             self.decide_on_entry(tx.as_mut(), RecordIntent::Read, a.entry_id, &loaded, session, meta).await?;
         drop(tx);
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(a.patient_id),
-            details: fhir_read(session, "DocumentReference"),
-        };
+        let event =
+            decided.patient_event(self.now(), AuditAction::PatientViewed, fhir_read(session, "DocumentReference"));
         self.record_read(&decided, event).await?;
         Ok(document(a))
     }
@@ -581,13 +565,7 @@ impl App {
         drop(tx);
         let entries: Vec<TimelineEntry> = rows.into_iter().map(timeline_entry).collect();
         let details = json!({ "via": "fhir", "client": session.client, "entries": entries.len() });
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::RecordExported,
-            target_kind: "patient",
-            target: Some(patient),
-            details,
-        };
+        let event = decided.patient_event(self.now(), AuditAction::RecordExported, details);
         self.record_read(&decided, event).await?;
         let members = members_of(&loaded);
         Ok(PatientExport {
@@ -636,13 +614,7 @@ impl App {
         let items: Vec<TimelineEntry> =
             rows.into_iter().skip(search.offset).take(search.count).map(timeline_entry).collect();
         let details = json!({ "via": "fhir", "resource": search.resource.name(), "client": session.client, "entries_shown": items.len() });
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details,
-        };
+        let event = decided.patient_event(self.now(), AuditAction::PatientViewed, details);
         self.record_read(&decided, event).await?;
         Ok(Page { items, has_next })
     }

@@ -4,7 +4,7 @@
 //! loads rows, applies the policy once and audits.
 
 use crate::municipalities::enforce;
-use crate::record::{Loaded, PatientEvent, load};
+use crate::record::{Loaded, load};
 use crate::session::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
 use serde_json::json;
@@ -874,13 +874,7 @@ impl App {
         drop(tx);
         let view = data.view(&loaded, at);
         let mut tx = self.begin().await?;
-        let event = PatientEvent {
-            at: self.now(),
-            action: AuditAction::ResponderChainViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details: json!({ "at": at }),
-        };
+        let event = decided.patient_event(self.now(), AuditAction::ResponderChainViewed, json!({ "at": at }));
         self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(view)
@@ -914,13 +908,7 @@ impl App {
         }
         let now = self.now();
         tx.set_patient_backup_hospital(patient, hospital, actor.account_id.0, now).await?;
-        let event = PatientEvent {
-            at: now,
-            action: AuditAction::BackupHospitalSet,
-            target_kind: "patient",
-            target: Some(patient),
-            details: json!({ "hospital": hospital }),
-        };
+        let event = decided.patient_event(now, AuditAction::BackupHospitalSet, json!({ "hospital": hospital }));
         self.audit(tx.as_mut(), &decided, event).await?;
         tx.commit().await?;
         Ok(())

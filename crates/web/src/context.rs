@@ -78,7 +78,11 @@ impl FromRequestParts<AppState> for Ctx {
         // For the body extractors that come after: they refuse a stranger before
         // reading, and check the form's token against this one.
         let return_to = return_to(parts);
-        let again = sign_in_again(token.is_some() && session.is_none(), return_to.as_deref());
+        // Where a stranger goes, worked out only for a request without a session.
+        let again = match session {
+            None => sign_in_again(token.is_some(), return_to.as_deref()),
+            Some(_) => String::new(),
+        };
         parts.extensions.insert(SeenStage(session.as_ref().map(|s| s.stage), again.clone()));
         let expected = match (&session, cookie(&parts.headers, ANON_CSRF_COOKIE)) {
             (Some(s), _) => s.csrf_token.clone(),

@@ -36,18 +36,7 @@ impl App {
             recorder_name: String::new(),
         })
         .await?;
-        self.audit(
-            tx.as_mut(),
-            &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::AcpRecorded,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({}),
-            },
-        )
-        .await?;
+        self.audit(tx.as_mut(), &decided, decided.patient_event(now, AuditAction::AcpRecorded, json!({}))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -67,13 +56,7 @@ impl App {
         drop(tx);
         self.record_read(
             &decided,
-            PatientEvent {
-                at: self.now(),
-                action: AuditAction::AcpViewed,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({ "revisions": revisions.len() }),
-            },
+            decided.patient_event(self.now(), AuditAction::AcpViewed, json!({ "revisions": revisions.len() })),
         )
         .await?;
         Ok((patient_view(&loaded.row, self.today())?, revisions.into_iter().map(acp_view).collect()))
@@ -103,18 +86,7 @@ impl App {
         row.updated_at = now;
         tx.update_patient(&row).await?;
         let details = json!({ "before": { "status": before.0.code(), "outcome": before.1 }, "after": { "status": row.status.code(), "outcome": row.outcome } });
-        self.audit(
-            tx.as_mut(),
-            &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::PatientUpdated,
-                target_kind: "patient",
-                target: Some(patient),
-                details,
-            },
-        )
-        .await?;
+        self.audit(tx.as_mut(), &decided, decided.patient_event(now, AuditAction::PatientUpdated, details)).await?;
         tx.commit().await?;
         Ok(())
     }

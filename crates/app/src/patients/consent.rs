@@ -117,18 +117,7 @@ impl App {
         })
         .await?;
         let audit = json!({ "given_on": details.given_on.to_string(), "method": details.method.code(), "by_proxy": details.proxy_name.is_some(), "document": document_entry_id.is_some() });
-        self.audit(
-            tx.as_mut(),
-            &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::ConsentRecorded,
-                target_kind: "patient",
-                target: Some(patient),
-                details: audit,
-            },
-        )
-        .await?;
+        self.audit(tx.as_mut(), &decided, decided.patient_event(now, AuditAction::ConsentRecorded, audit)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -150,18 +139,7 @@ impl App {
         let current = loaded.consents.first().ok_or(AppError::Forbidden)?;
         let now = self.now();
         tx.withdraw_consent(current.id, actor.account_id.0, now, &reason).await?;
-        self.audit(
-            tx.as_mut(),
-            &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::ConsentWithdrawn,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({}),
-            },
-        )
-        .await?;
+        self.audit(tx.as_mut(), &decided, decided.patient_event(now, AuditAction::ConsentWithdrawn, json!({}))).await?;
         tx.commit().await?;
         Ok(())
     }

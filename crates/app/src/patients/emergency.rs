@@ -164,17 +164,7 @@ impl App {
                 Some(AccessView { id: e.id, at: e.occurred_at, who, action })
             })
             .collect();
-        self.record_read(
-            &decided,
-            PatientEvent {
-                at: self.now(),
-                action: AuditAction::AccessLogViewed,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({}),
-            },
-        )
-        .await?;
+        self.record_read(&decided, decided.patient_event(self.now(), AuditAction::AccessLogViewed, json!({}))).await?;
         Ok((patient_view(&loaded.row, self.today())?, list))
     }
 }

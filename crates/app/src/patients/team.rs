@@ -76,13 +76,11 @@ impl App {
         self.audit(
             tx.as_mut(),
             &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::TeamMemberAdded,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({ "member": colleague.login_id, "team_role": role.code() }),
-            },
+            decided.patient_event(
+                now,
+                AuditAction::TeamMemberAdded,
+                json!({ "member": colleague.login_id, "team_role": role.code() }),
+            ),
         )
         .await?;
         let n = NewNotification {
@@ -138,13 +136,11 @@ impl App {
         self.audit(
             tx.as_mut(),
             &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::TeamMemberRemoved,
-                target_kind: "patient",
-                target: Some(patient),
-                details: json!({ "member": member.login_id, "left_by_themselves": leaving }),
-            },
+            decided.patient_event(
+                now,
+                AuditAction::TeamMemberRemoved,
+                json!({ "member": member.login_id, "left_by_themselves": leaving }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -206,18 +202,7 @@ impl App {
         })
         .await?;
         let details = json!({ "login_id": row.login_id, "relation": relation });
-        self.audit(
-            tx.as_mut(),
-            &decided,
-            PatientEvent {
-                at: now,
-                action: AuditAction::FamilyInvited,
-                target_kind: "patient",
-                target: Some(patient),
-                details,
-            },
-        )
-        .await?;
+        self.audit(tx.as_mut(), &decided, decided.patient_event(now, AuditAction::FamilyInvited, details)).await?;
         let account = crate::sessions::load_account(tx.as_mut(), row).await?;
         tx.commit().await?;
         Ok(crate::IssuedCode { account, code, expires_at })

@@ -218,13 +218,7 @@ impl App {
             (None, Vec::new())
         };
         let unread: Vec<Uuid> = page.timeline.iter().filter(|e| e.was_unread).map(|e| e.id).collect();
-        let event = PatientEvent {
-            at: now,
-            action: AuditAction::PatientViewed,
-            target_kind: "patient",
-            target: Some(patient),
-            details: json!({ "entries_shown": page.timeline.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }),
-        };
+        let event = decided.patient_event(now, AuditAction::PatientViewed, json!({ "entries_shown": page.timeline.len(), "kind": kind.map(|k| k.code()), "searched": text.is_some_and(|t| !t.trim().is_empty()) }));
         let trace = ReadTrace {
             audit: decided.audit_record(event),
             receipts: unread.into_iter().map(|entry_id| EntryRead { entry_id, reader: me, at: now }).collect(),
@@ -677,17 +671,7 @@ impl App {
         let acp = tx.acp_revisions(decided.grant()).await?.into_iter().next().map(acp_view);
         drop(tx);
         let details = json!({ "from": from.to_string(), "to": to.to_string(), "entries": rows.len() });
-        self.record_read(
-            &decided,
-            PatientEvent {
-                at: self.now(),
-                action: AuditAction::PatientPrinted,
-                target_kind: "patient",
-                target: Some(patient),
-                details,
-            },
-        )
-        .await?;
+        self.record_read(&decided, decided.patient_event(self.now(), AuditAction::PatientPrinted, details)).await?;
         let truncated = rows.len() as i64 > MAX_ENTRIES;
         Ok(PrintedRecord {
             patient: patient_view(&loaded.row, today)?,

@@ -73,6 +73,17 @@ impl Decided<'_> {
         )
     }
 
+    /// An audit event about the decided patient (its target is the patient the
+    /// policy decided on, so an event cannot name another).
+    pub(crate) fn patient_event(
+        &self,
+        at: OffsetDateTime,
+        action: AuditAction,
+        details: serde_json::Value,
+    ) -> super::PatientEvent {
+        super::PatientEvent { at, action, target_kind: "patient", target: Some(self.grant.patient().0), details }
+    }
+
     /// What the store's reads of the record take.
     pub(crate) fn grant(&self) -> &RecordGrant {
         &self.grant
