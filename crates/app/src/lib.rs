@@ -11,6 +11,7 @@ pub mod attachments;
 mod audit;
 pub mod backup;
 mod cache;
+pub mod coordination;
 pub mod credentials;
 mod error;
 pub mod escalation;

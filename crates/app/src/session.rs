@@ -99,6 +99,7 @@ pub(crate) async fn load_account(tx: &mut dyn StoreTx, row: AccountRow) -> Resul
         .map(|m| MembershipView {
             facility_id: FacilityId(m.facility_id),
             facility_name: m.facility_name,
+            facility_kind: m.facility_kind,
             is_admin: m.is_admin,
         })
         .collect();

@@ -63,6 +63,7 @@ impl TryFrom<FacilityRow> for FacilityView {
 pub struct MembershipView {
     pub facility_id: FacilityId,
     pub facility_name: String,
+    pub facility_kind: tsunagu_domain::facility::FacilityKind,
     pub is_admin: bool,
 }
 

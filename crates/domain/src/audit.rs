@@ -80,6 +80,16 @@ coded_enum!(
         RecordExported = "record_exported", "記録を書き出し（FHIR）", "Exported a patient record (FHIR)";
         SecondFactorsSealed = "second_factors_sealed", "二要素認証の秘密情報を暗号化", "Sealed stored second-factor secrets";
         AnalysisExported = "analysis_exported", "分析用データ（個人を特定しない）を書き出し", "Exported de-identified data for analysis";
+        CaseOpened = "case_opened", "相談・依頼を受付", "Opened a coordination case";
+        CaseViewed = "case_viewed", "相談・依頼の記録を閲覧", "Viewed a coordination case";
+        CaseChanged = "case_changed", "相談・依頼の状態や担当を変更", "Changed a coordination case";
+        CaseLogged = "case_logged", "相談・依頼の経過を記録", "Logged contact on a case";
+        CaseClosed = "case_closed", "相談・依頼を終了", "Closed a coordination case";
+        DischargeRequested = "discharge_requested", "退院支援を依頼", "Sent a discharge request";
+        CandidatesAsked = "candidates_asked", "チーム候補の事業所へ依頼", "Asked candidate facilities";
+        CandidateRequestViewed = "candidate_request_viewed", "チームへの参加依頼を閲覧", "Viewed a request to join a team";
+        CandidateAnswered = "candidate_answered", "チームへの参加依頼に回答", "Answered a request to join a team";
+        TeamCreatedFromCase = "team_created_from_case", "退院支援から在宅チームを作成", "Created a care team from a case";
     }
 );
 

@@ -64,3 +64,11 @@ id_type!(
     /// An entry (記録) on a patient's timeline.
     EntryId
 );
+id_type!(
+    /// A case of the coordination centre (a consultation or a discharge request).
+    CaseId
+);
+id_type!(
+    /// A request to a candidate facility to join a case's future team.
+    CandidateRequestId
+);

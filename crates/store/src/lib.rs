@@ -11,6 +11,7 @@ mod audit_chain;
 pub mod backup_system;
 mod bulk;
 mod changes;
+pub mod coordination;
 mod error;
 mod group_commit;
 pub mod interop;
@@ -27,6 +28,7 @@ pub mod sqlite;
 pub use analysis::{AnalysisPatientRow, AnalysisTx};
 pub use backup_system::*;
 pub use changes::{Change, ChangeFeed};
+pub use coordination::*;
 pub use error::StoreError;
 pub use interop::{ApiTokenRow, InteropTx};
 pub use public_map::*;
@@ -114,7 +116,7 @@ pub trait Store: Send + Sync {
 /// Dropping a transaction without [`StoreTx::commit`] rolls it back.
 #[async_trait]
 pub trait StoreTx:
-    AnalysisTx + BackupSystemTx + InteropTx + PublicMapTx + PublicPagesTx + RateUsageTx + RegistryTx + Send
+    AnalysisTx + BackupSystemTx + CoordinationTx + InteropTx + PublicMapTx + PublicPagesTx + RateUsageTx + RegistryTx + Send
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 

@@ -75,6 +75,7 @@ impl ChangeFeed for Announcements {
 crate::group_commit::impl_writer_connection!(sqlx::PgConnection, "BEGIN");
 crate::backup_system::impl_backup_system_tx!(PostgresTx, Postgres);
 crate::registry::impl_registry_tx!(PostgresTx, Postgres);
+crate::coordination::impl_coordination_tx!(PostgresTx, Postgres);
 crate::public_pages::impl_public_pages_tx!(PostgresTx);
 crate::rate_usage::impl_rate_usage_tx!(PostgresTx);
 crate::analysis::impl_analysis_tx!(PostgresTx);

@@ -498,5 +498,7 @@ pub struct PendingMail {
 pub struct AccountFacilityRow {
     pub facility_id: Uuid,
     pub facility_name: String,
+    #[sqlx(try_from = "String")]
+    pub facility_kind: tsunagu_domain::facility::FacilityKind,
     pub is_admin: bool,
 }

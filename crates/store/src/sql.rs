@@ -492,7 +492,7 @@ macro_rules! impl_store_tx {
 
             async fn facilities_of_account(&mut self, account_id: uuid::Uuid) -> Result<Vec<$crate::AccountFacilityRow>, $crate::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT m.facility_id, f.name AS facility_name, m.is_admin FROM facility_memberships m \
+                    "SELECT m.facility_id, f.name AS facility_name, f.kind AS facility_kind, m.is_admin FROM facility_memberships m \
                      JOIN facilities f ON f.id = m.facility_id WHERE m.account_id = $1 ORDER BY m.created_at",
                 )
                 .bind(account_id).fetch_all(self.conn()).await?)

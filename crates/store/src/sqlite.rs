@@ -182,6 +182,7 @@ async fn insert_posted_entry_on(
 
 crate::backup_system::impl_backup_system_tx!(SqliteTx, Sqlite);
 crate::registry::impl_registry_tx!(SqliteTx, Sqlite);
+crate::coordination::impl_coordination_tx!(SqliteTx, Sqlite);
 crate::public_pages::impl_public_pages_tx!(SqliteTx);
 crate::rate_usage::impl_rate_usage_tx!(SqliteTx);
 crate::analysis::impl_analysis_tx!(SqliteTx);

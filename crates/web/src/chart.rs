@@ -83,3 +83,41 @@ mod tests {
         assert_eq!(vitals_trend(&[(t, v(36.5, None))]), None);
     }
 }
+
+/// Monthly counts of two kinds as stacked bars (inline SVG, no script):
+/// `bars` are (label, first, second).
+pub(crate) fn stacked_bars(bars: &[(String, i64, i64)], first: &str, second: &str) -> String {
+    const W: f64 = 360.0;
+    const H: f64 = 140.0;
+    const BASE: f64 = 120.0;
+    let max = bars.iter().map(|(_, a, b)| a + b).max().unwrap_or(0).max(1) as f64;
+    let slot = W / bars.len().max(1) as f64;
+    let mut out = format!(
+        "<svg class=\"bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{first}・{second}\">"
+    );
+    for (i, (label, a, b)) in bars.iter().enumerate() {
+        let x = i as f64 * slot + slot * 0.15;
+        let w = slot * 0.7;
+        let ha = (BASE - 8.0) * *a as f64 / max;
+        let hb = (BASE - 8.0) * *b as f64 / max;
+        out.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{ha:.1}\" fill=\"#1f6feb\"><title>{first} {a}</title></rect>\
+             <rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{hb:.1}\" fill=\"#e3a008\"><title>{second} {b}</title></rect>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
+            BASE - ha,
+            BASE - ha - hb,
+            x + w / 2.0,
+            BASE + 13.0
+        ));
+        let total = a + b;
+        if total > 0 {
+            out.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{total}</text>",
+                x + w / 2.0,
+                BASE - ha - hb - 2.0
+            ));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}

@@ -1,6 +1,8 @@
 //! Interface text, Japanese first, English second. Keys are stable; error
 //! messages are looked up by the domain's stable error codes.
 
+mod coordination;
+
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use tsunagu_domain::text::Label;
@@ -91,6 +93,7 @@ static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = 
         .chain(PUBLIC_ENTRIES)
         .chain(PAGES_ENTRIES)
         .chain(INTEROP_ENTRIES)
+        .chain(coordination::ENTRIES)
         .map(|(k, ja, en)| (*k, (*ja, *en)))
         .collect()
 });
@@ -1320,11 +1323,22 @@ mod tests {
     fn keys_are_unique_and_complete() {
         assert_eq!(
             CATALOG.len(),
-            ENTRIES.len() + BACKUP_ENTRIES.len() + PUBLIC_ENTRIES.len() + PAGES_ENTRIES.len() + INTEROP_ENTRIES.len(),
+            ENTRIES.len()
+                + BACKUP_ENTRIES.len()
+                + PUBLIC_ENTRIES.len()
+                + PAGES_ENTRIES.len()
+                + INTEROP_ENTRIES.len()
+                + coordination::ENTRIES.len(),
             "a key is listed twice"
         );
         for (key, ja, en) in
-            ENTRIES.iter().chain(BACKUP_ENTRIES).chain(PUBLIC_ENTRIES).chain(PAGES_ENTRIES).chain(INTEROP_ENTRIES)
+            ENTRIES
+            .iter()
+            .chain(BACKUP_ENTRIES)
+            .chain(PUBLIC_ENTRIES)
+            .chain(PAGES_ENTRIES)
+            .chain(INTEROP_ENTRIES)
+            .chain(coordination::ENTRIES)
         {
             assert!(!ja.is_empty() && !en.is_empty(), "{key}");
         }

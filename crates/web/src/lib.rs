@@ -98,7 +98,7 @@ type Route = (&'static str, &'static str, MethodRouter<AppState>);
 /// The one table of routes: the router is built from it, and `routes()` reads
 /// it, so a test that walks every route cannot miss one.
 fn route_table() -> Vec<Route> {
-    use pages::{account, admin, analysis, auth, backup, imports, ops, patients, public, public_pages};
+    use pages::{account, admin, analysis, auth, backup, coordination, imports, ops, patients, public, public_pages};
     vec![
         ("GET", "/", get(auth::root)),
         ("GET", "/sign-in", get(auth::sign_in_page)),
@@ -152,6 +152,27 @@ fn route_table() -> Vec<Route> {
         ("GET", "/absences", get(backup::absences)),
         ("POST", "/absences", post(backup::record_absence)),
         ("POST", "/absences/{absence}/cancel", post(backup::cancel_absence)),
+        // The coordination centre's desk (items オ and ウ), hospitals' discharge requests, candidates' answers.
+        ("GET", "/centre", get(coordination::desk)),
+        ("GET", "/centre/cases/new", get(coordination::new_case)),
+        ("POST", "/centre/cases", post(coordination::create_case)),
+        ("GET", "/centre/cases/{case}", get(coordination::case_page)),
+        ("POST", "/centre/cases/{case}/state", post(coordination::change_state)),
+        ("POST", "/centre/cases/{case}/assignee", post(coordination::assign)),
+        ("POST", "/centre/cases/{case}/tasks", post(coordination::add_task)),
+        ("POST", "/centre/cases/{case}/tasks/{task}/done", post(coordination::complete_task)),
+        ("POST", "/centre/cases/{case}/log", post(coordination::log_contact)),
+        ("POST", "/centre/cases/{case}/close", post(coordination::close)),
+        ("POST", "/centre/cases/{case}/candidates", post(coordination::ask_candidates)),
+        ("POST", "/centre/cases/{case}/team", post(coordination::create_team)),
+        ("GET", "/centre/reports", get(coordination::report)),
+        ("GET", "/centre/reports.csv", get(coordination::report_csv)),
+        ("GET", "/discharge", get(coordination::discharge_list)),
+        ("GET", "/discharge/new", get(coordination::new_discharge)),
+        ("POST", "/discharge", post(coordination::send_discharge)),
+        ("GET", "/discharge/{case}", get(coordination::sent_request)),
+        ("GET", "/coordination/{request}", get(coordination::candidate_request)),
+        ("POST", "/coordination/{request}/answer", post(coordination::answer_request)),
         ("GET", "/entries/{entry}", get(patients::entry)),
         ("GET", "/entries/{entry}/correct", get(patients::correct_page)),
         ("POST", "/entries/{entry}/correct", post(patients::correct)),
@@ -245,6 +266,8 @@ fn route_table() -> Vec<Route> {
         ("GET", "/m/{code}/articles", get(public_pages::articles)),
         ("GET", "/m/{code}/articles/{article}", get(public_pages::article)),
         ("GET", "/m/{code}/events", get(public_pages::events)),
+        ("GET", "/m/{code}/consult", get(coordination::consult)),
+        ("POST", "/m/{code}/consult", post(coordination::send_consult)),
         ("GET", "/api/public/v1/m/{code}/figures", get(api::public_figures)),
         ("GET", "/api/public/v1/m/{code}/events", get(api::public_events)),
         ("GET", "/static/vendor/{*file}", get(ops::vendor_file)),

@@ -29,6 +29,8 @@ document.addEventListener('click', (event) => {
   const kept = document.getElementById('draft-kept');
   if (kept && keys().length > 0) kept.hidden = false;
   const posted = new URLSearchParams(window.location.search).get('notice') === 'posted';
+  // A page reached after a form was sent names the draft it settles.
+  for (const done of document.querySelectorAll('[data-draft-clear]')) storage.removeItem(PREFIX + done.dataset.draftClear);
   for (const form of document.querySelectorAll('form[data-draft]')) {
     const key = PREFIX + form.dataset.draft;
     if (posted) storage.removeItem(key);

@@ -30,6 +30,41 @@ pub(crate) fn readable_caseload<'a>(
     })
 }
 
+/// The row of a newly registered patient, at home.
+pub(crate) fn new_patient_row(
+    details: PatientDetails,
+    municipality: MunicipalityId,
+    created_by: AccountId,
+    now: OffsetDateTime,
+) -> PatientRow {
+    PatientRow {
+        id: Uuid::now_v7(),
+        municipality_id: municipality.0,
+        created_by: created_by.0,
+        search_key: details.search_key(),
+        family_name: details.family_name,
+        given_name: details.given_name,
+        family_name_kana: details.family_name_kana,
+        given_name_kana: details.given_name_kana,
+        birth_date: details.birth_date,
+        sex: details.sex,
+        address: details.address,
+        daily_living_area: details.daily_living_area,
+        phone: details.phone,
+        key_person: details.key_person,
+        key_person_phone: details.key_person_phone,
+        care_level: details.care_level,
+        main_diagnoses: details.main_diagnoses,
+        allergies: details.allergies,
+        special_care: details.special_care.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
+        status: PatientStatus::AtHome,
+        outcome: None,
+        outcome_date: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 impl App {
     /// Whether the admin pages' entrance (and the menu's link to it) is for the session.
     pub fn may_enter_admin(&self, session: &Session) -> Result<(), AppError> {
@@ -62,32 +97,7 @@ impl App {
         let details = PatientDetails::parse(form, self.today())?;
         let role = TeamRole::parse(my_role).map_err(|_| ValidationError::new("team_role", "unknown"))?;
         let now = self.now();
-        let row = PatientRow {
-            id: Uuid::now_v7(),
-            municipality_id: municipality.0,
-            created_by: actor.account_id.0,
-            search_key: details.search_key(),
-            family_name: details.family_name,
-            given_name: details.given_name,
-            family_name_kana: details.family_name_kana,
-            given_name_kana: details.given_name_kana,
-            birth_date: details.birth_date,
-            sex: details.sex,
-            address: details.address,
-            daily_living_area: details.daily_living_area,
-            phone: details.phone,
-            key_person: details.key_person,
-            key_person_phone: details.key_person_phone,
-            care_level: details.care_level,
-            main_diagnoses: details.main_diagnoses,
-            allergies: details.allergies,
-            special_care: details.special_care.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
-            status: PatientStatus::AtHome,
-            outcome: None,
-            outcome_date: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let row = new_patient_row(details, municipality, actor.account_id, now);
         let mut tx = self.begin().await?;
         tx.insert_patient(&row).await?;
         tx.insert_team_member(&NewTeamMember {

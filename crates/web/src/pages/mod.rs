@@ -6,6 +6,7 @@ pub(crate) mod admin;
 pub(crate) mod analysis;
 pub(crate) mod auth;
 pub(crate) mod backup;
+pub(crate) mod coordination;
 pub(crate) mod imports;
 pub(crate) mod ops;
 pub(crate) mod patients;
@@ -46,6 +47,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("corrected", "patient.corrected"),
     ("acknowledged", "patient.acknowledged"),
     ("raised", "urgent.raised"),
+    ("sent", "discharge.sent"),
 ];
 
 impl Ctx {

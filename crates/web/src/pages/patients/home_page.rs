@@ -21,6 +21,10 @@ pub(super) struct HomePage {
     waiting: Vec<tsunagu_app::escalation::WaitingView>,
     /// My patients' requests not yet closed (nobody answered first).
     team_requests: Vec<tsunagu_app::escalation::TeamRequestView>,
+    /// The coordination centre's requests to my facilities to join a team.
+    inbox: Vec<tsunagu_app::coordination::InboxItem>,
+    works_desk: bool,
+    sends_discharge: bool,
 }
 
 impl HomePage {
@@ -61,8 +65,15 @@ pub(crate) async fn home(
         }
         _ => Vec::new(),
     };
+    let inbox = match session.account.municipality_id {
+        Some(_) => state.app.coordination_inbox(session).await?,
+        None => Vec::new(),
+    };
     let roles = session.account.all_roles();
     Ok(HomePage {
+        inbox,
+        works_desk: state.app.may_work_desk(session),
+        sends_discharge: state.app.may_send_discharge_requests(session),
         waiting,
         team_requests,
         notifications,

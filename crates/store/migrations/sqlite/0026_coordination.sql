@@ -1,0 +1,80 @@
+-- The coordination centre's desk (items オ and ウ): cases (consultations and
+-- hospitals' discharge requests), their tasks and log, and the requests to
+-- candidate facilities for the future care team. Lockstep with ../postgres.
+CREATE TABLE coordination_cases (
+    id BLOB PRIMARY KEY NOT NULL,
+    municipality_id BLOB NOT NULL REFERENCES municipalities(id),
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    requester_kind TEXT NOT NULL,
+    requester_name TEXT NOT NULL,
+    requester_contact TEXT,
+    -- The hospital account (and its hospital) that sent a discharge request.
+    requester_account_id BLOB REFERENCES accounts(id),
+    requester_facility_id BLOB REFERENCES facilities(id),
+    subject_name TEXT,
+    subject_area TEXT,
+    -- Topic codes, comma-separated.
+    topics TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    -- A discharge request's handover (JSON), and its planned discharge.
+    handover TEXT,
+    planned_discharge_on TEXT,
+    assignee_id BLOB REFERENCES accounts(id),
+    outcome TEXT,
+    closing_note TEXT,
+    -- The patient the case's team was created for.
+    patient_id BLOB REFERENCES patients(id),
+    -- The public form's sender, as a keyed hash of the address (rate limit).
+    source_key TEXT,
+    created_at TEXT NOT NULL,
+    first_response_at TEXT,
+    team_completed_at TEXT,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX coordination_cases_queue ON coordination_cases(municipality_id, closed_at, created_at);
+CREATE INDEX coordination_cases_by_requester ON coordination_cases(requester_account_id, created_at);
+CREATE INDEX coordination_cases_by_source ON coordination_cases(municipality_id, source_key, created_at);
+
+CREATE TABLE case_tasks (
+    id BLOB PRIMARY KEY NOT NULL,
+    case_id BLOB NOT NULL REFERENCES coordination_cases(id),
+    title TEXT NOT NULL,
+    due_on TEXT,
+    created_by BLOB NOT NULL REFERENCES accounts(id),
+    created_at TEXT NOT NULL,
+    done_at TEXT,
+    done_by BLOB REFERENCES accounts(id)
+);
+CREATE INDEX case_tasks_by_case ON case_tasks(case_id, created_at);
+
+CREATE TABLE case_log (
+    id BLOB PRIMARY KEY NOT NULL,
+    case_id BLOB NOT NULL REFERENCES coordination_cases(id),
+    kind TEXT NOT NULL,
+    note TEXT NOT NULL,
+    written_by BLOB REFERENCES accounts(id),
+    written_at TEXT NOT NULL
+);
+CREATE INDEX case_log_by_case ON case_log(case_id, written_at);
+
+CREATE TABLE case_candidates (
+    id BLOB PRIMARY KEY NOT NULL,
+    case_id BLOB NOT NULL REFERENCES coordination_cases(id),
+    municipality_id BLOB NOT NULL REFERENCES municipalities(id),
+    facility_id BLOB NOT NULL REFERENCES facilities(id),
+    seat TEXT NOT NULL,
+    requested_by BLOB NOT NULL REFERENCES accounts(id),
+    requested_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    accepted INTEGER,
+    decline_reason TEXT,
+    note TEXT,
+    answered_by BLOB REFERENCES accounts(id),
+    answered_at TEXT,
+    UNIQUE (case_id, facility_id, seat)
+);
+CREATE INDEX case_candidates_by_facility ON case_candidates(facility_id, answered_at);

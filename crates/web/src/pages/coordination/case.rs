@@ -1,0 +1,248 @@
+//! A case as the desk works it: its state, assignee, tasks and log, and for
+//! a discharge request the seats of the future team, the requests to
+//! candidates and the one action that creates the team.
+
+use super::*;
+use tsunagu_app::coordination::{CasePage, TeamCreationForm};
+use tsunagu_domain::coordination::{CaseOutcome, ContactKind, Seat};
+use tsunagu_domain::ids::{AccountId, FacilityId};
+use tsunagu_domain::patient::ConsentMethod;
+use uuid::Uuid;
+
+/// What was typed into the case page's forms, given back after an error.
+#[derive(Default)]
+pub(crate) struct Kept {
+    pub note: String,
+    pub task: String,
+    pub closing_note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "centre_case.html")]
+struct CaseTemplate {
+    t: Tr,
+    c: Chrome,
+    w: Words,
+    p: CasePage,
+    kept: Kept,
+    contact_kinds: &'static [ContactKind],
+    outcomes: &'static [CaseOutcome],
+    consent_methods: &'static [ConsentMethod],
+    today: String,
+}
+
+impl CaseTemplate {
+    fn is_assignee(&self, id: &AccountId) -> bool {
+        self.p.assignee.as_ref() == Some(id)
+    }
+
+    fn missing_label(&self, field: &&'static str) -> String {
+        self.t.s(&format!("field.{field}")).to_owned()
+    }
+
+    fn seat_anchor(&self, seat: &Seat) -> &'static str {
+        seat.code()
+    }
+}
+
+async fn render(state: &AppState, ctx: &Ctx, case: CaseId, c: Chrome, kept: Kept) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let p = state.app.case_page(session, case, &ctx.meta).await?;
+    let today = state.app.now().to_offset(JST).date().to_string();
+    Ok(CaseTemplate {
+        t: ctx.t,
+        c,
+        w: Words { t: ctx.t },
+        p,
+        kept,
+        contact_kinds: ContactKind::WRITTEN,
+        outcomes: CaseOutcome::ALL,
+        consent_methods: ConsentMethod::ALL,
+        today,
+    }
+    .into_response())
+}
+
+/// `GET /centre/cases/{case}`.
+pub(crate) async fn case_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    render(&state, &ctx, case, ctx.chrome(q.notice.as_deref()), Kept::default()).await
+}
+
+/// After a change: back to the case (at `anchor`), or the page with the error and what was typed.
+async fn after(
+    state: &AppState,
+    ctx: &Ctx,
+    case: CaseId,
+    anchor: &str,
+    result: Result<(), tsunagu_app::AppError>,
+    kept: Kept,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/centre/cases/{case}?notice=saved#{anchor}")).into_response()),
+        Err(e) => {
+            let (status, message) = ctx.form_error(e)?;
+            let mut c = ctx.chrome(None);
+            c.error = Some(message);
+            let page = render(state, ctx, case, c, kept).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct StateForm {
+    state: String,
+}
+
+pub(crate) async fn change_state(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<StateForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let result = state.app.change_case_state(session, case, &f.state, &ctx.meta).await;
+    after(&state, &ctx, case, "state", result, Kept::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AssigneeForm {
+    assignee: String,
+}
+
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<AssigneeForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let assignee = match f.assignee.trim() {
+        "" => None,
+        raw => Some(raw.parse::<AccountId>().map_err(|e| ctx.fail(e.into()))?),
+    };
+    let result = state.app.assign_case(session, case, assignee, &ctx.meta).await;
+    after(&state, &ctx, case, "state", result, Kept::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct TaskForm {
+    title: String,
+    due_on: String,
+}
+
+pub(crate) async fn add_task(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<TaskForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let result = state.app.add_case_task(session, case, &f.title, &f.due_on, &ctx.meta).await;
+    after(&state, &ctx, case, "tasks", result, Kept { task: f.title, ..Kept::default() }).await
+}
+
+pub(crate) async fn complete_task(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((case, task)): Path<(String, String)>,
+    Verified(_): Verified<NoFields>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let case: CaseId = super::super::parse_id(&ctx, &case)?;
+    let task: Uuid = super::super::parse_id(&ctx, &task)?;
+    let result = state.app.complete_case_task(session, case, task, &ctx.meta).await;
+    after(&state, &ctx, case, "tasks", result, Kept::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct LogForm {
+    kind: String,
+    note: String,
+}
+
+pub(crate) async fn log_contact(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<LogForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let result = state.app.log_case_contact(session, case, &f.kind, &f.note, &ctx.meta).await;
+    after(&state, &ctx, case, "log", result, Kept { note: f.note, ..Kept::default() }).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CloseForm {
+    outcome: String,
+    closing_note: String,
+}
+
+pub(crate) async fn close(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<CloseForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let result = state.app.close_case(session, case, &f.outcome, &f.closing_note, &ctx.meta).await;
+    after(&state, &ctx, case, "close", result, Kept { closing_note: f.closing_note, ..Kept::default() }).await
+}
+
+/// `POST /centre/cases/{case}/candidates`: `seat` and one `facility` per candidate ticked.
+pub(crate) async fn ask_candidates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(pairs): Verified<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let seat = pairs.iter().find(|(k, _)| k == "seat").map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut facilities = Vec::new();
+    for (_, raw) in pairs.iter().filter(|(k, _)| k == "facility") {
+        facilities.push(raw.parse::<FacilityId>().map_err(|e| ctx.fail(e.into()))?);
+    }
+    let result = state.app.ask_candidates(session, case, &seat, &facilities, &ctx.meta).await.map(|_| ());
+    after(&state, &ctx, case, &format!("seat-{seat}"), result, Kept::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct TeamForm {
+    given_on: String,
+    method: String,
+    proxy_name: String,
+    proxy_relation: String,
+    scope: String,
+    backup_physician: String,
+}
+
+/// `POST /centre/cases/{case}/team`: patient, consent and care team in one step.
+pub(crate) async fn create_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<TeamForm>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let form = TeamCreationForm {
+        given_on: &f.given_on,
+        method: &f.method,
+        proxy_name: &f.proxy_name,
+        proxy_relation: &f.proxy_relation,
+        scope: &f.scope,
+        backup_physician: &f.backup_physician,
+    };
+    let result = state.app.create_team_from_case(session, case, &form, &ctx.meta).await.map(|_| ());
+    after(&state, &ctx, case, "team", result, Kept::default()).await
+}
