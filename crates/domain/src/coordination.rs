@@ -641,19 +641,23 @@ pub fn rank_candidates<K: Clone>(
     ranked
 }
 
-
 /// Where a home roughly is, from its address alone (no geocoder runs
 /// offline): the middle of the registry's located facilities whose address
 /// shares the longest beginning with it, if that beginning reaches past the
 /// municipality into the town (its first digit, or at least three characters
 /// after 市・区・町・村). Returns the point and the shared beginning (the town
 /// the estimate stands for).
-pub fn estimate_home<'a>(address: &str, known: impl IntoIterator<Item = (&'a str, Location)>) -> Option<(Location, String)> {
-    let norm = |a: &str| -> Vec<char> { text::fold_full_width_ascii(a).chars().filter(|c| !c.is_whitespace()).collect() };
+pub fn estimate_home<'a>(
+    address: &str,
+    known: impl IntoIterator<Item = (&'a str, Location)>,
+) -> Option<(Location, String)> {
+    let norm =
+        |a: &str| -> Vec<char> { text::fold_full_width_ascii(a).chars().filter(|c| !c.is_whitespace()).collect() };
     let home = norm(address);
     // The town part: up to the first digit, or the whole address.
     let town_end = home.iter().position(|c| c.is_ascii_digit()).unwrap_or(home.len());
-    let city_end = home.iter().take(town_end).rposition(|c| matches!(c, '市' | '区' | '町' | '村')).map_or(0, |i| i + 1);
+    let city_end =
+        home.iter().take(town_end).rposition(|c| matches!(c, '市' | '区' | '町' | '村')).map_or(0, |i| i + 1);
     let needed = (city_end + 2).min(town_end).max(1);
     // Facilities of the very same town first; then the longest shared beginning.
     let mut best = (false, 0usize);
@@ -716,11 +720,7 @@ mod tests {
         let a = Location { latitude: 35.86, longitude: 139.95 };
         let b = Location { latitude: 35.88, longitude: 139.97 };
         let elsewhere = Location { latitude: 35.90, longitude: 139.99 };
-        let known = [
-            ("千葉県柏市豊四季１２３", a),
-            ("千葉県柏市豊四季台1-1", b),
-            ("千葉県柏市柏の葉5-1", elsewhere),
-        ];
+        let known = [("千葉県柏市豊四季１２３", a), ("千葉県柏市豊四季台1-1", b), ("千葉県柏市柏の葉5-1", elsewhere)];
         let (at, town) = estimate_home("千葉県柏市豊四季1-2-3", known).expect("the town is known");
         assert_eq!((at, town.as_str()), (a, "千葉県柏市豊四季"), "豊四季台 is another town");
         let (at, town) = estimate_home("千葉県柏市豊四季台2-2", known).expect("the town is known");

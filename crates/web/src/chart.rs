@@ -68,22 +68,6 @@ pub(crate) fn vitals_trend(points: &[(OffsetDateTime, VitalSigns)]) -> Option<St
     (!out.is_empty()).then_some(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn draws_only_series_with_two_or_more_points() {
-        let t = datetime!(2026-11-25 00:00 UTC);
-        let v = |temp: f64, spo2: Option<u8>| VitalSigns { temperature_c: Some(temp), spo2, ..VitalSigns::default() };
-        let svg = vitals_trend(&[(t, v(36.5, Some(96))), (t, v(37.8, None))]).unwrap_or_default();
-        assert!(svg.contains("体温 <strong>37.8℃</strong>") && svg.contains("<polyline"));
-        assert!(!svg.contains("SpO2"), "one SpO2 value is not a trend");
-        assert_eq!(vitals_trend(&[(t, v(36.5, None))]), None);
-    }
-}
-
 /// Monthly counts of two kinds as stacked bars (inline SVG, no script):
 /// `bars` are (label, first, second).
 pub(crate) fn stacked_bars(bars: &[(String, i64, i64)], first: &str, second: &str) -> String {
@@ -92,9 +76,7 @@ pub(crate) fn stacked_bars(bars: &[(String, i64, i64)], first: &str, second: &st
     const BASE: f64 = 120.0;
     let max = bars.iter().map(|(_, a, b)| a + b).max().unwrap_or(0).max(1) as f64;
     let slot = W / bars.len().max(1) as f64;
-    let mut out = format!(
-        "<svg class=\"bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{first}・{second}\">"
-    );
+    let mut out = format!("<svg class=\"bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{first}・{second}\">");
     for (i, (label, a, b)) in bars.iter().enumerate() {
         let x = i as f64 * slot + slot * 0.15;
         let w = slot * 0.7;
@@ -120,4 +102,29 @@ pub(crate) fn stacked_bars(bars: &[(String, i64, i64)], first: &str, second: &st
     }
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn draws_only_series_with_two_or_more_points() {
+        let t = datetime!(2026-11-25 00:00 UTC);
+        let v = |temp: f64, spo2: Option<u8>| VitalSigns { temperature_c: Some(temp), spo2, ..VitalSigns::default() };
+        let svg = vitals_trend(&[(t, v(36.5, Some(96))), (t, v(37.8, None))]).unwrap_or_default();
+        assert!(svg.contains("体温 <strong>37.8℃</strong>") && svg.contains("<polyline"));
+        assert!(!svg.contains("SpO2"), "one SpO2 value is not a trend");
+        assert_eq!(vitals_trend(&[(t, v(36.5, None))]), None);
+    }
+
+    #[test]
+    fn stacked_bars_draw_each_month_and_label_the_totals() {
+        let bars = vec![("4".to_owned(), 3, 1), ("5".to_owned(), 0, 0), ("6".to_owned(), 0, 2)];
+        let svg = super::stacked_bars(&bars, "相談", "退院支援");
+        assert_eq!(svg.matches("<rect").count(), 6, "two bars a month");
+        assert!(svg.contains(">4</text>") && svg.contains(">2</text>"), "totals over non-empty months: {svg}");
+        assert!(svg.contains("<title>相談 3</title>"));
+    }
 }

@@ -1331,8 +1331,7 @@ mod tests {
                 + coordination::ENTRIES.len(),
             "a key is listed twice"
         );
-        for (key, ja, en) in
-            ENTRIES
+        for (key, ja, en) in ENTRIES
             .iter()
             .chain(BACKUP_ENTRIES)
             .chain(PUBLIC_ENTRIES)

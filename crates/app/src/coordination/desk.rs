@@ -375,7 +375,11 @@ impl App {
     /// Whether the session may send discharge requests (for menus): it works at a hospital.
     pub fn may_send_discharge_requests(&self, session: &Session) -> bool {
         session.actor().is_ok()
-            && session.account.memberships.iter().any(|m| m.facility_kind == tsunagu_domain::facility::FacilityKind::Hospital)
+            && session
+                .account
+                .memberships
+                .iter()
+                .any(|m| m.facility_kind == tsunagu_domain::facility::FacilityKind::Hospital)
     }
 
     /// Refuses a session that is not the desk (for pages that only link).

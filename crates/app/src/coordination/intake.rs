@@ -167,7 +167,8 @@ impl App {
         let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
         let mut tx = self.begin_keeping_all().await?;
         let facility = tx.facility(hospital.0).await?;
-        let is_hospital = facility.as_ref().is_some_and(|f| f.kind == FacilityKind::Hospital && f.municipality_id == municipality.0);
+        let is_hospital =
+            facility.as_ref().is_some_and(|f| f.kind == FacilityKind::Hospital && f.municipality_id == municipality.0);
         match case_access::send_discharge_request(&actor, municipality, hospital, is_hospital) {
             Ok(()) => {}
             Err(Refusal::Denied) => return Err(AppError::Forbidden),
@@ -221,7 +222,12 @@ impl App {
     }
 
     /// The sender's view of its discharge request: what it sent and where the team stands.
-    pub async fn sent_request(&self, session: &Session, case: CaseId, meta: &RequestMeta) -> Result<SentRequest, AppError> {
+    pub async fn sent_request(
+        &self,
+        session: &Session,
+        case: CaseId,
+        meta: &RequestMeta,
+    ) -> Result<SentRequest, AppError> {
         let mut tx = self.store.begin_read().await?;
         let decided = self.decide_case(tx.as_mut(), case, CaseIntent::Follow, session, meta).await?;
         let row = tx.case(decided.grant()).await?.ok_or(AppError::NotFound)?;

@@ -186,7 +186,9 @@ impl App {
         };
         match case_access::decide(&actor, &scope, intent) {
             Ok(grant) => Ok(CaseDecided { grant, municipality: scope.municipality_id, session, meta }),
-            Err(refusal) => Err(self.case_refused(refusal, intent.attempt(), scope.municipality_id, case, session, meta)),
+            Err(refusal) => {
+                Err(self.case_refused(refusal, intent.attempt(), scope.municipality_id, case, session, meta))
+            }
         }
     }
 

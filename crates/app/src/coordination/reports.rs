@@ -80,7 +80,12 @@ fn start_of(day: Date) -> OffsetDateTime {
 
 impl App {
     /// The figures of one fiscal year (April to March), audited as a read of the desk.
-    pub async fn case_report(&self, session: &Session, year: FiscalYear, meta: &RequestMeta) -> Result<CaseReport, AppError> {
+    pub async fn case_report(
+        &self,
+        session: &Session,
+        year: FiscalYear,
+        meta: &RequestMeta,
+    ) -> Result<CaseReport, AppError> {
         let desk = self.decide_desk(session, meta)?;
         let (from, to) = (start_of(year.first_day()), start_of(year.end()));
         let mut tx = self.store.begin_read().await?;
@@ -89,7 +94,12 @@ impl App {
         let areas: std::collections::HashMap<uuid::Uuid, Option<String>> = cases
             .iter()
             .map(|c| {
-                let area = handover_of(c).ok().flatten().map(|h| town(&h.patient.address)).or_else(|| Some(c.subject_area.clone())).flatten();
+                let area = handover_of(c)
+                    .ok()
+                    .flatten()
+                    .map(|h| town(&h.patient.address))
+                    .or_else(|| Some(c.subject_area.clone()))
+                    .flatten();
                 (c.id, area)
             })
             .collect();
@@ -98,7 +108,12 @@ impl App {
         let mut months: Vec<MonthCount> = (0..12)
             .map(|i| {
                 let m = (3 + i) % 12 + 1;
-                MonthCount { year: if m >= 4 { year.0 } else { year.0 + 1 }, month: m as u8, consultations: 0, discharges: 0 }
+                MonthCount {
+                    year: if m >= 4 { year.0 } else { year.0 + 1 },
+                    month: m as u8,
+                    consultations: 0,
+                    discharges: 0,
+                }
             })
             .collect();
         let mut lines = Vec::new();
@@ -159,7 +174,10 @@ impl App {
             by_channel: counts(Channel::ALL, cases.iter().map(|c| c.channel)),
             by_requester: counts(RequesterKind::ALL, cases.iter().map(|c| c.requester_kind)),
             by_topic: counts(Topic::ALL, cases.iter().flat_map(|c| topics_of(&c.topics))),
-            by_outcome: counts(CaseOutcome::ALL, cases.iter().filter_map(|c| c.outcome.as_deref().and_then(|o| CaseOutcome::parse(o).ok()))),
+            by_outcome: counts(
+                CaseOutcome::ALL,
+                cases.iter().filter_map(|c| c.outcome.as_deref().and_then(|o| CaseOutcome::parse(o).ok())),
+            ),
             open: cases.iter().filter(|c| c.closed_at.is_none()).count() as i64,
             total: cases.len() as i64,
             first_response_hours: median(minutes).map(|m| m as f64 / 60.0),
@@ -179,8 +197,13 @@ impl App {
             declined_by_area: by_area,
             lines,
         };
-        self.case_read(desk.event(now, AuditAction::CaseViewed, None, json!({ "view": "report", "fiscal_year": year.0 })))
-            .await?;
+        self.case_read(desk.event(
+            now,
+            AuditAction::CaseViewed,
+            None,
+            json!({ "view": "report", "fiscal_year": year.0 }),
+        ))
+        .await?;
         Ok(report)
     }
 }

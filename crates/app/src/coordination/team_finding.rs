@@ -88,7 +88,11 @@ fn candidate_view(r: &CandidateLineRow, now: OffsetDateTime) -> CandidateView {
         facility: FacilityId(q.facility_id),
         facility_name: r.facility_name.clone(),
         facility_phone: r.facility_phone.clone(),
-        answer: Answer::of(q.accepted, q.decline_reason.as_deref().and_then(|c| DeclineReason::parse(c).ok()), now > q.due_at),
+        answer: Answer::of(
+            q.accepted,
+            q.decline_reason.as_deref().and_then(|c| DeclineReason::parse(c).ok()),
+            now > q.due_at,
+        ),
         note: q.note.clone(),
         answerer: r.answerer_name.clone(),
         requested_at: q.requested_at,
@@ -182,12 +186,13 @@ impl App {
         let requests = tx.case_candidates(decided.grant()).await?;
         let needs = handover.needed_services();
         let facilities = tx.facilities(row.municipality_id).await?;
-        let located = facilities.iter().filter_map(|f| {
-            Some((f.address.as_str(), Location { latitude: f.latitude?, longitude: f.longitude? }))
-        });
+        let located = facilities
+            .iter()
+            .filter_map(|f| Some((f.address.as_str(), Location { latitude: f.latitude?, longitude: f.longitude? })));
         let estimate = estimate_home(&handover.patient.address, located);
         let creating = row.patient_id.is_none();
-        let desk = case_access::enter_desk(&decided.session.actor()?, decided.municipality).map_err(|_| AppError::Forbidden)?;
+        let desk = case_access::enter_desk(&decided.session.actor()?, decided.municipality)
+            .map_err(|_| AppError::Forbidden)?;
         let mut seats = Vec::new();
         for seat in Seat::ALL.iter().copied() {
             let mine: Vec<&CandidateLineRow> = requests.iter().filter(|r| r.request.seat == seat).collect();
@@ -201,7 +206,10 @@ impl App {
                     .filter(|(_, f)| !mine.iter().any(|r| r.request.facility_id == f.id))
                     .map(|(i, f)| CandidateFacts {
                         key: i,
-                        location: f.latitude.zip(f.longitude).map(|(latitude, longitude)| Location { latitude, longitude }),
+                        location: f
+                            .latitude
+                            .zip(f.longitude)
+                            .map(|(latitude, longitude)| Location { latitude, longitude }),
                         services: f
                             .services
                             .as_deref()
@@ -436,7 +444,8 @@ impl App {
             place_of_death: handover.place_of_death(),
         };
         let view = candidate_view(line, now);
-        self.case_read(decided.event(now, AuditAction::CandidateRequestViewed, json!({ "request": request.0 }))).await?;
+        self.case_read(decided.event(now, AuditAction::CandidateRequestViewed, json!({ "request": request.0 })))
+            .await?;
         Ok(CandidateRequestPage {
             id: request,
             seat: line.request.seat,
@@ -490,7 +499,15 @@ impl App {
         }
         let reason_code = answer.reason.map(|r| r.code());
         if !tx
-            .answer_candidate(decided.grant(), request.0, answer.accepted, reason_code, answer.note.as_deref(), session.account.id.0, now)
+            .answer_candidate(
+                decided.grant(),
+                request.0,
+                answer.accepted,
+                reason_code,
+                answer.note.as_deref(),
+                session.account.id.0,
+                now,
+            )
             .await?
         {
             return Err(ValidationError::new("answer", "already_answered").into());
@@ -545,7 +562,11 @@ impl App {
             form.method,
             form.proxy_name,
             form.proxy_relation,
-            if form.scope.trim().is_empty() { "在宅医療・介護チーム内での情報共有" } else { form.scope },
+            if form.scope.trim().is_empty() {
+                "在宅医療・介護チーム内での情報共有"
+            } else {
+                form.scope
+            },
             today,
         )?;
         let backup: Option<AccountId> = match form.backup_physician.trim() {
@@ -563,7 +584,12 @@ impl App {
         let handover = handover_of(&row)?.ok_or(ValidationError::new("team", "no_handover"))?;
         let details = PatientDetails::parse(&handover.patient.form(), today)?;
         let municipality = MunicipalityId(row.municipality_id);
-        if tx.patients_born_on(municipality.0, details.birth_date).await?.iter().any(|p| p.search_key == details.search_key()) {
+        if tx
+            .patients_born_on(municipality.0, details.birth_date)
+            .await?
+            .iter()
+            .any(|p| p.search_key == details.search_key())
+        {
             return Err(ValidationError::new("team", "duplicate_patient").into());
         }
         let requests = tx.case_candidates(decided.grant()).await?;
@@ -586,7 +612,9 @@ impl App {
         // Every member must still be an active account of the municipality whose profession fits the seat.
         for (account, role) in &members {
             let a = tx.account(*account).await?.ok_or(ValidationError::new("team", "member_gone"))?;
-            if a.status != AccountStatus::Active || a.municipality_id != Some(municipality.0) || !role.fits(a.profession)
+            if a.status != AccountStatus::Active
+                || a.municipality_id != Some(municipality.0)
+                || !role.fits(a.profession)
                 || a.profession == Profession::Family
             {
                 return Err(ValidationError::new("team", "member_gone").into());
@@ -657,7 +685,8 @@ impl App {
             audit_record(now, Some(municipality), &session.audit_actor(meta), action, kind, Some(target), details)
         };
         let from_case = json!({ "case": case.0 });
-        tx.append_audit(&about_patient(AuditAction::PatientRegistered, "patient", patient_id, from_case.clone())).await?;
+        tx.append_audit(&about_patient(AuditAction::PatientRegistered, "patient", patient_id, from_case.clone()))
+            .await?;
         tx.append_audit(&about_patient(
             AuditAction::ConsentRecorded,
             "patient",

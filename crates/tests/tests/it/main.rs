@@ -10,6 +10,7 @@ mod analysis;
 mod api;
 mod audit;
 mod backup_system;
+mod coordination;
 mod fhir;
 mod mail;
 mod matrix;

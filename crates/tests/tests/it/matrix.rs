@@ -57,6 +57,16 @@ fn expected(role: Role, pattern: &str) -> u16 {
         "/metrics" => 404,
         // Administration is for admins only (none of these four is one).
         p if p.starts_with("/admin") => 403,
+        // The coordination centre's desk is its coordinators'; discharge
+        // requests come from hospitals' staff (nobody here is either).
+        "/centre"
+        | "/centre/cases/new"
+        | "/centre/reports"
+        | "/centre/reports.csv"
+        | "/discharge"
+        | "/discharge/new" => 403,
+        // An urgent request's id is no request to a candidate facility.
+        "/coordination/{request}" => 404,
         // Who answers now (with the on-call physicians' numbers) and urgent
         // requests are the professionals'.
         "/api/v1/patients/{patient}/who-answers" | "/urgent/{request}" | "/api/v1/urgent-requests/{request}"
@@ -282,6 +292,8 @@ fn expected_write(role: Role, pattern: &str) -> Option<Answer> {
         | "/api/v1/urgent-requests/{request}/outcome" => member,
         // Answering as a hospital: staff of a hospital the escalation called (none here).
         "/urgent/{request}/answer" | "/api/v1/urgent-requests/{request}/hospital-answer" => Refused,
+        // A candidate facility's answer to the centre: an urgent request's id is none.
+        "/coordination/{request}/answer" => Refused,
         // The FHIR API writes with a token, which family accounts cannot have.
         "/fhir" | "/fhir/Observation" | "/fhir/Communication" => professional,
         _ => return None,
@@ -340,6 +352,7 @@ fn valid_body(pattern: &str, patient: &str, hospital: &str) -> String {
         | "/api/v1/urgent-requests/{request}/acknowledgement"
         | "/api/v1/urgent-requests/{request}/hospital-request" => "{}",
         "/urgent/{request}/answer" => "answer=accept&reason=",
+        "/coordination/{request}/answer" => "answer=accept",
         "/api/v1/urgent-requests/{request}/hospital-answer" => r#"{"accept":true}"#,
         "/urgent/{request}/outcome" => "outcome=managed_at_home&note=",
         "/api/v1/urgent-requests/{request}/outcome" => r#"{"outcome":"managed_at_home"}"#,

@@ -30,6 +30,8 @@ const PUBLIC: &[&str] = &[
     "/m/{code}/articles",
     "/m/{code}/articles/{article}",
     "/m/{code}/events",
+    // The public consultation form (sending it is a write: rate-limited, no markup).
+    "/m/{code}/consult",
     "/api/public/v1/m/{code}/figures",
     "/api/public/v1/m/{code}/events",
     // What the FHIR API supports, and the public registry in FHIR.
@@ -103,7 +105,32 @@ async fn every_route_refuses_strangers(db: &TestDb) {
         public_admin.split(prefix).nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
     };
     let (article, event) = (id_after("/admin/public/articles/"), id_after("/admin/public/events/"));
+    // A consultation at Kashiwa's coordination centre (its personal data is the centre's alone).
+    let (mut centre, _) = t.signed_in("kashiwa.centre", Some("122173"), "social_worker", &["coordinator"], None).await;
+    let recorded = centre
+        .submit(
+            "/centre/cases/new",
+            "/centre/cases",
+            &[
+                ("channel", "phone"),
+                ("requester_kind", "family"),
+                ("requester_name", "機密 家族"),
+                ("topics", "costs"),
+                ("summary", "機密の相談"),
+            ],
+        )
+        .await;
+    let case = recorded
+        .location
+        .unwrap_or_default()
+        .trim_start_matches("/centre/cases/")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!case.is_empty(), "a case was recorded");
     let ids = [
+        ("case", case),
         ("article", article),
         ("event", event),
         ("municipality", kashiwa.to_string()),
@@ -187,8 +214,10 @@ async fn every_route_refuses_strangers(db: &TestDb) {
     assert!(routes.len() >= 30, "the route table is read from the router");
     for (who, client) in strangers {
         for (method, pattern) in &routes {
-            let patient_route =
-                pattern.contains("{patient}") || pattern.contains("{entry}") || pattern.contains("{attachment}");
+            let patient_route = pattern.contains("{patient}")
+                || pattern.contains("{entry}")
+                || pattern.contains("{attachment}")
+                || pattern.contains("{case}");
             // Kashiwa's own admin legitimately administers Kashiwa's facilities and staff;
             // what it must not reach is a patient whose team it is not on.
             if who.starts_with("same municipality's admin") && !patient_route {

@@ -109,7 +109,11 @@ fn new_case_page(ctx: &Ctx, v: ConsultationValues, error: Option<String>) -> New
         t: ctx.t,
         c,
         v,
-        channels: Channel::ALL.iter().copied().filter(|c| !matches!(c, Channel::WebForm | Channel::DischargeRequest)).collect(),
+        channels: Channel::ALL
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, Channel::WebForm | Channel::DischargeRequest))
+            .collect(),
         requesters: RequesterKind::ALL,
         topics: Topic::ALL,
         urgencies: Urgency::ALL,

@@ -1,8 +1,8 @@
 //! The public consultation form on the municipality's pages: no account,
 //! no markup, a trap field for robots, and an hourly limit per address.
 
-use super::*;
 use super::desk::ConsultationValues;
+use super::*;
 use tsunagu_app::public_map::PublicMunicipality;
 use tsunagu_domain::coordination::{RequesterKind, Topic};
 

@@ -56,8 +56,16 @@ pub(crate) async fn report(
     let bars: Vec<(String, i64, i64)> =
         r.months.iter().map(|m| (format!("{}", m.month), m.consultations, m.discharges)).collect();
     let chart = crate::chart::stacked_bars(&bars, ctx.t.s("centre.consultations"), ctx.t.s("centre.discharges"));
-    Ok(ReportPage { t: ctx.t, c: ctx.chrome(None), w: Words { t: ctx.t }, chart, previous: year.0 - 1, next: year.0 + 1, r }
-        .into_response())
+    Ok(ReportPage {
+        t: ctx.t,
+        c: ctx.chrome(None),
+        w: Words { t: ctx.t },
+        chart,
+        previous: year.0 - 1,
+        next: year.0 + 1,
+        r,
+    }
+    .into_response())
 }
 
 /// `GET /centre/reports.csv?year=`: one line per case, no names.
@@ -73,8 +81,17 @@ pub(crate) async fn report_csv(
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let internal = |e: csv::Error| ctx.fail(tsunagu_app::AppError::Internal(e.to_string()));
     out.write_record([
-        "created_on", "kind", "channel", "requester", "topics", "urgency", "state", "outcome", "area",
-        "hours_to_first_response", "days_to_team",
+        "created_on",
+        "kind",
+        "channel",
+        "requester",
+        "topics",
+        "urgency",
+        "state",
+        "outcome",
+        "area",
+        "hours_to_first_response",
+        "days_to_team",
     ])
     .map_err(internal)?;
     for l in &r.lines {

@@ -170,7 +170,12 @@ fn draft_key(session: &tsunagu_app::Session) -> String {
     format!("discharge:{}", session.account.id)
 }
 
-async fn discharge_form(state: &AppState, ctx: &Ctx, v: DischargeValues, error: Option<String>) -> Result<DischargeFormPage, WebError> {
+async fn discharge_form(
+    state: &AppState,
+    ctx: &Ctx,
+    v: DischargeValues,
+    error: Option<String>,
+) -> Result<DischargeFormPage, WebError> {
     let session = ctx.signed_in()?;
     let d = state.app.discharge_desk(session).await?;
     let mut c = ctx.chrome(None);
@@ -252,7 +257,13 @@ struct CandidatePage {
     note: String,
 }
 
-async fn candidate_page(state: &AppState, ctx: &Ctx, id: CandidateRequestId, c: Chrome, note: String) -> Result<CandidatePage, WebError> {
+async fn candidate_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: CandidateRequestId,
+    c: Chrome,
+    note: String,
+) -> Result<CandidatePage, WebError> {
     let session = ctx.signed_in()?;
     let r = state.app.candidate_request(session, id, &ctx.meta).await?;
     Ok(CandidatePage { t: ctx.t, c, w: Words { t: ctx.t }, r, reasons: DeclineReason::ALL, note })

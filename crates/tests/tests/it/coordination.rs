@@ -1,0 +1,565 @@
+//! The coordination centre's desk (issue 27): a hospital's discharge request
+//! becomes, through the centre, a patient with consent and a complete care
+//! team without retyping, every step audited; consultations move from new to
+//! closed and stay the centre's; the public form takes no markup and is
+//! limited per address.
+
+use crate::admin::{account_id, facility, kashiwa, municipality};
+use crate::helpers::{Client, TestApp, TestDb};
+use axum::http::StatusCode;
+use tsunagu_domain::ids::{FacilityId, MunicipalityId};
+
+crate::on_both_databases!(
+    a_discharge_request_becomes_a_patient_with_a_team_without_retyping,
+    consultations_move_from_new_to_closed_and_stay_the_centres,
+    the_public_form_takes_no_markup_and_is_limited_per_address,
+);
+
+/// A located facility with a profile (services, accepting), registered by the city.
+#[allow(clippy::too_many_arguments)]
+async fn located(
+    admin: &mut Client,
+    m: MunicipalityId,
+    kind: &str,
+    name: &str,
+    address: &str,
+    at: (f64, f64),
+    services: &[&str],
+    accepting: &str,
+) -> FacilityId {
+    let page = format!("/admin/m/{m}/facilities");
+    let (lat, lng) = (at.0.to_string(), at.1.to_string());
+    let reply = admin
+        .submit(
+            &page,
+            &page,
+            &[("kind", kind), ("name", name), ("address", address), ("latitude", &lat), ("longitude", &lng)],
+        )
+        .await;
+    assert!(reply.redirects_to("/admin/facilities/"), "{} {}", reply.status, reply.body);
+    let location = reply.location.unwrap_or_default();
+    let id: FacilityId = location
+        .split('/')
+        .nth(3)
+        .and_then(|s| s.split('?').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {location}"));
+    let profile_page = format!("/admin/facilities/{}", id.0);
+    let mut form: Vec<(&str, &str)> = services.iter().map(|s| ("services", *s)).collect();
+    form.push(("accepting", accepting));
+    let saved = admin.submit(&profile_page, &format!("{profile_page}/profile"), &form).await;
+    assert!(saved.redirects_to(&profile_page), "{} {}", saved.status, saved.body);
+    id
+}
+
+struct Network {
+    t: TestApp,
+    m: MunicipalityId,
+    centre: Client,
+    msw: Client,
+    doctor: Client,
+    clerk: Client,
+    nurse: Client,
+    care_manager: Client,
+    busy_office_manager: Client,
+    clinic_near: FacilityId,
+    clinic_far: FacilityId,
+    station: FacilityId,
+    office: FacilityId,
+    busy_office: FacilityId,
+}
+
+async fn network(db: &TestDb) -> Network {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let (mut admin, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    let hospital = facility(&mut admin, m, "hospital", "柏の葉総合病院").await;
+    let clinic_near = located(
+        &mut admin,
+        m,
+        "clinic",
+        "豊四季在宅クリニック",
+        "千葉県柏市豊四季100",
+        (35.866, 139.950),
+        &["scheduled_home_visit", "home_oxygen", "palliative_opioids"],
+        "yes",
+    )
+    .await;
+    let clinic_far = located(
+        &mut admin,
+        m,
+        "clinic",
+        "沼南診療所",
+        "千葉県柏市大島田1-1",
+        (35.83, 140.05),
+        &["scheduled_home_visit"],
+        "yes",
+    )
+    .await;
+    located(&mut admin, m, "clinic", "受け入れ停止クリニック", "千葉県柏市豊四季200", (35.867, 139.951), &[], "no")
+        .await;
+    let station = located(
+        &mut admin,
+        m,
+        "home_nursing_station",
+        "訪問看護ステーションつなぐ",
+        "千葉県柏市豊四季300",
+        (35.865, 139.952),
+        &["home_oxygen", "palliative_opioids", "around_the_clock"],
+        "yes",
+    )
+    .await;
+    let office = located(
+        &mut admin,
+        m,
+        "care_management_office",
+        "居宅介護支援ひだまり",
+        "千葉県柏市豊四季400",
+        (35.868, 139.949),
+        &[],
+        "yes",
+    )
+    .await;
+    let busy_office = located(
+        &mut admin,
+        m,
+        "care_management_office",
+        "ケアプランあおぞら",
+        "千葉県柏市豊四季500",
+        (35.869, 139.948),
+        &[],
+        "limited",
+    )
+    .await;
+    let (centre, _) = t.signed_in("centre.ito", Some("122173"), "social_worker", &["coordinator"], None).await;
+    let (msw, _) = t.signed_in("msw.kato", Some("122173"), "medical_social_worker", &[], Some(hospital)).await;
+    let (doctor, _) = t.signed_in("dr.toyo", Some("122173"), "physician", &[], Some(clinic_near)).await;
+    let (clerk, _) = t.signed_in("clerk.toyo", Some("122173"), "clerk", &[], Some(clinic_near)).await;
+    let (nurse, _) = t.signed_in("ns.tsunagu", Some("122173"), "nurse", &[], Some(station)).await;
+    let (care_manager, _) = t.signed_in("cm.hidamari", Some("122173"), "care_manager", &[], Some(office)).await;
+    let (busy_office_manager, _) =
+        t.signed_in("cm.aozora", Some("122173"), "care_manager", &[], Some(busy_office)).await;
+    Network {
+        t,
+        m,
+        centre,
+        msw,
+        doctor,
+        clerk,
+        nurse,
+        care_manager,
+        busy_office_manager,
+        clinic_near,
+        clinic_far,
+        station,
+        office,
+        busy_office,
+    }
+}
+
+const DISCHARGE: &[(&str, &str)] = &[
+    ("family_name", "流山"),
+    ("given_name", "一郎"),
+    ("family_name_kana", "ナガレヤマ"),
+    ("given_name_kana", "イチロウ"),
+    ("birth_date", "1940-05-05"),
+    ("sex", "male"),
+    ("address", "千葉県柏市豊四季1-2-3"),
+    ("key_person", "流山 花子（妻）"),
+    ("key_person_phone", "04-7100-1234"),
+    ("care_level", "applying"),
+    ("main_diagnoses", "肺がん（骨転移）"),
+    ("special_care", "home_oxygen"),
+    ("planned_discharge_on", "2099-01-01"),
+    ("medications", "オキシコドン徐放錠 10mg 1日2回"),
+    ("place_of_care", "home"),
+    ("place_of_death", "home"),
+    ("needed_services", "home_oxygen"),
+    ("needed_services", "palliative_opioids"),
+];
+
+/// The form with a planned discharge a week from the test's today.
+fn discharge_form(t: &TestApp) -> Vec<(&'static str, String)> {
+    let planned = (t.app.now() + time::Duration::days(7)).date().to_string();
+    DISCHARGE
+        .iter()
+        .map(|(k, v)| (*k, if *k == "planned_discharge_on" { planned.clone() } else { (*v).to_owned() }))
+        .collect()
+}
+
+fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The first `/coordination/{id}` link on a page.
+fn request_link(body: &str) -> Option<String> {
+    let at = body.find("href=\"/coordination/")? + "href=\"".len();
+    let end = body[at..].find('"')?;
+    Some(body[at..at + end].to_owned())
+}
+
+async fn a_discharge_request_becomes_a_patient_with_a_team_without_retyping(db: &TestDb) {
+    let Network {
+        t,
+        m,
+        mut centre,
+        mut msw,
+        mut doctor,
+        mut clerk,
+        mut nurse,
+        mut care_manager,
+        mut busy_office_manager,
+        clinic_near,
+        clinic_far,
+        station,
+        office,
+        busy_office,
+    } = network(db).await;
+    // The hospital's MSW sends the request; a bad one changes nothing.
+    let form = discharge_form(&t);
+    let hospital = msw.get("/discharge/new").await;
+    assert_eq!(hospital.status, StatusCode::OK);
+    let hospital_id = hospital
+        .body
+        .split("name=\"hospital\"")
+        .nth(1)
+        .and_then(|s| s.split("value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut with_hospital = as_refs(&form);
+    with_hospital.push(("hospital", &hospital_id));
+    let mut bad = with_hospital.clone();
+    bad.retain(|(k, _)| *k != "planned_discharge_on");
+    bad.push(("planned_discharge_on", "2020-01-01"));
+    let refused = msw.submit("/discharge/new", "/discharge", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("退院予定日は今日から半年以内"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"流山\""), "what was typed is kept");
+    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
+    assert!(sent.redirects_to("/discharge/"), "{} {}", sent.status, sent.body);
+    let case_path = sent.location.unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+    let case = case_path.trim_start_matches("/discharge/").to_owned();
+    assert_eq!(msw.get("/discharge").await.body.matches("/discharge/0").count(), 1, "one request listed");
+    // Someone not at a hospital sends nothing.
+    assert_eq!(doctor.get("/discharge/new").await.status, StatusCode::FORBIDDEN);
+
+    // The desk sees it, unanswered, with the candidates ranked for the patient.
+    let desk = centre.get("/centre").await;
+    assert_eq!(desk.status, StatusCode::OK);
+    assert!(desk.body.contains("流山 一郎") && desk.by_id("desk-figures").is_some(), "{}", desk.body);
+    assert!(desk.body.contains("未対応 1"), "{}", desk.body);
+    let page_path = format!("/centre/cases/{case}");
+    let page = centre.get(&page_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("オキシコドン") && page.body.contains("未記入の項目"),
+        "the handover and what is missing"
+    );
+    assert!(page.body.contains("千葉県柏市豊四季"), "located by the town: {}", page.body);
+    let seat = page.body.split("id=\"seat-primary_physician\"").nth(1).unwrap_or_default();
+    let (near, far) = (seat.find("豊四季在宅クリニック"), seat.find("沼南診療所"));
+    assert!(near.is_some() && far.is_some() && near < far, "the near clinic offering oxygen comes first: {seat}");
+    assert!(!seat.contains("受け入れ停止クリニック"), "one not accepting is not suggested");
+
+    // The desk asks candidates; one outside the registry is refused and nothing is sent.
+    let stranger = FacilityId::new().to_string();
+    let outside = centre
+        .submit(&page_path, &format!("{page_path}/candidates"), &[("seat", "visiting_nurse"), ("facility", &stranger)])
+        .await;
+    assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(outside.body.contains("地域の事業所一覧にない"), "{}", outside.body);
+    let ask = |seat: &'static str, facilities: Vec<String>| {
+        let mut form: Vec<(&str, String)> = vec![("seat", seat.to_owned())];
+        form.extend(facilities.into_iter().map(|f| ("facility", f)));
+        form
+    };
+    for (seat, facilities) in [
+        ("primary_physician", vec![clinic_near.to_string(), clinic_far.to_string()]),
+        ("visiting_nurse", vec![station.to_string()]),
+        ("care_manager", vec![office.to_string(), busy_office.to_string()]),
+    ] {
+        let form = ask(seat, facilities);
+        let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let asked = centre.submit(&page_path, &format!("{page_path}/candidates"), &refs).await;
+        assert!(asked.redirects_to(&page_path), "{} {}", asked.status, asked.body);
+    }
+
+    // Each candidate finds the request on its home and reads a summary without name or address.
+    let home = doctor.get("/home").await;
+    let link = request_link(&home.body).unwrap_or_else(|| panic!("no request on the doctor's home: {}", home.body));
+    let summary = doctor.get(&link).await;
+    assert_eq!(summary.status, StatusCode::OK);
+    let today = t.app.now().to_offset(tsunagu_domain::clock::JST).date();
+    let years = tsunagu_domain::patient::age(time::macros::date!(1940 - 05 - 05), today);
+    assert!(summary.body.contains("肺がん") && summary.body.contains(&format!("{years}歳")), "{}", summary.body);
+    assert!(!summary.body.contains("流山") && !summary.body.contains("1-2-3"), "no name, no street address");
+    assert_eq!(nurse.get(&link).await.status, StatusCode::NOT_FOUND, "a request to another facility is not theirs");
+    // The clinic's clerk may not take the doctor's seat.
+    let by_clerk = clerk.submit(&link, &format!("{link}/answer"), &[("answer", "accept")]).await;
+    assert_eq!(by_clerk.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(by_clerk.body.contains("その職種の方"), "{}", by_clerk.body);
+    let accepted = doctor.submit(&link, &format!("{link}/answer"), &[("answer", "accept")]).await;
+    assert!(accepted.redirects_to(&link), "{} {}", accepted.status, accepted.body);
+    let again = doctor.submit(&link, &format!("{link}/answer"), &[("answer", "decline"), ("reason", "staffing")]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "answered once");
+    let nurse_link = request_link(&nurse.get("/home").await.body).unwrap_or_default();
+    let ok = nurse.submit(&nurse_link, &format!("{nurse_link}/answer"), &[("answer", "accept")]).await;
+    assert!(ok.redirects_to(&nurse_link), "{} {}", ok.status, ok.body);
+    let busy_link = request_link(&busy_office_manager.get("/home").await.body).unwrap_or_default();
+    let no_reason =
+        busy_office_manager.submit(&busy_link, &format!("{busy_link}/answer"), &[("answer", "decline")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "a decline needs its reason");
+    let declined = busy_office_manager
+        .submit(&busy_link, &format!("{busy_link}/answer"), &[("answer", "decline"), ("reason", "no_capacity")])
+        .await;
+    assert!(declined.redirects_to(&busy_link));
+
+    // The team cannot be created while a required seat is open.
+    let given_on = t.app.now().date().to_string();
+    let consent_today = [("given_on", given_on.as_str()), ("method", "written")];
+    let early = centre.submit(&page_path, &format!("{page_path}/team"), &consent_today).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.body.contains("そろうまで"), "{}", early.body);
+    let cm_link = request_link(&care_manager.get("/home").await.body).unwrap_or_default();
+    assert!(
+        care_manager
+            .submit(&cm_link, &format!("{cm_link}/answer"), &[("answer", "accept")])
+            .await
+            .redirects_to(&cm_link)
+    );
+
+    // One action: patient, consent, team, and the handover as the first entry.
+    let created = centre.submit(&page_path, &format!("{page_path}/team"), &consent_today).await;
+    assert!(created.redirects_to(&page_path), "{} {}", created.status, created.body);
+    let after = centre.get(&page_path).await;
+    assert!(after.by_id("team-created").is_some(), "{}", after.body);
+    let mut tx = t.store.begin_read().await.unwrap();
+    let patients = tx.patients_born_on(m.0, time::macros::date!(1940 - 05 - 05)).await.unwrap();
+    assert_eq!(patients.len(), 1);
+    let patient = patients[0].id;
+    let team = tx.team(patient).await.unwrap();
+    let mut roles: Vec<&str> = team.iter().map(|m| m.team_role.as_str()).collect();
+    roles.sort_unstable();
+    assert_eq!(roles, vec!["care_manager", "primary_physician", "visiting_nurse"]);
+    assert_eq!(tx.consents(patient).await.unwrap().len(), 1, "consent is recorded");
+    drop(tx);
+    let record = doctor.get(&format!("/patients/{patient}")).await;
+    assert_eq!(record.status, StatusCode::OK);
+    assert!(record.body.contains("退院時の引き継ぎ") && record.body.contains("オキシコドン"), "no retyping");
+    assert!(record.body.contains("流山"), "the team reads the name now");
+    assert_eq!(nurse.get(&format!("/patients/{patient}")).await.status, StatusCode::OK);
+    assert_eq!(
+        centre.get(&format!("/patients/{patient}")).await.status,
+        StatusCode::NOT_FOUND,
+        "the centre is not on the team"
+    );
+    assert_eq!(msw.get(&format!("/patients/{patient}")).await.status, StatusCode::NOT_FOUND);
+    // Creating it twice is refused.
+    let twice = centre.submit(&page_path, &format!("{page_path}/team"), &consent_today).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The accepting doctor's request page now leads to the record; the sender sees the team ready.
+    assert!(doctor.get(&link).await.body.contains(&format!("/patients/{patient}")));
+    let followed = msw.get(&case_path).await;
+    assert!(followed.by_id("team-ready").is_some(), "{}", followed.body);
+    assert!(followed.body.contains("豊四季在宅クリニック"));
+
+    // Every step is in the audit log.
+    let mut tx = t.store.begin_read().await.unwrap();
+    let events = tx.recent_audit_events(m.0, 500).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for action in [
+        "discharge_requested",
+        "case_viewed",
+        "candidates_asked",
+        "candidate_request_viewed",
+        "candidate_answered",
+        "patient_registered",
+        "consent_recorded",
+        "team_member_added",
+        "entry_posted",
+        "team_created_from_case",
+    ] {
+        assert!(actions.contains(&action), "{action} is audited: {actions:?}");
+    }
+    drop(tx);
+
+    // The report counts what happened.
+    let report = centre.get("/centre/reports").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(report.by_id("report-total").unwrap_or_default().starts_with('1'), "{}", report.body);
+    assert!(report.by_id("report-requests").unwrap_or_default().starts_with('5'), "five requests asked");
+    assert!(report.body.contains("受け入れ枠がない"));
+    let (status, _, csv) = centre.get_bytes("/centre/reports.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), 2, "a header and one case: {csv}");
+    assert!(!csv.contains("流山"), "no names in the export");
+    assert_eq!(
+        account_id(&t, "dr.toyo").await.0,
+        team.iter().find(|m| m.team_role == "primary_physician").map(|m| m.account_id).unwrap_or_default()
+    );
+}
+
+async fn consultations_move_from_new_to_closed_and_stay_the_centres(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    kashiwa(&t).await;
+    let (mut centre, _) = t.signed_in("centre.ito", Some("122173"), "social_worker", &["coordinator"], None).await;
+    let (mut nurse, _) = t.signed_in("ns.sato", Some("122173"), "nurse", &[], None).await;
+    let (mut city, _) =
+        t.signed_in("city.admin", Some("122173"), "municipal_officer", &["municipality_admin"], None).await;
+    // A citizen writes through the public form: the case is new, nobody has answered.
+    let mut citizen = t.client();
+    let sent = citizen
+        .submit(
+            "/m/122173/consult",
+            "/m/122173/consult",
+            &[
+                ("requester_kind", "family"),
+                ("requester_name", "柏 一郎"),
+                ("requester_contact", "04-7100-0000"),
+                ("subject_name", "柏 花子"),
+                ("topics", "find_home_doctor"),
+                ("summary", "母が通院できなくなりました。往診の先生を探しています。"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.by_id("receipt").is_some_and(|r| r.len() == 8));
+    let desk = centre.get("/centre").await;
+    assert!(desk.body.contains("柏 花子") && desk.body.contains("未対応 1"), "{}", desk.body);
+    let link = desk.body.split("href=\"/centre/cases/").nth(2).and_then(|s| s.split('"').next()).unwrap_or_default();
+    let page = format!("/centre/cases/{link}");
+    assert_eq!(centre.get(&page).await.status, StatusCode::OK, "{page}");
+    // Only the centre: a nurse, the city's admin and another municipality's centre find nothing.
+    assert_eq!(nurse.get("/centre").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(nurse.get(&page).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(city.get("/centre").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(city.get(&page).await.status, StatusCode::NOT_FOUND);
+    municipality(&t, "122084", "野田市").await;
+    let (mut other, _) = t.signed_in("centre.noda", Some("122084"), "social_worker", &["coordinator"], None).await;
+    assert_eq!(other.get(&page).await.status, StatusCode::NOT_FOUND);
+    assert!(!other.get("/centre").await.body.contains("柏 花子"));
+
+    // A call back: in progress, first response recorded.
+    let logged = centre
+        .submit(&page, &format!("{page}/log"), &[("kind", "phone"), ("note", "長男に折り返し。訪問診療の流れを説明。")])
+        .await;
+    assert!(logged.redirects_to(&page), "{} {}", logged.status, logged.body);
+    let shown = centre.get(&page).await;
+    assert!(shown.by_id("case-state").is_some());
+    assert!(shown.body.contains("対応中") && shown.body.contains("訪問診療の流れ"), "{}", shown.body);
+    assert!(centre.get("/centre").await.body.contains("未対応 0"));
+    // A task already overdue shows on the desk; closing with it open needs a reason.
+    let yesterday = (t.app.now() - time::Duration::days(1)).date().to_string();
+    let task = centre
+        .submit(&page, &format!("{page}/tasks"), &[("title", "候補の診療所に空き確認"), ("due_on", &yesterday)])
+        .await;
+    assert!(task.redirects_to(&page));
+    assert!(centre.get("/centre").await.body.contains("期限切れタスク 1"));
+    let refused = centre.submit(&page, &format!("{page}/close"), &[("outcome", "team_found")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("終了する理由"), "{}", refused.body);
+    assert!(centre.get(&page).await.body.contains("候補の診療所に空き確認"), "nothing changed");
+    let bad_state = centre.submit(&page, &format!("{page}/state"), &[("state", "new")]).await;
+    assert_eq!(bad_state.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = centre.get(&page).await.body;
+    let task_id = body.split("/tasks/").nth(1).and_then(|s| s.split('/').next()).unwrap_or_default().to_owned();
+    let done = centre.submit(&page, &format!("{page}/tasks/{task_id}/done"), &[]).await;
+    assert!(done.redirects_to(&page), "{} {}", done.status, done.body);
+    let closed = centre.submit(&page, &format!("{page}/close"), &[("outcome", "referred")]).await;
+    assert!(closed.redirects_to(&page));
+    let desk = centre.get("/centre").await;
+    assert!(desk.by_id("closed").is_some() && desk.body.contains("他の機関を紹介した"), "{}", desk.body);
+    // Reopened, it is in progress again.
+    let reopened = centre.submit(&page, &format!("{page}/state"), &[("state", "in_progress")]).await;
+    assert!(reopened.redirects_to(&page));
+    assert!(centre.get(&page).await.body.contains("id=\"close\""), "it can be closed again");
+
+    // The desk records a phone call: answered as it is recorded, the desk's own.
+    let recorded = centre
+        .submit(
+            "/centre/cases/new",
+            "/centre/cases",
+            &[
+                ("channel", "phone"),
+                ("requester_kind", "professional"),
+                ("requester_name", "ケアマネ 鈴木"),
+                ("topics", "care_services"),
+                ("topics", "costs"),
+                ("urgency", "soon"),
+                ("summary", "利用者の退院後のサービス調整について"),
+            ],
+        )
+        .await;
+    assert!(recorded.redirects_to("/centre/cases/"), "{} {}", recorded.status, recorded.body);
+    let missing = centre
+        .submit(
+            "/centre/cases/new",
+            "/centre/cases",
+            &[("channel", "phone"), ("requester_kind", "family"), ("requester_name", "x"), ("summary", "y")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("1つ以上選んで"), "{}", missing.body);
+    let report = centre.get("/centre/reports").await;
+    assert!(report.by_id("report-total").unwrap_or_default().starts_with('2'), "{}", report.body);
+}
+
+async fn the_public_form_takes_no_markup_and_is_limited_per_address(db: &TestDb) {
+    let t = TestApp::start(db).await;
+    let m = kashiwa(&t).await;
+    let form = |summary: &'static str| {
+        vec![
+            ("requester_kind", "patient"),
+            ("requester_name", "我孫子 太郎"),
+            ("requester_contact", "taro@example.jp"),
+            ("topics", "dementia"),
+            ("summary", summary),
+        ]
+    };
+    let count = || async {
+        let mut tx = t.store.begin_read().await.unwrap();
+        let desk = tsunagu_domain::case_access::enter_desk(
+            &tsunagu_domain::policy::Actor {
+                account_id: tsunagu_domain::ids::AccountId::new(),
+                municipality_id: Some(m),
+                roles: vec![tsunagu_domain::account::Role::Coordinator],
+                admin_of: vec![],
+                member_of: vec![],
+            },
+            m,
+        )
+        .unwrap();
+        tx.open_cases(&desk).await.unwrap().len()
+    };
+    let mut citizen = t.client();
+    let tagged = citizen.submit("/m/122173/consult", "/m/122173/consult", &form("<script>alert(1)</script>")).await;
+    assert_eq!(tagged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(tagged.body.contains("HTMLのタグ"), "{}", tagged.body);
+    assert_eq!(count().await, 0, "nothing was kept");
+    // A robot filling the hidden field is thanked, and nothing is kept.
+    let mut robot_form = form("安い薬あります");
+    robot_form.push(("website", "http://spam.example"));
+    let robot = citizen.submit("/m/122173/consult", "/m/122173/consult", &robot_form).await;
+    assert_eq!(robot.status, StatusCode::OK);
+    assert_eq!(count().await, 0);
+    for _ in 0..tsunagu_app::coordination::PUBLIC_PER_HOUR {
+        let ok = citizen.submit("/m/122173/consult", "/m/122173/consult", &form("物忘れが増えて心配です。")).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    }
+    let limited = citizen.submit("/m/122173/consult", "/m/122173/consult", &form("物忘れが増えて心配です。")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("時間をおいて"), "{}", limited.body);
+    assert_eq!(count().await, tsunagu_app::coordination::PUBLIC_PER_HOUR as usize);
+    // Another address is not limited by it; an hour later this one may write again.
+    let mut neighbour = t.client();
+    neighbour.address = std::net::SocketAddr::from(([192, 0, 2, 77], 50000));
+    let other = neighbour.submit("/m/122173/consult", "/m/122173/consult", &form("物忘れが増えて心配です。")).await;
+    assert_eq!(other.status, StatusCode::OK);
+    t.clock.advance(time::Duration::minutes(61));
+    let later = citizen.submit("/m/122173/consult", "/m/122173/consult", &form("物忘れが増えて心配です。")).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_eq!(citizen.get("/m/999999/consult").await.status, StatusCode::NOT_FOUND, "an unknown municipality");
+}
