@@ -237,6 +237,7 @@ impl App {
         self.demo_patients().await?;
         self.demo_backup_system().await?;
         self.demo_public_pages().await?;
+        self.demo_desk().await?;
         // A second municipality shows that tenants never see each other.
         let nagareyama = self.insert_municipality(&NewMunicipality::parse("122203", "流山市")?, &actor).await?;
         let form = FacilityForm {
@@ -269,7 +270,7 @@ impl App {
 
     /// Acts as a demo person (the demo is trusted shell code; audit events name them,
     /// with "tsunagu demo" as the user agent).
-    async fn demo_session(&self, login: &str) -> Result<crate::Session, AppError> {
+    pub(super) async fn demo_session(&self, login: &str) -> Result<crate::Session, AppError> {
         let mut tx = self.store.begin_read().await?;
         let row = tx.account_by_login(login).await?.ok_or(AppError::NotFound)?;
         let account = crate::sessions::load_account(tx.as_mut(), row).await?;

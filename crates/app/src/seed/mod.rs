@@ -2,5 +2,6 @@
 //! behind `tsunagu demo --patients N --entries M` and the benchmark.
 
 mod demo;
+mod desk;
 pub use demo::{DemoAccount, DemoSummary};
 pub mod scale;
