@@ -442,28 +442,6 @@ impl Handover {
         self.place_of_death.as_deref().and_then(|c| Place::parse(c).ok())
     }
 
-    /// The items the team will ask for that the hospital left empty (the
-    /// discharge rules' minimum until the municipality's own rules are data).
-    pub fn missing(&self) -> Vec<&'static str> {
-        let mut missing = Vec::new();
-        let empty = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
-        if self.patient.main_diagnoses.trim().is_empty() {
-            missing.push("main_diagnoses");
-        }
-        for (field, value) in [
-            ("medications", &self.medications),
-            ("adl", &self.adl),
-            ("family_situation", &self.family_situation),
-            ("family_care_skills", &self.family_care_skills),
-            ("place_of_care", &self.place_of_care),
-        ] {
-            if empty(value) {
-                missing.push(field);
-            }
-        }
-        missing
-    }
-
     /// The handover as the first entry of the patient's timeline.
     pub fn as_entry_text(&self, from: &str) -> String {
         let mut out = format!("【退院時の引き継ぎ】{from}より\n退院予定日: {}\n", self.planned_discharge_on);
@@ -866,7 +844,7 @@ mod tests {
     }
 
     #[test]
-    fn a_handover_keeps_the_patient_as_parsed_and_names_what_is_missing() {
+    fn a_handover_keeps_the_patient_as_parsed() {
         let today = date!(2026 - 12 - 08);
         let form = HandoverForm {
             planned_discharge_on: "2026-12-20",
@@ -878,7 +856,6 @@ mod tests {
         };
         let h = Handover::parse(&patient(), &form, today).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(h.needed_services(), vec![S::HomeOxygen, S::PalliativeOpioids]);
-        assert_eq!(h.missing(), vec!["adl", "family_situation", "family_care_skills"]);
         // What is kept parses again into the same patient.
         let again = PatientDetails::parse(&h.patient.form(), today).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(again, PatientDetails::parse(&patient(), today).unwrap_or_else(|e| unreachable!("{e}")));

@@ -8,6 +8,7 @@ pub mod care;
 pub mod case_access;
 pub mod clock;
 pub mod coordination;
+pub mod discharge_rules;
 pub mod error;
 pub mod escalation;
 pub mod facility;

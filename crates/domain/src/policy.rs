@@ -107,6 +107,12 @@ pub fn manage_public_pages(actor: &Actor, municipality: MunicipalityId) -> Decis
     scoped(actor, municipality, actor.runs(municipality))
 }
 
+/// Adopting a new version of the discharge rules (退院支援ルール): those who
+/// run the municipality's network. Everyone of the municipality reads them.
+pub fn manage_discharge_rules(actor: &Actor, municipality: MunicipalityId) -> Decision {
+    scoped(actor, municipality, actor.runs(municipality))
+}
+
 /// The analysts' de-identified export of the municipality's home-care
 /// patients (no names, no addresses, ages in bands): those who run the
 /// municipality's programme. Installation operators, who see no patient
@@ -670,6 +676,18 @@ mod tests {
         }
         let operator = Actor { municipality_id: None, ..actor(kashiwa, &[Role::Operator]) };
         assert_eq!(manage_public_pages(&operator, kashiwa), Decision::Deny);
+    }
+
+    #[test]
+    fn the_municipality_adopts_its_own_discharge_rules() {
+        let (kashiwa, nagareyama) = (MunicipalityId::new(), MunicipalityId::new());
+        for role in [Role::MunicipalityAdmin, Role::Coordinator] {
+            assert_eq!(manage_discharge_rules(&actor(kashiwa, &[role]), kashiwa), Decision::Allow);
+            assert_eq!(manage_discharge_rules(&actor(kashiwa, &[role]), nagareyama), Decision::Hidden);
+        }
+        for role in [Role::Professional, Role::FacilityAdmin] {
+            assert_eq!(manage_discharge_rules(&actor(kashiwa, &[role]), kashiwa), Decision::Deny);
+        }
     }
 
     #[test]

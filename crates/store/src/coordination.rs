@@ -159,6 +159,40 @@ pub struct InboxRow {
     pub due_at: OffsetDateTime,
 }
 
+/// One adopted version of a municipality's discharge rules.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RuleSetRow {
+    pub id: Uuid,
+    pub municipality_id: Uuid,
+    pub version: i64,
+    /// The rules as JSON.
+    pub rules: String,
+    pub note: Option<String>,
+    pub adopted_by: Uuid,
+    pub adopted_at: OffsetDateTime,
+}
+
+/// A version of the rules with the name of who adopted it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RuleSetLineRow {
+    #[sqlx(flatten)]
+    pub set: RuleSetRow,
+    pub adopted_by_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConferenceRow {
+    pub case_id: Uuid,
+    pub starts_at: OffsetDateTime,
+    pub place: Option<String>,
+    pub online: bool,
+    pub participants: String,
+    pub minutes: Option<String>,
+    pub decisions: Option<String>,
+    pub updated_by: Uuid,
+    pub updated_at: OffsetDateTime,
+}
+
 #[async_trait]
 pub trait CoordinationTx: Send {
     async fn insert_case(&mut self, c: &CaseRow) -> Result<(), StoreError>;
@@ -234,6 +268,14 @@ pub trait CoordinationTx: Send {
         source_key: &str,
         since: OffsetDateTime,
     ) -> Result<i64, StoreError>;
+
+    /// Adopts a version of the rules; false if that version number is taken (adopted meanwhile).
+    async fn insert_rule_set(&mut self, r: &RuleSetRow) -> Result<bool, StoreError>;
+    /// Every version of a municipality's rules, newest first (the rules are public to its members).
+    async fn rule_sets(&mut self, municipality_id: Uuid) -> Result<Vec<RuleSetLineRow>, StoreError>;
+    /// Schedules or rewrites a case's pre-discharge conference.
+    async fn upsert_conference(&mut self, grant: &CaseGrant, c: &ConferenceRow) -> Result<(), StoreError>;
+    async fn conference(&mut self, grant: &CaseGrant) -> Result<Option<ConferenceRow>, StoreError>;
 }
 
 pub(crate) fn utc(t: OffsetDateTime) -> OffsetDateTime {
@@ -476,6 +518,44 @@ macro_rules! impl_coordination_tx {
                 )
                 .bind(municipality_id).bind(source_key).bind($crate::coordination::utc(since)).fetch_one(self.conn()).await?;
                 Ok(n)
+            }
+
+            async fn insert_rule_set(&mut self, r: &$crate::RuleSetRow) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO discharge_rule_sets (id, municipality_id, version, rules, note, adopted_by, adopted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (municipality_id, version) DO NOTHING",
+                )
+                .bind(r.id).bind(r.municipality_id).bind(r.version).bind(&r.rules).bind(&r.note).bind(r.adopted_by)
+                .bind($crate::coordination::utc(r.adopted_at))
+                .execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rule_sets(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::RuleSetLineRow>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT r.*, a.display_name AS adopted_by_name FROM discharge_rule_sets r JOIN accounts a ON a.id = r.adopted_by \
+                     WHERE r.municipality_id = $1 ORDER BY r.version DESC",
+                )
+                .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn upsert_conference(&mut self, grant: &$crate::CaseGrant, c: &$crate::ConferenceRow) -> Result<(), $crate::StoreError> {
+                use $crate::coordination::utc;
+                sqlx::query(
+                    "INSERT INTO discharge_conferences (case_id, starts_at, place, online, participants, minutes, decisions, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (case_id) DO UPDATE SET starts_at = excluded.starts_at, \
+                     place = excluded.place, online = excluded.online, participants = excluded.participants, minutes = excluded.minutes, \
+                     decisions = excluded.decisions, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(grant.case().0).bind(utc(c.starts_at)).bind(&c.place).bind(c.online).bind(&c.participants)
+                .bind(&c.minutes).bind(&c.decisions).bind(c.updated_by).bind(utc(c.updated_at))
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn conference(&mut self, grant: &$crate::CaseGrant) -> Result<Option<$crate::ConferenceRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM discharge_conferences WHERE case_id = $1")
+                    .bind(grant.case().0).fetch_optional(self.conn()).await?)
             }
         }
     };

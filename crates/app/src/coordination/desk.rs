@@ -61,8 +61,11 @@ pub struct CasePage {
     pub log: Vec<LogLine>,
     pub handover: Option<Handover>,
     pub hospital_name: Option<String>,
-    /// Handover items the hospital left empty.
-    pub missing: Vec<&'static str>,
+    /// How the handover stands against the municipality's discharge rules.
+    pub rule_checks: Vec<tsunagu_domain::discharge_rules::RuleCheck>,
+    pub conference: Option<ConferenceView>,
+    /// Who the desk would invite to the conference.
+    pub suggested_participants: String,
     /// The team being found (discharge cases).
     pub team: Option<TeamFinding>,
 }
@@ -142,6 +145,17 @@ impl App {
             (Some(h), CaseKind::Discharge) => Some(self.team_finding(tx.as_mut(), &decided, &row, h).await?),
             _ => None,
         };
+        let rule_checks = match &handover {
+            Some(h) => tsunagu_domain::discharge_rules::check(
+                &super::rules::rules_in_force(tx.as_mut(), row.municipality_id).await?,
+                h,
+                today,
+            ),
+            None => Vec::new(),
+        };
+        let conference = tx.conference(decided.grant()).await?.map(super::rules::conference_view);
+        let suggested_participants =
+            team.as_ref().map(|t| super::rules::suggested_participants(t, &row.requester_name)).unwrap_or_default();
         drop(tx);
         let open_tasks = tasks.iter().filter(|t| t.done_at.is_none()).count() as i64;
         let next_due_on = tasks.iter().filter(|t| t.done_at.is_none()).filter_map(|t| t.due_on).min();
@@ -172,7 +186,9 @@ impl App {
                     at: l.line.written_at,
                 })
                 .collect(),
-            missing: handover.as_ref().map(Handover::missing).unwrap_or_default(),
+            rule_checks,
+            conference,
+            suggested_participants,
             handover,
             hospital_name,
             team,

@@ -21,6 +21,9 @@ pub struct SentRequest {
     pub handover: Option<Handover>,
     /// Which seats of the future team are filled (by which facility).
     pub seats: Vec<(Seat, Option<String>)>,
+    /// What the rules still ask of the hospital.
+    pub rule_checks: Vec<tsunagu_domain::discharge_rules::RuleCheck>,
+    pub conference: Option<super::ConferenceView>,
 }
 
 /// What a hospital's staff may send from: the hospitals they work at.
@@ -236,8 +239,14 @@ impl App {
             None => None,
         };
         let candidates = tx.case_candidates(decided.grant()).await?;
+        let rules = super::rules::rules_in_force(tx.as_mut(), row.municipality_id).await?;
+        let conference = tx.conference(decided.grant()).await?.map(super::rules::conference_view);
         drop(tx);
         let handover = handover_of(&row)?;
+        let rule_checks = handover
+            .as_ref()
+            .map(|h| tsunagu_domain::discharge_rules::check(&rules, h, self.today()))
+            .unwrap_or_default();
         let seats = Seat::ALL
             .iter()
             .map(|seat| {
@@ -250,7 +259,14 @@ impl App {
             .collect();
         self.case_read(decided.event(self.now(), AuditAction::CaseViewed, json!({ "view": "requester" }))).await?;
         let line = CaseLineRow { case: row, assignee_name: None, open_tasks: 0, next_due_on: None };
-        Ok(SentRequest { case: case_line(line, self.today())?, hospital_name, handover, seats })
+        Ok(SentRequest {
+            case: case_line(line, self.today())?,
+            hospital_name,
+            handover,
+            seats,
+            rule_checks,
+            conference,
+        })
     }
 }
 

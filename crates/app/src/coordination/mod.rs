@@ -10,11 +10,13 @@
 mod desk;
 mod intake;
 mod reports;
+mod rules;
 mod team_finding;
 
 pub use desk::*;
 pub use intake::*;
 pub use reports::*;
+pub use rules::*;
 pub use team_finding::*;
 
 use crate::session::Session;

@@ -135,6 +135,8 @@ pub struct CandidateRequestPage {
     pub may_accept: bool,
     /// The patient, once the team is created and the reader is on it.
     pub patient: Option<PatientId>,
+    /// The pre-discharge conference, for a candidate who accepted.
+    pub conference: Option<super::ConferenceView>,
 }
 
 /// A facility's open request on its staff's home.
@@ -426,6 +428,10 @@ impl App {
             Some(p) if line.request.answered_by == Some(session.account.id.0) => Some(PatientId(p)),
             _ => None,
         };
+        let conference = match line.request.accepted {
+            Some(true) => tx.conference(decided.grant()).await?.map(super::rules::conference_view),
+            _ => None,
+        };
         drop(tx);
         let handover = handover_of(&row)?.ok_or(AppError::NotFound)?;
         let details = PatientDetails::parse(&handover.patient.form(), self.today()).ok();
@@ -457,6 +463,7 @@ impl App {
             summary,
             may_accept: line.request.seat.team_role().fits(session.account.profession),
             patient,
+            conference,
         })
     }
 

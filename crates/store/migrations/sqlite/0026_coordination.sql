@@ -78,3 +78,28 @@ CREATE TABLE case_candidates (
     UNIQUE (case_id, facility_id, seat)
 );
 CREATE INDEX case_candidates_by_facility ON case_candidates(facility_id, answered_at);
+
+-- The municipality's discharge rules, one row per adopted version (rules as JSON).
+CREATE TABLE discharge_rule_sets (
+    id BLOB PRIMARY KEY NOT NULL,
+    municipality_id BLOB NOT NULL REFERENCES municipalities(id),
+    version INTEGER NOT NULL,
+    rules TEXT NOT NULL,
+    note TEXT,
+    adopted_by BLOB NOT NULL REFERENCES accounts(id),
+    adopted_at TEXT NOT NULL,
+    UNIQUE (municipality_id, version)
+);
+
+-- A discharge case's pre-discharge conference (退院前カンファレンス).
+CREATE TABLE discharge_conferences (
+    case_id BLOB PRIMARY KEY NOT NULL REFERENCES coordination_cases(id),
+    starts_at TEXT NOT NULL,
+    place TEXT,
+    online INTEGER NOT NULL,
+    participants TEXT NOT NULL,
+    minutes TEXT,
+    decisions TEXT,
+    updated_by BLOB NOT NULL REFERENCES accounts(id),
+    updated_at TEXT NOT NULL
+);

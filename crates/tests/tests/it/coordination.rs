@@ -11,6 +11,7 @@ use tsunagu_domain::ids::{FacilityId, MunicipalityId};
 
 crate::on_both_databases!(
     a_discharge_request_becomes_a_patient_with_a_team_without_retyping,
+    the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conference,
     consultations_move_from_new_to_closed_and_stay_the_centres,
     the_public_form_takes_no_markup_and_is_limited_per_address,
 );
@@ -253,10 +254,10 @@ async fn a_discharge_request_becomes_a_patient_with_a_team_without_retyping(db: 
     let page_path = format!("/centre/cases/{case}");
     let page = centre.get(&page_path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(
-        page.body.contains("オキシコドン") && page.body.contains("未記入の項目"),
-        "the handover and what is missing"
-    );
+    assert!(page.body.contains("オキシコドン"), "the handover");
+    let checks =
+        page.body.split("id=\"rule-checks\"").nth(1).and_then(|s| s.split("</section>").next()).unwrap_or_default();
+    assert!(checks.contains("ADL") && checks.contains("病棟看護師"), "what the rules still ask, and of whom: {checks}");
     assert!(page.body.contains("千葉県柏市豊四季"), "located by the town: {}", page.body);
     let seat = page.body.split("id=\"seat-primary_physician\"").nth(1).unwrap_or_default();
     let (near, far) = (seat.find("豊四季在宅クリニック"), seat.find("沼南診療所"));
@@ -562,4 +563,109 @@ async fn the_public_form_takes_no_markup_and_is_limited_per_address(db: &TestDb)
     let later = citizen.submit("/m/122173/consult", "/m/122173/consult", &form("物忘れが増えて心配です。")).await;
     assert_eq!(later.status, StatusCode::OK, "{}", later.body);
     assert_eq!(citizen.get("/m/999999/consult").await.status, StatusCode::NOT_FOUND, "an unknown municipality");
+}
+
+async fn the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conference(db: &TestDb) {
+    let Network { t, mut centre, mut msw, mut doctor, mut nurse, clinic_near, .. } = network(db).await;
+    // Every member reads the rule book (the defaults until the city adopts its own); only the network's runners change it.
+    let book = nurse.get("/centre/rules").await;
+    assert_eq!(book.status, StatusCode::OK);
+    assert!(book.body.contains("初期設定のルール") && book.body.contains("ADL"), "{}", book.body);
+    assert!(!book.body.contains("id=\"rules-edit\""), "a nurse is not offered the form");
+    let rules = [
+        ("item", "main_diagnoses"),
+        ("provider", "hospital_physician"),
+        ("days_before", "7"),
+        ("note", ""),
+        ("item", "medications"),
+        ("provider", "hospital_physician"),
+        ("days_before", "３"),
+        ("note", "退院時処方を含む"),
+        ("item", ""),
+        ("provider", "ward_nurse"),
+        ("days_before", "7"),
+        ("note", ""),
+        ("adoption_note", "2026年12月 協議会で承認"),
+    ];
+    let refused = nurse.submit("/centre/rules", "/centre/rules", &rules).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let twice = [
+        ("item", "adl"),
+        ("provider", "ward_nurse"),
+        ("days_before", "7"),
+        ("item", "adl"),
+        ("provider", "ward_nurse"),
+        ("days_before", "3"),
+    ];
+    let bad = centre.submit("/centre/rules", "/centre/rules", &twice).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("同じ項目が2回"), "{}", bad.body);
+    let adopted = centre.submit("/centre/rules", "/centre/rules", &rules).await;
+    assert!(adopted.redirects_to("/centre/rules"), "{} {}", adopted.status, adopted.body);
+    let book = nurse.get("/centre/rules").await;
+    assert_eq!(book.by_id("rules-version").unwrap_or_default().split('（').next(), Some("第1版"));
+    assert!(book.body.contains("退院時処方を含む") && !book.body.contains("家族の介護力"), "{}", book.body);
+
+    // A discharge case is checked against the version in force.
+    let form = discharge_form(&t);
+    let new_form = msw.get("/discharge/new").await.body;
+    let hospital_id = new_form
+        .split("name=\"hospital\"")
+        .nth(1)
+        .and_then(|s| s.split("value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut with_hospital = as_refs(&form);
+    with_hospital.push(("hospital", &hospital_id));
+    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
+    let case = sent
+        .location
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("/discharge/")
+        .to_owned();
+    let page_path = format!("/centre/cases/{case}");
+    let page = centre.get(&page_path).await.body;
+    let checks = page.split("id=\"rule-checks\"").nth(1).and_then(|s| s.split("</section>").next()).unwrap_or_default();
+    assert!(checks.contains("病名・病状") && checks.contains("内服薬・処方") && !checks.contains("ADL"), "{checks}");
+
+    // The conference: a place or online, and who attends; the accepted doctor and the hospital see it.
+    let clinic = clinic_near.to_string();
+    let asked = centre
+        .submit(&page_path, &format!("{page_path}/candidates"), &[("seat", "primary_physician"), ("facility", &clinic)])
+        .await;
+    assert!(asked.redirects_to(&page_path));
+    let link = request_link(&doctor.get("/home").await.body).unwrap_or_default();
+    assert!(doctor.submit(&link, &format!("{link}/answer"), &[("answer", "accept")]).await.redirects_to(&link));
+    let day = (t.app.now() + time::Duration::days(5)).to_offset(tsunagu_domain::clock::JST).date();
+    let when = format!("{day}T14:00");
+    let conference = format!("{page_path}/conference");
+    let nowhere =
+        centre.submit(&page_path, &conference, &[("starts_at", &when), ("participants", "在宅医、病棟看護師")]).await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nowhere.body.contains("オンラインを選んで"), "{}", nowhere.body);
+    let suggested = centre.get(&page_path).await.body;
+    assert!(suggested.contains("dr.toyo さん"), "the accepted doctor is suggested: {suggested}");
+    let saved = centre
+        .submit(
+            &page_path,
+            &conference,
+            &[
+                ("starts_at", &when),
+                ("place", "柏の葉総合病院 5階面談室"),
+                ("online", "on"),
+                ("participants", "在宅医、病棟看護師、MSW"),
+            ],
+        )
+        .await;
+    assert!(saved.redirects_to(&page_path), "{} {}", saved.status, saved.body);
+    let shown = centre.get(&page_path).await.body;
+    let shown = shown.split("id=\"conference-when\"").nth(1).and_then(|s| s.split("</p>").next()).unwrap_or_default();
+    assert!(shown.contains("14:00") && shown.contains("オンライン"), "{shown}");
+    assert!(doctor.get(&link).await.body.contains("5階面談室"), "the accepted doctor sees the conference");
+    assert!(msw.get(&format!("/discharge/{case}")).await.body.contains("5階面談室"), "and the hospital");
+    assert_eq!(nurse.get(&link).await.status, StatusCode::NOT_FOUND, "a request to another facility stays unseen");
 }

@@ -36,8 +36,10 @@ impl CaseTemplate {
         self.p.assignee.as_ref() == Some(id)
     }
 
-    fn missing_label(&self, field: &&'static str) -> String {
-        self.t.s(&format!("field.{field}")).to_owned()
+    /// A conference's time as `datetime-local` shows it (Tokyo).
+    fn local(&self, at: &time::OffsetDateTime) -> String {
+        let t = at.to_offset(JST);
+        format!("{}T{:02}:{:02}", t.date(), t.hour(), t.minute())
     }
 
     fn seat_anchor(&self, seat: &Seat) -> &'static str {
@@ -214,6 +216,37 @@ pub(crate) async fn ask_candidates(
     }
     let result = state.app.ask_candidates(session, case, &seat, &facilities, &ctx.meta).await.map(|_| ());
     after(&state, &ctx, case, &format!("seat-{seat}"), result, Kept::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ConferenceFields {
+    starts_at: String,
+    place: String,
+    online: String,
+    participants: String,
+    minutes: String,
+    decisions: String,
+}
+
+/// `POST /centre/cases/{case}/conference`: the pre-discharge conference, scheduled or minuted.
+pub(crate) async fn save_conference(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    Verified(f): Verified<ConferenceFields>,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let form = tsunagu_domain::discharge_rules::ConferenceForm {
+        starts_at: &f.starts_at,
+        place: &f.place,
+        online: f.online == "on",
+        participants: &f.participants,
+        minutes: &f.minutes,
+        decisions: &f.decisions,
+    };
+    let result = state.app.save_conference(session, case, &form, &ctx.meta).await;
+    after(&state, &ctx, case, "conference", result, Kept::default()).await
 }
 
 #[derive(Deserialize, Default)]

@@ -21,12 +21,14 @@ mod desk;
 mod public_form;
 mod reports;
 mod requests;
+mod rules;
 
 pub(crate) use case::*;
 pub(crate) use desk::*;
 pub(crate) use public_form::*;
 pub(crate) use reports::*;
 pub(crate) use requests::*;
+pub(crate) use rules::*;
 
 /// Dates and spans as the desk reads them.
 pub(crate) struct Words {
