@@ -481,6 +481,12 @@ async fn fire_escalations(app: App, instance: String, every_seconds: u64) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not fire escalation steps"),
         }
+        // The coordination centre's requests near their deadline (cheap when there are none).
+        match app.remind_candidates(100).await {
+            Ok(n) if n > 0 => tracing::info!(reminded = n, "candidate facilities reminded"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remind candidate facilities"),
+        }
     }
 }
 

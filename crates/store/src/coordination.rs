@@ -276,6 +276,19 @@ pub trait CoordinationTx: Send {
     /// Schedules or rewrites a case's pre-discharge conference.
     async fn upsert_conference(&mut self, grant: &CaseGrant, c: &ConferenceRow) -> Result<(), StoreError>;
     async fn conference(&mut self, grant: &CaseGrant) -> Result<Option<ConferenceRow>, StoreError>;
+
+    /// Unanswered requests of open cases, due after `now` and before
+    /// `before`, not reminded yet: (request, case, facility), soonest first.
+    async fn candidates_to_remind(
+        &mut self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, Uuid, Uuid)>, StoreError>;
+    /// Marks a request reminded; false if another instance did it first.
+    async fn mark_reminded(&mut self, request_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// The active accounts working at a facility.
+    async fn facility_accounts(&mut self, facility_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
 }
 
 pub(crate) fn utc(t: OffsetDateTime) -> OffsetDateTime {
@@ -556,6 +569,31 @@ macro_rules! impl_coordination_tx {
             async fn conference(&mut self, grant: &$crate::CaseGrant) -> Result<Option<$crate::ConferenceRow>, $crate::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM discharge_conferences WHERE case_id = $1")
                     .bind(grant.case().0).fetch_optional(self.conn()).await?)
+            }
+
+            async fn candidates_to_remind(&mut self, now: time::OffsetDateTime, before: time::OffsetDateTime, limit: i64) -> Result<Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>, $crate::StoreError> {
+                use $crate::coordination::utc;
+                Ok(sqlx::query_as(
+                    "SELECT r.id, r.case_id, r.facility_id FROM case_candidates r JOIN coordination_cases c ON c.id = r.case_id \
+                     WHERE r.accepted IS NULL AND r.reminded_at IS NULL AND r.due_at > $1 AND r.due_at <= $2 \
+                     AND c.closed_at IS NULL AND c.team_completed_at IS NULL ORDER BY r.due_at, r.id LIMIT $3",
+                )
+                .bind(utc(now)).bind(utc(before)).bind(limit).fetch_all(self.conn()).await?)
+            }
+
+            async fn mark_reminded(&mut self, request_id: uuid::Uuid, at: time::OffsetDateTime) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query("UPDATE case_candidates SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL")
+                    .bind(request_id).bind($crate::coordination::utc(at)).execute(self.conn()).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn facility_accounts(&mut self, facility_id: uuid::Uuid) -> Result<Vec<uuid::Uuid>, $crate::StoreError> {
+                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT a.id FROM facility_memberships m JOIN accounts a ON a.id = m.account_id \
+                     WHERE m.facility_id = $1 AND a.status = 'active' ORDER BY a.id",
+                )
+                .bind(facility_id).fetch_all(self.conn()).await?;
+                Ok(rows.into_iter().map(|(a,)| a).collect())
             }
         }
     };

@@ -21,6 +21,8 @@ use uuid::Uuid;
 
 /// How long a candidate has to answer before the request counts as declined.
 pub const ANSWER_WITHIN: time::Duration = time::Duration::hours(48);
+/// A facility that has not answered is reminded this long before the deadline.
+pub const REMIND_BEFORE: time::Duration = time::Duration::hours(12);
 /// Candidates suggested per seat.
 const SUGGESTED: usize = 8;
 
@@ -393,6 +395,41 @@ impl App {
                 due_soon: r.due_at - now < time::Duration::hours(12),
             })
             .collect())
+    }
+
+    /// Reminds each facility whose answer is due within [`REMIND_BEFORE`]
+    /// (once): its staff who asked for e-mail get the "something new" mail
+    /// (no patient data), and the request shows as due soon on their home.
+    /// Run by the server's timer; returns how many requests were reminded.
+    pub async fn remind_candidates(&self, limit: i64) -> Result<usize, AppError> {
+        let now = self.now();
+        let mut tx = self.begin_keeping_all().await?;
+        let due = tx.candidates_to_remind(now, now + REMIND_BEFORE, limit).await?;
+        let mut reminded = 0;
+        for (request, case, facility) in due {
+            if !tx.mark_reminded(request, now).await? {
+                continue;
+            }
+            let accounts = tx.facility_accounts(facility).await?;
+            let mails: Vec<(Uuid, Uuid)> = accounts.iter().map(|a| (Uuid::now_v7(), *a)).collect();
+            tx.enqueue_mails(&mails, now).await?;
+            let municipality = tx.case_scope(case).await?.map(|s| MunicipalityId(s.municipality_id));
+            let meta = RequestMeta::default();
+            let actor = crate::AuditActor { account_id: None, label: "system", meta: &meta };
+            tx.append_audit(&audit_record(
+                now,
+                municipality,
+                &actor,
+                AuditAction::CandidateReminded,
+                "case",
+                Some(case),
+                json!({ "request": request, "facility": facility, "accounts": accounts.len() }),
+            ))
+            .await?;
+            reminded += 1;
+        }
+        tx.commit().await?;
+        Ok(reminded)
     }
 
     async fn decide_request<'a>(

@@ -75,6 +75,8 @@ CREATE TABLE case_candidates (
     note TEXT,
     answered_by UUID REFERENCES accounts(id),
     answered_at TIMESTAMPTZ,
+    -- When the facility was reminded of the deadline (once).
+    reminded_at TIMESTAMPTZ,
     UNIQUE (case_id, facility_id, seat)
 );
 CREATE INDEX case_candidates_by_facility ON case_candidates(facility_id, answered_at);

@@ -12,6 +12,7 @@ use tsunagu_domain::ids::{FacilityId, MunicipalityId};
 crate::on_both_databases!(
     a_discharge_request_becomes_a_patient_with_a_team_without_retyping,
     the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conference,
+    an_unanswered_request_is_reminded_then_counts_as_declined,
     consultations_move_from_new_to_closed_and_stay_the_centres,
     the_public_form_takes_no_markup_and_is_limited_per_address,
 );
@@ -57,10 +58,13 @@ struct Network {
     t: TestApp,
     m: MunicipalityId,
     centre: Client,
+    centre_secret: String,
     msw: Client,
     doctor: Client,
     clerk: Client,
     nurse: Client,
+    /// The nurse's second factor, to sign in again after the clock moved.
+    nurse_secret: String,
     care_manager: Client,
     busy_office_manager: Client,
     clinic_near: FacilityId,
@@ -133,11 +137,12 @@ async fn network(db: &TestDb) -> Network {
         "limited",
     )
     .await;
-    let (centre, _) = t.signed_in("centre.ito", Some("122173"), "social_worker", &["coordinator"], None).await;
+    let (centre, centre_secret) =
+        t.signed_in("centre.ito", Some("122173"), "social_worker", &["coordinator"], None).await;
     let (msw, _) = t.signed_in("msw.kato", Some("122173"), "medical_social_worker", &[], Some(hospital)).await;
     let (doctor, _) = t.signed_in("dr.toyo", Some("122173"), "physician", &[], Some(clinic_near)).await;
     let (clerk, _) = t.signed_in("clerk.toyo", Some("122173"), "clerk", &[], Some(clinic_near)).await;
-    let (nurse, _) = t.signed_in("ns.tsunagu", Some("122173"), "nurse", &[], Some(station)).await;
+    let (nurse, nurse_secret) = t.signed_in("ns.tsunagu", Some("122173"), "nurse", &[], Some(station)).await;
     let (care_manager, _) = t.signed_in("cm.hidamari", Some("122173"), "care_manager", &[], Some(office)).await;
     let (busy_office_manager, _) =
         t.signed_in("cm.aozora", Some("122173"), "care_manager", &[], Some(busy_office)).await;
@@ -145,10 +150,12 @@ async fn network(db: &TestDb) -> Network {
         t,
         m,
         centre,
+        centre_secret,
         msw,
         doctor,
         clerk,
         nurse,
+        nurse_secret,
         care_manager,
         busy_office_manager,
         clinic_near,
@@ -205,10 +212,12 @@ async fn a_discharge_request_becomes_a_patient_with_a_team_without_retyping(db: 
         t,
         m,
         mut centre,
+        centre_secret: _,
         mut msw,
         mut doctor,
         mut clerk,
         mut nurse,
+        nurse_secret: _,
         mut care_manager,
         mut busy_office_manager,
         clinic_near,
@@ -668,4 +677,67 @@ async fn the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conferen
     assert!(doctor.get(&link).await.body.contains("5階面談室"), "the accepted doctor sees the conference");
     assert!(msw.get(&format!("/discharge/{case}")).await.body.contains("5階面談室"), "and the hospital");
     assert_eq!(nurse.get(&link).await.status, StatusCode::NOT_FOUND, "a request to another facility stays unseen");
+}
+
+async fn an_unanswered_request_is_reminded_then_counts_as_declined(db: &TestDb) {
+    let Network { t, mut centre, centre_secret, mut msw, mut nurse, nurse_secret, station, .. } = network(db).await;
+    let form = discharge_form(&t);
+    let new_form = msw.get("/discharge/new").await.body;
+    let hospital_id = new_form
+        .split("name=\"hospital\"")
+        .nth(1)
+        .and_then(|s| s.split("value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut with_hospital = as_refs(&form);
+    with_hospital.push(("hospital", &hospital_id));
+    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
+    let case = sent
+        .location
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("/discharge/")
+        .to_owned();
+    let page_path = format!("/centre/cases/{case}");
+    let station = station.to_string();
+    let asked = centre
+        .submit(&page_path, &format!("{page_path}/candidates"), &[("seat", "visiting_nurse"), ("facility", &station)])
+        .await;
+    assert!(asked.redirects_to(&page_path));
+    assert_eq!(t.app.remind_candidates(100).await.unwrap(), 0, "not yet: two days to answer");
+    let home = nurse.get("/home").await;
+    let link = request_link(&home.body).unwrap_or_else(|| panic!("no request on the nurse's home"));
+    assert!(!home.body.contains("badge warning"), "not due soon yet");
+    // 37 hours later: 11 left; the station is reminded, once.
+    t.clock.advance(time::Duration::hours(37));
+    assert_eq!(t.app.remind_candidates(100).await.unwrap(), 1);
+    assert_eq!(t.app.remind_candidates(100).await.unwrap(), 0, "reminded once");
+    // (A day and a half later she signs in again.)
+    let again = nurse.sign_in_with_totp(&t, "ns.tsunagu", crate::helpers::PASSWORD, &nurse_secret).await;
+    assert!(again.status.is_redirection(), "{} {}", again.status, again.body);
+    let home = nurse.get("/home").await.body;
+    let inbox = home.split("id=\"coordination-inbox\"").nth(1).unwrap_or_default();
+    assert!(inbox.contains("badge warning"), "due soon shows on the home: {inbox}");
+    let mut tx = t.store.begin_read().await.unwrap();
+    let m = tx.case_scope(case.parse().unwrap()).await.unwrap().unwrap().municipality_id;
+    let events = tx.recent_audit_events(m, 100).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "candidate_reminded"), "the reminder is audited");
+    drop(tx);
+    // Past the deadline it counts as declined ("no answer") and can no longer be accepted.
+    t.clock.advance(time::Duration::hours(12));
+    nurse.sign_in_with_totp(&t, "ns.tsunagu", crate::helpers::PASSWORD, &nurse_secret).await;
+    centre.sign_in_with_totp(&t, "centre.ito", crate::helpers::PASSWORD, &centre_secret).await;
+    let late = nurse.submit(&link, &format!("{link}/answer"), &[("answer", "accept")]).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.body.contains("回答期限を過ぎました"), "{}", late.body);
+    assert!(!nurse.get("/home").await.body.contains("coordination-inbox"), "gone from the home");
+    let seat = centre.get(&page_path).await.body;
+    let seat = seat.split("id=\"seat-visiting_nurse\"").nth(1).unwrap_or_default();
+    assert!(seat.contains("期限までに回答なし"), "{seat}");
+    let report = centre.get("/centre/reports").await.body;
+    let gaps = report.split("id=\"report-gaps\"").nth(1).unwrap_or_default();
+    assert!(gaps.contains("千葉県柏市豊四季"), "the unanswered request counts where the patient lives: {gaps}");
 }
