@@ -13,6 +13,7 @@ crate::on_both_databases!(
     a_discharge_request_becomes_a_patient_with_a_team_without_retyping,
     the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conference,
     an_unanswered_request_is_reminded_then_counts_as_declined,
+    the_desk_works_through_the_json_api_too,
     consultations_move_from_new_to_closed_and_stay_the_centres,
     the_public_form_takes_no_markup_and_is_limited_per_address,
 );
@@ -740,4 +741,89 @@ async fn an_unanswered_request_is_reminded_then_counts_as_declined(db: &TestDb) 
     let report = centre.get("/centre/reports").await.body;
     let gaps = report.split("id=\"report-gaps\"").nth(1).unwrap_or_default();
     assert!(gaps.contains("千葉県柏市豊四季"), "the unanswered request counts where the patient lives: {gaps}");
+}
+
+/// The CSRF token of a signed-in client, for the JSON API's writes.
+async fn csrf(client: &mut Client) -> String {
+    let me = client.send_json("GET", "/api/v1/me", None, &[]).await;
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap_or_default();
+    me["csrf_token"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn the_desk_works_through_the_json_api_too(db: &TestDb) {
+    let Network { t, mut centre, mut msw, mut nurse, station, .. } = network(db).await;
+    let token = csrf(&mut centre).await;
+    let h = [("x-csrf-token", token.as_str())];
+    let body = r#"{"channel":"phone","requester_kind":"family","requester_name":"柏 三郎","topics":["costs"],"summary":"費用の相談"}"#;
+    let created = centre.send_json("POST", "/api/v1/centre/cases", Some(body), &h).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"].as_str().unwrap().to_owned();
+    let list = centre.send_json("GET", "/api/v1/centre/cases", None, &[]).await;
+    assert!(list.body.contains("柏 三郎") && list.body.contains("\"in_progress\""), "{}", list.body);
+    let change = format!("/api/v1/centre/cases/{id}/changes");
+    let logged = centre
+        .send_json("POST", &change, Some(r#"{"change":"log","log_kind":"phone","log_note":"折り返し済み"}"#), &h)
+        .await;
+    assert_eq!(logged.status, StatusCode::NO_CONTENT, "{}", logged.body);
+    let unknown = centre.send_json("POST", &change, Some(r#"{"change":"teleport"}"#), &h).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let closed =
+        centre.send_json("POST", &change, Some(r#"{"change":"close","outcome":"information_given"}"#), &h).await;
+    assert_eq!(closed.status, StatusCode::NO_CONTENT, "{}", closed.body);
+    let detail = centre.send_json("GET", &format!("/api/v1/centre/cases/{id}"), None, &[]).await;
+    let detail: serde_json::Value = serde_json::from_str(&detail.body).unwrap();
+    assert_eq!(detail["case"]["state"], "closed");
+    assert_eq!(detail["log"].as_array().map(Vec::len), Some(2), "the call and the closing");
+    // Not the centre: forbidden, and a case is not found.
+    assert_eq!(nurse.send_json("GET", "/api/v1/centre/cases", None, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        nurse.send_json("GET", &format!("/api/v1/centre/cases/{id}"), None, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A hospital's request, candidates asked and answered, all as JSON.
+    let hospital = msw.get("/discharge/new").await.body;
+    let hospital = hospital
+        .split("name=\"hospital\"")
+        .nth(1)
+        .and_then(|s| s.split("value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let planned = (t.app.now() + time::Duration::days(7)).date();
+    let request = serde_json::json!({
+        "hospital": hospital,
+        "patient": { "family_name": "我孫子", "given_name": "ハナ", "family_name_kana": "アビコ", "given_name_kana": "ハナ",
+            "birth_date": "1935-03-03", "sex": "female", "address": "千葉県柏市豊四季9-9", "care_level": "care_2" },
+        "planned_discharge_on": planned.to_string(),
+        "needed_services": ["home_oxygen"],
+    })
+    .to_string();
+    let msw_token = csrf(&mut msw).await;
+    let sent =
+        msw.send_json("POST", "/api/v1/discharge-requests", Some(&request), &[("x-csrf-token", &msw_token)]).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let case = serde_json::from_str::<serde_json::Value>(&sent.body).unwrap()["id"].as_str().unwrap().to_owned();
+    let ask = serde_json::json!({ "seat": "visiting_nurse", "facilities": [station.0] }).to_string();
+    let asked = centre.send_json("POST", &format!("/api/v1/centre/cases/{case}/candidates"), Some(&ask), &h).await;
+    assert_eq!(asked.status, StatusCode::NO_CONTENT, "{}", asked.body);
+    let inbox = nurse.send_json("GET", "/api/v1/coordination-requests", None, &[]).await;
+    let inbox: serde_json::Value = serde_json::from_str(&inbox.body).unwrap();
+    let request_id = inbox[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(inbox[0]["seat"], "visiting_nurse");
+    assert!(!inbox.to_string().contains("我孫子"), "no patient data in the inbox");
+    let nurse_token = csrf(&mut nurse).await;
+    let answered = nurse
+        .send_json(
+            "POST",
+            &format!("/api/v1/coordination-requests/{request_id}/answer"),
+            Some(r#"{"answer":"accept"}"#),
+            &[("x-csrf-token", &nurse_token)],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::NO_CONTENT, "{}", answered.body);
+    let report = centre.send_json("GET", "/api/v1/centre/reports", None, &[]).await;
+    let report: serde_json::Value = serde_json::from_str(&report.body).unwrap();
+    assert_eq!(report["total"], 2);
+    assert_eq!(report["accepted"], 1);
 }

@@ -64,7 +64,9 @@ fn expected(role: Role, pattern: &str) -> u16 {
         | "/centre/reports"
         | "/centre/reports.csv"
         | "/discharge"
-        | "/discharge/new" => 403,
+        | "/discharge/new"
+        | "/api/v1/centre/cases"
+        | "/api/v1/centre/reports" => 403,
         // An urgent request's id is no request to a candidate facility.
         "/coordination/{request}" => 404,
         // Who answers now (with the on-call physicians' numbers) and urgent
@@ -293,7 +295,7 @@ fn expected_write(role: Role, pattern: &str) -> Option<Answer> {
         // Answering as a hospital: staff of a hospital the escalation called (none here).
         "/urgent/{request}/answer" | "/api/v1/urgent-requests/{request}/hospital-answer" => Refused,
         // A candidate facility's answer to the centre: an urgent request's id is none.
-        "/coordination/{request}/answer" => Refused,
+        "/coordination/{request}/answer" | "/api/v1/coordination-requests/{request}/answer" => Refused,
         // The FHIR API writes with a token, which family accounts cannot have.
         "/fhir" | "/fhir/Observation" | "/fhir/Communication" => professional,
         _ => return None,
@@ -353,6 +355,7 @@ fn valid_body(pattern: &str, patient: &str, hospital: &str) -> String {
         | "/api/v1/urgent-requests/{request}/hospital-request" => "{}",
         "/urgent/{request}/answer" => "answer=accept&reason=",
         "/coordination/{request}/answer" => "answer=accept",
+        "/api/v1/coordination-requests/{request}/answer" => r#"{"answer":"accept"}"#,
         "/api/v1/urgent-requests/{request}/hospital-answer" => r#"{"accept":true}"#,
         "/urgent/{request}/outcome" => "outcome=managed_at_home&note=",
         "/api/v1/urgent-requests/{request}/outcome" => r#"{"outcome":"managed_at_home"}"#,

@@ -298,6 +298,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/backup"
                     // One's own municipality's discharge rules (its runners change them; tested in coordination).
                     || (*pattern == "/centre/rules" && *method == "GET")
+                    // The centre's requests to one's own facilities (none here: an empty list).
+                    || *pattern == "/api/v1/coordination-requests"
                     || *pattern == "/absences"
                     // One's own municipality's imports (admins only; tested in registry).
                     || *pattern == "/admin/imports"

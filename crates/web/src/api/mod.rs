@@ -9,10 +9,12 @@ mod backup;
 pub mod bodies;
 mod care;
 mod codes;
+mod coordination;
 mod public;
 
 pub(crate) use backup::*;
 pub(crate) use care::*;
+pub(crate) use coordination::*;
 pub(crate) use public::{public_events, public_facilities, public_facilities_csv, public_figures};
 
 use crate::AppState;
@@ -491,6 +493,16 @@ pub(crate) async fn post_entry(
         add_group_member,
         my_absences,
         cancel_absence,
+        desk_cases,
+        record_consultation,
+        case_detail,
+        change_case,
+        ask_candidates,
+        create_team,
+        send_discharge_request,
+        coordination_inbox,
+        answer_request,
+        report,
         public::public_facilities,
         public::public_facilities_csv,
         public::public_figures,
