@@ -193,6 +193,19 @@ pub struct ConferenceRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// A file of a case.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CaseAttachmentRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: Vec<u8>,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: OffsetDateTime,
+}
+
 #[async_trait]
 pub trait CoordinationTx: Send {
     async fn insert_case(&mut self, c: &CaseRow) -> Result<(), StoreError>;
@@ -289,6 +302,13 @@ pub trait CoordinationTx: Send {
     async fn mark_reminded(&mut self, request_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     /// The active accounts working at a facility.
     async fn facility_accounts(&mut self, facility_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+
+    async fn insert_case_attachment(&mut self, grant: &CaseGrant, a: &CaseAttachmentRow) -> Result<(), StoreError>;
+    /// A case's files, oldest first.
+    async fn case_attachments(&mut self, grant: &CaseGrant) -> Result<Vec<CaseAttachmentRow>, StoreError>;
+    /// The case a file belongs to (the decision's input).
+    async fn case_attachment_case(&mut self, id: Uuid) -> Result<Option<Uuid>, StoreError>;
+    async fn case_attachment(&mut self, grant: &CaseGrant, id: Uuid) -> Result<Option<CaseAttachmentRow>, StoreError>;
 }
 
 pub(crate) fn utc(t: OffsetDateTime) -> OffsetDateTime {
@@ -585,6 +605,33 @@ macro_rules! impl_coordination_tx {
                 let done = sqlx::query("UPDATE case_candidates SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL")
                     .bind(request_id).bind($crate::coordination::utc(at)).execute(self.conn()).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_case_attachment(&mut self, grant: &$crate::CaseGrant, a: &$crate::CaseAttachmentRow) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO case_attachments (id, case_id, file_name, content_type, size_bytes, sha256, uploaded_by, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(a.id).bind(grant.case().0).bind(&a.file_name).bind(&a.content_type).bind(a.size_bytes).bind(&a.sha256)
+                .bind(a.uploaded_by).bind($crate::coordination::utc(a.uploaded_at))
+                .execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn case_attachments(&mut self, grant: &$crate::CaseGrant) -> Result<Vec<$crate::CaseAttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM case_attachments WHERE case_id = $1 ORDER BY uploaded_at, id")
+                    .bind(grant.case().0).fetch_all(self.conn()).await?)
+            }
+
+            async fn case_attachment_case(&mut self, id: uuid::Uuid) -> Result<Option<uuid::Uuid>, $crate::StoreError> {
+                let row: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT case_id FROM case_attachments WHERE id = $1")
+                    .bind(id).fetch_optional(self.conn()).await?;
+                Ok(row.map(|(c,)| c))
+            }
+
+            async fn case_attachment(&mut self, grant: &$crate::CaseGrant, id: uuid::Uuid) -> Result<Option<$crate::CaseAttachmentRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM case_attachments WHERE id = $1 AND case_id = $2")
+                    .bind(id).bind(grant.case().0).fetch_optional(self.conn()).await?)
             }
 
             async fn facility_accounts(&mut self, facility_id: uuid::Uuid) -> Result<Vec<uuid::Uuid>, $crate::StoreError> {

@@ -169,6 +169,13 @@ fn route_table() -> Vec<Route> {
         ("GET", "/centre/rules", get(coordination::rules)),
         ("POST", "/centre/rules", post(coordination::adopt_rules)),
         ("POST", "/centre/cases/{case}/conference", post(coordination::save_conference)),
+        // A referral letter or a scanned form: up to 10 MiB, plus the form.
+        (
+            "POST",
+            "/centre/cases/{case}/files",
+            post(coordination::attach).layer(DefaultBodyLimit::max(11 * 1024 * 1024)),
+        ),
+        ("GET", "/centre/files/{file}", get(coordination::file)),
         ("GET", "/centre/reports.csv", get(coordination::report_csv)),
         ("GET", "/discharge", get(coordination::discharge_list)),
         ("GET", "/discharge/new", get(coordination::new_discharge)),

@@ -37,6 +37,16 @@ pub struct TaskView {
     pub overdue: bool,
 }
 
+/// A file of a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFile {
+    pub id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: OffsetDateTime,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
     pub kind: ContactKind,
@@ -68,6 +78,7 @@ pub struct CasePage {
     pub suggested_participants: String,
     /// The team being found (discharge cases).
     pub team: Option<TeamFinding>,
+    pub files: Vec<CaseFile>,
 }
 
 pub(crate) fn median(mut values: Vec<i64>) -> Option<i64> {
@@ -154,6 +165,18 @@ impl App {
             None => Vec::new(),
         };
         let conference = tx.conference(decided.grant()).await?.map(super::rules::conference_view);
+        let files = tx
+            .case_attachments(decided.grant())
+            .await?
+            .into_iter()
+            .map(|f| CaseFile {
+                id: f.id,
+                file_name: f.file_name,
+                content_type: f.content_type,
+                size_bytes: f.size_bytes,
+                uploaded_at: f.uploaded_at,
+            })
+            .collect();
         let suggested_participants =
             team.as_ref().map(|t| super::rules::suggested_participants(t, &row.requester_name)).unwrap_or_default();
         drop(tx);
@@ -189,6 +212,7 @@ impl App {
             rule_checks,
             conference,
             suggested_participants,
+            files,
             handover,
             hospital_name,
             team,
@@ -259,6 +283,75 @@ impl App {
         tx.append_audit(&decided.event(now, action, details)).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Adds a file to a case (PDF or image, checked by its bytes): written
+    /// durably before the row that refers to it, for the desk only.
+    pub async fn attach_to_case(
+        &self,
+        session: &Session,
+        case: CaseId,
+        file: &crate::attachments::UploadedFile,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let kind = tsunagu_domain::care::AttachmentFile::inspect(&file.declared_type, &file.file_name, &file.bytes)?;
+        // Only the desk writes a file (checked before the bytes reach the disk, and again in the transaction).
+        let mut tx = self.store.begin_read().await?;
+        self.decide_case(tx.as_mut(), case, CaseIntent::Work, session, meta).await?;
+        drop(tx);
+        let id = Uuid::now_v7();
+        let sha256 = crate::attachments::store(&self.settings.attachments_dir, id, file.bytes.clone()).await?;
+        let now = self.now();
+        let mut tx = self.begin_keeping_all().await?;
+        let decided = self.decide_case(tx.as_mut(), case, CaseIntent::Work, session, meta).await?;
+        tx.insert_case_attachment(
+            decided.grant(),
+            &tsunagu_store::CaseAttachmentRow {
+                id,
+                case_id: case.0,
+                file_name: kind.file_name.clone(),
+                content_type: kind.content_type.to_owned(),
+                size_bytes: file.bytes.len() as i64,
+                sha256,
+                uploaded_by: session.account.id.0,
+                uploaded_at: now,
+            },
+        )
+        .await?;
+        tx.insert_case_log(
+            decided.grant(),
+            &CaseLogRow {
+                id: Uuid::now_v7(),
+                case_id: case.0,
+                kind: ContactKind::Note.code().to_owned(),
+                note: format!("ファイルを添付: {}", kind.file_name),
+                written_by: Some(session.account.id.0),
+                written_at: now,
+            },
+        )
+        .await?;
+        tx.append_audit(&decided.event(now, AuditAction::CaseChanged, json!({ "file": id, "size": file.bytes.len() })))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A file of a case, read by the desk (audited before it is returned):
+    /// its type, name and bytes.
+    pub async fn case_file(
+        &self,
+        session: &Session,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(String, String, Vec<u8>), AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let case = tx.case_attachment_case(id).await?.ok_or(AppError::NotFound)?;
+        let decided = self.decide_case(tx.as_mut(), CaseId(case), CaseIntent::Work, session, meta).await?;
+        let row = tx.case_attachment(decided.grant(), id).await?.ok_or(AppError::NotFound)?;
+        drop(tx);
+        let bytes = crate::attachments::load(&self.settings.attachments_dir, row.id, row.sha256.clone()).await?;
+        self.case_read(decided.event(self.now(), AuditAction::AttachmentViewed, json!({ "file": id }))).await?;
+        Ok((row.content_type, row.file_name, bytes))
     }
 
     /// Moves a case to another state (not closing: see [`App::close_case`]).

@@ -105,3 +105,16 @@ CREATE TABLE discharge_conferences (
     updated_by UUID NOT NULL REFERENCES accounts(id),
     updated_at TIMESTAMPTZ NOT NULL
 );
+
+-- Files of a case (a referral letter, a scanned form): stored like a record's attachments.
+CREATE TABLE case_attachments (
+    id UUID PRIMARY KEY,
+    case_id UUID NOT NULL REFERENCES coordination_cases(id),
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    sha256 BYTEA NOT NULL,
+    uploaded_by UUID NOT NULL REFERENCES accounts(id),
+    uploaded_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX case_attachments_by_case ON case_attachments(case_id, uploaded_at);

@@ -105,3 +105,16 @@ CREATE TABLE discharge_conferences (
     updated_by BLOB NOT NULL REFERENCES accounts(id),
     updated_at TEXT NOT NULL
 );
+
+-- Files of a case (a referral letter, a scanned form): stored like a record's attachments.
+CREATE TABLE case_attachments (
+    id BLOB PRIMARY KEY NOT NULL,
+    case_id BLOB NOT NULL REFERENCES coordination_cases(id),
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    sha256 BLOB NOT NULL,
+    uploaded_by BLOB NOT NULL REFERENCES accounts(id),
+    uploaded_at TEXT NOT NULL
+);
+CREATE INDEX case_attachments_by_case ON case_attachments(case_id, uploaded_at);

@@ -14,6 +14,7 @@ crate::on_both_databases!(
     the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conference,
     an_unanswered_request_is_reminded_then_counts_as_declined,
     the_desk_works_through_the_json_api_too,
+    a_case_keeps_its_files_for_the_desk_only,
     consultations_move_from_new_to_closed_and_stay_the_centres,
     the_public_form_takes_no_markup_and_is_limited_per_address,
 );
@@ -826,4 +827,40 @@ async fn the_desk_works_through_the_json_api_too(db: &TestDb) {
     let report: serde_json::Value = serde_json::from_str(&report.body).unwrap();
     assert_eq!(report["total"], 2);
     assert_eq!(report["accepted"], 1);
+}
+
+async fn a_case_keeps_its_files_for_the_desk_only(db: &TestDb) {
+    let Network { mut centre, mut nurse, .. } = network(db).await;
+    let recorded = centre
+        .submit(
+            "/centre/cases/new",
+            "/centre/cases",
+            &[
+                ("channel", "visit"),
+                ("requester_kind", "family"),
+                ("requester_name", "柏 四郎"),
+                ("topics", "costs"),
+                ("summary", "紹介状を持参"),
+            ],
+        )
+        .await;
+    let page = recorded.location.unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+    let csrf = centre.get(&page).await.input_value("csrf").unwrap_or_default();
+    let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let sent = centre
+        .send_multipart(&format!("{page}/files"), &[("csrf", &csrf)], &[("file", "紹介状.pdf", "application/pdf", pdf)])
+        .await;
+    assert!(sent.redirects_to(&page), "{} {}", sent.status, sent.body);
+    let text: &[u8] = b"just text";
+    let refused = centre
+        .send_multipart(&format!("{page}/files"), &[("csrf", &csrf)], &[("file", "a.pdf", "application/pdf", text)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "the bytes are checked, not the name");
+    let shown = centre.get(&page).await.body;
+    assert!(shown.contains("紹介状.pdf") && shown.contains("ファイルを添付"), "listed and logged");
+    let file = shown.split("/centre/files/").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    let (status, content_type, bytes) = centre.get_bytes(&format!("/centre/files/{file}")).await;
+    assert_eq!((status, content_type.as_str(), bytes.as_slice()), (StatusCode::OK, "application/pdf", pdf));
+    assert_eq!(nurse.get(&format!("/centre/files/{file}")).await.status, StatusCode::NOT_FOUND, "the desk's only");
+    assert_eq!(shown.matches("/centre/files/").count(), 1, "the refused file was not kept");
 }

@@ -69,6 +69,8 @@ fn expected(role: Role, pattern: &str) -> u16 {
         | "/api/v1/centre/reports" => 403,
         // An urgent request's id is no request to a candidate facility.
         "/coordination/{request}" => 404,
+        // A case's files are the desk's (and the walk's id is no file's).
+        "/centre/files/{file}" => 404,
         // Who answers now (with the on-call physicians' numbers) and urgent
         // requests are the professionals'.
         "/api/v1/patients/{patient}/who-answers" | "/urgent/{request}" | "/api/v1/urgent-requests/{request}"

@@ -345,7 +345,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
 }
 
 /// The routes that take a multipart upload (photos, a consent scan, an open-data file).
-const UPLOAD_ROUTES: &[&str] = &["/patients/{id}/entries", "/patients/{id}/consent", "/admin/imports"];
+const UPLOAD_ROUTES: &[&str] =
+    &["/patients/{id}/entries", "/patients/{id}/consent", "/admin/imports", "/centre/cases/{id}/files"];
 
 /// A stranger's upload is answered as soon as its headers are in, like any signed-in route
 /// answers strangers (303 to the sign-in page), without waiting for the body: over a real

@@ -106,6 +106,31 @@ pub(crate) fn with_cookies(response: impl IntoResponse, cookies: impl IntoIterat
     response
 }
 
+/// A stored file as its reader receives it: images inline, PDFs downloaded
+/// (so that no document renders in our origin), never cached by anyone else.
+pub(crate) fn file_response(content_type: String, file_name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, format!("{disposition}; filename*=UTF-8''{encoded}")),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Parses an id from a path; a malformed id is simply "not found".
 pub(crate) fn parse_id<T: std::str::FromStr>(ctx: &Ctx, raw: &str) -> Result<T, WebError> {
     raw.parse().map_err(|_| ctx.fail(AppError::NotFound))

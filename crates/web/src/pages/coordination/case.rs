@@ -218,6 +218,36 @@ pub(crate) async fn ask_candidates(
     after(&state, &ctx, case, &format!("seat-{seat}"), result, Kept::default()).await
 }
 
+/// `POST /centre/cases/{case}/files`: a PDF or an image (multipart, `file`).
+pub(crate) async fn attach(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Id(case): Id<CaseId>,
+    upload: crate::context::VerifiedUpload,
+) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let file = upload.files.into_iter().find(|p| p.name == "file" && !p.bytes.is_empty());
+    let result = match file {
+        Some(part) => {
+            let file = tsunagu_app::attachments::UploadedFile {
+                declared_type: part.content_type,
+                file_name: part.file_name,
+                bytes: part.bytes.to_vec(),
+            };
+            state.app.attach_to_case(session, case, &file, &ctx.meta).await
+        }
+        None => Err(tsunagu_domain::ValidationError::new("file", "required").into()),
+    };
+    after(&state, &ctx, case, "files", result, Kept::default()).await
+}
+
+/// `GET /centre/files/{file}`: a case's file, for the desk.
+pub(crate) async fn file(State(state): State<AppState>, ctx: Ctx, Id(id): Id<Uuid>) -> Result<Response, WebError> {
+    let session = ctx.signed_in()?;
+    let (content_type, file_name, bytes) = state.app.case_file(session, id, &ctx.meta).await?;
+    Ok(super::super::file_response(content_type, &file_name, bytes))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct ConferenceFields {

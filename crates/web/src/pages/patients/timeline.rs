@@ -467,25 +467,5 @@ pub(crate) async fn attachment(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let (content_type, file_name, bytes) = state.app.attachment(session, id, &ctx.meta).await?;
-    // Images show inline; PDFs download, so no document renders in our origin.
-    let disposition = if content_type.starts_with("image/") { "inline" } else { "attachment" };
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type),
-            (axum::http::header::CONTENT_DISPOSITION, format!("{disposition}; filename*=UTF-8''{encoded}")),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::super::file_response(content_type, &file_name, bytes))
 }
