@@ -15,11 +15,13 @@ use tsunagu_domain::care::{EntryDraft, TeamRole, VitalSigns};
 use tsunagu_domain::escalation::{RequestKind, RequestOutcome};
 use tsunagu_domain::facility::PhoneNumber;
 use tsunagu_domain::on_call::{AbsenceReason, Span, parse_local_datetime, parse_month};
-use tsunagu_domain::patient::{ConsentDetails, PatientDetails, PatientForm};
+use tsunagu_domain::coordination::{self as coordination, Consultation, ConsultationForm, Handover, HandoverForm};
+use tsunagu_domain::patient::{ConsentDetails, PatientDetails};
 use tsunagu_domain::{patient, text};
 use tsunagu_web::api::bodies::{
-    AdvanceCarePlan, Beds, Correction, HospitalAnswer, NewAbsence, NewConsent, NewEntry, NewGroup, NewGroupMember,
-    NewPatient, NewTeamMember, NewUrgentRequest, RosterChange, StatusChange, UrgentOutcome, Vitals, Withdrawal,
+    AdvanceCarePlan, Beds, CandidateAnswer, CaseChange, Correction, HospitalAnswer, NewAbsence, NewConsent,
+    NewConsultation, NewDischargeRequest, NewEntry, NewGroup, NewGroupMember, NewPatient, NewTeamMember,
+    NewUrgentRequest, RosterChange, StatusChange, TeamCreation, UrgentOutcome, Vitals, Withdrawal,
 };
 use uuid::Uuid;
 
@@ -67,25 +69,57 @@ fuzz_target!(|data: &[u8]| {
         let _ = text::required("reason", &c.reason, 200);
     }
     if let Some(p) = body::<NewPatient>(data) {
-        let form = PatientForm {
-            family_name: &p.family_name,
-            given_name: &p.given_name,
-            family_name_kana: &p.family_name_kana,
-            given_name_kana: &p.given_name_kana,
-            birth_date: &p.birth_date,
-            sex: &p.sex,
-            address: &p.address,
-            daily_living_area: &p.daily_living_area,
-            phone: &p.phone,
-            key_person: &p.key_person,
-            key_person_phone: &p.key_person_phone,
-            care_level: &p.care_level,
-            main_diagnoses: &p.main_diagnoses,
-            allergies: &p.allergies,
-            special_care: p.special_care.iter().map(String::as_str).collect(),
-        };
+        let form = p.details.form();
         let _ = PatientDetails::parse(&form, today);
         let _ = TeamRole::parse(&p.team_role);
+    }
+    // The coordination centre's bodies: consultations, discharge requests, answers, the team's consent.
+    if let Some(c) = body::<NewConsultation>(data) {
+        let form = ConsultationForm {
+            channel: &c.channel,
+            requester_kind: &c.requester_kind,
+            requester_name: &c.requester_name,
+            requester_contact: &c.requester_contact,
+            subject_name: &c.subject_name,
+            subject_area: &c.subject_area,
+            topics: c.topics.iter().map(String::as_str).collect(),
+            urgency: &c.urgency,
+            summary: &c.summary,
+        };
+        let _ = Consultation::parse(&form);
+        let _ = Consultation::parse_public(&form);
+    }
+    if let Some(r) = body::<NewDischargeRequest>(data) {
+        let handover = HandoverForm {
+            planned_discharge_on: &r.planned_discharge_on,
+            medications: &r.medications,
+            adl: &r.adl,
+            family_situation: &r.family_situation,
+            family_care_skills: &r.family_care_skills,
+            place_of_care: &r.place_of_care,
+            place_of_death: &r.place_of_death,
+            needed_services: r.needed_services.iter().map(String::as_str).collect(),
+            note: &r.note,
+        };
+        if let Ok(h) = Handover::parse(&r.patient.form(), &handover, today) {
+            // What is kept parses again into the same patient (the team is created from it).
+            assert_eq!(
+                PatientDetails::parse(&h.patient.form(), today).ok(),
+                PatientDetails::parse(&r.patient.form(), today).ok()
+            );
+            let _ = h.as_entry_text("fuzz");
+        }
+    }
+    if let Some(a) = body::<CandidateAnswer>(data) {
+        let _ = coordination::CandidateAnswer::parse(&a.answer, &a.reason, &a.note);
+    }
+    if let Some(c) = body::<CaseChange>(data) {
+        let _ = coordination::TaskDraft::parse(c.task.as_deref().unwrap_or_default(), c.task_due_on.as_deref().unwrap_or_default());
+        let _ = coordination::ContactDraft::parse(c.log_kind.as_deref().unwrap_or_default(), c.log_note.as_deref().unwrap_or_default());
+        let _ = coordination::Closing::parse(c.outcome.as_deref().unwrap_or_default(), c.closing_note.as_deref().unwrap_or_default(), 1);
+    }
+    if let Some(t) = body::<TeamCreation>(data) {
+        let _ = ConsentDetails::parse(&t.given_on, &t.method, &t.proxy_name, &t.proxy_relation, &t.scope, today);
     }
     if let Some(c) = body::<NewConsent>(data) {
         let _ = ConsentDetails::parse(&c.given_on, &c.method, &c.proxy_name, &c.proxy_relation, &c.scope, today);

@@ -206,12 +206,32 @@ async fn a_whole_care_team_works_through_the_api(db: &TestDb) {
 }
 
 /// The body schema of an operation, with `$ref`s to components resolved.
-fn body_schema<'a>(doc: &'a serde_json::Value, operation: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
-    let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
-    match schema["$ref"].as_str() {
-        Some(r) => r.strip_prefix("#/components/schemas/").map(|name| &doc["components"]["schemas"][name]),
-        None => schema.is_object().then_some(schema),
+/// A request body's schema, with the parts of an `allOf` (a flattened struct)
+/// merged into one object: their properties and their required fields.
+fn body_schema(doc: &serde_json::Value, operation: &serde_json::Value) -> Option<serde_json::Value> {
+    fn resolve(doc: &serde_json::Value, schema: &serde_json::Value) -> Option<serde_json::Value> {
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => r.strip_prefix("#/components/schemas/").map(|name| &doc["components"]["schemas"][name])?,
+            None => schema,
+        };
+        let Some(parts) = schema["allOf"].as_array() else {
+            return schema.is_object().then(|| schema.clone());
+        };
+        let mut merged = serde_json::json!({ "type": "object", "properties": {}, "required": [] });
+        for part in parts {
+            let part = resolve(doc, part)?;
+            for (k, v) in part["properties"].as_object().into_iter().flatten() {
+                merged["properties"][k] = v.clone();
+            }
+            for r in part["required"].as_array().into_iter().flatten() {
+                if let Some(list) = merged["required"].as_array_mut() {
+                    list.push(r.clone());
+                }
+            }
+        }
+        Some(merged)
     }
+    resolve(doc, &operation["requestBody"]["content"]["application/json"]["schema"])
 }
 
 /// The OpenAPI document is honest about bodies and answers: bodies name the
@@ -223,7 +243,7 @@ fn body_schema<'a>(doc: &'a serde_json::Value, operation: &'a serde_json::Value)
 async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
     let Team { t, mut nurse, .. } = team(db).await;
     let doc = json(&t.client().get("/api/openapi.json").await);
-    let absence = body_schema(&doc, &doc["paths"]["/api/v1/absences"]["post"]).cloned().unwrap_or_default();
+    let absence = body_schema(&doc, &doc["paths"]["/api/v1/absences"]["post"]).unwrap_or_default();
     let required: Vec<&str> =
         absence["required"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
     for field in ["starts_at", "ends_at", "reason"] {
@@ -240,7 +260,7 @@ async fn request_bodies_name_their_required_fields_and_codes(db: &TestDb) {
     assert_eq!(codes, domain, "{reason}");
 
     // The team role's codes are the domain's, family excepted (family join by invitation).
-    let team = body_schema(&doc, &doc["paths"]["/api/v1/patients/{patient}/team"]["post"]).cloned().unwrap_or_default();
+    let team = body_schema(&doc, &doc["paths"]["/api/v1/patients/{patient}/team"]["post"]).unwrap_or_default();
     let roles: Vec<&str> =
         team["properties"]["team_role"]["enum"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
     let domain: Vec<&str> = tsunagu_domain::care::TeamRole::ALL

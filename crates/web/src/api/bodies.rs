@@ -4,5 +4,10 @@
 pub use super::backup::{
     Beds, HospitalAnswer, NewAbsence, NewGroup, NewGroupMember, NewUrgentRequest, RosterChange, UrgentOutcome,
 };
-pub use super::care::{AdvanceCarePlan, Correction, NewConsent, NewPatient, NewTeamMember, StatusChange, Withdrawal};
+pub use super::care::{
+    AdvanceCarePlan, Correction, NewConsent, NewPatient, NewTeamMember, PatientDetailsBody, StatusChange, Withdrawal,
+};
+pub use super::coordination::{
+    CandidateAnswer, CandidatesToAsk, CaseChange, NewConsultation, NewDischargeRequest, TeamCreation,
+};
 pub use super::{NewEntry, Vitals};

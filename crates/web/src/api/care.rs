@@ -17,9 +17,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A new patient, and the registering professional's role on the team.
-#[derive(Deserialize, Default, ToSchema)]
+/// A patient's details, as a registration and a hospital's discharge request send them.
+#[derive(Deserialize, Serialize, Default, ToSchema)]
 #[serde(default)]
-pub struct NewPatient {
+pub struct PatientDetailsBody {
     #[schema(required = true)]
     pub family_name: String,
     #[schema(required = true)]
@@ -49,6 +50,36 @@ pub struct NewPatient {
     /// home_oxygen, gastrostomy, ventilator, pressure_ulcer, opioid_pain_management, ...
     #[schema(schema_with = super::codes::special_care)]
     pub special_care: Vec<String>,
+}
+
+impl PatientDetailsBody {
+    /// The fields as the domain parses them.
+    pub fn form(&self) -> PatientForm<'_> {
+        PatientForm {
+            family_name: &self.family_name,
+            given_name: &self.given_name,
+            family_name_kana: &self.family_name_kana,
+            given_name_kana: &self.given_name_kana,
+            birth_date: &self.birth_date,
+            sex: &self.sex,
+            address: &self.address,
+            daily_living_area: &self.daily_living_area,
+            phone: &self.phone,
+            key_person: &self.key_person,
+            key_person_phone: &self.key_person_phone,
+            care_level: &self.care_level,
+            main_diagnoses: &self.main_diagnoses,
+            allergies: &self.allergies,
+            special_care: self.special_care.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub struct NewPatient {
+    #[serde(flatten)]
+    pub details: PatientDetailsBody,
     /// The registering professional's team role (visiting_nurse, primary_physician, ...).
     #[schema(required = true, schema_with = super::codes::team_role)]
     pub team_role: String,
@@ -65,23 +96,7 @@ pub(crate) async fn register_patient(
     JsonBody(p): JsonBody<NewPatient>,
 ) -> Result<(StatusCode, Json<Patient>), ApiError> {
     let s = writer(&ctx, &headers)?;
-    let form = PatientForm {
-        family_name: &p.family_name,
-        given_name: &p.given_name,
-        family_name_kana: &p.family_name_kana,
-        given_name_kana: &p.given_name_kana,
-        birth_date: &p.birth_date,
-        sex: &p.sex,
-        address: &p.address,
-        daily_living_area: &p.daily_living_area,
-        phone: &p.phone,
-        key_person: &p.key_person,
-        key_person_phone: &p.key_person_phone,
-        care_level: &p.care_level,
-        main_diagnoses: &p.main_diagnoses,
-        allergies: &p.allergies,
-        special_care: p.special_care.iter().map(String::as_str).collect(),
-    };
+    let form = p.details.form();
     let view = state.app.register_patient(s, &form, &p.team_role, &ctx.meta).await.map_err(failed(&ctx))?;
     Ok((StatusCode::CREATED, Json((&view).into())))
 }

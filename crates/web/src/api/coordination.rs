@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use tsunagu_app::coordination::{CaseLine, TeamCreationForm};
 use tsunagu_domain::coordination::{Answer, ConsultationForm, HandoverForm};
 use tsunagu_domain::ids::{AccountId, CandidateRequestId, CaseId, FacilityId};
-use tsunagu_domain::patient::PatientForm;
 use tsunagu_domain::public_pages::FiscalYear;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -410,28 +409,6 @@ pub(crate) async fn create_team(
     Ok((StatusCode::CREATED, Json(Created { id: patient.0 })))
 }
 
-/// The patient's details in a discharge request (as a patient's registration).
-#[derive(Deserialize, Serialize, Default, ToSchema)]
-#[serde(default)]
-pub struct DischargePatient {
-    pub family_name: String,
-    pub given_name: String,
-    pub family_name_kana: String,
-    pub given_name_kana: String,
-    /// YYYY-MM-DD
-    pub birth_date: String,
-    pub sex: String,
-    pub address: String,
-    pub daily_living_area: String,
-    pub phone: String,
-    pub key_person: String,
-    pub key_person_phone: String,
-    pub care_level: String,
-    pub main_diagnoses: String,
-    pub allergies: String,
-    pub special_care: Vec<String>,
-}
-
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 pub struct NewDischargeRequest {
@@ -439,7 +416,7 @@ pub struct NewDischargeRequest {
     #[schema(required = true)]
     pub hospital: Uuid,
     #[schema(required = true)]
-    pub patient: DischargePatient,
+    pub patient: super::PatientDetailsBody,
     /// YYYY-MM-DD
     #[schema(required = true)]
     pub planned_discharge_on: String,
@@ -465,24 +442,7 @@ pub(crate) async fn send_discharge_request(
     JsonBody(r): JsonBody<NewDischargeRequest>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let s = writer(&ctx, &headers)?;
-    let p = &r.patient;
-    let patient = PatientForm {
-        family_name: &p.family_name,
-        given_name: &p.given_name,
-        family_name_kana: &p.family_name_kana,
-        given_name_kana: &p.given_name_kana,
-        birth_date: &p.birth_date,
-        sex: &p.sex,
-        address: &p.address,
-        daily_living_area: &p.daily_living_area,
-        phone: &p.phone,
-        key_person: &p.key_person,
-        key_person_phone: &p.key_person_phone,
-        care_level: &p.care_level,
-        main_diagnoses: &p.main_diagnoses,
-        allergies: &p.allergies,
-        special_care: p.special_care.iter().map(String::as_str).collect(),
-    };
+    let patient = r.patient.form();
     let handover = HandoverForm {
         planned_discharge_on: &r.planned_discharge_on,
         medications: &r.medications,

@@ -2,10 +2,11 @@
 //! facility answers the centre's request to join a team (phone first).
 
 use super::*;
+use crate::pages::patients::PatientFormValues;
 use tsunagu_app::coordination::{CandidateRequestPage, DischargeDesk, SentRequest};
 use tsunagu_domain::coordination::{DeclineReason, HandoverForm};
 use tsunagu_domain::ids::{CandidateRequestId, FacilityId};
-use tsunagu_domain::patient::{CareLevel, PatientForm, Place, Sex, SpecialCare};
+use tsunagu_domain::patient::{CareLevel, Place, Sex, SpecialCare};
 use tsunagu_domain::registry::FacilityService;
 
 #[derive(Template, WebTemplate)]
@@ -28,25 +29,12 @@ pub(crate) async fn discharge_list(
     Ok(DischargeListPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), w: Words { t: ctx.t }, d }.into_response())
 }
 
-/// The discharge request form as typed.
+/// The discharge request form as typed: the patient as a registration's
+/// form, then the handover.
 #[derive(Default, Clone)]
 pub(crate) struct DischargeValues {
     hospital: String,
-    family_name: String,
-    given_name: String,
-    family_name_kana: String,
-    given_name_kana: String,
-    birth_date: String,
-    sex: String,
-    address: String,
-    daily_living_area: String,
-    phone: String,
-    key_person: String,
-    key_person_phone: String,
-    care_level: String,
-    main_diagnoses: String,
-    allergies: String,
-    special_care: Vec<String>,
+    patient: PatientFormValues,
     planned_discharge_on: String,
     medications: String,
     adl: String,
@@ -60,24 +48,10 @@ pub(crate) struct DischargeValues {
 
 impl DischargeValues {
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut v = Self::default();
+        let mut v = Self { patient: PatientFormValues::from_pairs(pairs.clone()), ..Self::default() };
         for (k, value) in pairs {
             let slot = match k.as_str() {
                 "hospital" => &mut v.hospital,
-                "family_name" => &mut v.family_name,
-                "given_name" => &mut v.given_name,
-                "family_name_kana" => &mut v.family_name_kana,
-                "given_name_kana" => &mut v.given_name_kana,
-                "birth_date" => &mut v.birth_date,
-                "sex" => &mut v.sex,
-                "address" => &mut v.address,
-                "daily_living_area" => &mut v.daily_living_area,
-                "phone" => &mut v.phone,
-                "key_person" => &mut v.key_person,
-                "key_person_phone" => &mut v.key_person_phone,
-                "care_level" => &mut v.care_level,
-                "main_diagnoses" => &mut v.main_diagnoses,
-                "allergies" => &mut v.allergies,
                 "planned_discharge_on" => &mut v.planned_discharge_on,
                 "medications" => &mut v.medications,
                 "adl" => &mut v.adl,
@@ -86,10 +60,6 @@ impl DischargeValues {
                 "place_of_care" => &mut v.place_of_care,
                 "place_of_death" => &mut v.place_of_death,
                 "note" => &mut v.note,
-                "special_care" => {
-                    v.special_care.push(value);
-                    continue;
-                }
                 "needed_services" => {
                     v.needed_services.push(value);
                     continue;
@@ -99,26 +69,6 @@ impl DischargeValues {
             *slot = value;
         }
         v
-    }
-
-    fn patient(&self) -> PatientForm<'_> {
-        PatientForm {
-            family_name: &self.family_name,
-            given_name: &self.given_name,
-            family_name_kana: &self.family_name_kana,
-            given_name_kana: &self.given_name_kana,
-            birth_date: &self.birth_date,
-            sex: &self.sex,
-            address: &self.address,
-            daily_living_area: &self.daily_living_area,
-            phone: &self.phone,
-            key_person: &self.key_person,
-            key_person_phone: &self.key_person_phone,
-            care_level: &self.care_level,
-            main_diagnoses: &self.main_diagnoses,
-            allergies: &self.allergies,
-            special_care: self.special_care.iter().map(String::as_str).collect(),
-        }
     }
 
     fn handover(&self) -> HandoverForm<'_> {
@@ -133,10 +83,6 @@ impl DischargeValues {
             needed_services: self.needed_services.iter().map(String::as_str).collect(),
             note: &self.note,
         }
-    }
-
-    fn has_care(&self, code: &str) -> bool {
-        self.special_care.iter().any(|c| c == code)
     }
 
     fn needs(&self, code: &str) -> bool {
@@ -196,7 +142,9 @@ async fn discharge_form(
 
 /// `GET /discharge/new`.
 pub(crate) async fn new_discharge(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let v = DischargeValues { sex: "female".into(), care_level: "applying".into(), ..DischargeValues::default() };
+    let patient =
+        PatientFormValues { sex: "female".into(), care_level: "applying".into(), ..PatientFormValues::default() };
+    let v = DischargeValues { patient, ..DischargeValues::default() };
     Ok(discharge_form(&state, &ctx, v, None).await?.into_response())
 }
 
@@ -210,7 +158,7 @@ pub(crate) async fn send_discharge(
     let v = DischargeValues::from_pairs(pairs);
     let hospital = v.hospital.parse::<FacilityId>();
     let result = match hospital {
-        Ok(h) => state.app.send_discharge_request(session, h, &v.patient(), &v.handover(), &ctx.meta).await,
+        Ok(h) => state.app.send_discharge_request(session, h, &v.patient.form(), &v.handover(), &ctx.meta).await,
         Err(e) => Err(e.into()),
     };
     match result {

@@ -6,26 +6,47 @@ use super::*;
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct PatientFormValues {
-    family_name: String,
-    given_name: String,
-    family_name_kana: String,
-    given_name_kana: String,
-    birth_date: String,
-    sex: String,
-    address: String,
-    daily_living_area: String,
-    phone: String,
-    key_person: String,
-    key_person_phone: String,
-    care_level: String,
-    main_diagnoses: String,
-    allergies: String,
-    team_role: String,
-    special_care: Vec<String>,
+    pub(crate) family_name: String,
+    pub(crate) given_name: String,
+    pub(crate) family_name_kana: String,
+    pub(crate) given_name_kana: String,
+    pub(crate) birth_date: String,
+    pub(crate) sex: String,
+    pub(crate) address: String,
+    pub(crate) daily_living_area: String,
+    pub(crate) phone: String,
+    pub(crate) key_person: String,
+    pub(crate) key_person_phone: String,
+    pub(crate) care_level: String,
+    pub(crate) main_diagnoses: String,
+    pub(crate) allergies: String,
+    pub(crate) team_role: String,
+    pub(crate) special_care: Vec<String>,
 }
 
 impl PatientFormValues {
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+    /// The fields as the domain parses them.
+    pub(crate) fn form(&self) -> PatientForm<'_> {
+        PatientForm {
+            family_name: &self.family_name,
+            given_name: &self.given_name,
+            family_name_kana: &self.family_name_kana,
+            given_name_kana: &self.given_name_kana,
+            birth_date: &self.birth_date,
+            sex: &self.sex,
+            address: &self.address,
+            daily_living_area: &self.daily_living_area,
+            phone: &self.phone,
+            key_person: &self.key_person,
+            key_person_phone: &self.key_person_phone,
+            care_level: &self.care_level,
+            main_diagnoses: &self.main_diagnoses,
+            allergies: &self.allergies,
+            special_care: self.special_care.iter().map(String::as_str).collect(),
+        }
+    }
+
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut v = Self::default();
         for (k, value) in pairs {
             let slot = match k.as_str() {
@@ -55,7 +76,7 @@ impl PatientFormValues {
         v
     }
 
-    fn has_care(&self, code: &str) -> bool {
+    pub(crate) fn has_care(&self, code: &str) -> bool {
         self.special_care.iter().any(|c| c == code)
     }
 }
@@ -105,23 +126,7 @@ pub(crate) async fn create_patient(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let v = PatientFormValues::from_pairs(pairs);
-    let form = PatientForm {
-        family_name: &v.family_name,
-        given_name: &v.given_name,
-        family_name_kana: &v.family_name_kana,
-        given_name_kana: &v.given_name_kana,
-        birth_date: &v.birth_date,
-        sex: &v.sex,
-        address: &v.address,
-        daily_living_area: &v.daily_living_area,
-        phone: &v.phone,
-        key_person: &v.key_person,
-        key_person_phone: &v.key_person_phone,
-        care_level: &v.care_level,
-        main_diagnoses: &v.main_diagnoses,
-        allergies: &v.allergies,
-        special_care: v.special_care.iter().map(String::as_str).collect(),
-    };
+    let form = v.form();
     match state.app.register_patient(session, &form, &v.team_role, &ctx.meta).await {
         Ok(p) => Ok(Redirect::to(&format!("/patients/{}?notice=created", p.id)).into_response()),
         Err(e) => {
