@@ -625,6 +625,9 @@ impl App {
         if row.patient_id.is_some() {
             return Err(ValidationError::new("team", "already_created").into());
         }
+        if row.state == CaseState::Closed {
+            return Err(ValidationError::new("team", "case_closed").into());
+        }
         let handover = handover_of(&row)?.ok_or(ValidationError::new("team", "no_handover"))?;
         let details = PatientDetails::parse(&handover.patient.form(), today)?;
         let municipality = MunicipalityId(row.municipality_id);

@@ -328,6 +328,7 @@ pub(super) const ENTRIES: &[(&str, &str, &str)] = &[
         "同じ氏名・生年月日の患者がすでに登録されています。重複登録はせず、その患者のチームに参加を依頼してください。",
         "A patient of the same name and birth date is registered: ask that team instead of creating a duplicate.",
     ),
+    ("error.team.case_closed", "終了した案件ではチームを作れません。案件を再開してください。", "The case is closed: reopen it first."),
     ("error.team.already_created", "この案件のチームはすでに作成されています。", "The team was created already."),
     (
         "error.team.member_gone",
