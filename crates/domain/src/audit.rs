@@ -92,6 +92,7 @@ coded_enum!(
         TeamCreatedFromCase = "team_created_from_case", "退院支援から在宅チームを作成", "Created a care team from a case";
         DischargeRulesAdopted = "discharge_rules_adopted", "退院支援ルールを改定", "Adopted a version of the discharge rules";
         CandidateReminded = "candidate_reminded", "チーム参加依頼の回答期限を通知", "Reminded a facility of its deadline";
+        ConsultationTopicsChanged = "consultation_topics_changed", "相談内容の一覧を変更", "Changed the consultation topics";
         ConferenceScheduled = "conference_scheduled", "退院前カンファレンスを記録", "Recorded a pre-discharge conference";
     }
 );

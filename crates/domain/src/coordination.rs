@@ -77,6 +77,79 @@ coded_enum!(
     }
 );
 
+/// A topic a municipality offers for consultations: its own list, or
+/// [`default_topics`] until it has one. Cases keep the code, so a topic is
+/// retired, never removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDef {
+    pub code: String,
+    pub label: String,
+    pub retired: bool,
+}
+
+impl TopicDef {
+    /// The English name of one of tsunagu's topics (a municipality's own are named in Japanese only).
+    pub fn label_en(&self) -> Option<&'static str> {
+        Topic::parse(&self.code).ok().map(Topic::label_en)
+    }
+}
+
+/// tsunagu's topics, the list a municipality starts with.
+pub fn default_topics() -> Vec<TopicDef> {
+    Topic::ALL
+        .iter()
+        .map(|t| TopicDef { code: t.code().to_owned(), label: t.label_ja().to_owned(), retired: false })
+        .collect()
+}
+
+/// A row of the topics form: an existing topic (its code) or a new one (no code).
+#[derive(Debug, Clone, Default)]
+pub struct TopicRow<'a> {
+    pub code: &'a str,
+    pub label: &'a str,
+    pub retired: bool,
+}
+
+/// Parses a municipality's topic list. Existing topics keep their codes (a
+/// row may rename or retire one, never drop it); new rows get `new_code()`;
+/// a blank new row is skipped. Labels are unique; one topic at least is offered.
+pub fn parse_topics(
+    rows: &[TopicRow<'_>],
+    current: &[TopicDef],
+    mut new_code: impl FnMut() -> String,
+) -> Result<Vec<TopicDef>, ValidationError> {
+    let mut out: Vec<TopicDef> = Vec::new();
+    for row in rows {
+        let code = row.code.trim();
+        if code.is_empty() && row.label.trim().is_empty() {
+            continue;
+        }
+        if !code.is_empty() && !current.iter().any(|t| t.code == code) {
+            return Err(ValidationError::new("topics", "unknown"));
+        }
+        let label = text::required("label", row.label, 40)?;
+        if out.iter().any(|t| t.label == label) {
+            return Err(ValidationError::new("label", "twice"));
+        }
+        let code = if code.is_empty() { new_code() } else { code.to_owned() };
+        if out.iter().any(|t| t.code == code) {
+            return Err(ValidationError::new("topics", "unknown"));
+        }
+        out.push(TopicDef { code, label, retired: row.retired });
+    }
+    let dropped: Vec<&TopicDef> = current.iter().filter(|c| !out.iter().any(|t| t.code == c.code)).collect();
+    for kept in dropped {
+        if out.iter().any(|t| t.label == kept.label) {
+            return Err(ValidationError::new("label", "twice"));
+        }
+        out.push(kept.clone());
+    }
+    if out.iter().all(|t| t.retired) {
+        return Err(ValidationError::new("topics", "required"));
+    }
+    Ok(out)
+}
+
 coded_enum!(
     /// How soon the centre must answer.
     Urgency {
@@ -225,24 +298,26 @@ pub struct Consultation {
     pub subject_name: Option<String>,
     /// Where they live (town or district), for the reports' areas.
     pub subject_area: Option<String>,
-    pub topics: Vec<Topic>,
+    /// Codes of the municipality's topics.
+    pub topics: Vec<String>,
     pub urgency: Urgency,
     pub summary: String,
 }
 
 impl Consultation {
-    /// The desk's form: any channel but a discharge request (those come from hospitals).
-    pub fn parse(form: &ConsultationForm<'_>) -> Result<Self, ValidationError> {
+    /// The desk's form: any channel but a discharge request (those come from
+    /// hospitals); topics among those `offered` (retired ones are not).
+    pub fn parse(form: &ConsultationForm<'_>, offered: &[TopicDef]) -> Result<Self, ValidationError> {
         let channel = Channel::parse(form.channel).map_err(|_| ValidationError::new("channel", "unknown"))?;
         if channel == Channel::DischargeRequest {
             return Err(ValidationError::new("channel", "unknown"));
         }
-        Self::parse_fields(channel, form)
+        Self::parse_fields(channel, form, offered)
     }
 
     /// The public form: no account, no markup, a way to call back.
-    pub fn parse_public(form: &ConsultationForm<'_>) -> Result<Self, ValidationError> {
-        let parsed = Self::parse_fields(Channel::WebForm, form)?;
+    pub fn parse_public(form: &ConsultationForm<'_>, offered: &[TopicDef]) -> Result<Self, ValidationError> {
+        let parsed = Self::parse_fields(Channel::WebForm, form, offered)?;
         for (field, value) in [
             ("requester_name", form.requester_name),
             ("requester_contact", form.requester_contact),
@@ -262,12 +337,19 @@ impl Consultation {
         Ok(parsed)
     }
 
-    fn parse_fields(channel: Channel, form: &ConsultationForm<'_>) -> Result<Self, ValidationError> {
-        let mut topics = Vec::new();
+    fn parse_fields(
+        channel: Channel,
+        form: &ConsultationForm<'_>,
+        offered: &[TopicDef],
+    ) -> Result<Self, ValidationError> {
+        let mut topics: Vec<String> = Vec::new();
         for code in &form.topics {
-            let topic = Topic::parse(code).map_err(|_| ValidationError::new("topics", "unknown"))?;
-            if !topics.contains(&topic) {
-                topics.push(topic);
+            let topic = offered
+                .iter()
+                .find(|t| t.code == *code && !t.retired)
+                .ok_or(ValidationError::new("topics", "unknown"))?;
+            if !topics.contains(&topic.code) {
+                topics.push(topic.code.clone());
             }
         }
         if topics.is_empty() {
@@ -713,6 +795,40 @@ mod tests {
     }
 
     #[test]
+    fn a_municipality_renames_retires_and_adds_topics_but_drops_none() {
+        let current = default_topics();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("own-{n}")
+        };
+        let rows = [
+            TopicRow { code: "costs", label: "費用・制度", retired: false },
+            TopicRow { code: "dementia", label: "認知症", retired: true },
+            TopicRow { code: "", label: "難病", retired: false },
+            TopicRow { code: "", label: " ", retired: false },
+        ];
+        let list = parse_topics(&rows, &current, &mut next).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(list.len(), current.len() + 1, "nothing dropped, one added");
+        assert_eq!(list.iter().find(|t| t.code == "costs").map(|t| t.label.as_str()), Some("費用・制度"));
+        assert!(list.iter().any(|t| t.code == "dementia" && t.retired));
+        assert!(list.iter().any(|t| t.code == "own-1" && t.label == "難病"));
+        // A retired topic is not offered on a form any more.
+        let form = ConsultationForm { topics: vec!["dementia"], ..public_form() };
+        assert_eq!(Consultation::parse_public(&form, &list).err(), Some(ValidationError::new("topics", "unknown")));
+        let twice = [
+            TopicRow { code: "", label: "費用", retired: false },
+            TopicRow { code: "", label: "費用", retired: false },
+        ];
+        assert_eq!(parse_topics(&twice, &current, &mut next).err(), Some(ValidationError::new("label", "twice")));
+        let stranger = [TopicRow { code: "made_up", label: "x", retired: false }];
+        assert_eq!(parse_topics(&stranger, &current, &mut next).err(), Some(ValidationError::new("topics", "unknown")));
+        let none: Vec<TopicRow<'_>> =
+            current.iter().map(|t| TopicRow { code: &t.code, label: &t.label, retired: true }).collect();
+        assert_eq!(parse_topics(&none, &current, &mut next).err(), Some(ValidationError::new("topics", "required")));
+    }
+
+    #[test]
     fn nearer_comes_first_among_equals() {
         let c = [
             facts("far", 9.0, &[], Some(Accepting::Yes), 3),
@@ -806,25 +922,29 @@ mod tests {
 
     #[test]
     fn the_public_form_takes_no_markup_and_needs_a_way_to_call_back() {
-        let ok = Consultation::parse_public(&public_form()).unwrap_or_else(|e| unreachable!("{e}"));
+        let topics = default_topics();
+        let ok = Consultation::parse_public(&public_form(), &topics).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(ok.channel, Channel::WebForm);
-        assert_eq!(ok.topics, vec![Topic::FindHomeDoctor, Topic::Costs]);
+        assert_eq!(ok.topics, vec!["find_home_doctor".to_owned(), "costs".to_owned()]);
         assert_eq!(ok.urgency, Urgency::Routine);
         let tagged = ConsultationForm { summary: "<a href=x>安い</a>", ..public_form() };
-        assert_eq!(Consultation::parse_public(&tagged).err(), Some(ValidationError::new("summary", "markup")));
+        assert_eq!(Consultation::parse_public(&tagged, &topics).err(), Some(ValidationError::new("summary", "markup")));
         // A less-than sign in prose is not markup.
         let prose = ConsultationForm { summary: "熱が38度 < 39度くらい", ..public_form() };
-        assert!(Consultation::parse_public(&prose).is_ok());
+        assert!(Consultation::parse_public(&prose, &topics).is_ok());
         let anonymous = ConsultationForm { requester_contact: " ", ..public_form() };
         assert_eq!(
-            Consultation::parse_public(&anonymous).err(),
+            Consultation::parse_public(&anonymous, &topics).err(),
             Some(ValidationError::new("requester_contact", "required"))
         );
         let no_topic = ConsultationForm { topics: vec![], ..public_form() };
-        assert_eq!(Consultation::parse_public(&no_topic).err(), Some(ValidationError::new("topics", "required")));
+        assert_eq!(
+            Consultation::parse_public(&no_topic, &topics).err(),
+            Some(ValidationError::new("topics", "required"))
+        );
         // The desk may not pretend a phone call was a hospital's request.
         let desk = ConsultationForm { channel: "discharge_request", ..public_form() };
-        assert_eq!(Consultation::parse(&desk).err(), Some(ValidationError::new("channel", "unknown")));
+        assert_eq!(Consultation::parse(&desk, &topics).err(), Some(ValidationError::new("channel", "unknown")));
     }
 
     fn patient() -> PatientForm<'static> {

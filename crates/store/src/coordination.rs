@@ -193,6 +193,16 @@ pub struct ConferenceRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// A topic of a municipality's consultation list.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ConsultationTopicRow {
+    pub municipality_id: Uuid,
+    pub code: String,
+    pub label: String,
+    pub position: i64,
+    pub retired: bool,
+}
+
 /// A file of a case.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CaseAttachmentRow {
@@ -302,6 +312,15 @@ pub trait CoordinationTx: Send {
     async fn mark_reminded(&mut self, request_id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     /// The active accounts working at a facility.
     async fn facility_accounts(&mut self, facility_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+
+    /// A municipality's consultation topics in order (empty: it has not made its own list).
+    async fn consultation_topics(&mut self, municipality_id: Uuid) -> Result<Vec<ConsultationTopicRow>, StoreError>;
+    /// Replaces a municipality's list.
+    async fn replace_consultation_topics(
+        &mut self,
+        municipality_id: Uuid,
+        rows: &[ConsultationTopicRow],
+    ) -> Result<(), StoreError>;
 
     async fn insert_case_attachment(&mut self, grant: &CaseGrant, a: &CaseAttachmentRow) -> Result<(), StoreError>;
     /// A case's files, oldest first.
@@ -605,6 +624,21 @@ macro_rules! impl_coordination_tx {
                 let done = sqlx::query("UPDATE case_candidates SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL")
                     .bind(request_id).bind($crate::coordination::utc(at)).execute(self.conn()).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn consultation_topics(&mut self, municipality_id: uuid::Uuid) -> Result<Vec<$crate::ConsultationTopicRow>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM consultation_topics WHERE municipality_id = $1 ORDER BY position, code")
+                    .bind(municipality_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn replace_consultation_topics(&mut self, municipality_id: uuid::Uuid, rows: &[$crate::ConsultationTopicRow]) -> Result<(), $crate::StoreError> {
+                sqlx::query("DELETE FROM consultation_topics WHERE municipality_id = $1").bind(municipality_id).execute(self.conn()).await?;
+                for r in rows {
+                    sqlx::query("INSERT INTO consultation_topics (municipality_id, code, label, position, retired) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(municipality_id).bind(&r.code).bind(&r.label).bind(r.position).bind(r.retired)
+                        .execute(self.conn()).await?;
+                }
+                Ok(())
             }
 
             async fn insert_case_attachment(&mut self, grant: &$crate::CaseGrant, a: &$crate::CaseAttachmentRow) -> Result<(), $crate::StoreError> {

@@ -67,6 +67,14 @@ impl Tr {
         }
     }
 
+    /// A consultation topic: the municipality's own name, or tsunagu's in English.
+    pub fn topic(&self, t: &tsunagu_domain::coordination::TopicDef) -> String {
+        match (self.lang, t.label_en()) {
+            (Lang::En, Some(en)) => en.to_owned(),
+            _ => t.label.clone(),
+        }
+    }
+
     /// An instant as people in Japan read it (JST).
     pub fn when(&self, t: &time::OffsetDateTime) -> String {
         tsunagu_domain::clock::format_jst(*t)

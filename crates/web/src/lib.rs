@@ -168,6 +168,8 @@ fn route_table() -> Vec<Route> {
         ("GET", "/centre/reports", get(coordination::report)),
         ("GET", "/centre/rules", get(coordination::rules)),
         ("POST", "/centre/rules", post(coordination::adopt_rules)),
+        ("GET", "/centre/topics", get(coordination::topics)),
+        ("POST", "/centre/topics", post(coordination::save_topics)),
         ("POST", "/centre/cases/{case}/conference", post(coordination::save_conference)),
         // A referral letter or a scanned form: up to 10 MiB, plus the form.
         (

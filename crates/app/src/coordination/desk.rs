@@ -112,9 +112,11 @@ impl App {
         let open = tx.open_cases(desk.grant()).await?;
         let closed = tx.closed_cases(desk.grant(), now - time::Duration::days(30)).await?;
         let recent = tx.cases_created_between(desk.grant(), now - RESPONSE_WINDOW, now).await?;
+        let topics = topics_in(tx.as_mut(), desk.municipality().0).await?;
         drop(tx);
-        let open = open.into_iter().map(|r| case_line(r, today)).collect::<Result<Vec<_>, _>>()?;
-        let recently_closed = closed.into_iter().map(|r| case_line(r, today)).collect::<Result<Vec<_>, _>>()?;
+        let open = open.into_iter().map(|r| case_line(r, today, &topics)).collect::<Result<Vec<_>, _>>()?;
+        let recently_closed =
+            closed.into_iter().map(|r| case_line(r, today, &topics)).collect::<Result<Vec<_>, _>>()?;
         let waits: Vec<i64> =
             recent.iter().filter_map(|c| c.first_response_at.map(|at| (at - c.created_at).whole_minutes())).collect();
         self.case_read(desk.event(now, AuditAction::CaseViewed, None, json!({ "view": "queue", "open": open.len() })))
@@ -177,6 +179,7 @@ impl App {
                 uploaded_at: f.uploaded_at,
             })
             .collect();
+        let topics = topics_in(tx.as_mut(), row.municipality_id).await?;
         let suggested_participants =
             team.as_ref().map(|t| super::rules::suggested_participants(t, &row.requester_name)).unwrap_or_default();
         drop(tx);
@@ -216,7 +219,7 @@ impl App {
             handover,
             hospital_name,
             team,
-            line: case_line(CaseLineRow { case: row, assignee_name: None, open_tasks, next_due_on }, today)?,
+            line: case_line(CaseLineRow { case: row, assignee_name: None, open_tasks, next_due_on }, today, &topics)?,
         };
         self.case_read(decided.event(self.now(), AuditAction::CaseViewed, json!({ "view": "desk" }))).await?;
         Ok(page)

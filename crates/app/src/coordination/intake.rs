@@ -52,7 +52,7 @@ fn new_case(
         requester_facility_id: None,
         subject_name: c.subject_name.clone(),
         subject_area: c.subject_area.clone(),
-        topics: c.topics.iter().map(|t| t.code()).collect::<Vec<_>>().join(","),
+        topics: c.topics.join(","),
         urgency: c.urgency,
         summary: c.summary.clone(),
         handover: None,
@@ -80,14 +80,15 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<CaseId, AppError> {
         let desk = self.decide_desk(session, meta)?;
-        let consultation = Consultation::parse(form)?;
+        let mut tx = self.begin_keeping_all().await?;
+        let offered = topics_in(tx.as_mut(), desk.municipality().0).await?;
+        let consultation = Consultation::parse(form, &offered)?;
         let now = self.now();
         let mut row = new_case(desk.municipality(), &consultation, now, None);
         // Taken on the phone or at the desk: answered as it was recorded.
         row.state = CaseState::InProgress;
         row.first_response_at = Some(now);
         row.assignee_id = Some(session.account.id.0);
-        let mut tx = self.begin_keeping_all().await?;
         tx.insert_case(&row).await?;
         let details = json!({ "kind": "consultation", "channel": consultation.channel.code(), "topics": row.topics });
         tx.append_audit(&desk.event(now, AuditAction::CaseOpened, Some(CaseId(row.id)), details)).await?;
@@ -104,10 +105,10 @@ impl App {
         form: &ConsultationForm<'_>,
         meta: &RequestMeta,
     ) -> Result<String, AppError> {
-        let consultation = Consultation::parse_public(form)?;
         let now = self.now();
         let mut tx = self.begin_keeping_all().await?;
         let (municipality, _) = self.public_municipality_of(tx.as_mut(), code).await?;
+        let consultation = Consultation::parse_public(form, &topics_in(tx.as_mut(), municipality).await?)?;
         let source = source_key(municipality, meta.source_ip.as_deref());
         if tx.public_cases_since(municipality, &source, now - time::Duration::HOUR).await? >= PUBLIC_PER_HOUR {
             return Err(AppError::Throttled);
@@ -146,11 +147,15 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let today = self.today();
+        let topics = match actor.municipality_id {
+            Some(m) => topics_in(tx.as_mut(), m.0).await?,
+            None => Vec::new(),
+        };
         let sent = tx
             .cases_sent_by(session.account.id.0, 100)
             .await?
             .into_iter()
-            .map(|r| case_line(r, today))
+            .map(|r| case_line(r, today, &topics))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(DischargeDesk { hospitals, sent })
     }
@@ -241,6 +246,7 @@ impl App {
         let candidates = tx.case_candidates(decided.grant()).await?;
         let rules = super::rules::rules_in_force(tx.as_mut(), row.municipality_id).await?;
         let conference = tx.conference(decided.grant()).await?.map(super::rules::conference_view);
+        let topics = topics_in(tx.as_mut(), row.municipality_id).await?;
         drop(tx);
         let handover = handover_of(&row)?;
         let rule_checks = handover
@@ -260,7 +266,7 @@ impl App {
         self.case_read(decided.event(self.now(), AuditAction::CaseViewed, json!({ "view": "requester" }))).await?;
         let line = CaseLineRow { case: row, assignee_name: None, open_tasks: 0, next_due_on: None };
         Ok(SentRequest {
-            case: case_line(line, self.today())?,
+            case: case_line(line, self.today(), &topics)?,
             hospital_name,
             handover,
             seats,

@@ -12,12 +12,14 @@ mod intake;
 mod reports;
 mod rules;
 mod team_finding;
+mod topics;
 
 pub use desk::*;
 pub use intake::*;
 pub use reports::*;
 pub use rules::*;
 pub use team_finding::*;
+pub(crate) use topics::topics_in;
 
 use crate::session::Session;
 use crate::{App, AppError, RequestMeta, audit_record};
@@ -26,7 +28,7 @@ use time::{Date, OffsetDateTime};
 use tsunagu_domain::audit::{AuditAction, AuditRecord};
 use tsunagu_domain::case_access::{self, CaseGrant, CaseIntent, DeskGrant};
 use tsunagu_domain::coordination::{
-    CaseKind, CaseOutcome, CaseState, Channel, Handover, RequesterKind, Topic, Urgency,
+    CaseKind, CaseOutcome, CaseState, Channel, Handover, RequesterKind, TopicDef, Urgency,
 };
 use tsunagu_domain::ids::{CaseId, FacilityId, MunicipalityId};
 use tsunagu_domain::record_access::Refusal;
@@ -44,7 +46,7 @@ pub struct CaseLine {
     /// Whom it is about: the patient of a discharge request, or the named person.
     pub subject: Option<String>,
     pub urgency: Urgency,
-    pub topics: Vec<Topic>,
+    pub topics: Vec<TopicDef>,
     pub created_at: OffsetDateTime,
     pub first_response_at: Option<OffsetDateTime>,
     pub assignee_name: Option<String>,
@@ -58,8 +60,19 @@ pub struct CaseLine {
     pub closed_at: Option<OffsetDateTime>,
 }
 
-pub(crate) fn topics_of(codes: &str) -> Vec<Topic> {
-    codes.split(',').filter_map(|c| Topic::parse(c).ok()).collect()
+/// A case's topics as the municipality names them (a code no longer listed shows as itself).
+pub(crate) fn topics_of(codes: &str, defs: &[TopicDef]) -> Vec<TopicDef> {
+    codes
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            defs.iter().find(|d| d.code == c).cloned().unwrap_or_else(|| TopicDef {
+                code: c.to_owned(),
+                label: c.to_owned(),
+                retired: true,
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn handover_of(row: &CaseRow) -> Result<Option<Handover>, AppError> {
@@ -74,7 +87,7 @@ pub(crate) fn handover_name(h: &Handover) -> String {
     format!("{} {}", h.patient.family_name, h.patient.given_name)
 }
 
-pub(crate) fn case_line(row: CaseLineRow, today: Date) -> Result<CaseLine, AppError> {
+pub(crate) fn case_line(row: CaseLineRow, today: Date, topics: &[TopicDef]) -> Result<CaseLine, AppError> {
     let c = row.case;
     let subject = match handover_of(&c)? {
         Some(h) => Some(handover_name(&h)),
@@ -89,7 +102,7 @@ pub(crate) fn case_line(row: CaseLineRow, today: Date) -> Result<CaseLine, AppEr
         requester_name: c.requester_name,
         subject,
         urgency: c.urgency,
-        topics: topics_of(&c.topics),
+        topics: topics_of(&c.topics, topics),
         created_at: c.created_at,
         first_response_at: c.first_response_at,
         assignee_name: row.assignee_name,

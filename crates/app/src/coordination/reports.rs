@@ -6,7 +6,7 @@
 use super::desk::median;
 use super::*;
 use tsunagu_domain::clock::JST;
-use tsunagu_domain::coordination::{Answer, DeclineReason, Seat};
+use tsunagu_domain::coordination::{Answer, DeclineReason, Seat, TopicDef};
 use tsunagu_domain::public_pages::FiscalYear;
 
 /// One month of a fiscal year.
@@ -27,7 +27,8 @@ pub struct CaseReport {
     pub months: Vec<MonthCount>,
     pub by_channel: Counts<Channel>,
     pub by_requester: Counts<RequesterKind>,
-    pub by_topic: Counts<Topic>,
+    /// The municipality's topics in its order (retired ones too), then codes no longer listed.
+    pub by_topic: Vec<(TopicDef, i64)>,
     pub by_outcome: Counts<CaseOutcome>,
     pub open: i64,
     pub total: i64,
@@ -55,7 +56,7 @@ pub struct ReportLine {
     pub kind: CaseKind,
     pub channel: Channel,
     pub requester_kind: RequesterKind,
-    pub topics: Vec<Topic>,
+    pub topics: Vec<TopicDef>,
     pub urgency: Urgency,
     pub state: CaseState,
     pub outcome: Option<CaseOutcome>,
@@ -91,6 +92,7 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let cases = tx.cases_created_between(desk.grant(), from, to).await?;
         let candidates = tx.candidates_between(desk.grant(), from, to).await?;
+        let topics = topics_in(tx.as_mut(), desk.municipality().0).await?;
         let areas: std::collections::HashMap<uuid::Uuid, Option<String>> = cases
             .iter()
             .map(|c| {
@@ -130,7 +132,7 @@ impl App {
                 kind: c.kind,
                 channel: c.channel,
                 requester_kind: c.requester_kind,
-                topics: topics_of(&c.topics),
+                topics: topics_of(&c.topics, &topics),
                 urgency: c.urgency,
                 state: c.state,
                 outcome: c.outcome.as_deref().and_then(|o| CaseOutcome::parse(o).ok()),
@@ -173,7 +175,16 @@ impl App {
             months,
             by_channel: counts(Channel::ALL, cases.iter().map(|c| c.channel)),
             by_requester: counts(RequesterKind::ALL, cases.iter().map(|c| c.requester_kind)),
-            by_topic: counts(Topic::ALL, cases.iter().flat_map(|c| topics_of(&c.topics))),
+            by_topic: {
+                let mut by: Vec<(TopicDef, i64)> = topics.iter().map(|t| (t.clone(), 0)).collect();
+                for t in cases.iter().flat_map(|c| topics_of(&c.topics, &topics)) {
+                    match by.iter_mut().find(|(d, _)| d.code == t.code) {
+                        Some(slot) => slot.1 += 1,
+                        None => by.push((t, 1)),
+                    }
+                }
+                by
+            },
             by_outcome: counts(
                 CaseOutcome::ALL,
                 cases.iter().filter_map(|c| c.outcome.as_deref().and_then(|o| CaseOutcome::parse(o).ok())),

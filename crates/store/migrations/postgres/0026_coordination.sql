@@ -118,3 +118,14 @@ CREATE TABLE case_attachments (
     uploaded_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX case_attachments_by_case ON case_attachments(case_id, uploaded_at);
+
+-- The consultation topics a municipality offers (tsunagu's defaults until it has its own).
+-- Cases keep the code: a topic is retired, never removed.
+CREATE TABLE consultation_topics (
+    municipality_id UUID NOT NULL REFERENCES municipalities(id),
+    code TEXT NOT NULL,
+    label TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    retired BOOLEAN NOT NULL,
+    PRIMARY KEY (municipality_id, code)
+);

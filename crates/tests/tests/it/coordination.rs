@@ -15,6 +15,7 @@ crate::on_both_databases!(
     an_unanswered_request_is_reminded_then_counts_as_declined,
     the_desk_works_through_the_json_api_too,
     a_case_keeps_its_files_for_the_desk_only,
+    the_municipality_edits_its_consultation_topics,
     consultations_move_from_new_to_closed_and_stay_the_centres,
     the_public_form_takes_no_markup_and_is_limited_per_address,
 );
@@ -863,4 +864,90 @@ async fn a_case_keeps_its_files_for_the_desk_only(db: &TestDb) {
     assert_eq!((status, content_type.as_str(), bytes.as_slice()), (StatusCode::OK, "application/pdf", pdf));
     assert_eq!(nurse.get(&format!("/centre/files/{file}")).await.status, StatusCode::NOT_FOUND, "the desk's only");
     assert_eq!(shown.matches("/centre/files/").count(), 1, "the refused file was not kept");
+}
+
+async fn the_municipality_edits_its_consultation_topics(db: &TestDb) {
+    let Network { mut centre, mut nurse, .. } = network(db).await;
+    // Every topic's code, in the editor's order.
+    let page = centre.get("/centre/topics").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(nurse.get("/centre/topics").await.status, StatusCode::FORBIDDEN, "a nurse does not edit the list");
+    let codes: Vec<String> = page
+        .body
+        .split("name=\"code\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(codes.contains(&"costs".to_owned()) && codes.contains(&"dementia".to_owned()), "{codes:?}");
+    // Rename one, retire one, add one (the other rows as they are).
+    let mut form: Vec<(&str, String)> = Vec::new();
+    for code in &codes {
+        let label = match code.as_str() {
+            "costs" => "費用・制度".to_owned(),
+            _ => page
+                .body
+                .split(&format!("value=\"{code}\">"))
+                .nth(1)
+                .and_then(|s| s.split("value=\"").nth(1))
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        form.push(("code", code.clone()));
+        form.push(("label", label));
+    }
+    form.push(("retired", "dementia".to_owned()));
+    form.push(("code", String::new()));
+    form.push(("label", "難病".to_owned()));
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = centre.submit("/centre/topics", "/centre/topics", &refs).await;
+    assert!(saved.redirects_to("/centre/topics"), "{} {}", saved.status, saved.body);
+    // The public form offers the list as it is now.
+    let mut citizen = centre.clone();
+    citizen.cookies.clear();
+    let public = citizen.get("/m/122173/consult").await.body;
+    assert!(public.contains("費用・制度") && public.contains("難病"), "{public}");
+    assert!(!public.contains("value=\"dementia\""), "a retired topic is not offered");
+    let new_code = public
+        .split("value=\"own-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|c| format!("own-{c}"))
+        .unwrap_or_default();
+    let sent = citizen
+        .submit(
+            "/m/122173/consult",
+            "/m/122173/consult",
+            &[
+                ("requester_kind", "family"),
+                ("requester_name", "柏 五郎"),
+                ("requester_contact", "04-7100-5555"),
+                ("topics", &new_code),
+                ("summary", "難病の父の在宅療養について"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let retired = citizen
+        .submit(
+            "/m/122173/consult",
+            "/m/122173/consult",
+            &[
+                ("requester_kind", "family"),
+                ("requester_name", "柏 五郎"),
+                ("requester_contact", "04-7100-5555"),
+                ("topics", "dementia"),
+                ("summary", "物忘れ"),
+            ],
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::UNPROCESSABLE_ENTITY, "a retired topic is refused");
+    // The desk and the report name it as the municipality does.
+    assert!(centre.get("/centre").await.body.contains("・難病"));
+    let report = centre.get("/centre/reports").await.body;
+    let topics =
+        report.split("id=\"report-topics\"").nth(1).and_then(|s| s.split("</table>").next()).unwrap_or_default();
+    assert!(topics.contains("<td>難病</td><td>1</td>") && topics.contains("費用・制度"), "{topics}");
 }

@@ -65,6 +65,7 @@ fn expected(role: Role, pattern: &str) -> u16 {
         | "/centre/reports.csv"
         | "/discharge"
         | "/discharge/new"
+        | "/centre/topics"
         | "/api/v1/centre/cases"
         | "/api/v1/centre/reports" => 403,
         // An urgent request's id is no request to a candidate facility.

@@ -298,6 +298,8 @@ async fn every_route_refuses_strangers(db: &TestDb) {
                     || *pattern == "/backup"
                     // One's own municipality's discharge rules (its runners change them; tested in coordination).
                     || (*pattern == "/centre/rules" && *method == "GET")
+                    // One's own municipality's consultation topics (its runners only; tested in coordination).
+                    || (*pattern == "/centre/topics" && *method == "GET")
                     // The centre's requests to one's own facilities (none here: an empty list).
                     || *pattern == "/api/v1/coordination-requests"
                     || *pattern == "/absences"

@@ -196,6 +196,17 @@ pub(super) const ENTRIES: &[(&str, &str, &str)] = &[
         "短い時間に送信が続いたため受け付けられませんでした。時間をおいてお試しいただくか、お電話ください。",
         "Too many messages from here in a short time. Please try later or call.",
     ),
+    ("topics.title", "相談内容の一覧", "Consultation topics"),
+    (
+        "topics.help",
+        "相談の受付（電話・来所・市民向けフォーム）で選ぶ「相談内容」です。名前を変える、使わなくなったものを「使わない」にする、新しく加えることができます。過去の相談は元の内容のまま集計されます。",
+        "The topics the desk and the public form offer. Rename, retire or add; past consultations keep theirs and are counted under them.",
+    ),
+    ("topics.label", "名前", "Name"),
+    ("topics.retired", "使わない", "Retired"),
+    ("topics.new", "新しい相談内容", "A new topic"),
+    ("error.label.twice", "同じ名前が2つあります。", "Two topics have the same name."),
+    ("error.topics.unknown", "一覧にない相談内容です。", "That topic is not on the list."),
     ("rules.title", "退院支援ルール", "Discharge rules"),
     ("rules.adopted", "改定", "adopted"),
     (
@@ -328,7 +339,11 @@ pub(super) const ENTRIES: &[(&str, &str, &str)] = &[
         "同じ氏名・生年月日の患者がすでに登録されています。重複登録はせず、その患者のチームに参加を依頼してください。",
         "A patient of the same name and birth date is registered: ask that team instead of creating a duplicate.",
     ),
-    ("error.team.case_closed", "終了した案件ではチームを作れません。案件を再開してください。", "The case is closed: reopen it first."),
+    (
+        "error.team.case_closed",
+        "終了した案件ではチームを作れません。案件を再開してください。",
+        "The case is closed: reopen it first.",
+    ),
     ("error.team.already_created", "この案件のチームはすでに作成されています。", "The team was created already."),
     (
         "error.team.member_gone",

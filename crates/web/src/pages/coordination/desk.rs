@@ -2,7 +2,7 @@
 
 use super::*;
 use tsunagu_app::coordination::{CaseLine, Desk};
-use tsunagu_domain::coordination::{Channel, ConsultationForm, RequesterKind, Topic, Urgency};
+use tsunagu_domain::coordination::{Channel, ConsultationForm, RequesterKind, TopicDef, Urgency};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "centre_desk.html")]
@@ -98,14 +98,21 @@ struct NewCasePage {
     v: ConsultationValues,
     channels: Vec<Channel>,
     requesters: &'static [RequesterKind],
-    topics: &'static [Topic],
+    topics: Vec<TopicDef>,
     urgencies: &'static [Urgency],
 }
 
-fn new_case_page(ctx: &Ctx, v: ConsultationValues, error: Option<String>) -> NewCasePage {
+async fn new_case_page(
+    state: &AppState,
+    ctx: &Ctx,
+    v: ConsultationValues,
+    error: Option<String>,
+) -> Result<NewCasePage, WebError> {
+    let session = ctx.signed_in()?;
+    let topics = state.app.consultation_topics(session).await?.into_iter().filter(|t| !t.retired).collect();
     let mut c = ctx.chrome(None);
     c.error = error;
-    NewCasePage {
+    Ok(NewCasePage {
         t: ctx.t,
         c,
         v,
@@ -115,9 +122,9 @@ fn new_case_page(ctx: &Ctx, v: ConsultationValues, error: Option<String>) -> New
             .filter(|c| !matches!(c, Channel::WebForm | Channel::DischargeRequest))
             .collect(),
         requesters: RequesterKind::ALL,
-        topics: Topic::ALL,
+        topics,
         urgencies: Urgency::ALL,
-    }
+    })
 }
 
 /// `GET /centre/cases/new`: record a consultation taken by phone or in person.
@@ -130,7 +137,7 @@ pub(crate) async fn new_case(State(state): State<AppState>, ctx: Ctx) -> Result<
         urgency: "routine".into(),
         ..ConsultationValues::default()
     };
-    Ok(new_case_page(&ctx, v, None).into_response())
+    Ok(new_case_page(&state, &ctx, v, None).await?.into_response())
 }
 
 /// `POST /centre/cases`.
@@ -145,7 +152,7 @@ pub(crate) async fn create_case(
         Ok(id) => Ok(Redirect::to(&format!("/centre/cases/{id}?notice=created")).into_response()),
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, new_case_page(&ctx, v, Some(message))).into_response())
+            Ok((status, new_case_page(&state, &ctx, v, Some(message)).await?).into_response())
         }
     }
 }

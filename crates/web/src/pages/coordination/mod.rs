@@ -22,6 +22,7 @@ mod public_form;
 mod reports;
 mod requests;
 mod rules;
+mod topics;
 
 pub(crate) use case::*;
 pub(crate) use desk::*;
@@ -29,6 +30,7 @@ pub(crate) use public_form::*;
 pub(crate) use reports::*;
 pub(crate) use requests::*;
 pub(crate) use rules::*;
+pub(crate) use topics::*;
 
 /// Dates and spans as the desk reads them.
 pub(crate) struct Words {

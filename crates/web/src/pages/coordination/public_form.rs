@@ -4,7 +4,7 @@
 use super::desk::ConsultationValues;
 use super::*;
 use tsunagu_app::public_map::PublicMunicipality;
-use tsunagu_domain::coordination::{RequesterKind, Topic};
+use tsunagu_domain::coordination::{RequesterKind, TopicDef};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public_consult.html")]
@@ -14,7 +14,7 @@ struct ConsultPage {
     m: PublicMunicipality,
     v: ConsultationValues,
     requesters: Vec<RequesterKind>,
-    topics: &'static [Topic],
+    topics: Vec<TopicDef>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -26,7 +26,13 @@ struct ConsultDonePage {
     receipt: String,
 }
 
-fn consult_page(ctx: &Ctx, m: PublicMunicipality, v: ConsultationValues, error: Option<String>) -> ConsultPage {
+fn consult_page(
+    ctx: &Ctx,
+    m: PublicMunicipality,
+    topics: Vec<TopicDef>,
+    v: ConsultationValues,
+    error: Option<String>,
+) -> ConsultPage {
     let mut c = ctx.chrome(None);
     c.error = error;
     ConsultPage {
@@ -35,7 +41,7 @@ fn consult_page(ctx: &Ctx, m: PublicMunicipality, v: ConsultationValues, error: 
         m,
         v,
         requesters: RequesterKind::ALL.iter().copied().filter(|k| *k != RequesterKind::Hospital).collect(),
-        topics: Topic::ALL,
+        topics,
     }
 }
 
@@ -46,9 +52,10 @@ pub(crate) async fn consult(
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let m = state.app.public_municipality(&code).await?;
+    let topics = state.app.public_consultation_topics(&code).await?;
     let cookie = ctx.ensure_anon_csrf()?;
     let v = ConsultationValues { requester_kind: "family".into(), ..ConsultationValues::default() };
-    Ok(with_cookies(consult_page(&ctx, m, v, None), cookie))
+    Ok(with_cookies(consult_page(&ctx, m, topics, v, None), cookie))
 }
 
 /// `POST /m/{code}/consult`.
@@ -68,11 +75,14 @@ pub(crate) async fn send_consult(
         Ok(receipt) => Ok(ConsultDonePage { t: ctx.t, c: ctx.chrome(None), m, receipt }.into_response()),
         Err(tsunagu_app::AppError::Throttled) => {
             let message = ctx.t.s("consult.throttled").to_owned();
-            Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, consult_page(&ctx, m, v, Some(message))).into_response())
+            let topics = state.app.public_consultation_topics(&code).await?;
+            Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, consult_page(&ctx, m, topics, v, Some(message)))
+                .into_response())
         }
         Err(e) => {
             let (status, message) = ctx.form_error(e)?;
-            Ok((status, consult_page(&ctx, m, v, Some(message))).into_response())
+            let topics = state.app.public_consultation_topics(&code).await?;
+            Ok((status, consult_page(&ctx, m, topics, v, Some(message))).into_response())
         }
     }
 }

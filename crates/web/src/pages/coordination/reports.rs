@@ -95,7 +95,7 @@ pub(crate) async fn report_csv(
     ])
     .map_err(internal)?;
     for l in &r.lines {
-        let topics = l.topics.iter().map(|x| t.label(x)).collect::<Vec<_>>().join("・");
+        let topics = l.topics.iter().map(|x| t.topic(x)).collect::<Vec<_>>().join("・");
         let area = l.area.as_deref().map(tsunagu_domain::text::csv_text_cell).unwrap_or_default();
         out.write_record([
             l.created_on.to_string().as_str(),
