@@ -130,8 +130,8 @@ impl App {
         Ok(receipt_number(CaseId(row.id)))
     }
 
-    /// The hospitals the session works at, and the discharge requests it sent.
-    pub async fn discharge_desk(&self, session: &Session) -> Result<DischargeDesk, AppError> {
+    /// The hospitals of its municipality the session works at (from which it may send).
+    pub async fn discharge_hospitals(&self, session: &Session) -> Result<Vec<(FacilityId, String)>, AppError> {
         let actor = session.actor()?;
         let mut tx = self.store.begin_read().await?;
         let mut hospitals = Vec::new();
@@ -146,6 +146,14 @@ impl App {
         if hospitals.is_empty() {
             return Err(AppError::Forbidden);
         }
+        Ok(hospitals)
+    }
+
+    /// The hospitals the session works at, and the discharge requests it sent (audited: they name patients).
+    pub async fn discharge_desk(&self, session: &Session, meta: &RequestMeta) -> Result<DischargeDesk, AppError> {
+        let actor = session.actor()?;
+        let hospitals = self.discharge_hospitals(session).await?;
+        let mut tx = self.store.begin_read().await?;
         let today = self.today();
         let topics = match actor.municipality_id {
             Some(m) => topics_in(tx.as_mut(), m.0).await?,
@@ -157,6 +165,20 @@ impl App {
             .into_iter()
             .map(|r| case_line(r, today, &topics))
             .collect::<Result<Vec<_>, _>>()?;
+        drop(tx);
+        // The list names the patients the sender wrote about: a read like any other.
+        if !sent.is_empty() {
+            self.case_read(audit_record(
+                self.now(),
+                actor.municipality_id,
+                &session.audit_actor(meta),
+                AuditAction::CaseViewed,
+                "case",
+                None,
+                json!({ "view": "sent_requests", "cases": sent.iter().map(|c| c.id.0).collect::<Vec<_>>() }),
+            ))
+            .await?;
+        }
         Ok(DischargeDesk { hospitals, sent })
     }
 

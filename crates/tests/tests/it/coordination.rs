@@ -382,6 +382,10 @@ async fn a_discharge_request_becomes_a_patient_with_a_team_without_retyping(db: 
     let mut tx = t.store.begin_read().await.unwrap();
     let events = tx.recent_audit_events(m.0, 500).await.unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        events.iter().any(|e| e.action == "case_viewed" && e.details.contains("sent_requests")),
+        "the sender's list of its requests names patients: audited"
+    );
     for action in [
         "discharge_requested",
         "case_viewed",

@@ -25,7 +25,7 @@ pub(crate) async fn discharge_list(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
-    let d = state.app.discharge_desk(session).await?;
+    let d = state.app.discharge_desk(session, &ctx.meta).await?;
     Ok(DischargeListPage { t: ctx.t, c: ctx.chrome(q.notice.as_deref()), w: Words { t: ctx.t }, d }.into_response())
 }
 
@@ -123,14 +123,14 @@ async fn discharge_form(
     error: Option<String>,
 ) -> Result<DischargeFormPage, WebError> {
     let session = ctx.signed_in()?;
-    let d = state.app.discharge_desk(session).await?;
+    let hospitals = state.app.discharge_hospitals(session).await?;
     let mut c = ctx.chrome(None);
     c.error = error;
     Ok(DischargeFormPage {
         t: ctx.t,
         c,
         v,
-        hospitals: d.hospitals,
+        hospitals,
         sexes: Sex::ALL,
         care_levels: CareLevel::ALL,
         special_cares: SpecialCare::ALL,
