@@ -203,6 +203,24 @@ fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// The MSW sends the standard discharge request from its hospital; returns the case's id.
+async fn send_discharge(t: &TestApp, msw: &mut Client) -> String {
+    let form = discharge_form(t);
+    let new_form = msw.get("/discharge/new").await.body;
+    let hospital_id = new_form
+        .split("name=\"hospital\"")
+        .nth(1)
+        .and_then(|s| s.split("value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut with_hospital = as_refs(&form);
+    with_hospital.push(("hospital", &hospital_id));
+    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
+    assert!(sent.redirects_to("/discharge/"), "{} {}", sent.status, sent.body);
+    sent.location.unwrap_or_default().split('?').next().unwrap_or_default().trim_start_matches("/discharge/").to_owned()
+}
+
 /// The first `/coordination/{id}` link on a page.
 fn request_link(body: &str) -> Option<String> {
     let at = body.find("href=\"/coordination/")? + "href=\"".len();
@@ -623,26 +641,7 @@ async fn the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conferen
     assert!(book.body.contains("退院時処方を含む") && !book.body.contains("家族の介護力"), "{}", book.body);
 
     // A discharge case is checked against the version in force.
-    let form = discharge_form(&t);
-    let new_form = msw.get("/discharge/new").await.body;
-    let hospital_id = new_form
-        .split("name=\"hospital\"")
-        .nth(1)
-        .and_then(|s| s.split("value=\"").nth(1))
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_owned();
-    let mut with_hospital = as_refs(&form);
-    with_hospital.push(("hospital", &hospital_id));
-    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
-    let case = sent
-        .location
-        .unwrap_or_default()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("/discharge/")
-        .to_owned();
+    let case = send_discharge(&t, &mut msw).await;
     let page_path = format!("/centre/cases/{case}");
     let page = centre.get(&page_path).await.body;
     let checks = page.split("id=\"rule-checks\"").nth(1).and_then(|s| s.split("</section>").next()).unwrap_or_default();
@@ -688,26 +687,7 @@ async fn the_municipality_adopts_discharge_rules_and_the_desk_holds_the_conferen
 
 async fn an_unanswered_request_is_reminded_then_counts_as_declined(db: &TestDb) {
     let Network { t, mut centre, centre_secret, mut msw, mut nurse, nurse_secret, station, .. } = network(db).await;
-    let form = discharge_form(&t);
-    let new_form = msw.get("/discharge/new").await.body;
-    let hospital_id = new_form
-        .split("name=\"hospital\"")
-        .nth(1)
-        .and_then(|s| s.split("value=\"").nth(1))
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_owned();
-    let mut with_hospital = as_refs(&form);
-    with_hospital.push(("hospital", &hospital_id));
-    let sent = msw.submit("/discharge/new", "/discharge", &with_hospital).await;
-    let case = sent
-        .location
-        .unwrap_or_default()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("/discharge/")
-        .to_owned();
+    let case = send_discharge(&t, &mut msw).await;
     let page_path = format!("/centre/cases/{case}");
     let station = station.to_string();
     let asked = centre
