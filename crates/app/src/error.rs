@@ -31,6 +31,17 @@ pub enum AppError {
     Internal(String),
 }
 
+/// A policy's refusal as the user is answered: "forbidden", or "not found"
+/// where even the thing's existence is not theirs to know.
+impl From<tsunagu_domain::record_access::Refusal> for AppError {
+    fn from(refusal: tsunagu_domain::record_access::Refusal) -> Self {
+        match refusal {
+            tsunagu_domain::record_access::Refusal::Denied => AppError::Forbidden,
+            tsunagu_domain::record_access::Refusal::Hidden => AppError::NotFound,
+        }
+    }
+}
+
 impl AppError {
     /// Maps a store conflict to a conflict on the named form field.
     pub(crate) fn conflict_on(field: &'static str) -> impl FnOnce(StoreError) -> AppError {

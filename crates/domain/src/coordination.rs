@@ -418,6 +418,11 @@ impl PatientFields {
         }
     }
 
+    /// Whether a special-care code is ticked (for the forms).
+    pub fn has_care(&self, code: &str) -> bool {
+        self.special_care.iter().any(|c| c == code)
+    }
+
     /// The fields of parsed details (normalised: what is stored is what was accepted).
     fn of(d: &PatientDetails) -> Self {
         let or_empty = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -699,6 +704,15 @@ pub fn rank_candidates<K: Clone>(
             .then(a.distance_m.unwrap_or(f64::MAX).total_cmp(&b.distance_m.unwrap_or(f64::MAX)))
     });
     ranked
+}
+
+/// The town of an address: the address up to its first number (full-width
+/// digits folded), e.g. 千葉県柏市豊四季 of 千葉県柏市豊四季1-2-3. What a
+/// candidate and the reports are told instead of the address.
+pub fn town_of(address: &str) -> Option<String> {
+    let folded = text::fold_full_width_ascii(address);
+    let town = folded.chars().take_while(|c| !c.is_ascii_digit()).collect::<String>().trim().to_owned();
+    (!town.is_empty()).then_some(town)
 }
 
 /// Where a home roughly is, from its address alone (no geocoder runs

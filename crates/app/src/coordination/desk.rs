@@ -2,7 +2,6 @@
 //! tasks, the contact log, closing.
 
 use super::*;
-use crate::municipalities::enforce;
 use tsunagu_domain::account::Role;
 use tsunagu_domain::coordination::{Closing, ContactDraft, ContactKind, TaskDraft};
 use tsunagu_domain::ids::AccountId;
@@ -92,7 +91,7 @@ pub(crate) fn median(mut values: Vec<i64>) -> Option<i64> {
 }
 
 /// Marks a case answered (and in progress) by the desk's first action on it.
-fn answered(row: &mut CaseRow, now: OffsetDateTime) {
+pub(super) fn answered(row: &mut CaseRow, now: OffsetDateTime) {
     if row.first_response_at.is_none() {
         row.first_response_at = Some(now);
     }
@@ -492,17 +491,6 @@ impl App {
                 .memberships
                 .iter()
                 .any(|m| m.facility_kind == tsunagu_domain::facility::FacilityKind::Hospital)
-    }
-
-    /// Refuses a session that is not the desk (for pages that only link).
-    pub fn require_desk(&self, session: &Session) -> Result<(), AppError> {
-        let actor = session.actor()?;
-        let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
-        enforce(match case_access::enter_desk(&actor, municipality) {
-            Ok(_) => tsunagu_domain::policy::Decision::Allow,
-            Err(Refusal::Denied) => tsunagu_domain::policy::Decision::Deny,
-            Err(Refusal::Hidden) => tsunagu_domain::policy::Decision::Hidden,
-        })
     }
 }
 

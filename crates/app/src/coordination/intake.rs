@@ -199,11 +199,7 @@ impl App {
         let facility = tx.facility(hospital.0).await?;
         let is_hospital =
             facility.as_ref().is_some_and(|f| f.kind == FacilityKind::Hospital && f.municipality_id == municipality.0);
-        match case_access::send_discharge_request(&actor, municipality, hospital, is_hospital) {
-            Ok(()) => {}
-            Err(Refusal::Denied) => return Err(AppError::Forbidden),
-            Err(Refusal::Hidden) => return Err(AppError::NotFound),
-        }
+        case_access::send_discharge_request(&actor, municipality, hospital, is_hospital)?;
         let hospital_name = facility.map(|f| f.name).unwrap_or_default();
         let handover = Handover::parse(patient, handover, self.today())?;
         let now = self.now();

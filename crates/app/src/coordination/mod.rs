@@ -116,6 +116,12 @@ pub(crate) fn case_line(row: CaseLineRow, today: Date, topics: &[TopicDef]) -> R
     })
 }
 
+/// Where a request to a candidate stands at `now` (past its deadline unanswered: no answer).
+pub(crate) fn answer_of(q: &tsunagu_store::CandidateRow, now: OffsetDateTime) -> tsunagu_domain::coordination::Answer {
+    let reason = q.decline_reason.as_deref().and_then(|c| tsunagu_domain::coordination::DeclineReason::parse(c).ok());
+    tsunagu_domain::coordination::Answer::of(q.accepted, reason, now > q.due_at)
+}
+
 /// A case the policy has let a session act on: the grant the store's reads
 /// take, and the only way to the case's audit events.
 pub(crate) struct CaseDecided<'a> {
@@ -215,16 +221,18 @@ impl App {
     ) -> Result<DeskDecided<'a>, AppError> {
         let actor = session.actor()?;
         let municipality = actor.municipality_id.ok_or(AppError::Forbidden)?;
-        match case_access::enter_desk(&actor, municipality) {
-            Ok(grant) => Ok(DeskDecided { grant, session, meta }),
-            Err(Refusal::Denied) => Err(AppError::Forbidden),
-            Err(Refusal::Hidden) => Err(AppError::NotFound),
-        }
+        let grant = case_access::enter_desk(&actor, municipality)?;
+        Ok(DeskDecided { grant, session, meta })
     }
 
     /// Whether the session works the desk (for menus; each use case decides again).
     pub fn may_work_desk(&self, session: &Session) -> bool {
-        self.decide_desk(session, &RequestMeta::default()).is_ok()
+        self.require_desk(session).is_ok()
+    }
+
+    /// Refuses a session that is not the desk (for pages that only show a form).
+    pub fn require_desk(&self, session: &Session) -> Result<(), AppError> {
+        self.decide_desk(session, &RequestMeta::default()).map(|_| ())
     }
 
     fn case_refused(
@@ -255,10 +263,7 @@ impl App {
                 }
             });
         }
-        match refusal {
-            Refusal::Denied => AppError::Forbidden,
-            Refusal::Hidden => AppError::NotFound,
-        }
+        refusal.into()
     }
 
     /// Makes a read of a case durable in the audit log before it is shown.

@@ -99,7 +99,7 @@ impl App {
                 let area = handover_of(c)
                     .ok()
                     .flatten()
-                    .map(|h| town(&h.patient.address))
+                    .map(|h| tsunagu_domain::coordination::town_of(&h.patient.address))
                     .or_else(|| Some(c.subject_area.clone()))
                     .flatten();
                 (c.id, area)
@@ -149,14 +149,8 @@ impl App {
             .iter()
             .filter_map(|c| Some((start_of(c.planned_discharge_on?) - c.team_completed_at?).whole_hours()))
             .collect();
-        let answers: Vec<(Seat, Answer, uuid::Uuid)> = candidates
-            .iter()
-            .map(|r| {
-                let q = &r.request;
-                let reason = q.decline_reason.as_deref().and_then(|c| DeclineReason::parse(c).ok());
-                (q.seat, Answer::of(q.accepted, reason, now > q.due_at), q.case_id)
-            })
-            .collect();
+        let answers: Vec<(Seat, Answer, uuid::Uuid)> =
+            candidates.iter().map(|r| (r.request.seat, super::answer_of(&r.request, now), r.request.case_id)).collect();
         let declined: Vec<&(Seat, Answer, uuid::Uuid)> =
             answers.iter().filter(|(_, a, _)| matches!(a, Answer::Declined(_) | Answer::NoAnswer)).collect();
         let mut by_area: Vec<(String, i64)> = Vec::new();
@@ -217,12 +211,4 @@ impl App {
         .await?;
         Ok(report)
     }
-}
-
-/// The town of an address (up to its first number): the reports' area.
-fn town(address: &str) -> Option<String> {
-    let folded = tsunagu_domain::text::fold_full_width_ascii(address);
-    let t: String = folded.chars().take_while(|c| !c.is_ascii_digit()).collect();
-    let t = t.trim().to_owned();
-    (!t.is_empty()).then_some(t)
 }

@@ -9,9 +9,7 @@ use crate::record::notify_all;
 use tsunagu_domain::ValidationError;
 use tsunagu_domain::account::{AccountStatus, Profession};
 use tsunagu_domain::care::{Audience, EntryKind, TeamRole};
-use tsunagu_domain::coordination::{
-    Answer, CandidateAnswer, CandidateFacts, DeclineReason, Seat, estimate_home, rank_candidates,
-};
+use tsunagu_domain::coordination::{Answer, CandidateAnswer, CandidateFacts, Seat, estimate_home, rank_candidates};
 use tsunagu_domain::facility::Location;
 use tsunagu_domain::ids::{AccountId, CandidateRequestId, PatientId};
 use tsunagu_domain::patient::{CareLevel, ConsentDetails, PatientDetails, Place, Sex, SpecialCare, age};
@@ -90,11 +88,7 @@ fn candidate_view(r: &CandidateLineRow, now: OffsetDateTime) -> CandidateView {
         facility: FacilityId(q.facility_id),
         facility_name: r.facility_name.clone(),
         facility_phone: r.facility_phone.clone(),
-        answer: Answer::of(
-            q.accepted,
-            q.decline_reason.as_deref().and_then(|c| DeclineReason::parse(c).ok()),
-            now > q.due_at,
-        ),
+        answer: super::answer_of(q, now),
         note: q.note.clone(),
         answerer: r.answerer_name.clone(),
         requested_at: q.requested_at,
@@ -165,13 +159,6 @@ pub struct TeamCreationForm<'a> {
     pub backup_physician: &'a str,
 }
 
-fn town_of(address: &str) -> Option<String> {
-    let folded = tsunagu_domain::text::fold_full_width_ascii(address);
-    let town: String = folded.chars().take_while(|c| !c.is_ascii_digit()).collect();
-    let town = town.trim().to_owned();
-    (!town.is_empty()).then_some(town)
-}
-
 fn accepted_by(requests: &[CandidateLineRow], seat: Seat) -> Option<&CandidateLineRow> {
     requests.iter().find(|r| r.request.seat == seat && r.request.accepted == Some(true))
 }
@@ -195,8 +182,7 @@ impl App {
             .filter_map(|f| Some((f.address.as_str(), Location { latitude: f.latitude?, longitude: f.longitude? })));
         let estimate = estimate_home(&handover.patient.address, located);
         let creating = row.patient_id.is_none();
-        let desk = case_access::enter_desk(&decided.session.actor()?, decided.municipality)
-            .map_err(|_| AppError::Forbidden)?;
+        let desk = case_access::enter_desk(&decided.session.actor()?, decided.municipality)?;
         let mut seats = Vec::new();
         for seat in Seat::ALL.iter().copied() {
             let mine: Vec<&CandidateLineRow> = requests.iter().filter(|r| r.request.seat == seat).collect();
@@ -310,7 +296,7 @@ impl App {
         if row.kind != CaseKind::Discharge || row.patient_id.is_some() || row.state == CaseState::Closed {
             return Err(ValidationError::new("seat", "not_allowed").into());
         }
-        let desk = case_access::enter_desk(&session.actor()?, decided.municipality).map_err(|_| AppError::Forbidden)?;
+        let desk = case_access::enter_desk(&session.actor()?, decided.municipality)?;
         let kinds: Vec<&str> = seat.facility_kinds().iter().map(|k| k.code()).collect();
         let registry = tx.seat_candidates(&desk, &kinds).await?;
         let mut asked = Vec::new();
@@ -345,11 +331,8 @@ impl App {
                 asked.push(f.name.clone());
             }
         }
-        if row.first_response_at.is_none() {
-            row.first_response_at = Some(now);
-        }
+        super::desk::answered(&mut row, now);
         row.state = CaseState::Coordinating;
-        row.updated_at = now;
         tx.update_case(decided.grant(), &row).await?;
         tx.insert_case_log(
             decided.grant(),
@@ -475,7 +458,7 @@ impl App {
         let summary = CandidateSummary {
             age: details.as_ref().map(|d| age(d.birth_date, self.today())),
             sex: details.as_ref().map(|d| d.sex),
-            area: town_of(&handover.patient.address),
+            area: tsunagu_domain::coordination::town_of(&handover.patient.address),
             care_level: details.as_ref().map(|d| d.care_level),
             diagnoses: details.as_ref().and_then(|d| d.main_diagnoses.clone()),
             special_care: details.as_ref().map(|d| d.special_care.clone()).unwrap_or_default(),

@@ -141,10 +141,7 @@ impl App {
         } else {
             tracing::warn!(account = %session.account.id.0, attempt, "refused attempts beyond the audited budget");
         }
-        match refusal {
-            Refusal::Denied => AppError::Forbidden,
-            Refusal::Hidden => AppError::NotFound,
-        }
+        refusal.into()
     }
 }
 

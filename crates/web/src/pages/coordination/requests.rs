@@ -4,6 +4,7 @@
 use super::*;
 use crate::pages::patients::PatientFormValues;
 use tsunagu_app::coordination::{CandidateRequestPage, DischargeDesk, SentRequest};
+use tsunagu_domain::coordination::PatientFields;
 use tsunagu_domain::coordination::{DeclineReason, HandoverForm};
 use tsunagu_domain::ids::{CandidateRequestId, FacilityId};
 use tsunagu_domain::patient::{CareLevel, Place, Sex, SpecialCare};
@@ -34,7 +35,7 @@ pub(crate) async fn discharge_list(
 #[derive(Default, Clone)]
 pub(crate) struct DischargeValues {
     hospital: String,
-    patient: PatientFormValues,
+    patient: PatientFields,
     planned_discharge_on: String,
     medications: String,
     adl: String,
@@ -48,7 +49,7 @@ pub(crate) struct DischargeValues {
 
 impl DischargeValues {
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut v = Self { patient: PatientFormValues::from_pairs(pairs.clone()), ..Self::default() };
+        let mut v = Self { patient: PatientFormValues::from_pairs(pairs.clone()).patient, ..Self::default() };
         for (k, value) in pairs {
             let slot = match k.as_str() {
                 "hospital" => &mut v.hospital,
@@ -142,8 +143,7 @@ async fn discharge_form(
 
 /// `GET /discharge/new`.
 pub(crate) async fn new_discharge(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let patient =
-        PatientFormValues { sex: "female".into(), care_level: "applying".into(), ..PatientFormValues::default() };
+    let patient = PatientFields { sex: "female".into(), care_level: "applying".into(), ..PatientFields::default() };
     let v = DischargeValues { patient, ..DischargeValues::default() };
     Ok(discharge_form(&state, &ctx, v, None).await?.into_response())
 }

@@ -20,8 +20,7 @@ use tsunagu_domain::care::{EntryKind, TeamRole, VitalsForm};
 use tsunagu_domain::clock::JST;
 use tsunagu_domain::ids::{EntryId, PatientId};
 use tsunagu_domain::patient::{
-    AdvanceCarePlanForm, CareLevel, ConsentMethod, Outcome, PatientForm, PatientStatus, Place, Sex, SpecialCare,
-    TreatmentWish,
+    AdvanceCarePlanForm, CareLevel, ConsentMethod, Outcome, PatientStatus, Place, Sex, SpecialCare, TreatmentWish,
 };
 use tsunagu_domain::policy::ConsentState;
 use uuid::Uuid;

@@ -1,72 +1,39 @@
 //! Registering a patient.
 
 use super::*;
+use tsunagu_domain::coordination::PatientFields;
 
-/// The patient form as typed.
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
+/// The patient form as typed: the patient (as the domain keeps typed
+/// details) and the registering professional's team role.
+#[derive(Default, Clone)]
 pub(crate) struct PatientFormValues {
-    pub(crate) family_name: String,
-    pub(crate) given_name: String,
-    pub(crate) family_name_kana: String,
-    pub(crate) given_name_kana: String,
-    pub(crate) birth_date: String,
-    pub(crate) sex: String,
-    pub(crate) address: String,
-    pub(crate) daily_living_area: String,
-    pub(crate) phone: String,
-    pub(crate) key_person: String,
-    pub(crate) key_person_phone: String,
-    pub(crate) care_level: String,
-    pub(crate) main_diagnoses: String,
-    pub(crate) allergies: String,
+    pub(crate) patient: PatientFields,
     pub(crate) team_role: String,
-    pub(crate) special_care: Vec<String>,
 }
 
 impl PatientFormValues {
-    /// The fields as the domain parses them.
-    pub(crate) fn form(&self) -> PatientForm<'_> {
-        PatientForm {
-            family_name: &self.family_name,
-            given_name: &self.given_name,
-            family_name_kana: &self.family_name_kana,
-            given_name_kana: &self.given_name_kana,
-            birth_date: &self.birth_date,
-            sex: &self.sex,
-            address: &self.address,
-            daily_living_area: &self.daily_living_area,
-            phone: &self.phone,
-            key_person: &self.key_person,
-            key_person_phone: &self.key_person_phone,
-            care_level: &self.care_level,
-            main_diagnoses: &self.main_diagnoses,
-            allergies: &self.allergies,
-            special_care: self.special_care.iter().map(String::as_str).collect(),
-        }
-    }
-
     pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         let mut v = Self::default();
         for (k, value) in pairs {
+            let p = &mut v.patient;
             let slot = match k.as_str() {
-                "family_name" => &mut v.family_name,
-                "given_name" => &mut v.given_name,
-                "family_name_kana" => &mut v.family_name_kana,
-                "given_name_kana" => &mut v.given_name_kana,
-                "birth_date" => &mut v.birth_date,
-                "sex" => &mut v.sex,
-                "address" => &mut v.address,
-                "daily_living_area" => &mut v.daily_living_area,
-                "phone" => &mut v.phone,
-                "key_person" => &mut v.key_person,
-                "key_person_phone" => &mut v.key_person_phone,
-                "care_level" => &mut v.care_level,
-                "main_diagnoses" => &mut v.main_diagnoses,
-                "allergies" => &mut v.allergies,
+                "family_name" => &mut p.family_name,
+                "given_name" => &mut p.given_name,
+                "family_name_kana" => &mut p.family_name_kana,
+                "given_name_kana" => &mut p.given_name_kana,
+                "birth_date" => &mut p.birth_date,
+                "sex" => &mut p.sex,
+                "address" => &mut p.address,
+                "daily_living_area" => &mut p.daily_living_area,
+                "phone" => &mut p.phone,
+                "key_person" => &mut p.key_person,
+                "key_person_phone" => &mut p.key_person_phone,
+                "care_level" => &mut p.care_level,
+                "main_diagnoses" => &mut p.main_diagnoses,
+                "allergies" => &mut p.allergies,
                 "team_role" => &mut v.team_role,
                 "special_care" => {
-                    v.special_care.push(value);
+                    p.special_care.push(value);
                     continue;
                 }
                 _ => continue,
@@ -74,10 +41,6 @@ impl PatientFormValues {
             *slot = value;
         }
         v
-    }
-
-    pub(crate) fn has_care(&self, code: &str) -> bool {
-        self.special_care.iter().any(|c| c == code)
     }
 }
 
@@ -111,10 +74,8 @@ pub(crate) async fn new_patient(State(state): State<AppState>, ctx: Ctx) -> Resu
     let session = ctx.signed_in()?;
     state.app.may_register_patients(session)?;
     let form = PatientFormValues {
-        sex: "female".into(),
-        care_level: "none".into(),
+        patient: PatientFields { sex: "female".into(), care_level: "none".into(), ..PatientFields::default() },
         team_role: "visiting_nurse".into(),
-        ..PatientFormValues::default()
     };
     Ok(new_patient_page(&ctx, form, None).into_response())
 }
@@ -126,7 +87,7 @@ pub(crate) async fn create_patient(
 ) -> Result<Response, WebError> {
     let session = ctx.signed_in()?;
     let v = PatientFormValues::from_pairs(pairs);
-    let form = v.form();
+    let form = v.patient.form();
     match state.app.register_patient(session, &form, &v.team_role, &ctx.meta).await {
         Ok(p) => Ok(Redirect::to(&format!("/patients/{}?notice=created", p.id)).into_response()),
         Err(e) => {
